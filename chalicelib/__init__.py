@@ -1,0 +1,1 @@
+"""Guidance contact centre backend: edges (channels/), domain modules, adapters (store, senders)."""

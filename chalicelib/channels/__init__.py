@@ -1,0 +1,1 @@
+"""The edge: provider and HTTP payloads in, plain domain objects out; answers rendered back."""

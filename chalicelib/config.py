@@ -1,0 +1,44 @@
+"""One settings object read from the environment; reading it makes no AWS call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    region: str
+    dynamodb_endpoint: str | None
+    public_base_url: str
+    twilio_auth_token: str
+    twilio_account_sid: str | None
+    twilio_from_number: str | None
+    twilio_messaging_service_sid: str | None
+    hours_cache_seconds: float
+
+    @property
+    def twilio_rest_configured(self) -> bool:
+        """Real sending needs an account; without one, outbound messages go to the local outbox."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def public_url(self, path: str) -> str:
+        """The URL Twilio calls (and signs) for one of our routes."""
+        return self.public_base_url.rstrip("/") + path
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    return Settings(
+        table_name=env.get("TABLE_NAME", "guidance-contact-centre"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-1",
+        dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT_URL") or None,
+        public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
+        twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+        hours_cache_seconds=float(env.get("HOURS_CACHE_SECONDS", "60")),
+    )

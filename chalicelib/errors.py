@@ -1,0 +1,48 @@
+"""Errors the domain raises; the edges turn them into HTTP answers. No HTTP here."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """An error a caller can act on; `code` is stable, `message` is for people."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(ServiceError):
+    status = 400
+    code = "invalid_input"
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class Busy(ServiceError):
+    """The store stayed contended after every retry; the provider should retry later."""
+
+    status = 503
+    code = "busy"

@@ -1,0 +1,194 @@
+"""Every inbound contact: identify the citizen, find or open their one case, record, acknowledge.
+
+One read (the identity, which carries a shortcut to the open case) and one transaction per message
+in the common case. The transaction's conditions, not earlier reads, guarantee the rules: one open
+case per contact, one interaction per provider message. When a condition loses a race, we re-plan
+from fresh reads; the loser of a duplicate delivery answers exactly what the winner answered.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib import autoreplies
+from chalicelib.errors import Busy
+from chalicelib.hours import OpeningHours
+from chalicelib.ids import interaction_id, new_id
+from chalicelib.model import (
+    CaseOpening,
+    InboundMessage,
+    InboundWrite,
+    Interaction,
+)
+from chalicelib.ports import (
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    IntakeStore,
+    OpenCaseExists,
+    WriteConflict,
+)
+
+MAX_ATTEMPTS = 12
+_UNKNOWN = object()
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    case_id: str
+    new_case: bool
+    duplicate: bool
+    reply: str | None
+    reply_ref: str | None  # "<case id>.<interaction id>" of the recorded automatic reply
+
+
+def receive(
+    message: InboundMessage,
+    store: IntakeStore,
+    hours: OpeningHours,
+    clock: Callable[[], datetime],
+) -> IntakeOutcome:
+    """Record one inbound message on the citizen's case; safe to repeat with the same message."""
+    authoritative_open_case: object = _UNKNOWN
+    for attempt in range(MAX_ATTEMPTS):
+        record = store.find_identity(message.sender)
+        now = clock()
+        if record is None:
+            write = _plan(
+                message,
+                hours,
+                now,
+                contact_id=new_id(),
+                new_contact=True,
+                open_case_id=None,
+                opted_out=False,
+                linked_case_id=None,
+            )
+        else:
+            open_case_id = (
+                record.open_case_id
+                if authoritative_open_case is _UNKNOWN
+                else authoritative_open_case
+            )
+            write = _plan(
+                message,
+                hours,
+                now,
+                contact_id=record.contact_id,
+                new_contact=False,
+                open_case_id=open_case_id,  # type: ignore[arg-type]
+                opted_out=record.opted_out,
+                linked_case_id=record.open_case_id,
+            )
+        try:
+            store.record_inbound(write)
+        except DuplicateDelivery:
+            delivery = store.find_delivery(message.provider, message.provider_id)
+            if delivery is None:  # the winner's transaction is not visible yet
+                _backoff(attempt)
+                continue
+            return IntakeOutcome(delivery.case_id, False, True, delivery.reply, delivery.reply_ref)
+        except (OpenCaseExists, CaseNotOpen):
+            # Our shortcut was stale: ask the open-case pointer, which is the truth.
+            authoritative_open_case = (
+                store.find_open_case(record.contact_id) if record is not None else _UNKNOWN
+            )
+            continue
+        except (IdentityTaken, WriteConflict):
+            _backoff(attempt)
+            continue
+        reply_ref = (
+            f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
+        )
+        return IntakeOutcome(
+            write.case_id, write.opening is not None, False, write.reply, reply_ref
+        )
+    raise Busy("The case store is busy; please retry.")
+
+
+def _plan(
+    message: InboundMessage,
+    hours: OpeningHours,
+    now: datetime,
+    *,
+    contact_id: str,
+    new_contact: bool,
+    open_case_id: str | None,
+    opted_out: bool,
+    linked_case_id: str | None,
+) -> InboundWrite:
+    opening = None
+    case_id = open_case_id
+    if case_id is None:
+        case_id = new_id()
+        opening = CaseOpening(case_id, contact_id, message.queue, message.channel, now)
+
+    opted_out_after = {"stop": True, "start": False}.get(message.keyword or "", opted_out)
+    reply = _automatic_reply(
+        message, hours, now, first=opening is not None, opted_out=opted_out_after
+    )
+    inbound = Interaction(
+        id=interaction_id(now),
+        case_id=case_id,
+        at=now,
+        channel=message.channel,
+        direction="in",
+        body=message.body,
+        provider=message.provider,
+        provider_id=message.provider_id,
+        media=message.media,
+    )
+    interactions = [inbound]
+    if reply is not None:
+        # The reply is part of the timeline too: a practitioner sees what the citizen was told.
+        interactions.append(
+            Interaction(
+                id=inbound.id + "r",
+                case_id=case_id,
+                at=now,
+                channel=message.channel,
+                direction="out",
+                body=reply,
+                provider=message.provider,
+                status="queued",
+                automated=True,
+                to=message.sender.value,
+            )
+        )
+    return InboundWrite(
+        identity=message.sender,
+        contact_id=contact_id,
+        new_contact=new_contact,
+        case_id=case_id,
+        opening=opening,
+        interactions=tuple(interactions),
+        reply=reply,
+        link_identity=not new_contact and linked_case_id != case_id,
+        opted_out=None if opted_out_after == opted_out and not new_contact else opted_out_after,
+        provider=message.provider,
+        provider_id=message.provider_id,
+    )
+
+
+def _automatic_reply(
+    message: InboundMessage, hours: OpeningHours, now: datetime, *, first: bool, opted_out: bool
+) -> str | None:
+    """At most one automatic answer, never to an opted-out number, never twice in a case."""
+    if opted_out:
+        return None
+    if message.keyword == "help":
+        return autoreplies.help_text(hours, now)
+    if message.keyword == "start":
+        return autoreplies.resubscribed()
+    if first:
+        return autoreplies.acknowledgement(hours, now)
+    return None
+
+
+def _backoff(attempt: int) -> None:
+    """Exponential back-off with jitter, so contending writers spread out."""
+    time.sleep(min(0.4, 0.005 * (2**attempt)) * (0.5 + random.random()))

@@ -1,0 +1,142 @@
+"""Plain domain objects: what every channel is parsed into and what the store returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Channel = Literal["sms", "voice", "email", "webinar", "note"]
+Direction = Literal["in", "out", "internal"]
+Keyword = Literal["stop", "start", "help"]
+
+DEFAULT_QUEUE = "general"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How a citizen reaches us: a phone number in E.164 or a lower-cased email address."""
+
+    kind: Literal["phone", "email"]
+    value: str
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message from a citizen, whatever the provider sent it as."""
+
+    channel: Channel
+    provider: str
+    provider_id: str
+    sender: Identity
+    recipient: str
+    body: str
+    media: tuple[Media, ...] = ()
+    keyword: Keyword | None = None
+    queue: str = DEFAULT_QUEUE
+
+
+@dataclass(frozen=True)
+class IdentityRecord:
+    """A stored identity. `open_case_id` is a read shortcut; the open-case pointer is the truth."""
+
+    identity: Identity
+    contact_id: str
+    open_case_id: str | None
+    opted_out: bool
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One entry of a case timeline."""
+
+    id: str
+    case_id: str
+    at: datetime
+    channel: Channel
+    direction: Direction
+    body: str
+    provider: str | None = None
+    provider_id: str | None = None
+    status: str | None = None
+    media: tuple[Media, ...] = ()
+    automated: bool = False
+    to: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    """The fields of a case that a first message creates."""
+
+    case_id: str
+    contact_id: str
+    queue: str
+    channel: Channel
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class InboundWrite:
+    """Everything one inbound message changes, written by the store as one transaction."""
+
+    identity: Identity
+    contact_id: str
+    new_contact: bool
+    case_id: str
+    opening: CaseOpening | None
+    interactions: tuple[Interaction, ...]
+    reply: str | None
+    link_identity: bool
+    opted_out: bool | None = None
+    provider: str = ""
+    provider_id: str = ""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What an earlier delivery of the same provider message produced (for retries)."""
+
+    case_id: str
+    reply: str | None
+    reply_ref: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    contact_id: str
+    status: str
+    queue: str
+    channel: Channel
+    opened_at: datetime
+    last_activity_at: datetime
+    assignee: str | None = None
+    timeline: tuple[Interaction, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Practitioner:
+    id: str
+    display_name: str
+    queues: tuple[str, ...]
+    languages: tuple[str, ...]
+    max_active_cases: int
+    on_duty: bool = False
+
+
+@dataclass(frozen=True)
+class Webinar:
+    id: str
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    capacity: int
+    waitlist_size: int
+    queue: str
+    join_url: str

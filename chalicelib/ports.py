@@ -1,0 +1,78 @@
+"""The small interfaces the domain needs from storage and senders, and what they may raise."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.hours import OpeningHours
+from chalicelib.model import Delivery, Identity, IdentityRecord, InboundWrite, Interaction
+
+
+class WriteRejected(Exception):
+    """A conditional write lost; the subclass says which condition, so the caller can re-plan."""
+
+
+class DuplicateDelivery(WriteRejected):
+    """The provider id was recorded before: a provider retry."""
+
+
+class IdentityTaken(WriteRejected):
+    """Another message created this identity first."""
+
+
+class OpenCaseExists(WriteRejected):
+    """The contact already has an open case (the pointer is the truth, not our shortcut)."""
+
+
+class CaseNotOpen(WriteRejected):
+    """The case we meant to append to is closed or gone."""
+
+
+class WriteConflict(WriteRejected):
+    """A concurrent transaction touched the same items; try again."""
+
+
+class IntakeStore(Protocol):
+    def find_identity(self, identity: Identity) -> IdentityRecord | None: ...
+
+    def find_open_case(self, contact_id: str) -> str | None: ...
+
+    def record_inbound(self, write: InboundWrite) -> None: ...
+
+    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None: ...
+
+
+class HoursStore(Protocol):
+    def load_hours(self) -> OpeningHours | None: ...
+
+    def save_hours(self, hours: OpeningHours) -> None: ...
+
+
+class OutboundStore(Protocol):
+    def get_reply_identity(self, case_id: str) -> Identity | None: ...
+
+    def find_identity(self, identity: Identity) -> IdentityRecord | None: ...
+
+    def add_interaction(self, interaction: Interaction) -> None: ...
+
+    def update_delivery_status(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+    ) -> bool: ...
+
+
+class SentMessage(Protocol):
+    provider: str
+    provider_id: str
+    status: str
+
+
+class SmsSender(Protocol):
+    """Sends one SMS. `status_callback` is where the provider reports delivery."""
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> SentMessage: ...

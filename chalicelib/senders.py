@@ -1,0 +1,63 @@
+"""Outbound senders behind one small interface: Twilio's REST API, or the local outbox.
+
+The local outbox is what runs when no Twilio account is configured (the local stack, the tests):
+the message is recorded on the case as usual, with status `local`, and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.config import Settings
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider: str
+    provider_id: str
+    status: str
+
+
+class LocalOutbox:
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        return Sent(provider="local", provider_id="LOCAL" + secrets.token_hex(16), status="local")
+
+
+class TwilioSms:
+    """Twilio's Messages API through the `twilio` library (imported on first send: cold starts
+    that never send do not pay for it)."""
+
+    def __init__(self, settings: Settings, http_client: Any = None) -> None:
+        if not (settings.twilio_from_number or settings.twilio_messaging_service_sid):
+            raise ValueError("Set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send SMS")
+        self._settings = settings
+        self._http_client = http_client
+        self._client: Any = None
+
+    def _twilio(self) -> Any:
+        if self._client is None:
+            from twilio.rest import Client
+
+            self._client = Client(
+                self._settings.twilio_account_sid,
+                self._settings.twilio_auth_token,
+                http_client=self._http_client,
+            )
+        return self._client
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        arguments: dict[str, Any] = {"to": to, "body": body}
+        if self._settings.twilio_messaging_service_sid:
+            arguments["messaging_service_sid"] = self._settings.twilio_messaging_service_sid
+        else:
+            arguments["from_"] = self._settings.twilio_from_number
+        if status_callback:
+            arguments["status_callback"] = status_callback
+        message = self._twilio().messages.create(**arguments)
+        return Sent(provider="twilio", provider_id=str(message.sid), status=str(message.status))
+
+
+def sms_sender(settings: Settings) -> LocalOutbox | TwilioSms:
+    return TwilioSms(settings) if settings.twilio_rest_configured else LocalOutbox()

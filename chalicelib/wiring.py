@@ -1,0 +1,83 @@
+"""The composition root: builds adapters from settings once per Lambda container, lazily.
+
+Nothing here runs at import time, so `import app` stays as cheap as importing Chalice and boto3.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.config import Settings, load_settings
+from chalicelib.hours import OpeningHours, demo_hours
+from chalicelib.senders import LocalOutbox, TwilioSms, sms_sender
+from chalicelib.store import DynamoStore
+
+log = logging.getLogger("contact-centre")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def dynamodb_client(settings: Settings) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        region_name=settings.region,
+        endpoint_url=settings.dynamodb_endpoint,
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}, tcp_keepalive=True),
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: DynamoStore
+    sms: LocalOutbox | TwilioSms
+    clock: Callable[[], datetime] = utc_now
+    _hours: OpeningHours | None = field(default=None, repr=False)
+    _hours_read_at: float = field(default=0.0, repr=False)
+
+    def hours(self) -> OpeningHours:
+        """The opening hours, re-read at most every HOURS_CACHE_SECONDS (they change rarely)."""
+        fresh = time.monotonic() - self._hours_read_at < self.settings.hours_cache_seconds
+        if self._hours is None or not fresh:
+            stored = self.store.load_hours()
+            if stored is None:
+                log.warning("opening hours are not configured; using the demo hours")
+                stored = demo_hours()
+            self._hours, self._hours_read_at = stored, time.monotonic()
+        return self._hours
+
+
+def build_services(settings: Settings | None = None, client: Any = None) -> Services:
+    settings = settings or load_settings()
+    store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
+    return Services(settings=settings, store=store, sms=sms_sender(settings))
+
+
+_services: Services | None = None
+_lock = threading.Lock()
+
+
+def services() -> Services:
+    global _services
+    with _lock:
+        if _services is None:
+            _services = build_services()
+        return _services
+
+
+def reset_services(replacement: Services | None = None) -> None:
+    """Tests and the local server swap the whole graph, never single parts."""
+    global _services
+    with _lock:
+        _services = replacement

@@ -1,0 +1,74 @@
+"""`make run`: DynamoDB Local (data kept in .data/), the table, demo data, then `chalice local`.
+
+Ctrl-C stops both servers. Running it again keeps the data.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from chalicelib.config import load_settings
+from chalicelib.wiring import dynamodb_client
+from scripts.local_stage import ROOT, local_environment
+from scripts.localdb import DynamoDBLocal, create_table
+from scripts.seed import seed
+
+
+def main() -> int:
+    env = {**os.environ, **local_environment()}
+    env.setdefault("AWS_ACCESS_KEY_ID", "local")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.update(env)
+    settings = load_settings(env)
+    db_port = urlparse(settings.dynamodb_endpoint or "").port or 8001
+    api = urlparse(settings.public_base_url)
+
+    database = DynamoDBLocal(port=db_port, data_dir=ROOT / ".data" / "dynamodb")
+    print(f"DynamoDB Local on {database.endpoint} (data in .data/dynamodb)", flush=True)
+    database.start()
+    try:
+        client = dynamodb_client(settings)
+        if create_table(client, settings.table_name):
+            print(f"created table {settings.table_name}", flush=True)
+        from chalicelib.store import DynamoStore
+
+        created = seed(DynamoStore(client, settings.table_name), datetime.now(UTC))
+        print(f"demo data: {created} new (existing data kept)", flush=True)
+        print(f"API on {settings.public_base_url}  (Ctrl-C stops both)", flush=True)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chalice.cli",
+                "local",
+                "--stage",
+                "local",
+                "--host",
+                api.hostname or "127.0.0.1",
+                "--port",
+                str(api.port or 8000),
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            return server.wait()
+        except KeyboardInterrupt:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=10)
+            return 0
+    finally:
+        database.stop()
+        print("stopped DynamoDB Local", flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""Shared fixtures: DynamoDB Local (started once per run, in memory), moto, clocks, services."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from chalicelib.config import load_settings
+from chalicelib.senders import LocalOutbox
+from chalicelib.store import DynamoStore
+from chalicelib.wiring import Services, reset_services
+from scripts.localdb import DynamoDBLocal, create_table
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE_URL = "https://helpline.example.org"
+
+
+class Clock:
+    """A clock the test moves; every service reads time through it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        self.at += timedelta(microseconds=1)  # strictly increasing, like real time
+        return self.at
+
+    def set_local(self, *args: int) -> None:
+        self.at = datetime(*args, tzinfo=COPENHAGEN).astimezone(UTC)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    # Tuesday 24 November 2026, 10:00 in Copenhagen: inside the demo opening hours.
+    return Clock(datetime(2026, 11, 24, 10, 0, tzinfo=COPENHAGEN).astimezone(UTC))
+
+
+def settings_for(table_name: str, endpoint: str | None) -> Any:
+    return load_settings(
+        {
+            "TABLE_NAME": table_name,
+            "DYNAMODB_ENDPOINT_URL": endpoint or "",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "HOURS_CACHE_SECONDS": "0",
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    with DynamoDBLocal() as database:
+        yield database
+
+
+@pytest.fixture
+def local_client(dynamodb_local: DynamoDBLocal) -> Any:
+    return boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-west-1")
+
+
+@pytest.fixture
+def local_store(local_client: Any) -> DynamoStore:
+    """A fresh table in DynamoDB Local, created from infra/table.json."""
+    name = f"test-{secrets.token_hex(6)}"
+    create_table(local_client, name)
+    return DynamoStore(local_client, name)
+
+
+@pytest.fixture
+def moto_store() -> Iterator[DynamoStore]:
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        create_table(client, "unit-table")
+        yield DynamoStore(client, "unit-table")
+
+
+def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None) -> Services:
+    settings = settings_for(store.table, endpoint)
+    return Services(settings=settings, store=store, sms=LocalOutbox(), clock=clock)
+
+
+@pytest.fixture
+def local_services(local_store: DynamoStore, clock: Clock, dynamodb_local: DynamoDBLocal):
+    services = make_services(local_store, clock, dynamodb_local.endpoint)
+    reset_services(services)
+    yield services
+    reset_services(None)
+
+
+@pytest.fixture
+def api(local_services: Services):
+    """Chalice's test client over the real app, with the services above."""
+    from chalice.test import Client
+
+    import app as application
+
+    with Client(application.app) as client:
+        yield client.http
+
+
+class Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[list[str]]:
+    """Every line our loggers write while the test runs, formatted as in production."""
+    from chalicelib.logs import JsonFormatter
+
+    handler = Captured()
+    handler.setFormatter(JsonFormatter())
+    loggers = [logging.getLogger("contact-centre"), logging.getLogger("guidance-contact-centre")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler.lines
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+__all__ = ["AUTH_TOKEN", "PUBLIC_BASE_URL", "Clock", "make_services", "replace"]

@@ -1,0 +1,169 @@
+"""Intake against moto's DynamoDB: one case per citizen, acknowledgements, keywords, retries."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import intake
+from chalicelib.hours import demo_hours
+from chalicelib.model import Identity, InboundMessage, Media
+from chalicelib.store import case_key, open_case_key
+
+HOURS = demo_hours()
+CITIZEN = Identity("phone", "+4520000001")
+
+
+def sms(
+    body: str = "Hi, which education fits me?",
+    sid: str = "SM" + "1" * 32,
+    sender: Identity = CITIZEN,
+    keyword=None,
+    media=(),
+) -> InboundMessage:
+    return InboundMessage(
+        channel="sms",
+        provider="twilio",
+        provider_id=sid,
+        sender=sender,
+        recipient="+4570203040",
+        body=body,
+        keyword=keyword,
+        media=media,
+    )
+
+
+def sid(n: int) -> str:
+    return f"SM{n:032x}"
+
+
+def receive(store, clock, message):
+    return intake.receive(message, store, HOURS, clock)
+
+
+def test_first_message_opens_a_case_and_is_acknowledged(moto_store, clock):
+    outcome = receive(moto_store, clock, sms())
+    assert outcome.new_case and not outcome.duplicate
+    assert "counsellor will answer you here as soon as possible" in outcome.reply
+    case = moto_store.get_case_item(outcome.case_id)
+    assert case["status"] == "queued" and case["queue"] == "general" and case["channel"] == "sms"
+    timeline = moto_store.timeline(outcome.case_id)
+    assert [(i.direction, i.automated) for i in timeline] == [("in", False), ("out", True)]
+    assert timeline[0].body == "Hi, which education fits me?"
+    assert timeline[1].body == outcome.reply
+    assert outcome.reply_ref == f"{outcome.case_id}.{timeline[1].id}"
+
+
+def test_later_messages_land_on_the_same_case_without_a_reply(moto_store, clock):
+    first = receive(moto_store, clock, sms(sid=sid(1)))
+    second = receive(moto_store, clock, sms("And what about gap years?", sid=sid(2)))
+    assert second.case_id == first.case_id
+    assert not second.new_case and second.reply is None and second.reply_ref is None
+    bodies = [i.body for i in moto_store.timeline(first.case_id) if i.direction == "in"]
+    assert bodies == ["Hi, which education fits me?", "And what about gap years?"]
+    assert moto_store.get_case_item(first.case_id)["inbound_count"] == 2
+
+
+def test_different_numbers_get_different_cases(moto_store, clock):
+    a = receive(moto_store, clock, sms(sid=sid(1)))
+    b = receive(moto_store, clock, sms(sid=sid(2), sender=Identity("phone", "+4520000002")))
+    assert a.case_id != b.case_id
+
+
+def test_out_of_hours_reply_names_the_next_opening(moto_store, clock):
+    clock.set_local(2026, 11, 23, 21, 1)  # Monday 21:01, just after closing
+    outcome = receive(moto_store, clock, sms())
+    assert "closed right now" in outcome.reply
+    assert "We open again tomorrow at 09:00." in outcome.reply
+
+
+def test_friday_evening_reply_names_saturday_morning(moto_store, clock):
+    clock.set_local(2026, 11, 27, 17, 30)  # Friday after 17:00
+    assert "We open again tomorrow at 10:00." in receive(moto_store, clock, sms()).reply
+
+
+def test_stop_opts_out_and_is_never_answered(moto_store, clock):
+    receive(moto_store, clock, sms(sid=sid(1)))
+    stop = receive(moto_store, clock, sms("STOP", sid=sid(2), keyword="stop"))
+    assert stop.reply is None
+    assert moto_store.find_identity(CITIZEN).opted_out is True
+    # a new case for an opted-out number gets no acknowledgement either
+    help_ = receive(moto_store, clock, sms("HELP", sid=sid(3), keyword="help"))
+    assert help_.reply is None
+    start = receive(moto_store, clock, sms("START", sid=sid(4), keyword="start"))
+    assert "again" in start.reply
+    assert moto_store.find_identity(CITIZEN).opted_out is False
+
+
+def test_stop_as_a_first_message_opts_out_a_new_contact(moto_store, clock):
+    outcome = receive(moto_store, clock, sms("stop", keyword="stop"))
+    assert outcome.reply is None
+    assert moto_store.find_identity(CITIZEN).opted_out is True
+    assert [i.body for i in moto_store.timeline(outcome.case_id)] == ["stop"]
+
+
+def test_help_is_answered_even_in_an_open_case(moto_store, clock):
+    receive(moto_store, clock, sms(sid=sid(1)))
+    outcome = receive(moto_store, clock, sms("HELP", sid=sid(2), keyword="help"))
+    assert "Reply STOP to stop messages" in outcome.reply and "We are open now." in outcome.reply
+
+
+def test_a_retried_delivery_stores_nothing_and_answers_the_same(moto_store, clock):
+    first = receive(moto_store, clock, sms(sid=sid(7)))
+    again = receive(moto_store, clock, sms(sid=sid(7)))
+    assert again.duplicate and again.case_id == first.case_id
+    assert (again.reply, again.reply_ref) == (first.reply, first.reply_ref)
+    assert len(moto_store.timeline(first.case_id)) == 2
+
+
+def test_media_urls_are_kept_on_the_interaction(moto_store, clock):
+    media = (
+        Media(
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg"
+        ),
+    )
+    outcome = receive(moto_store, clock, sms("see photo", media=media))
+    assert moto_store.timeline(outcome.case_id)[0].media == media
+
+
+def test_a_closed_case_is_not_reused_the_next_message_opens_a_new_one(moto_store, clock):
+    first = receive(moto_store, clock, sms(sid=sid(1)))
+    # close the case as the inbox will: status closed, open-case pointer removed
+    contact_id = moto_store.find_identity(CITIZEN).contact_id
+    client = moto_store.client
+    client.update_item(
+        TableName=moto_store.table,
+        Key={k: {"S": v} for k, v in case_key(first.case_id).items()},
+        UpdateExpression="SET #s = :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":c": {"S": "closed"}},
+    )
+    client.delete_item(
+        TableName=moto_store.table, Key={k: {"S": v} for k, v in open_case_key(contact_id).items()}
+    )
+    second = receive(moto_store, clock, sms(sid=sid(2)))
+    assert second.new_case and second.case_id != first.case_id
+    assert "counsellor" in second.reply
+    record = moto_store.find_identity(CITIZEN)
+    assert record.contact_id == contact_id and record.open_case_id == second.case_id
+    assert moto_store.find_open_case(contact_id) == second.case_id
+
+
+def test_a_stale_shortcut_is_corrected_from_the_open_case_pointer(moto_store, clock):
+    first = receive(moto_store, clock, sms(sid=sid(1)))
+    record = moto_store.find_identity(CITIZEN)
+    # the shortcut on the identity is lost (e.g. a second identity of the same contact)
+    moto_store.client.update_item(
+        TableName=moto_store.table,
+        Key={"pk": {"S": f"IDENTITY#phone#{CITIZEN.value}"}, "sk": {"S": "IDENTITY"}},
+        UpdateExpression="REMOVE open_case_id",
+    )
+    second = receive(moto_store, clock, sms(sid=sid(2)))
+    assert second.case_id == first.case_id and not second.new_case
+    assert moto_store.find_identity(CITIZEN).open_case_id == first.case_id
+    assert record.contact_id == moto_store.find_identity(CITIZEN).contact_id
+
+
+@pytest.mark.parametrize("keyword", ["stop", "start", "help", None])
+def test_every_message_is_recorded_whatever_it_says(moto_store, clock, keyword):
+    outcome = receive(moto_store, clock, sms("x", keyword=keyword))
+    assert [i.direction for i in moto_store.timeline(outcome.case_id)][0] == "in"
