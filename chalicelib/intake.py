@@ -8,6 +8,7 @@ from fresh reads; the loser of a duplicate delivery answers exactly what the win
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from chalicelib.ports import (
     OpenCaseExists,
     WriteConflict,
 )
+
+log = logging.getLogger("contact-centre")
 
 MAX_ATTEMPTS = 12
 _UNKNOWN = object()
@@ -91,6 +94,10 @@ def receive(
             if delivery is None:  # the winner's transaction is not visible yet
                 _backoff(attempt)
                 continue
+            log.info(
+                "inbound duplicate",
+                extra={"case_id": delivery.case_id, "provider": message.provider},
+            )
             return IntakeOutcome(delivery.case_id, False, True, delivery.reply, delivery.reply_ref)
         except (OpenCaseExists, CaseNotOpen):
             # Our shortcut was stale: ask the open-case pointer, which is the truth.
@@ -101,6 +108,17 @@ def receive(
         except (IdentityTaken, WriteConflict):
             _backoff(attempt)
             continue
+        log.info(
+            "inbound recorded",
+            extra={
+                "case_id": write.case_id,
+                "channel": message.channel,
+                "new_case": bool(write.opening),
+                "keyword": message.keyword,
+                "auto_reply": write.reply is not None,
+                "attempts": attempt + 1,
+            },
+        )
         reply_ref = (
             f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
         )

@@ -68,6 +68,7 @@ class Interaction:
     media: tuple[Media, ...] = ()
     automated: bool = False
     to: str | None = None
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -496,4 +496,5 @@ def _interaction(item: dict[str, Any]) -> Interaction:
         ),
         automated=bool(item.get("automated", False)),
         to=item.get("to"),
+        error_code=item.get("error_code"),
     )

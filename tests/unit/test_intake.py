@@ -166,4 +166,5 @@ def test_a_stale_shortcut_is_corrected_from_the_open_case_pointer(moto_store, cl
 @pytest.mark.parametrize("keyword", ["stop", "start", "help", None])
 def test_every_message_is_recorded_whatever_it_says(moto_store, clock, keyword):
     outcome = receive(moto_store, clock, sms("x", keyword=keyword))
-    assert [i.direction for i in moto_store.timeline(outcome.case_id)][0] == "in"
+    first = moto_store.timeline(outcome.case_id)[0]
+    assert (first.direction, first.body) == ("in", "x")

@@ -1,0 +1,61 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+# Each installs what it needs (venv, pip, npm) and nothing else is assumed but Python 3.11,
+# Node 20 and Java 17.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+.PHONY: run test lint unit integration bench sms install java clean
+
+$(STAMP_PY): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "DynamoDB Local needs Java 17. Install it with:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y openjdk-17-jre-headless"; \
+	  exit 1; }
+
+install: $(STAMP_PY) $(STAMP_NODE) java
+
+## make run: DynamoDB Local (data in .data/), the table, demo data, the API on :8000. Ctrl-C stops.
+run: install
+	$(PY) scripts/run_local.py
+
+## make test: lint, architecture contracts, unit tests (moto) and integration tests (DynamoDB Local).
+test: install lint
+	$(PY) -m pytest -p no:cacheprovider
+
+lint: $(STAMP_PY)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+
+unit: $(STAMP_PY)
+	$(PY) -m pytest -p no:cacheprovider tests/unit
+
+integration: install
+	$(PY) -m pytest -p no:cacheprovider tests/integration
+
+## make bench: cold start against the floor, DynamoDB requests per operation.
+bench: install
+	$(PY) bench/run.py
+
+## make sms FROM=+4520000001 BODY="...": a signed inbound SMS to the running local server.
+FROM ?= +4520000001
+BODY ?= Hello, I need help choosing an education
+sms: $(STAMP_PY)
+	$(PY) scripts/sms.py --from "$(FROM)" --body "$(BODY)"
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
