@@ -7,6 +7,7 @@ by translating that resource, so the local stack and AWS cannot drift apart.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -121,3 +122,10 @@ def create_table(client: Any, table_name: str) -> bool:
         TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute()},
     )
     return True
+
+
+def use_local_credentials() -> None:
+    """DynamoDB Local accepts any credentials, but botocore insists on having some."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")

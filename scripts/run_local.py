@@ -16,17 +16,18 @@ from urllib.parse import urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chalicelib.config import load_settings
+from chalicelib.store import DynamoStore
 from chalicelib.wiring import dynamodb_client
 from scripts.local_stage import ROOT, local_environment
-from scripts.localdb import DynamoDBLocal, create_table
+from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
 from scripts.seed import seed
 
 
 def main() -> int:
     env = {**os.environ, **local_environment()}
-    env.setdefault("AWS_ACCESS_KEY_ID", "local")
-    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.update(env)
+    use_local_credentials()
+    env = dict(os.environ)
     settings = load_settings(env)
     db_port = urlparse(settings.dynamodb_endpoint or "").port or 8001
     api = urlparse(settings.public_base_url)
@@ -38,16 +39,12 @@ def main() -> int:
         client = dynamodb_client(settings)
         if create_table(client, settings.table_name):
             print(f"created table {settings.table_name}", flush=True)
-        from chalicelib.store import DynamoStore
-
         created = seed(DynamoStore(client, settings.table_name), datetime.now(UTC))
         print(f"demo data: {created} new (existing data kept)", flush=True)
         print(f"API on {settings.public_base_url}  (Ctrl-C stops both)", flush=True)
         server = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "chalice.cli",
+                str(Path(sys.executable).parent / "chalice"),
                 "local",
                 "--stage",
                 "local",

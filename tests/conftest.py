@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,11 +17,9 @@ from chalicelib.config import load_settings
 from chalicelib.senders import LocalOutbox
 from chalicelib.store import DynamoStore
 from chalicelib.wiring import Services, reset_services
-from scripts.localdb import DynamoDBLocal, create_table
+from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+use_local_credentials()
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

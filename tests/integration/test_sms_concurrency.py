@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
-from botocore.config import Config
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
 
 from chalicelib import intake
 from chalicelib.channels.twilio_sms import parse_inbound
@@ -27,7 +27,9 @@ HOURS = demo_hours()
 @pytest.fixture
 def store(local_store, dynamodb_local) -> DynamoStore:
     client = boto3.client(
-        "dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-west-1",
+        "dynamodb",
+        endpoint_url=dynamodb_local.endpoint,
+        region_name="eu-west-1",
         config=Config(max_pool_connections=64, retries={"max_attempts": 5, "mode": "standard"}),
     )
     return DynamoStore(client, local_store.table)
@@ -37,7 +39,9 @@ def items(store: DynamoStore) -> list[dict]:
     found, kwargs = [], {"TableName": store.table, "ConsistentRead": True}
     while True:
         page = store.client.scan(**kwargs)
-        found += [{k: TypeDeserializer().deserialize(v) for k, v in i.items()} for i in page["Items"]]
+        found += [
+            {k: TypeDeserializer().deserialize(v) for k, v in i.items()} for i in page["Items"]
+        ]
         if "LastEvaluatedKey" not in page:
             return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,106 @@
+"""`make bench`: the figures the issues ask for, printed as one table.
+
+- cold init: `import app` in a fresh interpreter against the floor `import chalice, boto3`
+  (median of several runs each, and their ratio);
+- DynamoDB requests per operation, counted through botocore's event hooks against DynamoDB Local.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import boto3  # noqa: E402
+
+from chalicelib import intake  # noqa: E402
+from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
+from chalicelib.config import load_settings  # noqa: E402
+from chalicelib.senders import LocalOutbox  # noqa: E402
+from chalicelib.store import DynamoStore  # noqa: E402
+from chalicelib.wiring import Services  # noqa: E402
+from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials  # noqa: E402
+from scripts.seed import seed  # noqa: E402
+from scripts.sms import twilio_sms_form  # noqa: E402
+
+RUNS = 9
+
+
+def import_time(statement: str) -> float:
+    """Median wall time of a fresh interpreter running `statement`, minus the bare interpreter."""
+
+    def once(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+        return time.perf_counter() - started
+
+    bare = statistics.median(once("pass") for _ in range(RUNS))
+    return statistics.median(once(statement) for _ in range(RUNS)) - bare
+
+
+class RequestCounter:
+    """Counts every DynamoDB API call a client makes (botocore's before-call hook)."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: list[str] = []
+        client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+
+    def take(self) -> list[str]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1")
+    create_table(client, "bench-table")
+    store = DynamoStore(client, "bench-table")
+    seed(store, datetime.now(UTC))
+    settings = load_settings({"TABLE_NAME": "bench-table", "HOURS_CACHE_SECONDS": "60"})
+    services = Services(settings=settings, store=store, sms=LocalOutbox())
+    counter = RequestCounter(client)
+
+    def sms(sender: str, body: str, sid: str) -> list[str]:
+        counter.take()
+        message = parse_inbound(twilio_sms_form(sender, body, sid))
+        intake.receive(message, services.store, services.hours(), services.clock)
+        return counter.take()
+
+    return {
+        "first SMS of a new citizen (cold: hours read)": sms("+4520000001", "hi", "SM" + "1" * 32),
+        "first SMS of a new citizen (warm)": sms("+4520000002", "hi", "SM" + "2" * 32),
+        "later SMS on an open case": sms("+4520000002", "more", "SM" + "3" * 32),
+        "Twilio retry of the same SMS": sms("+4520000002", "more", "SM" + "3" * 32),
+    }
+
+
+def main() -> None:
+    use_local_credentials()
+    floor = import_time("import chalice, boto3")
+    cold = import_time("import app")
+    rows = [
+        ("cold init: import chalice, boto3 (floor)", f"{floor * 1000:.0f} ms", ""),
+        ("cold init: import app", f"{cold * 1000:.0f} ms", ""),
+        ("cold init ratio app / floor", f"{cold / floor:.2f}x", "goal <= 1.15x"),
+    ]
+    with DynamoDBLocal() as database:
+        for name, calls in requests_per_sms(database.endpoint).items():
+            goal = "goal <= 2" if "retry" not in name and "cold" not in name else ""
+            rows.append((f"DynamoDB requests: {name}", f"{len(calls)} ({', '.join(calls)})", goal))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(width)}  value  goal")
+    for name, value, goal in rows:
+        print(f"{name.ljust(width)}  {value}  {goal}")
+
+
+if __name__ == "__main__":
+    main()

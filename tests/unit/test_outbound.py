@@ -1,0 +1,120 @@
+"""Sending SMS through the sender interface: the local outbox and Twilio's REST API over HTTP."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+
+from chalicelib import intake, outbound
+from chalicelib.config import load_settings
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.hours import demo_hours
+from chalicelib.model import Identity, InboundMessage
+from chalicelib.senders import LocalOutbox, TwilioSms, sms_sender
+
+CITIZEN = Identity("phone", "+4520000001")
+ACCOUNT = "AC" + "a" * 32
+MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+
+
+def callback(ref: str) -> str:
+    return f"https://helpline.example.org/webhooks/twilio/sms/status?ref={ref}"
+
+
+def open_case(store, clock, body="hello", sid="SM" + "1" * 32) -> str:
+    message = InboundMessage("sms", "twilio", sid, CITIZEN, "+4570203040", body)
+    return intake.receive(message, store, demo_hours(), clock).case_id
+
+
+def twilio_settings():
+    return load_settings(
+        {
+            "TWILIO_ACCOUNT_SID": ACCOUNT,
+            "TWILIO_AUTH_TOKEN": "secret",
+            "TWILIO_FROM_NUMBER": "+4570203040",
+        }
+    )
+
+
+def test_without_an_account_messages_go_to_the_local_outbox(moto_store, clock):
+    assert isinstance(sms_sender(load_settings({"TWILIO_AUTH_TOKEN": "x"})), LocalOutbox)
+    case_id = open_case(moto_store, clock)
+    sent = outbound.send_sms(
+        case_id, "We can talk at 14:00", moto_store, LocalOutbox(), clock, callback
+    )
+    assert sent.status == "local"
+    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert (reply.direction, reply.body, reply.status, reply.to) == (
+        "out",
+        "We can talk at 14:00",
+        "local",
+        CITIZEN.value,
+    )
+    assert reply.provider_id.startswith("LOCAL")
+
+
+@responses.activate
+def test_with_an_account_twilio_rest_is_called_with_the_status_callback(moto_store, clock):
+    responses.post(
+        MESSAGES_URL,
+        status=201,
+        json={"sid": "SM" + "f" * 32, "status": "queued", "to": CITIZEN.value, "body": "Hi"},
+    )
+    case_id = open_case(moto_store, clock)
+    sender = sms_sender(twilio_settings())
+    assert isinstance(sender, TwilioSms)
+    sent = outbound.send_sms(case_id, "Hi", moto_store, sender, clock, callback)
+
+    form = parse_qs(responses.calls[0].request.body)
+    assert form["To"] == [CITIZEN.value] and form["From"] == ["+4570203040"]
+    assert form["Body"] == ["Hi"]
+    assert form["StatusCallback"] == [callback(f"{case_id}.{sent.interaction_id}")]
+    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert (reply.status, reply.provider_id) == ("queued", "SM" + "f" * 32)
+
+
+@responses.activate
+def test_a_provider_failure_is_visible_on_the_case(moto_store, clock):
+    responses.post(MESSAGES_URL, status=500, json={"code": 20500, "message": "Internal"})
+    case_id = open_case(moto_store, clock)
+    with pytest.raises(outbound.ProviderUnavailable):
+        outbound.send_sms(case_id, "Hi", moto_store, sms_sender(twilio_settings()), clock, callback)
+    [reply] = [i for i in moto_store.timeline(case_id) if i.direction == "out" and not i.automated]
+    assert reply.status == "failed" and reply.body == "Hi"
+
+
+def test_an_opted_out_number_is_never_sent_to(moto_store, clock):
+    case_id = open_case(moto_store, clock)
+    stop = InboundMessage(
+        "sms", "twilio", "SM" + "2" * 32, CITIZEN, "+4570203040", "STOP", keyword="stop"
+    )
+    intake.receive(stop, moto_store, demo_hours(), clock)
+    with responses.RequestsMock() as http:  # any HTTP call would fail the test
+        with pytest.raises(Conflict) as refused:
+            outbound.send_sms(
+                case_id, "Hi", moto_store, sms_sender(twilio_settings()), clock, callback
+            )
+        assert not http.calls
+    assert refused.value.code == "opted_out"
+
+
+def test_unknown_case(moto_store, clock):
+    with pytest.raises(NotFound):
+        outbound.send_sms("nope", "Hi", moto_store, LocalOutbox(), clock, callback)
+
+
+def test_status_reports_move_forward_only(moto_store, clock):
+    case_id = open_case(moto_store, clock)
+    sent = outbound.send_sms(case_id, "Hi", moto_store, LocalOutbox(), clock, callback)
+    ref = f"{case_id}.{sent.interaction_id}"
+    assert outbound.record_status(moto_store, ref, "sent", "SM1", None)
+    assert outbound.record_status(moto_store, ref, "delivered", "SM1", None)
+    assert not outbound.record_status(moto_store, ref, "sent", "SM1", None)
+    assert not outbound.record_status(moto_store, ref, "delivered", "SM1", None)
+    assert not outbound.record_status(moto_store, ref, "made-up", "SM1", None)
+    assert not outbound.record_status(moto_store, "garbage", "sent", "SM1", None)
+    assert not outbound.record_status(moto_store, f"{case_id}.missing", "sent", "SM1", None)
+    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert reply.status == "delivered"
