@@ -36,6 +36,11 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "payload_too_large"
+
+
 class Conflict(ServiceError):
     status = 409
     code = "conflict"

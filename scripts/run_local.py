@@ -23,7 +23,15 @@ from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
 from scripts.seed import seed
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C (SIGINT) and a plain `kill` (SIGTERM) both stop the two servers, even when this
+    # process was started with SIGINT ignored (as background jobs are).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     env = {**os.environ, **local_environment()}
     os.environ.update(env)
     use_local_credentials()
@@ -55,16 +63,31 @@ def main() -> int:
             ],
             cwd=ROOT,
             env=env,
+            start_new_session=True,  # its own group: the auto-reloader and its worker stop together
         )
         try:
             return server.wait()
         except KeyboardInterrupt:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=10)
             return 0
+        finally:
+            _stop(server)
     finally:
         database.stop()
         print("stopped DynamoDB Local", flush=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server's whole process group (chalice local forks a worker to auto-reload)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 if __name__ == "__main__":

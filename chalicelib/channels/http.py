@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from chalice import Response
 
-from chalicelib.errors import InvalidInput, ServiceError
+from chalicelib.errors import InvalidInput, PayloadTooLarge, ServiceError
 
 log = logging.getLogger("contact-centre")
 
@@ -58,7 +58,7 @@ def form_fields(raw_body: bytes | str | None) -> dict[str, str]:
     if isinstance(raw_body, str):
         raw_body = raw_body.encode("utf-8")
     if len(raw_body) > MAX_FORM_BYTES:
-        raise InvalidInput("The form body is too large.", code="too_large")
+        raise PayloadTooLarge(f"The form body is larger than {MAX_FORM_BYTES} bytes.")
     try:
         text = raw_body.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -194,3 +194,11 @@ def test_logs_hold_no_phone_number_or_message_body(api, captured_logs):
     assert any('"inbound recorded"' in line for line in captured_logs)
     for line in captured_logs:
         assert CITIZEN not in line and "Sofie" not in line and "exams" not in line
+
+
+def test_an_oversized_body_gets_413_and_nothing_is_stored(api, local_services):
+    form = sms_form(CITIZEN, "x" * 70_000)
+    answer = post_sms(api, form)
+    assert answer.status_code == 413
+    assert json.loads(answer.body)["error"]["code"] == "payload_too_large"
+    assert scan_all(local_services.store) == []
