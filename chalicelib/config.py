@@ -18,6 +18,11 @@ class Settings:
     twilio_from_number: str | None
     twilio_messaging_service_sid: str | None
     hours_cache_seconds: float
+    auth_issuer: str
+    auth_client_id: str
+    auth_jwks_url: str | None
+    auth_jwks_file: str | None
+    unanswered_minutes: int
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -41,4 +46,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
         twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
         hours_cache_seconds=float(env.get("HOURS_CACHE_SECONDS", "60")),
+        # Cognito: issuer https://cognito-idp.<region>.amazonaws.com/<user pool id>
+        auth_issuer=env.get("AUTH_ISSUER", ""),
+        auth_client_id=env.get("AUTH_CLIENT_ID", ""),
+        auth_jwks_url=env.get("AUTH_JWKS_URL") or None,
+        auth_jwks_file=env.get("AUTH_JWKS_FILE") or None,
+        unanswered_minutes=int(env.get("UNANSWERED_MINUTES", "30")),
     )

@@ -21,6 +21,10 @@ class InvalidInput(ServiceError):
     code = "invalid_input"
 
 
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+
+
 class Unauthenticated(ServiceError):
     status = 401
     code = "unauthenticated"

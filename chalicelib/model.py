@@ -69,6 +69,7 @@ class Interaction:
     automated: bool = False
     to: str | None = None
     error_code: str | None = None
+    author: str | None = None  # the practitioner who wrote a reply or a note
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,45 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Case:
+    """A case as practitioners see it; `timeline` is filled only when asked for."""
+
     id: str
     contact_id: str
-    status: str
+    status: str  # queued | assigned | closed
     queue: str
     channel: Channel
+    channels: tuple[str, ...]
     opened_at: datetime
     last_activity_at: datetime
     assignee: str | None = None
+    assigned_at: datetime | None = None
+    first_response_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    language: str | None = None
     timeline: tuple[Interaction, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What one inbox page asks for; the store turns it into one Query on gsi1."""
+
+    closed: bool
+    statuses: frozenset[str]
+    queues: frozenset[str] | None = None  # None: any queue
+    assignee: str | None = None
+    mine_or_waiting_in: tuple[str, frozenset[str]] | None = None  # (me, my queues)
+    limit: int = 25
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: str
+    queue: str
+    language: str | None
+    contact_id: str
+    assignee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +160,32 @@ class Practitioner:
     languages: tuple[str, ...]
     max_active_cases: int
     on_duty: bool = False
+    active_cases: int = 0
+    last_assigned_at: datetime | None = None
+    phone: str | None = None
+    shift_started_at: datetime | None = None
+
+    def serves(self, queue: str, language: str | None) -> bool:
+        return queue in self.queues and (language is None or language in self.languages)
+
+    @property
+    def has_room(self) -> bool:
+        return self.active_cases < self.max_active_cases
+
+
+@dataclass(frozen=True)
+class Shift:
+    practitioner_id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class CaseRead:
+    case_id: str
+    user_id: str
+    role: str
+    at: datetime
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ class CaseNotOpen(WriteRejected):
     """The case we meant to append to is closed or gone."""
 
 
+class CaseChanged(WriteRejected):
+    """The case is no longer as we read it (someone claimed, moved or closed it meanwhile)."""
+
+
+class PractitionerUnavailable(WriteRejected):
+    """The practitioner is full (or off duty, where that matters)."""
+
+
 class WriteConflict(WriteRejected):
     """A concurrent transaction touched the same items; try again."""
 

@@ -53,6 +53,6 @@ def seed(store: DynamoStore, now: datetime) -> dict[str, int]:
     if store.load_hours() is None:
         store.save_hours(demo_hours())
         created["hours"] = 1
-    created["practitioners"] = sum(store.ensure_practitioner(p) for p in PRACTITIONERS)
+    created["practitioners"] = sum(store.create_practitioner(p) for p in PRACTITIONERS)
     created["webinars"] = sum(store.ensure_webinar(w) for w in _upcoming_webinars(now))
     return created

@@ -22,7 +22,11 @@ def test_the_local_table_is_the_template_table():
     definition = table_definition("x-table")
     keys = {k["AttributeName"]: k["KeyType"] for k in definition["KeySchema"]}
     assert keys == {"pk": "HASH", "sk": "RANGE"}
-    assert {i["IndexName"] for i in definition["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
+    assert {i["IndexName"] for i in definition["GlobalSecondaryIndexes"]} == {
+        "gsi1",
+        "gsi2",
+        "gsi3",
+    }
     assert definition["BillingMode"] == "PAY_PER_REQUEST"
 
 

@@ -1,0 +1,36 @@
+"""DynamoDB adapter: the only package that knows keys, items and expressions.
+
+Single-table layout (docs/data-model.md). Every multi-item change is one TransactWriteItems with
+conditions; a lost condition comes back as one of the domain's WriteRejected exceptions naming
+which rule held, so the domain can re-plan without knowing DynamoDB.
+"""
+
+from __future__ import annotations
+
+from chalicelib.store.cases import CaseStore
+from chalicelib.store.codec import case_key, iso, open_case_key, parse_iso, week_key
+from chalicelib.store.inbound import InboundStore
+from chalicelib.store.messages import MessageStore
+from chalicelib.store.practitioners import PractitionerStore
+from chalicelib.store.settings import SettingsStore
+
+
+class DynamoStore(InboundStore, MessageStore, CaseStore, PractitionerStore, SettingsStore):
+    """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
+
+    def timeline(self, case_id: str) -> list:
+        case = self.get_case(case_id, with_timeline=True)
+        return list(case.timeline) if case else []
+
+    def get_case_item(self, case_id: str) -> dict | None:
+        return self._get(case_key(case_id))
+
+
+__all__ = [
+    "DynamoStore",
+    "case_key",
+    "iso",
+    "open_case_key",
+    "parse_iso",
+    "week_key",
+]

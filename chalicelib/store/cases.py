@@ -1,0 +1,426 @@
+"""Storage for case work: reading cases, the inbox index, and every change of hands.
+
+Each change of hands is one transaction whose conditions carry the rules: a case is assigned only
+while it is queued (so two claims never both win), a practitioner's load only grows below their
+capacity, and the open-case pointer moves with closing and reopening.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from chalicelib.errors import InvalidCursor
+from chalicelib.model import Case, CaseRead, CaseRef, InboxQuery
+from chalicelib.ports import CaseChanged, OpenCaseExists, PractitionerUnavailable, WriteConflict
+from chalicelib.store.base import Cancelled, StoreBase, delete, put, update
+from chalicelib.store.codec import (
+    INBOX_CLOSED,
+    INBOX_OPEN,
+    UNANSWERED,
+    case_key,
+    contact_key,
+    dump,
+    iso,
+    load,
+    open_case_key,
+    parse_iso,
+    practitioner_key,
+    read_key,
+    waiting_key,
+)
+from chalicelib.store.items import case_from, interaction_from
+
+NAMES = {"#status": "status"}
+
+
+def _raise_for(lost: Cancelled) -> None:
+    if "case" in lost.failed:
+        raise CaseChanged("case") from lost
+    if "practitioner" in lost.failed:
+        raise PractitionerUnavailable("practitioner") from lost
+    if "open_case" in lost.failed:
+        raise OpenCaseExists("open_case") from lost
+    raise WriteConflict(str(lost)) from lost
+
+
+class CaseStore(StoreBase):
+    # --- reading -----------------------------------------------------------------------------
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
+        """The case, and its timeline oldest first, from one Query of its partition."""
+        if not with_timeline:
+            item = self._get(case_key(case_id))
+            return case_from(item) if item else None
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :case AND :events",
+            ExpressionAttributeValues=dump(
+                {":pk": f"CASE#{case_id}", ":case": "CASE", ":events": "EVENT#\uffff"}
+            ),
+            ConsistentRead=True,
+        )
+        head = [i for i in items if i["sk"] == "CASE"]
+        if not head:
+            return None
+        events = tuple(interaction_from(i) for i in items if i["sk"].startswith("EVENT#"))
+        return case_from(head[0], events)
+
+    def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=dump(
+                {
+                    **read_key(case_id, at, user_id),
+                    "type": "case_read",
+                    "case_id": case_id,
+                    "user_id": user_id,
+                    "role": role,
+                    "at": iso(at),
+                }
+            ),
+        )
+
+    def case_reads(self, case_id: str) -> list[CaseRead]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :read)",
+            ExpressionAttributeValues=dump({":pk": f"CASE#{case_id}", ":read": "READ#"}),
+        )
+        return [
+            CaseRead(i["case_id"], i["user_id"], i["role"], parse_iso(i["at"]))  # type: ignore[arg-type]
+            for i in items
+        ]
+
+    def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]:
+        """One Query on gsi1, newest activity first; the cursor is opaque to clients."""
+        values: dict[str, Any] = {":pk": INBOX_CLOSED if query.closed else INBOX_OPEN}
+        filters: list[str] = []
+        statuses = sorted(query.statuses)
+        filters.append("#status IN (" + ", ".join(f":s{i}" for i in range(len(statuses))) + ")")
+        values.update({f":s{i}": s for i, s in enumerate(statuses)})
+        if query.queues is not None:
+            queues = sorted(query.queues) or ["\u0000none"]
+            filters.append("#queue IN (" + ", ".join(f":q{i}" for i in range(len(queues))) + ")")
+            values.update({f":q{i}": q for i, q in enumerate(queues)})
+        if query.assignee is not None:
+            filters.append("assignee = :assignee")
+            values[":assignee"] = query.assignee
+        if query.mine_or_waiting_in is not None:
+            me, mine = query.mine_or_waiting_in
+            queues = sorted(mine) or ["\u0000none"]
+            values[":me"] = me
+            values[":queued"] = "queued"
+            values.update({f":m{i}": q for i, q in enumerate(queues)})
+            filters.append(
+                "(assignee = :me OR (#status = :queued AND #queue IN ("
+                + ", ".join(f":m{i}" for i in range(len(queues)))
+                + ")))"
+            )
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ScanIndexForward": False,
+            "FilterExpression": " AND ".join(filters),
+            "ExpressionAttributeNames": {"#status": "status", "#queue": "queue"},
+            "ExpressionAttributeValues": dump(values),
+            "Limit": query.limit,
+        }
+        if query.cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(query.cursor, values[":pk"])
+        page = self.client.query(**kwargs)
+        cases = [case_from(load(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return cases, _encode_cursor(last) if last else None
+
+    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
+        """The queue's waiting cases, longest waiting first (sparse gsi3)."""
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="gsi3",
+            KeyConditionExpression="gsi3pk = :pk",
+            ExpressionAttributeValues=dump({":pk": waiting_key(queue)}),
+            Limit=limit,
+        )
+        return [_ref(load(i)) for i in page.get("Items", [])]
+
+    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]:
+        """Assigned cases with no reply since they were assigned before `cutoff`."""
+        items = self._query_all(
+            IndexName="gsi3",
+            KeyConditionExpression="gsi3pk = :pk AND gsi3sk < :cutoff",
+            ExpressionAttributeValues=dump({":pk": UNANSWERED, ":cutoff": iso(cutoff)}),
+        )
+        return [_ref(i) for i in items]
+
+    # --- changes of hands ----------------------------------------------------------------------
+
+    def assign(
+        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
+    ) -> None:
+        """Queued case → practitioner, atomically with their load and the contact's memory."""
+        capacity = "active_cases < max_active_cases"
+        if require_on_duty:
+            capacity += " AND on_duty = :true"
+        ops = [
+            (
+                "case",
+                update(
+                    self.table,
+                    case_key(case.id),
+                    "SET #status = :assigned, assignee = :p, assigned_at = :now, "
+                    "gsi3pk = :unanswered, gsi3sk = :since",
+                    {
+                        ":assigned": "assigned",
+                        ":p": practitioner_id,
+                        ":now": iso(now),
+                        ":unanswered": UNANSWERED,
+                        ":since": f"{iso(now)}#{case.id}",
+                        ":queued": "queued",
+                    },
+                    "#status = :queued",
+                    NAMES,
+                ),
+            ),
+            (
+                "practitioner",
+                update(
+                    self.table,
+                    practitioner_key(practitioner_id),
+                    "SET last_assigned_at = :now ADD active_cases :one",
+                    {":now": iso(now), ":one": 1, **({":true": True} if require_on_duty else {})},
+                    f"attribute_exists(pk) AND {capacity}",
+                ),
+            ),
+            (
+                "contact",
+                update(
+                    self.table,
+                    contact_key(case.contact_id),
+                    "SET last_practitioner_id = :p",
+                    {":p": practitioner_id},
+                ),
+            ),
+        ]
+        self._run(ops)
+
+    def to_queue(
+        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
+    ) -> None:
+        """Back to a queue (transfer or time-out), releasing the previous assignee's slot."""
+        condition, values = _held_by(case.assignee)
+        if only_if_unanswered:
+            condition += " AND gsi3pk = :unanswered"
+            values[":unanswered"] = UNANSWERED
+        ops = [
+            (
+                "case",
+                update(
+                    self.table,
+                    case_key(case.id),
+                    "SET #status = :queued, #queue = :queue, queued_at = :now, gsi3pk = :waiting, "
+                    "gsi3sk = :since REMOVE assignee, assigned_at",
+                    {
+                        **values,
+                        ":queued": "queued",
+                        ":queue": queue,
+                        ":now": iso(now),
+                        ":waiting": waiting_key(queue),
+                        ":since": f"{iso(now)}#{case.id}",
+                    },
+                    condition,
+                    {**NAMES, "#queue": "queue"},
+                ),
+            )
+        ]
+        ops += self._release(case.assignee)
+        self._run(ops)
+
+    def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
+        condition, values = _held_by(case.assignee)
+        ops = [
+            (
+                "case",
+                update(
+                    self.table,
+                    case_key(case.id),
+                    "SET #status = :assigned, assignee = :p, assigned_at = :now, "
+                    "gsi3pk = :unanswered, gsi3sk = :since",
+                    {
+                        **values,
+                        ":assigned": "assigned",
+                        ":p": practitioner_id,
+                        ":now": iso(now),
+                        ":unanswered": UNANSWERED,
+                        ":since": f"{iso(now)}#{case.id}",
+                    },
+                    condition,
+                    NAMES,
+                ),
+            ),
+            (
+                "practitioner",
+                update(
+                    self.table,
+                    practitioner_key(practitioner_id),
+                    "SET last_assigned_at = :now ADD active_cases :one",
+                    {":now": iso(now), ":one": 1},
+                    "attribute_exists(pk) AND active_cases < max_active_cases",
+                ),
+            ),
+            (
+                "contact",
+                update(
+                    self.table,
+                    contact_key(case.contact_id),
+                    "SET last_practitioner_id = :p",
+                    {":p": practitioner_id},
+                ),
+            ),
+        ]
+        ops += self._release(case.assignee)
+        self._run(ops)
+
+    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
+        condition, values = _held_by(case.assignee)
+        ops = [
+            (
+                "case",
+                update(
+                    self.table,
+                    case_key(case.id),
+                    "SET #status = :closed, outcome = :outcome, closed_at = :now, closed_by = :by, "
+                    "gsi1pk = :inbox REMOVE gsi3pk, gsi3sk",
+                    {
+                        **values,
+                        ":closed": "closed",
+                        ":outcome": outcome,
+                        ":now": iso(now),
+                        ":by": closed_by,
+                        ":inbox": INBOX_CLOSED,
+                    },
+                    condition,
+                    NAMES,
+                ),
+            ),
+            (
+                "open_case",
+                delete(
+                    self.table, open_case_key(case.contact_id), "case_id = :id", {":id": case.id}
+                ),
+            ),
+        ]
+        ops += self._release(case.assignee)
+        self._run(ops)
+
+    def reopen(self, case: CaseRef, now: datetime) -> None:
+        """A closed case back to its queue; refused while the citizen has another open case."""
+        self._run(
+            [
+                (
+                    "open_case",
+                    put(
+                        self.table,
+                        {**open_case_key(case.contact_id), "type": "open_case", "case_id": case.id},
+                    ),
+                ),
+                (
+                    "case",
+                    update(
+                        self.table,
+                        case_key(case.id),
+                        "SET #status = :queued, queued_at = :now, gsi1pk = :inbox, gsi1sk = :now, "
+                        "last_activity_at = :now, gsi3pk = :waiting, gsi3sk = :since "
+                        "REMOVE assignee, assigned_at, closed_at, outcome, closed_by",
+                        {
+                            ":queued": "queued",
+                            ":closed": "closed",
+                            ":now": iso(now),
+                            ":inbox": INBOX_OPEN,
+                            ":waiting": waiting_key(case.queue),
+                            ":since": f"{iso(now)}#{case.id}",
+                        },
+                        "#status = :closed",
+                        NAMES,
+                    ),
+                ),
+            ]
+        )
+
+    def record_reply(self, case_id: str, now: datetime, answered_by_assignee: bool) -> None:
+        """A reply is activity; the first sets first_response_at; it ends 'unanswered'."""
+        expression = (
+            "SET last_activity_at = :now, gsi1sk = :now, "
+            "first_response_at = if_not_exists(first_response_at, :now)"
+        )
+        if answered_by_assignee:
+            expression += " REMOVE gsi3pk, gsi3sk"
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(case_key(case_id)),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(pk)"
+            + (" AND #status = :assigned" if answered_by_assignee else ""),
+            ExpressionAttributeValues=dump(
+                {":now": iso(now), **({":assigned": "assigned"} if answered_by_assignee else {})}
+            ),
+            **({"ExpressionAttributeNames": NAMES} if answered_by_assignee else {}),
+        )
+
+    def _release(self, practitioner_id: str | None) -> list[tuple[str, dict[str, Any]]]:
+        if practitioner_id is None:
+            return []
+        return [
+            (
+                "previous",
+                update(
+                    self.table,
+                    practitioner_key(practitioner_id),
+                    "ADD active_cases :minus",
+                    {":minus": -1, ":zero": 0},
+                    "active_cases > :zero",
+                ),
+            )
+        ]
+
+    def _run(self, ops: list[tuple[str, dict[str, Any]]]) -> None:
+        try:
+            self._transact(ops)
+        except Cancelled as lost:
+            _raise_for(lost)
+
+
+def _held_by(assignee: str | None) -> tuple[str, dict[str, Any]]:
+    """The case must still be open and with the assignee we read (nobody moved it meanwhile)."""
+    values: dict[str, Any] = {":closed": "closed"}
+    if assignee is None:
+        return "#status <> :closed AND attribute_not_exists(assignee)", values
+    values[":held_by"] = assignee
+    return "#status <> :closed AND assignee = :held_by", values
+
+
+def _ref(item: dict[str, Any]) -> CaseRef:
+    case_id = item.get("id") or item["pk"].removeprefix("CASE#")
+    return CaseRef(
+        case_id,
+        item.get("queue", ""),
+        item.get("language"),
+        item.get("contact_id", ""),
+        item.get("assignee"),
+    )
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    plain = {k: v["S"] for k, v in key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"} or plain["gsi1pk"] != partition:
+            raise ValueError
+        return {k: {"S": str(v)} for k, v in plain.items()}
+    except (ValueError, TypeError, json.JSONDecodeError) as error:
+        raise InvalidCursor("The cursor is not one this inbox gave out.") from error

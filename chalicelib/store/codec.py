@@ -1,0 +1,81 @@
+"""Keys, timestamps and (de)serialisation: how domain values look inside the table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from chalicelib.model import Identity
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+HOURS_KEY = {"pk": "SETTINGS", "sk": "HOURS"}
+INBOX_OPEN = "INBOX#open"
+INBOX_CLOSED = "INBOX#closed"
+UNANSWERED = "UNANSWERED"
+PRACTITIONERS = "PRACTITIONERS"
+
+
+def dump(item: dict[str, Any]) -> dict[str, Any]:
+    """To DynamoDB's typed JSON; None means 'leave the attribute out'."""
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def load(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def iso(at: datetime) -> str:
+    """UTC timestamps with microseconds, so that string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def week_key(at: datetime) -> str:
+    """gsi2 partition: the UTC ISO week. A report for a local week reads at most two of them."""
+    year, week, _ = at.astimezone(UTC).isocalendar()
+    return f"WEEK#{year}-W{week:02d}"
+
+
+def identity_key(identity: Identity) -> dict[str, str]:
+    return {"pk": f"IDENTITY#{identity.kind}#{identity.value}", "sk": "IDENTITY"}
+
+
+def contact_key(contact_id: str) -> dict[str, str]:
+    return {"pk": f"CONTACT#{contact_id}", "sk": "PROFILE"}
+
+
+def open_case_key(contact_id: str) -> dict[str, str]:
+    return {"pk": f"CONTACT#{contact_id}", "sk": "OPENCASE"}
+
+
+def case_key(case_id: str) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": "CASE"}
+
+
+def event_key(case_id: str, interaction_id: str) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": f"EVENT#{interaction_id}"}
+
+
+def read_key(case_id: str, at: datetime, user_id: str) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": f"READ#{iso(at)}#{user_id}"}
+
+
+def dedupe_key(provider: str, provider_id: str) -> dict[str, str]:
+    return {"pk": f"DEDUPE#{provider}#{provider_id}", "sk": "DEDUPE"}
+
+
+def practitioner_key(practitioner_id: str) -> dict[str, str]:
+    return {"pk": f"PRACTITIONER#{practitioner_id}", "sk": "PROFILE"}
+
+
+def waiting_key(queue: str) -> str:
+    return f"WAITING#{queue}"

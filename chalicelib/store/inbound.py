@@ -1,0 +1,187 @@
+"""Storage for intake: identities, contacts, the open-case pointer, one transaction per message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.model import Delivery, Identity, IdentityRecord, InboundWrite
+from chalicelib.ports import (
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    OpenCaseExists,
+    WriteConflict,
+)
+from chalicelib.store.base import Cancelled, StoreBase, put, update
+from chalicelib.store.codec import (
+    case_key,
+    contact_key,
+    dedupe_key,
+    identity_key,
+    iso,
+    open_case_key,
+)
+from chalicelib.store.items import interaction_item, new_case_item
+
+DEDUPE_DAYS = 35  # longer than any provider's retry window
+
+
+class InboundStore(StoreBase):
+    def find_identity(self, identity: Identity) -> IdentityRecord | None:
+        item = self._get(identity_key(identity))
+        if item is None:
+            return None
+        return IdentityRecord(
+            identity=identity,
+            contact_id=item["contact_id"],
+            open_case_id=item.get("open_case_id"),
+            opted_out=bool(item.get("opted_out", False)),
+        )
+
+    def find_open_case(self, contact_id: str) -> str | None:
+        item = self._get(open_case_key(contact_id))
+        return item["case_id"] if item else None
+
+    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None:
+        item = self._get(dedupe_key(provider, provider_id))
+        if item is None:
+            return None
+        return Delivery(item["case_id"], item.get("reply"), item.get("reply_ref"))
+
+    def last_practitioner(self, contact_id: str) -> str | None:
+        item = self._get(contact_key(contact_id))
+        return item.get("last_practitioner_id") if item else None
+
+    def record_inbound(self, write: InboundWrite) -> None:
+        """One transaction: identity, contact, case, interactions and the provider's dedupe item."""
+        inbound = write.interactions[0]
+        now = iso(inbound.at)
+        reply_to = {"kind": write.identity.kind, "value": write.identity.value}
+        t = self.table
+        ops: list[tuple[str, dict[str, Any]]] = []
+        if write.new_contact:
+            ops.append(
+                (
+                    "identity",
+                    put(
+                        t,
+                        {
+                            **identity_key(write.identity),
+                            "type": "identity",
+                            "kind": write.identity.kind,
+                            "value": write.identity.value,
+                            "contact_id": write.contact_id,
+                            "open_case_id": write.case_id,
+                            "opted_out": bool(write.opted_out),
+                            "created_at": now,
+                        },
+                    ),
+                )
+            )
+            ops.append(
+                (
+                    "contact",
+                    put(
+                        t,
+                        {
+                            **contact_key(write.contact_id),
+                            "type": "contact",
+                            "id": write.contact_id,
+                            "created_at": now,
+                            "identities": [f"{write.identity.kind}#{write.identity.value}"],
+                        },
+                    ),
+                )
+            )
+        elif write.link_identity or write.opted_out is not None:
+            sets, values = [], {":cid": write.contact_id}
+            if write.link_identity:
+                sets.append("open_case_id = :case")
+                values[":case"] = write.case_id
+            if write.opted_out is not None:
+                sets.append("opted_out = :out")
+                values[":out"] = write.opted_out
+            ops.append(
+                (
+                    "identity",
+                    update(
+                        t,
+                        identity_key(write.identity),
+                        "SET " + ", ".join(sets),
+                        values,
+                        "contact_id = :cid",
+                    ),
+                )
+            )
+        if write.opening is not None:
+            ops.append(
+                (
+                    "open_case",
+                    put(
+                        t,
+                        {
+                            **open_case_key(write.contact_id),
+                            "type": "open_case",
+                            "case_id": write.case_id,
+                        },
+                    ),
+                )
+            )
+            ops.append(("case", put(t, new_case_item(write.opening, reply_to, inbound.at))))
+        else:
+            ops.append(
+                (
+                    "case",
+                    update(
+                        t,
+                        case_key(write.case_id),
+                        "SET last_activity_at = :at, gsi1sk = :at, reply_to = :reply_to, "
+                        "last_inbound_at = :at ADD inbound_count :one, channels :channel",
+                        {
+                            ":at": now,
+                            ":reply_to": reply_to,
+                            ":one": 1,
+                            ":closed": "closed",
+                            ":channel": {inbound.channel},
+                        },
+                        "attribute_exists(pk) AND #status <> :closed",
+                        {"#status": "status"},
+                    ),
+                )
+            )
+        for interaction in write.interactions:
+            ops.append(("interaction", put(t, interaction_item(interaction))))
+        ops.append(
+            (
+                "dedupe",
+                put(
+                    t,
+                    {
+                        **dedupe_key(write.provider, write.provider_id),
+                        "type": "dedupe",
+                        "case_id": write.case_id,
+                        "interaction_id": inbound.id,
+                        "reply": write.reply,
+                        "reply_ref": (
+                            f"{write.case_id}.{write.interactions[1].id}"
+                            if len(write.interactions) > 1
+                            else None
+                        ),
+                        "expires_at": int((inbound.at + timedelta(days=DEDUPE_DAYS)).timestamp()),
+                    },
+                ),
+            )
+        )
+        try:
+            self._transact(ops)
+        except Cancelled as lost:
+            for role, error in (
+                ("dedupe", DuplicateDelivery),
+                ("identity", IdentityTaken),
+                ("open_case", OpenCaseExists),
+                ("case", CaseNotOpen),
+            ):
+                if role in lost.failed:
+                    raise error(role) from lost
+            raise WriteConflict(str(lost)) from lost

@@ -1,0 +1,144 @@
+"""Domain objects to items and back (one place per kind of item)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.model import Case, CaseOpening, Interaction, Media, Practitioner
+from chalicelib.store.codec import (
+    INBOX_OPEN,
+    PRACTITIONERS,
+    case_key,
+    event_key,
+    iso,
+    parse_iso,
+    practitioner_key,
+    waiting_key,
+    week_key,
+)
+
+
+def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
+    return {
+        **case_key(opening.case_id),
+        "type": "case",
+        "id": opening.case_id,
+        "contact_id": opening.contact_id,
+        "status": "queued",
+        "queue": opening.queue,
+        "channel": opening.channel,
+        "channels": {opening.channel},
+        "opened_at": iso(opening.opened_at),
+        "queued_at": iso(now),
+        "last_activity_at": iso(now),
+        "last_inbound_at": iso(now),
+        "inbound_count": 1,
+        "reply_to": reply_to,
+        "gsi1pk": INBOX_OPEN,
+        "gsi1sk": iso(now),
+        "gsi2pk": week_key(opening.opened_at),
+        "gsi2sk": f"{iso(opening.opened_at)}#CASE#{opening.case_id}",
+        "gsi3pk": waiting_key(opening.queue),
+        "gsi3sk": f"{iso(now)}#{opening.case_id}",
+    }
+
+
+def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> Case:
+    return Case(
+        id=item["id"],
+        contact_id=item["contact_id"],
+        status=item["status"],
+        queue=item["queue"],
+        channel=item["channel"],
+        channels=tuple(sorted(item.get("channels", {item["channel"]}))),
+        opened_at=parse_iso(item["opened_at"]),  # type: ignore[arg-type]
+        last_activity_at=parse_iso(item["last_activity_at"]),  # type: ignore[arg-type]
+        assignee=item.get("assignee"),
+        assigned_at=parse_iso(item.get("assigned_at")),
+        first_response_at=parse_iso(item.get("first_response_at")),
+        closed_at=parse_iso(item.get("closed_at")),
+        outcome=item.get("outcome"),
+        language=item.get("language"),
+        timeline=timeline,
+    )
+
+
+def interaction_item(interaction: Interaction) -> dict[str, Any]:
+    return {
+        **event_key(interaction.case_id, interaction.id),
+        "type": "interaction",
+        "id": interaction.id,
+        "case_id": interaction.case_id,
+        "at": iso(interaction.at),
+        "channel": interaction.channel,
+        "direction": interaction.direction,
+        "body": interaction.body,
+        "provider": interaction.provider,
+        "provider_id": interaction.provider_id,
+        "status": interaction.status,
+        "status_rank": 0 if interaction.status else None,
+        "media": [{"url": m.url, "content_type": m.content_type} for m in interaction.media]
+        or None,
+        "automated": interaction.automated or None,
+        "to": interaction.to,
+        "author": interaction.author,
+        "gsi2pk": week_key(interaction.at),
+        "gsi2sk": f"{iso(interaction.at)}#EVENT#{interaction.id}",
+    }
+
+
+def interaction_from(item: dict[str, Any]) -> Interaction:
+    return Interaction(
+        id=item["id"],
+        case_id=item["case_id"],
+        at=parse_iso(item["at"]),  # type: ignore[arg-type]
+        channel=item["channel"],
+        direction=item["direction"],
+        body=item.get("body", ""),
+        provider=item.get("provider"),
+        provider_id=item.get("provider_id"),
+        status=item.get("status"),
+        media=tuple(Media(m["url"], m["content_type"]) for m in item.get("media", [])),
+        automated=bool(item.get("automated", False)),
+        to=item.get("to"),
+        error_code=item.get("error_code"),
+        author=item.get("author"),
+    )
+
+
+def practitioner_item(practitioner: Practitioner) -> dict[str, Any]:
+    return {
+        **practitioner_key(practitioner.id),
+        "type": "practitioner",
+        "id": practitioner.id,
+        "display_name": practitioner.display_name,
+        "queues": list(practitioner.queues),
+        "languages": list(practitioner.languages),
+        "max_active_cases": practitioner.max_active_cases,
+        "active_cases": practitioner.active_cases,
+        "on_duty": practitioner.on_duty,
+        "phone": practitioner.phone,
+        "gsi1pk": PRACTITIONERS,
+        "gsi1sk": duty_sort_key(practitioner.id, practitioner.on_duty),
+    }
+
+
+def duty_sort_key(practitioner_id: str, on_duty: bool) -> str:
+    """Listed under PRACTITIONERS; on-duty ones share a prefix, so routing reads only them."""
+    return f"{'on' if on_duty else 'off'}#{practitioner_id}"
+
+
+def practitioner_from(item: dict[str, Any]) -> Practitioner:
+    return Practitioner(
+        id=item["id"],
+        display_name=item["display_name"],
+        queues=tuple(item.get("queues", [])),
+        languages=tuple(item.get("languages", [])),
+        max_active_cases=int(item["max_active_cases"]),
+        on_duty=bool(item.get("on_duty", False)),
+        active_cases=int(item.get("active_cases", 0)),
+        last_assigned_at=parse_iso(item.get("last_assigned_at")),
+        phone=item.get("phone"),
+        shift_started_at=parse_iso(item.get("shift_started_at")),
+    )

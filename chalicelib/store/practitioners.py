@@ -1,0 +1,151 @@
+"""Storage for practitioners: profiles, duty, and the shifts the weekly report counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.model import Practitioner, Shift
+from chalicelib.store.base import Cancelled, StoreBase, put, update
+from chalicelib.store.codec import (
+    PRACTITIONERS,
+    dump,
+    iso,
+    load,
+    parse_iso,
+    practitioner_key,
+    week_key,
+)
+from chalicelib.store.items import duty_sort_key, practitioner_from, practitioner_item
+
+EDITABLE = ("display_name", "queues", "languages", "max_active_cases", "phone")
+
+
+class PractitionerStore(StoreBase):
+    def create_practitioner(self, practitioner: Practitioner) -> bool:
+        """Create a profile unless one exists with that id; True when created."""
+        return self._put_new(practitioner_item(practitioner))
+
+    def get_practitioner(self, practitioner_id: str) -> Practitioner | None:
+        item = self._get(practitioner_key(practitioner_id))
+        return practitioner_from(item) if item else None
+
+    def update_practitioner(
+        self, practitioner_id: str, changes: dict[str, Any]
+    ) -> Practitioner | None:
+        fields = {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items() if k in EDITABLE
+        }
+        if not fields:
+            return self.get_practitioner(practitioner_id)
+        names = {f"#{k}": k for k in fields}
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key=dump(practitioner_key(practitioner_id)),
+                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=dump({f":{k}": v for k, v in fields.items()}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return practitioner_from(load(answer["Attributes"]))
+
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]:
+        condition, values = "gsi1pk = :p", {":p": PRACTITIONERS}
+        if on_duty_only:
+            condition += " AND begins_with(gsi1sk, :on)"
+            values[":on"] = "on#"
+        items = self._query_all(
+            IndexName="gsi1",
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dump(values),
+        )
+        return [practitioner_from(item) for item in items]
+
+    def go_on_duty(self, practitioner_id: str, now: datetime) -> bool:
+        """False when already on duty (the call is idempotent)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(practitioner_key(practitioner_id)),
+                UpdateExpression="SET on_duty = :true, shift_started_at = :now, gsi1sk = :sk",
+                ConditionExpression="attribute_exists(pk) AND on_duty = :false",
+                ExpressionAttributeValues=dump(
+                    {
+                        ":true": True,
+                        ":false": False,
+                        ":now": iso(now),
+                        ":sk": duty_sort_key(practitioner_id, True),
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None:
+        """Close the current shift and keep it; None when not on duty."""
+        if not practitioner.on_duty or practitioner.shift_started_at is None:
+            return None
+        start = practitioner.shift_started_at
+        shift = Shift(practitioner.id, start, max(now, start))
+        try:
+            self._transact(
+                [
+                    (
+                        "profile",
+                        update(
+                            self.table,
+                            practitioner_key(practitioner.id),
+                            "SET on_duty = :false, gsi1sk = :sk REMOVE shift_started_at",
+                            {
+                                ":true": True,
+                                ":false": False,
+                                ":start": iso(start),
+                                ":sk": duty_sort_key(practitioner.id, False),
+                            },
+                            "on_duty = :true AND shift_started_at = :start",
+                        ),
+                    ),
+                    (
+                        "shift",
+                        put(
+                            self.table,
+                            {
+                                "pk": f"PRACTITIONER#{practitioner.id}",
+                                "sk": f"SHIFT#{iso(start)}",
+                                "type": "shift",
+                                "practitioner_id": practitioner.id,
+                                "start": iso(start),
+                                "end": iso(shift.end),
+                                "gsi2pk": week_key(start),
+                                "gsi2sk": f"{iso(start)}#SHIFT#{practitioner.id}",
+                            },
+                        ),
+                    ),
+                ]
+            )
+        except Cancelled:
+            return None
+        return shift
+
+    def shifts(self, practitioner_id: str) -> list[Shift]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :shift)",
+            ExpressionAttributeValues=dump(
+                {":pk": f"PRACTITIONER#{practitioner_id}", ":shift": "SHIFT#"}
+            ),
+        )
+        return [
+            Shift(i["practitioner_id"], parse_iso(i["start"]), parse_iso(i["end"]))  # type: ignore[arg-type]
+            for i in items
+        ]
