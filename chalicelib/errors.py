@@ -12,6 +12,7 @@ class ServiceError(Exception):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details: dict[str, str] = {}
         if code is not None:
             self.code = code
 

@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from chalicelib import autoreplies
+from chalicelib import autoreplies, routing
 from chalicelib.errors import Busy
 from chalicelib.hours import OpeningHours
 from chalicelib.ids import interaction_id, new_id
 from chalicelib.model import (
     CaseOpening,
+    CaseRef,
     InboundMessage,
     InboundWrite,
     Interaction,
@@ -33,6 +35,12 @@ from chalicelib.ports import (
     OpenCaseExists,
     WriteConflict,
 )
+from chalicelib.routing import RoutingStore
+
+
+class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):
+    """Intake records the message, then routes a case it opened."""
+
 
 log = logging.getLogger("contact-centre")
 
@@ -51,7 +59,7 @@ class IntakeOutcome:
 
 def receive(
     message: InboundMessage,
-    store: IntakeStore,
+    store: IntakeAndRoutingStore,
     hours: OpeningHours,
     clock: Callable[[], datetime],
 ) -> IntakeOutcome:
@@ -119,6 +127,8 @@ def receive(
                 "attempts": attempt + 1,
             },
         )
+        if write.opening is not None:
+            _route_new_case(write, store, now)
         reply_ref = (
             f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
         )
@@ -126,6 +136,17 @@ def receive(
             write.case_id, write.opening is not None, False, write.reply, reply_ref
         )
     raise Busy("The case store is busy; please retry.")
+
+
+def _route_new_case(write: InboundWrite, store: RoutingStore, now: datetime) -> None:
+    """Best effort: the message is safely recorded; a case that cannot be routed now waits in its
+    queue, and the next free slot (or the scheduled sweep) picks it up."""
+    assert write.opening is not None
+    case = CaseRef(write.case_id, write.opening.queue, None, write.contact_id)
+    try:
+        routing.route(case, store, now, returning=not write.new_contact)
+    except Exception:
+        log.exception("routing failed; the case waits in its queue", extra={"case_id": case.id})
 
 
 def _plan(

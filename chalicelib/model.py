@@ -150,6 +150,19 @@ class CaseRef:
     language: str | None
     contact_id: str
     assignee: str | None = None
+    waiting_since: str | None = None  # sorts oldest first
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in practitioner or manager (their user name is their id)."""
+
+    user_id: str
+    role: Literal["practitioner", "manager"]
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == "manager"
 
 
 @dataclass(frozen=True)

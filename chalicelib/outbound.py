@@ -61,6 +61,7 @@ def send_sms(
     sender: SmsSender,
     clock: Callable[[], datetime],
     callback_url: Callable[[str], str],
+    author: str | None = None,
 ) -> SentSms:
     """Send on the case's SMS number; refused for an opted-out number."""
     to = store.get_reply_identity(case_id)

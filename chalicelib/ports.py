@@ -71,6 +71,7 @@ class OutboundStore(Protocol):
         rank: int,
         provider_id: str | None = None,
         error_code: str | None = None,
+        provider: str | None = None,
     ) -> bool: ...
 
 

@@ -20,9 +20,11 @@ View = TypeVar("View", bound=Callable[..., Any])
 MAX_FORM_BYTES = 64 * 1024  # Twilio's webhooks are a few KB; anything larger is not Twilio
 
 
-def error_response(status: int, code: str, message: str) -> Response:
+def error_response(
+    status: int, code: str, message: str, details: dict[str, str] | None = None
+) -> Response:
     return Response(
-        body=json.dumps({"error": {"code": code, "message": message}}),
+        body=json.dumps({"error": {"code": code, "message": message, **(details or {})}}),
         status_code=status,
         headers={"Content-Type": "application/json"},
     )
@@ -37,7 +39,7 @@ def json_errors(view: View) -> View:
             return view(*args, **kwargs)
         except ServiceError as error:
             log.info("request refused", extra={"code": error.code, "status": error.status})
-            return error_response(error.status, error.code, error.message)
+            return error_response(error.status, error.code, error.message, error.details)
 
     return wrapper  # type: ignore[return-value]
 

@@ -123,7 +123,10 @@ class CaseStore(StoreBase):
             "KeyConditionExpression": "gsi1pk = :pk",
             "ScanIndexForward": False,
             "FilterExpression": " AND ".join(filters),
-            "ExpressionAttributeNames": {"#status": "status", "#queue": "queue"},
+            "ExpressionAttributeNames": {
+                "#status": "status",
+                **({"#queue": "queue"} if any("#queue" in f for f in filters) else {}),
+            },
             "ExpressionAttributeValues": dump(values),
             "Limit": query.limit,
         }

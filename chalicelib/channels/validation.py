@@ -1,0 +1,54 @@
+"""JSON bodies checked against the schemas in schemas/ (jsonschema, loaded on first use)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from chalicelib.errors import InvalidInput, PayloadTooLarge
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+MAX_JSON_BYTES = 32 * 1024
+
+
+class InvalidField(InvalidInput):
+    code = "invalid_field"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.details = {"field": field}
+
+
+@cache
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((SCHEMAS / f"{name}.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def json_body(raw: bytes | str | None, schema: str) -> dict[str, Any]:
+    """The parsed body, or a 400 that names the failing field."""
+    if raw is None or raw in (b"", ""):
+        raise InvalidInput("A JSON body is required.", code="missing_body")
+    if len(raw) > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"The body is larger than {MAX_JSON_BYTES} bytes.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput("The body is not valid JSON.", code="invalid_json") from error
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator(schema).iter_errors(body))
+    if error is not None:
+        field = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "required":
+            field = error.message.split("'")[1] if "'" in error.message else field
+        elif error.validator == "additionalProperties":
+            field = error.message.split("'")[1] if "'" in error.message else field
+        where = f"field '{field}'" if field else "the body"
+        raise InvalidField(f"Invalid {where}: {error.message}", field or "")
+    return body

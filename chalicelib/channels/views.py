@@ -1,0 +1,72 @@
+"""Domain objects rendered as the JSON shapes clients integrate with (see docs/api.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.model import Case, CaseRead, Interaction, Practitioner, Shift
+
+
+def _at(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "status": case.status,
+        "queue": case.queue,
+        "assignee": case.assignee,
+        "channels": list(case.channels),
+        "last_activity_at": _at(case.last_activity_at),
+        "opened_at": _at(case.opened_at),
+        "first_response_at": _at(case.first_response_at),
+    }
+
+
+def case_detail(case: Case) -> dict[str, Any]:
+    return {
+        **case_summary(case),
+        "assigned_at": _at(case.assigned_at),
+        "closed_at": _at(case.closed_at),
+        "outcome": case.outcome,
+        "contact": {"id": case.contact_id},
+        "timeline": [interaction(i) for i in case.timeline],
+    }
+
+
+def interaction(item: Interaction) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "at": _at(item.at),
+        "channel": item.channel,
+        "direction": item.direction,
+        "body": item.body,
+        "status": item.status,
+        "automated": item.automated,
+        "author": item.author,
+        "media": [{"url": m.url, "content_type": m.content_type} for m in item.media],
+        "error_code": item.error_code,
+    }
+
+
+def practitioner(p: Practitioner) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "display_name": p.display_name,
+        "queues": list(p.queues),
+        "languages": list(p.languages),
+        "max_active_cases": p.max_active_cases,
+        "active_cases": p.active_cases,
+        "on_duty": p.on_duty,
+        "phone": p.phone,
+    }
+
+
+def shift(s: Shift) -> dict[str, Any]:
+    return {"start": _at(s.start), "end": _at(s.end)}
+
+
+def case_read(r: CaseRead) -> dict[str, Any]:
+    return {"user_id": r.user_id, "role": r.role, "at": _at(r.at)}

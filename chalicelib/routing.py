@@ -1,0 +1,136 @@
+"""Which practitioner gets a case: pure ranking, plus the store's atomic hand-over.
+
+The ranking is advice; the hand-over is the rule. `assign` is conditional on the case still being
+queued and on the practitioner's load staying below capacity, so concurrent routers and claims can
+race freely: the losers move on to the next candidate or leave the case waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from chalicelib.model import CaseRef, Practitioner
+from chalicelib.ports import CaseChanged, PractitionerUnavailable, WriteConflict
+
+log = logging.getLogger("contact-centre")
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RoutingStore(Protocol):
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
+
+    def get_practitioner(self, practitioner_id: str) -> Practitioner | None: ...
+
+    def last_practitioner(self, contact_id: str) -> str | None: ...
+
+    def assign(
+        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
+    ) -> None: ...
+
+    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]: ...
+
+    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]: ...
+
+    def to_queue(
+        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
+    ) -> None: ...
+
+
+def rank(
+    candidates: list[Practitioner],
+    case: CaseRef,
+    previous: str | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Practitioner]:
+    """On duty, serving the queue and language, with room; the citizen's previous practitioner
+    first, then the least loaded, then the longest idle."""
+    fit = [
+        p
+        for p in candidates
+        if p.on_duty and p.has_room and p.serves(case.queue, case.language) and p.id not in exclude
+    ]
+    return sorted(
+        fit, key=lambda p: (p.id != previous, p.active_cases, p.last_assigned_at or NEVER, p.id)
+    )
+
+
+def route(
+    case: CaseRef,
+    store: RoutingStore,
+    now: datetime,
+    *,
+    returning: bool = True,
+    exclude: frozenset[str] = frozenset(),
+) -> str | None:
+    """Give a queued case to the best practitioner who can take it; None leaves it waiting."""
+    previous = store.last_practitioner(case.contact_id) if returning else None
+    for practitioner in rank(store.list_practitioners(on_duty_only=True), case, previous, exclude):
+        try:
+            store.assign(case, practitioner.id, now, require_on_duty=True)
+        except (PractitionerUnavailable, WriteConflict):
+            continue
+        except CaseChanged:
+            return None  # claimed, moved or closed meanwhile: not ours to route any more
+        log.info("case routed", extra={"case_id": case.id, "practitioner_id": practitioner.id})
+        return practitioner.id
+    log.info("case waiting", extra={"case_id": case.id, "queue": case.queue})
+    return None
+
+
+def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
+    """Offer waiting cases, oldest first, to a practitioner who came on duty or freed a slot."""
+    taken: list[str] = []
+    practitioner = store.get_practitioner(practitioner_id)
+    while practitioner is not None and practitioner.on_duty and practitioner.has_room:
+        waiting = sorted(
+            (
+                case
+                for queue in practitioner.queues
+                for case in store.waiting_cases(queue)
+                if practitioner.serves(case.queue, case.language)
+            ),
+            key=lambda case: case.waiting_since or "",
+        )
+        progressed = False
+        for case in waiting:
+            try:
+                store.assign(case, practitioner.id, now, require_on_duty=True)
+            except CaseChanged:
+                continue
+            except (PractitionerUnavailable, WriteConflict):
+                return taken
+            taken.append(case.id)
+            progressed = True
+            break
+        if not progressed:
+            return taken
+        practitioner = store.get_practitioner(practitioner_id)
+    return taken
+
+
+def requeue_unanswered(store: RoutingStore, now: datetime, after: timedelta) -> list[str]:
+    """Cases assigned but not answered in time go back to their queue, and on to someone else."""
+    moved: list[str] = []
+    for case in store.unanswered_since_before(now - after):
+        try:
+            store.to_queue(case, case.queue, now, only_if_unanswered=True)
+        except (CaseChanged, WriteConflict):
+            continue  # answered, moved or closed since we looked
+        moved.append(case.id)
+        previous = frozenset({case.assignee}) if case.assignee else frozenset()
+        waiting = CaseRef(case.id, case.queue, case.language, case.contact_id)
+        route(waiting, store, now, returning=False, exclude=previous)
+    if moved:
+        log.info("unanswered cases requeued", extra={"count": len(moved)})
+    return moved
+
+
+def offer_waiting(store: RoutingStore, now: datetime) -> list[str]:
+    """The safety net: any waiting case that an on-duty practitioner with room could take."""
+    taken: list[str] = []
+    for practitioner in store.list_practitioners(on_duty_only=True):
+        if practitioner.has_room:
+            taken += fill(practitioner.id, store, now)
+    return taken

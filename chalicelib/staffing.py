@@ -1,0 +1,65 @@
+"""Practitioners as managers administer them, and going on and off duty.
+
+Every on/off span is kept as a shift: the weekly report counts staffed hours from shifts alone.
+Coming on duty offers the oldest waiting cases at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib import routing
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.model import Actor, Practitioner, Shift
+from chalicelib.routing import RoutingStore
+
+
+class StaffingStore(RoutingStore, Protocol):
+    def create_practitioner(self, practitioner: Practitioner) -> bool: ...
+
+    def update_practitioner(
+        self, practitioner_id: str, changes: dict[str, Any]
+    ) -> Practitioner | None: ...
+
+    def go_on_duty(self, practitioner_id: str, now: datetime) -> bool: ...
+
+    def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None: ...
+
+    def shifts(self, practitioner_id: str) -> list[Shift]: ...
+
+
+def create(fields: dict[str, Any], store: StaffingStore) -> Practitioner:
+    practitioner = Practitioner(
+        id=fields["id"],
+        display_name=fields["display_name"],
+        queues=tuple(fields["queues"]),
+        languages=tuple(fields.get("languages", ())),
+        max_active_cases=int(fields.get("max_active_cases", 5)),
+        phone=fields.get("phone"),
+    )
+    if not store.create_practitioner(practitioner):
+        raise Conflict("A practitioner with that id exists.", code="exists")
+    return practitioner
+
+
+def update(practitioner_id: str, changes: dict[str, Any], store: StaffingStore) -> Practitioner:
+    updated = store.update_practitioner(practitioner_id, changes)
+    if updated is None:
+        raise NotFound("No such practitioner.")
+    return updated
+
+
+def set_duty(actor: Actor, on_duty: bool, store: StaffingStore, now: datetime) -> Practitioner:
+    """Idempotent: asking for the state one is in changes nothing."""
+    practitioner = store.get_practitioner(actor.user_id)
+    if practitioner is None:
+        raise NotFound("No practitioner profile for this user; ask a manager to create one.")
+    if on_duty and not practitioner.on_duty:
+        store.go_on_duty(practitioner.id, now)
+        routing.fill(practitioner.id, store, now)
+    elif not on_duty and practitioner.on_duty:
+        store.go_off_duty(practitioner, now)
+    refreshed = store.get_practitioner(actor.user_id)
+    return refreshed or replace(practitioner, on_duty=on_duty)
