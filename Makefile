@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint unit integration bench sms install java clean
+.PHONY: run test lint unit integration bench sms token install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,13 @@ FROM ?= +4520000001
 BODY ?= Hello, I need help choosing an education
 sms: $(STAMP_PY)
 	$(PY) scripts/sms.py --from "$(FROM)" --body "$(BODY)"
+
+## make token ROLE=practitioner USER=p-anna: a bearer token for the local stack (alone on stdout).
+ROLE ?= practitioner
+# USER is also the shell's login name: only a USER given on the command line counts.
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),p-anna)
+token: $(STAMP_PY)
+	@$(PY) scripts/token.py --role "$(ROLE)" --user "$(TOKEN_USER)"
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

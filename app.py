@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
-from chalicelib import intake, outbound
-from chalicelib.channels import twilio_sms
+from chalicelib import casework, intake, outbound, routing, staffing
+from chalicelib.channels import auth, twilio_sms, views
 from chalicelib.channels.http import form_fields, json_errors, reshape_framework_errors, with_query
+from chalicelib.channels.validation import json_body
 from chalicelib.logs import configure_logging
-from chalicelib.wiring import services
+from chalicelib.model import Actor
+from chalicelib.wiring import Services, services
 
 app = Chalice(app_name="guidance-contact-centre")
 configure_logging(app)
 
 FORM = ["application/x-www-form-urlencoded"]
+JSON = ["application/json"]
 
 
 @app.middleware("http")
 def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
     return reshape_framework_errors(get_response(event))
+
+
+# --- helpers: the edge's three jobs (verify, parse, render) ----------------------------------
 
 
 def _twilio_form(path: str) -> dict[str, str]:
@@ -40,9 +47,37 @@ def _twiml(twiml: str) -> Response:
     return Response(body=twiml, status_code=200, headers={"Content-Type": "text/xml"})
 
 
+def _actor(*roles: auth.Role) -> Actor:
+    """The signed-in user, who must hold one of `roles` (401 without a valid token, else 403)."""
+    header = app.current_request.headers.get("authorization")
+    principal = auth.require(auth.authenticate(header, services().settings), *roles)
+    return Actor(principal.user_id, principal.role)
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return json_body(app.current_request.raw_body, schema)
+
+
+def _query(name: str) -> str | None:
+    return (app.current_request.query_params or {}).get(name)
+
+
+def _status_callback(deps: Services) -> Callable[[str], str]:
+    return lambda ref: deps.settings.public_url(f"/webhooks/twilio/sms/status?ref={ref}")
+
+
+BOTH: tuple[auth.Role, ...] = ("practitioner", "manager")
+
+
+# --- health --------------------------------------------------------------------------------
+
+
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+# --- Twilio SMS ----------------------------------------------------------------------------
 
 
 @app.route("/webhooks/twilio/sms", methods=["POST"], content_types=FORM)
@@ -51,11 +86,7 @@ def twilio_sms_inbound() -> Response:
     message = twilio_sms.parse_inbound(_twilio_form("/webhooks/twilio/sms"))
     deps = services()
     outcome = intake.receive(message, deps.store, deps.hours(), deps.clock)
-    callback = (
-        deps.settings.public_url(f"/webhooks/twilio/sms/status?ref={outcome.reply_ref}")
-        if outcome.reply_ref
-        else None
-    )
+    callback = _status_callback(deps)(outcome.reply_ref) if outcome.reply_ref else None
     return _twiml(twilio_sms.render_reply(outcome.reply, callback))
 
 
@@ -63,6 +94,149 @@ def twilio_sms_inbound() -> Response:
 @json_errors
 def twilio_sms_status() -> Response:
     status, sid, error_code = twilio_sms.parse_status(_twilio_form("/webhooks/twilio/sms/status"))
-    ref = (app.current_request.query_params or {}).get("ref")
-    outbound.record_status(services().store, ref, status, sid, error_code)
+    outbound.record_status(services().store, _query("ref"), status, sid, error_code)
     return Response(body="", status_code=204)
+
+
+# --- the unified inbox ---------------------------------------------------------------------
+
+
+@app.route("/inbox", methods=["GET"])
+@json_errors
+def inbox() -> dict[str, Any]:
+    actor = _actor(*BOTH)
+    cases, cursor = casework.inbox(
+        actor,
+        services().store,
+        status=_query("status"),
+        queue=_query("queue"),
+        assignee=_query("assignee"),
+        cursor=_query("cursor"),
+    )
+    return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
+
+
+@app.route("/cases/{case_id}", methods=["GET"])
+@json_errors
+def case_detail(case_id: str) -> dict[str, Any]:
+    actor, deps = _actor(*BOTH), services()
+    return views.case_detail(casework.view_case(case_id, actor, deps.store, deps.clock()))
+
+
+@app.route("/cases/{case_id}/reads", methods=["GET"])
+@json_errors
+def case_reads(case_id: str) -> dict[str, Any]:
+    _actor("manager")
+    return {"reads": [views.case_read(r) for r in casework.reads_of(case_id, services().store)]}
+
+
+@app.route("/cases/{case_id}/claim", methods=["POST"])
+@json_errors
+def claim_case(case_id: str) -> dict[str, Any]:
+    actor, deps = _actor("practitioner"), services()
+    return views.case_summary(casework.claim(case_id, actor, deps.store, deps.clock()))
+
+
+@app.route("/cases/{case_id}/replies", methods=["POST"], content_types=JSON)
+@json_errors
+def reply_to_case(case_id: str) -> Response:
+    actor, deps = _actor(*BOTH), services()
+    body = _body("reply")["body"]
+    sent = casework.reply(
+        case_id, actor, body, deps.store, deps.sms, deps.clock, _status_callback(deps)
+    )
+    return Response(body={"id": sent.interaction_id, "status": sent.status}, status_code=201)
+
+
+@app.route("/cases/{case_id}/notes", methods=["POST"], content_types=JSON)
+@json_errors
+def note_on_case(case_id: str) -> Response:
+    actor, deps = _actor(*BOTH), services()
+    note = casework.add_note(case_id, actor, _body("note")["body"], deps.store, deps.clock())
+    return Response(body=views.interaction(note), status_code=201)
+
+
+@app.route("/cases/{case_id}/transfer", methods=["POST"], content_types=JSON)
+@json_errors
+def transfer_case(case_id: str) -> dict[str, Any]:
+    actor, deps = _actor(*BOTH), services()
+    target = _body("transfer")
+    case = casework.transfer(
+        case_id,
+        actor,
+        deps.store,
+        deps.clock(),
+        queue=target.get("queue"),
+        practitioner_id=target.get("practitioner_id"),
+    )
+    return views.case_summary(case)
+
+
+@app.route("/cases/{case_id}/close", methods=["POST"], content_types=JSON)
+@json_errors
+def close_case(case_id: str) -> dict[str, Any]:
+    actor, deps = _actor(*BOTH), services()
+    outcome = _body("close")["outcome"]
+    return views.case_summary(casework.close(case_id, actor, outcome, deps.store, deps.clock()))
+
+
+@app.route("/cases/{case_id}/reopen", methods=["POST"])
+@json_errors
+def reopen_case(case_id: str) -> dict[str, Any]:
+    actor, deps = _actor(*BOTH), services()
+    return views.case_summary(casework.reopen(case_id, actor, deps.store, deps.clock()))
+
+
+# --- practitioners -------------------------------------------------------------------------
+
+
+@app.route("/practitioners/me/status", methods=["PUT"], content_types=JSON)
+@json_errors
+def my_duty_status() -> dict[str, Any]:
+    actor, deps = _actor("practitioner"), services()
+    on_duty = _body("duty_status")["on_duty"]
+    return views.practitioner(staffing.set_duty(actor, on_duty, deps.store, deps.clock()))
+
+
+@app.route("/practitioners", methods=["GET"])
+@json_errors
+def list_practitioners() -> dict[str, Any]:
+    _actor("manager")
+    return {"practitioners": [views.practitioner(p) for p in services().store.list_practitioners()]}
+
+
+@app.route("/practitioners", methods=["POST"], content_types=JSON)
+@json_errors
+def create_practitioner() -> Response:
+    _actor("manager")
+    created = staffing.create(_body("practitioner"), services().store)
+    return Response(body=views.practitioner(created), status_code=201)
+
+
+@app.route("/practitioners/{practitioner_id}", methods=["PUT"], content_types=JSON)
+@json_errors
+def update_practitioner(practitioner_id: str) -> dict[str, Any]:
+    _actor("manager")
+    changes = _body("practitioner_update")
+    return views.practitioner(staffing.update(practitioner_id, changes, services().store))
+
+
+@app.route("/practitioners/{practitioner_id}/shifts", methods=["GET"])
+@json_errors
+def practitioner_shifts(practitioner_id: str) -> dict[str, Any]:
+    _actor("manager")
+    return {"shifts": [views.shift(s) for s in services().store.shifts(practitioner_id)]}
+
+
+# --- schedules -----------------------------------------------------------------------------
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def route_waiting_cases(event: Any) -> dict[str, Any]:
+    """Cases assigned but unanswered for UNANSWERED_MINUTES go back to their queue, and waiting
+    cases are offered to on-duty practitioners with room (a safety net for missed offers)."""
+    deps = services()
+    after = timedelta(minutes=deps.settings.unanswered_minutes)
+    moved = routing.requeue_unanswered(deps.store, deps.clock(), after)
+    offered = routing.offer_waiting(deps.store, deps.clock())
+    return {"requeued": len(moved), "offered": len(offered)}

@@ -107,6 +107,7 @@ def inbox(
     assignee: str | None = None,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
+    profile: Practitioner | None = None,
 ) -> tuple[list[Case], str | None]:
     """A practitioner's inbox: their cases and their queues' waiting cases, newest activity first.
     A manager's: every case, filterable by queue, status and assignee."""
@@ -118,7 +119,7 @@ def inbox(
     if actor.is_manager:
         query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor)
     else:
-        profile = profile_of(actor, store)
+        profile = profile or profile_of(actor, store)
         assert profile is not None
         if assignee not in (None, actor.user_id):
             raise Forbidden("Practitioners see their own assigned cases only.")

@@ -86,6 +86,7 @@ def send_sms(
         provider=None,
         status="queued",
         to=to.value,
+        author=author,
     )
     store.add_interaction(message)
     ref = reference(case_id, message.id)
@@ -98,7 +99,12 @@ def send_sms(
         raise ProviderUnavailable("The SMS provider did not accept the message.") from error
     status = sent.status if sent.status in STATUS_RANK else "queued"
     store.update_delivery_status(
-        case_id, message.id, status, STATUS_RANK[status], provider_id=sent.provider_id
+        case_id,
+        message.id,
+        status,
+        STATUS_RANK[status],
+        provider_id=sent.provider_id,
+        provider=sent.provider,
     )
     return SentSms(case_id, message.id, status)
 

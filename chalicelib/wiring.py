@@ -15,10 +15,12 @@ from typing import Any
 
 from chalicelib.config import Settings, load_settings
 from chalicelib.hours import OpeningHours, demo_hours
+from chalicelib.model import Actor, Practitioner
 from chalicelib.senders import LocalOutbox, TwilioSms, sms_sender
 from chalicelib.store import DynamoStore
 
 log = logging.getLogger("contact-centre")
+PROFILE_CACHE_SECONDS = 30.0
 
 
 def utc_now() -> datetime:
@@ -45,6 +47,21 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     _hours: OpeningHours | None = field(default=None, repr=False)
     _hours_read_at: float = field(default=0.0, repr=False)
+    _profiles: dict[str, tuple[float, Practitioner | None]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def profile(self, actor: Actor) -> Practitioner | None:
+        """A practitioner's profile for listing their inbox, kept PROFILE_CACHE_SECONDS: their
+        queues change rarely, and an inbox page should cost one DynamoDB request."""
+        if actor.is_manager:
+            return None
+        now = time.monotonic()
+        cached = self._profiles.get(actor.user_id)
+        if cached is None or now - cached[0] > PROFILE_CACHE_SECONDS:
+            cached = (now, self.store.get_practitioner(actor.user_id))
+            self._profiles[actor.user_id] = cached
+        return cached[1]
 
     def hours(self) -> OpeningHours:
         """The opening hours, re-read at most every HOURS_CACHE_SECONDS (they change rarely)."""

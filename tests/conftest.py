@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,9 +48,17 @@ def clock() -> Clock:
     return Clock(datetime(2026, 11, 24, 10, 0, tzinfo=COPENHAGEN).astimezone(UTC))
 
 
+AUTH_DIR = Path(tempfile.mkdtemp(prefix="contact-centre-auth-"))
+
+
 def settings_for(table_name: str, endpoint: str | None) -> Any:
+    from scripts.token import LOCAL_CLIENT_ID, LOCAL_ISSUER, ensure_local_keys
+
     return load_settings(
         {
+            "AUTH_ISSUER": LOCAL_ISSUER,
+            "AUTH_CLIENT_ID": LOCAL_CLIENT_ID,
+            "AUTH_JWKS_FILE": str(ensure_local_keys(AUTH_DIR)),
             "TABLE_NAME": table_name,
             "DYNAMODB_ENDPOINT_URL": endpoint or "",
             "AWS_DEFAULT_REGION": "eu-west-1",
@@ -137,3 +147,11 @@ def captured_logs() -> Iterator[list[str]]:
 
 
 __all__ = ["AUTH_TOKEN", "PUBLIC_BASE_URL", "Clock", "make_services", "replace"]
+
+
+def bearer(user: str, role: str) -> dict[str, str]:
+    """An Authorization header with a token shaped like Cognito's, signed by the test key."""
+    from scripts.token import ensure_local_keys, issue_token
+
+    ensure_local_keys(AUTH_DIR)
+    return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}

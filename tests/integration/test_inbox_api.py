@@ -1,0 +1,191 @@
+"""The practitioners' API over HTTP (Chalice's test client) against DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import staffing
+from chalicelib.model import Actor, Practitioner
+from tests.conftest import bearer
+from tests.twilio_fakes import signed, sms_form
+
+ANNA = bearer("anna", "practitioner")  # serves the case's queue (general)
+OMAR = bearer("omar", "practitioner")  # serves careers only
+BOSS = bearer("boss", "manager")
+ANON: dict[str, str] = {}
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def case_id(api, local_services) -> str:
+    store = local_services.store
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
+    store.create_practitioner(Practitioner("omar", "Omar", ("careers",), ("da",), 5))
+    api.post(
+        "/webhooks/twilio/sms",
+        **signed("/webhooks/twilio/sms", sms_form("+4520000001", "I need help")),
+    )
+    [case] = [
+        i for i in store.client.scan(TableName=store.table)["Items"] if i["type"]["S"] == "case"
+    ]
+    return case["id"]["S"]
+
+
+def call(api, method: str, path: str, headers: dict, body: dict | None = None):
+    kwargs = {"headers": {**headers, **(JSON if body is not None else {})}}
+    if body is not None:
+        kwargs["body"] = json.dumps(body)
+    return getattr(api, method.lower())(path, **kwargs)
+
+
+ROUTES = [
+    # method, path, body, expected for (anonymous, practitioner of the queue, of another, manager)
+    ("GET", "/inbox", None, (401, 200, 200, 200)),
+    ("GET", "/cases/{id}", None, (401, 200, 403, 200)),
+    ("GET", "/cases/{id}/reads", None, (401, 403, 403, 200)),
+    ("POST", "/cases/{id}/claim", None, (401, 200, 403, 403)),
+    ("POST", "/cases/{id}/replies", {"body": "Hello from the helpline"}, (401, 201, 403, 201)),
+    ("POST", "/cases/{id}/notes", {"body": "Wants a call back"}, (401, 201, 403, 201)),
+    ("POST", "/cases/{id}/transfer", {"queue": "careers"}, (401, 200, 403, 200)),
+    ("POST", "/cases/{id}/close", {"outcome": "answered"}, (401, 200, 403, 200)),
+    ("POST", "/cases/{id}/reopen", None, (401, 409, 403, 409)),
+    ("PUT", "/practitioners/me/status", {"on_duty": True}, (401, 200, 200, 403)),
+    ("GET", "/practitioners", None, (401, 403, 403, 200)),
+    (
+        "POST",
+        "/practitioners",
+        {"id": "new-one", "display_name": "New", "queues": ["general"]},
+        (401, 403, 403, 201),
+    ),
+    ("PUT", "/practitioners/anna", {"max_active_cases": 3}, (401, 403, 403, 200)),
+    ("GET", "/practitioners/anna/shifts", None, (401, 403, 403, 200)),
+]
+ROLES = [("anonymous", ANON), ("queue", ANNA), ("other-queue", OMAR), ("manager", BOSS)]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES]
+)
+@pytest.mark.parametrize("role", range(4), ids=[name for name, _ in ROLES])
+def test_authorization_matrix(api, case_id, method, path, body, expected, role):
+    answer = call(api, method, path.format(id=case_id), ROLES[role][1], body)
+    assert answer.status_code == expected[role], answer.body
+    if answer.status_code >= 400:
+        assert set(json.loads(answer.body)["error"]) >= {"code", "message"}
+
+
+def test_a_bad_token_is_401(api, case_id):
+    for header in ("Bearer nope", "Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Bearer " + "e30." * 2):
+        answer = api.get("/inbox", headers={"Authorization": header})
+        assert answer.status_code == 401
+        assert json.loads(answer.body)["error"]["code"] == "unauthenticated"
+
+
+def test_the_whole_case_is_one_timeline_and_every_read_is_recorded(api, case_id):
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": "Asked about gap years"})
+    call(api, "POST", f"/cases/{case_id}/replies", ANNA, {"body": "Hi! Let us talk."})
+    detail = json.loads(call(api, "GET", f"/cases/{case_id}", ANNA).body)
+    assert detail["status"] == "assigned" and detail["assignee"] == "anna"
+    assert [(e["channel"], e["direction"]) for e in detail["timeline"]] == [
+        ("sms", "in"),
+        ("sms", "out"),
+        ("note", "internal"),
+        ("sms", "out"),
+    ]
+    assert detail["timeline"][-1]["author"] == "anna"
+    assert detail["timeline"][-1]["status"] == "local"
+    assert detail["first_response_at"] is not None
+    call(api, "GET", f"/cases/{case_id}", BOSS)
+    reads = json.loads(call(api, "GET", f"/cases/{case_id}/reads", BOSS).body)["reads"]
+    assert [(r["user_id"], r["role"]) for r in reads] == [
+        ("anna", "practitioner"),
+        ("boss", "manager"),
+    ]
+
+
+def test_the_inbox_shows_my_cases_and_my_queues_waiting_cases_only(api, case_id):
+    anna = json.loads(call(api, "GET", "/inbox", ANNA).body)
+    omar = json.loads(call(api, "GET", "/inbox", OMAR).body)
+    assert [c["id"] for c in anna["cases"]] == [case_id] and anna["cursor"] is None
+    assert anna["cases"][0]["channels"] == ["sms"] and anna["cases"][0]["status"] == "queued"
+    assert omar["cases"] == []
+    call(api, "POST", f"/cases/{case_id}/transfer", ANNA, {"queue": "careers"})
+    assert [c["id"] for c in json.loads(call(api, "GET", "/inbox", OMAR).body)["cases"]] == [
+        case_id
+    ]
+    closed = json.loads(call(api, "GET", "/inbox?status=closed", BOSS).body)
+    assert closed["cases"] == []
+
+
+def test_close_and_reopen(api, case_id):
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    closed = json.loads(
+        call(api, "POST", f"/cases/{case_id}/close", ANNA, {"outcome": "referred"}).body
+    )
+    assert closed["status"] == "closed"
+    assert json.loads(call(api, "GET", "/inbox", ANNA).body)["cases"] == []
+    assert [
+        c["id"] for c in json.loads(call(api, "GET", "/inbox?status=closed", BOSS).body)["cases"]
+    ] == [case_id]
+    reply = call(api, "POST", f"/cases/{case_id}/replies", ANNA, {"body": "late"})
+    assert reply.status_code == 409
+    reopened = json.loads(call(api, "POST", f"/cases/{case_id}/reopen", ANNA).body)
+    assert reopened["status"] == "queued"
+
+
+def test_replies_to_an_opted_out_number_are_refused(api, case_id):
+    api.post(
+        "/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", sms_form("+4520000001", "STOP"))
+    )
+    answer = call(api, "POST", f"/cases/{case_id}/replies", ANNA, {"body": "Hello?"})
+    assert answer.status_code == 409
+    assert json.loads(answer.body)["error"]["code"] == "opted_out"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "body"),
+        ({"body": ""}, "body"),
+        ({"body": "hi", "extra": 1}, "extra"),
+        ({"body": 42}, "body"),
+    ],
+)
+def test_a_bad_body_gets_400_naming_the_field(api, case_id, body, field):
+    answer = call(api, "POST", f"/cases/{case_id}/notes", ANNA, body)
+    assert answer.status_code == 400
+    error = json.loads(answer.body)["error"]
+    assert error["code"] == "invalid_field" and error["field"] == field
+
+
+def test_malformed_json_and_bad_cursor_are_400(api, case_id):
+    answer = api.post(f"/cases/{case_id}/notes", body="{not json", headers={**ANNA, **JSON})
+    assert answer.status_code == 400
+    assert json.loads(answer.body)["error"]["code"] == "invalid_json"
+    answer = call(api, "GET", "/inbox?cursor=bm9wZQ", BOSS)
+    assert answer.status_code == 400
+    assert json.loads(answer.body)["error"]["code"] == "invalid_cursor"
+
+
+def test_duty_status_keeps_shifts(api, case_id, local_services, clock):
+    call(api, "PUT", "/practitioners/me/status", ANNA, {"on_duty": True})
+    assert local_services.store.get_case(case_id).assignee == "anna"  # offered on arrival
+    clock.at = clock.at.replace(hour=clock.at.hour + 2)
+    off = json.loads(call(api, "PUT", "/practitioners/me/status", ANNA, {"on_duty": False}).body)
+    assert off["on_duty"] is False
+    shifts = json.loads(call(api, "GET", "/practitioners/anna/shifts", BOSS).body)["shifts"]
+    assert len(shifts) == 1 and shifts[0]["start"] < shifts[0]["end"]
+
+
+def test_staffing_set_duty_is_idempotent(local_services, clock):
+    store = local_services.store
+    store.create_practitioner(Practitioner("sam", "Sam", ("general",), ("da",), 2))
+    sam = Actor("sam", "practitioner")
+    staffing.set_duty(sam, True, store, clock())
+    staffing.set_duty(sam, True, store, clock())
+    staffing.set_duty(sam, False, store, clock())
+    staffing.set_duty(sam, False, store, clock())
+    assert len(store.shifts("sam")) == 1
