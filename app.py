@@ -1,20 +1,25 @@
-"""Routes and events mapped to calls: parse and verify at the edge, one domain call, render."""
+"""Routes and events mapped to calls: parse and verify at the edge, one domain call, render.
+
+Each handler imports the modules it uses: a Lambda cold start pays only for its first request's
+needs (an SMS webhook never loads the inbox, JWT or JSON Schema code), and `import app` stays close
+to the floor of importing Chalice and boto3 (see `make bench`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import casework, intake, outbound, routing, staffing
-from chalicelib.channels import auth, twilio_sms, views
+from chalicelib.channels import auth
 from chalicelib.channels.http import form_fields, json_errors, reshape_framework_errors, with_query
-from chalicelib.channels.validation import json_body
 from chalicelib.logs import configure_logging
-from chalicelib.model import Actor
 from chalicelib.wiring import Services, services
+
+if TYPE_CHECKING:
+    from chalicelib.model import Actor
 
 app = Chalice(app_name="guidance-contact-centre")
 configure_logging(app)
@@ -33,6 +38,8 @@ def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Resp
 
 def _twilio_form(path: str) -> dict[str, str]:
     """The POSTed fields, once Twilio's signature over our public URL has been checked."""
+    from chalicelib.channels import twilio_sms
+
     request = app.current_request
     settings = services().settings
     form = form_fields(request.raw_body)
@@ -49,12 +56,16 @@ def _twiml(twiml: str) -> Response:
 
 def _actor(*roles: auth.Role) -> Actor:
     """The signed-in user, who must hold one of `roles` (401 without a valid token, else 403)."""
+    from chalicelib.model import Actor
+
     header = app.current_request.headers.get("authorization")
     principal = auth.require(auth.authenticate(header, services().settings), *roles)
     return Actor(principal.user_id, principal.role)
 
 
 def _body(schema: str) -> dict[str, Any]:
+    from chalicelib.channels.validation import json_body
+
     return json_body(app.current_request.raw_body, schema)
 
 
@@ -83,6 +94,9 @@ def health() -> dict[str, str]:
 @app.route("/webhooks/twilio/sms", methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_sms_inbound() -> Response:
+    from chalicelib import intake
+    from chalicelib.channels import twilio_sms
+
     message = twilio_sms.parse_inbound(_twilio_form("/webhooks/twilio/sms"))
     deps = services()
     outcome = intake.receive(message, deps.store, deps.hours(), deps.clock)
@@ -93,6 +107,9 @@ def twilio_sms_inbound() -> Response:
 @app.route("/webhooks/twilio/sms/status", methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_sms_status() -> Response:
+    from chalicelib import outbound
+    from chalicelib.channels import twilio_sms
+
     status, sid, error_code = twilio_sms.parse_status(_twilio_form("/webhooks/twilio/sms/status"))
     outbound.record_status(services().store, _query("ref"), status, sid, error_code)
     return Response(body="", status_code=204)
@@ -104,6 +121,9 @@ def twilio_sms_status() -> Response:
 @app.route("/inbox", methods=["GET"])
 @json_errors
 def inbox() -> dict[str, Any]:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     actor = _actor(*BOTH)
     cases, cursor = casework.inbox(
         actor,
@@ -119,13 +139,20 @@ def inbox() -> dict[str, Any]:
 @app.route("/cases/{case_id}", methods=["GET"])
 @json_errors
 def case_detail(case_id: str) -> dict[str, Any]:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     actor, deps = _actor(*BOTH), services()
-    return views.case_detail(casework.view_case(case_id, actor, deps.store, deps.clock()))
+    case = casework.view_case(case_id, actor, deps.store, deps.clock(), deps.profile(actor))
+    return views.case_detail(case)
 
 
 @app.route("/cases/{case_id}/reads", methods=["GET"])
 @json_errors
 def case_reads(case_id: str) -> dict[str, Any]:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     _actor("manager")
     return {"reads": [views.case_read(r) for r in casework.reads_of(case_id, services().store)]}
 
@@ -133,6 +160,9 @@ def case_reads(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/claim", methods=["POST"])
 @json_errors
 def claim_case(case_id: str) -> dict[str, Any]:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     actor, deps = _actor("practitioner"), services()
     return views.case_summary(casework.claim(case_id, actor, deps.store, deps.clock()))
 
@@ -140,10 +170,19 @@ def claim_case(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/replies", methods=["POST"], content_types=JSON)
 @json_errors
 def reply_to_case(case_id: str) -> Response:
+    from chalicelib import casework
+
     actor, deps = _actor(*BOTH), services()
     body = _body("reply")["body"]
     sent = casework.reply(
-        case_id, actor, body, deps.store, deps.sms, deps.clock, _status_callback(deps)
+        case_id,
+        actor,
+        body,
+        deps.store,
+        deps.sms,
+        deps.clock,
+        _status_callback(deps),
+        deps.profile(actor),
     )
     return Response(body={"id": sent.interaction_id, "status": sent.status}, status_code=201)
 
@@ -151,6 +190,9 @@ def reply_to_case(case_id: str) -> Response:
 @app.route("/cases/{case_id}/notes", methods=["POST"], content_types=JSON)
 @json_errors
 def note_on_case(case_id: str) -> Response:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     actor, deps = _actor(*BOTH), services()
     note = casework.add_note(case_id, actor, _body("note")["body"], deps.store, deps.clock())
     return Response(body=views.interaction(note), status_code=201)
@@ -159,6 +201,9 @@ def note_on_case(case_id: str) -> Response:
 @app.route("/cases/{case_id}/transfer", methods=["POST"], content_types=JSON)
 @json_errors
 def transfer_case(case_id: str) -> dict[str, Any]:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     actor, deps = _actor(*BOTH), services()
     target = _body("transfer")
     case = casework.transfer(
@@ -175,6 +220,9 @@ def transfer_case(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/close", methods=["POST"], content_types=JSON)
 @json_errors
 def close_case(case_id: str) -> dict[str, Any]:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     actor, deps = _actor(*BOTH), services()
     outcome = _body("close")["outcome"]
     return views.case_summary(casework.close(case_id, actor, outcome, deps.store, deps.clock()))
@@ -183,6 +231,9 @@ def close_case(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/reopen", methods=["POST"])
 @json_errors
 def reopen_case(case_id: str) -> dict[str, Any]:
+    from chalicelib import casework
+    from chalicelib.channels import views
+
     actor, deps = _actor(*BOTH), services()
     return views.case_summary(casework.reopen(case_id, actor, deps.store, deps.clock()))
 
@@ -193,6 +244,9 @@ def reopen_case(case_id: str) -> dict[str, Any]:
 @app.route("/practitioners/me/status", methods=["PUT"], content_types=JSON)
 @json_errors
 def my_duty_status() -> dict[str, Any]:
+    from chalicelib import staffing
+    from chalicelib.channels import views
+
     actor, deps = _actor("practitioner"), services()
     on_duty = _body("duty_status")["on_duty"]
     return views.practitioner(staffing.set_duty(actor, on_duty, deps.store, deps.clock()))
@@ -201,6 +255,8 @@ def my_duty_status() -> dict[str, Any]:
 @app.route("/practitioners", methods=["GET"])
 @json_errors
 def list_practitioners() -> dict[str, Any]:
+    from chalicelib.channels import views
+
     _actor("manager")
     return {"practitioners": [views.practitioner(p) for p in services().store.list_practitioners()]}
 
@@ -208,6 +264,9 @@ def list_practitioners() -> dict[str, Any]:
 @app.route("/practitioners", methods=["POST"], content_types=JSON)
 @json_errors
 def create_practitioner() -> Response:
+    from chalicelib import staffing
+    from chalicelib.channels import views
+
     _actor("manager")
     created = staffing.create(_body("practitioner"), services().store)
     return Response(body=views.practitioner(created), status_code=201)
@@ -216,6 +275,9 @@ def create_practitioner() -> Response:
 @app.route("/practitioners/{practitioner_id}", methods=["PUT"], content_types=JSON)
 @json_errors
 def update_practitioner(practitioner_id: str) -> dict[str, Any]:
+    from chalicelib import staffing
+    from chalicelib.channels import views
+
     _actor("manager")
     changes = _body("practitioner_update")
     return views.practitioner(staffing.update(practitioner_id, changes, services().store))
@@ -224,6 +286,8 @@ def update_practitioner(practitioner_id: str) -> dict[str, Any]:
 @app.route("/practitioners/{practitioner_id}/shifts", methods=["GET"])
 @json_errors
 def practitioner_shifts(practitioner_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+
     _actor("manager")
     return {"shifts": [views.shift(s) for s in services().store.shifts(practitioner_id)]}
 
@@ -235,6 +299,8 @@ def practitioner_shifts(practitioner_id: str) -> dict[str, Any]:
 def route_waiting_cases(event: Any) -> dict[str, Any]:
     """Cases assigned but unanswered for UNANSWERED_MINUTES go back to their queue, and waiting
     cases are offered to on-duty practitioners with room (a safety net for missed offers)."""
+    from chalicelib import routing
+
     deps = services()
     after = timedelta(minutes=deps.settings.unanswered_minutes)
     moved = routing.requeue_unanswered(deps.store, deps.clock(), after)

@@ -32,6 +32,11 @@ from scripts.seed import seed  # noqa: E402
 from scripts.sms import twilio_sms_form  # noqa: E402
 
 RUNS = 9
+# What the first SMS webhook of a cold container imports, beyond `import app`.
+SMS_PATH = (
+    "import app, boto3, chalicelib.intake, chalicelib.channels.twilio_sms, chalicelib.store, "
+    "chalicelib.senders, twilio.request_validator, twilio.twiml.messaging_response"
+)
 GOALS = {
     "first SMS of a new citizen (warm; nobody on duty)": "goal <= 2",
     "later SMS on an open case": "goal <= 2",
@@ -104,8 +109,17 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     figures["inbox page (practitioner, profile cached)"] = counter.take()
     casework.inbox(Actor("boss", "manager"), store)
     figures["inbox page (manager)"] = counter.take()
-    casework.reply(case_id, anna, "Hello!", store, LocalOutbox(), services.clock, lambda r: r)
-    figures["reply on a case (local outbox)"] = counter.take()
+    casework.reply(
+        case_id,
+        anna,
+        "Hello!",
+        store,
+        LocalOutbox(),
+        services.clock,
+        lambda r: r,
+        services.profile(anna),
+    )
+    figures["reply on a case (local outbox, profile cached)"] = counter.take()
     return figures
 
 
@@ -113,10 +127,13 @@ def main() -> None:
     use_local_credentials()
     floor = import_time("import chalice, boto3")
     cold = import_time("import app")
+    sms_path = import_time(SMS_PATH)
     rows = [
         ("cold init: import chalice, boto3 (floor)", f"{floor * 1000:.0f} ms", ""),
         ("cold init: import app", f"{cold * 1000:.0f} ms", ""),
         ("cold init ratio app / floor", f"{cold / floor:.2f}x", "goal <= 1.15x"),
+        ("cold init: import app + all an SMS webhook loads", f"{sms_path * 1000:.0f} ms", ""),
+        ("cold init ratio SMS path / floor", f"{sms_path / floor:.2f}x", ""),
     ]
     with DynamoDBLocal() as database:
         for name, calls in requests_per_sms(database.endpoint).items():

@@ -74,9 +74,14 @@ def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
 
 
 def _visible_case(
-    case_id: str, actor: Actor, store: CaseworkStore, with_timeline: bool = False
+    case_id: str,
+    actor: Actor,
+    store: CaseworkStore,
+    with_timeline: bool = False,
+    profile: Practitioner | None = None,
 ) -> tuple[Case, Practitioner | None]:
-    profile = profile_of(actor, store)
+    """The case, if this actor may see it. `profile` may come from the caller's short cache."""
+    profile = profile or profile_of(actor, store)
     case = store.get_case(case_id, with_timeline=with_timeline)
     if case is None:
         raise NotFound("No such case.")
@@ -85,9 +90,15 @@ def _visible_case(
     return case, profile
 
 
-def view_case(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> Case:
+def view_case(
+    case_id: str,
+    actor: Actor,
+    store: CaseworkStore,
+    now: datetime,
+    profile: Practitioner | None = None,
+) -> Case:
     """The case with its whole timeline; the read is recorded before anything is shown."""
-    case, _ = _visible_case(case_id, actor, store, with_timeline=True)
+    case, _ = _visible_case(case_id, actor, store, with_timeline=True, profile=profile)
     store.record_read(case_id, actor.user_id, actor.role, now)
     return case
 
@@ -238,15 +249,16 @@ def reply(
     sender: SmsSender,
     clock: Callable[[], datetime],
     callback_url: Callable[[str], str],
+    profile: Practitioner | None = None,
 ) -> outbound.SentSms:
     """Answer on the citizen's channel; the first reply sets the case's first-response time."""
-    case, _ = _visible_case(case_id, actor, store)
+    case, _ = _visible_case(case_id, actor, store, profile=profile)
     if case.status == "closed":
         raise Conflict("The case is closed; reopen it to reply.", code="closed")
     if not actor.is_manager and case.assignee not in (None, actor.user_id):
         raise Forbidden("Another practitioner has this case.")
     sent = outbound.send_sms(
-        case_id, body, store, sender, clock, callback_url, author=actor.user_id
+        case_id, body, store, sender, clock, callback_url, author=actor.user_id, to=case.reply_to
     )
     store.record_reply(case_id, clock(), answered_by_assignee=case.status == "assigned")
     return sent

@@ -127,6 +127,7 @@ class Case:
     closed_at: datetime | None = None
     outcome: str | None = None
     language: str | None = None
+    reply_to: Identity | None = None  # where replies go: the citizen's latest message's sender
     timeline: tuple[Interaction, ...] = field(default=())
 
 

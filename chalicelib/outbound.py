@@ -13,7 +13,7 @@ from datetime import datetime
 
 from chalicelib.errors import Conflict, NotFound, ServiceError
 from chalicelib.ids import interaction_id
-from chalicelib.model import Interaction
+from chalicelib.model import Identity, Interaction
 from chalicelib.ports import OutboundStore, SmsSender
 
 # Twilio's message statuses in lifecycle order; final states share the top rank but one.
@@ -62,9 +62,11 @@ def send_sms(
     clock: Callable[[], datetime],
     callback_url: Callable[[str], str],
     author: str | None = None,
+    to: Identity | None = None,
 ) -> SentSms:
-    """Send on the case's SMS number; refused for an opted-out number."""
-    to = store.get_reply_identity(case_id)
+    """Send on the case's SMS number (`to`, when the caller has read the case already); refused
+    for an opted-out number."""
+    to = to or store.get_reply_identity(case_id)
     if to is None:
         raise NotFound("No such case.")
     if to.kind != "phone":

@@ -1,6 +1,7 @@
 """The composition root: builds adapters from settings once per Lambda container, lazily.
 
-Nothing here runs at import time, so `import app` stays as cheap as importing Chalice and boto3.
+Nothing here runs, or imports the domain and adapters, at import time: a cold start pays for the
+modules its first request needs, so `import app` stays close to importing Chalice and boto3.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings, load_settings
-from chalicelib.hours import OpeningHours, demo_hours
-from chalicelib.model import Actor, Practitioner
-from chalicelib.senders import LocalOutbox, TwilioSms, sms_sender
-from chalicelib.store import DynamoStore
+
+if TYPE_CHECKING:
+    from chalicelib.hours import OpeningHours
+    from chalicelib.model import Actor, Practitioner
+    from chalicelib.senders import LocalOutbox, TwilioSms
+    from chalicelib.store import DynamoStore
 
 log = logging.getLogger("contact-centre")
 PROFILE_CACHE_SECONDS = 30.0
@@ -69,6 +72,8 @@ class Services:
         if self._hours is None or not fresh:
             stored = self.store.load_hours()
             if stored is None:
+                from chalicelib.hours import demo_hours
+
                 log.warning("opening hours are not configured; using the demo hours")
                 stored = demo_hours()
             self._hours, self._hours_read_at = stored, time.monotonic()
@@ -76,6 +81,9 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, client: Any = None) -> Services:
+    from chalicelib.senders import sms_sender
+    from chalicelib.store import DynamoStore
+
     settings = settings or load_settings()
     store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
     return Services(settings=settings, store=store, sms=sms_sender(settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.model import Case, CaseOpening, Interaction, Media, Practitioner
+from chalicelib.model import Case, CaseOpening, Identity, Interaction, Media, Practitioner
 from chalicelib.store.codec import (
     INBOX_OPEN,
     PRACTITIONERS,
@@ -60,6 +60,9 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         closed_at=parse_iso(item.get("closed_at")),
         outcome=item.get("outcome"),
         language=item.get("language"),
+        reply_to=Identity(item["reply_to"]["kind"], item["reply_to"]["value"])
+        if item.get("reply_to")
+        else None,
         timeline=timeline,
     )
 
