@@ -61,7 +61,7 @@ ROLE ?= practitioner
 # USER is also the shell's login name: only a USER given on the command line counts.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),p-anna)
 token: $(STAMP_PY)
-	@$(PY) scripts/token.py --role "$(ROLE)" --user "$(TOKEN_USER)"
+	@$(PY) scripts/auth_token.py --role "$(ROLE)" --user "$(TOKEN_USER)"
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -40,7 +40,7 @@ def main() -> int:
     db_port = urlparse(settings.dynamodb_endpoint or "").port or 8001
     api = urlparse(settings.public_base_url)
 
-    from scripts.token import ensure_local_keys
+    from scripts.auth_token import ensure_local_keys
 
     ensure_local_keys(ROOT / ".data" / "auth")  # sign-in for the local stage: `make token`
     database = DynamoDBLocal(port=db_port, data_dir=ROOT / ".data" / "dynamodb")

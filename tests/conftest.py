@@ -52,7 +52,7 @@ AUTH_DIR = Path(tempfile.mkdtemp(prefix="contact-centre-auth-"))
 
 
 def settings_for(table_name: str, endpoint: str | None) -> Any:
-    from scripts.token import LOCAL_CLIENT_ID, LOCAL_ISSUER, ensure_local_keys
+    from scripts.auth_token import LOCAL_CLIENT_ID, LOCAL_ISSUER, ensure_local_keys
 
     return load_settings(
         {
@@ -151,7 +151,7 @@ __all__ = ["AUTH_TOKEN", "PUBLIC_BASE_URL", "Clock", "make_services", "replace"]
 
 def bearer(user: str, role: str) -> dict[str, str]:
     """An Authorization header with a token shaped like Cognito's, signed by the test key."""
-    from scripts.token import ensure_local_keys, issue_token
+    from scripts.auth_token import ensure_local_keys, issue_token
 
     ensure_local_keys(AUTH_DIR)
     return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}

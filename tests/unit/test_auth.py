@@ -1,0 +1,206 @@
+"""Sign-in with Cognito-shaped tokens: what is accepted, what is refused, and why."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import jwt
+import pytest
+
+from chalicelib.channels import auth
+from chalicelib.config import load_settings
+from chalicelib.errors import Forbidden, Unauthenticated
+from scripts.auth_token import LOCAL_CLIENT_ID, LOCAL_ISSUER, ensure_local_keys, issue_token
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("keys")
+    ensure_local_keys(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def settings(keys):
+    return load_settings(
+        {
+            "AUTH_ISSUER": LOCAL_ISSUER,
+            "AUTH_CLIENT_ID": LOCAL_CLIENT_ID,
+            "AUTH_JWKS_FILE": str(keys / "jwks.json"),
+        }
+    )
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def test_an_access_token_gives_the_user_and_role(keys, settings):
+    principal = auth.authenticate(bearer(issue_token(keys, "p-anna", "practitioner")), settings)
+    assert principal == auth.Principal("p-anna", "practitioner")
+
+
+def test_an_id_token_is_accepted_too(keys, settings):
+    token = issue_token(keys, "boss", "manager", token_use="id")
+    assert auth.authenticate(bearer(token), settings) == auth.Principal("boss", "manager")
+
+
+def test_manager_wins_over_practitioner(keys, settings):
+    private = (keys / "private.pem").read_bytes()
+    claims = jwt.decode(issue_token(keys, "x", "practitioner"), options={"verify_signature": False})
+    claims["cognito:groups"] = ["practitioner", "manager"]
+    kid = jwt.get_unverified_header(issue_token(keys, "x", "practitioner"))["kid"]
+    token = jwt.encode(claims, private, algorithm="RS256", headers={"kid": kid})
+    assert auth.authenticate(bearer(token), settings).role == "manager"
+
+
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not.a.token"]
+)
+def test_missing_or_malformed_headers_are_401(settings, header):
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(header, settings)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lifetime_seconds": -120},
+        {"issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_other"},
+        {"client_id": "another-app"},
+        {"token_use": "refresh"},
+    ],
+    ids=["expired", "wrong-issuer", "wrong-client", "wrong-use"],
+)
+def test_tokens_that_are_not_ours_or_not_valid_are_401(keys, settings, change):
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(issue_token(keys, "p-anna", "practitioner", **change)), settings)
+
+
+def test_a_token_from_another_key_is_401(tmp_path, settings):
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(issue_token(tmp_path, "p-anna", "manager")), settings)
+
+
+def test_a_forged_kid_does_not_help(keys, tmp_path, settings):
+    other = tmp_path / "other"
+    ensure_local_keys(other)
+    real_kid = json.loads((keys / "jwks.json").read_text())["keys"][0]["kid"]
+    claims = jwt.decode(issue_token(other, "x", "manager"), options={"verify_signature": False})
+    token = jwt.encode(
+        claims, (other / "private.pem").read_bytes(), algorithm="RS256", headers={"kid": real_kid}
+    )
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(token), settings)
+
+
+def test_no_role_is_403(keys, settings):
+    with pytest.raises(Forbidden):
+        auth.authenticate(bearer(issue_token(keys, "visitor", "guest")), settings)
+
+
+def test_require_checks_the_role():
+    manager = auth.Principal("boss", "manager")
+    assert auth.require(manager, "manager") is manager
+    with pytest.raises(Forbidden):
+        auth.require(manager, "practitioner")
+
+
+def test_unconfigured_sign_in_refuses_everyone(keys):
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(issue_token(keys, "a", "manager")), load_settings({}))
+
+
+def test_local_keys_are_kept_and_private(tmp_path):
+    first = ensure_local_keys(tmp_path).read_bytes()
+    assert ensure_local_keys(tmp_path).read_bytes() == first
+    assert os.stat(tmp_path / "private.pem").st_mode & 0o777 == 0o600
+
+
+def test_make_token_prints_the_token_alone(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "scripts/auth_token.py",
+            "--role",
+            "manager",
+            "--user",
+            "boss",
+            "--dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    settings = load_settings(
+        {
+            "AUTH_ISSUER": LOCAL_ISSUER,
+            "AUTH_CLIENT_ID": LOCAL_CLIENT_ID,
+            "AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),
+        }
+    )
+    assert out.count("\n") == 1
+    assert auth.authenticate(bearer(out.strip()), settings) == auth.Principal("boss", "manager")
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "scripts/auth_token.py",
+            "--role",
+            "root",
+            "--user",
+            "x",
+            "--dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and bad.stdout == ""
+
+
+def test_the_jwks_url_is_fetched_once_and_cached(keys):
+    """A real HTTP fetch from a JWKS endpoint on loopback, as from Cognito's."""
+    jwks = (keys / "jwks.json").read_bytes()
+    fetches: list[str] = []
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self):
+            fetches.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        issuer = f"http://127.0.0.1:{server.server_port}/eu-west-1_pool"
+        settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app-client"})
+        for user in ("a", "b"):
+            token = issue_token(keys, user, "practitioner", issuer=issuer, client_id="app-client")
+            assert auth.authenticate(bearer(token), settings).user_id == user
+    finally:
+        server.shutdown()
+    assert fetches == ["/eu-west-1_pool/.well-known/jwks.json"]
+
+
+def test_importing_auth_does_not_load_jwt():
+    code = (
+        "import sys, chalicelib.channels.auth; "
+        "assert 'jwt' not in sys.modules and 'cryptography' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
