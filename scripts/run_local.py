@@ -57,6 +57,7 @@ def main() -> int:
             [
                 str(Path(sys.executable).parent / "chalice"),
                 "local",
+                "--no-autoreload",  # DynamoDB Local writes under .data/: a reload per write
                 "--stage",
                 "local",
                 "--host",
@@ -66,7 +67,7 @@ def main() -> int:
             ],
             cwd=ROOT,
             env=env,
-            start_new_session=True,  # its own group: the auto-reloader and its worker stop together
+            start_new_session=True,  # its own group, stopped as one
         )
         try:
             return server.wait()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -43,6 +46,19 @@ def bearer(token: str) -> str:
     return f"Bearer {token}"
 
 
+def kid_of(keys: Path) -> str:
+    return json.loads((keys / "jwks.json").read_text())["keys"][0]["kid"]
+
+
+def resigned(keys: Path, token: str, **changes) -> str:
+    """`token` with some claims changed (None removes one), signed again with the key in `keys`."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims.update(changes)
+    claims = {name: value for name, value in claims.items() if value is not None}
+    private = (keys / "private.pem").read_bytes()
+    return jwt.encode(claims, private, algorithm="RS256", headers={"kid": kid_of(keys)})
+
+
 def test_an_access_token_gives_the_user_and_role(keys, settings):
     principal = auth.authenticate(bearer(issue_token(keys, "p-anna", "practitioner")), settings)
     assert principal == auth.Principal("p-anna", "practitioner")
@@ -54,12 +70,14 @@ def test_an_id_token_is_accepted_too(keys, settings):
 
 
 def test_manager_wins_over_practitioner(keys, settings):
-    private = (keys / "private.pem").read_bytes()
-    claims = jwt.decode(issue_token(keys, "x", "practitioner"), options={"verify_signature": False})
-    claims["cognito:groups"] = ["practitioner", "manager"]
-    kid = jwt.get_unverified_header(issue_token(keys, "x", "practitioner"))["kid"]
-    token = jwt.encode(claims, private, algorithm="RS256", headers={"kid": kid})
-    assert auth.authenticate(bearer(token), settings).role == "manager"
+    token = issue_token(keys, "x", "practitioner")
+    token = resigned(keys, token, **{"cognito:groups": ["practitioner", "manager"]})
+    assert auth.authenticate(bearer(token), settings) == auth.Principal("x", "manager")
+
+
+def test_the_scheme_is_case_insensitive(keys, settings):
+    token = issue_token(keys, "p-anna", "practitioner")
+    assert auth.authenticate(f"bearer  {token} ", settings).user_id == "p-anna"
 
 
 @pytest.mark.parametrize(
@@ -85,6 +103,62 @@ def test_tokens_that_are_not_ours_or_not_valid_are_401(keys, settings, change):
         auth.authenticate(bearer(issue_token(keys, "p-anna", "practitioner", **change)), settings)
 
 
+def test_an_id_token_for_another_app_is_401(keys, settings):
+    token = issue_token(keys, "boss", "manager", token_use="id", client_id="another-app")
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(token), settings)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"token_use": None},
+        {"exp": None},
+        {"username": None},
+        {"username": ""},
+        {"client_id": None},
+    ],
+    ids=["no-token-use", "no-exp", "no-username", "empty-username", "no-client-id"],
+)
+def test_access_tokens_missing_what_cognito_always_sends_are_401(keys, settings, changes):
+    token = resigned(keys, issue_token(keys, "p-anna", "practitioner"), **changes)
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(token), settings)
+
+
+def test_an_id_token_without_its_user_name_is_401(keys, settings):
+    token = issue_token(keys, "boss", "manager", token_use="id")
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(resigned(keys, token, **{"cognito:username": None})), settings)
+
+
+def test_expiry_has_thirty_seconds_of_leeway(keys, settings):
+    token = issue_token(keys, "p-anna", "practitioner", lifetime_seconds=-10)
+    assert auth.authenticate(bearer(token), settings).user_id == "p-anna"
+
+
+def test_an_expired_token_says_so(keys, settings):
+    token = issue_token(keys, "p-anna", "practitioner", lifetime_seconds=-120)
+    with pytest.raises(Unauthenticated, match="expired"):
+        auth.authenticate(bearer(token), settings)
+
+
+def test_a_symmetric_token_keyed_with_the_public_key_is_401(keys, settings):
+    """The classic alg confusion: HS256 with the published key as the secret."""
+    claims = jwt.decode(issue_token(keys, "x", "manager"), options={"verify_signature": False})
+    secret = (keys / "jwks.json").read_bytes()
+    header = {"kid": kid_of(keys), "alg": "HS256", "typ": "JWT"}
+    segments = [
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=")
+        for part in (header, claims)
+    ]
+    signing_input = b".".join(segments)
+    signature = hmac.new(secret, signing_input, hashlib.sha256).digest()
+    token = (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(token), settings)
+
+
 def test_a_token_from_another_key_is_401(tmp_path, settings):
     with pytest.raises(Unauthenticated):
         auth.authenticate(bearer(issue_token(tmp_path, "p-anna", "manager")), settings)
@@ -102,9 +176,15 @@ def test_a_forged_kid_does_not_help(keys, tmp_path, settings):
         auth.authenticate(bearer(token), settings)
 
 
-def test_no_role_is_403(keys, settings):
+@pytest.mark.parametrize(
+    "groups",
+    [["guest"], [], None, "managers-and-practitioners"],
+    ids=["other-group", "empty", "no-claim", "string-not-list"],
+)
+def test_a_valid_token_without_a_role_is_403(keys, settings, groups):
+    token = resigned(keys, issue_token(keys, "visitor", "guest"), **{"cognito:groups": groups})
     with pytest.raises(Forbidden):
-        auth.authenticate(bearer(issue_token(keys, "visitor", "guest")), settings)
+        auth.authenticate(bearer(token), settings)
 
 
 def test_require_checks_the_role():
@@ -114,9 +194,33 @@ def test_require_checks_the_role():
         auth.require(manager, "practitioner")
 
 
-def test_unconfigured_sign_in_refuses_everyone(keys):
-    with pytest.raises(Unauthenticated):
-        auth.authenticate(bearer(issue_token(keys, "a", "manager")), load_settings({}))
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"AUTH_ISSUER": LOCAL_ISSUER}, {"AUTH_CLIENT_ID": LOCAL_CLIENT_ID}],
+    ids=["nothing", "no-client-id", "no-issuer"],
+)
+def test_unconfigured_sign_in_refuses_everyone(keys, env):
+    settings = load_settings({**env, "AUTH_JWKS_FILE": str(keys / "jwks.json")})
+    with pytest.raises(Unauthenticated, match="not configured"):
+        auth.authenticate(bearer(issue_token(keys, "a", "manager")), settings)
+
+
+def test_a_regenerated_local_key_pair_is_picked_up(tmp_path):
+    """The JWKS file is cached, but `make clean` plus a new key pair must not need a restart."""
+    keys = tmp_path / "auth"
+    jwks = ensure_local_keys(keys)
+    settings = load_settings(
+        {
+            "AUTH_ISSUER": LOCAL_ISSUER,
+            "AUTH_CLIENT_ID": LOCAL_CLIENT_ID,
+            "AUTH_JWKS_FILE": str(jwks),
+        }
+    )
+    assert auth.authenticate(bearer(issue_token(keys, "a", "manager")), settings).user_id == "a"
+    for name in ("private.pem", "jwks.json"):
+        (keys / name).unlink()
+    ensure_local_keys(keys)
+    assert auth.authenticate(bearer(issue_token(keys, "b", "manager")), settings).user_id == "b"
 
 
 def test_local_keys_are_kept_and_private(tmp_path):
