@@ -273,18 +273,20 @@ def test_make_token_prints_the_token_alone(tmp_path):
     assert bad.returncode == 2 and bad.stdout == ""
 
 
-def test_the_jwks_url_is_fetched_once_and_cached(keys):
-    """A real HTTP fetch from a JWKS endpoint on loopback, as from Cognito's."""
+@pytest.fixture
+def jwks_server(keys):
+    """A JWKS endpoint on loopback, served like Cognito's; yields its base URL and the paths hit."""
     jwks = (keys / "jwks.json").read_bytes()
     fetches: list[str] = []
 
     class Jwks(BaseHTTPRequestHandler):
         def do_GET(self):
             fetches.append(self.path)
-            self.send_response(200)
+            found = self.path.endswith("/.well-known/jwks.json") or self.path == "/keys.json"
+            self.send_response(200 if found else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(jwks)
+            self.wfile.write(jwks if found else b"{}")
 
         def log_message(self, *args):
             pass
@@ -292,14 +294,43 @@ def test_the_jwks_url_is_fetched_once_and_cached(keys):
     server = HTTPServer(("127.0.0.1", 0), Jwks)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        issuer = f"http://127.0.0.1:{server.server_port}/eu-west-1_pool"
-        settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app-client"})
-        for user in ("a", "b"):
-            token = issue_token(keys, user, "practitioner", issuer=issuer, client_id="app-client")
-            assert auth.authenticate(bearer(token), settings).user_id == user
+        yield f"http://127.0.0.1:{server.server_port}", fetches
     finally:
         server.shutdown()
+        server.server_close()
+
+
+def test_the_jwks_url_is_fetched_once_and_cached(keys, jwks_server):
+    base, fetches = jwks_server
+    issuer = f"{base}/eu-west-1_pool"
+    settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app-client"})
+    for user in ("a", "b"):
+        token = issue_token(keys, user, "practitioner", issuer=issuer, client_id="app-client")
+        assert auth.authenticate(bearer(token), settings).user_id == user
     assert fetches == ["/eu-west-1_pool/.well-known/jwks.json"]
+
+
+def test_auth_jwks_url_overrides_the_issuer_default(keys, jwks_server):
+    base, fetches = jwks_server
+    issuer = f"{base}/eu-west-1_elsewhere"
+    settings = load_settings(
+        {"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app", "AUTH_JWKS_URL": f"{base}/keys.json"}
+    )
+    token = issue_token(keys, "boss", "manager", issuer=issuer, client_id="app")
+    assert auth.authenticate(bearer(token), settings) == auth.Principal("boss", "manager")
+    assert fetches == ["/keys.json"]
+
+
+def test_an_unknown_kid_from_the_jwks_url_is_401(keys, tmp_path, jwks_server):
+    base, _ = jwks_server
+    issuer = f"{base}/eu-west-1_unknown"
+    settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app"})
+    assert auth.authenticate(
+        bearer(issue_token(keys, "a", "manager", issuer=issuer, client_id="app")), settings
+    )
+    stranger = issue_token(tmp_path / "other", "a", "manager", issuer=issuer, client_id="app")
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(bearer(stranger), settings)
 
 
 def test_importing_auth_does_not_load_jwt():
