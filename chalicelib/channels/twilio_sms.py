@@ -6,6 +6,7 @@ import re
 
 from chalicelib.errors import Forbidden, InvalidInput
 from chalicelib.model import Identity, InboundMessage, Keyword, Media
+from chalicelib.queues import queue_for_text
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
@@ -64,6 +65,7 @@ def parse_inbound(form: dict[str, str]) -> InboundMessage:
         body=body,
         media=media,
         keyword=_keyword(form.get("OptOutType", ""), body),
+        queue=queue_for_text(body),
     )
 
 

@@ -169,3 +169,14 @@ def test_pagination_returns_every_case_exactly_once(store, clock):
             break
     assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
     assert pages >= 5
+
+
+def test_an_sms_keyword_routes_to_that_queues_practitioner(store, clock):
+    from chalicelib.channels.twilio_sms import parse_inbound
+    from tests.twilio_fakes import sms_form
+
+    practitioner(store, "anna", queues=("general",), clock=clock)
+    practitioner(store, "omar", queues=("careers",), clock=clock)
+    message = parse_inbound(sms_form("+4520000042", "CAREERS which jobs fit me?"))
+    case = store.get_case(intake.receive(message, store, HOURS, clock).case_id)
+    assert (case.queue, case.assignee) == ("careers", "omar")
