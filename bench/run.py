@@ -38,7 +38,7 @@ SMS_PATH = (
     "chalicelib.senders, twilio.request_validator, twilio.twiml.messaging_response"
 )
 GOALS = {
-    "first SMS of a new citizen (warm; nobody on duty)": "goal <= 2",
+    "first SMS of a new citizen (warm; nobody on duty)": "intake 2 (goal <= 2) + routing 1",
     "later SMS on an open case": "goal <= 2",
     "inbox page (practitioner, profile cached)": "goal 1",
     "inbox page (manager)": "goal 1",
