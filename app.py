@@ -115,6 +115,87 @@ def twilio_sms_status() -> Response:
     return Response(body="", status_code=204)
 
 
+# --- Twilio Voice --------------------------------------------------------------------------
+
+VOICE = "/webhooks/twilio/voice"
+
+
+def _menu_url(deps: Services) -> Callable[[str], str]:
+    return lambda step: deps.settings.public_url(f"{VOICE}/menu?step={step}")
+
+
+@app.route(VOICE, methods=["POST"], content_types=FORM)
+@json_errors
+def twilio_voice_inbound() -> Response:
+    from chalicelib import voice
+    from chalicelib.channels import twilio_voice
+
+    message = twilio_voice.parse_call(_twilio_form(VOICE))
+    deps = services()
+    greeting = voice.answer(message, deps.store, deps.hours(), deps.clock)
+    return _twiml(twilio_voice.welcome(greeting, _menu_url(deps)))
+
+
+@app.route(f"{VOICE}/menu", methods=["POST"], content_types=FORM)
+@json_errors
+def twilio_voice_menu() -> Response:
+    from chalicelib import voice
+    from chalicelib.channels import twilio_voice
+
+    form = _twilio_form(f"{VOICE}/menu")
+    step, reason, attempt = twilio_voice.parse_step(_query("step"))
+    deps = services()
+    call = voice.find_call(twilio_voice.call_sid(form), twilio_voice.caller(form), deps.store)
+    next_step = voice.menu(
+        call,
+        step,
+        attempt,
+        reason,
+        twilio_voice.choice(form),
+        form.get("DialCallStatus"),
+        deps.store,
+        deps.clock(),
+    )
+    recording = deps.settings.public_url(f"{VOICE}/recording")
+    return _twiml(twilio_voice.answer(next_step, _menu_url(deps), recording))
+
+
+@app.route(f"{VOICE}/recording", methods=["POST"], content_types=FORM)
+@json_errors
+def twilio_voice_recording() -> Response:
+    from chalicelib import voice
+    from chalicelib.channels import twilio_voice
+
+    form = _twilio_form(f"{VOICE}/recording")
+    sid, url, duration, status = twilio_voice.recording(form)
+    deps = services()
+    call = voice.find_call(twilio_voice.call_sid(form), twilio_voice.caller(form), deps.store)
+    if call is not None and status == "completed":
+        voice.record_voicemail(call, sid, url, duration, deps.store, deps.clock())
+    return Response(body="", status_code=204)
+
+
+@app.route(f"{VOICE}/status", methods=["POST"], content_types=FORM)
+@json_errors
+def twilio_voice_status() -> Response:
+    from chalicelib import voice
+    from chalicelib.channels import twilio_voice
+    from chalicelib.outbound import parse_reference
+
+    form = _twilio_form(f"{VOICE}/status")
+    status, duration = twilio_voice.call_status(form)
+    deps = services()
+    ref = parse_reference(_query("ref") or "")
+    call = (
+        voice.Call(ref[0], ref[1], None)
+        if ref
+        else voice.find_call(twilio_voice.call_sid(form), None, deps.store)
+    )
+    if call is not None:
+        voice.call_status(call, status, duration, deps.store)
+    return Response(body="", status_code=204)
+
+
 # --- the unified inbox ---------------------------------------------------------------------
 
 
@@ -185,6 +266,24 @@ def reply_to_case(case_id: str) -> Response:
         deps.profile(actor),
     )
     return Response(body={"id": sent.interaction_id, "status": sent.status}, status_code=201)
+
+
+@app.route("/cases/{case_id}/callback", methods=["POST"])
+@json_errors
+def call_back(case_id: str) -> Response:
+    from chalicelib import voice
+    from chalicelib.channels import views
+
+    actor, deps = _actor("practitioner"), services()
+    call = voice.start_callback(
+        case_id,
+        actor,
+        deps.store,
+        deps.calls,
+        deps.clock,
+        lambda ref: deps.settings.public_url(f"{VOICE}/status?ref={ref}"),
+    )
+    return Response(body=views.interaction(call), status_code=201)
 
 
 @app.route("/cases/{case_id}/notes", methods=["POST"], content_types=JSON)

@@ -24,7 +24,7 @@ from chalicelib import casework, intake, staffing  # noqa: E402
 from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
 from chalicelib.config import load_settings  # noqa: E402
 from chalicelib.model import Actor, Identity  # noqa: E402
-from chalicelib.senders import LocalOutbox  # noqa: E402
+from chalicelib.senders import LocalDialer, LocalOutbox  # noqa: E402
 from chalicelib.store import DynamoStore  # noqa: E402
 from chalicelib.wiring import Services  # noqa: E402
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials  # noqa: E402
@@ -78,7 +78,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     store = DynamoStore(client, "bench-table")
     seed(store, datetime.now(UTC))
     settings = load_settings({"TABLE_NAME": "bench-table", "HOURS_CACHE_SECONDS": "60"})
-    services = Services(settings=settings, store=store, sms=LocalOutbox())
+    services = Services(settings=settings, store=store, sms=LocalOutbox(), calls=LocalDialer())
     counter = RequestCounter(client)
 
     def sms(sender: str, body: str, sid: str) -> list[str]:

@@ -23,6 +23,26 @@ def when(opening: datetime, now: datetime, timezone: str) -> str:
     return f"on {local:%A} {local.day} {local:%B} at {clock}"
 
 
+def spoken_when(opening: datetime, now: datetime, timezone: str) -> str:
+    """For text-to-speech: 'tomorrow at 9 a.m.', 'on Saturday the 28th of November at 10 a.m.'."""
+    zone = ZoneInfo(timezone)
+    local, today = opening.astimezone(zone), now.astimezone(zone).date()
+    hour = local.hour % 12 or 12
+    clock = f"{hour}" if local.minute == 0 else f"{hour}:{local.minute:02d}"
+    clock += " a.m." if local.hour < 12 else " p.m."
+    days = (local.date() - today).days
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    suffix = (
+        "th"
+        if 10 <= local.day % 100 <= 20
+        else {1: "st", 2: "nd", 3: "rd"}.get(local.day % 10, "th")
+    )
+    return f"on {local:%A} the {local.day}{suffix} of {local:%B} at {clock}"
+
+
 def acknowledgement(hours: OpeningHours, now: datetime) -> str:
     """The one automatic answer to the first message of a case."""
     if hours.is_open(now):

@@ -55,6 +55,7 @@ class IntakeOutcome:
     duplicate: bool
     reply: str | None
     reply_ref: str | None  # "<case id>.<interaction id>" of the recorded automatic reply
+    interaction_id: str | None = None  # the inbound interaction (a call's, for its later events)
 
 
 def receive(
@@ -106,7 +107,14 @@ def receive(
                 "inbound duplicate",
                 extra={"case_id": delivery.case_id, "provider": message.provider},
             )
-            return IntakeOutcome(delivery.case_id, False, True, delivery.reply, delivery.reply_ref)
+            return IntakeOutcome(
+                delivery.case_id,
+                False,
+                True,
+                delivery.reply,
+                delivery.reply_ref,
+                delivery.interaction_id,
+            )
         except (OpenCaseExists, CaseNotOpen):
             # Our shortcut was stale: ask the open-case pointer, which is the truth.
             authoritative_open_case = (
@@ -133,7 +141,12 @@ def receive(
             f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
         )
         return IntakeOutcome(
-            write.case_id, write.opening is not None, False, write.reply, reply_ref
+            write.case_id,
+            write.opening is not None,
+            False,
+            write.reply,
+            reply_ref,
+            write.interactions[0].id,
         )
     raise Busy("The case store is busy; please retry.")
 
@@ -216,8 +229,9 @@ def _plan(
 def _automatic_reply(
     message: InboundMessage, hours: OpeningHours, now: datetime, *, first: bool, opted_out: bool
 ) -> str | None:
-    """At most one automatic answer, never to an opted-out number, never twice in a case."""
-    if opted_out:
+    """At most one automatic text answer, never to an opted-out number, never twice in a case.
+    Calls are answered by the voice menu instead."""
+    if opted_out or message.channel != "sms":
         return None
     if message.keyword == "help":
         return autoreplies.help_text(hours, now)

@@ -17,7 +17,7 @@ DEFAULT_QUEUE = "general"
 class Identity:
     """How a citizen reaches us: a phone number in E.164 or a lower-cased email address."""
 
-    kind: Literal["phone", "email"]
+    kind: Literal["phone", "email", "anonymous"]  # anonymous: a withheld caller id, per call
     value: str
 
 
@@ -70,6 +70,7 @@ class Interaction:
     to: str | None = None
     error_code: str | None = None
     author: str | None = None  # the practitioner who wrote a reply or a note
+    duration_seconds: int | None = None  # calls and voicemails
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Delivery:
     case_id: str
     reply: str | None
     reply_ref: str | None
+    interaction_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Case:
     outcome: str | None = None
     language: str | None = None
     reply_to: Identity | None = None  # where replies go: the citizen's latest message's sender
+    callback_number: str | None = None  # a callback the citizen asked for and nobody made yet
+    callback_requested_at: datetime | None = None
     timeline: tuple[Interaction, ...] = field(default=())
 
 

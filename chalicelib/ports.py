@@ -72,6 +72,7 @@ class OutboundStore(Protocol):
         provider_id: str | None = None,
         error_code: str | None = None,
         provider: str | None = None,
+        duration_seconds: int | None = None,
     ) -> bool: ...
 
 

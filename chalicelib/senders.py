@@ -59,5 +59,36 @@ class TwilioSms:
         return Sent(provider="twilio", provider_id=str(message.sid), status=str(message.status))
 
 
+class LocalDialer:
+    """Without a Twilio account, a callback is recorded on the case with status `local`."""
+
+    def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
+        return Sent(provider="local", provider_id="LOCALCA" + secrets.token_hex(15), status="local")
+
+
+class TwilioVoice(TwilioSms):
+    """Twilio's Calls API: rings the practitioner, then bridges them to the citizen."""
+
+    def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
+        from twilio.twiml.voice_response import VoiceResponse
+
+        bridge = VoiceResponse()
+        bridge.say("Calling the citizen back now.", language="en-GB")
+        bridge.dial(citizen, caller_id=self._settings.twilio_from_number)
+        arguments: dict[str, Any] = {
+            "to": practitioner_phone,
+            "from_": self._settings.twilio_from_number,
+            "twiml": str(bridge),
+        }
+        if status_callback:
+            arguments["status_callback"] = status_callback
+        call = self._twilio().calls.create(**arguments)
+        return Sent(provider="twilio", provider_id=str(call.sid), status=str(call.status))
+
+
+def dialer(settings: Settings) -> LocalDialer | TwilioVoice:
+    return TwilioVoice(settings) if settings.twilio_rest_configured else LocalDialer()
+
+
 def sms_sender(settings: Settings) -> LocalOutbox | TwilioSms:
     return TwilioSms(settings) if settings.twilio_rest_configured else LocalOutbox()

@@ -19,7 +19,7 @@ from chalicelib.config import Settings, load_settings
 if TYPE_CHECKING:
     from chalicelib.hours import OpeningHours
     from chalicelib.model import Actor, Practitioner
-    from chalicelib.senders import LocalOutbox, TwilioSms
+    from chalicelib.senders import LocalDialer, LocalOutbox, TwilioSms, TwilioVoice
     from chalicelib.store import DynamoStore
 
 log = logging.getLogger("contact-centre")
@@ -47,6 +47,7 @@ class Services:
     settings: Settings
     store: DynamoStore
     sms: LocalOutbox | TwilioSms
+    calls: LocalDialer | TwilioVoice
     clock: Callable[[], datetime] = utc_now
     _hours: OpeningHours | None = field(default=None, repr=False)
     _hours_read_at: float = field(default=0.0, repr=False)
@@ -81,12 +82,14 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, client: Any = None) -> Services:
-    from chalicelib.senders import sms_sender
+    from chalicelib.senders import dialer, sms_sender
     from chalicelib.store import DynamoStore
 
     settings = settings or load_settings()
     store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
-    return Services(settings=settings, store=store, sms=sms_sender(settings))
+    return Services(
+        settings=settings, store=store, sms=sms_sender(settings), calls=dialer(settings)
+    )
 
 
 _services: Services | None = None

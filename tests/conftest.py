@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from chalicelib.config import load_settings
-from chalicelib.senders import LocalOutbox
+from chalicelib.senders import LocalDialer, LocalOutbox
 from chalicelib.store import DynamoStore
 from chalicelib.wiring import Services, reset_services
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
@@ -100,7 +100,9 @@ def moto_store() -> Iterator[DynamoStore]:
 
 def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None) -> Services:
     settings = settings_for(store.table, endpoint)
-    return Services(settings=settings, store=store, sms=LocalOutbox(), clock=clock)
+    return Services(
+        settings=settings, store=store, sms=LocalOutbox(), calls=LocalDialer(), clock=clock
+    )
 
 
 @pytest.fixture

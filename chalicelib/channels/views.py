@@ -22,6 +22,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "last_activity_at": _at(case.last_activity_at),
         "opened_at": _at(case.opened_at),
         "first_response_at": _at(case.first_response_at),
+        "callback_pending": case.callback_number is not None,
     }
 
 
@@ -31,6 +32,12 @@ def case_detail(case: Case) -> dict[str, Any]:
         "assigned_at": _at(case.assigned_at),
         "closed_at": _at(case.closed_at),
         "outcome": case.outcome,
+        "callback": {
+            "number": case.callback_number,
+            "requested_at": _at(case.callback_requested_at),
+        }
+        if case.callback_number
+        else None,
         "contact": {"id": case.contact_id},
         "timeline": [interaction(i) for i in case.timeline],
     }
@@ -48,6 +55,7 @@ def interaction(item: Interaction) -> dict[str, Any]:
         "author": item.author,
         "media": [{"url": m.url, "content_type": m.content_type} for m in item.media],
         "error_code": item.error_code,
+        "duration_seconds": item.duration_seconds,
     }
 
 

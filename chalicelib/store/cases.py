@@ -371,6 +371,41 @@ class CaseStore(StoreBase):
             **({"ExpressionAttributeNames": NAMES} if answered_by_assignee else {}),
         )
 
+    def set_waiting_queue(self, case_id: str, queue: str) -> bool:
+        """A waiting case moves to the queue the citizen chose (it keeps its place in time)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(case_key(case_id)),
+                UpdateExpression="SET #queue = :queue, gsi3pk = :waiting",
+                ConditionExpression="#status = :queued",
+                ExpressionAttributeNames={**NAMES, "#queue": "queue"},
+                ExpressionAttributeValues=dump(
+                    {":queue": queue, ":waiting": waiting_key(queue), ":queued": "queued"}
+                ),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def request_callback(self, case_id: str, number: str, now: datetime) -> None:
+        """The case shows a pending callback until a practitioner makes it."""
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(case_key(case_id)),
+            UpdateExpression="SET callback_number = :n, callback_requested_at = :now, "
+            "last_activity_at = :now, gsi1sk = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=dump({":n": number, ":now": iso(now)}),
+        )
+
+    def clear_callback(self, case_id: str) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(case_key(case_id)),
+            UpdateExpression="REMOVE callback_number, callback_requested_at",
+        )
+
     def _release(self, practitioner_id: str | None) -> list[tuple[str, dict[str, Any]]]:
         if practitioner_id is None:
             return []

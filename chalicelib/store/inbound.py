@@ -47,7 +47,9 @@ class InboundStore(StoreBase):
         item = self._get(dedupe_key(provider, provider_id))
         if item is None:
             return None
-        return Delivery(item["case_id"], item.get("reply"), item.get("reply_ref"))
+        return Delivery(
+            item["case_id"], item.get("reply"), item.get("reply_ref"), item.get("interaction_id")
+        )
 
     def last_practitioner(self, contact_id: str) -> str | None:
         item = self._get(contact_key(contact_id))

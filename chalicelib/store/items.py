@@ -60,6 +60,8 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         closed_at=parse_iso(item.get("closed_at")),
         outcome=item.get("outcome"),
         language=item.get("language"),
+        callback_number=item.get("callback_number"),
+        callback_requested_at=parse_iso(item.get("callback_requested_at")),
         reply_to=Identity(item["reply_to"]["kind"], item["reply_to"]["value"])
         if item.get("reply_to")
         else None,
@@ -86,6 +88,7 @@ def interaction_item(interaction: Interaction) -> dict[str, Any]:
         "automated": interaction.automated or None,
         "to": interaction.to,
         "author": interaction.author,
+        "duration_seconds": interaction.duration_seconds,
         "gsi2pk": week_key(interaction.at),
         "gsi2sk": f"{iso(interaction.at)}#EVENT#{interaction.id}",
     }
@@ -107,6 +110,7 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         to=item.get("to"),
         error_code=item.get("error_code"),
         author=item.get("author"),
+        duration_seconds=int(item["duration_seconds"]) if "duration_seconds" in item else None,
     )
 
 

@@ -27,6 +27,16 @@ class MessageStore(StoreBase):
             ConditionExpression="attribute_not_exists(pk)",
         )
 
+    def add_interaction_once(self, interaction: Interaction) -> bool:
+        """For ids derived from the provider's: False when it was recorded already."""
+        try:
+            self.add_interaction(interaction)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def update_delivery_status(
         self,
         case_id: str,
@@ -36,16 +46,19 @@ class MessageStore(StoreBase):
         provider_id: str | None = None,
         error_code: str | None = None,
         provider: str | None = None,
+        duration_seconds: int | None = None,
     ) -> bool:
-        """Move a message's status forward only: a late or repeated callback changes nothing."""
+        """Move a message's or call's status forward only: a late or repeated callback changes
+        nothing, so a call's minutes are never counted twice."""
         sets = ["#status = :status", "status_rank = :rank"]
         values: dict[str, Any] = {":status": status, ":rank": rank}
         for name, value in (
             ("provider_id", provider_id),
             ("error_code", error_code),
             ("provider", provider),
+            ("duration_seconds", duration_seconds),
         ):
-            if value:
+            if value is not None and value != "":
                 sets.append(f"{name} = :{name}")
                 values[f":{name}"] = value
         try:

@@ -1,0 +1,394 @@
+"""The helpline's phone menu as decisions, free of TwiML: the edge renders each outcome.
+
+Every call lands on the caller's one case (the phone number identifies them, as for SMS), answered
+or not. Inside opening hours the caller picks a topic, which sets the case's queue, and is
+connected to a practitioner; outside hours, or when nobody can answer, the caller is offered a
+voicemail or a callback, and whatever they choose is kept on the case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from chalicelib import autoreplies, intake, routing
+from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.hours import OpeningHours
+from chalicelib.ids import interaction_id
+from chalicelib.intake import IntakeAndRoutingStore
+from chalicelib.model import Actor, Case, CaseRef, InboundMessage, Interaction, Media, Practitioner
+from chalicelib.ports import SentMessage
+
+MENU = {"1": "education", "2": "careers", "3": "general"}
+SPOKEN = {
+    "education": "education",
+    "study": "education",
+    "studies": "education",
+    "uddannelse": "education",
+    "career": "careers",
+    "careers": "careers",
+    "job": "careers",
+    "jobs": "careers",
+    "work": "careers",
+    "karriere": "careers",
+    "other": "general",
+    "something": "general",
+    "andet": "general",
+}
+MAX_MENU_ATTEMPTS = 3  # the first time, then repeated at most twice
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+# Twilio's call statuses in lifecycle order; final ones share the top rank.
+CALL_RANK = {
+    "queued": 1,
+    "initiated": 1,
+    "local": 1,
+    "ringing": 2,
+    "in-progress": 3,
+    "answered": 3,
+    "completed": 4,
+    "busy": 4,
+    "no-answer": 4,
+    "failed": 4,
+    "canceled": 4,
+}
+FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+class VoiceStore(IntakeAndRoutingStore, Protocol):
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
+    def set_waiting_queue(self, case_id: str, queue: str) -> bool: ...
+
+    def request_callback(self, case_id: str, number: str, now: datetime) -> None: ...
+
+    def clear_callback(self, case_id: str) -> None: ...
+
+    def add_interaction(self, interaction: Interaction) -> None: ...
+
+    def add_interaction_once(self, interaction: Interaction) -> bool: ...
+
+    def update_delivery_status(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+        provider: str | None = None,
+        duration_seconds: int | None = None,
+    ) -> bool: ...
+
+
+class Dialer(Protocol):
+    """Starts an outbound call joining a practitioner's phone to a citizen's."""
+
+    def connect(
+        self, practitioner_phone: str, citizen: str, status_callback: str | None
+    ) -> SentMessage: ...
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call in progress: its case and its interaction on the case timeline."""
+
+    case_id: str
+    interaction_id: str
+    caller: str | None  # None: caller id withheld
+
+
+# --- what the caller hears next ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Welcome:
+    call: Call
+    open: bool
+    reopening: str | None  # spoken, when closed
+
+
+@dataclass(frozen=True)
+class TopicMenu:
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Connect:
+    practitioner_id: str
+    phone: str | None  # None: the practitioner's Twilio Client identity is their id
+
+
+@dataclass(frozen=True)
+class Options:
+    """Voicemail or callback; `reason` says why nobody is answering."""
+
+    reason: Literal["closed", "busy", "no_answer"]
+    attempt: int = 1
+    can_call_back: bool = True
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    pass
+
+
+@dataclass(frozen=True)
+class CallbackNumber:
+    caller_last_digits: str | None
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class Goodbye:
+    text: str
+
+
+Next = TopicMenu | Connect | Options | Voicemail | CallbackNumber | Goodbye
+
+
+# --- the steps -----------------------------------------------------------------------------
+
+
+def answer(
+    message: InboundMessage,
+    store: VoiceStore,
+    hours: OpeningHours,
+    clock: Callable[[], datetime],
+) -> Welcome:
+    """A call arrives: it is recorded on the caller's case before anything is said."""
+    outcome = intake.receive(message, store, hours, clock)
+    now = clock()
+    call = Call(
+        outcome.case_id,
+        outcome.interaction_id or "",
+        message.sender.value if message.sender.kind == "phone" else None,
+    )
+    if hours.is_open(now):
+        return Welcome(call, True, None)
+    opening = hours.next_opening(now)
+    reopening = (
+        f"We open again {autoreplies.spoken_when(opening, now, hours.timezone)}."
+        if opening
+        else "We have no opening hours planned yet."
+    )
+    return Welcome(call, False, reopening)
+
+
+def topic_for(choice: str | None) -> str | None:
+    choice = (choice or "").strip().lower()
+    if choice in MENU:
+        return MENU[choice]
+    for word in re.findall(r"[a-zæøå]+", choice):
+        if word in SPOKEN:
+            return SPOKEN[word]
+    return None
+
+
+def choose_topic(
+    call: Call, choice: str | None, attempt: int, store: VoiceStore, now: datetime
+) -> Next:
+    """The caller's choice sets the case's queue; then someone on duty is found, or not."""
+    queue = topic_for(choice)
+    if queue is None and attempt < MAX_MENU_ATTEMPTS:
+        return TopicMenu(attempt + 1)
+    queue = queue or "general"
+    case = store.get_case(call.case_id)
+    if case is None:
+        return Options("busy", can_call_back=call.caller is not None)
+    practitioner = _who_answers(case, queue, store, now)
+    if practitioner is None:
+        return Options("busy", can_call_back=call.caller is not None)
+    return Connect(practitioner.id, practitioner.phone)
+
+
+def _who_answers(case: Case, queue: str, store: VoiceStore, now: datetime) -> Practitioner | None:
+    if case.status == "assigned" and case.assignee:
+        assignee = store.get_practitioner(case.assignee)
+        if assignee is not None and assignee.on_duty:
+            return assignee
+        return None
+    if case.status == "queued":
+        store.set_waiting_queue(case.id, queue)
+        chosen = routing.route(CaseRef(case.id, queue, case.language, case.contact_id), store, now)
+        return store.get_practitioner(chosen) if chosen else None
+    return None
+
+
+def after_dial(call: Call, dial_status: str | None) -> Next:
+    if dial_status == "completed":
+        return Goodbye("Thank you for calling. Goodbye.")
+    return Options("no_answer", can_call_back=call.caller is not None)
+
+
+def choose_option(call: Call, choice: str | None, attempt: int, reason: str) -> Next:
+    choice = (choice or "").strip().lower()
+    if choice in ("1", "voicemail", "message", "besked"):
+        return Voicemail()
+    if choice in ("2", "callback", "call back", "ring", "ring tilbage"):
+        last = call.caller[-2:] if call.caller else None
+        return CallbackNumber(last)
+    if attempt < MAX_MENU_ATTEMPTS:
+        return Options(reason, attempt + 1, can_call_back=True)  # type: ignore[arg-type]
+    return Voicemail()
+
+
+def book_callback(
+    call: Call, digits: str | None, attempt: int, store: VoiceStore, now: datetime
+) -> Next:
+    """'1' (or nothing) confirms the caller id; other digits are the number to call back."""
+    digits = re.sub(r"[^0-9+]", "", digits or "")
+    if digits in ("", "1") and call.caller:
+        number = call.caller
+    else:
+        number = "+" + digits.lstrip("+").removeprefix("00") if digits else ""
+    if not E164.match(number):
+        if attempt < MAX_MENU_ATTEMPTS:
+            return CallbackNumber(call.caller[-2:] if call.caller else None, attempt + 1)
+        return Goodbye("Sorry, we could not take a number. Please call again or send us a text.")
+    store.request_callback(call.case_id, number, now)
+    store.add_interaction(
+        Interaction(
+            id=interaction_id(now),
+            case_id=call.case_id,
+            at=now,
+            channel="voice",
+            direction="in",
+            body="Callback requested",
+            provider="twilio",
+            status="callback-requested",
+        )
+    )
+    _offer(call.case_id, store, now)
+    return Goodbye("Thank you. A guidance counsellor will call you back. Goodbye.")
+
+
+def record_voicemail(
+    call: Call, recording_sid: str, url: str, duration: int, store: VoiceStore, now: datetime
+) -> None:
+    """The recording becomes an interaction on the case; the same recording twice is one."""
+    voicemail = Interaction(
+        id=f"{call.interaction_id}-{recording_sid}",
+        case_id=call.case_id,
+        at=now,
+        channel="voice",
+        direction="in",
+        body=f"Voicemail ({duration} s)",
+        provider="twilio",
+        provider_id=recording_sid,
+        status="voicemail",
+        duration_seconds=duration,
+        media=(Media(url, "audio/x-wav"),),
+    )
+    if store.add_interaction_once(voicemail):  # False: a retry of the same recording
+        _offer(call.case_id, store, now)
+
+
+def _offer(case_id: str, store: VoiceStore, now: datetime) -> None:
+    """New activity on a waiting case: like any new message, it goes to its queue's routing."""
+    case = store.get_case(case_id)
+    if case is not None and case.status == "queued":
+        routing.route(CaseRef(case.id, case.queue, case.language, case.contact_id), store, now)
+
+
+def call_status(call: Call, status: str, duration: int | None, store: VoiceStore) -> bool:
+    """Forward-only: late, repeated or reordered callbacks never move it back nor add minutes."""
+    rank = CALL_RANK.get(status)
+    if rank is None:
+        return False
+    return store.update_delivery_status(
+        call.case_id,
+        call.interaction_id,
+        status,
+        rank,
+        duration_seconds=duration if status in FINAL else None,
+    )
+
+
+def start_callback(
+    case_id: str,
+    actor: Actor,
+    store: VoiceStore,
+    dialer: Dialer,
+    clock: Callable[[], datetime],
+    callback_url: Callable[[str], str],
+) -> Interaction:
+    """A practitioner calls the citizen back: their phone rings first, then the citizen's."""
+    case = store.get_case(case_id)
+    if case is None:
+        raise NotFound("No such case.")
+    practitioner = store.get_practitioner(actor.user_id)
+    if practitioner is None:
+        raise Forbidden("No practitioner profile for this user.")
+    mine = case.assignee == actor.user_id or (
+        case.assignee is None and case.queue in practitioner.queues
+    )
+    if not mine:
+        raise Forbidden("This case is not yours to call back.")
+    if not practitioner.phone:
+        raise Conflict("Add your phone number to your profile to make callbacks.", code="no_phone")
+    number = case.callback_number or (
+        case.reply_to.value if case.reply_to and case.reply_to.kind == "phone" else None
+    )
+    if number is None:
+        raise Conflict("There is no number to call back.", code="no_number")
+    now = clock()
+    call = Interaction(
+        id=interaction_id(now),
+        case_id=case_id,
+        at=now,
+        channel="voice",
+        direction="out",
+        body="Callback",
+        provider=None,
+        status="queued",
+        to=number,
+        author=actor.user_id,
+    )
+    store.add_interaction(call)
+    sent = dialer.connect(practitioner.phone, number, callback_url(f"{case_id}.{call.id}"))
+    store.update_delivery_status(
+        case_id,
+        call.id,
+        sent.status if sent.status in CALL_RANK else "queued",
+        CALL_RANK.get(sent.status, 1),
+        provider_id=sent.provider_id,
+        provider=sent.provider,
+    )
+    store.clear_callback(case_id)
+    return call
+
+
+def find_call(call_sid: str, caller: str | None, store: VoiceStore) -> Call | None:
+    """A call's case and interaction, from the dedupe item its arrival wrote."""
+    delivery = store.find_delivery("twilio", call_sid)
+    if delivery is None or delivery.interaction_id is None:
+        return None
+    return Call(delivery.case_id, delivery.interaction_id, caller)
+
+
+def menu(
+    call: Call | None,
+    step: str,
+    attempt: int,
+    reason: str,
+    choice: str | None,
+    dial_status: str | None,
+    store: VoiceStore,
+    now: datetime,
+) -> Next:
+    """One answer of the caller (or of a <Dial>), and what they hear next."""
+    if call is None:
+        return Goodbye("Sorry, something went wrong. Please call again.")
+    if step == "topic":
+        return choose_topic(call, choice, attempt, store, now)
+    if step == "dialed":
+        return after_dial(call, dial_status)
+    if step == "offer":
+        return choose_option(call, choice, attempt, reason)
+    if step == "callback":
+        return book_callback(call, choice, attempt, store, now)
+    return Goodbye("Thank you, we have your message. Goodbye.")
