@@ -135,8 +135,8 @@ def receive(
                 "attempts": attempt + 1,
             },
         )
-        if write.opening is not None:
-            _route_new_case(write, store, now)
+        if write.opening is not None and message.channel != "voice":
+            _route_new_case(write, store, now)  # a caller is routed once they choose a topic
         reply_ref = (
             f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
         )

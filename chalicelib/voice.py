@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -350,16 +350,17 @@ def start_callback(
     )
     store.add_interaction(call)
     sent = dialer.connect(practitioner.phone, number, callback_url(f"{case_id}.{call.id}"))
+    status = sent.status if sent.status in CALL_RANK else "queued"
     store.update_delivery_status(
         case_id,
         call.id,
-        sent.status if sent.status in CALL_RANK else "queued",
-        CALL_RANK.get(sent.status, 1),
+        status,
+        CALL_RANK[status],
         provider_id=sent.provider_id,
         provider=sent.provider,
     )
     store.clear_callback(case_id)
-    return call
+    return replace(call, status=status, provider=sent.provider, provider_id=sent.provider_id)
 
 
 def find_call(call_sid: str, caller: str | None, store: VoiceStore) -> Call | None:

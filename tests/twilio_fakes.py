@@ -45,3 +45,23 @@ def status_form(sid: str, status: str, error_code: str | None = None) -> dict[st
     if error_code:
         form["ErrorCode"] = error_code
     return form
+
+
+def call_form(sender: str, sid: str | None = None, status: str = "ringing", **extra: str) -> dict:
+    """The fields Twilio posts when a call arrives (and, with extras, for later call events)."""
+    return {
+        "AccountSid": "AC" + "0" * 32,
+        "ApiVersion": "2010-04-01",
+        "CallSid": sid or new_sid("CA"),
+        "CallStatus": status,
+        "Called": "+4570203040",
+        "CalledCountry": "DK",
+        "Caller": sender,
+        "CallerCountry": "DK",
+        "Direction": "inbound",
+        "From": sender,
+        "FromCountry": "DK",
+        "To": "+4570203040",
+        "ToCountry": "DK",
+        **extra,
+    }

@@ -1,0 +1,238 @@
+"""The phone line end to end, as Twilio drives it: signed webhooks, TwiML parsed as XML."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from chalicelib.model import Identity, Practitioner
+from tests.conftest import bearer
+from tests.twilio_fakes import call_form, new_sid, signed, sms_form
+
+VOICE = "/webhooks/twilio/voice"
+CITIZEN = "+4520000001"
+
+
+def post(api, path: str, form: dict) -> ET.Element:
+    answer = api.post(path, **signed(path, form))
+    assert answer.status_code == 200, answer.body
+    root = ET.fromstring(answer.body)
+    assert root.tag == "Response"
+    return root
+
+
+def said(root: ET.Element) -> str:
+    return " ".join(e.text or "" for e in root.iter("Say"))
+
+
+def step_of(element: ET.Element) -> str:
+    url = urlparse(element.get("action"))
+    assert url.path == f"{VOICE}/menu"
+    return parse_qs(url.query)["step"][0]
+
+
+def menu(api, sid: str, step: str, **fields) -> ET.Element:
+    path = f"{VOICE}/menu?step={step}"
+    return post(api, path, call_form(CITIZEN, sid, "in-progress", **fields))
+
+
+def call(api, sender: str = CITIZEN) -> tuple[str, ET.Element]:
+    sid = new_sid("CA")
+    return sid, post(api, VOICE, call_form(sender, sid))
+
+
+def case_of(store, number: str = CITIZEN):
+    record = store.find_identity(Identity("phone", number))
+    return store.get_case(record.open_case_id, with_timeline=True)
+
+
+@pytest.fixture
+def anna(local_services, clock):
+    """The only practitioner on duty, serving every topic, with a phone."""
+    from chalicelib import staffing
+    from chalicelib.model import Actor
+
+    store = local_services.store
+    store.create_practitioner(
+        Practitioner(
+            "anna", "Anna", ("general", "education", "careers"), ("da",), 5, phone="+4540000001"
+        )
+    )
+    staffing.set_duty(Actor("anna", "practitioner"), True, store, clock())
+    return "anna"
+
+
+def test_in_hours_the_caller_hears_the_topic_menu_and_the_call_is_on_the_case(api, local_services):
+    sid, root = call(api)
+    [gather] = root.findall("Gather")
+    assert gather.get("input") == "dtmf speech" and gather.get("numDigits") == "1"
+    assert step_of(gather) == "topic-1"
+    assert "Welcome to the guidance helpline" in said(root)
+    assert "press 2 or say careers" in said(gather)
+    case = case_of(local_services.store)
+    [interaction] = case.timeline
+    assert (interaction.channel, interaction.direction, interaction.provider_id) == (
+        "voice",
+        "in",
+        sid,
+    )
+
+
+def test_a_caller_who_texted_earlier_lands_on_the_same_case(api, local_services):
+    api.post("/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", sms_form(CITIZEN, "hi")))
+    texted = case_of(local_services.store)
+    call(api)
+    case = case_of(local_services.store)
+    assert case.id == texted.id and set(case.channels) == {"sms", "voice"}
+    assert [i.channel for i in case.timeline if i.direction == "in"] == ["sms", "voice"]
+
+
+@pytest.mark.parametrize(("minute", "open_"), [(59, True), (1, False)])
+def test_a_call_just_before_and_just_after_closing(api, clock, minute, open_):
+    clock.set_local(2026, 11, 23, 20 if minute == 59 else 21, minute)  # Monday closes at 21:00
+    _, root = call(api)
+    if open_:
+        assert "closed" not in said(root) and step_of(root.find("Gather")) == "topic-1"
+    else:
+        assert "We are closed right now. We open again tomorrow at 9 a.m." in said(root)
+        gather = root.find("Gather")
+        assert step_of(gather) == "offer-closed-1"
+        assert "voicemail, press 1" in said(gather) and "call you back, press 2" in said(gather)
+
+
+def test_a_withheld_number_is_never_offered_a_callback(api, clock):
+    clock.set_local(2026, 11, 23, 22, 0)
+    _, root = call(api, sender="+266696687")
+    assert "press 1" in said(root) and "press 2" not in said(root)
+
+
+def test_a_choice_sets_the_queue_and_dials_an_on_duty_practitioner(api, local_services, anna):
+    sid, _ = call(api)
+    root = menu(api, sid, "topic-1", Digits="2")
+    [dial] = root.findall("Dial")
+    assert dial.find("Number").text == "+4540000001" and dial.get("timeout") == "20"
+    assert step_of(dial) == "dialed"
+    case = case_of(local_services.store)
+    assert (case.queue, case.assignee) == ("careers", "anna")
+
+
+def test_speech_works_like_digits(api, local_services, anna):
+    sid, _ = call(api)
+    menu(api, sid, "topic-1", SpeechResult="I want to talk about jobs")
+    assert case_of(local_services.store).queue == "careers"
+
+
+def test_a_choice_not_on_the_menu_repeats_it_at_most_twice(api, local_services):
+    sid, _ = call(api)
+    first = menu(api, sid, "topic-1", Digits="9")
+    assert "Sorry, I did not get that" in said(first)
+    assert step_of(first.find("Gather")) == "topic-2"
+    second = menu(api, sid, "topic-2")  # nothing pressed
+    assert step_of(second.find("Gather")) == "topic-3"
+    third = menu(api, sid, "topic-3", Digits="7")
+    assert "busy" in said(third) and step_of(third.find("Gather")) == "offer-busy-1"
+    assert case_of(local_services.store).queue == "general"
+
+
+def test_voicemail_when_the_only_practitioner_does_not_answer(api, local_services, anna):
+    sid, _ = call(api)
+    menu(api, sid, "topic-1", Digits="1")
+    missed = menu(api, sid, "dialed", DialCallStatus="no-answer")
+    assert "could not answer" in said(missed)
+    assert step_of(missed.find("Gather")) == "offer-no_answer-1"
+    root = menu(api, sid, "offer-no_answer-1", Digits="1")
+    [record] = root.findall("Record")
+    assert record.get("maxLength") == "120" and step_of(record) == "recorded"
+    assert urlparse(record.get("recordingStatusCallback")).path == f"{VOICE}/recording"
+    recording = call_form(
+        CITIZEN,
+        sid,
+        "completed",
+        RecordingSid=new_sid("RE"),
+        RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1",
+        RecordingDuration="34",
+        RecordingStatus="completed",
+    )
+    path = f"{VOICE}/recording"
+    for _ in range(2):  # Twilio retries: still one voicemail
+        assert api.post(path, **signed(path, recording)).status_code == 204
+    voicemails = [i for i in case_of(local_services.store).timeline if i.status == "voicemail"]
+    assert len(voicemails) == 1
+    assert voicemails[0].duration_seconds == 34 and voicemails[0].media[0].url.endswith("RE1")
+    bye = menu(api, sid, "recorded")
+    assert bye.find("Hangup") is not None
+
+
+def test_a_callback_request_is_kept_on_the_case_and_made_by_a_practitioner(
+    api, local_services, clock
+):
+    clock.set_local(2026, 11, 23, 22, 0)
+    sid, _ = call(api)
+    ask = menu(api, sid, "offer-closed-1", Digits="2")
+    assert "ending in 0 1" in said(ask) and ask.find("Gather").get("finishOnKey") == "#"
+    bye = menu(api, sid, "callback-1", Digits="1")
+    assert "call you back" in said(bye) and bye.find("Hangup") is not None
+    case = case_of(local_services.store)
+    assert case.callback_number == CITIZEN
+    store = local_services.store
+    store.create_practitioner(
+        Practitioner("anna", "Anna", ("general",), ("da",), 5, phone="+4540000001")
+    )
+    answer = api.post(f"/cases/{case.id}/callback", headers=bearer("anna", "practitioner"))
+    assert answer.status_code == 201, answer.body
+    made = json.loads(answer.body)
+    assert (made["channel"], made["direction"], made["status"]) == ("voice", "out", "local")
+    assert case_of(local_services.store).callback_number is None
+
+
+def test_another_number_can_be_given_for_the_callback(api, local_services, clock):
+    clock.set_local(2026, 11, 23, 22, 0)
+    sid, _ = call(api)
+    menu(api, sid, "offer-closed-1", Digits="2")
+    retry = menu(api, sid, "callback-1", Digits="12")
+    assert step_of(retry.find("Gather")) == "callback-2"
+    menu(api, sid, "callback-2", Digits="4531313131")
+    assert case_of(local_services.store).callback_number == "+4531313131"
+
+
+def test_call_status_never_moves_back_nor_counts_minutes_twice(api, local_services):
+    sid, _ = call(api)
+    path = f"{VOICE}/status"
+    for status, duration in [
+        ("completed", "65"),
+        ("in-progress", None),
+        ("completed", "65"),
+        ("ringing", None),
+        ("completed", "120"),
+    ]:
+        form = call_form(CITIZEN, sid, status, **({"CallDuration": duration} if duration else {}))
+        assert api.post(path, **signed(path, form)).status_code == 204
+    [interaction] = case_of(local_services.store).timeline
+    assert (interaction.status, interaction.duration_seconds) == ("completed", 65)
+
+
+def test_a_repeated_call_webhook_is_stored_once(api, local_services):
+    sid = new_sid("CA")
+    first = api.post(VOICE, **signed(VOICE, call_form(CITIZEN, sid)))
+    again = api.post(VOICE, **signed(VOICE, call_form(CITIZEN, sid)))
+    assert first.status_code == again.status_code == 200
+    assert len(case_of(local_services.store).timeline) == 1
+
+
+def test_a_badly_signed_call_is_refused_and_stores_nothing(api, local_services):
+    from urllib.parse import urlencode
+
+    answer = api.post(
+        VOICE,
+        body=urlencode(call_form(CITIZEN)),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": "bm9wZQ==",
+        },
+    )
+    assert answer.status_code == 403
+    store = local_services.store
+    assert store.client.scan(TableName=store.table)["Items"] == []
