@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint unit integration bench sms token install java clean
+.PHONY: run test lint unit integration bench sms call token install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ FROM ?= +4520000001
 BODY ?= Hello, I need help choosing an education
 sms: $(STAMP_PY)
 	$(PY) scripts/sms.py --from "$(FROM)" --body "$(BODY)"
+
+## make call FROM=+4520000001 DIGITS=21 [DIAL=no-answer]: a signed call through the phone menu.
+DIGITS ?=
+DIAL ?= completed
+call: $(STAMP_PY)
+	$(PY) scripts/call.py --from "$(FROM)" --digits "$(DIGITS)" --dial "$(DIAL)"
 
 ## make token ROLE=practitioner USER=p-anna: a bearer token for the local stack (alone on stdout).
 ROLE ?= practitioner

@@ -205,14 +205,15 @@ def inbox() -> dict[str, Any]:
     from chalicelib import casework
     from chalicelib.channels import views
 
-    actor = _actor(*BOTH)
+    actor, deps = _actor(*BOTH), services()
     cases, cursor = casework.inbox(
         actor,
-        services().store,
+        deps.store,
         status=_query("status"),
         queue=_query("queue"),
         assignee=_query("assignee"),
         cursor=_query("cursor"),
+        profile=deps.profile(actor),
     )
     return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
 

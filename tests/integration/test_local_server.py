@@ -76,3 +76,29 @@ def test_a_simulated_sms_reaches_the_real_local_server(server, local_store):
     cases = local_store.client.scan(TableName=local_store.table)["Items"]
     bodies = [i["body"]["S"] for i in cases if i["type"]["S"] == "interaction"]
     assert "Hej, kan I hjælpe mig? æøå" in bodies
+
+
+def test_make_call_walks_the_menu_to_a_voicemail(server, local_store):
+    env = {**os.environ, "PUBLIC_BASE_URL": server, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "scripts/call.py",
+            "--from",
+            "+4520000002",
+            "--digits",
+            "11",
+            "--dial",
+            "no-answer",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = run.stdout
+    assert "<Gather" in out and "<Record" in out and "<Hangup" in out, run.stderr
+    items = local_store.client.scan(TableName=local_store.table)["Items"]
+    statuses = {i.get("status", {}).get("S") for i in items if i["type"]["S"] == "interaction"}
+    assert {"voicemail", "completed"} <= statuses
