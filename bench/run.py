@@ -20,13 +20,15 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 
-from chalicelib import casework, intake, staffing  # noqa: E402
+from chalicelib import casework, intake, staffing, voice  # noqa: E402
 from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
+from chalicelib.channels.twilio_voice import parse_call  # noqa: E402
 from chalicelib.config import load_settings  # noqa: E402
 from chalicelib.model import Actor, Identity  # noqa: E402
 from chalicelib.senders import LocalDialer, LocalOutbox  # noqa: E402
 from chalicelib.store import DynamoStore  # noqa: E402
 from chalicelib.wiring import Services  # noqa: E402
+from scripts.call import call_fields  # noqa: E402
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials  # noqa: E402
 from scripts.seed import seed  # noqa: E402
 from scripts.sms import twilio_sms_form  # noqa: E402
@@ -42,6 +44,8 @@ GOALS = {
     "later SMS on an open case": "goal <= 2",
     "inbox page (practitioner, profile cached)": "goal 1",
     "inbox page (manager)": "goal 1",
+    "call arrival, new caller": "goal <= 2",
+    "call arrival, caller with an open case": "goal <= 2",
 }
 
 
@@ -97,6 +101,16 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
         "later SMS on an open case": sms("+4520000002", "more", "SM" + "3" * 32),
         "Twilio retry of the same SMS": sms("+4520000002", "more", "SM" + "3" * 32),
     }
+
+    def call(sender: str, sid: str) -> list[str]:
+        counter.take()
+        voice.answer(
+            parse_call(call_fields(sender, sid, "ringing")), store, services.hours(), services.clock
+        )
+        return counter.take()
+
+    figures["call arrival, new caller"] = call("+4520000011", "CA" + "1" * 32)
+    figures["call arrival, caller with an open case"] = call("+4520000002", "CA" + "2" * 32)
     anna = Actor("p-anna", "practitioner")
     staffing.set_duty(anna, True, store, services.clock())
     figures["first SMS of a new citizen, routed to an on-duty practitioner"] = sms(

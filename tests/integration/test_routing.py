@@ -180,3 +180,22 @@ def test_an_sms_keyword_routes_to_that_queues_practitioner(store, clock):
     message = parse_inbound(sms_form("+4520000042", "CAREERS which jobs fit me?"))
     case = store.get_case(intake.receive(message, store, HOURS, clock).case_id)
     assert (case.queue, case.assignee) == ("careers", "omar")
+
+
+def test_the_every_minute_schedule_requeues_and_offers(local_services, clock):
+    from chalice.test import Client
+
+    import app as application
+
+    store = local_services.store
+    practitioner(store, "anna", cap=1, clock=clock)
+    case_id = new_case(store, clock, 1)
+    practitioner(store, "jonas", cap=1, clock=clock)
+    clock.at += timedelta(minutes=31)
+    with Client(application.app) as client:
+        event = client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        result = client.lambda_.invoke("route_waiting_cases", event)
+    assert result.payload == {"requeued": 1, "offered": 0}
+    assert store.get_case(case_id).assignee == "jonas"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs
 
 import pytest
@@ -118,3 +119,33 @@ def test_status_reports_move_forward_only(moto_store, clock):
     assert not outbound.record_status(moto_store, f"{case_id}.missing", "sent", "SM1", None)
     [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
     assert reply.status == "delivered"
+
+
+@responses.activate
+def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citizen(
+    moto_store, clock
+):
+    from chalicelib import voice
+    from chalicelib.model import Actor, Practitioner
+    from chalicelib.senders import dialer
+
+    calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
+    responses.post(calls_url, status=201, json={"sid": "CA" + "e" * 32, "status": "queued"})
+    case_id = open_case(moto_store, clock)
+    moto_store.create_practitioner(
+        Practitioner("anna", "Anna", ("general",), ("da",), 5, phone="+4540000001")
+    )
+    made = voice.start_callback(
+        case_id,
+        Actor("anna", "practitioner"),
+        moto_store,
+        dialer(twilio_settings()),
+        clock,
+        callback,
+    )
+    form = parse_qs(responses.calls[0].request.body)
+    assert form["To"] == ["+4540000001"] and form["From"] == ["+4570203040"]
+    dial = ET.fromstring(form["Twiml"][0]).find("Dial")
+    assert dial.text == CITIZEN.value and dial.get("callerId") == "+4570203040"
+    assert form["StatusCallback"] == [callback(f"{case_id}.{made.id}")]
+    assert (made.status, made.provider_id) == ("queued", "CA" + "e" * 32)
