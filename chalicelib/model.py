@@ -28,6 +28,35 @@ class Media:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """An attachment's facts; its bytes live in the blob store under `key`, never in DynamoDB."""
+
+    filename: str
+    content_type: str
+    size: int
+    key: str | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class EmailDetails:
+    """What only email has: threading headers, the mailbox written to, and what to flag."""
+
+    subject: str
+    message_id: str | None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    mailbox: str = ""  # the local part written to, without the +token: sets the queue
+    reply_token: str | None = None  # from <mailbox>+<token>@<domain>
+    quoted: str = ""  # earlier replies quoted below the new text
+    attachments: tuple[Attachment, ...] = ()
+    auto_reply: bool = False  # auto-replies, bulk mail and bounces: recorded, never answered
+    quarantine: str | None = None  # "spam" or "virus": kept, not routed
+    needs_review: str | None = None  # why a person must look (malformed, too large)
+    raw_key: str | None = None  # where the raw message is kept
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One message from a citizen, whatever the provider sent it as."""
 
@@ -40,6 +69,7 @@ class InboundMessage:
     media: tuple[Media, ...] = ()
     keyword: Keyword | None = None
     queue: str = DEFAULT_QUEUE
+    email: EmailDetails | None = None
 
 
 @dataclass(frozen=True)
