@@ -19,6 +19,20 @@ SMS_KEYWORDS: dict[str, str] = {
 }
 
 
+MAILBOXES: dict[str, str] = {
+    "studyhelp": "education",
+    "education": "education",
+    "uddannelse": "education",
+    "careers": "careers",
+    "karriere": "careers",
+}
+
+
+def queue_for_mailbox(mailbox: str) -> str:
+    """The address written to (studyhelp@, careers@) chooses the queue."""
+    return MAILBOXES.get(mailbox.lower(), DEFAULT_QUEUE)
+
+
 def queue_for_text(body: str) -> str:
     words = body.strip().split(maxsplit=1)
     first = words[0].strip(".,:;!?").upper() if words else ""
