@@ -11,6 +11,11 @@ def new_id() -> str:
     return secrets.token_hex(10)
 
 
+def reply_token() -> str:
+    """A case's reply-address token: 80 random bits, lower-case (mail systems fold case)."""
+    return secrets.token_hex(10)
+
+
 def interaction_id(at: datetime) -> str:
     """Sorts by time within a case timeline (and is unique thanks to the random tail)."""
     stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")

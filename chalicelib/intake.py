@@ -19,7 +19,7 @@ from typing import Protocol
 from chalicelib import autoreplies, routing
 from chalicelib.errors import Busy
 from chalicelib.hours import OpeningHours
-from chalicelib.ids import interaction_id, new_id
+from chalicelib.ids import interaction_id, new_id, reply_token
 from chalicelib.model import (
     CaseOpening,
     CaseRef,
@@ -63,13 +63,28 @@ def receive(
     store: IntakeAndRoutingStore,
     hours: OpeningHours,
     clock: Callable[[], datetime],
+    thread: CaseRef | None = None,
 ) -> IntakeOutcome:
-    """Record one inbound message on the citizen's case; safe to repeat with the same message."""
+    """Record one inbound message on the citizen's case; safe to repeat with the same message.
+    `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
     authoritative_open_case: object = _UNKNOWN
     for attempt in range(MAX_ATTEMPTS):
         record = store.find_identity(message.sender)
         now = clock()
-        if record is None:
+        if thread is not None:
+            ours = record is not None and record.contact_id == thread.contact_id
+            write = _plan(
+                message,
+                hours,
+                now,
+                contact_id=thread.contact_id,
+                new_contact=False,
+                open_case_id=thread.id,
+                opted_out=record.opted_out if record else False,
+                linked_case_id=record.open_case_id if ours and record else thread.id,
+                new_identity=record is None,
+            )
+        elif record is None:
             write = _plan(
                 message,
                 hours,
@@ -116,6 +131,9 @@ def receive(
                 delivery.interaction_id,
             )
         except (OpenCaseExists, CaseNotOpen):
+            if thread is not None:  # the thread's case closed meanwhile: a message like any other
+                thread = None
+                continue
             # Our shortcut was stale: ask the open-case pointer, which is the truth.
             authoritative_open_case = (
                 store.find_open_case(record.contact_id) if record is not None else _UNKNOWN
@@ -172,12 +190,15 @@ def _plan(
     open_case_id: str | None,
     opted_out: bool,
     linked_case_id: str | None,
+    new_identity: bool = False,
 ) -> InboundWrite:
     opening = None
     case_id = open_case_id
     if case_id is None:
         case_id = new_id()
-        opening = CaseOpening(case_id, contact_id, message.queue, message.channel, now)
+        opening = CaseOpening(
+            case_id, contact_id, message.queue, message.channel, now, reply_token()
+        )
 
     opted_out_after = {"stop": True, "start": False}.get(message.keyword or "", opted_out)
     reply = _automatic_reply(
@@ -193,6 +214,7 @@ def _plan(
         provider=message.provider,
         provider_id=message.provider_id,
         media=message.media,
+        email=message.email,
     )
     interactions = [inbound]
     if reply is not None:
@@ -219,10 +241,11 @@ def _plan(
         opening=opening,
         interactions=tuple(interactions),
         reply=reply,
-        link_identity=not new_contact and linked_case_id != case_id,
+        link_identity=not new_contact and not new_identity and linked_case_id != case_id,
         opted_out=None if opted_out_after == opted_out and not new_contact else opted_out_after,
         provider=message.provider,
         provider_id=message.provider_id,
+        new_identity=new_identity,
     )
 
 

@@ -101,6 +101,7 @@ class Interaction:
     error_code: str | None = None
     author: str | None = None  # the practitioner who wrote a reply or a note
     duration_seconds: int | None = None  # calls and voicemails
+    email: EmailDetails | None = None  # subject, threading, attachments and flags of an email
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class CaseOpening:
     queue: str
     channel: Channel
     opened_at: datetime
+    reply_token: str = ""  # unguessable: the case's own reply address <mailbox>+<token>@<domain>
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class InboundWrite:
     opted_out: bool | None = None
     provider: str = ""
     provider_id: str = ""
+    new_identity: bool = False  # a new address of a known contact (an email threaded to a case)
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,9 @@ class Case:
     reply_to: Identity | None = None  # where replies go: the citizen's latest message's sender
     callback_number: str | None = None  # a callback the citizen asked for and nobody made yet
     callback_requested_at: datetime | None = None
+    reply_token: str | None = None
+    email_subject: str | None = None
+    email_thread: tuple[str, ...] = ()  # Message-IDs of the case's emails, oldest first
     timeline: tuple[Interaction, ...] = field(default=())
 
 

@@ -72,8 +72,13 @@ class StoreBase:
             ) from error
 
 
-def put(table: str, item: dict[str, Any], condition: str = "attribute_not_exists(pk)") -> dict:
-    return {"Put": {"TableName": table, "Item": dump(item), "ConditionExpression": condition}}
+def put(
+    table: str, item: dict[str, Any], condition: str | None = "attribute_not_exists(pk)"
+) -> dict:
+    operation: dict[str, Any] = {"TableName": table, "Item": dump(item)}
+    if condition:
+        operation["ConditionExpression"] = condition
+    return {"Put": operation}
 
 
 def update(

@@ -69,6 +69,14 @@ def read_key(case_id: str, at: datetime, user_id: str) -> dict[str, str]:
     return {"pk": f"CASE#{case_id}", "sk": f"READ#{iso(at)}#{user_id}"}
 
 
+def mail_token_key(token: str) -> dict[str, str]:
+    return {"pk": f"MAILTOKEN#{token}", "sk": "MAILTOKEN"}
+
+
+def message_id_key(message_id: str) -> dict[str, str]:
+    return {"pk": f"MSGID#{message_id}", "sk": "MSGID"}
+
+
 def dedupe_key(provider: str, provider_id: str) -> dict[str, str]:
     return {"pk": f"DEDUPE#{provider}#{provider_id}", "sk": "DEDUPE"}
 

@@ -20,6 +20,8 @@ from chalicelib.store.codec import (
     dedupe_key,
     identity_key,
     iso,
+    mail_token_key,
+    message_id_key,
     open_case_key,
 )
 from chalicelib.store.items import interaction_item, new_case_item
@@ -96,6 +98,37 @@ class InboundStore(StoreBase):
                     ),
                 )
             )
+        elif write.new_identity:
+            ops.append(
+                (
+                    "identity",
+                    put(
+                        t,
+                        {
+                            **identity_key(write.identity),
+                            "type": "identity",
+                            "kind": write.identity.kind,
+                            "value": write.identity.value,
+                            "contact_id": write.contact_id,
+                            "open_case_id": write.case_id,
+                            "opted_out": False,
+                            "created_at": now,
+                        },
+                    ),
+                )
+            )
+            ops.append(
+                (
+                    "contact",
+                    update(
+                        t,
+                        contact_key(write.contact_id),
+                        "SET identities = list_append(if_not_exists(identities, :none), :new)",
+                        {":none": [], ":new": [f"{write.identity.kind}#{write.identity.value}"]},
+                        "attribute_exists(pk)",
+                    ),
+                )
+            )
         elif write.link_identity or write.opted_out is not None:
             sets, values = [], {":cid": write.contact_id}
             if write.link_identity:
@@ -130,25 +163,78 @@ class InboundStore(StoreBase):
                     ),
                 )
             )
-            ops.append(("case", put(t, new_case_item(write.opening, reply_to, inbound.at))))
+            item = new_case_item(write.opening, reply_to, inbound.at)
+            if inbound.email is not None:
+                item.update(
+                    email_subject=inbound.email.subject,
+                    email_thread=[inbound.email.message_id] if inbound.email.message_id else None,
+                )
+            ops.append(("case", put(t, item)))
+            ops.append(
+                (
+                    "token",
+                    put(
+                        t,
+                        {
+                            **mail_token_key(write.opening.reply_token),
+                            "type": "mail_token",
+                            "case_id": write.case_id,
+                            "contact_id": write.contact_id,
+                        },
+                    ),
+                )
+            )
         else:
+            sets = (
+                "SET last_activity_at = :at, gsi1sk = :at, reply_to = :reply_to, "
+                "last_inbound_at = :at"
+            )
+            values: dict[str, Any] = {
+                ":at": now,
+                ":reply_to": reply_to,
+                ":one": 1,
+                ":closed": "closed",
+                ":channel": {inbound.channel},
+            }
+            if inbound.email is not None and inbound.email.message_id:
+                sets += (
+                    ", email_thread = list_append(if_not_exists(email_thread, :none), :ids)"
+                    ", email_subject = if_not_exists(email_subject, :subject)"
+                )
+                values.update(
+                    {
+                        ":none": [],
+                        ":ids": [inbound.email.message_id],
+                        ":subject": inbound.email.subject,
+                    }
+                )
             ops.append(
                 (
                     "case",
                     update(
                         t,
                         case_key(write.case_id),
-                        "SET last_activity_at = :at, gsi1sk = :at, reply_to = :reply_to, "
-                        "last_inbound_at = :at ADD inbound_count :one, channels :channel",
-                        {
-                            ":at": now,
-                            ":reply_to": reply_to,
-                            ":one": 1,
-                            ":closed": "closed",
-                            ":channel": {inbound.channel},
-                        },
+                        sets + " ADD inbound_count :one, channels :channel",
+                        values,
                         "attribute_exists(pk) AND #status <> :closed",
                         {"#status": "status"},
+                    ),
+                )
+            )
+        if inbound.email is not None and inbound.email.message_id:
+            # Indexed so that replies find their case by In-Reply-To / References.
+            ops.append(
+                (
+                    "message_id",
+                    put(
+                        t,
+                        {
+                            **message_id_key(inbound.email.message_id),
+                            "type": "message_id",
+                            "case_id": write.case_id,
+                            "contact_id": write.contact_id,
+                        },
+                        condition=None,  # a later copy of the same id points at its case too
                     ),
                 )
             )

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.model import Case, CaseOpening, Identity, Interaction, Media, Practitioner
+from chalicelib.model import (
+    Attachment,
+    Case,
+    CaseOpening,
+    EmailDetails,
+    Identity,
+    Interaction,
+    Media,
+    Practitioner,
+)
 from chalicelib.store.codec import (
     INBOX_OPEN,
     PRACTITIONERS,
@@ -35,6 +44,7 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
         "last_inbound_at": iso(now),
         "inbound_count": 1,
         "reply_to": reply_to,
+        "reply_token": opening.reply_token or None,
         "gsi1pk": INBOX_OPEN,
         "gsi1sk": iso(now),
         "gsi2pk": week_key(opening.opened_at),
@@ -61,6 +71,9 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         outcome=item.get("outcome"),
         language=item.get("language"),
         callback_number=item.get("callback_number"),
+        reply_token=item.get("reply_token"),
+        email_subject=item.get("email_subject"),
+        email_thread=tuple(item.get("email_thread", ())),
         callback_requested_at=parse_iso(item.get("callback_requested_at")),
         reply_to=Identity(item["reply_to"]["kind"], item["reply_to"]["value"])
         if item.get("reply_to")
@@ -89,6 +102,7 @@ def interaction_item(interaction: Interaction) -> dict[str, Any]:
         "to": interaction.to,
         "author": interaction.author,
         "duration_seconds": interaction.duration_seconds,
+        "email": _email_item(interaction.email) if interaction.email else None,
         "gsi2pk": week_key(interaction.at),
         "gsi2sk": f"{iso(interaction.at)}#EVENT#{interaction.id}",
     }
@@ -111,6 +125,7 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         error_code=item.get("error_code"),
         author=item.get("author"),
         duration_seconds=int(item["duration_seconds"]) if "duration_seconds" in item else None,
+        email=_email_from(item["email"]) if "email" in item else None,
     )
 
 
@@ -148,4 +163,49 @@ def practitioner_from(item: dict[str, Any]) -> Practitioner:
         last_assigned_at=parse_iso(item.get("last_assigned_at")),
         phone=item.get("phone"),
         shift_started_at=parse_iso(item.get("shift_started_at")),
+    )
+
+
+def _email_item(email: EmailDetails) -> dict[str, Any]:
+    fields = {
+        "subject": email.subject,
+        "message_id": email.message_id,
+        "in_reply_to": list(email.in_reply_to) or None,
+        "references": list(email.references) or None,
+        "mailbox": email.mailbox or None,
+        "quoted": email.quoted or None,
+        "attachments": [
+            {k: v for k, v in vars(a).items() if v is not None} for a in email.attachments
+        ]
+        or None,
+        "auto_reply": email.auto_reply or None,
+        "quarantine": email.quarantine,
+        "needs_review": email.needs_review,
+        "raw_key": email.raw_key,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _email_from(item: dict[str, Any]) -> EmailDetails:
+    return EmailDetails(
+        subject=item.get("subject", ""),
+        message_id=item.get("message_id"),
+        in_reply_to=tuple(item.get("in_reply_to", ())),
+        references=tuple(item.get("references", ())),
+        mailbox=item.get("mailbox", ""),
+        quoted=item.get("quoted", ""),
+        attachments=tuple(
+            Attachment(
+                a["filename"],
+                a["content_type"],
+                int(a["size"]),
+                a.get("key"),
+                bool(a.get("inline", False)),
+            )
+            for a in item.get("attachments", ())
+        ),
+        auto_reply=bool(item.get("auto_reply", False)),
+        quarantine=item.get("quarantine"),
+        needs_review=item.get("needs_review"),
+        raw_key=item.get("raw_key"),
     )
