@@ -256,17 +256,10 @@ def reply_to_case(case_id: str) -> Response:
 
     actor, deps = _actor(*BOTH), services()
     body = _body("reply")["body"]
-    sent = casework.reply(
-        case_id,
-        actor,
-        body,
-        deps.store,
-        deps.sms,
-        deps.clock,
-        _status_callback(deps),
-        deps.profile(actor),
+    reply_id, status = casework.reply(
+        case_id, actor, body, deps.store, deps.outlets(), deps.clock, deps.profile(actor)
     )
-    return Response(body={"id": sent.interaction_id, "status": sent.status}, status_code=201)
+    return Response(body={"id": reply_id, "status": status}, status_code=201)
 
 
 @app.route("/cases/{case_id}/callback", methods=["POST"])

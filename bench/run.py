@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +22,12 @@ sys.path.insert(0, str(ROOT))
 import boto3  # noqa: E402
 
 from chalicelib import casework, intake, staffing, voice  # noqa: E402
+from chalicelib.blobs import LocalBlobs  # noqa: E402
 from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
 from chalicelib.channels.twilio_voice import parse_call  # noqa: E402
 from chalicelib.config import load_settings  # noqa: E402
 from chalicelib.model import Actor, Identity  # noqa: E402
-from chalicelib.senders import LocalDialer, LocalOutbox  # noqa: E402
+from chalicelib.senders import LocalDialer, LocalMailOutbox, LocalOutbox  # noqa: E402
 from chalicelib.store import DynamoStore  # noqa: E402
 from chalicelib.wiring import Services  # noqa: E402
 from scripts.call import call_fields  # noqa: E402
@@ -82,7 +84,14 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     store = DynamoStore(client, "bench-table")
     seed(store, datetime.now(UTC))
     settings = load_settings({"TABLE_NAME": "bench-table", "HOURS_CACHE_SECONDS": "60"})
-    services = Services(settings=settings, store=store, sms=LocalOutbox(), calls=LocalDialer())
+    services = Services(
+        settings=settings,
+        store=store,
+        sms=LocalOutbox(),
+        calls=LocalDialer(),
+        mail=LocalMailOutbox(),
+        blobs=LocalBlobs(Path(tempfile.mkdtemp())),
+    )
     counter = RequestCounter(client)
 
     def sms(sender: str, body: str, sid: str) -> list[str]:
@@ -124,14 +133,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     casework.inbox(Actor("boss", "manager"), store)
     figures["inbox page (manager)"] = counter.take()
     casework.reply(
-        case_id,
-        anna,
-        "Hello!",
-        store,
-        LocalOutbox(),
-        services.clock,
-        lambda r: r,
-        services.profile(anna),
+        case_id, anna, "Hello!", store, services.outlets(), services.clock, services.profile(anna)
     )
     figures["reply on a case (local outbox, profile cached)"] = counter.take()
     return figures

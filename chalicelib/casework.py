@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib import outbound, routing
+from chalicelib import mail, outbound, routing
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.ids import interaction_id
 from chalicelib.model import Actor, Case, CaseRead, CaseRef, InboxQuery, Interaction, Practitioner
@@ -23,7 +24,6 @@ from chalicelib.ports import (
     SmsSender,
     WriteConflict,
 )
-from chalicelib.routing import RoutingStore
 
 log = logging.getLogger("contact-centre")
 
@@ -32,7 +32,7 @@ OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate
 PAGE_SIZE = 25
 
 
-class CaseworkStore(RoutingStore, OutboundStore, Protocol):
+class CaseworkStore(mail.MailStore, OutboundStore, Protocol):
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
 
     def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None: ...
@@ -241,27 +241,53 @@ def reopen(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> C
     return _fresh(case_id, store)
 
 
+@dataclass(frozen=True)
+class Outlets:
+    """How replies leave, per channel."""
+
+    sms: SmsSender
+    mail: mail.MailSender
+    boxes: mail.Mailboxes
+    sms_status_url: Callable[[str], str]
+
+
 def reply(
     case_id: str,
     actor: Actor,
     body: str,
     store: CaseworkStore,
-    sender: SmsSender,
+    outlets: Outlets,
     clock: Callable[[], datetime],
-    callback_url: Callable[[str], str],
     profile: Practitioner | None = None,
-) -> outbound.SentSms:
-    """Answer on the citizen's channel; the first reply sets the case's first-response time."""
+) -> tuple[str, str]:
+    """Answer on the citizen's own channel (that of their latest message); the first reply sets
+    the case's first-response time. Returns the reply's interaction id and status."""
     case, _ = _visible_case(case_id, actor, store, profile=profile)
     if case.status == "closed":
         raise Conflict("The case is closed; reopen it to reply.", code="closed")
     if not actor.is_manager and case.assignee not in (None, actor.user_id):
         raise Forbidden("Another practitioner has this case.")
-    sent = outbound.send_sms(
-        case_id, body, store, sender, clock, callback_url, author=actor.user_id, to=case.reply_to
-    )
+    if case.reply_to is not None and case.reply_to.kind == "email":
+        sent = mail.send_reply(case, body, actor.user_id, store, outlets.mail, clock, outlets.boxes)
+        result = (sent.id, sent.status or "sent")
+    elif case.reply_to is not None and case.reply_to.kind == "phone":
+        sms = outbound.send_sms(
+            case_id,
+            body,
+            store,
+            outlets.sms,
+            clock,
+            outlets.sms_status_url,
+            author=actor.user_id,
+            to=case.reply_to,
+        )
+        result = (sms.interaction_id, sms.status)
+    else:
+        raise Conflict(
+            "The citizen left no address to answer (an anonymous call).", code="no_address"
+        )
     store.record_reply(case_id, clock(), answered_by_assignee=case.status == "assigned")
-    return sent
+    return result
 
 
 def _fresh(case_id: str, store: CaseworkStore) -> Case:

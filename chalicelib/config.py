@@ -23,6 +23,12 @@ class Settings:
     auth_jwks_url: str | None
     auth_jwks_file: str | None
     unanswered_minutes: int
+    mail_domain: str
+    mail_from_name: str
+    inbound_bucket: str
+    blob_dir: str | None
+    email_relay_secret: str
+    ses_configured: bool
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -52,4 +58,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_jwks_url=env.get("AUTH_JWKS_URL") or None,
         auth_jwks_file=env.get("AUTH_JWKS_FILE") or None,
         unanswered_minutes=int(env.get("UNANSWERED_MINUTES", "30")),
+        mail_domain=env.get("MAIL_DOMAIN", "helpline.example.org"),
+        mail_from_name=env.get("MAIL_FROM_NAME", "The guidance helpline"),
+        inbound_bucket=env.get("INBOUND_BUCKET", "guidance-contact-centre-inbound"),
+        blob_dir=env.get("BLOB_DIR") or None,
+        email_relay_secret=env.get("EMAIL_RELAY_SECRET", ""),
+        # SES sends for real only where it is switched on (AWS); elsewhere the local outbox.
+        ses_configured=env.get("SES_SENDING", "") == "on",
     )

@@ -56,6 +56,7 @@ class IntakeOutcome:
     reply: str | None
     reply_ref: str | None  # "<case id>.<interaction id>" of the recorded automatic reply
     interaction_id: str | None = None  # the inbound interaction (a call's, for its later events)
+    reply_token: str | None = None  # a new case's reply-address token
 
 
 def receive(
@@ -165,6 +166,7 @@ def receive(
             write.reply,
             reply_ref,
             write.interactions[0].id,
+            write.opening.reply_token if write.opening else None,
         )
     raise Busy("The case store is busy; please retry.")
 
@@ -254,6 +256,12 @@ def _automatic_reply(
 ) -> str | None:
     """At most one automatic text answer, never to an opted-out number, never twice in a case.
     Calls are answered by the voice menu instead."""
+    if message.channel == "email":
+        email = message.email
+        clean = email is not None and not (
+            email.auto_reply or email.quarantine or email.needs_review
+        )
+        return autoreplies.acknowledgement(hours, now) if first and clean else None
     if opted_out or message.channel != "sms":
         return None
     if message.keyword == "help":

@@ -80,6 +80,7 @@ class IdentityRecord:
     contact_id: str
     open_case_id: str | None
     opted_out: bool
+    undeliverable: str | None = None  # an email address that bounced or complained
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,37 @@ class TwilioVoice(TwilioSms):
         return Sent(provider="twilio", provider_id=str(call.sid), status=str(call.status))
 
 
+class LocalMailOutbox:
+    """Without SES, an email is recorded on the case with status `local` and not sent."""
+
+    def send_email(self, raw: bytes, to: str) -> Sent:
+        return Sent(
+            provider="local", provider_id="LOCALMAIL" + secrets.token_hex(16), status="local"
+        )
+
+
+class SesMail:
+    """SES v2 `send_email` with the raw MIME we composed (our own Message-ID and threading)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: Any = None
+
+    def send_email(self, raw: bytes, to: str) -> Sent:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sesv2", region_name=self._settings.region)
+        answer = self._client.send_email(
+            Destination={"ToAddresses": [to]}, Content={"Raw": {"Data": raw}}
+        )
+        return Sent(provider="ses", provider_id=str(answer["MessageId"]), status="sent")
+
+
+def mail_sender(settings: Settings) -> LocalMailOutbox | SesMail:
+    return SesMail(settings) if settings.ses_configured else LocalMailOutbox()
+
+
 def dialer(settings: Settings) -> LocalDialer | TwilioVoice:
     return TwilioVoice(settings) if settings.twilio_rest_configured else LocalDialer()
 

@@ -17,9 +17,19 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from chalicelib.blobs import LocalBlobs, S3Blobs
+    from chalicelib.casework import Outlets
     from chalicelib.hours import OpeningHours
+    from chalicelib.mail import Mailboxes
     from chalicelib.model import Actor, Practitioner
-    from chalicelib.senders import LocalDialer, LocalOutbox, TwilioSms, TwilioVoice
+    from chalicelib.senders import (
+        LocalDialer,
+        LocalMailOutbox,
+        LocalOutbox,
+        SesMail,
+        TwilioSms,
+        TwilioVoice,
+    )
     from chalicelib.store import DynamoStore
 
 log = logging.getLogger("contact-centre")
@@ -48,12 +58,25 @@ class Services:
     store: DynamoStore
     sms: LocalOutbox | TwilioSms
     calls: LocalDialer | TwilioVoice
+    mail: LocalMailOutbox | SesMail
+    blobs: LocalBlobs | S3Blobs
     clock: Callable[[], datetime] = utc_now
     _hours: OpeningHours | None = field(default=None, repr=False)
     _hours_read_at: float = field(default=0.0, repr=False)
     _profiles: dict[str, tuple[float, Practitioner | None]] = field(
         default_factory=dict, repr=False
     )
+
+    def boxes(self) -> Mailboxes:
+        from chalicelib.mail import Mailboxes
+
+        return Mailboxes(self.settings.mail_domain, self.settings.mail_from_name)
+
+    def outlets(self) -> Outlets:
+        from chalicelib.casework import Outlets
+
+        status_url = self.settings.public_url("/webhooks/twilio/sms/status?ref=")
+        return Outlets(self.sms, self.mail, self.boxes(), lambda ref: status_url + ref)
 
     def profile(self, actor: Actor) -> Practitioner | None:
         """A practitioner's profile for listing their inbox, kept PROFILE_CACHE_SECONDS: their
@@ -82,14 +105,32 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, client: Any = None) -> Services:
-    from chalicelib.senders import dialer, sms_sender
+    from chalicelib.senders import dialer, mail_sender, sms_sender
     from chalicelib.store import DynamoStore
 
     settings = settings or load_settings()
     store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
     return Services(
-        settings=settings, store=store, sms=sms_sender(settings), calls=dialer(settings)
+        settings=settings,
+        store=store,
+        sms=sms_sender(settings),
+        calls=dialer(settings),
+        mail=mail_sender(settings),
+        blobs=blobs(settings),
     )
+
+
+def blobs(settings: Settings) -> LocalBlobs | S3Blobs:
+    """A folder when BLOB_DIR is set (the local stack), else the inbound mail bucket in S3."""
+    from pathlib import Path
+
+    from chalicelib.blobs import LocalBlobs, S3Blobs
+
+    if settings.blob_dir:
+        return LocalBlobs(Path(settings.blob_dir))
+    import boto3
+
+    return S3Blobs(boto3.client("s3", region_name=settings.region), settings.inbound_bucket)
 
 
 _services: Services | None = None

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
+from chalicelib.blobs import LocalBlobs
 from chalicelib.config import load_settings
-from chalicelib.senders import LocalDialer, LocalOutbox
+from chalicelib.senders import LocalDialer, LocalMailOutbox, LocalOutbox
 from chalicelib.store import DynamoStore
 from chalicelib.wiring import Services, reset_services
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
@@ -49,6 +50,7 @@ def clock() -> Clock:
 
 
 AUTH_DIR = Path(tempfile.mkdtemp(prefix="contact-centre-auth-"))
+BLOB_DIR = Path(tempfile.mkdtemp(prefix="contact-centre-blobs-"))
 
 
 def settings_for(table_name: str, endpoint: str | None) -> Any:
@@ -101,7 +103,13 @@ def moto_store() -> Iterator[DynamoStore]:
 def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None) -> Services:
     settings = settings_for(store.table, endpoint)
     return Services(
-        settings=settings, store=store, sms=LocalOutbox(), calls=LocalDialer(), clock=clock
+        settings=settings,
+        store=store,
+        sms=LocalOutbox(),
+        calls=LocalDialer(),
+        mail=LocalMailOutbox(),
+        blobs=LocalBlobs(BLOB_DIR),
+        clock=clock,
     )
 
 

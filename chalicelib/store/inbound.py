@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.model import Delivery, Identity, IdentityRecord, InboundWrite
+from chalicelib.model import CaseRef, Delivery, Identity, IdentityRecord, InboundWrite
 from chalicelib.ports import (
     CaseNotOpen,
     DuplicateDelivery,
@@ -18,8 +18,10 @@ from chalicelib.store.codec import (
     case_key,
     contact_key,
     dedupe_key,
+    dump,
     identity_key,
     iso,
+    load,
     mail_token_key,
     message_id_key,
     open_case_key,
@@ -39,6 +41,7 @@ class InboundStore(StoreBase):
             contact_id=item["contact_id"],
             open_case_id=item.get("open_case_id"),
             opted_out=bool(item.get("opted_out", False)),
+            undeliverable=item.get("undeliverable"),
         )
 
     def find_open_case(self, contact_id: str) -> str | None:
@@ -52,6 +55,59 @@ class InboundStore(StoreBase):
         return Delivery(
             item["case_id"], item.get("reply"), item.get("reply_ref"), item.get("interaction_id")
         )
+
+    def case_for_token(self, token: str) -> CaseRef | None:
+        item = self._get(mail_token_key(token))
+        return self._open_case_ref(item["case_id"]) if item else None
+
+    def case_for_message_ids(self, message_ids: tuple[str, ...]) -> CaseRef | None:
+        """The open case of the newest of these Message-IDs we know (one BatchGetItem)."""
+        if not message_ids:
+            return None
+        keys = [dump(message_id_key(m)) for m in dict.fromkeys(message_ids)][:100]
+        answer = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
+        found = {
+            load(i)["pk"].removeprefix("MSGID#"): load(i)["case_id"]
+            for i in answer.get("Responses", {}).get(self.table, [])
+        }
+        for message_id in message_ids:  # in the caller's order of preference
+            if message_id in found:
+                return self._open_case_ref(found[message_id])
+        return None
+
+    def _open_case_ref(self, case_id: str) -> CaseRef | None:
+        item = self._get(case_key(case_id))
+        if item is None or item.get("status") == "closed":
+            return None
+        return CaseRef(
+            case_id, item["queue"], item.get("language"), item["contact_id"], item.get("assignee")
+        )
+
+    def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=dump(
+                {
+                    **message_id_key(message_id),
+                    "type": "message_id",
+                    "case_id": case_id,
+                    "contact_id": contact_id,
+                }
+            ),
+        )
+
+    def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(identity_key(identity)),
+                UpdateExpression="SET undeliverable = :reason",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=dump({":reason": reason}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def last_practitioner(self, contact_id: str) -> str | None:
         item = self._get(contact_key(contact_id))

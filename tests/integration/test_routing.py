@@ -127,18 +127,13 @@ def test_unanswered_cases_go_back_to_the_queue_and_to_someone_else(store, clock)
 
 
 def test_an_answered_case_is_not_requeued(store, clock):
-    from chalicelib.senders import LocalOutbox
+    from tests.conftest import make_services
 
     practitioner(store, "anna", clock=clock)
     case_id = new_case(store, clock, 1)
+    outlets = make_services(store, clock).outlets()
     casework.reply(
-        case_id,
-        Actor("anna", "practitioner"),
-        "Hi! Tell me more.",
-        store,
-        LocalOutbox(),
-        clock,
-        lambda ref: f"https://x.test/s?ref={ref}",
+        case_id, Actor("anna", "practitioner"), "Hi! Tell me more.", store, outlets, clock
     )
     case = store.get_case(case_id)
     assert case.first_response_at is not None

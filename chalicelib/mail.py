@@ -1,0 +1,266 @@
+"""Email as a channel: keep every message, thread it onto the right case, acknowledge once,
+and send replies that thread in the citizen's own mail client.
+
+Threading, in order: the case's own reply address (`<mailbox>+<token>@<domain>`), then
+`In-Reply-To`/`References` against the Message-IDs stored with the case, then the sender's address
+with an open case (intake's usual rule); otherwise a new case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Protocol
+
+from chalicelib import intake
+from chalicelib.errors import Conflict
+from chalicelib.hours import OpeningHours
+from chalicelib.ids import interaction_id
+from chalicelib.intake import IntakeAndRoutingStore, IntakeOutcome
+from chalicelib.model import Case, CaseRef, EmailDetails, Identity, InboundMessage, Interaction
+from chalicelib.ports import SentMessage
+from chalicelib.queues import MAILBOXES
+
+QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers review it
+
+
+class MailStore(IntakeAndRoutingStore, Protocol):
+    def case_for_token(self, token: str) -> CaseRef | None: ...
+
+    def case_for_message_ids(self, message_ids: tuple[str, ...]) -> CaseRef | None: ...
+
+    def add_interaction(self, interaction: Interaction) -> None: ...
+
+    def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None: ...
+
+    def mark_undeliverable(self, identity: Identity, reason: str) -> bool: ...
+
+    def update_delivery_status(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+        provider: str | None = None,
+        duration_seconds: int | None = None,
+    ) -> bool: ...
+
+
+class Blobs(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+
+class MailSender(Protocol):
+    def send_email(self, raw: bytes, to: str) -> SentMessage: ...
+
+
+@dataclass(frozen=True)
+class Mailboxes:
+    """The service's mail domain and the name its messages come from."""
+
+    domain: str
+    from_name: str
+
+    def case_address(self, mailbox: str, token: str | None) -> str:
+        return f"{mailbox}+{token}@{self.domain}" if token else f"{mailbox}@{self.domain}"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "attachment"
+
+
+def receive(
+    message: InboundMessage,
+    payloads: tuple[bytes, ...],
+    raw: bytes,
+    raw_key: str | None,
+    store: MailStore,
+    blobs: Blobs,
+    sender: MailSender,
+    hours: OpeningHours,
+    clock: Callable[[], datetime],
+    boxes: Mailboxes,
+) -> IntakeOutcome:
+    """Keep the bytes first (raw and attachments), then record, then acknowledge."""
+    assert message.email is not None
+    base = hashlib.sha256(message.provider_id.encode()).hexdigest()[:32]
+    if raw_key is None:
+        raw_key = f"raw/{base}.eml"
+        blobs.put(raw_key, raw, "message/rfc822")
+    attachments = []
+    for index, (attachment, payload) in enumerate(
+        zip(message.email.attachments, payloads, strict=True)
+    ):
+        key = f"attachments/{base}/{index}-{_safe(attachment.filename)}"
+        blobs.put(key, payload, attachment.content_type)
+        attachments.append(replace(attachment, key=key))
+    email = replace(message.email, attachments=tuple(attachments), raw_key=raw_key)
+    message = replace(
+        message, email=email, queue=QUARANTINE_QUEUE if email.quarantine else message.queue
+    )
+    outcome = intake.receive(message, store, hours, clock, thread=_thread(email, store))
+    if outcome.reply and not outcome.duplicate and outcome.reply_ref:
+        _send_acknowledgement(message, outcome, store, sender, boxes, clock)
+    return outcome
+
+
+def _thread(email: EmailDetails, store: MailStore) -> CaseRef | None:
+    if email.reply_token:
+        found = store.case_for_token(email.reply_token)
+        if found is not None:
+            return found
+    ids = tuple(dict.fromkeys(email.in_reply_to + tuple(reversed(email.references))))[:25]
+    return store.case_for_message_ids(ids) if ids else None
+
+
+def _send_acknowledgement(
+    message: InboundMessage,
+    outcome: IntakeOutcome,
+    store: MailStore,
+    sender: MailSender,
+    boxes: Mailboxes,
+    clock: Callable[[], datetime],
+) -> None:
+    assert message.email is not None and outcome.reply and outcome.reply_ref
+    mailbox = message.email.mailbox or "helpline"
+    raw, _ = compose(
+        boxes,
+        mailbox=mailbox,
+        token=outcome.reply_token,
+        to=message.sender.value,
+        subject=message.email.subject,
+        body=outcome.reply,
+        now=clock(),
+        thread=tuple(x for x in (message.email.message_id,) if x),
+        automatic=True,
+    )
+    case_id, ack_id = outcome.reply_ref.split(".", 1)
+    try:
+        sent = sender.send_email(raw, message.sender.value)
+    except Exception:  # the case shows it; the citizen's message is safe either way
+        store.update_delivery_status(case_id, ack_id, "failed", 4, error_code="send_failed")
+        return
+    store.update_delivery_status(
+        case_id,
+        ack_id,
+        sent.status if sent.status in STATUS else "sent",
+        STATUS.get(sent.status, 3),
+        provider_id=sent.provider_id,
+        provider=sent.provider,
+    )
+
+
+STATUS = {"local": 1, "queued": 1, "sent": 3, "delivered": 4, "bounced": 4, "failed": 4}
+
+
+def compose(
+    boxes: Mailboxes,
+    *,
+    mailbox: str,
+    token: str | None,
+    to: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    thread: tuple[str, ...] = (),
+    automatic: bool = False,
+) -> tuple[bytes, str]:
+    """A plain-text reply that threads under the citizen's message in their mail client."""
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = Address(boxes.from_name, addr_spec=f"{mailbox}@{boxes.domain}")
+    msg["To"] = to
+    msg["Reply-To"] = boxes.case_address(mailbox, token)
+    subject = subject.strip() or "Your message to the guidance helpline"
+    msg["Subject"] = subject if subject.lower().startswith(("re:", "sv:")) else f"Re: {subject}"
+    msg["Date"] = format_datetime(now)
+    message_id = make_msgid(domain=boxes.domain)
+    msg["Message-ID"] = message_id
+    if thread:
+        msg["In-Reply-To"] = thread[-1]
+        msg["References"] = " ".join(thread[-10:])
+    if automatic:
+        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
+    msg.set_content(body)
+    return msg.as_bytes(), message_id
+
+
+def mailbox_for(case: Case) -> str:
+    return next((box for box, queue in MAILBOXES.items() if queue == case.queue), "helpline")
+
+
+def send_reply(
+    case: Case,
+    body: str,
+    author: str,
+    store: MailStore,
+    sender: MailSender,
+    clock: Callable[[], datetime],
+    boxes: Mailboxes,
+) -> Interaction:
+    """A practitioner's answer by email: recorded, indexed for threading, then sent."""
+    assert case.reply_to is not None
+    record = store.find_identity(case.reply_to)
+    if record is not None and record.undeliverable:
+        raise Conflict(
+            "Email to this citizen bounces or was reported; use another channel.",
+            code="undeliverable",
+        )
+    now = clock()
+    raw, message_id = compose(
+        boxes,
+        mailbox=mailbox_for(case),
+        token=case.reply_token,
+        to=case.reply_to.value,
+        subject=case.email_subject or "",
+        body=body,
+        now=now,
+        thread=case.email_thread,
+    )
+    details = EmailDetails(
+        subject=case.email_subject or "", message_id=message_id, in_reply_to=case.email_thread[-1:]
+    )
+    reply = Interaction(
+        id=interaction_id(now),
+        case_id=case.id,
+        at=now,
+        channel="email",
+        direction="out",
+        body=body,
+        status="queued",
+        to=case.reply_to.value,
+        author=author,
+        email=details,
+    )
+    store.add_interaction(reply)
+    store.index_message_id(message_id, case.id, case.contact_id)
+    try:
+        sent = sender.send_email(raw, case.reply_to.value)
+    except Exception as error:
+        store.update_delivery_status(case.id, reply.id, "failed", 4, error_code="send_failed")
+        raise Conflict(
+            "The email could not be sent; it is kept on the case.", code="send_failed"
+        ) from error
+    status = sent.status if sent.status in STATUS else "sent"
+    store.update_delivery_status(
+        case.id,
+        reply.id,
+        status,
+        STATUS[status],
+        provider_id=sent.provider_id,
+        provider=sent.provider,
+    )
+    return replace(reply, status=status)
+
+
+def bounced(addresses: list[str], reason: str, store: MailStore) -> int:
+    """SES said these addresses bounce (permanently) or complained: never email them again."""
+    return sum(store.mark_undeliverable(Identity("email", a.lower()), reason) for a in addresses)
