@@ -7,6 +7,7 @@ to the floor of importing Chalice and boto3 (see `make bench`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
     from chalicelib.model import Actor
 
 app = Chalice(app_name="guidance-contact-centre")
+app.api.binary_types.append("message/rfc822")  # raw emails reach the relay route as bytes
 configure_logging(app)
+INBOUND_BUCKET = os.environ.get("INBOUND_BUCKET", "guidance-contact-centre-inbound")
+SES_TOPIC = os.environ.get("SES_NOTIFICATIONS_TOPIC", "guidance-contact-centre-ses")
 
 FORM = ["application/x-www-form-urlencoded"]
 JSON = ["application/json"]
@@ -194,6 +198,78 @@ def twilio_voice_status() -> Response:
     if call is not None:
         voice.call_status(call, status, duration, deps.store)
     return Response(body="", status_code=204)
+
+
+# --- Email --------------------------------------------------------------------------------
+
+
+def _receive_email(raw: bytes, provider_id: str | None, raw_key: str | None) -> Any:
+    from chalicelib import mail
+    from chalicelib.channels import email_mime
+
+    deps = services()
+    parsed = email_mime.parse(
+        raw, deps.settings.mail_domain, provider_id, keep_oversized=raw_key is not None
+    )
+    return mail.receive(
+        parsed.message,
+        parsed.attachments,
+        raw,
+        raw_key,
+        deps.store,
+        deps.blobs,
+        deps.mail,
+        deps.hours(),
+        deps.clock,
+        deps.boxes(),
+    )
+
+
+@app.route("/webhooks/email/inbound", methods=["POST"], content_types=["message/rfc822"])
+@json_errors
+def email_inbound() -> Response:
+    from chalicelib.channels import email_mime, email_relay
+    from chalicelib.errors import PayloadTooLarge
+
+    request = app.current_request
+    raw = request.raw_body if isinstance(request.raw_body, bytes) else request.raw_body.encode()
+    email_relay.verify(
+        services().settings.email_relay_secret,
+        request.headers.get("x-relay-timestamp"),
+        request.headers.get("x-relay-signature"),
+        raw,
+    )
+    if len(raw) > email_mime.MAX_BYTES:
+        raise PayloadTooLarge(f"Messages over {email_mime.MAX_BYTES} bytes are refused.")
+    outcome = _receive_email(raw, None, None)
+    return Response(
+        body={"case_id": outcome.case_id, "duplicate": outcome.duplicate},
+        status_code=200 if outcome.duplicate else 201,
+    )
+
+
+@app.on_s3_event(bucket=INBOUND_BUCKET, events=["s3:ObjectCreated:*"], prefix="inbound/")
+def email_from_ses(event: Any) -> None:
+    """SES stored a message in S3; its object name is SES's message id."""
+    raw = services().blobs.get(event.key)
+    _receive_email(raw, "ses:" + event.key.rsplit("/", 1)[-1], event.key)
+
+
+@app.on_sns_message(topic=SES_TOPIC)
+def ses_notification(event: Any) -> None:
+    """SES bounces and complaints: those addresses are never emailed again."""
+    import json as _json
+
+    from chalicelib import mail
+
+    note = _json.loads(event.message)
+    kind = note.get("notificationType") or note.get("eventType")
+    if kind == "Bounce" and note.get("bounce", {}).get("bounceType") == "Permanent":
+        recipients = note["bounce"].get("bouncedRecipients", [])
+        mail.bounced([r["emailAddress"] for r in recipients], "bounce", services().store)
+    elif kind == "Complaint":
+        recipients = note.get("complaint", {}).get("complainedRecipients", [])
+        mail.bounced([r["emailAddress"] for r in recipients], "complaint", services().store)
 
 
 # --- the unified inbox ---------------------------------------------------------------------

@@ -27,6 +27,8 @@ use_local_credentials()
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://helpline.example.org"
+RELAY_SECRET = "test-relay-secret"
+MAIL_DOMAIN = "helpline.example.org"
 
 
 class Clock:
@@ -67,6 +69,8 @@ def settings_for(table_name: str, endpoint: str | None) -> Any:
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "HOURS_CACHE_SECONDS": "0",
+            "EMAIL_RELAY_SECRET": RELAY_SECRET,
+            "MAIL_DOMAIN": MAIL_DOMAIN,
         }
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -42,11 +42,24 @@ class TooLarge(Exception):
     pass
 
 
-def parse(raw: bytes, service_domain: str, provider_id: str | None = None) -> ParsedEmail:
-    """`provider_id`: SES's message id when SES delivered it; else the Message-ID, else a hash."""
-    if len(raw) > MAX_BYTES:
-        raise TooLarge(f"The message is {len(raw)} bytes; the limit is {MAX_BYTES}.")
+def parse(
+    raw: bytes, service_domain: str, provider_id: str | None = None, keep_oversized: bool = False
+) -> ParsedEmail:
+    """`provider_id`: SES's message id when SES delivered it; else the Message-ID, else a hash.
+    Over MAX_BYTES: TooLarge, or (`keep_oversized`, for mail SES already stored) the headers
+    only, flagged for a person."""
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    if len(raw) > MAX_BYTES:
+        if not keep_oversized:
+            raise TooLarge(f"The message is {len(raw)} bytes; the limit is {MAX_BYTES}.")
+        try:
+            head = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+            parsed = _parse(head, service_domain, provider_id, digest)
+        except Exception:
+            parsed = _unreadable(raw, provider_id or digest, "")
+        why = f"The message is {len(raw)} bytes, over the {MAX_BYTES} limit: open the raw file."
+        email = replace(parsed.message.email, needs_review=why, attachments=())  # type: ignore[arg-type]
+        return ParsedEmail(replace(parsed.message, body="", email=email), ())
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw)
         return _parse(msg, service_domain, provider_id, digest)

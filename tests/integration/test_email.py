@@ -1,0 +1,265 @@
+"""Email end to end: the relay endpoint as a mail relay posts, threading, acknowledgements,
+replies that thread, bounces; against DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from chalicelib.channels.email_relay import signature
+from chalicelib.model import Identity, Practitioner
+from tests.conftest import MAIL_DOMAIN, RELAY_SECRET, bearer
+
+CORPUS = Path(__file__).resolve().parents[1] / "email_corpus"
+PATH = "/webhooks/email/inbound"
+ANNA = bearer("anna", "practitioner")
+
+
+@dataclass
+class RecordingMail:
+    """The outbound mail adapter's interface, keeping what would have been sent."""
+
+    sent: list[tuple[bytes, str]] = field(default_factory=list)
+
+    def send_email(self, raw: bytes, to: str):
+        from chalicelib.senders import Sent
+
+        self.sent.append((raw, to))
+        return Sent("ses", f"ses-{len(self.sent)}", "sent")
+
+    def last(self):
+        return BytesParser(policy=policy.default).parsebytes(self.sent[-1][0])
+
+
+@pytest.fixture
+def outbox(local_services):
+    local_services.mail = RecordingMail()
+    local_services.store.create_practitioner(
+        Practitioner("anna", "Anna", ("general", "education", "careers"), ("da",), 5)
+    )
+    return local_services.mail
+
+
+def relay(api, raw: bytes, *, secret: str = RELAY_SECRET, at: float | None = None):
+    stamp = str(int(at if at is not None else time.time()))
+    return api.post(
+        PATH,
+        body=raw,
+        headers={
+            "Content-Type": "message/rfc822",
+            "X-Relay-Timestamp": stamp,
+            "X-Relay-Signature": signature(secret, stamp, raw),
+        },
+    )
+
+
+def email(
+    sender="sofie@example.com",
+    to=f"studyhelp@{MAIL_DOMAIN}",
+    subject="Question",
+    body="Hi, I need help.",
+    mid="<q1@example.com>",
+    extra="",
+) -> bytes:
+    lines = [
+        f"From: Sofie <{sender}>",
+        f"To: {to}",
+        f"Subject: {subject}",
+        "Date: Tue, 24 Nov 2026 10:00:00 +0100",
+    ]
+    if mid:
+        lines.append(f"Message-ID: {mid}")
+    if extra:
+        lines.append(extra)
+    return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+def case_of(store, address="sofie@example.com"):
+    record = store.find_identity(Identity("email", address))
+    return store.get_case(record.open_case_id, with_timeline=True)
+
+
+def items(store):
+    """Everything stored but the test's own practitioner."""
+    found = store.client.scan(TableName=store.table)["Items"]
+    return [i for i in found if i["type"]["S"] != "practitioner"]
+
+
+def test_a_relayed_email_opens_a_case_and_is_acknowledged_once(api, local_services, outbox):
+    answer = relay(api, email())
+    assert answer.status_code == 201
+    case = case_of(local_services.store)
+    assert case.queue == "education" and case.channels == ("email",)
+    inbound, ack = case.timeline
+    assert inbound.body == "Hi, I need help." and inbound.email.subject == "Question"
+    assert (ack.direction, ack.automated, ack.status) == ("out", True, "sent")
+    sent = outbox.last()
+    assert sent["To"] == "sofie@example.com" and sent["In-Reply-To"] == "<q1@example.com>"
+    assert sent["Reply-To"] == f"studyhelp+{case.reply_token}@{MAIL_DOMAIN}"
+    assert sent["Auto-Submitted"] == "auto-replied"
+    assert "counsellor will answer you" in sent.get_body(("plain",)).get_content()
+    relay(api, email(mid="<q2@example.com>", body="One more thing"))
+    assert len(outbox.sent) == 1  # acknowledged once per case
+    assert [i.body for i in case_of(local_services.store).timeline if i.direction == "in"] == [
+        "Hi, I need help.",
+        "One more thing",
+    ]
+
+
+def test_out_of_hours_acknowledgement_names_the_next_opening(api, clock, outbox):
+    clock.set_local(2026, 11, 27, 18, 0)  # Friday evening
+    relay(api, email())
+    text = outbox.last().get_body(("plain",)).get_content()
+    assert "We are closed right now. We open again tomorrow at 10:00." in text
+
+
+def test_the_same_message_twice_is_stored_once(api, local_services, outbox):
+    assert relay(api, email()).status_code == 201
+    again = relay(api, email())
+    assert again.status_code == 200 and json.loads(again.body)["duplicate"] is True
+    assert len(case_of(local_services.store).timeline) == 2 and len(outbox.sent) == 1
+
+
+@pytest.mark.parametrize("change", ["secret", "stale", "missing"])
+def test_an_unauthenticated_relay_post_is_refused_and_stores_nothing(
+    api, local_services, outbox, change
+):
+    if change == "missing":
+        answer = api.post(PATH, body=email(), headers={"Content-Type": "message/rfc822"})
+    elif change == "stale":
+        answer = relay(api, email(), at=time.time() - 301)
+    else:
+        answer = relay(api, email(), secret="guess")
+    assert answer.status_code == 403
+    assert items(local_services.store) == [] and outbox.sent == []
+
+
+def test_an_oversized_message_is_refused_with_a_reason(api, local_services, outbox):
+    answer = relay(api, email(body="x" * (10 * 1024 * 1024 + 10)))
+    assert answer.status_code == 413
+    assert "bytes" in json.loads(answer.body)["error"]["message"]
+    assert items(local_services.store) == []
+
+
+def test_threading_by_reply_address_from_another_address(api, local_services, outbox):
+    relay(api, email())
+    case = case_of(local_services.store)
+    token_address = f"studyhelp+{case.reply_token}@{MAIL_DOMAIN}"
+    relay(
+        api,
+        email(
+            sender="sofie.work@example.net",
+            to=token_address,
+            mid="<w1@example.net>",
+            subject="Re: Question",
+            body="From my other address",
+        ),
+    )
+    threaded = case_of(local_services.store)
+    assert [i.body for i in threaded.timeline if i.direction == "in"][-1] == "From my other address"
+    other = local_services.store.find_identity(Identity("email", "sofie.work@example.net"))
+    assert other.contact_id == case.contact_id  # the new address became the contact's
+
+
+def test_threading_by_in_reply_to_our_reply(api, local_services, outbox):
+    relay(api, email())
+    case = case_of(local_services.store)
+    answer = api.post(
+        f"/cases/{case.id}/replies",
+        body=json.dumps({"body": "Which subjects?"}),
+        headers={**ANNA, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 201
+    reply = outbox.last()
+    assert reply["In-Reply-To"] == "<q1@example.com>" and "<q1@example.com>" in reply["References"]
+    assert reply["Subject"] == "Re: Question" and not reply["Auto-Submitted"]
+    ours = reply["Message-ID"]
+    relay(
+        api,
+        email(
+            sender="mum@example.org",
+            mid="<m9@example.org>",
+            subject="Re: Question",
+            body="Her mother here",
+            extra=f"In-Reply-To: {ours}\r\nReferences: {ours}",
+        ),
+    )
+    assert [i.body for i in case_of(local_services.store).timeline][-1] == "Her mother here"
+
+
+def test_threading_by_sender_and_a_new_case_when_nothing_matches(api, local_services, outbox):
+    relay(api, email())
+    relay(api, email(mid="<q3@example.com>", subject="Another thing", body="No headers"))
+    assert len([i for i in case_of(local_services.store).timeline if i.direction == "in"]) == 2
+    relay(api, email(sender="new@example.com", mid="<n1@example.com>"))
+    assert case_of(local_services.store, "new@example.com").id != case_of(local_services.store).id
+
+
+@pytest.mark.parametrize(
+    ("name", "flag"),
+    [
+        ("30-auto-submitted.eml", "auto_reply"),
+        ("33-bounce-dsn.eml", "auto_reply"),
+        ("45-ses-spam.eml", "quarantine"),
+        ("37-no-from.eml", "needs_review"),
+    ],
+)
+def test_noise_is_recorded_but_never_answered(api, local_services, outbox, name, flag):
+    raw = (CORPUS / name).read_bytes()
+    assert relay(api, raw).status_code == 201
+    [case] = [i for i in items(local_services.store) if i["type"]["S"] == "case"]
+    timeline = local_services.store.get_case(case["id"]["S"], with_timeline=True).timeline
+    assert [i.direction for i in timeline] == ["in"] and outbox.sent == []
+    assert getattr(timeline[0].email, flag)
+    if flag == "quarantine":
+        assert case["queue"]["S"] == "quarantine"
+    raw_key = timeline[0].email.raw_key
+    assert local_services.blobs.get(raw_key) == raw  # kept raw, whatever it was
+
+
+def test_attachments_are_kept_as_blobs_not_in_dynamodb(api, local_services, outbox):
+    raw = (CORPUS / "19-pdf-attachment.eml").read_bytes()
+    relay(api, raw)
+    [inbound] = [i for i in case_of(local_services.store).timeline if i.direction == "in"]
+    [attachment] = inbound.email.attachments
+    assert (attachment.filename, attachment.content_type) == ("cv.pdf", "application/pdf")
+    assert local_services.blobs.get(attachment.key).startswith(b"%PDF-1.4")
+    assert all(len(json.dumps(i)) < 20_000 for i in items(local_services.store))
+
+
+def test_a_bounce_makes_the_address_undeliverable_and_replies_are_refused(
+    api, local_services, outbox
+):
+    from chalice.test import Client
+
+    import app as application
+
+    relay(api, email())
+    case = case_of(local_services.store)
+    note = {
+        "notificationType": "Bounce",
+        "bounce": {
+            "bounceType": "Permanent",
+            "bouncedRecipients": [{"emailAddress": "Sofie@example.com"}],
+        },
+    }
+    with Client(application.app) as client:
+        event = client.events.generate_sns_event(
+            message=json.dumps(note), subject="Amazon SES Email Event Notification"
+        )
+        client.lambda_.invoke("ses_notification", event)
+    record = local_services.store.find_identity(Identity("email", "sofie@example.com"))
+    assert record.undeliverable == "bounce"
+    answer = api.post(
+        f"/cases/{case.id}/replies",
+        body=json.dumps({"body": "Hello?"}),
+        headers={**ANNA, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 409
+    assert json.loads(answer.body)["error"]["code"] == "undeliverable"
