@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint unit integration bench sms call token install java clean
+.PHONY: run test lint unit integration bench sms call email token install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ DIGITS ?=
 DIAL ?= completed
 call: $(STAMP_PY)
 	$(PY) scripts/call.py --from "$(FROM)" --digits "$(DIGITS)" --dial "$(DIAL)"
+
+## make email FILE=path/to/message.eml: a raw message to the local relay endpoint, signed.
+FILE ?= tests/email_corpus/01-plain.eml
+email: $(STAMP_PY)
+	$(PY) scripts/relay_email.py --file "$(FILE)"
 
 ## make token ROLE=practitioner USER=p-anna: a bearer token for the local stack (alone on stdout).
 ROLE ?= practitioner

@@ -21,8 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 
-from chalicelib import casework, intake, staffing, voice  # noqa: E402
+from chalicelib import casework, intake, mail, staffing, voice  # noqa: E402
 from chalicelib.blobs import LocalBlobs  # noqa: E402
+from chalicelib.channels import email_mime  # noqa: E402
 from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
 from chalicelib.channels.twilio_voice import parse_call  # noqa: E402
 from chalicelib.config import load_settings  # noqa: E402
@@ -41,7 +42,14 @@ SMS_PATH = (
     "import app, boto3, chalicelib.intake, chalicelib.channels.twilio_sms, chalicelib.store, "
     "chalicelib.senders, twilio.request_validator, twilio.twiml.messaging_response"
 )
+EMAIL = (
+    "From: bench@example.com\r\nTo: studyhelp@helpline.example.org\r\nSubject: Bench\r\n"
+    "Message-ID: {mid}\r\n{extra}\r\nHello\r\n"
+)
 GOALS = {
+    "email, first of a new case (incl. acknowledgement status)": "intake 3 (goal <= 3) + routing 1",
+    "email, later on the open case (by sender)": "goal <= 3",
+    "email, reply threaded by In-Reply-To": "goal <= 3",
     "first SMS of a new citizen (warm; nobody on duty)": "intake 2 (goal <= 2) + routing 1",
     "later SMS on an open case": "goal <= 2",
     "inbox page (practitioner, profile cached)": "goal 1",
@@ -120,6 +128,32 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
 
     figures["call arrival, new caller"] = call("+4520000011", "CA" + "1" * 32)
     figures["call arrival, caller with an open case"] = call("+4520000002", "CA" + "2" * 32)
+
+    def email(raw: bytes) -> list[str]:
+        counter.take()
+        parsed = email_mime.parse(raw, settings.mail_domain)
+        mail.receive(
+            parsed.message,
+            parsed.attachments,
+            raw,
+            None,
+            store,
+            services.blobs,
+            services.mail,
+            services.hours(),
+            services.clock,
+            services.boxes(),
+        )
+        return counter.take()
+
+    first = email(EMAIL.format(mid="<b1@example.com>", extra="").encode())
+    figures["email, first of a new case (incl. acknowledgement status)"] = first
+    figures["email, later on the open case (by sender)"] = email(
+        EMAIL.format(mid="<b2@example.com>", extra="").encode()
+    )
+    figures["email, reply threaded by In-Reply-To"] = email(
+        EMAIL.format(mid="<b3@example.com>", extra="In-Reply-To: <b1@example.com>\r\n").encode()
+    )
     anna = Actor("p-anna", "practitioner")
     staffing.set_duty(anna, True, store, services.clock())
     figures["first SMS of a new citizen, routed to an on-duty practitioner"] = sms(

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OVERRIDABLE = ("PUBLIC_BASE_URL", "TWILIO_AUTH_TOKEN")
+OVERRIDABLE = ("PUBLIC_BASE_URL", "TWILIO_AUTH_TOKEN", "EMAIL_RELAY_SECRET")
 
 
 def local_environment() -> dict[str, str]:

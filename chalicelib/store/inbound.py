@@ -57,31 +57,26 @@ class InboundStore(StoreBase):
         )
 
     def case_for_token(self, token: str) -> CaseRef | None:
+        """The case a reply address names. Whether it is still open is checked by the
+        transaction that appends to it (a closed case there means: treat as a new message)."""
         item = self._get(mail_token_key(token))
-        return self._open_case_ref(item["case_id"]) if item else None
+        return CaseRef(item["case_id"], "", None, item["contact_id"]) if item else None
 
     def case_for_message_ids(self, message_ids: tuple[str, ...]) -> CaseRef | None:
-        """The open case of the newest of these Message-IDs we know (one BatchGetItem)."""
+        """The case of the first of these Message-IDs we know (one BatchGetItem)."""
         if not message_ids:
             return None
         keys = [dump(message_id_key(m)) for m in dict.fromkeys(message_ids)][:100]
         answer = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
-        found = {
-            load(i)["pk"].removeprefix("MSGID#"): load(i)["case_id"]
-            for i in answer.get("Responses", {}).get(self.table, [])
-        }
+        found = {}
+        for raw in answer.get("Responses", {}).get(self.table, []):
+            item = load(raw)
+            found[item["pk"].removeprefix("MSGID#")] = (item["case_id"], item["contact_id"])
         for message_id in message_ids:  # in the caller's order of preference
             if message_id in found:
-                return self._open_case_ref(found[message_id])
+                case_id, contact_id = found[message_id]
+                return CaseRef(case_id, "", None, contact_id)
         return None
-
-    def _open_case_ref(self, case_id: str) -> CaseRef | None:
-        item = self._get(case_key(case_id))
-        if item is None or item.get("status") == "closed":
-            return None
-        return CaseRef(
-            case_id, item["queue"], item.get("language"), item["contact_id"], item.get("assignee")
-        )
 
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None:
         self.client.put_item(

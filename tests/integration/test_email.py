@@ -263,3 +263,18 @@ def test_a_bounce_makes_the_address_undeliverable_and_replies_are_refused(
     )
     assert answer.status_code == 409
     assert json.loads(answer.body)["error"]["code"] == "undeliverable"
+
+
+def test_a_reply_to_a_closed_cases_address_opens_a_new_case(api, local_services, outbox):
+    relay(api, email())
+    case = case_of(local_services.store)
+    closed = api.post(
+        f"/cases/{case.id}/close",
+        body=json.dumps({"outcome": "answered"}),
+        headers={**bearer("boss", "manager"), "Content-Type": "application/json"},
+    )
+    assert closed.status_code == 200
+    token_address = f"studyhelp+{case.reply_token}@{MAIL_DOMAIN}"
+    relay(api, email(to=token_address, mid="<late@example.com>", body="Back again"))
+    again = case_of(local_services.store)
+    assert again.id != case.id and [i.body for i in again.timeline][0] == "Back again"

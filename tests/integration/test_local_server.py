@@ -14,14 +14,14 @@ import pytest
 
 from scripts.localdb import free_port
 from scripts.sms import post_signed, twilio_sms_form
-from tests.conftest import AUTH_TOKEN
+from tests.conftest import AUTH_TOKEN, MAIL_DOMAIN, RELAY_SECRET
 from tests.twilio_fakes import new_sid
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def server(local_store, dynamodb_local):
+def server(local_store, dynamodb_local, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -31,6 +31,9 @@ def server(local_store, dynamodb_local):
         "PUBLIC_BASE_URL": base,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "AWS_DEFAULT_REGION": "eu-west-1",
+        "EMAIL_RELAY_SECRET": RELAY_SECRET,
+        "MAIL_DOMAIN": MAIL_DOMAIN,
+        "BLOB_DIR": str(tmp_path / "blobs"),
     }
     process = subprocess.Popen(
         [
@@ -102,3 +105,23 @@ def test_make_call_walks_the_menu_to_a_voicemail(server, local_store):
     items = local_store.client.scan(TableName=local_store.table)["Items"]
     statuses = {i.get("status", {}).get("S") for i in items if i["type"]["S"] == "interaction"}
     assert {"voicemail", "completed"} <= statuses
+
+
+def test_make_email_posts_a_signed_message_to_the_relay(server, local_store):
+    env = {**os.environ, "PUBLIC_BASE_URL": server, "EMAIL_RELAY_SECRET": RELAY_SECRET}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "scripts/relay_email.py",
+            "--file",
+            "tests/email_corpus/19-pdf-attachment.eml",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.stdout.startswith("HTTP 201"), run.stdout + run.stderr
+    items = local_store.client.scan(TableName=local_store.table)["Items"]
+    assert any(i["type"]["S"] == "case" and "email" in i["channels"]["SS"] for i in items)

@@ -1,0 +1,71 @@
+"""Email through the AWS parts, under moto: SES stores a message in S3 and the S3 event records it;
+SES v2 sends our raw MIME."""
+
+from __future__ import annotations
+
+import boto3
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib.blobs import S3Blobs
+from chalicelib.config import load_settings
+from chalicelib.model import Identity
+from chalicelib.senders import LocalDialer, LocalMailOutbox, LocalOutbox, SesMail
+from chalicelib.wiring import Services, reset_services
+from tests.conftest import MAIL_DOMAIN
+
+RAW = (
+    b"From: Sofie <sofie@example.com>\r\nTo: careers@" + MAIL_DOMAIN.encode() + b"\r\n"
+    b"Subject: Job advice\r\nMessage-ID: <s3-1@example.com>\r\n"
+    b"X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n\r\nWhat job suits me?\r\n"
+)
+
+
+def test_a_message_ses_stored_in_s3_lands_on_a_case(moto_store, clock):
+    import app as application
+
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.create_bucket(
+        Bucket=application.INBOUND_BUCKET,
+        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+    )
+    key = "inbound/0a1b2c3d4e5f6g7h8i9j"
+    s3.put_object(Bucket=application.INBOUND_BUCKET, Key=key, Body=RAW)
+    settings = load_settings({"MAIL_DOMAIN": MAIL_DOMAIN, "HOURS_CACHE_SECONDS": "0"})
+    reset_services(
+        Services(
+            settings=settings,
+            store=moto_store,
+            sms=LocalOutbox(),
+            calls=LocalDialer(),
+            mail=LocalMailOutbox(),
+            blobs=S3Blobs(s3, application.INBOUND_BUCKET),
+            clock=clock,
+        )
+    )
+    try:
+        with Client(application.app) as client:
+            event = client.events.generate_s3_event(bucket=application.INBOUND_BUCKET, key=key)
+            client.lambda_.invoke("email_from_ses", event)
+            client.lambda_.invoke("email_from_ses", event)  # S3 events can arrive twice
+    finally:
+        reset_services(None)
+    record = moto_store.find_identity(Identity("email", "sofie@example.com"))
+    case = moto_store.get_case(record.open_case_id, with_timeline=True)
+    assert case.queue == "careers"
+    inbound = [i for i in case.timeline if i.direction == "in"]
+    assert len(inbound) == 1 and inbound[0].body == "What job suits me?"
+    assert inbound[0].email.raw_key == key and inbound[0].provider_id == "ses:" + key[8:]
+
+
+@mock_aws
+def test_ses_v2_sends_the_raw_message_we_composed():
+    ses = boto3.client("sesv2", region_name="eu-west-1")
+    ses.create_email_identity(EmailIdentity=MAIL_DOMAIN)
+    sender = SesMail(load_settings({"SES_SENDING": "on", "AWS_DEFAULT_REGION": "eu-west-1"}))
+    raw = (
+        b"From: helpline <studyhelp@" + MAIL_DOMAIN.encode() + b">\r\nTo: a@example.com\r\n"
+        b"Subject: Re: hi\r\n\r\nHello\r\n"
+    )
+    sent = sender.send_email(raw, "a@example.com")
+    assert sent.provider == "ses" and sent.provider_id and sent.status == "sent"
