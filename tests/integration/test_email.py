@@ -277,4 +277,4 @@ def test_a_reply_to_a_closed_cases_address_opens_a_new_case(api, local_services,
     token_address = f"studyhelp+{case.reply_token}@{MAIL_DOMAIN}"
     relay(api, email(to=token_address, mid="<late@example.com>", body="Back again"))
     again = case_of(local_services.store)
-    assert again.id != case.id and [i.body for i in again.timeline][0] == "Back again"
+    assert again.id != case.id and again.timeline[0].body == "Back again"
