@@ -145,6 +145,8 @@ def answer(next_step: Next, url: Url, recording_callback: str) -> str:
             "no_answer": "Sorry, the counsellor could not answer.",
             "closed": "",
         }[next_step.reason]
+        if next_step.attempt > 1:
+            reason = "Sorry, I did not get that."
         if reason:
             response.say(reason, language=LANGUAGE)
         _options(response, next_step, url)
