@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from chalicelib.errors import Busy
 from chalicelib.hours import OpeningHours
 from chalicelib.ids import interaction_id, new_id, reply_token
 from chalicelib.model import (
+    BookingPlan,
     CaseOpening,
     CaseRef,
     InboundMessage,
@@ -65,6 +66,7 @@ def receive(
     hours: OpeningHours,
     clock: Callable[[], datetime],
     thread: CaseRef | None = None,
+    booking: BookingPlan | None = None,
 ) -> IntakeOutcome:
     """Record one inbound message on the citizen's case; safe to repeat with the same message.
     `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
@@ -112,6 +114,8 @@ def receive(
                 opted_out=record.opted_out,
                 linked_case_id=record.open_case_id,
             )
+        if booking is not None:
+            write = replace(write, booking=booking)
         try:
             store.record_inbound(write)
         except DuplicateDelivery:
@@ -154,8 +158,9 @@ def receive(
                 "attempts": attempt + 1,
             },
         )
-        if write.opening is not None and message.channel != "voice":
-            _route_new_case(write, store, now)  # a caller is routed once they choose a topic
+        if write.opening is not None and message.channel not in ("voice", "webinar"):
+            # a caller is routed once they choose a topic; a booking alone asks for nobody yet
+            _route_new_case(write, store, now)
         reply_ref = (
             f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
         )

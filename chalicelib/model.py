@@ -133,6 +133,7 @@ class InboundWrite:
     provider: str = ""
     provider_id: str = ""
     new_identity: bool = False  # a new address of a known contact (an email threaded to a case)
+    booking: BookingPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -253,3 +254,42 @@ class Webinar:
     waitlist_size: int
     queue: str
     join_url: str
+    description: str = ""
+    host: str | None = None  # a practitioner id
+    status: str = "scheduled"  # scheduled | cancelled
+    seats_taken: int = 0
+    waitlist_taken: int = 0
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.capacity - self.seats_taken)
+
+
+@dataclass(frozen=True)
+class BookingPlan:
+    """A booking written in the same transaction as its case interaction: a seat (only while
+    seats_taken < capacity) or a waitlist place (only while the waitlist has room)."""
+
+    webinar_id: str
+    booking_id: str  # derived from the person: the same person books a session once
+    mode: Literal["seat", "waitlist"]
+    token_hash: str
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Booking:
+    webinar_id: str
+    id: str
+    status: str  # confirmed | waitlisted | cancelled
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    created_at: datetime
+    case_id: str | None = None
+    contact_id: str | None = None
+    waitlisted_at: str | None = None  # sorts the waitlist in arrival order
+    attended: bool | None = None

@@ -36,6 +36,10 @@ class PractitionerUnavailable(WriteRejected):
     """The practitioner is full (or off duty, where that matters)."""
 
 
+class SessionUnavailable(WriteRejected):
+    """No seat (or no waitlist place) under the booking's condition, or the session is over."""
+
+
 class WriteConflict(WriteRejected):
     """A concurrent transaction touched the same items; try again."""
 

@@ -54,5 +54,5 @@ def seed(store: DynamoStore, now: datetime) -> dict[str, int]:
         store.save_hours(demo_hours())
         created["hours"] = 1
     created["practitioners"] = sum(store.create_practitioner(p) for p in PRACTITIONERS)
-    created["webinars"] = sum(store.ensure_webinar(w) for w in _upcoming_webinars(now))
+    created["webinars"] = sum(store.create_webinar(w) for w in _upcoming_webinars(now))
     return created

@@ -13,9 +13,12 @@ from chalicelib.store.inbound import InboundStore
 from chalicelib.store.messages import MessageStore
 from chalicelib.store.practitioners import PractitionerStore
 from chalicelib.store.settings import SettingsStore
+from chalicelib.store.webinars import WebinarStore
 
 
-class DynamoStore(InboundStore, MessageStore, CaseStore, PractitionerStore, SettingsStore):
+class DynamoStore(
+    InboundStore, MessageStore, CaseStore, PractitionerStore, SettingsStore, WebinarStore
+):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 
     def timeline(self, case_id: str) -> list:

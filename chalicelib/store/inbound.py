@@ -11,6 +11,7 @@ from chalicelib.ports import (
     DuplicateDelivery,
     IdentityTaken,
     OpenCaseExists,
+    SessionUnavailable,
     WriteConflict,
 )
 from chalicelib.store.base import Cancelled, StoreBase, put, update
@@ -27,6 +28,7 @@ from chalicelib.store.codec import (
     open_case_key,
 )
 from chalicelib.store.items import interaction_item, new_case_item
+from chalicelib.store.webinars import booking_ops
 
 DEDUPE_DAYS = 35  # longer than any provider's retry window
 
@@ -312,9 +314,13 @@ class InboundStore(StoreBase):
                 ),
             )
         )
+        if write.booking is not None:
+            ops += booking_ops(t, write.booking, write.case_id, write.contact_id)
         try:
             self._transact(ops)
         except Cancelled as lost:
+            if "webinar" in lost.failed:
+                raise SessionUnavailable("webinar") from lost
             for role, error in (
                 ("dedupe", DuplicateDelivery),
                 ("identity", IdentityTaken),

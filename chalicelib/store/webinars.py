@@ -1,0 +1,354 @@
+"""Storage for webinars: sessions, bookings, the waitlist, and reminders sent once.
+
+Seats are counted in DynamoDB, not in Python: a seat is taken by a conditional ADD on the session
+(`seats_taken < capacity`) in the same transaction as the booking; a cancelled seat passes to the
+first waitlisted booking in one transaction too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.model import Booking, BookingPlan, Webinar
+from chalicelib.ports import CaseChanged, WriteConflict
+from chalicelib.store.base import Cancelled, StoreBase, put, update
+from chalicelib.store.codec import dump, iso, load, parse_iso
+
+WEBINARS = "WEBINARS"
+EDITABLE = (
+    "title",
+    "description",
+    "queue",
+    "starts_at",
+    "duration_minutes",
+    "capacity",
+    "waitlist_size",
+    "join_url",
+    "host",
+)
+
+
+def webinar_key(webinar_id: str) -> dict[str, str]:
+    return {"pk": f"WEBINAR#{webinar_id}", "sk": "WEBINAR"}
+
+
+def booking_key(webinar_id: str, booking_id: str) -> dict[str, str]:
+    return {"pk": f"WEBINAR#{webinar_id}", "sk": f"BOOKING#{booking_id}"}
+
+
+def token_key(token_hash: str) -> dict[str, str]:
+    return {"pk": f"BOOKINGTOKEN#{token_hash}", "sk": "BOOKINGTOKEN"}
+
+
+def waitlist_key(webinar_id: str) -> str:
+    return f"WAITLIST#{webinar_id}"
+
+
+def webinar_item(w: Webinar) -> dict[str, Any]:
+    return {
+        **webinar_key(w.id),
+        "type": "webinar",
+        "id": w.id,
+        "title": w.title,
+        "description": w.description or None,
+        "queue": w.queue,
+        "starts_at": iso(w.starts_at),
+        "duration_minutes": w.duration_minutes,
+        "capacity": w.capacity,
+        "waitlist_size": w.waitlist_size,
+        "seats_taken": w.seats_taken,
+        "waitlist_taken": w.waitlist_taken,
+        "join_url": w.join_url,
+        "host": w.host,
+        "status": w.status,
+        "gsi1pk": WEBINARS,
+        "gsi1sk": iso(w.starts_at),
+    }
+
+
+def webinar_from(item: dict[str, Any]) -> Webinar:
+    return Webinar(
+        id=item["id"],
+        title=item["title"],
+        starts_at=parse_iso(item["starts_at"]),  # type: ignore[arg-type]
+        duration_minutes=int(item["duration_minutes"]),
+        capacity=int(item["capacity"]),
+        waitlist_size=int(item["waitlist_size"]),
+        queue=item["queue"],
+        join_url=item["join_url"],
+        description=item.get("description", ""),
+        host=item.get("host"),
+        status=item.get("status", "scheduled"),
+        seats_taken=int(item.get("seats_taken", 0)),
+        waitlist_taken=int(item.get("waitlist_taken", 0)),
+    )
+
+
+def booking_from(item: dict[str, Any]) -> Booking:
+    return Booking(
+        webinar_id=item["webinar_id"],
+        id=item["id"],
+        status=item["status"],
+        email=item.get("email"),
+        phone=item.get("phone"),
+        first_name=item.get("first_name"),
+        created_at=parse_iso(item["created_at"]),  # type: ignore[arg-type]
+        case_id=item.get("case_id"),
+        contact_id=item.get("contact_id"),
+        waitlisted_at=item.get("gsi3sk") or item.get("waitlisted_at"),
+        attended=item.get("attended"),
+    )
+
+
+def booking_ops(
+    table: str, plan: BookingPlan, case_id: str, contact_id: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The seat (or waitlist place), the booking and its cancel token, for intake's transaction."""
+    now = iso(plan.at)
+    scheduled = "#status = :scheduled AND starts_at > :now"
+    if plan.mode == "seat":
+        take = update(
+            table,
+            webinar_key(plan.webinar_id),
+            "ADD seats_taken :one",
+            {":one": 1, ":scheduled": "scheduled", ":now": now},
+            f"{scheduled} AND seats_taken < capacity",
+            {"#status": "status"},
+        )
+    else:
+        take = update(
+            table,
+            webinar_key(plan.webinar_id),
+            "ADD waitlist_taken :one",
+            {":one": 1, ":scheduled": "scheduled", ":now": now},
+            f"{scheduled} AND seats_taken >= capacity AND waitlist_taken < waitlist_size",
+            {"#status": "status"},
+        )
+    status = "confirmed" if plan.mode == "seat" else "waitlisted"
+    booking = {
+        **booking_key(plan.webinar_id, plan.booking_id),
+        "type": "booking",
+        "id": plan.booking_id,
+        "webinar_id": plan.webinar_id,
+        "status": status,
+        "email": plan.email,
+        "phone": plan.phone,
+        "first_name": plan.first_name,
+        "created_at": now,
+        "token_hash": plan.token_hash,
+        "case_id": case_id,
+        "contact_id": contact_id,
+    }
+    if plan.mode == "waitlist":  # the waitlist in arrival order (sparse gsi3)
+        booking.update(gsi3pk=waitlist_key(plan.webinar_id), gsi3sk=f"{now}#{plan.booking_id}")
+    return [
+        ("webinar", take),
+        ("booking", put(table, booking)),
+        (
+            "token",
+            put(
+                table,
+                {
+                    **token_key(plan.token_hash),
+                    "type": "booking_token",
+                    "webinar_id": plan.webinar_id,
+                    "booking_id": plan.booking_id,
+                },
+            ),
+        ),
+    ]
+
+
+class WebinarStore(StoreBase):
+    def create_webinar(self, webinar: Webinar) -> bool:
+        return self._put_new(webinar_item(webinar))
+
+    def get_webinar(self, webinar_id: str) -> Webinar | None:
+        item = self._get(webinar_key(webinar_id))
+        return webinar_from(item) if item else None
+
+    def update_webinar(self, webinar_id: str, changes: dict[str, Any]) -> Webinar | None:
+        fields = {k: v for k, v in changes.items() if k in EDITABLE}
+        if "starts_at" in fields:
+            fields["starts_at"] = iso(fields["starts_at"])
+            fields["gsi1sk"] = fields["starts_at"]
+        if not fields:
+            return self.get_webinar(webinar_id)
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key=dump(webinar_key(webinar_id)),
+                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+                ConditionExpression="attribute_exists(pk) AND #status = :scheduled",
+                ExpressionAttributeNames={**{f"#{k}": k for k in fields}, "#status": "status"},
+                ExpressionAttributeValues=dump(
+                    {**{f":{k}": v for k, v in fields.items()}, ":scheduled": "scheduled"}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return webinar_from(load(answer["Attributes"]))
+
+    def cancel_webinar(self, webinar_id: str) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(webinar_key(webinar_id)),
+                UpdateExpression="SET #status = :cancelled",
+                ConditionExpression="#status = :scheduled",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=dump(
+                    {":cancelled": "cancelled", ":scheduled": "scheduled"}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def webinars_between(self, start: datetime, end: datetime) -> list[Webinar]:
+        items = self._query_all(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p AND gsi1sk BETWEEN :a AND :b",
+            ExpressionAttributeValues=dump({":p": WEBINARS, ":a": iso(start), ":b": iso(end)}),
+        )
+        return [webinar_from(i) for i in items]
+
+    def bookings_of(self, webinar_id: str) -> list[Booking]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :b)",
+            ExpressionAttributeValues=dump({":pk": f"WEBINAR#{webinar_id}", ":b": "BOOKING#"}),
+            ConsistentRead=True,
+        )
+        return [booking_from(i) for i in items]
+
+    def get_booking(self, webinar_id: str, booking_id: str) -> Booking | None:
+        item = self._get(booking_key(webinar_id, booking_id))
+        return booking_from(item) if item else None
+
+    def booking_for_token(self, token_hash: str) -> Booking | None:
+        item = self._get(token_key(token_hash))
+        return self.get_booking(item["webinar_id"], item["booking_id"]) if item else None
+
+    def waitlist(self, webinar_id: str, limit: int | None = None) -> list[Booking]:
+        """Waitlisted bookings in arrival order."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi3",
+            "KeyConditionExpression": "gsi3pk = :p",
+            "ExpressionAttributeValues": dump({":p": waitlist_key(webinar_id)}),
+        }
+        if limit:
+            page = self.client.query(TableName=self.table, Limit=limit, **kwargs)
+            items = [load(i) for i in page.get("Items", [])]
+        else:
+            items = self._query_all(**kwargs)
+        return [
+            Booking(
+                i.get("webinar_id", webinar_id),
+                i.get("id") or i["sk"][8:],
+                "waitlisted",
+                None,
+                None,
+                None,
+                parse_iso(i["gsi3sk"].split("#")[0]),  # type: ignore[arg-type]
+                waitlisted_at=i["gsi3sk"],
+            )
+            for i in items
+        ]
+
+    def waitlist_position(self, webinar_id: str, waitlisted_at: str) -> int:
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="gsi3",
+            Select="COUNT",
+            KeyConditionExpression="gsi3pk = :p AND gsi3sk <= :me",
+            ExpressionAttributeValues=dump({":p": waitlist_key(webinar_id), ":me": waitlisted_at}),
+        )
+        return int(page["Count"])
+
+    def cancel_booking(self, booking: Booking, promote: Booking | None, now: datetime) -> None:
+        """Cancel; a confirmed seat passes to `promote` (the first waitlisted) atomically."""
+        key = booking_key(booking.webinar_id, booking.id)
+        ops = [
+            (
+                "booking",
+                update(
+                    self.table,
+                    key,
+                    "SET #status = :cancelled, cancelled_at = :now REMOVE gsi3pk, gsi3sk",
+                    {":cancelled": "cancelled", ":now": iso(now), ":was": booking.status},
+                    "#status = :was",
+                    {"#status": "status"},
+                ),
+            )
+        ]
+        session = webinar_key(booking.webinar_id)
+        if booking.status == "waitlisted":
+            ops.append(
+                (
+                    "webinar",
+                    update(self.table, session, "ADD waitlist_taken :minus", {":minus": -1}),
+                )
+            )
+        elif promote is not None:
+            ops.append(
+                (
+                    "promoted",
+                    update(
+                        self.table,
+                        booking_key(promote.webinar_id, promote.id),
+                        "SET #status = :confirmed, promoted_at = :now REMOVE gsi3pk, gsi3sk",
+                        {":confirmed": "confirmed", ":now": iso(now), ":waitlisted": "waitlisted"},
+                        "#status = :waitlisted",
+                        {"#status": "status"},
+                    ),
+                )
+            )
+            ops.append(
+                (
+                    "webinar",
+                    update(self.table, session, "ADD waitlist_taken :minus", {":minus": -1}),
+                )
+            )
+        else:
+            ops.append(
+                ("webinar", update(self.table, session, "ADD seats_taken :minus", {":minus": -1}))
+            )
+        try:
+            self._transact(ops)
+        except Cancelled as lost:
+            if lost.failed:
+                raise CaseChanged(", ".join(sorted(lost.failed))) from lost
+            raise WriteConflict("conflict") from lost
+
+    def mark_reminded(self, booking: Booking, which: str, now: datetime) -> bool:
+        """True only for the one run that claims this reminder: each is sent exactly once."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(booking_key(booking.webinar_id, booking.id)),
+                UpdateExpression=f"SET reminded_{which} = :now",
+                ConditionExpression=f"attribute_not_exists(reminded_{which}) AND #status = :c",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=dump({":now": iso(now), ":c": "confirmed"}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def set_attendance(self, booking: Booking, attended: bool) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(booking_key(booking.webinar_id, booking.id)),
+            UpdateExpression="SET attended = :a",
+            ExpressionAttributeValues=dump({":a": attended}),
+        )
