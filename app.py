@@ -272,6 +272,135 @@ def ses_notification(event: Any) -> None:
         mail.bounced([r["emailAddress"] for r in recipients], "complaint", services().store)
 
 
+# --- Webinars ------------------------------------------------------------------------------
+
+
+@app.route("/webinars", methods=["GET"])
+@json_errors
+def upcoming_webinars() -> dict[str, Any]:
+    from datetime import timedelta
+
+    from chalicelib.channels import views
+
+    deps = services()
+    now = deps.clock()
+    sessions = deps.store.webinars_between(now, now + timedelta(days=365))
+    return {"webinars": [views.webinar_public(w) for w in sessions if w.status == "scheduled"]}
+
+
+@app.route("/webinars/{webinar_id}/bookings", methods=["POST"], content_types=JSON)
+@json_errors
+def book_webinar(webinar_id: str) -> Response:
+    from chalicelib import webinars
+    from chalicelib.channels import views
+    from chalicelib.errors import NotFound
+
+    request, deps = _body("booking"), services()
+    webinar = deps.webinar(webinar_id)
+    if webinar is None:
+        raise NotFound("No such webinar.")
+    result = webinars.book(webinar, request, deps.store, deps.hours(), deps.clock, deps.notifier())
+    body = {
+        "booking": views.booking_public(result.booking, result.position),
+        "webinar": views.webinar_public(webinar),
+    }
+    if result.token:
+        body["cancel_token"] = result.token  # shown once; only its hash is stored
+    status = 200 if result.existing else 201 if result.booking.status == "confirmed" else 202
+    return Response(body=body, status_code=status)
+
+
+@app.route("/bookings/{token}/cancel", methods=["POST"])
+@json_errors
+def cancel_booking(token: str) -> dict[str, Any]:
+    from chalicelib import webinars
+    from chalicelib.channels import views
+
+    deps = services()
+    booking = webinars.cancel(token, deps.store, deps.clock, deps.notifier())
+    return {"booking": views.booking_public(booking, None)}
+
+
+@app.route("/webinars", methods=["POST"], content_types=JSON)
+@json_errors
+def create_webinar() -> Response:
+    from datetime import datetime
+
+    from chalicelib.channels import views
+    from chalicelib.ids import new_id
+    from chalicelib.model import Webinar
+
+    _actor("manager")
+    body, deps = _body("webinar"), services()
+    webinar = Webinar(
+        id=new_id(),
+        title=body["title"],
+        description=body.get("description", ""),
+        starts_at=datetime.fromisoformat(body["starts_at"].replace("Z", "+00:00")),
+        duration_minutes=body["duration_minutes"],
+        capacity=body["capacity"],
+        waitlist_size=body.get("waitlist_size", 0),
+        queue=body.get("queue", "general"),
+        join_url=body.get("join_url", ""),
+        host=body.get("host"),
+    )
+    deps.store.create_webinar(webinar)
+    return Response(body=views.webinar_admin(webinar), status_code=201)
+
+
+@app.route("/webinars/{webinar_id}", methods=["PUT"], content_types=JSON)
+@json_errors
+def update_webinar(webinar_id: str) -> dict[str, Any]:
+    from datetime import datetime
+
+    from chalicelib.channels import views
+    from chalicelib.errors import NotFound
+
+    _actor("manager")
+    changes = _body("webinar_update")
+    if "starts_at" in changes:
+        changes["starts_at"] = datetime.fromisoformat(changes["starts_at"].replace("Z", "+00:00"))
+    updated = services().store.update_webinar(webinar_id, changes)
+    if updated is None:
+        raise NotFound("No such scheduled webinar.")
+    return views.webinar_admin(updated)
+
+
+@app.route("/webinars/{webinar_id}/cancel", methods=["POST"])
+@json_errors
+def cancel_webinar(webinar_id: str) -> dict[str, Any]:
+    from chalicelib import webinars
+
+    _actor("manager")
+    deps = services()
+    told = webinars.cancel_session(webinar_id, deps.store, deps.clock, deps.notifier())
+    return {"cancelled": webinar_id, "citizens_told": told}
+
+
+@app.route("/webinars/{webinar_id}/bookings", methods=["GET"])
+@json_errors
+def webinar_bookings(webinar_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+
+    _actor("manager")
+    return {"bookings": [views.booking_admin(b) for b in services().store.bookings_of(webinar_id)]}
+
+
+@app.route(
+    "/webinars/{webinar_id}/bookings/{booking_id}/attendance", methods=["POST"], content_types=JSON
+)
+@json_errors
+def mark_attendance(webinar_id: str, booking_id: str) -> dict[str, Any]:
+    from chalicelib import webinars
+    from chalicelib.channels import views
+
+    _actor("manager")
+    deps = services()
+    attended = _body("attendance")["attended"]
+    booking = webinars.attendance(webinar_id, booking_id, attended, deps.store, deps.clock)
+    return views.booking_admin(booking)
+
+
 # --- the unified inbox ---------------------------------------------------------------------
 
 
@@ -475,3 +604,12 @@ def route_waiting_cases(event: Any) -> dict[str, Any]:
     moved = routing.requeue_unanswered(deps.store, deps.clock(), after)
     offered = routing.offer_waiting(deps.store, deps.clock())
     return {"requeued": len(moved), "offered": len(offered)}
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def webinar_reminders(event: Any) -> dict[str, Any]:
+    """Reminders 24 h and 1 h before each session, each sent exactly once."""
+    from chalicelib import webinars
+
+    deps = services()
+    return {"sent": webinars.send_reminders(deps.store, deps.clock(), deps.notifier())}

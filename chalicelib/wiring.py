@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.casework import Outlets
     from chalicelib.hours import OpeningHours
     from chalicelib.mail import Mailboxes
-    from chalicelib.model import Actor, Practitioner
+    from chalicelib.model import Actor, Practitioner, Webinar
     from chalicelib.senders import (
         LocalDialer,
         LocalMailOutbox,
@@ -31,9 +31,11 @@ if TYPE_CHECKING:
         TwilioVoice,
     )
     from chalicelib.store import DynamoStore
+    from chalicelib.webinars import Notifier
 
 log = logging.getLogger("contact-centre")
 PROFILE_CACHE_SECONDS = 30.0
+WEBINAR_CACHE_SECONDS = 30.0
 
 
 def utc_now() -> datetime:
@@ -66,6 +68,7 @@ class Services:
     _profiles: dict[str, tuple[float, Practitioner | None]] = field(
         default_factory=dict, repr=False
     )
+    _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
 
     def boxes(self) -> Mailboxes:
         from chalicelib.mail import Mailboxes
@@ -77,6 +80,21 @@ class Services:
 
         status_url = self.settings.public_url("/webhooks/twilio/sms/status?ref=")
         return Outlets(self.sms, self.mail, self.boxes(), lambda ref: status_url + ref)
+
+    def notifier(self) -> Notifier:
+        from chalicelib.webinars import Notifier
+
+        return Notifier(self.mail, self.sms, self.boxes(), self.hours().timezone)
+
+    def webinar(self, webinar_id: str) -> Webinar | None:
+        """Session details for booking, kept WEBINAR_CACHE_SECONDS: seats are not taken from
+        this copy but by the booking transaction's condition, so a stale copy is harmless."""
+        now = time.monotonic()
+        cached = self._webinars.get(webinar_id)
+        if cached is None or now - cached[0] > WEBINAR_CACHE_SECONDS:
+            cached = (now, self.store.get_webinar(webinar_id))
+            self._webinars[webinar_id] = cached
+        return cached[1]
 
     def profile(self, actor: Actor) -> Practitioner | None:
         """A practitioner's profile for listing their inbox, kept PROFILE_CACHE_SECONDS: their

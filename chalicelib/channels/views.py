@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.model import Case, CaseRead, Interaction, Practitioner, Shift
+from chalicelib.model import Booking, Case, CaseRead, Interaction, Practitioner, Shift, Webinar
 
 
 def _at(value: datetime | None) -> str | None:
@@ -78,3 +78,48 @@ def shift(s: Shift) -> dict[str, Any]:
 
 def case_read(r: CaseRead) -> dict[str, Any]:
     return {"user_id": r.user_id, "role": r.role, "at": _at(r.at)}
+
+
+def webinar_public(w: Webinar) -> dict[str, Any]:
+    """What anyone may see: never who booked."""
+    return {
+        "id": w.id,
+        "title": w.title,
+        "description": w.description,
+        "starts_at": _at(w.starts_at),
+        "duration_minutes": w.duration_minutes,
+        "seats_left": w.seats_left,
+        "waitlist_open": w.seats_left == 0 and w.waitlist_taken < w.waitlist_size,
+        "status": w.status,
+    }
+
+
+def webinar_admin(w: Webinar) -> dict[str, Any]:
+    return {
+        **webinar_public(w),
+        "queue": w.queue,
+        "capacity": w.capacity,
+        "waitlist_size": w.waitlist_size,
+        "seats_taken": w.seats_taken,
+        "waitlisted": w.waitlist_taken,
+        "join_url": w.join_url,
+        "host": w.host,
+    }
+
+
+def booking_public(b: Booking, position: int | None) -> dict[str, Any]:
+    """The booker's own booking: its status, never anyone else's data."""
+    return {"id": b.id, "webinar_id": b.webinar_id, "status": b.status, "position": position}
+
+
+def booking_admin(b: Booking) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "status": b.status,
+        "first_name": b.first_name,
+        "email": b.email,
+        "phone": b.phone,
+        "created_at": _at(b.created_at),
+        "attended": b.attended,
+        "case_id": b.case_id,
+    }
