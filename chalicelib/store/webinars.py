@@ -115,8 +115,8 @@ def booking_ops(
             webinar_key(plan.webinar_id),
             "ADD seats_taken :one",
             {":one": 1, ":scheduled": "scheduled", ":now": now},
-            f"{scheduled} AND seats_taken < capacity",
-            {"#status": "status"},
+            f"{scheduled} AND seats_taken < #capacity",
+            {"#status": "status", "#capacity": "capacity"},
         )
     else:
         take = update(
@@ -124,8 +124,8 @@ def booking_ops(
             webinar_key(plan.webinar_id),
             "ADD waitlist_taken :one",
             {":one": 1, ":scheduled": "scheduled", ":now": now},
-            f"{scheduled} AND seats_taken >= capacity AND waitlist_taken < waitlist_size",
-            {"#status": "status"},
+            f"{scheduled} AND seats_taken >= #capacity AND waitlist_taken < waitlist_size",
+            {"#status": "status", "#capacity": "capacity"},
         )
     status = "confirmed" if plan.mode == "seat" else "waitlisted"
     booking = {

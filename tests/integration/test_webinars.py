@@ -1,0 +1,357 @@
+"""Webinar booking against DynamoDB Local: seats never oversold, the waitlist fills freed seats in
+arrival order, reminders once, and no public answer shows another attendee."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from chalicelib import webinars
+from chalicelib.errors import Conflict
+from chalicelib.hours import demo_hours
+from chalicelib.mail import Mailboxes
+from chalicelib.model import Identity, Webinar
+from chalicelib.senders import Sent
+from chalicelib.store import DynamoStore
+from tests.conftest import bearer
+from tests.twilio_fakes import signed, sms_form
+
+HOURS = demo_hours()
+
+
+@dataclass
+class Recorder:
+    """The sender interfaces (mail and SMS), keeping what would have been sent."""
+
+    mails: list[tuple[bytes, str]] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send_email(self, raw: bytes, to: str) -> Sent:
+        with self.lock:
+            self.mails.append((raw, to))
+        return Sent("ses", "x", "sent")
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        with self.lock:
+            self.texts.append((to, body))
+        return Sent("twilio", "SM", "queued")
+
+
+@pytest.fixture
+def store(local_store, dynamodb_local) -> DynamoStore:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local.endpoint,
+        region_name="eu-west-1",
+        config=Config(max_pool_connections=64, retries={"max_attempts": 5, "mode": "standard"}),
+    )
+    return DynamoStore(client, local_store.table)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def notify(recorder) -> webinars.Notifier:
+    return webinars.Notifier(
+        recorder, recorder, Mailboxes("helpline.example.org", "Helpline"), "Europe/Copenhagen"
+    )
+
+
+def session(store, clock, capacity=25, waitlist=20, hours_ahead=48, wid="w1") -> Webinar:
+    webinar = Webinar(
+        wid,
+        "Choosing an education",
+        clock.at + timedelta(hours=hours_ahead),
+        60,
+        capacity,
+        waitlist,
+        "education",
+        "https://meet.example.org/w1",
+    )
+    store.create_webinar(webinar)
+    return webinar
+
+
+class Ticking:
+    """A thread-safe clock: each booking arrives a microsecond after the one before."""
+
+    def __init__(self, clock):
+        self.clock, self.lock = clock, threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            return self.clock()
+
+
+def test_300_concurrent_bookings_for_25_seats_and_20_waitlist_places(store, clock, notify):
+    webinar = session(store, clock)
+    ticking = Ticking(clock)
+    start = threading.Barrier(50)
+
+    def one(i):
+        try:
+            start.wait(timeout=10)
+        except threading.BrokenBarrierError:
+            pass
+        try:
+            return webinars.book(
+                webinar,
+                {"email": f"p{i}@example.com", "consent": True},
+                store,
+                HOURS,
+                ticking,
+                notify,
+            )
+        except Conflict as full:
+            return full
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(one, range(300)))
+    booked = [r for r in results if not isinstance(r, Conflict)]
+    confirmed = [r for r in booked if r.booking.status == "confirmed"]
+    waitlisted = [r for r in booked if r.booking.status == "waitlisted"]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert (len(confirmed), len(waitlisted), len(refused)) == (25, 20, 255)
+    assert all(r.code == "full" for r in refused)
+    stored = store.get_webinar("w1")
+    assert (stored.seats_taken, stored.waitlist_taken) == (25, 20)
+    line = store.waitlist("w1")
+    assert [b.id for b in line] == [
+        r.booking.id for r in sorted(waitlisted, key=lambda r: r.booking.waitlisted_at)
+    ]  # arrival order
+    assert [store.waitlist_position("w1", b.waitlisted_at) for b in line] == list(range(1, 21))
+
+
+def test_10_concurrent_cancellations_promote_exactly_10_in_order(store, clock, notify, recorder):
+    webinar = session(store, clock, capacity=10, waitlist=15)
+    tokens = []
+    for i in range(25):
+        result = webinars.book(
+            webinar, {"email": f"p{i}@example.com", "consent": True}, store, HOURS, clock, notify
+        )
+        tokens.append((result.booking, result.token))
+    seated = [t for b, t in tokens if b.status == "confirmed"]
+    line = [b.id for b, _ in tokens if b.status == "waitlisted"]
+    assert len(seated) == 10 and len(line) == 15
+    ticking = Ticking(clock)
+    start = threading.Barrier(10)
+
+    def cancel(token):
+        start.wait(timeout=10)
+        return webinars.cancel(token, store, ticking, notify)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        cancelled = list(pool.map(cancel, seated))
+    assert all(b.status == "cancelled" for b in cancelled)
+    statuses = {b.id: b.status for b in store.bookings_of("w1")}
+    assert [statuses[i] for i in line] == ["confirmed"] * 10 + ["waitlisted"] * 5
+    stored = store.get_webinar("w1")
+    assert (stored.seats_taken, stored.waitlist_taken) == (10, 5)
+    promoted = [to for _, to in recorder.mails[-20:]]
+    assert {f"p{i}@example.com" for i in range(10, 20)} <= set(promoted)
+
+
+def test_the_same_person_booking_twice_gets_the_existing_booking(store, clock, notify):
+    webinar = session(store, clock)
+    first = webinars.book(
+        webinar, {"email": "a@example.com", "consent": True}, store, HOURS, clock, notify
+    )
+    again = webinars.book(
+        webinar, {"email": "A@Example.com", "consent": True}, store, HOURS, clock, notify
+    )
+    assert again.existing and again.booking.id == first.booking.id and again.token is None
+    assert store.get_webinar("w1").seats_taken == 1
+
+
+def test_past_and_cancelled_sessions_are_refused(store, clock, notify):
+    past = session(store, clock, hours_ahead=-1, wid="past")
+    with pytest.raises(Conflict) as refused:
+        webinars.book(past, {"phone": "+4520000001", "consent": True}, store, HOURS, clock, notify)
+    assert refused.value.code == "session_started"
+    webinar = session(store, clock)
+    webinars.cancel_session("w1", store, clock, notify)
+    with pytest.raises(Conflict):
+        webinars.book(
+            store.get_webinar("w1"),
+            {"phone": "+4520000001", "consent": True},
+            store,
+            HOURS,
+            clock,
+            notify,
+        )
+    assert webinar.status == "scheduled"  # the caller's copy is stale; the store's is not
+
+
+def test_a_stale_copy_of_a_cancelled_session_cannot_book(store, clock, notify):
+    webinar = session(store, clock)
+    store.cancel_webinar("w1")
+    with pytest.raises(Conflict) as refused:  # the transaction's condition sees the truth
+        webinars.book(
+            webinar, {"phone": "+4520000001", "consent": True}, store, HOURS, clock, notify
+        )
+    assert refused.value.code == "full"
+
+
+def test_reminders_are_sent_once_even_when_the_job_runs_twice(store, clock, notify, recorder):
+    webinar = session(store, clock, hours_ahead=23)
+    for i in range(3):
+        webinars.book(
+            webinar, {"phone": f"+452000000{i}", "consent": True}, store, HOURS, clock, notify
+        )
+    recorder.texts.clear()
+    assert webinars.send_reminders(store, clock(), notify) == 3
+    assert webinars.send_reminders(store, clock(), notify) == 0
+    assert len(recorder.texts) == 3 and all("tomorrow" in t for _, t in recorder.texts)
+    later = clock() + timedelta(hours=22, minutes=30)
+    assert webinars.send_reminders(store, later, notify) == 3  # the 1-hour reminder
+    assert webinars.send_reminders(store, later, notify) == 0
+
+
+def test_confirmation_email_carries_one_recipient_and_a_calendar_invite(
+    store, clock, notify, recorder
+):
+    import icalendar
+
+    webinar = session(store, clock)
+    webinars.book(
+        webinar,
+        {"email": "a@example.com", "first_name": "Ali", "consent": True},
+        store,
+        HOURS,
+        clock,
+        notify,
+    )
+    raw, to = recorder.mails[-1]
+    assert to == "a@example.com"
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert message["To"] == "a@example.com" and "," not in message["To"] and not message["Cc"]
+    [invite] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    event = icalendar.Calendar.from_ical(invite.get_content()).walk("VEVENT")[0]
+    assert str(event["summary"]) == "Choosing an education"
+    assert event.decoded("dtstart") == webinar.starts_at
+    assert "ATTENDEE" not in invite.get_content()
+
+
+def test_a_booking_lands_on_the_citizens_one_case(api, local_services):
+    store = local_services.store
+    api.post(
+        "/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", sms_form("+4520000001", "hi"))
+    )
+    webinar = session(store, local_services.clock)
+    answer = api.post(
+        f"/webinars/{webinar.id}/bookings",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"phone": "+4520000001", "first_name": "Sofie", "consent": True}),
+    )
+    assert answer.status_code == 201
+    record = store.find_identity(Identity("phone", "+4520000001"))
+    case = store.get_case(record.open_case_id, with_timeline=True)
+    assert set(case.channels) == {"sms", "webinar"}
+    assert case.timeline[-1].channel == "webinar" and "Booked" in case.timeline[-1].body
+
+
+def test_no_public_answer_contains_another_attendees_data(api, local_services):
+    store = local_services.store
+    session(store, local_services.clock, capacity=1, waitlist=1)
+    people = [
+        {"email": "first@example.com", "first_name": "Firstperson", "consent": True},
+        {"phone": "+4521111111", "first_name": "Secondperson", "consent": True},
+        {"email": "third@example.com", "first_name": "Thirdperson", "consent": True},
+    ]
+    answers = [
+        api.post(
+            "/webinars/w1/bookings",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps(p),
+        )
+        for p in people
+    ]
+    assert [a.status_code for a in answers] == [201, 202, 409]
+    assert json.loads(answers[1].body)["booking"]["position"] == 1
+    listing = api.get("/webinars")
+    bodies = [a.body.decode() for a in answers] + [listing.body.decode()]
+    for i, body in enumerate(bodies):
+        others = [p for j, p in enumerate(people) if j != i]
+        for other in others:
+            for value in other.values():
+                if isinstance(value, str):
+                    assert value not in body
+    [public] = json.loads(listing.body)["webinars"]
+    assert public["seats_left"] == 0 and "join_url" not in public
+    token = json.loads(answers[0].body)["cancel_token"]
+    cancelled = api.post(f"/bookings/{token}/cancel")
+    assert json.loads(cancelled.body)["booking"]["status"] == "cancelled"
+    admin = api.get("/webinars/w1/bookings", headers=bearer("boss", "manager"))
+    statuses = sorted(b["status"] for b in json.loads(admin.body)["bookings"])
+    assert statuses == ["cancelled", "confirmed"]  # the waitlisted person was promoted
+    assert api.get("/webinars/w1/bookings").status_code == 401
+
+
+def test_managers_create_cancel_and_mark_attendance(api, local_services):
+    boss = {**bearer("boss", "manager"), "Content-Type": "application/json"}
+    created = api.post(
+        "/webinars",
+        headers=boss,
+        body=json.dumps(
+            {
+                "title": "Gap year",
+                "starts_at": "2026-12-01T16:00:00+01:00",
+                "duration_minutes": 60,
+                "capacity": 2,
+                "waitlist_size": 1,
+                "join_url": "https://meet.example.org/g",
+            }
+        ),
+    )
+    assert created.status_code == 201
+    wid = json.loads(created.body)["id"]
+    booked = api.post(
+        f"/webinars/{wid}/bookings",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"email": "x@example.com", "consent": True}),
+    )
+    booking_id = json.loads(booked.body)["booking"]["id"]
+    marked = api.post(
+        f"/webinars/{wid}/bookings/{booking_id}/attendance",
+        headers=boss,
+        body=json.dumps({"attended": True}),
+    )
+    assert json.loads(marked.body)["attended"] is True
+    cancelled = api.post(f"/webinars/{wid}/cancel", headers=boss)
+    assert json.loads(cancelled.body)["citizens_told"] == 1
+    again = api.post(
+        f"/webinars/{wid}/bookings",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"email": "y@example.com", "consent": True}),
+    )
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "a@example.com"},
+        {"consent": True},
+        {"email": "a@example.com", "consent": False},
+        {"phone": "12345", "consent": True},
+    ],
+)
+def test_bad_booking_bodies_are_400(api, local_services, body):
+    session(local_services.store, local_services.clock)
+    answer = api.post(
+        "/webinars/w1/bookings", headers={"Content-Type": "application/json"}, body=json.dumps(body)
+    )
+    assert answer.status_code == 400
