@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 
-from chalicelib import casework, intake, mail, staffing, voice  # noqa: E402
+from chalicelib import casework, intake, mail, staffing, voice, webinars  # noqa: E402
 from chalicelib.blobs import LocalBlobs  # noqa: E402
 from chalicelib.channels import email_mime  # noqa: E402
 from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
@@ -50,6 +50,7 @@ GOALS = {
     "email, first of a new case (incl. acknowledgement status)": "intake 3 (goal <= 3) + routing 1",
     "email, later on the open case (by sender)": "goal <= 3",
     "email, reply threaded by In-Reply-To": "goal <= 3",
+    "webinar booking, confirmed (new citizen)": "goal <= 2",
     "first SMS of a new citizen (warm; nobody on duty)": "intake 2 (goal <= 2) + routing 1",
     "later SMS on an open case": "goal <= 2",
     "inbox page (practitioner, profile cached)": "goal 1",
@@ -154,7 +155,44 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     figures["email, reply threaded by In-Reply-To"] = email(
         EMAIL.format(mid="<b3@example.com>", extra="In-Reply-To: <b1@example.com>\r\n").encode()
     )
-    anna = Actor("p-anna", "practitioner")
+    from chalicelib.model import Webinar
+
+    session = Webinar(
+        "bench-w",
+        "Bench",
+        services.clock() + timedelta(days=2),
+        60,
+        1,
+        5,
+        "education",
+        "https://meet.example.org/b",
+    )
+    store.create_webinar(session)
+    services.webinar("bench-w")  # the container's copy of the session, as a warm Lambda has it
+
+    def booking(request: dict) -> list[str]:
+        counter.take()
+        webinars.book(
+            services.webinar("bench-w"),
+            request,
+            store,
+            services.hours(),
+            services.clock,
+            services.notifier(),
+        )
+        return counter.take()
+
+    figures["webinar booking, confirmed (new citizen)"] = booking(
+        {"email": "w1@example.com", "consent": True}
+    )
+    figures["webinar booking, waitlisted (seats full)"] = booking(
+        {"email": "w2@example.com", "consent": True}
+    )
+    from chalicelib.model import Practitioner
+
+    # A practitioner with room to spare, so that routing's hand-over is part of the count.
+    store.create_practitioner(Practitioner("bench-p", "Bench", ("general",), ("da",), 50))
+    anna = Actor("bench-p", "practitioner")
     staffing.set_duty(anna, True, store, services.clock())
     figures["first SMS of a new citizen, routed to an on-duty practitioner"] = sms(
         "+4520000003", "hi", "SM" + "4" * 32
