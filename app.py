@@ -302,7 +302,7 @@ def book_webinar(webinar_id: str) -> Response:
     result = webinars.book(webinar, request, deps.store, deps.hours(), deps.clock, deps.notifier())
     body = {
         "booking": views.booking_public(result.booking, result.position),
-        "webinar": views.webinar_public(webinar),
+        "webinar": views.webinar_booked(webinar),
     }
     if result.token:
         body["cancel_token"] = result.token  # shown once; only its hash is stored

@@ -94,6 +94,16 @@ def webinar_public(w: Webinar) -> dict[str, Any]:
     }
 
 
+def webinar_booked(w: Webinar) -> dict[str, Any]:
+    """The session as a booking answer shows it (seat counts change too fast to echo)."""
+    return {
+        "id": w.id,
+        "title": w.title,
+        "starts_at": _at(w.starts_at),
+        "duration_minutes": w.duration_minutes,
+    }
+
+
 def webinar_admin(w: Webinar) -> dict[str, Any]:
     return {
         **webinar_public(w),
