@@ -67,6 +67,8 @@ class VoiceStore(IntakeAndRoutingStore, Protocol):
 
     def clear_callback(self, case_id: str) -> None: ...
 
+    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
+
     def add_interaction(self, interaction: Interaction) -> None: ...
 
     def add_interaction_once(self, interaction: Interaction) -> bool: ...
@@ -218,7 +220,9 @@ def _who_answers(case: Case, queue: str, store: VoiceStore, now: datetime) -> Pr
     return None
 
 
-def after_dial(call: Call, dial_status: str | None) -> Next:
+def after_dial(call: Call, dial_status: str | None, store: VoiceStore) -> Next:
+    """The <Dial> ended: whether a practitioner answered is kept on the call (for the report)."""
+    store.mark_call_answered(call.case_id, call.interaction_id, dial_status == "completed")
     if dial_status == "completed":
         return Goodbye("Thank you for calling. Goodbye.")
     return Options("no_answer", can_call_back=call.caller is not None)
@@ -387,7 +391,7 @@ def menu(
     if step == "topic":
         return choose_topic(call, choice, attempt, store, now)
     if step == "dialed":
-        return after_dial(call, dial_status)
+        return after_dial(call, dial_status, store)
     if step == "offer":
         return choose_option(call, choice, attempt, reason)
     if step == "callback":

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.errors import InvalidCursor
-from chalicelib.model import Case, CaseRead, CaseRef, InboxQuery
+from chalicelib.ids import interaction_id
+from chalicelib.model import Case, CaseRead, CaseRef, InboxQuery, Interaction
 from chalicelib.ports import CaseChanged, OpenCaseExists, PractitionerUnavailable, WriteConflict
 from chalicelib.store.base import Cancelled, StoreBase, delete, put, update
 from chalicelib.store.codec import (
@@ -31,7 +32,7 @@ from chalicelib.store.codec import (
     read_key,
     waiting_key,
 )
-from chalicelib.store.items import case_from, interaction_from
+from chalicelib.store.items import case_from, interaction_from, interaction_item
 
 NAMES = {"#status": "status"}
 
@@ -311,6 +312,25 @@ class CaseStore(StoreBase):
                 "open_case",
                 delete(
                     self.table, open_case_key(case.contact_id), "case_id = :id", {":id": case.id}
+                ),
+            ),
+            # On the timeline, and in the week's reporting partition (gsi2) of when it closed.
+            (
+                "event",
+                put(
+                    self.table,
+                    interaction_item(
+                        Interaction(
+                            id=interaction_id(now) + "c",
+                            case_id=case.id,
+                            at=now,
+                            channel="note",
+                            direction="internal",
+                            body=f"Closed: {outcome}",
+                            status="closed",
+                            author=closed_by,
+                        )
+                    ),
                 ),
             ),
         ]

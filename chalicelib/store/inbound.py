@@ -292,7 +292,9 @@ class InboundStore(StoreBase):
                 )
             )
         for interaction in write.interactions:
-            ops.append(("interaction", put(t, interaction_item(interaction))))
+            # the contact id lets a weekly report count unique citizens without reading contacts
+            item = {**interaction_item(interaction), "contact_id": write.contact_id}
+            ops.append(("interaction", put(t, item)))
         ops.append(
             (
                 "dedupe",

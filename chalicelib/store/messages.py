@@ -37,6 +37,15 @@ class MessageStore(StoreBase):
             raise
         return True
 
+    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(event_key(case_id, interaction_id)),
+            UpdateExpression="SET answered = :a",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=dump({":a": answered}),
+        )
+
     def update_delivery_status(
         self,
         case_id: str,
