@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib.channels import auth
 from chalicelib.channels.http import form_fields, json_errors, reshape_framework_errors, with_query
@@ -401,6 +401,49 @@ def mark_attendance(webinar_id: str, booking_id: str) -> dict[str, Any]:
     return views.booking_admin(booking)
 
 
+# --- Reports ------------------------------------------------------------------------------
+
+
+def _render_report(figures: dict[str, Any]) -> tuple[str, str, str]:
+    from chalicelib.channels import report_views
+
+    return (
+        report_views.as_text(figures),
+        report_views.as_html(figures),
+        report_views.as_csv(figures),
+    )
+
+
+@app.route("/reports/weekly/{week}", methods=["GET"])
+@json_errors
+def weekly_report(week: str) -> Any:
+    """JSON; CSV with `Accept: text/csv`; a page with charts at `/reports/weekly/<week>.html`."""
+    from chalicelib import reports
+
+    _actor("manager")
+    deps = services()
+    page = week.endswith(".html")
+    figures = reports.weekly(week.removesuffix(".html"), deps.store, deps.hours(), deps.clock())
+    if page:
+        _, html, _ = _render_report(figures)
+        return Response(body=html, headers={"Content-Type": "text/html; charset=utf-8"})
+    if _wants_csv():
+        _, _, csv_text = _render_report(figures)
+        name = f"service-report-{figures['week']}.csv"
+        return Response(
+            body=csv_text,
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{name}"',
+            },
+        )
+    return figures
+
+
+def _wants_csv() -> bool:
+    return "text/csv" in (app.current_request.headers.get("accept") or "")
+
+
 # --- the unified inbox ---------------------------------------------------------------------
 
 
@@ -613,3 +656,24 @@ def webinar_reminders(event: Any) -> dict[str, Any]:
 
     deps = services()
     return {"sent": webinars.send_reminders(deps.store, deps.clock(), deps.notifier())}
+
+
+@app.schedule(Cron(0, 6, "?", "*", "MON", "*"))
+def weekly_service_report(event: Any) -> dict[str, Any]:
+    """Monday 06:00 UTC (07:00 or 08:00 in Copenhagen): the week that just ended, stored and
+    emailed to the managers once."""
+    from chalicelib import reports
+
+    deps = services()
+    now, hours = deps.clock(), deps.hours()
+    week = reports.week_of_last_monday(now, hours.timezone)
+    return reports.send_weekly(
+        week,
+        deps.store,
+        hours,
+        now,
+        _render_report,
+        deps.mail,
+        f"{deps.settings.mail_from_name} <reports@{deps.settings.mail_domain}>",
+        deps.settings.manager_emails,
+    )

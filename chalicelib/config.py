@@ -29,6 +29,7 @@ class Settings:
     blob_dir: str | None
     email_relay_secret: str
     ses_configured: bool
+    manager_emails: tuple[str, ...]
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -65,4 +66,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         email_relay_secret=env.get("EMAIL_RELAY_SECRET", ""),
         # SES sends for real only where it is switched on (AWS); elsewhere the local outbox.
         ses_configured=env.get("SES_SENDING", "") == "on",
+        manager_emails=tuple(
+            a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
+        ),
     )

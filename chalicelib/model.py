@@ -103,6 +103,8 @@ class Interaction:
     author: str | None = None  # the practitioner who wrote a reply or a note
     duration_seconds: int | None = None  # calls and voicemails
     email: EmailDetails | None = None  # subject, threading, attachments and flags of an email
+    contact_id: str | None = None  # on inbound interactions
+    answered: bool | None = None  # on calls: whether a practitioner picked up
 
 
 @dataclass(frozen=True)

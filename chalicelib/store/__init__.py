@@ -12,12 +12,18 @@ from chalicelib.store.codec import case_key, iso, open_case_key, parse_iso, week
 from chalicelib.store.inbound import InboundStore
 from chalicelib.store.messages import MessageStore
 from chalicelib.store.practitioners import PractitionerStore
-from chalicelib.store.settings import SettingsStore
+from chalicelib.store.settings import ReportStore, SettingsStore
 from chalicelib.store.webinars import WebinarStore
 
 
 class DynamoStore(
-    InboundStore, MessageStore, CaseStore, PractitionerStore, SettingsStore, WebinarStore
+    InboundStore,
+    MessageStore,
+    CaseStore,
+    PractitionerStore,
+    SettingsStore,
+    WebinarStore,
+    ReportStore,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

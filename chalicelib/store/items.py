@@ -126,6 +126,8 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         author=item.get("author"),
         duration_seconds=int(item["duration_seconds"]) if "duration_seconds" in item else None,
         email=_email_from(item["email"]) if "email" in item else None,
+        contact_id=item.get("contact_id"),
+        answered=item.get("answered"),
     )
 
 

@@ -1,0 +1,148 @@
+"""The weekly report as CSV, plain text and an HTML page with inline SVG charts (no JavaScript,
+no external assets): one set of figures, three renderings that always agree."""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any
+
+COLOURS = ("#1b6ca8", "#e07a1f", "#3c9d5d", "#b0413e", "#7a5195")
+CHANNEL_NAMES = {
+    "sms": "SMS",
+    "call": "Calls",
+    "voicemail": "Voicemails",
+    "email": "Emails",
+    "webinar_booking": "Webinar bookings",
+}
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Every figure as (metric, value): lists by index, None as empty."""
+    if isinstance(value, dict):
+        return [
+            row
+            for k, v in value.items()
+            for row in flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        ]
+    if isinstance(value, list):
+        return [row for n, v in enumerate(value) for row in flatten(v, f"{prefix}.{n}")]
+    return [(prefix, "" if value is None else str(value))]
+
+
+def as_csv(figures: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["metric", "value"])
+    writer.writerows(flatten(figures))
+    return out.getvalue()
+
+
+def as_text(figures: dict[str, Any]) -> str:
+    h, c, k, calls = figures["hours"], figures["contacts"], figures["cases"], figures["calls"]
+    lines = [
+        f"Guidance helpline, week {figures['week']}" + ("" if figures["complete"] else " (so far)"),
+        "",
+        f"Opening hours scheduled: {h['scheduled']} h; covered by practitioners: {h['covered']} h; "
+        f"open with nobody on duty: {h['uncovered']} h; staffed (sum of shifts): {h['staffed']} h.",
+        f"Contacts: {c['total']} from {c['unique_citizens']} citizens.",
+    ]
+    for channel, row in c["by_channel"].items():
+        lines.append(
+            f"  {CHANNEL_NAMES[channel]}: {row['total']} "
+            f"({row['in_hours']} in opening hours, {row['out_of_hours']} outside)"
+        )
+    lines += [
+        f"Cases: {k['opened']} opened, {k['closed']} closed, "
+        f"{k['opened_and_still_open']} of this week's still open.",
+        f"Calls: {calls['answered']} answered, {calls['missed']} missed, "
+        f"{calls['talk_minutes']} talk minutes; {calls['voicemails']} voicemails; "
+        f"callbacks {calls['callbacks_requested']} requested, "
+        f"{calls['callbacks_completed']} completed.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _bars(title: str, groups: list[str], series: list[tuple[str, list[float]]], unit: str) -> str:
+    """A grouped bar chart as SVG."""
+    width, height, left, bottom, top = 720, 260, 40, 40, 30
+    top_value = max([v for _, values in series for v in values] + [1])
+    group_width = (width - left - 10) / max(1, len(groups))
+    bar = group_width * 0.8 / max(1, len(series))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
+        f'<text x="{left}" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
+    ]
+    scale = (height - bottom - top) / top_value
+    for g, name in enumerate(groups):
+        x0 = left + g * group_width
+        parts.append(
+            f'<text x="{x0 + group_width / 2:.1f}" y="{height - bottom + 16}" '
+            f'font-size="11" text-anchor="middle">{escape(name)}</text>'
+        )
+        for s, (label, values) in enumerate(series):
+            value = values[g]
+            h = value * scale
+            parts.append(
+                f'<rect class="bar" x="{x0 + group_width * 0.1 + s * bar:.1f}" '
+                f'y="{height - bottom - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{COLOURS[s % len(COLOURS)]}"><title>{escape(label)}, {escape(name)}: '
+                f"{value:g} {escape(unit)}</title></rect>"
+            )
+    for s, (label, _) in enumerate(series):
+        parts.append(
+            f'<rect x="{left + s * 140}" y="{height - 14}" width="10" height="10" '
+            f'fill="{COLOURS[s % len(COLOURS)]}"/><text x="{left + s * 140 + 14}" '
+            f'y="{height - 5}" font-size="11">{escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def as_html(figures: dict[str, Any]) -> str:
+    days = [d["day"][:3] for d in figures["by_day"]]
+    channels = list(figures["contacts"]["by_channel"])
+    per_day = _bars(
+        "Contacts per channel per day",
+        days,
+        [(CHANNEL_NAMES[c], [d["contacts"][c] for d in figures["by_day"]]) for c in channels],
+        "contacts",
+    )
+    in_out = _bars(
+        "Contacts in and outside opening hours",
+        [CHANNEL_NAMES[c] for c in channels],
+        [
+            (
+                "In opening hours",
+                [figures["contacts"]["by_channel"][c]["in_hours"] for c in channels],
+            ),
+            ("Outside", [figures["contacts"]["by_channel"][c]["out_of_hours"] for c in channels]),
+        ],
+        "contacts",
+    )
+    staffed = _bars(
+        "Opening hours: scheduled and covered by practitioners",
+        days,
+        [
+            ("Scheduled", [d["scheduled_hours"] for d in figures["by_day"]]),
+            ("Covered", [d["covered_hours"] for d in figures["by_day"]]),
+        ],
+        "hours",
+    )
+    rows = "".join(
+        f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>"
+        for k, v in flatten({k: figures[k] for k in ("hours", "cases", "calls", "webinars")})
+    )
+    title = f"Weekly service report {figures['week']}" + (
+        "" if figures["complete"] else " (so far)"
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>body{{font-family:sans-serif;margin:2em}}"
+        "table{border-collapse:collapse}td{border:1px solid #ccc;padding:2px 8px}</style>"
+        f"</head><body><h1>{escape(title)}</h1><pre>{escape(as_text(figures))}</pre>"
+        f"<figure>{per_day}</figure><figure>{in_out}</figure><figure>{staffed}</figure>"
+        f"<h2>All figures</h2><table>{rows}</table></body></html>"
+    )

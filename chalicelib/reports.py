@@ -1,0 +1,367 @@
+"""The weekly service-hours report: what managers read each Monday.
+
+Every figure is computed from stored interactions, cases opened that week and shifts (plus
+webinar sessions), so any past week can be recomputed and always gives the same answer. Counts
+only: no figure names or reveals a citizen.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.hours import OpeningHours, iso_week_of, parse_iso_week
+from chalicelib.model import Booking, Case, Interaction, Practitioner, Shift, Webinar
+
+CHANNELS = ("sms", "call", "voicemail", "email", "webinar_booking")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MAX_SHIFT = timedelta(days=1)  # shifts starting this long before the week are read too
+
+
+class ReportStore(Protocol):
+    def week_items(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[Case], list[Interaction], list[Shift]]: ...
+
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
+
+    def webinars_between(self, start: datetime, end: datetime) -> list[Webinar]: ...
+
+    def bookings_of(self, webinar_id: str) -> list[Booking]: ...
+
+    def get_report(self, week: str) -> dict[str, Any] | None: ...
+
+    def save_report(self, week: str, figures: dict[str, Any]) -> None: ...
+
+    def claim_report_email(self, week: str, now: datetime) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Span:
+    start: datetime
+    end: datetime
+
+    def hours(self) -> float:
+        return max(0.0, (self.end - self.start).total_seconds() / 3600)
+
+
+def _overlap(a: Span, b: Span) -> Span | None:
+    start, end = max(a.start, b.start), min(a.end, b.end)
+    return Span(start, end) if start < end else None
+
+
+def _union(spans: Iterable[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if merged and span.start <= merged[-1].end:
+            merged[-1] = Span(merged[-1].start, max(merged[-1].end, span.end))
+        else:
+            merged.append(span)
+    return merged
+
+
+def _round(value: float) -> float:
+    return round(value, 2)
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile: a value that occurred, reproducible by hand."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return _round(ordered[max(0, math.ceil(share * len(ordered)) - 1)])
+
+
+def week_of_last_monday(now: datetime, timezone: str) -> str:
+    """The ISO week that has just ended in the service's time zone."""
+    return iso_week_of(now - timedelta(days=7), timezone)
+
+
+def check_week(week: str, hours: OpeningHours, now: datetime) -> tuple[datetime, datetime]:
+    try:
+        parse_iso_week(week)
+        start, end = hours.week_bounds(week)
+    except ValueError as error:
+        raise InvalidInput("The week must look like 2026-W47.", code="invalid_week") from error
+    if start > now:
+        raise NotFound("That week has not started yet.")
+    return start, end
+
+
+def weekly(
+    week: str, store: ReportStore, hours: OpeningHours, now: datetime, store_result: bool = True
+) -> dict[str, Any]:
+    """The stored report, or computed now (and stored, once the week has ended)."""
+    check_week(week, hours, now)
+    stored = store.get_report(week)
+    if stored is not None:
+        return stored
+    figures = compute(week, store, hours, now)
+    if figures["complete"] and store_result:
+        store.save_report(week, figures)
+    return figures
+
+
+def compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) -> dict[str, Any]:
+    start, end = check_week(week, hours, now)
+    utc_start, utc_end = start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+    cases, interactions, shifts = store.week_items(utc_start - MAX_SHIFT, utc_end)
+    week_span = Span(utc_start, min(utc_end, now) if now < utc_end else utc_end)
+    interactions = [i for i in interactions if utc_start <= i.at < utc_end]
+    cases = [c for c in cases if utc_start <= c.opened_at < utc_end]
+    spans = [Span(s.start, s.end) for s in shifts]
+    spans += [
+        Span(p.shift_started_at, week_span.end)
+        for p in store.list_practitioners(on_duty_only=True)
+        if p.shift_started_at
+    ]
+    per_practitioner_spans: dict[str, list[Span]] = defaultdict(list)
+    for shift in shifts:
+        per_practitioner_spans[shift.practitioner_id].append(Span(shift.start, shift.end))
+    for p in store.list_practitioners(on_duty_only=True):
+        if p.shift_started_at:
+            per_practitioner_spans[p.id].append(Span(p.shift_started_at, week_span.end))
+    open_spans = [Span(a, b) for a, b in hours.open_intervals(utc_start, utc_end)]
+
+    def staffed(shift_spans: list[Span]) -> float:
+        return sum(
+            o.hours()
+            for s in shift_spans
+            for w in open_spans
+            if (c := _overlap(s, week_span)) and (o := _overlap(c, w))
+        )
+
+    covered = [
+        o
+        for u in _union(s for s in spans if _overlap(s, week_span))
+        for w in open_spans
+        if (o := _overlap(u, w))
+    ]
+    scheduled = sum(w.hours() for w in open_spans)
+    figures: dict[str, Any] = {
+        "week": week,
+        "timezone": hours.timezone,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "complete": now >= utc_end,
+        "hours": {
+            "scheduled": _round(scheduled),
+            "staffed": _round(staffed(spans)),
+            "covered": _round(sum(c.hours() for c in covered)),
+            "uncovered": _round(scheduled - sum(c.hours() for c in covered)),
+        },
+    }
+    figures.update(_demand(interactions, hours))
+    figures["cases"] = _handling(cases, interactions, hours)
+    figures["calls"] = _calls(interactions)
+    figures["webinars"] = _webinars(store, utc_start, utc_end)
+    figures["practitioners"] = _practitioners(per_practitioner_spans, staffed, interactions)
+    figures["by_day"] = _by_day(interactions, open_spans, covered, hours, start)
+    return figures
+
+
+def kind_of(interaction: Interaction) -> str | None:
+    """Which contact an inbound interaction is, for counting (None: not a citizen's contact)."""
+    if interaction.direction != "in" or interaction.automated:
+        return None
+    if interaction.channel == "voice":
+        if interaction.status == "voicemail":
+            return "voicemail"
+        return "call" if interaction.body == "Incoming call" else None
+    return {"sms": "sms", "email": "email", "webinar": "webinar_booking"}.get(interaction.channel)
+
+
+def _demand(interactions: list[Interaction], hours: OpeningHours) -> dict[str, Any]:
+    zone = ZoneInfo(hours.timezone)
+    by_channel = {c: {"total": 0, "in_hours": 0, "out_of_hours": 0} for c in CHANNELS}
+    citizens: set[str] = set()
+    busiest: Counter[tuple[int, int]] = Counter()
+    for interaction in interactions:
+        kind = kind_of(interaction)
+        if kind is None:
+            continue
+        row = by_channel[kind]
+        row["total"] += 1
+        row["in_hours" if hours.is_open(interaction.at) else "out_of_hours"] += 1
+        if interaction.contact_id:
+            citizens.add(interaction.contact_id)
+        local = interaction.at.astimezone(zone)
+        busiest[(local.weekday(), local.hour)] += 1
+    top = sorted(busiest.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return {
+        "contacts": {
+            "by_channel": by_channel,
+            "total": sum(r["total"] for r in by_channel.values()),
+            "unique_citizens": len(citizens),
+            "busiest_hours": [{"day": DAYS[d], "hour": h, "contacts": n} for (d, h), n in top],
+        }
+    }
+
+
+def _handling(
+    cases: list[Case], interactions: list[Interaction], hours: OpeningHours
+) -> dict[str, Any]:
+    closed = sum(1 for i in interactions if i.channel == "note" and i.status == "closed")
+    first: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"wall": [], "open": []})
+    unanswered: Counter[str] = Counter()
+    for case in cases:
+        channel = "call" if case.channel == "voice" else case.channel
+        if case.first_response_at is None:
+            unanswered[channel] += 1
+            continue
+        wall = (case.first_response_at - case.opened_at).total_seconds() / 60
+        open_minutes = hours.scheduled_hours(case.opened_at, case.first_response_at) * 60
+        first[channel]["wall"].append(wall)
+        first[channel]["open"].append(open_minutes)
+    response = {}
+    for channel in sorted(set(first) | set(unanswered)):
+        wall, open_ = first[channel]["wall"], first[channel]["open"]
+        response[channel] = {
+            "responded": len(wall),
+            "unanswered": unanswered[channel],
+            "median_wall_minutes": _round(statistics.median(wall)) if wall else None,
+            "p90_wall_minutes": _percentile(wall, 0.9),
+            "median_open_minutes": _round(statistics.median(open_)) if open_ else None,
+            "p90_open_minutes": _percentile(open_, 0.9),
+        }
+    return {
+        "opened": len(cases),
+        "closed": closed,
+        "opened_and_still_open": sum(1 for c in cases if c.status != "closed"),
+        "first_response": response,
+    }
+
+
+def _calls(interactions: list[Interaction]) -> dict[str, Any]:
+    calls = [i for i in interactions if kind_of(i) == "call"]
+    answered = [c for c in calls if c.answered]
+    return {
+        "total": len(calls),
+        "answered": len(answered),
+        "missed": len(calls) - len(answered),
+        "talk_minutes": _round(sum(c.duration_seconds or 0 for c in answered) / 60),
+        "voicemails": sum(1 for i in interactions if kind_of(i) == "voicemail"),
+        "callbacks_requested": sum(
+            1
+            for i in interactions
+            if i.channel == "voice" and i.direction == "in" and i.status == "callback-requested"
+        ),
+        "callbacks_completed": sum(
+            1
+            for i in interactions
+            if i.channel == "voice" and i.direction == "out" and i.status == "completed"
+        ),
+    }
+
+
+def _webinars(store: ReportStore, start: datetime, end: datetime) -> dict[str, Any]:
+    sessions = [
+        w
+        for w in store.webinars_between(start, end - timedelta(microseconds=1))
+        if w.status == "scheduled"
+    ]
+    bookings = [b for w in sessions for b in store.bookings_of(w.id)]
+    return {
+        "sessions": len(sessions),
+        "seats_offered": sum(w.capacity for w in sessions),
+        "bookings": sum(1 for b in bookings if b.status == "confirmed"),
+        "waitlisted": sum(1 for b in bookings if b.status == "waitlisted"),
+        "attended": sum(1 for b in bookings if b.attended),
+    }
+
+
+def _practitioners(
+    spans: dict[str, list[Span]], staffed: Any, interactions: list[Interaction]
+) -> list[dict[str, Any]]:
+    replies: Counter[str] = Counter()
+    handled: dict[str, set[str]] = defaultdict(set)
+    for i in interactions:
+        if i.author and i.direction == "out" and not i.automated:
+            replies[i.author] += 1
+            handled[i.author].add(i.case_id)
+        elif i.author and i.channel == "note" and i.status == "closed":
+            handled[i.author].add(i.case_id)
+    people = sorted(set(spans) | set(replies) | set(handled))
+    return [
+        {
+            "id": p,
+            "staffed_hours": _round(staffed(spans.get(p, []))),
+            "cases_handled": len(handled[p]),
+            "replies": replies[p],
+        }
+        for p in people
+    ]
+
+
+def _by_day(
+    interactions: list[Interaction],
+    open_spans: list[Span],
+    covered: list[Span],
+    hours: OpeningHours,
+    start: datetime,
+) -> list[dict[str, Any]]:
+    zone = ZoneInfo(hours.timezone)
+    days = []
+    for offset in range(7):
+        day_start = datetime.combine(
+            (start + timedelta(days=offset)).date(), datetime.min.time(), zone
+        )
+        day = Span(
+            day_start.astimezone(ZoneInfo("UTC")),
+            (day_start + timedelta(days=1)).astimezone(ZoneInfo("UTC")),
+        )
+        counts = Counter(kind_of(i) for i in interactions if day.start <= i.at < day.end)
+        days.append(
+            {
+                "day": DAYS[offset],
+                "contacts": {c: counts[c] for c in CHANNELS},
+                "scheduled_hours": _round(
+                    sum(o.hours() for w in open_spans if (o := _overlap(w, day)))
+                ),
+                "covered_hours": _round(sum(o.hours() for c in covered if (o := _overlap(c, day)))),
+            }
+        )
+    return days
+
+
+def send_weekly(
+    week: str,
+    store: ReportStore,
+    hours: OpeningHours,
+    now: datetime,
+    render: Any,
+    sender: Any,
+    sender_address: str,
+    recipients: tuple[str, ...],
+) -> dict[str, Any]:
+    """The Monday job: compute and store the week, then email it once (a second run, or two
+    overlapping runs, find the email already claimed and send nothing)."""
+    from email import policy
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    figures = weekly(week, store, hours, now)
+    if not recipients or not store.claim_report_email(week, now):
+        return {"week": week, "emailed": 0}
+    text, html, csv_text = render(figures)
+    for recipient in recipients:
+        msg = EmailMessage(policy=policy.SMTP)
+        msg["From"] = sender_address
+        msg["To"] = recipient
+        msg["Subject"] = f"Weekly service report {week}"
+        msg["Date"] = format_datetime(now)
+        msg["Message-ID"] = make_msgid(domain=sender_address.split("@")[-1].strip(">"))
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        msg.add_attachment(
+            csv_text.encode(), maintype="text", subtype="csv", filename=f"service-report-{week}.csv"
+        )
+        sender.send_email(msg.as_bytes(), recipient)
+    return {"week": week, "emailed": len(recipients)}
