@@ -1,0 +1,270 @@
+"""The weekly report on a week built by hand (2026-W43: a holiday on Wednesday, and the autumn
+clock change on Sunday in Copenhagen), with every figure asserted, against DynamoDB Local."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib import casework, intake, reports, staffing, voice, webinars
+from chalicelib.channels import report_views
+from chalicelib.hours import demo_hours
+from chalicelib.mail import Mailboxes
+from chalicelib.model import Actor, Identity, InboundMessage, Practitioner, Webinar
+from chalicelib.senders import LocalMailOutbox, LocalOutbox
+from tests.conftest import bearer, make_services
+
+CPH = ZoneInfo("Europe/Copenhagen")
+HOURS = replace(demo_hours(), closed_dates=frozenset({date(2026, 10, 21)}))
+WEEK = "2026-W43"
+AFTER = datetime(2026, 10, 27, 12, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 10, day, hour, minute, tzinfo=CPH).astimezone(UTC)
+
+
+class Fixed:
+    def __init__(self, when: datetime) -> None:
+        self.when = when
+
+    def __call__(self) -> datetime:
+        return self.when
+
+
+def message(channel, sender: Identity, sid: str, body: str = "hello") -> InboundMessage:
+    provider = "email" if channel == "email" else "twilio"
+    return InboundMessage(channel, provider, sid, sender, "", body)
+
+
+@pytest.fixture
+def week(local_store, local_services):
+    """The hand-built week; returns the store."""
+    store = local_store
+    store.save_hours(HOURS)
+    for pid in ("anna", "jonas"):
+        store.create_practitioner(Practitioner(pid, pid.title(), ("general",), ("da",), 5))
+    anna, jonas = Actor("anna", "practitioner"), Actor("jonas", "practitioner")
+
+    def shift(actor, start, end):
+        staffing.set_duty(actor, True, store, start)
+        staffing.set_duty(actor, False, store, end)
+
+    # Monday: anna 08:00-12:00, jonas 11:00-14:00; Sunday (clocks go back at 03:00): anna 09-17.
+    shift(anna, at(19, 8), at(19, 12))
+    shift(jonas, at(19, 11), at(19, 14))
+    shift(anna, at(25, 9), at(25, 17))
+
+    def receive(msg, when):
+        return intake.receive(msg, store, HOURS, Fixed(when))
+
+    sofie = Identity("phone", "+4520000001")
+    case_a = receive(message("sms", sofie, "SM" + "1" * 32), at(19, 10)).case_id
+    receive(message("sms", sofie, "SM" + "2" * 32), at(19, 22))
+    case_b = receive(
+        message("sms", Identity("phone", "+4520000002"), "SM" + "3" * 32), at(21, 12)
+    ).case_id  # the holiday
+    ambiguous = datetime(2026, 10, 25, 2, 30, tzinfo=CPH).astimezone(UTC)  # first 02:30
+    receive(message("email", Identity("email", "x@example.com"), "<e1@example.com>"), ambiguous)
+    call = receive(
+        message("voice", Identity("phone", "+4520000003"), "CA" + "4" * 32, "Incoming call"),
+        at(25, 11),
+    )
+    store.mark_call_answered(call.case_id, call.interaction_id, True)
+    store.update_delivery_status(
+        call.case_id, call.interaction_id, "completed", 4, duration_seconds=300
+    )
+    voice.record_voicemail(
+        voice.Call(call.case_id, call.interaction_id, "+4520000003"),
+        "RE" + "5" * 32,
+        "https://api.twilio.com/r",
+        40,
+        store,
+        at(25, 11, 10),
+    )
+
+    session = Webinar(
+        "w43", "Study choices", at(22, 16), 60, 10, 5, "education", "https://meet.example.org/w43"
+    )
+    store.create_webinar(session)
+    notify = webinars.Notifier(
+        LocalMailOutbox(),
+        LocalOutbox(),
+        Mailboxes("helpline.example.org", "Helpline"),
+        "Europe/Copenhagen",
+    )
+    booked = webinars.book(
+        session,
+        {"email": "y@example.com", "consent": True},
+        store,
+        HOURS,
+        Fixed(at(20, 10)),
+        notify,
+    )
+    webinars.attendance("w43", booked.booking.id, True, store, Fixed(at(22, 17, 30)))
+
+    outlets = make_services(store, Fixed(AFTER)).outlets()
+    casework.claim(case_a, anna, store, at(19, 10, 5))
+    casework.reply(case_a, anna, "Hi!", store, outlets, Fixed(at(19, 10, 30)))
+    casework.close(case_a, anna, "answered", store, at(19, 11))
+    casework.claim(case_b, jonas, store, at(22, 9))
+    casework.reply(case_b, jonas, "Hello", store, outlets, Fixed(at(22, 9, 30)))
+    return store
+
+
+def test_every_figure_of_a_hand_built_week(week):
+    figures = reports.compute(WEEK, week, HOURS, AFTER)
+    assert figures["complete"] is True
+    assert figures["hours"] == {
+        "scheduled": 56.0,
+        "staffed": 12.0,
+        "covered": 11.0,
+        "uncovered": 45.0,
+    }
+    assert figures["contacts"]["by_channel"] == {
+        "sms": {"total": 3, "in_hours": 1, "out_of_hours": 2},
+        "call": {"total": 1, "in_hours": 1, "out_of_hours": 0},
+        "voicemail": {"total": 1, "in_hours": 1, "out_of_hours": 0},
+        "email": {"total": 1, "in_hours": 0, "out_of_hours": 1},
+        "webinar_booking": {"total": 1, "in_hours": 1, "out_of_hours": 0},
+    }
+    assert figures["contacts"]["total"] == 7 and figures["contacts"]["unique_citizens"] == 5
+    assert figures["contacts"]["busiest_hours"][0] == {"day": "Sunday", "hour": 11, "contacts": 2}
+    assert figures["cases"] == {
+        "opened": 5,
+        "closed": 1,
+        "opened_and_still_open": 4,
+        "first_response": {
+            "call": {
+                "responded": 0,
+                "unanswered": 1,
+                "median_wall_minutes": None,
+                "p90_wall_minutes": None,
+                "median_open_minutes": None,
+                "p90_open_minutes": None,
+            },
+            "email": {
+                "responded": 0,
+                "unanswered": 1,
+                "median_wall_minutes": None,
+                "p90_wall_minutes": None,
+                "median_open_minutes": None,
+                "p90_open_minutes": None,
+            },
+            "sms": {
+                "responded": 2,
+                "unanswered": 0,
+                "median_wall_minutes": 660.0,
+                "p90_wall_minutes": 1290.0,
+                "median_open_minutes": 30.0,
+                "p90_open_minutes": 30.0,
+            },
+            "webinar": {
+                "responded": 0,
+                "unanswered": 1,
+                "median_wall_minutes": None,
+                "p90_wall_minutes": None,
+                "median_open_minutes": None,
+                "p90_open_minutes": None,
+            },
+        },
+    }
+    assert figures["calls"] == {
+        "total": 1,
+        "answered": 1,
+        "missed": 0,
+        "talk_minutes": 5.0,
+        "voicemails": 1,
+        "callbacks_requested": 0,
+        "callbacks_completed": 0,
+    }
+    assert figures["webinars"] == {
+        "sessions": 1,
+        "seats_offered": 10,
+        "bookings": 1,
+        "waitlisted": 0,
+        "attended": 1,
+    }
+    assert figures["practitioners"] == [
+        {"id": "anna", "staffed_hours": 9.0, "cases_handled": 1, "replies": 1},
+        {"id": "jonas", "staffed_hours": 3.0, "cases_handled": 1, "replies": 1},
+    ]
+    wednesday, sunday = figures["by_day"][2], figures["by_day"][6]
+    assert wednesday["scheduled_hours"] == 0.0 and sunday["covered_hours"] == 6.0
+    assert sum(d["scheduled_hours"] for d in figures["by_day"]) == 56.0
+    text = json.dumps(figures)
+    for secret in ("+4520000001", "x@example.com", "y@example.com", "Hi!", "hello"):
+        assert secret not in text
+
+
+def test_other_weeks_history_does_not_change_the_figures(week):
+    before = reports.compute(WEEK, week, HOURS, AFTER)
+    for n in range(30):  # history in the next week
+        intake.receive(
+            message("sms", Identity("phone", f"+45300000{n:02d}"), f"SM{n:032x}"),
+            week,
+            HOURS,
+            Fixed(at(27, 10)),
+        )
+    assert reports.compute(WEEK, week, HOURS, AFTER) == before
+
+
+def test_the_schedule_stores_once_and_emails_once(week, local_services):
+    sent = []
+
+    class Outbox:
+        def send_email(self, raw, to):
+            sent.append(to)
+            return LocalMailOutbox().send_email(raw, to)
+
+    def render(f):
+        return report_views.as_text(f), report_views.as_html(f), report_views.as_csv(f)
+
+    first = reports.send_weekly(
+        WEEK, week, HOURS, AFTER, render, Outbox(), "r@x.org", ("boss@x.org", "chief@x.org")
+    )
+    again = reports.send_weekly(
+        WEEK, week, HOURS, AFTER, render, Outbox(), "r@x.org", ("boss@x.org", "chief@x.org")
+    )
+    assert (first["emailed"], again["emailed"]) == (2, 0) and sent == ["boss@x.org", "chief@x.org"]
+    assert week.get_report(WEEK) == reports.compute(WEEK, week, HOURS, AFTER)
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+
+def test_json_csv_and_page_agree_and_only_managers_read_them(api, week, local_services):
+    local_services.clock = Fixed(AFTER)
+    boss = bearer("boss", "manager")
+    as_json = json.loads(api.get(f"/reports/weekly/{WEEK}", headers=boss).body)
+    as_csv = api.get(f"/reports/weekly/{WEEK}", headers={**boss, "Accept": "text/csv"})
+    assert as_csv.headers["Content-Type"].startswith("text/csv")
+    rows = dict(csv.reader(io.StringIO(as_csv.body.decode())))
+    assert rows.pop("metric") == "value"
+    assert rows == dict(report_views.flatten(as_json))
+    page = api.get(f"/reports/weekly/{WEEK}.html", headers=boss)
+    assert page.headers["Content-Type"].startswith("text/html")
+    parser = Page()
+    parser.feed(page.body.decode())
+    assert parser.tags.count("svg") == 3 and parser.tags.count("rect") > 20
+    assert "script" not in parser.tags and "http://www.w3.org/2000/svg" in page.body.decode()
+    assert "link" not in parser.tags and "img" not in parser.tags
+    anna = bearer("anna", "practitioner")
+    assert api.get(f"/reports/weekly/{WEEK}", headers=anna).status_code == 403
+    assert api.get("/reports/weekly/2026-47", headers=boss).status_code == 400
+    assert api.get("/reports/weekly/2099-W01", headers=boss).status_code == 404
+    empty = json.loads(api.get("/reports/weekly/2026-W30", headers=boss).body)
+    assert empty["contacts"]["total"] == 0 and empty["hours"]["scheduled"] == 68.0
