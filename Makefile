@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint unit integration bench sms call email token install java clean
+.PHONY: run test lint unit integration bench sms call email report token install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ call: $(STAMP_PY)
 FILE ?= tests/email_corpus/01-plain.eml
 email: $(STAMP_PY)
 	$(PY) scripts/relay_email.py --file "$(FILE)"
+
+## make report WEEK=2026-W47 (or FROM=2026-W01 TO=2026-W47 to backfill, with a progress bar).
+WEEK ?=
+report: install
+	$(PY) scripts/report.py $(if $(WEEK),--week "$(WEEK)") $(if $(FROM),--from "$(FROM)" --to "$(TO)")
 
 ## make token ROLE=practitioner USER=p-anna: a bearer token for the local stack (alone on stdout).
 ROLE ?= practitioner
