@@ -211,6 +211,63 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     return figures
 
 
+def report_figures(endpoint: str) -> list[tuple[str, str, str]]:
+    """The weekly report's time and reads at 1k and 10k contacts, and with 10x history."""
+    from botocore.config import Config
+
+    from bench.report_load import contacts_in_week, write
+    from chalicelib import reports
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="eu-west-1",
+        config=Config(max_pool_connections=16),
+    )
+    create_table(client, "bench-report")
+    store = DynamoStore(client, "bench-report")
+    from chalicelib.hours import demo_hours
+
+    hours = demo_hours()
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    rows: list[tuple[str, str, str]] = []
+    reads: list[str] = []
+
+    def count(model: Any, **_: Any) -> None:
+        reads.append(model.name)
+
+    def measure(week: str, label: str) -> None:
+        client.meta.events.register("before-call.dynamodb", count)
+        reads.clear()
+        started = time.perf_counter()
+        figures = reports.compute(week, store, hours, now)
+        elapsed = time.perf_counter() - started
+        client.meta.events.unregister("before-call.dynamodb", count)
+        rows.append(
+            (
+                f"weekly report, {label}",
+                f"{elapsed * 1000:.0f} ms, {len(reads)} requests "
+                f"({figures['contacts']['total']} contacts)",
+                "goal < 2000 ms" if "10k" in label else "",
+            )
+        )
+
+    w46 = datetime(2026, 11, 9, tzinfo=UTC)
+    w47 = datetime(2026, 11, 16, tzinfo=UTC)
+    write(client, "bench-report", contacts_in_week(w46 + timedelta(hours=2), 1000, 1))
+    measure("2026-W46", "1k contacts")
+    write(client, "bench-report", contacts_in_week(w47 + timedelta(hours=2), 10_000, 2))
+    measure("2026-W47", "10k contacts")
+    for n in range(10):  # ten weeks of other history, 1k contacts each
+        write(
+            client,
+            "bench-report",
+            contacts_in_week(w46 - timedelta(weeks=n + 1) + timedelta(hours=2), 1000, 10 + n),
+        )
+    measure("2026-W46", "1k contacts, with 10x history in other weeks")
+    return rows
+
+
 def main() -> None:
     use_local_credentials()
     floor = import_time("import chalice, boto3")
@@ -227,6 +284,8 @@ def main() -> None:
         for name, calls in requests_per_sms(database.endpoint).items():
             goal = GOALS.get(name, "")
             rows.append((f"DynamoDB requests: {name}", f"{len(calls)} ({', '.join(calls)})", goal))
+    with DynamoDBLocal() as database:
+        rows += report_figures(database.endpoint)
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  value  goal")
     for name, value, goal in rows:

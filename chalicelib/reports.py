@@ -174,7 +174,9 @@ def kind_of(interaction: Interaction) -> str | None:
     if interaction.channel == "voice":
         if interaction.status == "voicemail":
             return "voicemail"
-        return "call" if interaction.body == "Incoming call" else None
+        if interaction.status == "callback-requested":
+            return None
+        return "call" if (interaction.provider_id or "").startswith("CA") else None
     return {"sms": "sms", "email": "email", "webinar": "webinar_booking"}.get(interaction.channel)
 
 

@@ -36,7 +36,7 @@ def iso(at: datetime) -> str:
 def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(value)  # C speed; our stamps always end in Z (UTC)
 
 
 def week_key(at: datetime) -> str:
