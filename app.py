@@ -27,6 +27,7 @@ app.api.binary_types.append("message/rfc822")  # raw emails reach the relay rout
 configure_logging(app)
 INBOUND_BUCKET = os.environ.get("INBOUND_BUCKET", "guidance-contact-centre-inbound")
 SES_TOPIC = os.environ.get("SES_NOTIFICATIONS_TOPIC", "guidance-contact-centre-ses")
+INBOUND_TOPIC = os.environ.get("INBOUND_MAIL_TOPIC", "guidance-contact-centre-inbound-mail")
 
 FORM = ["application/x-www-form-urlencoded"]
 JSON = ["application/json"]
@@ -248,11 +249,21 @@ def email_inbound() -> Response:
     )
 
 
-@app.on_s3_event(bucket=INBOUND_BUCKET, events=["s3:ObjectCreated:*"], prefix="inbound/")
+@app.on_sns_message(topic=INBOUND_TOPIC)
 def email_from_ses(event: Any) -> None:
-    """SES stored a message in S3; its object name is SES's message id."""
-    raw = services().blobs.get(event.key)
-    _receive_email(raw, "ses:" + event.key.rsplit("/", 1)[-1], event.key)
+    """SES stored a message in S3 and said so on SNS (with its spam and virus verdicts).
+
+    SNS rather than an S3 event: `chalice package` cannot wire S3 notifications in
+    CloudFormation, and SES's notification carries the verdicts besides."""
+    import json as _json
+
+    from chalicelib.channels import email_ses
+
+    stored = email_ses.stored_message(_json.loads(event.message))
+    if stored is None:
+        return  # not a "Received" notification with an S3 action: nothing to read
+    raw = email_ses.with_verdicts(services().blobs.get(stored.key), stored.verdicts)
+    _receive_email(raw, "ses:" + stored.message_id, stored.key)
 
 
 @app.on_sns_message(topic=SES_TOPIC)

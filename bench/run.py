@@ -286,6 +286,13 @@ def main() -> None:
             rows.append((f"DynamoDB requests: {name}", f"{len(calls)} ({', '.join(calls)})", goal))
     with DynamoDBLocal() as database:
         rows += report_figures(database.endpoint)
+    subprocess.run(
+        [sys.executable, "scripts/package.py"], cwd=ROOT, check=True, capture_output=True
+    )
+    size = (ROOT / "dist" / "prod" / "deployment.zip").stat().st_size
+    rows.append(
+        ("zipped deployment package (make package)", f"{size / 1e6:.1f} MB", "goal <= 10 MB")
+    )
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  value  goal")
     for name, value, goal in rows:

@@ -21,7 +21,30 @@ RAW = (
 )
 
 
-def test_a_message_ses_stored_in_s3_lands_on_a_case(moto_store, clock):
+def _received(key: str, spam: str = "PASS") -> dict:
+    """SES's notification for a message its S3 action stored (the shape SES publishes)."""
+    return {
+        "notificationType": "Received",
+        "mail": {"messageId": key.rsplit("/", 1)[-1], "source": "sofie@example.com"},
+        "receipt": {
+            "action": {
+                "type": "S3",
+                "bucketName": "guidance-contact-centre-inbound",
+                "objectKey": key,
+                "topicArn": "arn:aws:sns:eu-west-1:1:inbound",
+            },
+            "spamVerdict": {"status": spam},
+            "virusVerdict": {"status": "PASS"},
+            "spfVerdict": {"status": "PASS"},
+            "dkimVerdict": {"status": "PASS"},
+            "dmarcVerdict": {"status": "PASS"},
+        },
+    }
+
+
+def _deliver(moto_store, clock, raw: bytes, key: str, spam: str = "PASS") -> None:
+    import json
+
     import app as application
 
     s3 = boto3.client("s3", region_name="eu-west-1")
@@ -29,8 +52,7 @@ def test_a_message_ses_stored_in_s3_lands_on_a_case(moto_store, clock):
         Bucket=application.INBOUND_BUCKET,
         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
     )
-    key = "inbound/0a1b2c3d4e5f6g7h8i9j"
-    s3.put_object(Bucket=application.INBOUND_BUCKET, Key=key, Body=RAW)
+    s3.put_object(Bucket=application.INBOUND_BUCKET, Key=key, Body=raw)
     settings = load_settings({"MAIL_DOMAIN": MAIL_DOMAIN, "HOURS_CACHE_SECONDS": "0"})
     reset_services(
         Services(
@@ -45,17 +67,47 @@ def test_a_message_ses_stored_in_s3_lands_on_a_case(moto_store, clock):
     )
     try:
         with Client(application.app) as client:
-            event = client.events.generate_s3_event(bucket=application.INBOUND_BUCKET, key=key)
+            event = client.events.generate_sns_event(message=json.dumps(_received(key, spam)))
             client.lambda_.invoke("email_from_ses", event)
-            client.lambda_.invoke("email_from_ses", event)  # S3 events can arrive twice
+            client.lambda_.invoke("email_from_ses", event)  # SNS delivers at least once
     finally:
         reset_services(None)
+
+
+def test_a_message_ses_stored_in_s3_lands_on_a_case(moto_store, clock):
+    key = "inbound/0a1b2c3d4e5f6g7h8i9j"
+    _deliver(moto_store, clock, RAW, key)
     record = moto_store.find_identity(Identity("email", "sofie@example.com"))
     case = moto_store.get_case(record.open_case_id, with_timeline=True)
     assert case.queue == "careers"
     inbound = [i for i in case.timeline if i.direction == "in"]
     assert len(inbound) == 1 and inbound[0].body == "What job suits me?"
     assert inbound[0].email.raw_key == key and inbound[0].provider_id == "ses:" + key[8:]
+
+
+def test_ses_spam_verdict_from_the_notification_quarantines(moto_store, clock):
+    raw = RAW.replace(b"X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n", b"")
+    _deliver(moto_store, clock, raw, "inbound/spam0001", spam="FAIL")
+    record = moto_store.find_identity(Identity("email", "sofie@example.com"))
+    case = moto_store.get_case(record.open_case_id, with_timeline=True)
+    assert case.queue == "quarantine"
+    assert [i.direction for i in case.timeline] == ["in"]  # never acknowledged
+
+
+def test_other_notifications_are_ignored():
+    from chalicelib.channels.email_ses import stored_message
+
+    assert stored_message({"notificationType": "Bounce"}) is None
+    assert (
+        stored_message(
+            {
+                "notificationType": "Received",
+                "receipt": {"action": {"type": "Lambda"}},
+                "mail": {"messageId": "x"},
+            }
+        )
+        is None
+    )
 
 
 @mock_aws
