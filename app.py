@@ -8,6 +8,7 @@ to the floor of importing Chalice and boto3 (see `make bench`).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib.channels import auth
 from chalicelib.channels.http import form_fields, json_errors, reshape_framework_errors, with_query
-from chalicelib.logs import configure_logging
+from chalicelib.logs import configure_logging, request_id
 from chalicelib.wiring import Services, services
 
 if TYPE_CHECKING:
@@ -35,7 +36,13 @@ JSON = ["application/json"]
 
 @app.middleware("http")
 def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    return reshape_framework_errors(get_response(event))
+    """Every log line of the request carries its id; every error has our one JSON shape."""
+    context = getattr(event, "context", None) or {}
+    token = request_id.set(context.get("requestId") or uuid.uuid4().hex)
+    try:
+        return reshape_framework_errors(get_response(event))
+    finally:
+        request_id.reset(token)
 
 
 # --- helpers: the edge's three jobs (verify, parse, render) ----------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -169,3 +170,37 @@ def bearer(user: str, role: str) -> dict[str, str]:
 
     ensure_local_keys(AUTH_DIR)
     return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}
+
+
+PERSONAL = re.compile(r"\+\d{8,15}|[\w.+-]+@[\w-]+\.[\w.-]+")
+BODIES = (
+    "which education fits me",
+    "worried about my exams",
+    "What job suits me",
+    "Hej, kan I hjælpe mig",
+    "I need help",
+    "Hi! Tell me more",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_any_log_line():
+    """Captures every line our loggers write during the whole suite, formatted as in production,
+    and fails the run on a phone number, an email address or a message body in any of them."""
+    from chalicelib.logs import JsonFormatter
+
+    handler = Captured()
+    handler.setFormatter(JsonFormatter())
+    loggers = [logging.getLogger("contact-centre"), logging.getLogger("guidance-contact-centre")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield
+    for logger in loggers:
+        logger.removeHandler(handler)
+    leaks = [
+        line
+        for line in handler.lines
+        if PERSONAL.search(line) or any(body in line for body in BODIES)
+    ]
+    assert handler.lines, "the suite should have logged something"
+    assert not leaks, f"{len(leaks)} log lines hold personal data, e.g. {leaks[0]}"
