@@ -462,6 +462,28 @@ def _wants_csv() -> bool:
     return "text/csv" in (app.current_request.headers.get("accept") or "")
 
 
+# --- Privacy (managers) ---------------------------------------------------------------------
+
+
+@app.route("/contacts/{contact_id}/export", methods=["GET"])
+@json_errors
+def export_contact(contact_id: str) -> dict[str, Any]:
+    from chalicelib import privacy
+
+    actor, deps = _actor("manager"), services()
+    return privacy.export(contact_id, deps.store, actor.user_id, deps.clock())
+
+
+@app.route("/contacts/{contact_id}/erase", methods=["POST"])
+@json_errors
+def erase_contact(contact_id: str) -> dict[str, Any]:
+    from chalicelib import privacy
+
+    actor, deps = _actor("manager"), services()
+    counts = privacy.erase(contact_id, deps.store, deps.blobs, actor.user_id, deps.clock)
+    return {"erased": contact_id, **counts}
+
+
 # --- the unified inbox ---------------------------------------------------------------------
 
 

@@ -27,6 +27,9 @@ class LocalBlobs:
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
 
 class S3Blobs:
     def __init__(self, client: Any, bucket: str) -> None:
@@ -44,3 +47,6 @@ class S3Blobs:
 
     def get(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -12,6 +12,7 @@ from chalicelib.store.codec import case_key, iso, open_case_key, parse_iso, week
 from chalicelib.store.inbound import InboundStore
 from chalicelib.store.messages import MessageStore
 from chalicelib.store.practitioners import PractitionerStore
+from chalicelib.store.privacy import PrivacyStore
 from chalicelib.store.settings import ReportStore, SettingsStore
 from chalicelib.store.webinars import WebinarStore
 
@@ -24,6 +25,7 @@ class DynamoStore(
     SettingsStore,
     WebinarStore,
     ReportStore,
+    PrivacyStore,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

@@ -147,6 +147,7 @@ class InboundStore(StoreBase):
                             "id": write.contact_id,
                             "created_at": now,
                             "identities": [f"{write.identity.kind}#{write.identity.value}"],
+                            "cases": [write.case_id],
                         },
                     ),
                 )
@@ -199,6 +200,19 @@ class InboundStore(StoreBase):
                         "SET " + ", ".join(sets),
                         values,
                         "contact_id = :cid",
+                    ),
+                )
+            )
+        if write.opening is not None and not write.new_contact:
+            # the contact lists its cases: export and erasure find everything from it
+            ops.append(
+                (
+                    "contact",
+                    update(
+                        t,
+                        contact_key(write.contact_id),
+                        "SET cases = list_append(if_not_exists(cases, :none), :case)",
+                        {":none": [], ":case": [write.case_id]},
                     ),
                 )
             )

@@ -1,0 +1,133 @@
+"""One citizen's data: export everything stored about them, or erase it.
+
+Erasure reaches every item that holds their identities, message bodies, addresses, bookings and
+outbound messages, and the bytes of their emails and attachments; it keeps the structure the
+weekly reports count (channel, direction, time, status), so past reports stay right. It leaves an
+audit record with no personal data: who erased which pseudonymous contact, when, how much.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from chalicelib.errors import NotFound
+
+
+class PrivacyStore(Protocol):
+    def contact_record(self, contact_id: str) -> dict[str, Any] | None: ...
+
+    def identity_items(self, contact: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    def case_partition(self, case_id: str) -> list[dict[str, Any]]: ...
+
+    def booking_item(self, webinar_id: str, booking_id: str) -> dict[str, Any] | None: ...
+
+    def erase_identity(self, item: dict[str, Any]) -> None: ...
+
+    def scrub_case(self, case_id: str) -> None: ...
+
+    def scrub_event(self, case_id: str, event_id: str) -> None: ...
+
+    def scrub_booking(self, webinar_id: str, booking_id: str) -> None: ...
+
+    def tombstone_contact(self, contact_id: str, now: datetime) -> None: ...
+
+    def audit(
+        self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
+    ) -> None: ...
+
+
+class Blobs(Protocol):
+    def delete(self, key: str) -> None: ...
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, dict):
+        return {
+            k: _jsonable(v)
+            for k, v in value.items()
+            if not k.startswith("gsi") and k not in ("pk", "sk")
+        }
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _bookings(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return sorted(
+        {
+            tuple(e["provider_id"].split(":", 1))
+            for e in events  # type: ignore[misc]
+            if e.get("provider") == "booking" and ":" in e.get("provider_id", "")
+        }
+    )
+
+
+def export(contact_id: str, store: PrivacyStore, by: str, now: datetime) -> dict[str, Any]:
+    contact = store.contact_record(contact_id)
+    if contact is None:
+        raise NotFound("No such contact.")
+    cases, bookings = [], []
+    for case_id in contact.get("cases", []):
+        items = store.case_partition(case_id)
+        head = [i for i in items if i["sk"] == "CASE"]
+        events = [i for i in items if i["sk"].startswith("EVENT#")]
+        cases.append(
+            {
+                **_jsonable(head[0] if head else {"id": case_id}),
+                "timeline": [_jsonable(e) for e in events],
+            }
+        )
+        for webinar_id, booking_id in _bookings(events):
+            booking = store.booking_item(webinar_id, booking_id)
+            if booking is not None:
+                bookings.append({k: v for k, v in _jsonable(booking).items() if k != "token_hash"})
+    result = {
+        "contact": _jsonable(contact),
+        "identities": [_jsonable(i) for i in store.identity_items(contact)],
+        "cases": cases,
+        "bookings": bookings,
+        "exported_at": now.isoformat(),
+    }
+    store.audit("export", contact_id, by, now, {"cases": len(cases)})
+    return json.loads(json.dumps(result, default=str))
+
+
+def erase(
+    contact_id: str, store: PrivacyStore, blobs: Blobs, by: str, clock: Callable[[], datetime]
+) -> dict[str, int]:
+    contact = store.contact_record(contact_id)
+    if contact is None:
+        raise NotFound("No such contact.")
+    counts = {"identities": 0, "cases": 0, "messages": 0, "bookings": 0, "files": 0}
+    for identity in store.identity_items(contact):
+        store.erase_identity(identity)
+        counts["identities"] += 1
+    for case_id in contact.get("cases", []):
+        items = store.case_partition(case_id)
+        store.scrub_case(case_id)
+        counts["cases"] += 1
+        events = [i for i in items if i["sk"].startswith("EVENT#")]
+        for event in events:
+            email = event.get("email") or {}
+            keys = [email.get("raw_key")] + [a.get("key") for a in email.get("attachments", [])]
+            for key in filter(None, keys):
+                blobs.delete(key)
+                counts["files"] += 1
+            store.scrub_event(case_id, event["id"])
+            counts["messages"] += 1
+        for webinar_id, booking_id in _bookings(events):
+            store.scrub_booking(webinar_id, booking_id)
+            counts["bookings"] += 1
+    now = clock()
+    store.tombstone_contact(contact_id, now)
+    store.audit("erase", contact_id, by, now, counts)
+    return counts

@@ -1,0 +1,133 @@
+"""Export and erasure of one citizen, over HTTP, against DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+from chalicelib import reports
+from chalicelib.channels.email_relay import signature
+from chalicelib.model import Identity, Webinar
+from tests.conftest import MAIL_DOMAIN, RELAY_SECRET, bearer
+from tests.twilio_fakes import call_form, signed, sms_form
+
+BOSS = bearer("boss", "manager")
+PHONE = "+4520000001"
+SECRET_WORDS = "I am scared about failing maths"
+
+
+def relay(api, raw: bytes):
+    stamp = str(int(time.time()))
+    return api.post(
+        "/webhooks/email/inbound",
+        body=raw,
+        headers={
+            "Content-Type": "message/rfc822",
+            "X-Relay-Timestamp": stamp,
+            "X-Relay-Signature": signature(RELAY_SECRET, stamp, raw),
+        },
+    )
+
+
+def citizen_everywhere(api, store, clock) -> tuple[str, str]:
+    """SMS, a call, a webinar booking, and an email (with an attachment) threaded to the case."""
+    api.post(
+        "/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", sms_form(PHONE, SECRET_WORDS))
+    )
+    api.post("/webhooks/twilio/voice", **signed("/webhooks/twilio/voice", call_form(PHONE)))
+    store.create_webinar(
+        Webinar(
+            "w1",
+            "Maths help",
+            clock.at + timedelta(days=2),
+            60,
+            5,
+            5,
+            "education",
+            "https://meet.example.org/w",
+        )
+    )
+    api.post(
+        "/webinars/w1/bookings",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"phone": PHONE, "first_name": "Sofie", "consent": True}),
+    )
+    case = store.get_case(store.find_identity(Identity("phone", PHONE)).open_case_id)
+    raw = (
+        f"From: Sofie <sofie@example.com>\r\nTo: studyhelp+{case.reply_token}@{MAIL_DOMAIN}"
+        "\r\nSubject: My grades\r\nMessage-ID: <g1@example.com>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n"
+        f"\r\n{SECRET_WORDS}\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition:"
+        " attachment; filename=grades.pdf\r\n\r\n%PDF-1.4 grades\r\n--b--\r\n"
+    ).encode()
+    assert relay(api, raw).status_code == 201
+    return case.contact_id, case.id
+
+
+def test_export_returns_everything_stored_about_the_citizen(api, local_services, clock):
+    contact_id, case_id = citizen_everywhere(api, local_services.store, clock)
+    answer = api.get(f"/contacts/{contact_id}/export", headers=BOSS)
+    assert answer.status_code == 200
+    data = json.loads(answer.body)
+    assert {i["value"] for i in data["identities"]} == {PHONE, "sofie@example.com"}
+    [case] = data["cases"]
+    assert case["id"] == case_id
+    bodies = [e["body"] for e in case["timeline"]]
+    assert SECRET_WORDS in bodies
+    assert {e["channel"] for e in case["timeline"]} >= {"sms", "voice", "webinar", "email"}
+    [booking] = data["bookings"]
+    assert booking["first_name"] == "Sofie" and "token_hash" not in booking
+    assert (
+        api.get(
+            f"/contacts/{contact_id}/export", headers=bearer("anna", "practitioner")
+        ).status_code
+        == 403
+    )
+
+
+def test_erasure_reaches_every_item_and_keeps_the_reports_right(api, local_services, clock):
+    store = local_services.store
+    contact_id, case_id = citizen_everywhere(api, store, clock)
+    week = reports.week_of_last_monday(clock.at + timedelta(days=7), "Europe/Copenhagen")
+    before = reports.compute(week, store, local_services.hours(), clock.at + timedelta(days=8))
+    files = [
+        a.key
+        for e in store.get_case(case_id, with_timeline=True).timeline
+        if e.email
+        for a in e.email.attachments
+    ] + [e.email.raw_key for e in store.get_case(case_id, with_timeline=True).timeline if e.email]
+    assert files and all(local_services.blobs.get(k) for k in files)
+
+    answer = api.post(f"/contacts/{contact_id}/erase", headers=BOSS)
+    assert answer.status_code == 200
+    counts = json.loads(answer.body)
+    assert counts["identities"] == 2 and counts["cases"] == 1 and counts["bookings"] == 1
+    assert counts["files"] == len(files)
+
+    assert store.find_identity(Identity("phone", PHONE)) is None
+    assert store.find_identity(Identity("email", "sofie@example.com")) is None
+    everything = json.dumps(store.client.scan(TableName=store.table)["Items"])
+    for personal in (PHONE, "sofie@example.com", SECRET_WORDS, "Sofie", "grades.pdf"):
+        assert personal not in everything, personal
+    for key in files:
+        try:
+            local_services.blobs.get(key)
+            raise AssertionError(f"{key} still stored")
+        except FileNotFoundError:
+            pass
+    after = reports.compute(week, store, local_services.hours(), clock.at + timedelta(days=8))
+    assert after == before  # the counts survive; only personal data went
+    audit = [
+        i
+        for i in store.client.scan(TableName=store.table)["Items"]
+        if i["type"]["S"] == "audit" and i["action"]["S"] == "erase"
+    ]
+    assert len(audit) == 1 and audit[0]["contact_id"]["S"] == contact_id
+    # the same number writing again is a new, unknown contact
+    api.post("/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", sms_form(PHONE, "hi")))
+    assert store.find_identity(Identity("phone", PHONE)).contact_id != contact_id
+
+
+def test_unknown_contact_is_404(api, local_services):
+    assert api.post("/contacts/nobody/erase", headers=BOSS).status_code == 404
