@@ -100,6 +100,13 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@app.route("/openapi.json", methods=["GET"])
+def openapi() -> dict[str, Any]:
+    from chalicelib.channels.openapi import document
+
+    return document(app.routes)
+
+
 # --- Twilio SMS ----------------------------------------------------------------------------
 
 
@@ -342,9 +349,8 @@ def cancel_booking(token: str) -> dict[str, Any]:
 @app.route("/webinars", methods=["POST"], content_types=JSON)
 @json_errors
 def create_webinar() -> Response:
-    from datetime import datetime
-
     from chalicelib.channels import views
+    from chalicelib.channels.validation import parse_time
     from chalicelib.ids import new_id
     from chalicelib.model import Webinar
 
@@ -354,7 +360,7 @@ def create_webinar() -> Response:
         id=new_id(),
         title=body["title"],
         description=body.get("description", ""),
-        starts_at=datetime.fromisoformat(body["starts_at"].replace("Z", "+00:00")),
+        starts_at=parse_time(body["starts_at"], "starts_at"),
         duration_minutes=body["duration_minutes"],
         capacity=body["capacity"],
         waitlist_size=body.get("waitlist_size", 0),
@@ -369,15 +375,14 @@ def create_webinar() -> Response:
 @app.route("/webinars/{webinar_id}", methods=["PUT"], content_types=JSON)
 @json_errors
 def update_webinar(webinar_id: str) -> dict[str, Any]:
-    from datetime import datetime
-
     from chalicelib.channels import views
+    from chalicelib.channels.validation import parse_time
     from chalicelib.errors import NotFound
 
     _actor("manager")
     changes = _body("webinar_update")
     if "starts_at" in changes:
-        changes["starts_at"] = datetime.fromisoformat(changes["starts_at"].replace("Z", "+00:00"))
+        changes["starts_at"] = parse_time(changes["starts_at"], "starts_at")
     updated = services().store.update_webinar(webinar_id, changes)
     if updated is None:
         raise NotFound("No such scheduled webinar.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,35 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(schema)
 
 
+def _plain(value: Any, path: str) -> Any:
+    """Whole floats become ints (JSON Schema counts 3.0 as an integer; storage would not), and
+    text that is not valid Unicode (lone surrogates) is refused by name."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidField(f"Invalid field '{path}': not valid text.", path) from error
+        return value
+    if isinstance(value, list):
+        return [_plain(v, path) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+    return value
+
+
+def parse_time(value: str, field: str) -> datetime:
+    """An ISO 8601 time with its offset (the schemas check the shape; this checks the date)."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise InvalidField(f"Invalid field '{field}': not a real date and time.", field) from error
+    if parsed.tzinfo is None:
+        raise InvalidField(f"Invalid field '{field}': give the time zone offset.", field)
+    return parsed
+
+
 def json_body(raw: bytes | str | None, schema: str) -> dict[str, Any]:
     """The parsed body, or a 400 that names the failing field."""
     if raw is None or raw in (b"", ""):
@@ -37,7 +67,7 @@ def json_body(raw: bytes | str | None, schema: str) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BYTES:
         raise PayloadTooLarge(f"The body is larger than {MAX_JSON_BYTES} bytes.")
     try:
-        body = json.loads(raw)
+        body = _plain(json.loads(raw), "")
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput("The body is not valid JSON.", code="invalid_json") from error
     from jsonschema.exceptions import best_match

@@ -1,0 +1,269 @@
+"""The OpenAPI 3.1 document of every HTTP route, built from the app's own route table and the
+request schemas in schemas/ (one source: the validator and the document read the same files)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+ERROR = {"$ref": "#/components/schemas/Error"}
+OBJECT = {"type": "object"}
+
+# (method, path) → (summary, who may call it, request schema or content type, success codes)
+ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
+    ("GET", "/health"): ("Liveness", "public", None, (200,)),
+    ("GET", "/openapi.json"): ("This document", "public", None, (200,)),
+    ("POST", "/webhooks/twilio/sms"): ("Inbound SMS (Twilio)", "twilio", "form", (200,)),
+    ("POST", "/webhooks/twilio/sms/status"): (
+        "SMS delivery status (Twilio)",
+        "twilio",
+        "form",
+        (204,),
+    ),
+    ("POST", "/webhooks/twilio/voice"): ("A call arrives (Twilio)", "twilio", "form", (200,)),
+    ("POST", "/webhooks/twilio/voice/menu"): (
+        "A caller's answer (Twilio)",
+        "twilio",
+        "form",
+        (200,),
+    ),
+    ("POST", "/webhooks/twilio/voice/recording"): (
+        "Voicemail ready (Twilio)",
+        "twilio",
+        "form",
+        (204,),
+    ),
+    ("POST", "/webhooks/twilio/voice/status"): ("Call status (Twilio)", "twilio", "form", (204,)),
+    ("POST", "/webhooks/email/inbound"): (
+        "Raw email from a relay (HMAC)",
+        "relay",
+        "rfc822",
+        (200, 201),
+    ),
+    ("GET", "/inbox"): ("My inbox, or every case for managers", "staff", None, (200,)),
+    ("GET", "/cases/{case_id}"): ("A case and its timeline (read recorded)", "staff", None, (200,)),
+    ("GET", "/cases/{case_id}/reads"): ("Who read a case", "manager", None, (200,)),
+    ("POST", "/cases/{case_id}/claim"): ("Claim a waiting case", "practitioner", None, (200,)),
+    ("POST", "/cases/{case_id}/replies"): (
+        "Reply on the citizen's channel",
+        "staff",
+        "reply",
+        (201,),
+    ),
+    ("POST", "/cases/{case_id}/notes"): ("Internal note", "staff", "note", (201,)),
+    ("POST", "/cases/{case_id}/transfer"): (
+        "Transfer to a queue or practitioner",
+        "staff",
+        "transfer",
+        (200,),
+    ),
+    ("POST", "/cases/{case_id}/close"): ("Close with an outcome", "staff", "close", (200,)),
+    ("POST", "/cases/{case_id}/reopen"): ("Reopen a closed case", "staff", None, (200,)),
+    ("POST", "/cases/{case_id}/callback"): ("Call the citizen back", "practitioner", None, (201,)),
+    ("PUT", "/practitioners/me/status"): (
+        "Go on or off duty",
+        "practitioner",
+        "duty_status",
+        (200,),
+    ),
+    ("GET", "/practitioners"): ("Practitioners", "manager", None, (200,)),
+    ("POST", "/practitioners"): ("Add a practitioner", "manager", "practitioner", (201,)),
+    ("PUT", "/practitioners/{practitioner_id}"): (
+        "Change a practitioner",
+        "manager",
+        "practitioner_update",
+        (200,),
+    ),
+    ("GET", "/practitioners/{practitioner_id}/shifts"): (
+        "A practitioner's shifts",
+        "manager",
+        None,
+        (200,),
+    ),
+    ("GET", "/webinars"): ("Upcoming webinars (no attendee data)", "public", None, (200,)),
+    ("POST", "/webinars"): ("Create a webinar", "manager", "webinar", (201,)),
+    ("PUT", "/webinars/{webinar_id}"): ("Change a webinar", "manager", "webinar_update", (200,)),
+    ("POST", "/webinars/{webinar_id}/cancel"): (
+        "Cancel a webinar, telling everyone",
+        "manager",
+        None,
+        (200,),
+    ),
+    ("POST", "/webinars/{webinar_id}/bookings"): (
+        "Book a seat",
+        "public",
+        "booking",
+        (200, 201, 202),
+    ),
+    ("GET", "/webinars/{webinar_id}/bookings"): ("Attendees", "manager", None, (200,)),
+    ("POST", "/webinars/{webinar_id}/bookings/{booking_id}/attendance"): (
+        "Mark attendance",
+        "manager",
+        "attendance",
+        (200,),
+    ),
+    ("POST", "/bookings/{token}/cancel"): ("Cancel my booking", "public", None, (200,)),
+    ("GET", "/reports/weekly/{week}"): (
+        "Weekly service report (JSON, CSV or .html page)",
+        "manager",
+        None,
+        (200,),
+    ),
+    ("GET", "/contacts/{contact_id}/export"): (
+        "Everything stored about a citizen",
+        "manager",
+        None,
+        (200,),
+    ),
+    ("POST", "/contacts/{contact_id}/erase"): ("Erase a citizen", "manager", None, (200,)),
+}
+REFUSALS = {
+    "public": (),
+    "twilio": (403,),
+    "relay": (403,),
+    "staff": (401, 403),
+    "practitioner": (401, 403),
+    "manager": (401, 403),
+}
+
+
+@cache
+def request_schemas() -> dict[str, Any]:
+    schemas = {}
+    for path in sorted(SCHEMAS.glob("*.json")):
+        if path.name == "openapi.json":
+            continue
+        schema = json.loads(path.read_text())
+        schema.pop("$schema", None)
+        schema.pop("$id", None)
+        schemas[path.stem] = schema
+    return schemas
+
+
+def document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every route the app has; a route missing from ROUTES is a programming error."""
+    paths: dict[str, Any] = {}
+    for path, methods in sorted(routes.items()):
+        for method in sorted(methods):
+            summary, who, body, codes = ROUTES[(method, path)]
+            paths.setdefault(path, {})[method.lower()] = _operation(path, summary, who, body, codes)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Guidance contact centre",
+            "version": "1.0.0",
+            "description": "Cases from SMS, calls, email and webinars in one inbox.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {
+                **{_pascal(k): v for k, v in request_schemas().items()},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "field": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+            },
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT (Amazon Cognito)",
+                }
+            },
+        },
+    }
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
+
+
+def _operation(
+    path: str, summary: str, who: str, body: str | None, codes: tuple[int, ...]
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _path_parameters(path)
+        ],
+    }
+    if who in ("staff", "practitioner", "manager"):
+        operation["security"] = [{"bearer": []}]
+    if body == "form":
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+            },
+        }
+        operation["parameters"].append(
+            {
+                "name": "X-Twilio-Signature",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        )
+    elif body == "rfc822":
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    elif body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{_pascal(body)}"}}
+            },
+        }
+    responses: dict[str, Any] = {}
+    for code in codes:
+        if code == 204:
+            responses["204"] = {"description": "Done"}
+        elif who == "twilio":
+            responses[str(code)] = {
+                "description": "TwiML",
+                "content": {"text/xml": {"schema": {"type": "string"}}},
+            }
+        elif path == "/reports/weekly/{week}":
+            responses[str(code)] = {
+                "description": "The report",
+                "content": {
+                    "application/json": {"schema": OBJECT},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/html": {"schema": {"type": "string"}},
+                },
+            }
+        else:
+            responses[str(code)] = {
+                "description": "OK",
+                "content": {"application/json": {"schema": OBJECT}},
+            }
+    for code in (400, 404, 409, 413, 415, 503, *REFUSALS[who]):
+        responses.setdefault(
+            str(code),
+            {"description": "Refused", "content": {"application/json": {"schema": ERROR}}},
+        )
+    operation["responses"] = responses
+    return operation
+
+
+def _path_parameters(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
