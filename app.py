@@ -722,3 +722,14 @@ def weekly_service_report(event: Any) -> dict[str, Any]:
         f"{deps.settings.mail_from_name} <reports@{deps.settings.mail_domain}>",
         deps.settings.manager_emails,
     )
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def retry_outbox(event: Any) -> dict[str, int]:
+    """Messages a provider refused are retried with back-off, then fail visibly on the case."""
+    from chalicelib import outbox
+
+    deps = services()
+    return outbox.retry_due(
+        deps.store, deps.sms, deps.mail, deps.blobs, deps.clock(), deps.outlets().sms_status_url
+    )

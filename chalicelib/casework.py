@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib import mail, outbound, routing
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -249,6 +249,7 @@ class Outlets:
     mail: mail.MailSender
     boxes: mail.Mailboxes
     sms_status_url: Callable[[str], str]
+    blobs: Any = None  # where a parked email keeps its bytes for the retries
 
 
 def reply(
@@ -268,7 +269,9 @@ def reply(
     if not actor.is_manager and case.assignee not in (None, actor.user_id):
         raise Forbidden("Another practitioner has this case.")
     if case.reply_to is not None and case.reply_to.kind == "email":
-        sent = mail.send_reply(case, body, actor.user_id, store, outlets.mail, clock, outlets.boxes)
+        sent = mail.send_reply(
+            case, body, actor.user_id, store, outlets.mail, clock, outlets.boxes, outlets.blobs
+        )
         result = (sent.id, sent.status or "sent")
     elif case.reply_to is not None and case.reply_to.kind == "phone":
         sms = outbound.send_sms(

@@ -17,7 +17,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib import intake
 from chalicelib.errors import Conflict
@@ -205,8 +205,10 @@ def send_reply(
     sender: MailSender,
     clock: Callable[[], datetime],
     boxes: Mailboxes,
+    blobs: Any = None,
 ) -> Interaction:
-    """A practitioner's answer by email: recorded, indexed for threading, then sent."""
+    """A practitioner's answer by email: recorded, indexed for threading, then sent; if the
+    provider does not take it, it waits in the outbox (its bytes in `blobs`) for a retry."""
     assert case.reply_to is not None
     record = store.find_identity(case.reply_to)
     if record is not None and record.undeliverable:
@@ -244,11 +246,18 @@ def send_reply(
     store.index_message_id(message_id, case.id, case.contact_id)
     try:
         sent = sender.send_email(raw, case.reply_to.value)
-    except Exception as error:
-        store.update_delivery_status(case.id, reply.id, "failed", 4, error_code="send_failed")
-        raise Conflict(
-            "The email could not be sent; it is kept on the case.", code="send_failed"
-        ) from error
+    except Exception as error:  # 5xx, time-out: the message waits in the outbox
+        if blobs is None:
+            store.update_delivery_status(case.id, reply.id, "failed", 4, error_code="send_failed")
+            raise Conflict(
+                "The email could not be sent; it is kept on the case.", code="send_failed"
+            ) from error
+        from chalicelib.outbox import failed_first_try
+
+        key = f"outbox/{case.id}/{reply.id}.eml"
+        blobs.put(key, raw, "message/rfc822")
+        status = failed_first_try(store, case.id, reply.id, clock(), error, key)  # type: ignore[arg-type]
+        return replace(reply, status=status)
     status = sent.status if sent.status in STATUS else "sent"
     store.update_delivery_status(
         case.id,

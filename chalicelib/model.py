@@ -295,3 +295,17 @@ class Booking:
     contact_id: str | None = None
     waitlisted_at: str | None = None  # sorts the waitlist in arrival order
     attended: bool | None = None
+
+
+@dataclass(frozen=True)
+class Parked:
+    """A message waiting in the outbox for its next try."""
+
+    case_id: str
+    interaction_id: str
+    channel: str
+    to: str
+    body: str
+    attempts: int
+    slot: str  # where it waits: claimed by a conditional write before each retry
+    raw_key: str | None = None

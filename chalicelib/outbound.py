@@ -94,11 +94,11 @@ def send_sms(
     ref = reference(case_id, message.id)
     try:
         sent = sender.send_sms(to.value, body, callback_url(ref))
-    except Exception as error:  # any provider failure: the case must show it
-        store.update_delivery_status(
-            case_id, message.id, "failed", STATUS_RANK["failed"], error_code=type(error).__name__
-        )
-        raise ProviderUnavailable("The SMS provider did not accept the message.") from error
+    except Exception as error:  # 5xx, time-out: it waits in the outbox, the case shows it
+        from chalicelib.outbox import failed_first_try
+
+        status = failed_first_try(store, case_id, message.id, clock(), error)  # type: ignore[arg-type]
+        return SentSms(case_id, message.id, status)
     status = sent.status if sent.status in STATUS_RANK else "queued"
     store.update_delivery_status(
         case_id,

@@ -79,7 +79,7 @@ class Services:
         from chalicelib.casework import Outlets
 
         status_url = self.settings.public_url("/webhooks/twilio/sms/status?ref=")
-        return Outlets(self.sms, self.mail, self.boxes(), lambda ref: status_url + ref)
+        return Outlets(self.sms, self.mail, self.boxes(), lambda ref: status_url + ref, self.blobs)
 
     def notifier(self) -> Notifier:
         from chalicelib.webinars import Notifier

@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalicelib.store.cases import CaseStore
 from chalicelib.store.codec import case_key, iso, open_case_key, parse_iso, week_key
 from chalicelib.store.inbound import InboundStore
-from chalicelib.store.messages import MessageStore
+from chalicelib.store.messages import MessageStore, OutboxStore
 from chalicelib.store.practitioners import PractitionerStore
 from chalicelib.store.privacy import PrivacyStore
 from chalicelib.store.settings import ReportStore, SettingsStore
@@ -26,6 +26,7 @@ class DynamoStore(
     WebinarStore,
     ReportStore,
     PrivacyStore,
+    OutboxStore,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

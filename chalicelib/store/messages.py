@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.model import Identity, Interaction
+from chalicelib.model import Identity, Interaction, Parked
 from chalicelib.store.base import StoreBase
-from chalicelib.store.codec import case_key, dump, event_key
+from chalicelib.store.codec import case_key, dump, event_key, iso
 from chalicelib.store.items import interaction_item
 
 
@@ -87,3 +88,115 @@ class MessageStore(StoreBase):
                 return False
             raise
         return True
+
+
+OUTBOX = "OUTBOX"
+
+
+class OutboxStore(StoreBase):
+    """Parked messages sit in the sparse gsi3 under OUTBOX, ordered by their next try."""
+
+    def park(
+        self,
+        case_id: str,
+        interaction_id: str,
+        attempts: int,
+        retry_at: datetime,
+        error: str,
+        raw_key: str | None = None,
+    ) -> None:
+        sets = (
+            "SET #status = :retrying, attempts = :n, next_try_at = :at, error_code = :err, "
+            "gsi3pk = :outbox, gsi3sk = :slot"
+        )
+        values: dict[str, Any] = {
+            ":retrying": "retrying",
+            ":n": attempts,
+            ":at": iso(retry_at),
+            ":err": error,
+            ":outbox": OUTBOX,
+            ":slot": f"{iso(retry_at)}#{case_id}#{interaction_id}",
+        }
+        if raw_key:
+            sets += ", outbox_raw_key = :raw"
+            values[":raw"] = raw_key
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(event_key(case_id, interaction_id)),
+            UpdateExpression=sets,
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=dump(values),
+        )
+
+    def due(self, now: datetime) -> list[Parked]:
+        items = self._query_all(
+            IndexName="gsi3",
+            KeyConditionExpression="gsi3pk = :o AND gsi3sk <= :now",
+            ExpressionAttributeValues=dump({":o": OUTBOX, ":now": iso(now) + "#~"}),
+        )
+        parked = []
+        for slot in items:
+            item = self._get({"pk": slot["pk"], "sk": slot["sk"]})
+            if item is not None and item.get("gsi3pk") == OUTBOX:
+                parked.append(
+                    Parked(
+                        item["case_id"],
+                        item["id"],
+                        item["channel"],
+                        item.get("to", ""),
+                        item.get("body", ""),
+                        int(item.get("attempts", 1)),
+                        item["gsi3sk"],
+                        item.get("outbox_raw_key"),
+                    )
+                )
+        return parked
+
+    def claim(self, entry: Parked, lease_until: datetime) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(event_key(entry.case_id, entry.interaction_id)),
+                UpdateExpression="SET gsi3sk = :lease",
+                ConditionExpression="gsi3sk = :slot",
+                ExpressionAttributeValues=dump(
+                    {
+                        ":slot": entry.slot,
+                        ":lease": f"{iso(lease_until)}#{entry.case_id}#{entry.interaction_id}",
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def unpark(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error: str | None,
+    ) -> None:
+        sets = ["#status = :status", "status_rank = :rank"]
+        values: dict[str, Any] = {":status": status, ":rank": rank}
+        for name, value in (
+            ("provider_id", provider_id),
+            ("provider", provider),
+            ("error_code", error),
+        ):
+            if value:
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = value
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(event_key(case_id, interaction_id)),
+            UpdateExpression="SET " + ", ".join(sets) + " REMOVE gsi3pk, gsi3sk, next_try_at",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=dump(values),
+        )

@@ -77,13 +77,44 @@ def test_with_an_account_twilio_rest_is_called_with_the_status_callback(moto_sto
 
 
 @responses.activate
-def test_a_provider_failure_is_visible_on_the_case(moto_store, clock):
-    responses.post(MESSAGES_URL, status=500, json={"code": 20500, "message": "Internal"})
+def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(moto_store, clock):
+    """Twilio answers 500 (injected at the HTTP level): the reply waits in the outbox, the
+    retry job sends it once Twilio is back, or fails it visibly after the last attempt."""
+    from datetime import timedelta
+
+    from chalicelib import outbox
+
     case_id = open_case(moto_store, clock)
-    with pytest.raises(outbound.ProviderUnavailable):
-        outbound.send_sms(case_id, "Hi", moto_store, sms_sender(twilio_settings()), clock, callback)
-    [reply] = [i for i in moto_store.timeline(case_id) if i.direction == "out" and not i.automated]
-    assert reply.status == "failed" and reply.body == "Hi"
+    sender = sms_sender(twilio_settings())
+    responses.post(MESSAGES_URL, status=500, json={"code": 20500, "message": "Internal"})
+    sent = outbound.send_sms(case_id, "Hi", moto_store, sender, clock, callback)
+    assert sent.status == "retrying"
+    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert (reply.status, reply.body) == ("retrying", "Hi")
+    assert outbox.retry_due(moto_store, sender, None, None, clock(), callback) == {
+        "sent": 0,
+        "retrying": 0,
+        "failed": 0,
+    }  # not due yet: one minute of back-off
+    later = clock() + timedelta(minutes=2)
+    responses.replace(
+        responses.POST, MESSAGES_URL, status=201, json={"sid": "SM" + "b" * 32, "status": "queued"}
+    )
+    assert outbox.retry_due(moto_store, sender, None, None, later, callback)["sent"] == 1
+    assert outbox.retry_due(moto_store, sender, None, None, later, callback)["sent"] == 0
+    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert (reply.status, reply.provider_id) == ("queued", "SM" + "b" * 32)
+
+    responses.replace(responses.POST, MESSAGES_URL, status=503, json={"code": 1})
+    failing = outbound.send_sms(case_id, "Again", moto_store, sender, clock, callback)
+    now = clock()
+    for _ in range(outbox.MAX_ATTEMPTS):
+        now += timedelta(hours=1)
+        outbox.retry_due(moto_store, sender, None, None, now, callback)
+    [gone] = [i for i in moto_store.timeline(case_id) if i.id == failing.interaction_id]
+    assert gone.status == "failed" and gone.error_code.startswith("gave up")
+    attempts = [c for c in responses.calls if c.request.body and "Again" in c.request.body]
+    assert len(attempts) == outbox.MAX_ATTEMPTS
 
 
 def test_an_opted_out_number_is_never_sent_to(moto_store, clock):

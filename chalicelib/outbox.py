@@ -1,0 +1,140 @@
+"""Messages a provider did not take (5xx, time-out) wait in the outbox and are retried with
+back-off by a scheduled function; after the last attempt they fail visibly on the case.
+
+The citizen's side never depends on this: inbound messages are recorded before any sending.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from chalicelib.model import Parked
+from chalicelib.outbound import STATUS_RANK
+from chalicelib.ports import SentMessage
+
+log = logging.getLogger("contact-centre")
+MAX_ATTEMPTS = 5
+RETRYING = "retrying"
+
+
+def next_try(now: datetime, attempts: int) -> datetime:
+    """1, 2, 4, 8 minutes after the 1st, 2nd, 3rd, 4th failure."""
+    return now + timedelta(minutes=2 ** (attempts - 1))
+
+
+class OutboxStore(Protocol):
+    def park(
+        self,
+        case_id: str,
+        interaction_id: str,
+        attempts: int,
+        retry_at: datetime,
+        error: str,
+        raw_key: str | None = None,
+    ) -> None: ...
+
+    def due(self, now: datetime) -> list[Parked]: ...
+
+    def claim(self, entry: Parked, lease_until: datetime) -> bool: ...
+
+    def unpark(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error: str | None,
+    ) -> None: ...
+
+
+class Sms(Protocol):
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> SentMessage: ...
+
+
+class Mail(Protocol):
+    def send_email(self, raw: bytes, to: str) -> SentMessage: ...
+
+
+class Blobs(Protocol):
+    def get(self, key: str) -> bytes: ...
+
+
+def failed_first_try(
+    store: OutboxStore,
+    case_id: str,
+    interaction_id: str,
+    now: datetime,
+    error: Exception,
+    raw_key: str | None = None,
+) -> str:
+    """The provider refused the first try: the message waits for the next one."""
+    store.park(case_id, interaction_id, 1, next_try(now, 1), type(error).__name__, raw_key)
+    log.warning(
+        "provider refused; message parked",
+        extra={"case_id": case_id, "error": type(error).__name__},
+    )
+    return RETRYING
+
+
+def retry_due(
+    store: OutboxStore,
+    sms: Sms,
+    mail: Mail,
+    blobs: Blobs,
+    now: datetime,
+    status_url: Callable[[str], str],
+) -> dict[str, int]:
+    counts = {"sent": 0, "retrying": 0, "failed": 0}
+    for entry in store.due(now):
+        if not store.claim(entry, now + timedelta(minutes=5)):
+            continue  # another run has it
+        try:
+            if entry.channel == "email":
+                assert entry.raw_key is not None
+                sent = mail.send_email(blobs.get(entry.raw_key), entry.to)
+            else:
+                sent = sms.send_sms(
+                    entry.to, entry.body, status_url(f"{entry.case_id}.{entry.interaction_id}")
+                )
+        except Exception as error:
+            attempts = entry.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                store.unpark(
+                    entry.case_id,
+                    entry.interaction_id,
+                    "failed",
+                    STATUS_RANK["failed"],
+                    None,
+                    None,
+                    f"gave up: {type(error).__name__}",
+                )
+                counts["failed"] += 1
+                log.warning("gave up sending", extra={"case_id": entry.case_id})
+            else:
+                store.park(
+                    entry.case_id,
+                    entry.interaction_id,
+                    attempts,
+                    next_try(now, attempts),
+                    type(error).__name__,
+                    entry.raw_key,
+                )
+                counts["retrying"] += 1
+            continue
+        status = sent.status if sent.status in STATUS_RANK else "sent"
+        store.unpark(
+            entry.case_id,
+            entry.interaction_id,
+            status,
+            STATUS_RANK[status],
+            sent.provider_id,
+            sent.provider,
+            None,
+        )
+        counts["sent"] += 1
+    return counts
