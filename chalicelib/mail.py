@@ -109,7 +109,7 @@ def receive(
     )
     outcome = intake.receive(message, store, hours, clock, thread=_thread(email, store))
     if outcome.reply and not outcome.duplicate and outcome.reply_ref:
-        _send_acknowledgement(message, outcome, store, sender, boxes, clock)
+        _send_acknowledgement(message, outcome, store, sender, boxes, clock, blobs)
     return outcome
 
 
@@ -129,6 +129,7 @@ def _send_acknowledgement(
     sender: MailSender,
     boxes: Mailboxes,
     clock: Callable[[], datetime],
+    blobs: Blobs,
 ) -> None:
     assert message.email is not None and outcome.reply and outcome.reply_ref
     mailbox = message.email.mailbox or "helpline"
@@ -146,8 +147,12 @@ def _send_acknowledgement(
     case_id, ack_id = outcome.reply_ref.split(".", 1)
     try:
         sent = sender.send_email(raw, message.sender.value)
-    except Exception:  # the case shows it; the citizen's message is safe either way
-        store.update_delivery_status(case_id, ack_id, "failed", 4, error_code="send_failed")
+    except Exception as error:  # it waits in the outbox; the citizen's message is safe anyway
+        from chalicelib.outbox import failed_first_try
+
+        key = f"outbox/{case_id}/{ack_id}.eml"
+        blobs.put(key, raw, "message/rfc822")
+        failed_first_try(store, case_id, ack_id, clock(), error, key)  # type: ignore[arg-type]
         return
     store.update_delivery_status(
         case_id,
