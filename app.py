@@ -733,3 +733,19 @@ def retry_outbox(event: Any) -> dict[str, int]:
     return outbox.retry_due(
         deps.store, deps.sms, deps.mail, deps.blobs, deps.clock(), deps.outlets().sms_status_url
     )
+
+
+@app.schedule(Cron(30, 2, "*", "*", "?", "*"))
+def retention_purge(event: Any) -> dict[str, int]:
+    """Daily: bodies of cases closed RETENTION_BODY_DAYS ago, and voicemail recordings'
+    references after RETENTION_RECORDING_DAYS, are removed; the counts stay."""
+    from chalicelib import privacy
+
+    deps = services()
+    return privacy.purge(
+        deps.store,
+        deps.blobs,
+        deps.clock(),
+        deps.settings.retention_body_days,
+        deps.settings.retention_recording_days,
+    )

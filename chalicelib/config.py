@@ -30,6 +30,8 @@ class Settings:
     email_relay_secret: str
     ses_configured: bool
     manager_emails: tuple[str, ...]
+    retention_body_days: int
+    retention_recording_days: int
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -66,6 +68,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         email_relay_secret=env.get("EMAIL_RELAY_SECRET", ""),
         # SES sends for real only where it is switched on (AWS); elsewhere the local outbox.
         ses_configured=env.get("SES_SENDING", "") == "on",
+        retention_body_days=int(env.get("RETENTION_BODY_DAYS", "365")),
+        retention_recording_days=int(env.get("RETENTION_RECORDING_DAYS", "90")),
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

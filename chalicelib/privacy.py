@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -130,4 +130,48 @@ def erase(
     now = clock()
     store.tombstone_contact(contact_id, now)
     store.audit("erase", contact_id, by, now, counts)
+    return counts
+
+
+class RetentionStore(PrivacyStore, Protocol):
+    def week_items(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[Any], list[Any], list[Any]]: ...
+
+    def remove_media(self, case_id: str, event_id: str) -> None: ...
+
+
+def purge(
+    store: RetentionStore,
+    blobs: Blobs,
+    now: datetime,
+    body_days: int,
+    recording_days: int,
+    window_days: int = 7,
+) -> dict[str, int]:
+    """The daily retention job. Cases closed `body_days` ago lose their bodies, addresses and
+    files; voicemail recordings' references go after `recording_days`. Channel, direction, time
+    and status stay, so the weekly reports of those weeks do not change. It looks back over
+    `window_days` days, so a missed run is caught up and a repeated one changes nothing."""
+    counts = {"cases": 0, "messages": 0, "files": 0, "recordings": 0}
+    since = now - timedelta(days=body_days + window_days)
+    _, events, _ = store.week_items(since, now - timedelta(days=body_days))
+    for closing in [e for e in events if e.channel == "note" and e.status == "closed"]:
+        items = store.case_partition(closing.case_id)
+        store.scrub_case(closing.case_id)
+        counts["cases"] += 1
+        for event in (i for i in items if i["sk"].startswith("EVENT#")):
+            email = event.get("email") or {}
+            keys = [email.get("raw_key")] + [a.get("key") for a in email.get("attachments", [])]
+            for key in filter(None, keys):
+                blobs.delete(key)
+                counts["files"] += 1
+            if event.get("body") or event.get("to") or event.get("email") or event.get("media"):
+                store.scrub_event(closing.case_id, event["id"])
+                counts["messages"] += 1
+    since = now - timedelta(days=recording_days + window_days)
+    _, events, _ = store.week_items(since, now - timedelta(days=recording_days))
+    for voicemail in (e for e in events if e.status == "voicemail" and e.media):
+        store.remove_media(voicemail.case_id, voicemail.id)
+        counts["recordings"] += 1
     return counts

@@ -73,6 +73,13 @@ class PrivacyStore(StoreBase):
             ExpressionAttributeValues=dump({":erased": ""}),
         )
 
+    def remove_media(self, case_id: str, event_id: str) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(event_key(case_id, event_id)),
+            UpdateExpression="REMOVE media",
+        )
+
     def scrub_booking(self, webinar_id: str, booking_id: str) -> None:
         self.client.update_item(
             TableName=self.table,

@@ -49,6 +49,7 @@ REPORT_FIELDS = (
     "practitioner_id",
     "start",
     "end",
+    "media",  # voicemail recordings' references, for the retention job
 )
 
 

@@ -1,0 +1,84 @@
+"""The daily retention job: closed cases lose their bodies after the period, recordings'
+references go sooner, and the weekly reports of those weeks do not change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from chalicelib import casework, intake, privacy, reports, voice
+from chalicelib.hours import demo_hours
+from chalicelib.model import Actor, Identity, InboundMessage, Practitioner
+
+HOURS = demo_hours()
+T0 = datetime(2025, 10, 20, 9, tzinfo=UTC)  # a Monday, 11:00 in Copenhagen
+
+
+class Fixed:
+    def __init__(self, when):
+        self.when = when
+
+    def __call__(self):
+        return self.when
+
+
+def sms(store, number: str, sid: str, body: str, when: datetime):
+    message = InboundMessage("sms", "twilio", sid, Identity("phone", number), "", body)
+    return intake.receive(message, store, HOURS, Fixed(when))
+
+
+def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_services):
+    store = local_store
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
+    closed = sms(store, "+4520000001", "SM" + "1" * 32, "private worries", T0).case_id
+    casework.close(
+        closed, Actor("anna", "practitioner"), "answered", store, T0 + timedelta(hours=1)
+    )
+    still_open = sms(store, "+4520000002", "SM" + "2" * 32, "still talking", T0)
+    call = intake.receive(
+        InboundMessage(
+            "voice",
+            "twilio",
+            "CA" + "3" * 32,
+            Identity("phone", "+4520000002"),
+            "",
+            "Incoming call",
+        ),
+        store,
+        HOURS,
+        Fixed(T0 + timedelta(minutes=5)),
+    )
+    voice.record_voicemail(
+        voice.Call(call.case_id, call.interaction_id, "+4520000002"),
+        "RE" + "4" * 32,
+        "https://api.twilio.com/rec",
+        30,
+        store,
+        T0 + timedelta(minutes=6),
+    )
+    week = "2025-W43"
+    later = T0 + timedelta(days=400)
+    before = reports.compute(week, store, HOURS, later)
+
+    early = privacy.purge(store, local_services.blobs, T0 + timedelta(days=91), 365, 90)
+    assert early == {"cases": 0, "messages": 0, "files": 0, "recordings": 1}
+    counts = privacy.purge(store, local_services.blobs, T0 + timedelta(days=366), 365, 90)
+    assert counts["cases"] == 1 and counts["messages"] >= 1
+    gone = store.get_case(closed, with_timeline=True).timeline
+    assert all(i.body == "" and i.to is None for i in gone)
+    kept = store.get_case(still_open.case_id, with_timeline=True).timeline
+    assert "still talking" in [i.body for i in kept]  # open cases keep their bodies
+    [voicemail] = [i for i in kept if i.status == "voicemail"]
+    assert voicemail.media == ()  # the recording's reference is gone after 90 days
+    assert reports.compute(week, store, HOURS, later) == before
+    again = privacy.purge(store, local_services.blobs, T0 + timedelta(days=366), 365, 90)
+    assert again["messages"] == 0 and again["recordings"] == 0
+
+
+def test_nothing_expires_early(local_store, local_services):
+    store = local_store
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
+    case = sms(store, "+4520000001", "SM" + "5" * 32, "recent", T0).case_id
+    casework.close(case, Actor("anna", "practitioner"), "answered", store, T0)
+    counts = privacy.purge(store, local_services.blobs, T0 + timedelta(days=30), 365, 90)
+    assert counts == {"cases": 0, "messages": 0, "files": 0, "recordings": 0}
+    assert "recent" in [i.body for i in store.get_case(case, with_timeline=True).timeline]
