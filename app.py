@@ -737,15 +737,18 @@ def retry_outbox(event: Any) -> dict[str, int]:
 
 @app.schedule(Cron(30, 2, "*", "*", "?", "*"))
 def retention_purge(event: Any) -> dict[str, int]:
-    """Daily: bodies of cases closed RETENTION_BODY_DAYS ago, and voicemail recordings'
-    references after RETENTION_RECORDING_DAYS, are removed; the counts stay."""
+    """Daily retention (RETENTION_*_DAYS): bodies of closed cases, voicemail references,
+    identities of contacts gone quiet, old read and audit records; the counts stay."""
     from chalicelib import privacy
 
     deps = services()
+    settings = deps.settings
     return privacy.purge(
         deps.store,
         deps.blobs,
         deps.clock(),
-        deps.settings.retention_body_days,
-        deps.settings.retention_recording_days,
+        settings.retention_body_days,
+        settings.retention_recording_days,
+        identity_days=settings.retention_identity_days,
+        audit_days=settings.retention_audit_days,
     )

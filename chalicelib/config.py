@@ -32,6 +32,8 @@ class Settings:
     manager_emails: tuple[str, ...]
     retention_body_days: int
     retention_recording_days: int
+    retention_identity_days: int
+    retention_audit_days: int
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -70,6 +72,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ses_configured=env.get("SES_SENDING", "") == "on",
         retention_body_days=int(env.get("RETENTION_BODY_DAYS", "365")),
         retention_recording_days=int(env.get("RETENTION_RECORDING_DAYS", "90")),
+        retention_identity_days=int(env.get("RETENTION_IDENTITY_DAYS", "730")),
+        retention_audit_days=int(env.get("RETENTION_AUDIT_DAYS", "1825")),
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

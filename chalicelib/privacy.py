@@ -140,6 +140,14 @@ class RetentionStore(PrivacyStore, Protocol):
 
     def remove_media(self, case_id: str, event_id: str) -> None: ...
 
+    def audit_records_between(self, start: datetime, end: datetime) -> list[dict[str, str]]: ...
+
+    def delete_record(self, key: dict[str, str]) -> None: ...
+
+    def find_open_case(self, contact_id: str) -> str | None: ...
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Any: ...
+
 
 def purge(
     store: RetentionStore,
@@ -148,6 +156,8 @@ def purge(
     body_days: int,
     recording_days: int,
     window_days: int = 7,
+    identity_days: int | None = None,
+    audit_days: int | None = None,
 ) -> dict[str, int]:
     """The daily retention job. Cases closed `body_days` ago lose their bodies, addresses and
     files; voicemail recordings' references go after `recording_days`. Channel, direction, time
@@ -174,4 +184,28 @@ def purge(
     for voicemail in (e for e in events if e.status == "voicemail" and e.media):
         store.remove_media(voicemail.case_id, voicemail.id)
         counts["recordings"] += 1
+    if identity_days is not None:
+        counts["identities"] = _forget_identities(store, now, identity_days, window_days)
+    if audit_days is not None:
+        since = now - timedelta(days=audit_days + window_days)
+        old = store.audit_records_between(since, now - timedelta(days=audit_days))
+        for key in old:
+            store.delete_record(key)
+        counts["audit_records"] = len(old)
     return counts
+
+
+def _forget_identities(store: RetentionStore, now: datetime, days: int, window: int) -> int:
+    """Contacts whose case closed `days` ago and who have no open case: their phone numbers and
+    addresses are deleted (a later message starts a new, unknown contact)."""
+    forgotten = 0
+    _, events, _ = store.week_items(now - timedelta(days=days + window), now - timedelta(days=days))
+    for closing in [e for e in events if e.channel == "note" and e.status == "closed"]:
+        case = store.get_case(closing.case_id)
+        if case is None or store.find_open_case(case.contact_id) is not None:
+            continue
+        contact = store.contact_record(case.contact_id)
+        for identity in store.identity_items(contact) if contact else []:
+            store.erase_identity(identity)
+            forgotten += 1
+    return forgotten

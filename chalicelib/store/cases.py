@@ -31,6 +31,7 @@ from chalicelib.store.codec import (
     practitioner_key,
     read_key,
     waiting_key,
+    week_key,
 )
 from chalicelib.store.items import case_from, interaction_from, interaction_item
 
@@ -79,6 +80,9 @@ class CaseStore(StoreBase):
                     "user_id": user_id,
                     "role": role,
                     "at": iso(at),
+                    # in the week's partition, so the retention job finds it without a scan
+                    "gsi2pk": week_key(at),
+                    "gsi2sk": f"{iso(at)}#READ#{case_id}",
                 }
             ),
         )

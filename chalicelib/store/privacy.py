@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.store.base import StoreBase
@@ -13,6 +13,7 @@ from chalicelib.store.codec import (
     event_key,
     iso,
     open_case_key,
+    week_key,
 )
 
 SCRUBBED_CASE = (
@@ -112,9 +113,35 @@ class PrivacyStore(StoreBase):
                     "by": by,
                     "at": iso(now),
                     "counts": counts,
+                    "gsi2pk": week_key(now),
+                    "gsi2sk": f"{iso(now)}#AUDIT#{contact_id}",
                 }
             ),
         )
+
+    def audit_records_between(self, start: datetime, end: datetime) -> list[dict[str, str]]:
+        """Case-read and audit records in [start, end): their keys only."""
+        found: list[dict[str, str]] = []
+        day = start
+        partitions: list[str] = []
+        while day < end:
+            if week_key(day) not in partitions:
+                partitions.append(week_key(day))
+            day += timedelta(days=1)
+        for partition in partitions:
+            for item in self._query_all(
+                IndexName="gsi2",
+                KeyConditionExpression="gsi2pk = :p AND gsi2sk BETWEEN :a AND :b",
+                ExpressionAttributeValues=dump({":p": partition, ":a": iso(start), ":b": iso(end)}),
+                ProjectionExpression="pk, sk, #t",
+                ExpressionAttributeNames={"#t": "type"},
+            ):
+                if item.get("type") in ("case_read", "audit"):
+                    found.append({"pk": item["pk"], "sk": item["sk"]})
+        return found
+
+    def delete_record(self, key: dict[str, str]) -> None:
+        self.client.delete_item(TableName=self.table, Key=dump(key))
 
     def audits(self, month: str) -> list[dict[str, Any]]:
         return self._query_all(

@@ -82,3 +82,23 @@ def test_nothing_expires_early(local_store, local_services):
     counts = privacy.purge(store, local_services.blobs, T0 + timedelta(days=30), 365, 90)
     assert counts == {"cases": 0, "messages": 0, "files": 0, "recordings": 0}
     assert "recent" in [i.body for i in store.get_case(case, with_timeline=True).timeline]
+
+
+def test_identities_and_audit_records_expire_too(local_store, local_services):
+    store = local_store
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
+    case = sms(store, "+4520000001", "SM" + "6" * 32, "hello", T0).case_id
+    casework.view_case(case, Actor("anna", "practitioner"), store, T0 + timedelta(minutes=1))
+    casework.close(case, Actor("anna", "practitioner"), "answered", store, T0)
+    counts = privacy.purge(
+        store,
+        local_services.blobs,
+        T0 + timedelta(days=731),
+        365,
+        90,
+        identity_days=730,
+        audit_days=730,
+    )
+    assert counts["identities"] == 1 and counts["audit_records"] == 1
+    assert store.find_identity(Identity("phone", "+4520000001")) is None
+    assert store.case_reads(case) == []
