@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint unit integration bench sms call email report package token install java clean
+.PHONY: run test lint unit integration bench sms call email report package openapi token install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ report: install
 ## make package: the prod stage as one CloudFormation (SAM) template + zip under dist/prod/.
 package: $(STAMP_PY)
 	$(PY) scripts/package.py
+
+## make openapi: rewrite docs/openapi.json from the routes and schemas/ (a test checks it).
+openapi: $(STAMP_PY)
+	$(PY) -c "import json, app; from chalicelib.channels.openapi import document; open('docs/openapi.json', 'w').write(json.dumps(document(app.app.routes), indent=2, sort_keys=True) + '\n')"
 
 ## make token ROLE=practitioner USER=p-anna: a bearer token for the local stack (alone on stdout).
 ROLE ?= practitioner

@@ -33,3 +33,15 @@ def test_whole_floats_become_integers_and_broken_text_is_refused():
     with pytest.raises(InvalidField) as refused:
         json_body(b'{"display_name": "\\ud800x"}', "practitioner_update")
     assert refused.value.details == {"field": "display_name"}
+
+
+def test_the_committed_document_is_the_served_one():
+    """docs/openapi.json is the contract clients read; `make openapi` rewrites it."""
+    from pathlib import Path
+
+    import app
+
+    committed = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text()
+    )
+    assert committed == json.loads(json.dumps(document(app.app.routes)))
