@@ -19,7 +19,6 @@ from chalicelib.model import Actor, Case, CaseRead, CaseRef, InboxQuery, Interac
 from chalicelib.ports import (
     CaseChanged,
     OpenCaseExists,
-    OutboundStore,
     PractitionerUnavailable,
     SmsSender,
     WriteConflict,
@@ -32,7 +31,7 @@ OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate
 PAGE_SIZE = 25
 
 
-class CaseworkStore(mail.MailStore, OutboundStore, Protocol):
+class CaseworkStore(mail.MailStore, Protocol):
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
 
     def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None: ...

@@ -25,34 +25,20 @@ from chalicelib.hours import OpeningHours
 from chalicelib.ids import interaction_id
 from chalicelib.intake import IntakeAndRoutingStore, IntakeOutcome
 from chalicelib.model import Case, CaseRef, EmailDetails, Identity, InboundMessage, Interaction
-from chalicelib.ports import SentMessage
+from chalicelib.ports import OutboundStore, SentMessage
 from chalicelib.queues import MAILBOXES
 
 QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers review it
 
 
-class MailStore(IntakeAndRoutingStore, Protocol):
+class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def case_for_token(self, token: str) -> CaseRef | None: ...
 
     def case_for_message_ids(self, message_ids: tuple[str, ...]) -> CaseRef | None: ...
 
-    def add_interaction(self, interaction: Interaction) -> None: ...
-
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None: ...
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool: ...
-
-    def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
-    ) -> bool: ...
 
 
 class Blobs(Protocol):

@@ -20,7 +20,7 @@ from chalicelib.hours import OpeningHours
 from chalicelib.ids import interaction_id
 from chalicelib.intake import IntakeAndRoutingStore
 from chalicelib.model import Actor, Case, CaseRef, InboundMessage, Interaction, Media, Practitioner
-from chalicelib.ports import SentMessage
+from chalicelib.ports import OutboundStore, SentMessage
 
 MENU = {"1": "education", "2": "careers", "3": "general"}
 SPOKEN = {
@@ -58,7 +58,7 @@ CALL_RANK = {
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 
 
-class VoiceStore(IntakeAndRoutingStore, Protocol):
+class VoiceStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool: ...
@@ -69,21 +69,7 @@ class VoiceStore(IntakeAndRoutingStore, Protocol):
 
     def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
 
-    def add_interaction(self, interaction: Interaction) -> None: ...
-
     def add_interaction_once(self, interaction: Interaction) -> bool: ...
-
-    def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
-    ) -> bool: ...
 
 
 class Dialer(Protocol):

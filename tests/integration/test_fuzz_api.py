@@ -3,19 +3,17 @@ and no answer that breaks the OpenAPI document the server publishes."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from scripts.localdb import free_port
 from scripts.seed import seed
-from tests.conftest import AUTH_DIR, AUTH_TOKEN, MAIL_DOMAIN, RELAY_SECRET, bearer
+from tests.conftest import bearer
+from tests.local_server import chalice_local
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,57 +23,15 @@ def server(dynamodb_local, tmp_path_factory):
     import boto3
 
     from chalicelib.store import DynamoStore
-    from scripts.auth_token import LOCAL_CLIENT_ID, LOCAL_ISSUER, ensure_local_keys
     from scripts.localdb import create_table
 
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-west-1")
-    table = "fuzz-table"
-    create_table(client, table)
-    seed(DynamoStore(client, table), datetime.now(UTC))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "TABLE_NAME": table,
-        "DYNAMODB_ENDPOINT_URL": dynamodb_local.endpoint,
-        "PUBLIC_BASE_URL": base,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "EMAIL_RELAY_SECRET": RELAY_SECRET,
-        "MAIL_DOMAIN": MAIL_DOMAIN,
-        "BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
-        "AUTH_ISSUER": LOCAL_ISSUER,
-        "AUTH_CLIENT_ID": LOCAL_CLIENT_ID,
-        "AUTH_JWKS_FILE": str(ensure_local_keys(AUTH_DIR)),
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "chalice"),
-            "local",
-            "--no-autoreload",
-            "--port",
-            str(port),
-            "--stage",
-            "test",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("chalice local did not start")
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    create_table(client, "fuzz-table")
+    seed(DynamoStore(client, "fuzz-table"), datetime.now(UTC))
+    with chalice_local(
+        "fuzz-table", dynamodb_local.endpoint, tmp_path_factory.mktemp("blobs")
+    ) as base:
+        yield base
 
 
 @pytest.mark.parametrize("role", ["anonymous", "practitioner", "manager"])

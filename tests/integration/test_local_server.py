@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from scripts.localdb import free_port
 from scripts.sms import post_signed, twilio_sms_form
-from tests.conftest import AUTH_TOKEN, MAIL_DOMAIN, RELAY_SECRET
+from tests.conftest import AUTH_TOKEN, RELAY_SECRET
+from tests.local_server import chalice_local
 from tests.twilio_fakes import new_sid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,47 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def server(local_store, dynamodb_local, tmp_path):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "TABLE_NAME": local_store.table,
-        "DYNAMODB_ENDPOINT_URL": dynamodb_local.endpoint,
-        "PUBLIC_BASE_URL": base,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "EMAIL_RELAY_SECRET": RELAY_SECRET,
-        "MAIL_DOMAIN": MAIL_DOMAIN,
-        "BLOB_DIR": str(tmp_path / "blobs"),
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "chalice"),
-            "local",
-            "--port",
-            str(port),
-            "--stage",
-            "test",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=1) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("chalice local did not start")
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with chalice_local(local_store.table, dynamodb_local.endpoint, tmp_path / "blobs") as base:
+        yield base
 
 
 def test_a_simulated_sms_reaches_the_real_local_server(server, local_store):
