@@ -4,6 +4,11 @@
 (.chalice/policy-prod.json); everything else comes from infra/*.json, merged into one template
 and handed to chalice with --merge-template, plus the settings the API needs from the stack
 (the user pool's issuer and client id) and the SNS subscriptions' topics.
+
+Chalice bundles app.py, chalicelib/ and the requirements' wheels; `finish_bundle` then adds the
+request schemas (read at run time from schemas/, one source with the OpenAPI document) and leaves
+out the distributions only twilio's asyncio client needs (aiohttp and what it alone pulls in:
+about 3 MB of the zip that no code path of ours imports).
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,14 +33,77 @@ SECRETS_ENV = (
     "EMAIL_RELAY_SECRET",
     "MANAGER_EMAILS",
 )
-FUNCTIONS = {  # chalice's logical ids, and the topic an SNS-triggered function subscribes to
-    "APIHandler": None,
-    "EmailFromSes": "InboundMailTopic",
-    "SesNotification": "SesNotifications",
-    "RouteWaitingCases": None,
-    "WebinarReminders": None,
-    "WeeklyServiceReport": None,
-}
+# Distributions the Lambda never imports: twilio's AsyncTwilioHttpClient (we send with the
+# synchronous client). Whatever only these require is left out with them.
+UNUSED_DISTRIBUTIONS = ("aiohttp", "aiohttp-retry")
+LAMBDA_MARKERS = {"python_version": "3.11", "sys_platform": "linux", "extra": ""}
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _distributions(bundle: zipfile.ZipFile) -> dict[str, tuple[str, set[str]]]:
+    """Each bundled distribution's dist-info folder and the distributions it requires on Lambda."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    for name in bundle.namelist():
+        folder, _, leaf = name.partition("/")
+        if not folder.endswith(".dist-info") or leaf != "METADATA":
+            continue
+        metadata = bundle.read(name).decode("utf-8")
+        lines = metadata.split("\n\n", 1)[0].splitlines()  # the headers, not the description
+        project = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Name:"))
+        requires = set()
+        for line in lines:
+            if line.startswith("Requires-Dist:"):
+                requirement = Requirement(line.split(":", 1)[1].strip())
+                if requirement.marker is None or requirement.marker.evaluate(LAMBDA_MARKERS):
+                    requires.add(_canonical(requirement.name))
+        found[_canonical(project)] = (folder, requires)
+    return found
+
+
+def removable_distributions(bundle: zipfile.ZipFile) -> set[str]:
+    """The unused distributions plus those nothing else still in the bundle requires."""
+    found = _distributions(bundle)
+    removed = {name for name in map(_canonical, UNUSED_DISTRIBUTIONS) if name in found}
+    while True:
+        kept = set(found) - removed
+        still_needed = set().union(*(found[name][1] for name in kept))
+        orphans = {
+            dependency
+            for name in removed
+            for dependency in found[name][1]
+            if dependency in found and dependency not in still_needed
+        } - removed
+        if not orphans:
+            return removed
+        removed |= orphans
+
+
+def finish_bundle(path: Path) -> None:
+    """Rewrite chalice's deployment.zip: schemas/ in, the unused distributions out."""
+    with zipfile.ZipFile(path) as bundle:
+        found = _distributions(bundle)
+        dropped: set[str] = set()
+        for name in removable_distributions(bundle):
+            folder = found[name][0]
+            record = bundle.read(f"{folder}/RECORD").decode("utf-8").splitlines()
+            dropped |= {line.split(",", 1)[0] for line in record if line}
+        entries = [
+            (info, bundle.read(info))
+            for info in bundle.infolist()
+            if info.filename not in dropped and not info.filename.startswith("schemas/")
+        ]
+    finished = path.with_suffix(".tmp")
+    with zipfile.ZipFile(finished, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for info, data in entries:
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        for schema in sorted((ROOT / "schemas").glob("*.json")):
+            info = zipfile.ZipInfo(f"schemas/{schema.name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            out.writestr(info, schema.read_bytes(), zipfile.ZIP_DEFLATED, 9)
+    finished.replace(path)
 
 
 def _parameter(env_name: str) -> str:
@@ -52,6 +123,14 @@ def merged_infra() -> dict:
             "NoEcho": "TOKEN" in name or "SECRET" in name,
             "Description": f"{name} for the functions",
         }
+    # Twilio signs the URL it calls: the API's stable public address (a custom domain, or the
+    # EndpointURL output of a first deploy). Not derived from RestAPI: the API refers to the
+    # function and the function would refer to the API, a cycle CloudFormation refuses.
+    merged["Parameters"]["PublicBaseUrl"] = {
+        "Type": "String",
+        "AllowedPattern": "^https://[^ ]+[^/]$",
+        "Description": "PUBLIC_BASE_URL: the https address Twilio calls, without a trailing /",
+    }
     variables: dict = {name: {"Ref": _parameter(name)} for name in SECRETS_ENV}
     variables.update(
         {
@@ -59,17 +138,34 @@ def merged_infra() -> dict:
                 "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
             },
             "AUTH_CLIENT_ID": {"Ref": "AppClient"},
-            "PUBLIC_BASE_URL": {
-                "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"
-            },
+            "PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"},
         }
     )
-    for function, topic in FUNCTIONS.items():
-        extra: dict = {"Properties": {"Environment": {"Variables": variables}}}
-        if topic:  # its subscription needs the topic to exist first
-            extra["DependsOn"] = [topic]
-        merged["Resources"][function] = extra
+    # Every function, the API's and each scheduled or event one, gets the same settings.
+    merged["Globals"] = {"Function": {"Environment": {"Variables": variables}}}
+    for function, topic in _sns_subscriptions(merged["Resources"]).items():
+        merged["Resources"][function] = {"DependsOn": [topic]}  # the topic must exist first
     return merged
+
+
+def _sns_subscriptions(resources: dict) -> dict[str, str]:
+    """Chalice's logical id of each SNS-triggered function, and the infra topic it listens to."""
+    from chalice.app import SNSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    sys.path.insert(0, str(ROOT))
+    from app import app
+
+    topics = {
+        resource["Properties"]["TopicName"]: name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::SNS::Topic"
+    }
+    return {
+        to_cfn_resource_name(source.name): topics[source.topic]
+        for source in app.event_sources
+        if isinstance(source, SNSEventConfig)
+    }
 
 
 def main() -> int:
@@ -85,6 +181,7 @@ def main() -> int:
         env=env,
         check=True,
     )
+    finish_bundle(out / "prod" / "deployment.zip")
     print(f"packaged: {out / 'prod' / 'sam.json'} and {out / 'prod' / 'deployment.zip'}")
     return 0
 
