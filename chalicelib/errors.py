@@ -51,8 +51,14 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
-class Busy(ServiceError):
-    """The store stayed contended after every retry; the provider should retry later."""
+class Unavailable(ServiceError):
+    """Something we depend on did not answer; the caller should retry later (503)."""
 
     status = 503
+    code = "unavailable"
+
+
+class Busy(Unavailable):
+    """The store stayed contended after every retry; the provider should retry later."""
+
     code = "busy"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.config import Settings
-from chalicelib.errors import Forbidden, Unauthenticated
+from chalicelib.errors import Forbidden, Unauthenticated, Unavailable
 
 Role = Literal["practitioner", "manager"]
 # Lambda and Cognito clocks drift a little; 30 s keeps a token minted "just now" from being refused.
@@ -100,6 +100,10 @@ def authenticate(authorization: str | None, settings: Settings) -> Principal:
         )
     except jwt.ExpiredSignatureError as error:
         raise Unauthenticated("The token has expired; sign in again.") from error
+    except jwt.PyJWKClientConnectionError as error:
+        # The user pool's keys could not be fetched: not the caller's fault, and signing in
+        # again would not help. Retry later.
+        raise Unavailable("Sign-in keys are unreachable right now; try again shortly.") from error
     except (jwt.PyJWTError, OSError, ValueError) as error:
         raise Unauthenticated("The token is not valid.") from error
     use = claims.get("token_use")

@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib.channels import auth
 from chalicelib.config import load_settings
-from chalicelib.errors import Forbidden, Unauthenticated
+from chalicelib.errors import Forbidden, Unauthenticated, Unavailable
 from scripts.auth_token import LOCAL_CLIENT_ID, LOCAL_ISSUER, ensure_local_keys, issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -331,6 +331,19 @@ def test_an_unknown_kid_from_the_jwks_url_is_401(keys, tmp_path, jwks_server):
     stranger = issue_token(tmp_path / "other", "a", "manager", issuer=issuer, client_id="app")
     with pytest.raises(Unauthenticated):
         auth.authenticate(bearer(stranger), settings)
+
+
+def test_an_unreachable_jwks_endpoint_is_503_not_401(keys, jwks_server):
+    """The user pool's keys not answering is our outage, not a bad token: 503, try again."""
+    base, fetches = jwks_server
+    issuer = f"{base}/eu-west-1_gone"
+    settings = load_settings(
+        {"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app", "AUTH_JWKS_URL": f"{base}/missing.json"}
+    )
+    token = issue_token(keys, "a", "manager", issuer=issuer, client_id="app")
+    with pytest.raises(Unavailable) as refused:
+        auth.authenticate(bearer(token), settings)
+    assert refused.value.status == 503 and fetches == ["/missing.json"]
 
 
 def test_importing_auth_does_not_load_jwt():
