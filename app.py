@@ -627,6 +627,28 @@ def reopen_case(case_id: str) -> dict[str, Any]:
 # --- practitioners -------------------------------------------------------------------------
 
 
+@app.route("/hours", methods=["GET"])
+@json_errors
+def opening_hours() -> dict[str, Any]:
+    from chalicelib.channels import views
+
+    deps = services()
+    return views.opening_hours(deps.hours(), deps.clock())
+
+
+@app.route("/hours", methods=["PUT"], content_types=JSON)
+@json_errors
+def publish_opening_hours() -> dict[str, Any]:
+    from chalicelib import opening
+    from chalicelib.channels import views
+
+    _actor("manager")
+    fields, deps = _body("hours"), services()
+    hours = opening.replace(fields, deps.store)
+    deps.hours_changed(hours)
+    return views.opening_hours(hours, deps.clock())
+
+
 @app.route("/practitioners/me/status", methods=["PUT"], content_types=JSON)
 @json_errors
 def my_duty_status() -> dict[str, Any]:

@@ -86,6 +86,10 @@ class Services:
 
         return Notifier(self.mail, self.sms, self.boxes(), self.hours().timezone)
 
+    def hours_changed(self, hours: OpeningHours) -> None:
+        """This container uses new hours at once; others within HOURS_CACHE_SECONDS."""
+        self._hours, self._hours_read_at = hours, time.monotonic()
+
     def webinar(self, webinar_id: str) -> Webinar | None:
         """Session details for booking, kept WEBINAR_CACHE_SECONDS: seats are not taken from
         this copy but by the booking transaction's condition, so a stale copy is harmless."""

@@ -69,6 +69,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         "duty_status",
         (200,),
     ),
+    ("GET", "/hours"): ("The opening hours, open now, next opening", "public", None, (200,)),
+    ("PUT", "/hours"): ("Publish new opening hours", "manager", "hours", (200,)),
     ("GET", "/practitioners"): ("Practitioners", "manager", None, (200,)),
     ("POST", "/practitioners"): ("Add a practitioner", "manager", "practitioner", (201,)),
     ("PUT", "/practitioners/{practitioner_id}"): (

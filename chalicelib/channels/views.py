@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib.hours import OpeningHours
 from chalicelib.model import Booking, Case, CaseRead, Interaction, Practitioner, Shift, Webinar
 
 
@@ -132,4 +133,14 @@ def booking_admin(b: Booking) -> dict[str, Any]:
         "created_at": _at(b.created_at),
         "attended": b.attended,
         "case_id": b.case_id,
+    }
+
+
+def opening_hours(hours: OpeningHours, now: datetime) -> dict[str, Any]:
+    """What a front end publishes: the schedule, whether the line is open, and when it opens."""
+    next_opening = hours.next_opening(now)
+    return {
+        "hours": hours.to_item(),
+        "open_now": hours.is_open(now),
+        "next_opening": next_opening.isoformat() if next_opening else None,
     }

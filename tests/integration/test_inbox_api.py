@@ -54,6 +54,12 @@ ROUTES = [
     ("PUT", "/practitioners/me/status", {"on_duty": True}, (401, 200, 200, 403)),
     ("GET", "/practitioners", None, (401, 403, 403, 200)),
     (
+        "PUT",
+        "/hours",
+        {"timezone": "Europe/Copenhagen", "weekly": {"mon": [["09:00", "17:00"]]}},
+        (401, 403, 403, 200),
+    ),
+    (
         "POST",
         "/practitioners",
         {"id": "new-one", "display_name": "New", "queues": ["general"]},
