@@ -34,6 +34,7 @@ class Settings:
     retention_recording_days: int
     retention_identity_days: int
     retention_audit_days: int
+    provider_timeout_seconds: float
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -74,6 +75,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_recording_days=int(env.get("RETENTION_RECORDING_DAYS", "90")),
         retention_identity_days=int(env.get("RETENTION_IDENTITY_DAYS", "730")),
         retention_audit_days=int(env.get("RETENTION_AUDIT_DAYS", "1825")),
+        # A provider that does not answer within this is treated like a 5xx: the message waits in
+        # the outbox. Well under API Gateway's 29 s, so a practitioner's reply never hangs.
+        provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "8")),
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

@@ -29,21 +29,23 @@ class TwilioSms:
     """Twilio's Messages API through the `twilio` library (imported on first send: cold starts
     that never send do not pay for it)."""
 
-    def __init__(self, settings: Settings, http_client: Any = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         if not (settings.twilio_from_number or settings.twilio_messaging_service_sid):
             raise ValueError("Set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send SMS")
         self._settings = settings
-        self._http_client = http_client
         self._client: Any = None
 
     def _twilio(self) -> Any:
         if self._client is None:
+            from twilio.http.http_client import TwilioHttpClient
             from twilio.rest import Client
 
+            # The library waits forever by default; a time-out parks the message instead.
+            http_client = TwilioHttpClient(timeout=self._settings.provider_timeout_seconds)
             self._client = Client(
                 self._settings.twilio_account_sid,
                 self._settings.twilio_auth_token,
-                http_client=self._http_client,
+                http_client=http_client,
             )
         return self._client
 
@@ -105,8 +107,20 @@ class SesMail:
     def send_email(self, raw: bytes, to: str) -> Sent:
         if self._client is None:
             import boto3
+            from botocore.config import Config
 
-            self._client = boto3.client("sesv2", region_name=self._settings.region)
+            # botocore's defaults (60 s, several retries) would outlast API Gateway's 29 s; one
+            # quick retry, then the outbox's back-off takes over.
+            timeout = self._settings.provider_timeout_seconds
+            self._client = boto3.client(
+                "sesv2",
+                region_name=self._settings.region,
+                config=Config(
+                    connect_timeout=timeout,
+                    read_timeout=timeout,
+                    retries={"mode": "standard", "max_attempts": 2},
+                ),
+            )
         answer = self._client.send_email(
             Destination={"ToAddresses": [to]}, Content={"Raw": {"Data": raw}}
         )

@@ -1,9 +1,12 @@
 """Provider faults at the HTTP level: SES answers 500 (a real HTTP server on loopback stands in
-for SES's endpoint), the reply waits in the outbox and goes out when SES is back."""
+for SES's endpoint), the reply waits in the outbox and goes out when SES is back; SES and Twilio
+not answering at all (a loopback socket that accepts and stays silent): we hang up first, and the
+message waits in the outbox."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -15,7 +18,7 @@ from chalicelib import outbox
 from chalicelib.channels.email_relay import signature
 from chalicelib.config import load_settings
 from chalicelib.model import Identity, Practitioner
-from chalicelib.senders import SesMail
+from chalicelib.senders import SesMail, TwilioSms
 from tests.conftest import MAIL_DOMAIN, RELAY_SECRET, bearer
 
 
@@ -92,3 +95,140 @@ def test_an_email_reply_survives_ses_being_down(api, local_services, clock, ses)
     out = [i for i in timeline if i.direction == "out"]
     assert [(i.automated, i.status) for i in out] == [(True, "sent"), (False, "sent")]
     assert all(i.provider_id.startswith("ses-") for i in out)
+
+
+class SilentProvider:
+    """Accepts connections, reads what is sent, never answers; notes who hangs up first."""
+
+    HOLD_SECONDS = 20  # far beyond our time-out, far below the libraries' defaults
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        self.client_hung_up = 0
+        self.stopping = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._hold, args=(connection,), daemon=True).start()
+
+    def _hold(self, connection: socket.socket) -> None:
+        connection.settimeout(self.HOLD_SECONDS)
+        with connection:
+            try:
+                while connection.recv(65536):
+                    pass
+                self.client_hung_up += 1  # recv returned b"": the client closed first
+            except OSError:
+                pass  # our hold expired (or reset): the client would still be waiting
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def silent_provider():
+    provider = SilentProvider()
+    yield provider
+    provider.close()
+
+
+def _sms_case(local_services) -> str:
+    """A citizen's SMS case, and a practitioner of its queue to answer it."""
+    from chalicelib import intake
+    from chalicelib.model import InboundMessage
+
+    store = local_services.store
+    store.create_practitioner(Practitioner("anna", "Anna", ("education", "general"), ("da",), 5))
+    citizen = Identity("phone", "+4520007777")
+    sms = InboundMessage("sms", "twilio", "SM" + "7" * 32, citizen, "+4570203040", "hej")
+    return intake.receive(sms, store, local_services.hours(), local_services.clock).case_id
+
+
+def _email_case(api, local_services) -> str:
+    """A citizen's email case through the relay, and a practitioner of its queue."""
+    local_services.store.create_practitioner(
+        Practitioner("anna", "Anna", ("education", "general"), ("da",), 5)
+    )
+    raw = (
+        f"From: t@example.com\r\nTo: studyhelp@{MAIL_DOMAIN}\r\nSubject: Q\r\n"
+        "Message-ID: <t1@example.com>\r\n\r\nHello\r\n"
+    ).encode()
+    stamp = str(int(time.time()))
+    answer = api.post(
+        "/webhooks/email/inbound",
+        body=raw,
+        headers={
+            "Content-Type": "message/rfc822",
+            "X-Relay-Timestamp": stamp,
+            "X-Relay-Signature": signature(RELAY_SECRET, stamp, raw),
+        },
+    )
+    assert answer.status_code == 201  # recorded, though the acknowledgement could not go out
+    return json.loads(answer.body)["case_id"]
+
+
+def test_twilio_not_answering_parks_the_reply_and_we_hang_up_first(
+    api, local_services, silent_provider, monkeypatch
+):
+    # Twilio's API reached through a proxy that never answers the CONNECT: a real socket time-out
+    # inside the `twilio` library's own HTTP client.
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{silent_provider.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    local_services.sms = TwilioSms(
+        load_settings(
+            {
+                "TWILIO_ACCOUNT_SID": "AC" + "a" * 32,
+                "TWILIO_AUTH_TOKEN": "secret",
+                "TWILIO_FROM_NUMBER": "+4570203040",
+                "PROVIDER_TIMEOUT_SECONDS": "0.5",
+            }
+        )
+    )
+    sms_case = _sms_case(local_services)
+    reply = api.post(
+        f"/cases/{sms_case}/replies",
+        body=json.dumps({"body": "Answer"}),
+        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 201 and json.loads(reply.body)["status"] == "retrying"
+    assert silent_provider.connections >= 1
+    assert silent_provider.client_hung_up == silent_provider.connections
+    store = local_services.store
+    [entry] = store.due(local_services.clock() + timedelta(hours=1))
+    assert entry.case_id == sms_case
+
+
+def test_ses_not_answering_parks_the_reply_and_we_hang_up_first(
+    api, local_services, silent_provider, monkeypatch
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", f"http://127.0.0.1:{silent_provider.port}")
+    local_services.mail = SesMail(
+        load_settings(
+            {
+                "SES_SENDING": "on",
+                "AWS_DEFAULT_REGION": "eu-west-1",
+                "PROVIDER_TIMEOUT_SECONDS": "0.5",
+            }
+        )
+    )
+    mail_case = _email_case(api, local_services)
+    reply = api.post(
+        f"/cases/{mail_case}/replies",
+        body=json.dumps({"body": "Answer"}),
+        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 201 and json.loads(reply.body)["status"] == "retrying"
+    assert silent_provider.connections >= 1
+    assert silent_provider.client_hung_up == silent_provider.connections
+    parked = local_services.store.due(local_services.clock() + timedelta(hours=1))
+    assert mail_case in {entry.case_id for entry in parked}
