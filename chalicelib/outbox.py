@@ -11,7 +11,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chalicelib.model import Parked
+from chalicelib.ids import interaction_id
+from chalicelib.model import Interaction, Parked
 from chalicelib.outbound import STATUS_RANK
 from chalicelib.ports import SentMessage
 
@@ -62,6 +63,48 @@ class Mail(Protocol):
 
 class Blobs(Protocol):
     def get(self, key: str) -> bytes: ...
+
+
+class BlobWriter(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+
+class UnsentStore(OutboxStore, Protocol):
+    def add_interaction(self, interaction: Interaction) -> bool: ...
+
+
+def park_unsent(
+    store: UnsentStore,
+    blobs: BlobWriter,
+    clock: Callable[[], datetime],
+    case_id: str,
+    channel: str,
+    to: str,
+    body: str,
+    raw: bytes | None,
+    error: Exception,
+) -> None:
+    """An automatic message sent without being recorded first (a webinar confirmation, which
+    must not cost the booking a write) that the provider refused: it goes on the case's
+    timeline and into the outbox, so it is retried and, at worst, fails visibly."""
+    now = clock()
+    message = Interaction(
+        id=interaction_id(now),
+        case_id=case_id,
+        at=now,
+        channel=channel,  # type: ignore[arg-type]
+        direction="out",
+        body=body,
+        status=RETRYING,
+        automated=True,
+        to=to,
+    )
+    store.add_interaction(message)
+    key = None
+    if raw is not None:
+        key = f"outbox/{case_id}/{message.id}.eml"
+        blobs.put(key, raw, "message/rfc822")
+    failed_first_try(store, case_id, message.id, now, error, key)
 
 
 def failed_first_try(

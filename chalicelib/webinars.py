@@ -67,6 +67,9 @@ class Notifier:
     sms: SmsSender
     boxes: mail.Mailboxes
     timezone: str
+    # A message a provider refused: (case_id, channel, to, body, raw email or None, error) goes
+    # to the outbox (outbox.park_unsent), so a confirmation is late rather than lost.
+    park: Callable[[str, str, str, str, bytes | None, Exception], None]
 
 
 @dataclass(frozen=True)
@@ -288,31 +291,62 @@ def _text(kind: str, booking: Booking, webinar: Webinar, when: str, position: in
 def _tell(
     notify: Notifier, booking: Booking, webinar: Webinar, kind: str, position: int | None
 ) -> None:
-    """Best effort: the booking stands whatever a provider answers."""
+    """The booking stands whatever a provider answers; a message it refuses waits in the
+    outbox on the booking's case."""
     text = _text(kind, booking, webinar, _when(webinar, notify.timezone), position)
-    try:
-        if booking.email:
-            invite = kind in ("confirmed", "promoted", "session_cancelled")
-            raw = (
-                invitation_email(
-                    notify.boxes, booking, webinar, text, cancelled=kind == "session_cancelled"
-                )
-                if invite
-                else mail.compose(
-                    notify.boxes,
-                    mailbox="webinars",
-                    token=None,
-                    to=booking.email,
-                    subject=webinar.title,
-                    body=text,
-                    now=datetime.now(UTC),
-                )[0]
+    if booking.email:
+        email = booking.email
+        invite = kind in ("confirmed", "promoted", "session_cancelled")
+        raw = (
+            invitation_email(
+                notify.boxes, booking, webinar, text, cancelled=kind == "session_cancelled"
             )
-            notify.mail.send_email(raw, booking.email)
-        if booking.phone:
-            notify.sms.send_sms(booking.phone, text, None)
-    except Exception:
-        log.exception("could not tell the citizen", extra={"webinar_id": webinar.id, "kind": kind})
+            if invite
+            else mail.compose(
+                notify.boxes,
+                mailbox="webinars",
+                token=None,
+                to=email,
+                subject=webinar.title,
+                body=text,
+                now=datetime.now(UTC),
+            )[0]
+        )
+        _send(
+            notify, booking, "email", email, text, raw, lambda: notify.mail.send_email(raw, email)
+        )
+    if booking.phone:
+        phone = booking.phone
+        _send(
+            notify,
+            booking,
+            "sms",
+            phone,
+            text,
+            None,
+            lambda: notify.sms.send_sms(phone, text, None),
+        )
+
+
+def _send(
+    notify: Notifier,
+    booking: Booking,
+    channel: str,
+    to: str,
+    text: str,
+    raw: bytes | None,
+    send: Callable[[], object],
+) -> None:
+    try:
+        send()
+    except Exception as error:  # 5xx, time-out: late, not lost
+        if booking.case_id is None:
+            log.warning(
+                "could not tell the citizen, and no case to keep the message on",
+                extra={"webinar_id": booking.webinar_id, "error": type(error).__name__},
+            )
+            return
+        notify.park(booking.case_id, channel, to, text, raw, error)
 
 
 def invitation_email(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings, load_settings
@@ -82,9 +83,11 @@ class Services:
         return Outlets(self.sms, self.mail, self.boxes(), lambda ref: status_url + ref, self.blobs)
 
     def notifier(self) -> Notifier:
+        from chalicelib.outbox import park_unsent
         from chalicelib.webinars import Notifier
 
-        return Notifier(self.mail, self.sms, self.boxes(), self.hours().timezone)
+        park = partial(park_unsent, self.store, self.blobs, self.clock)
+        return Notifier(self.mail, self.sms, self.boxes(), self.hours().timezone, park)
 
     def hours_changed(self, hours: OpeningHours) -> None:
         """This container uses new hours at once; others within HOURS_CACHE_SECONDS."""

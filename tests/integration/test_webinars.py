@@ -10,16 +10,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
+from functools import partial
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from chalicelib import webinars
+from chalicelib import outbox, webinars
+from chalicelib.blobs import LocalBlobs
 from chalicelib.errors import Conflict
 from chalicelib.hours import demo_hours
 from chalicelib.mail import Mailboxes
 from chalicelib.model import Identity, Webinar
+from chalicelib.outbox import park_unsent
 from chalicelib.senders import Sent
 from chalicelib.store import DynamoStore
 from tests.conftest import bearer
@@ -63,11 +66,17 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-@pytest.fixture
-def notify(recorder) -> webinars.Notifier:
+def notifier(senders, store, clock, tmp_path) -> webinars.Notifier:
+    """The app's notifier: these senders, and the real outbox for what they refuse."""
+    park = partial(park_unsent, store, LocalBlobs(tmp_path / "blobs"), clock)
     return webinars.Notifier(
-        recorder, recorder, Mailboxes("helpline.example.org", "Helpline"), "Europe/Copenhagen"
+        senders, senders, Mailboxes("helpline.example.org", "Helpline"), "Europe/Copenhagen", park
     )
+
+
+@pytest.fixture
+def notify(recorder, store, clock, tmp_path) -> webinars.Notifier:
+    return notifier(recorder, store, clock, tmp_path)
 
 
 def session(store, clock, capacity=25, waitlist=20, hours_ahead=48, wid="w1") -> Webinar:
@@ -243,6 +252,55 @@ def test_confirmation_email_carries_one_recipient_and_a_calendar_invite(
     assert str(event["summary"]) == "Choosing an education"
     assert event.decoded("dtstart") == webinar.starts_at
     assert "ATTENDEE" not in invite.get_content()
+
+
+class Refusing(Recorder):
+    """Providers answering 5xx until they are back."""
+
+    down: bool = True
+
+    def send_email(self, raw: bytes, to: str) -> Sent:
+        if self.down:
+            raise ConnectionError("SES answered 503")
+        return super().send_email(raw, to)
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        if self.down:
+            raise ConnectionError("Twilio answered 500")
+        return super().send_sms(to, body, status_callback)
+
+
+def test_a_confirmation_the_providers_refuse_is_late_not_lost(store, clock, tmp_path):
+    """The booking stands; the confirmation (email with its invite, and SMS) waits in the
+    outbox on the citizen's case, and the retry job sends it once the providers are back."""
+    providers = Refusing()
+    notify = notifier(providers, store, clock, tmp_path)
+    webinar = session(store, clock)
+    booked = webinars.book(
+        webinar,
+        {"email": "late@example.com", "phone": "+4520004444", "consent": True},
+        store,
+        HOURS,
+        clock,
+        notify,
+    )
+    assert booked.booking.status == "confirmed"
+    timeline = store.get_case(booked.booking.case_id, with_timeline=True).timeline
+    waiting = [(i.channel, i.status) for i in timeline if i.direction == "out"]
+    assert sorted(waiting) == [("email", "retrying"), ("sms", "retrying")]
+
+    providers.down = False
+    blobs = LocalBlobs(tmp_path / "blobs")
+    later = clock() + timedelta(minutes=2)
+    sent = outbox.retry_due(store, providers, providers, blobs, later, lambda ref: ref)
+    assert sent == {"sent": 2, "retrying": 0, "failed": 0}
+    [(raw, to)] = providers.mails
+    invite = BytesParser(policy=policy.default).parsebytes(raw)
+    assert to == "late@example.com"
+    assert any(part.get_content_type() == "text/calendar" for part in invite.walk())
+    assert providers.texts[0][0] == "+4520004444" and webinar.title in providers.texts[0][1]
+    timeline = store.get_case(booked.booking.case_id, with_timeline=True).timeline
+    assert sorted(i.status for i in timeline if i.direction == "out") == ["queued", "sent"]
 
 
 def test_a_booking_lands_on_the_citizens_one_case(api, local_services):

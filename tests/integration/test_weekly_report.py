@@ -99,6 +99,7 @@ def week(local_store, local_services):
         LocalOutbox(),
         Mailboxes("helpline.example.org", "Helpline"),
         "Europe/Copenhagen",
+        lambda *unsent: pytest.fail("the local outboxes never refuse"),
     )
     booked = webinars.book(
         session,
