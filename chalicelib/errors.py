@@ -62,3 +62,10 @@ class Busy(Unavailable):
     """The store stayed contended after every retry; the provider should retry later."""
 
     code = "busy"
+
+
+class ProviderUnavailable(ServiceError):
+    """Twilio or SES did not take a request that cannot wait for the outbox (a call)."""
+
+    status = 502
+    code = "provider_unavailable"

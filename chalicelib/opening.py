@@ -7,14 +7,11 @@ stored one.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.errors import InvalidInput
 from chalicelib.hours import OpeningHours
-
-
-class HoursStore(Protocol):
-    def save_hours(self, hours: OpeningHours) -> None: ...
+from chalicelib.ports import HoursStore
 
 
 def replace(fields: dict[str, Any], store: HoursStore) -> OpeningHours:

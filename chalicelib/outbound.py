@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.errors import Conflict, NotFound, ServiceError
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import interaction_id
 from chalicelib.model import Identity, Interaction
 from chalicelib.ports import OutboundStore, SmsSender
@@ -30,11 +30,6 @@ STATUS_RANK: dict[str, int] = {
     "canceled": 4,
     "read": 5,
 }
-
-
-class ProviderUnavailable(ServiceError):
-    status = 502
-    code = "provider_unavailable"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Protocol
 from chalicelib.ids import interaction_id
 from chalicelib.model import Interaction, Parked
 from chalicelib.outbound import STATUS_RANK
-from chalicelib.ports import SentMessage
+from chalicelib.ports import MessageRejected, SentMessage
 
 log = logging.getLogger("contact-centre")
 MAX_ATTEMPTS = 5
@@ -115,13 +115,30 @@ def failed_first_try(
     error: Exception,
     raw_key: str | None = None,
 ) -> str:
-    """The provider refused the first try: the message waits for the next one."""
+    """The provider refused the first try: the message waits for the next one, unless the
+    refusal is final."""
+    if isinstance(error, MessageRejected):
+        return _rejected(store, case_id, interaction_id, error)
     store.park(case_id, interaction_id, 1, next_try(now, 1), type(error).__name__, raw_key)
     log.warning(
         "provider refused; message parked",
         extra={"case_id": case_id, "error": type(error).__name__},
     )
     return RETRYING
+
+
+def _rejected(store: OutboxStore, case_id: str, interaction_id: str, error: MessageRejected) -> str:
+    store.unpark(
+        case_id,
+        interaction_id,
+        "failed",
+        STATUS_RANK["failed"],
+        None,
+        None,
+        f"rejected: {error.code}",
+    )
+    log.warning("provider rejected the message", extra={"case_id": case_id, "code": error.code})
+    return "failed"
 
 
 def retry_due(
@@ -144,6 +161,10 @@ def retry_due(
                 sent = sms.send_sms(
                     entry.to, entry.body, status_url(f"{entry.case_id}.{entry.interaction_id}")
                 )
+        except MessageRejected as error:
+            _rejected(store, entry.case_id, entry.interaction_id, error)
+            counts["failed"] += 1
+            continue
         except Exception as error:
             attempts = entry.attempts + 1
             if attempts >= MAX_ATTEMPTS:

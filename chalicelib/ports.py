@@ -80,6 +80,15 @@ class OutboundStore(Protocol):
     ) -> bool: ...
 
 
+class MessageRejected(Exception):
+    """The provider refused this message for good (an invalid or unsubscribed number, an address
+    SES will not send to): retrying cannot help, so the case shows the failure at once."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class SentMessage(Protocol):
     provider: str
     provider_id: str

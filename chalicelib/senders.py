@@ -7,10 +7,13 @@ the message is recorded on the case as usual, with status `local`, and nothing l
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.config import Settings
+from chalicelib.ports import MessageRejected
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,25 @@ class Sent:
     provider: str
     provider_id: str
     status: str
+
+
+# SES's answers that no retry can change; throttling, a paused account or an unverified domain
+# are fixed on our side, so those messages wait in the outbox instead.
+SES_FINAL_REFUSALS = frozenset({"MessageRejected", "BadRequestException"})
+
+
+@contextmanager
+def _twilio_refusals() -> Iterator[None]:
+    """Twilio answers 400 for a message it will never take (an invalid or unsubscribed number:
+    error 21211, 21610, ...); anything else (5xx, 429, a time-out) is worth retrying."""
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        yield
+    except TwilioRestException as error:
+        if error.status == 400:
+            raise MessageRejected(f"twilio-{error.code or error.status}") from error
+        raise
 
 
 class LocalOutbox:
@@ -57,7 +79,8 @@ class TwilioSms:
             arguments["from_"] = self._settings.twilio_from_number
         if status_callback:
             arguments["status_callback"] = status_callback
-        message = self._twilio().messages.create(**arguments)
+        with _twilio_refusals():
+            message = self._twilio().messages.create(**arguments)
         return Sent(provider="twilio", provider_id=str(message.sid), status=str(message.status))
 
 
@@ -84,7 +107,8 @@ class TwilioVoice(TwilioSms):
         }
         if status_callback:
             arguments["status_callback"] = status_callback
-        call = self._twilio().calls.create(**arguments)
+        with _twilio_refusals():
+            call = self._twilio().calls.create(**arguments)
         return Sent(provider="twilio", provider_id=str(call.sid), status=str(call.status))
 
 
@@ -121,9 +145,17 @@ class SesMail:
                     retries={"mode": "standard", "max_attempts": 2},
                 ),
             )
-        answer = self._client.send_email(
-            Destination={"ToAddresses": [to]}, Content={"Raw": {"Data": raw}}
-        )
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self._client.send_email(
+                Destination={"ToAddresses": [to]}, Content={"Raw": {"Data": raw}}
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in SES_FINAL_REFUSALS:
+                raise MessageRejected(f"ses-{code}") from error
+            raise
         return Sent(provider="ses", provider_id=str(answer["MessageId"]), status="sent")
 
 

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from chalicelib import autoreplies, intake, routing
-from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
 from chalicelib.hours import OpeningHours
 from chalicelib.ids import interaction_id
 from chalicelib.intake import IntakeAndRoutingStore
 from chalicelib.model import Actor, Case, CaseRef, InboundMessage, Interaction, Media, Practitioner
-from chalicelib.ports import OutboundStore, SentMessage
+from chalicelib.ports import MessageRejected, OutboundStore, SentMessage
 
 MENU = {"1": "education", "2": "careers", "3": "general"}
 SPOKEN = {
@@ -339,7 +339,23 @@ def start_callback(
         author=actor.user_id,
     )
     store.add_interaction(call)
-    sent = dialer.connect(practitioner.phone, number, callback_url(f"{case_id}.{call.id}"))
+    try:
+        sent = dialer.connect(practitioner.phone, number, callback_url(f"{case_id}.{call.id}"))
+    except Exception as error:
+        # A call is live, not something to send later: the attempt fails on the case, the
+        # citizen's request stays pending, and the practitioner is told why.
+        rejected = isinstance(error, MessageRejected)
+        reason = f"rejected: {error}" if rejected else type(error).__name__
+        store.update_delivery_status(
+            case_id, call.id, "failed", CALL_RANK["failed"], error_code=reason
+        )
+        if rejected:
+            raise Conflict(
+                "The phone provider will not call this number.", code="not_callable"
+            ) from error
+        raise ProviderUnavailable(
+            "The phone provider did not place the call; try again."
+        ) from error
     status = sent.status if sent.status in CALL_RANK else "queued"
     store.update_delivery_status(
         case_id,

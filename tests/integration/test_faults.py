@@ -36,9 +36,13 @@ def ses(monkeypatch):
                 if state["fail"]
                 else (200, {"MessageId": f"ses-{state['calls']}"})
             )
+            if state.get("reject"):  # SES's final answer for an address it will not send to
+                status, body = 400, {"message": "Email address is not verified."}
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if status == 400:
+                self.send_header("x-amzn-ErrorType", "MessageRejected")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -232,3 +236,23 @@ def test_ses_not_answering_parks_the_reply_and_we_hang_up_first(
     assert silent_provider.client_hung_up == silent_provider.connections
     parked = local_services.store.due(local_services.clock() + timedelta(hours=1))
     assert mail_case in {entry.case_id for entry in parked}
+
+
+def test_an_address_ses_rejects_fails_at_once_and_is_not_retried(api, local_services, clock, ses):
+    ses["reject"] = True
+    local_services.mail = SesMail(
+        load_settings({"SES_SENDING": "on", "AWS_DEFAULT_REGION": "eu-west-1"})
+    )
+    case_id = _email_case(api, local_services)
+    reply = api.post(
+        f"/cases/{case_id}/replies",
+        body=json.dumps({"body": "Answer"}),
+        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 201 and json.loads(reply.body)["status"] == "failed"
+    timeline = local_services.store.get_case(case_id, with_timeline=True).timeline
+    out = [(i.automated, i.status, i.error_code) for i in timeline if i.direction == "out"]
+    rejected = "rejected: ses-MessageRejected"
+    assert out == [(True, "failed", rejected), (False, "failed", rejected)]
+    assert local_services.store.due(clock() + timedelta(hours=2)) == []
+    assert ses["calls"] == 2  # the acknowledgement and the reply, once each

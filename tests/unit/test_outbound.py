@@ -117,6 +117,65 @@ def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(moto_sto
     assert len(attempts) == outbox.MAX_ATTEMPTS
 
 
+@responses.activate
+def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(moto_store, clock):
+    """Twilio's 400 (21211: not a valid number) is final: the case shows it now, not after an
+    hour of retries."""
+    from datetime import timedelta
+
+    from chalicelib import outbox
+
+    case_id = open_case(moto_store, clock)
+    sender = sms_sender(twilio_settings())
+    responses.post(
+        MESSAGES_URL,
+        status=400,
+        json={"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400},
+    )
+    sent = outbound.send_sms(case_id, "Hi", moto_store, sender, clock, callback)
+    assert sent.status == "failed"
+    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert (reply.status, reply.error_code) == ("failed", "rejected: twilio-21211")
+    later = clock() + timedelta(hours=2)
+    assert outbox.retry_due(moto_store, sender, None, None, later, callback)["sent"] == 0
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("twilio_status", "error_code", "expected"),
+    [(500, 20500, (502, "provider_unavailable")), (400, 21211, (409, "not_callable"))],
+)
+def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
+    moto_store, clock, twilio_status, error_code, expected
+):
+    from chalicelib import voice
+    from chalicelib.errors import ServiceError
+    from chalicelib.model import Actor, Practitioner
+    from chalicelib.senders import dialer
+
+    calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
+    responses.post(calls_url, status=twilio_status, json={"code": error_code, "message": "x"})
+    case_id = open_case(moto_store, clock)
+    moto_store.request_callback(case_id, CITIZEN.value, clock())
+    moto_store.create_practitioner(
+        Practitioner("anna", "Anna", ("general",), ("da",), 5, phone="+4540000001")
+    )
+    with pytest.raises(ServiceError) as refused:
+        voice.start_callback(
+            case_id,
+            Actor("anna", "practitioner"),
+            moto_store,
+            dialer(twilio_settings()),
+            clock,
+            callback,
+        )
+    assert (refused.value.status, refused.value.code) == expected
+    [attempt] = [i for i in moto_store.timeline(case_id) if i.channel == "voice"]
+    assert (attempt.direction, attempt.status) == ("out", "failed")
+    assert moto_store.get_case(case_id).callback_number == CITIZEN.value  # still to do
+
+
 def test_an_opted_out_number_is_never_sent_to(moto_store, clock):
     case_id = open_case(moto_store, clock)
     stop = InboundMessage(
