@@ -57,35 +57,22 @@ def ses(monkeypatch):
     server.shutdown()
 
 
+def _reply(api, case_id: str):
+    """Anna answers the case from her inbox."""
+    return api.post(
+        f"/cases/{case_id}/replies",
+        body=json.dumps({"body": "Answer"}),
+        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
+    )
+
+
 def test_an_email_reply_survives_ses_being_down(api, local_services, clock, ses):
     local_services.mail = SesMail(
         load_settings({"SES_SENDING": "on", "AWS_DEFAULT_REGION": "eu-west-1"})
     )
-    local_services.store.create_practitioner(
-        Practitioner("anna", "Anna", ("education", "general"), ("da",), 5)
-    )
-    raw = (
-        f"From: s@example.com\r\nTo: studyhelp@{MAIL_DOMAIN}\r\nSubject: Q\r\n"
-        "Message-ID: <f1@example.com>\r\n\r\nHello\r\n"
-    ).encode()
-    stamp = str(int(time.time()))
-    answer = api.post(
-        "/webhooks/email/inbound",
-        body=raw,
-        headers={
-            "Content-Type": "message/rfc822",
-            "X-Relay-Timestamp": stamp,
-            "X-Relay-Signature": signature(RELAY_SECRET, stamp, raw),
-        },
-    )
-    assert answer.status_code == 201  # the inbound side records everything regardless
+    case_id = _email_case(api, local_services)  # recorded though SES is down
     store = local_services.store
-    case = store.get_case(store.find_identity(Identity("email", "s@example.com")).open_case_id)
-    reply = api.post(
-        f"/cases/{case.id}/replies",
-        body=json.dumps({"body": "Answer"}),
-        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
-    )
+    reply = _reply(api, case_id)
     assert reply.status_code == 201 and json.loads(reply.body)["status"] == "retrying"
     failed_calls = ses["calls"]
     assert failed_calls >= 1
@@ -95,7 +82,7 @@ def test_an_email_reply_survives_ses_being_down(api, local_services, clock, ses)
         store, local_services.sms, local_services.mail, local_services.blobs, later, lambda ref: ref
     )
     assert result == {"sent": 2, "retrying": 0, "failed": 0}  # the acknowledgement and reply
-    timeline = store.get_case(case.id, with_timeline=True).timeline
+    timeline = store.get_case(case_id, with_timeline=True).timeline
     out = [i for i in timeline if i.direction == "out"]
     assert [(i.automated, i.status) for i in out] == [(True, "sent"), (False, "sent")]
     assert all(i.provider_id.startswith("ses-") for i in out)
@@ -199,11 +186,7 @@ def test_twilio_not_answering_parks_the_reply_and_we_hang_up_first(
         )
     )
     sms_case = _sms_case(local_services)
-    reply = api.post(
-        f"/cases/{sms_case}/replies",
-        body=json.dumps({"body": "Answer"}),
-        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
-    )
+    reply = _reply(api, sms_case)
     assert reply.status_code == 201 and json.loads(reply.body)["status"] == "retrying"
     assert silent_provider.connections >= 1
     assert silent_provider.client_hung_up == silent_provider.connections
@@ -226,11 +209,7 @@ def test_ses_not_answering_parks_the_reply_and_we_hang_up_first(
         )
     )
     mail_case = _email_case(api, local_services)
-    reply = api.post(
-        f"/cases/{mail_case}/replies",
-        body=json.dumps({"body": "Answer"}),
-        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
-    )
+    reply = _reply(api, mail_case)
     assert reply.status_code == 201 and json.loads(reply.body)["status"] == "retrying"
     assert silent_provider.connections >= 1
     assert silent_provider.client_hung_up == silent_provider.connections
@@ -244,11 +223,7 @@ def test_an_address_ses_rejects_fails_at_once_and_is_not_retried(api, local_serv
         load_settings({"SES_SENDING": "on", "AWS_DEFAULT_REGION": "eu-west-1"})
     )
     case_id = _email_case(api, local_services)
-    reply = api.post(
-        f"/cases/{case_id}/replies",
-        body=json.dumps({"body": "Answer"}),
-        headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
-    )
+    reply = _reply(api, case_id)
     assert reply.status_code == 201 and json.loads(reply.body)["status"] == "failed"
     timeline = local_services.store.get_case(case_id, with_timeline=True).timeline
     out = [(i.automated, i.status, i.error_code) for i in timeline if i.direction == "out"]
