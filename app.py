@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 app = Chalice(app_name="guidance-contact-centre")
 app.api.binary_types.append("message/rfc822")  # raw emails reach the relay route as bytes
 configure_logging(app)
-INBOUND_BUCKET = os.environ.get("INBOUND_BUCKET", "guidance-contact-centre-inbound")
 SES_TOPIC = os.environ.get("SES_NOTIFICATIONS_TOPIC", "guidance-contact-centre-ses")
 INBOUND_TOPIC = os.environ.get("INBOUND_MAIL_TOPIC", "guidance-contact-centre-inbound-mail")
 

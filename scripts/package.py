@@ -139,6 +139,10 @@ def merged_infra() -> dict:
             },
             "AUTH_CLIENT_ID": {"Ref": "AppClient"},
             "PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"},
+            # Named by the stack (parameters, or generated: S3 names are global), never fixed.
+            "TABLE_NAME": {"Ref": "CasesTable"},
+            "INBOUND_BUCKET": {"Ref": "InboundBucket"},
+            "MAIL_DOMAIN": {"Ref": "MailDomain"},
         }
     )
     # Every function, the API's and each scheduled or event one, gets the same settings.

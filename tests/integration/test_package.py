@@ -99,7 +99,10 @@ def test_every_function_gets_the_settings_and_secrets(deployed):
     }
     assert len(functions) == 8
     for name, variables in functions.items():
-        assert variables["TABLE_NAME"] == "guidance-contact-centre", name
+        # what the stack named, so a parameter changed at deploy time reaches the code
+        assert variables["TABLE_NAME"] == {"Ref": "CasesTable"}, name
+        assert variables["INBOUND_BUCKET"] == {"Ref": "InboundBucket"}, name
+        assert variables["MAIL_DOMAIN"] == {"Ref": "MailDomain"}, name
         assert variables["TWILIO_AUTH_TOKEN"] == {"Ref": "TwilioAuthToken"}, name
         assert variables["TWILIO_ACCOUNT_SID"] == {"Ref": "TwilioAccountSid"}, name
         assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}, name
@@ -115,6 +118,10 @@ def test_every_role_carries_the_hand_written_policy_only(template):
         assert policy["PolicyDocument"] == written
     actions = {a for s in written["Statement"] for a in s["Action"]}
     assert "*" not in actions and not any(a.endswith(":*") for a in actions)
+    # Scoped to this stack's own table, bucket and mail domain, whatever they are named.
+    resources = json.dumps([s["Resource"] for s in written["Statement"] if s["Sid"] != "Logs"])
+    for name in ("${CasesTable}", "${InboundBucket}/*", "identity/${MailDomain}"):
+        assert name in resources, name
 
 
 # Runs inside the unzipped bundle, with only what Lambda's Python 3.11 runtime adds (boto3): API

@@ -14,6 +14,8 @@ from chalicelib.senders import LocalDialer, LocalMailOutbox, LocalOutbox, SesMai
 from chalicelib.wiring import Services, reset_services
 from tests.conftest import MAIL_DOMAIN
 
+BUCKET = "guidance-contact-centre-inbound-a1b2c3"  # CloudFormation names it
+
 RAW = (
     b"From: Sofie <sofie@example.com>\r\nTo: careers@" + MAIL_DOMAIN.encode() + b"\r\n"
     b"Subject: Job advice\r\nMessage-ID: <s3-1@example.com>\r\n"
@@ -29,7 +31,7 @@ def _received(key: str, spam: str = "PASS") -> dict:
         "receipt": {
             "action": {
                 "type": "S3",
-                "bucketName": "guidance-contact-centre-inbound",
+                "bucketName": BUCKET,
                 "objectKey": key,
                 "topicArn": "arn:aws:sns:eu-west-1:1:inbound",
             },
@@ -49,10 +51,10 @@ def _deliver(moto_store, clock, raw: bytes, key: str, spam: str = "PASS") -> Non
 
     s3 = boto3.client("s3", region_name="eu-west-1")
     s3.create_bucket(
-        Bucket=application.INBOUND_BUCKET,
+        Bucket=BUCKET,
         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
     )
-    s3.put_object(Bucket=application.INBOUND_BUCKET, Key=key, Body=raw)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=raw)
     settings = load_settings({"MAIL_DOMAIN": MAIL_DOMAIN, "HOURS_CACHE_SECONDS": "0"})
     reset_services(
         Services(
@@ -61,7 +63,7 @@ def _deliver(moto_store, clock, raw: bytes, key: str, spam: str = "PASS") -> Non
             sms=LocalOutbox(),
             calls=LocalDialer(),
             mail=LocalMailOutbox(),
-            blobs=S3Blobs(s3, application.INBOUND_BUCKET),
+            blobs=S3Blobs(s3, BUCKET),
             clock=clock,
         )
     )
