@@ -149,7 +149,14 @@ def book(
             waitlisted_at=f"{iso_utc(now)}#{booking_id}" if mode == "waitlist" else None,
         )
         position = _position(booking, store)
-        _tell(notify, booking, webinar, "confirmed" if mode == "seat" else "waitlisted", position)
+        _tell(
+            notify,
+            store,
+            booking,
+            webinar,
+            "confirmed" if mode == "seat" else "waitlisted",
+            position,
+        )
         log.info("webinar booked", extra={"webinar_id": webinar.id, "status": booking.status})
         return BookingResult(booking, position, token)
     raise Conflict("This session and its waitlist are full.", code="full")
@@ -193,7 +200,7 @@ def cancel(
         if promote is not None:
             _note(store, promote, "Promoted from the waitlist: seat confirmed", now)
             if webinar is not None:
-                _tell(notify, promote, webinar, "promoted", None)
+                _tell(notify, store, promote, webinar, "promoted", None)
         return store.get_booking(booking.webinar_id, booking.id) or booking
     raise Conflict("The session is busy; try again.", code="busy")
 
@@ -227,7 +234,7 @@ def cancel_session(
     now = clock()
     for booking in store.bookings_of(webinar_id):
         if booking.status in ("confirmed", "waitlisted"):
-            _tell(notify, booking, webinar, "session_cancelled", None)
+            _tell(notify, store, booking, webinar, "session_cancelled", None)
             _note(store, booking, f"The webinar was cancelled: {webinar.title}", now)
             told += 1
     return told
@@ -258,7 +265,7 @@ def send_reminders(store: WebinarStore, now: datetime, notify: Notifier) -> int:
                 continue
             for booking in store.bookings_of(webinar.id):
                 if booking.status == "confirmed" and store.mark_reminded(booking, which, now):
-                    _tell(notify, booking, webinar, f"reminder_{which}", None)
+                    _tell(notify, store, booking, webinar, f"reminder_{which}", None)
                     sent += 1
     return sent
 
@@ -289,10 +296,15 @@ def _text(kind: str, booking: Booking, webinar: Webinar, when: str, position: in
 
 
 def _tell(
-    notify: Notifier, booking: Booking, webinar: Webinar, kind: str, position: int | None
+    notify: Notifier,
+    store: WebinarStore,
+    booking: Booking,
+    webinar: Webinar,
+    kind: str,
+    position: int | None,
 ) -> None:
     """The booking stands whatever a provider answers; a message it refuses waits in the
-    outbox on the booking's case."""
+    outbox on the booking's case. A number that texted STOP gets no SMS, booking or not."""
     text = _text(kind, booking, webinar, _when(webinar, notify.timezone), position)
     if booking.email:
         email = booking.email
@@ -315,7 +327,7 @@ def _tell(
         _send(
             notify, booking, "email", email, text, raw, lambda: notify.mail.send_email(raw, email)
         )
-    if booking.phone:
+    if booking.phone and not _opted_out(store, booking.phone):
         phone = booking.phone
         _send(
             notify,
@@ -326,6 +338,11 @@ def _tell(
             None,
             lambda: notify.sms.send_sms(phone, text, None),
         )
+
+
+def _opted_out(store: WebinarStore, phone: str) -> bool:
+    record = store.find_identity(Identity("phone", phone))
+    return bool(record and record.opted_out)
 
 
 def _send(

@@ -303,6 +303,39 @@ def test_a_confirmation_the_providers_refuse_is_late_not_lost(store, clock, tmp_
     assert sorted(i.status for i in timeline if i.direction == "out") == ["queued", "sent"]
 
 
+def test_a_number_that_texted_stop_gets_no_sms_about_its_booking(store, clock, notify, recorder):
+    from chalicelib import intake
+    from chalicelib.model import InboundMessage
+
+    stop = InboundMessage(
+        "sms",
+        "twilio",
+        "SM" + "5" * 32,
+        Identity("phone", "+4520005555"),
+        "+4570203040",
+        "STOP",
+        keyword="stop",
+    )
+    intake.receive(stop, store, HOURS, clock)
+    webinar = session(store, clock)
+    request = {"email": "quiet@example.com", "phone": "+4520005555", "consent": True}
+    booked = webinars.book(webinar, request, store, HOURS, clock, notify)
+    assert booked.booking.status == "confirmed"
+    assert [to for _, to in recorder.mails] == ["quiet@example.com"]
+    assert recorder.texts == []
+    other = webinars.book(
+        session(store, clock, wid="w2"),
+        {"phone": "+4520006666", "consent": True},
+        store,
+        HOURS,
+        clock,
+        notify,
+    )
+    assert other.booking.status == "confirmed" and [to for to, _ in recorder.texts] == [
+        "+4520006666"
+    ]
+
+
 def test_a_booking_lands_on_the_citizens_one_case(api, local_services):
     store = local_services.store
     api.post(
