@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -50,16 +51,14 @@ def _distributions(bundle: zipfile.ZipFile) -> dict[str, tuple[str, set[str]]]:
         folder, _, leaf = name.partition("/")
         if not folder.endswith(".dist-info") or leaf != "METADATA":
             continue
-        metadata = bundle.read(name).decode("utf-8")
-        lines = metadata.split("\n\n", 1)[0].splitlines()  # the headers, not the description
-        project = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Name:"))
+        # METADATA is RFC 822 headers, as importlib.metadata reads it
+        metadata = HeaderParser().parsestr(bundle.read(name).decode("utf-8"))
         requires = set()
-        for line in lines:
-            if line.startswith("Requires-Dist:"):
-                requirement = Requirement(line.split(":", 1)[1].strip())
-                if requirement.marker is None or requirement.marker.evaluate(LAMBDA_MARKERS):
-                    requires.add(_canonical(requirement.name))
-        found[_canonical(project)] = (folder, requires)
+        for line in metadata.get_all("Requires-Dist") or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(LAMBDA_MARKERS):
+                requires.add(_canonical(requirement.name))
+        found[_canonical(metadata["Name"])] = (folder, requires)
     return found
 
 
