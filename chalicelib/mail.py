@@ -136,9 +136,7 @@ def _send_acknowledgement(
     except Exception as error:  # it waits in the outbox; the citizen's message is safe anyway
         from chalicelib.outbox import failed_first_try
 
-        key = f"outbox/{case_id}/{ack_id}.eml"
-        blobs.put(key, raw, "message/rfc822")
-        failed_first_try(store, case_id, ack_id, clock(), error, key)  # type: ignore[arg-type]
+        failed_first_try(store, case_id, ack_id, clock(), error, (raw, blobs))  # type: ignore[arg-type]
         return
     store.update_delivery_status(
         case_id,
@@ -245,9 +243,7 @@ def send_reply(
             ) from error
         from chalicelib.outbox import failed_first_try
 
-        key = f"outbox/{case.id}/{reply.id}.eml"
-        blobs.put(key, raw, "message/rfc822")
-        status = failed_first_try(store, case.id, reply.id, clock(), error, key)  # type: ignore[arg-type]
+        status = failed_first_try(store, case.id, reply.id, clock(), error, (raw, blobs))  # type: ignore[arg-type]
         return replace(reply, status=status)
     status = sent.status if sent.status in STATUS else "sent"
     store.update_delivery_status(

@@ -100,11 +100,7 @@ def park_unsent(
         to=to,
     )
     store.add_interaction(message)
-    key = None
-    if raw is not None:
-        key = f"outbox/{case_id}/{message.id}.eml"
-        blobs.put(key, raw, "message/rfc822")
-    failed_first_try(store, case_id, message.id, now, error, key)
+    failed_first_try(store, case_id, message.id, now, error, None if raw is None else (raw, blobs))
 
 
 def failed_first_try(
@@ -113,12 +109,17 @@ def failed_first_try(
     interaction_id: str,
     now: datetime,
     error: Exception,
-    raw_key: str | None = None,
+    email: tuple[bytes, BlobWriter] | None = None,
 ) -> str:
-    """The provider refused the first try: the message waits for the next one, unless the
-    refusal is final."""
+    """The provider refused the first try: the message waits for the next one (an email's
+    bytes kept in the blob store for it), unless the refusal is final."""
     if isinstance(error, MessageRejected):
         return _rejected(store, case_id, interaction_id, error)
+    raw_key = None
+    if email is not None:
+        raw, blobs = email
+        raw_key = f"outbox/{case_id}/{interaction_id}.eml"
+        blobs.put(raw_key, raw, "message/rfc822")
     store.park(case_id, interaction_id, 1, next_try(now, 1), type(error).__name__, raw_key)
     log.warning(
         "provider refused; message parked",
