@@ -117,25 +117,18 @@ class InboundStore(StoreBase):
         reply_to = {"kind": write.identity.kind, "value": write.identity.value}
         t = self.table
         ops: list[tuple[str, dict[str, Any]]] = []
+        identity_item = {  # for a new contact, or a new address of a known one
+            **identity_key(write.identity),
+            "type": "identity",
+            "kind": write.identity.kind,
+            "value": write.identity.value,
+            "contact_id": write.contact_id,
+            "open_case_id": write.case_id,
+            "opted_out": bool(write.opted_out),
+            "created_at": now,
+        }
         if write.new_contact:
-            ops.append(
-                (
-                    "identity",
-                    put(
-                        t,
-                        {
-                            **identity_key(write.identity),
-                            "type": "identity",
-                            "kind": write.identity.kind,
-                            "value": write.identity.value,
-                            "contact_id": write.contact_id,
-                            "open_case_id": write.case_id,
-                            "opted_out": bool(write.opted_out),
-                            "created_at": now,
-                        },
-                    ),
-                )
-            )
+            ops.append(("identity", put(t, identity_item)))
             ops.append(
                 (
                     "contact",
@@ -153,24 +146,7 @@ class InboundStore(StoreBase):
                 )
             )
         elif write.new_identity:
-            ops.append(
-                (
-                    "identity",
-                    put(
-                        t,
-                        {
-                            **identity_key(write.identity),
-                            "type": "identity",
-                            "kind": write.identity.kind,
-                            "value": write.identity.value,
-                            "contact_id": write.contact_id,
-                            "open_case_id": write.case_id,
-                            "opted_out": False,
-                            "created_at": now,
-                        },
-                    ),
-                )
-            )
+            ops.append(("identity", put(t, identity_item)))
             ops.append(
                 (
                     "contact",
