@@ -96,6 +96,20 @@ def local_store(local_client: Any) -> DynamoStore:
 
 
 @pytest.fixture
+def store(local_store: DynamoStore, dynamodb_local: DynamoDBLocal) -> DynamoStore:
+    """The same fresh table through a client sized for tests that hit it from many threads."""
+    from botocore.config import Config
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local.endpoint,
+        region_name="eu-west-1",
+        config=Config(max_pool_connections=64, retries={"max_attempts": 5, "mode": "standard"}),
+    )
+    return DynamoStore(client, local_store.table)
+
+
+@pytest.fixture
 def moto_store() -> Iterator[DynamoStore]:
     from moto import mock_aws
 
@@ -170,6 +184,24 @@ def bearer(user: str, role: str) -> dict[str, str]:
 
     ensure_local_keys(AUTH_DIR)
     return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}
+
+
+def relay(api: Any, raw: bytes, *, secret: str = RELAY_SECRET, at: float | None = None) -> Any:
+    """POST a raw email to the relay route, signed as the mail relay signs it."""
+    import time
+
+    from chalicelib.channels.email_relay import signature
+
+    stamp = str(int(at if at is not None else time.time()))
+    return api.post(
+        "/webhooks/email/inbound",
+        body=raw,
+        headers={
+            "Content-Type": "message/rfc822",
+            "X-Relay-Timestamp": stamp,
+            "X-Relay-Signature": signature(secret, stamp, raw),
+        },
+    )
 
 
 PERSONAL = re.compile(r"\+\d{8,15}|[\w.+-]+@[\w-]+\.[\w.-]+")

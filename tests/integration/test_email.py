@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.channels.email_relay import signature
 from chalicelib.model import Identity, Practitioner
-from tests.conftest import MAIL_DOMAIN, RELAY_SECRET, bearer
+from tests.conftest import MAIL_DOMAIN, bearer, relay
 
 CORPUS = Path(__file__).resolve().parents[1] / "email_corpus"
 PATH = "/webhooks/email/inbound"
@@ -44,19 +43,6 @@ def outbox(local_services):
         Practitioner("anna", "Anna", ("general", "education", "careers"), ("da",), 5)
     )
     return local_services.mail
-
-
-def relay(api, raw: bytes, *, secret: str = RELAY_SECRET, at: float | None = None):
-    stamp = str(int(at if at is not None else time.time()))
-    return api.post(
-        PATH,
-        body=raw,
-        headers={
-            "Content-Type": "message/rfc822",
-            "X-Relay-Timestamp": stamp,
-            "X-Relay-Signature": signature(secret, stamp, raw),
-        },
-    )
 
 
 def email(

@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from chalicelib import outbox
-from chalicelib.channels.email_relay import signature
 from chalicelib.config import load_settings
 from chalicelib.model import Identity, Practitioner
 from chalicelib.senders import SesMail, TwilioSms
-from tests.conftest import MAIL_DOMAIN, RELAY_SECRET, bearer
+from tests.conftest import MAIL_DOMAIN, bearer, relay
 
 
 @pytest.fixture
@@ -153,16 +151,7 @@ def _email_case(api, local_services) -> str:
         f"From: t@example.com\r\nTo: studyhelp@{MAIL_DOMAIN}\r\nSubject: Q\r\n"
         "Message-ID: <t1@example.com>\r\n\r\nHello\r\n"
     ).encode()
-    stamp = str(int(time.time()))
-    answer = api.post(
-        "/webhooks/email/inbound",
-        body=raw,
-        headers={
-            "Content-Type": "message/rfc822",
-            "X-Relay-Timestamp": stamp,
-            "X-Relay-Signature": signature(RELAY_SECRET, stamp, raw),
-        },
-    )
+    answer = relay(api, raw)
     assert answer.status_code == 201  # recorded, though the acknowledgement could not go out
     return json.loads(answer.body)["case_id"]
 

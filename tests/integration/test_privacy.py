@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 from chalicelib import reports
-from chalicelib.channels.email_relay import signature
 from chalicelib.model import Identity, Webinar
-from tests.conftest import MAIL_DOMAIN, RELAY_SECRET, bearer
+from tests.conftest import MAIL_DOMAIN, bearer, relay
 from tests.twilio_fakes import call_form, signed, sms_form
 
 BOSS = bearer("boss", "manager")
 PHONE = "+4520000001"
 SECRET_WORDS = "I am scared about failing maths"
-
-
-def relay(api, raw: bytes):
-    stamp = str(int(time.time()))
-    return api.post(
-        "/webhooks/email/inbound",
-        body=raw,
-        headers={
-            "Content-Type": "message/rfc822",
-            "X-Relay-Timestamp": stamp,
-            "X-Relay-Signature": signature(RELAY_SECRET, stamp, raw),
-        },
-    )
 
 
 def citizen_everywhere(api, store, clock) -> tuple[str, str]:

@@ -6,28 +6,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import boto3
-import pytest
-from botocore.config import Config
-
 from chalicelib import casework, intake, routing, staffing
 from chalicelib.errors import Conflict
 from chalicelib.hours import demo_hours
 from chalicelib.model import Actor, Identity, InboundMessage, Practitioner
-from chalicelib.store import DynamoStore
 
 HOURS = demo_hours()
-
-
-@pytest.fixture
-def store(local_store, dynamodb_local) -> DynamoStore:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint,
-        region_name="eu-west-1",
-        config=Config(max_pool_connections=64, retries={"max_attempts": 5, "mode": "standard"}),
-    )
-    return DynamoStore(client, local_store.table)
 
 
 def practitioner(store, pid, queues=("general",), cap=5, on_duty=True, clock=None):

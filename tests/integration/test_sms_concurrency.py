@@ -10,10 +10,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.config import Config
 
 from chalicelib import intake
 from chalicelib.channels.twilio_sms import parse_inbound
@@ -22,17 +19,6 @@ from chalicelib.store import DynamoStore
 from tests.twilio_fakes import new_sid, sms_form
 
 HOURS = demo_hours()
-
-
-@pytest.fixture
-def store(local_store, dynamodb_local) -> DynamoStore:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint,
-        region_name="eu-west-1",
-        config=Config(max_pool_connections=64, retries={"max_attempts": 5, "mode": "standard"}),
-    )
-    return DynamoStore(client, local_store.table)
 
 
 def items(store: DynamoStore) -> list[dict]:

@@ -12,9 +12,7 @@ from email import policy
 from email.parser import BytesParser
 from functools import partial
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from chalicelib import outbox, webinars
 from chalicelib.blobs import LocalBlobs
@@ -24,7 +22,6 @@ from chalicelib.mail import Mailboxes
 from chalicelib.model import Identity, Webinar
 from chalicelib.outbox import park_unsent
 from chalicelib.senders import Sent
-from chalicelib.store import DynamoStore
 from tests.conftest import bearer
 from tests.twilio_fakes import signed, sms_form
 
@@ -48,17 +45,6 @@ class Recorder:
         with self.lock:
             self.texts.append((to, body))
         return Sent("twilio", "SM", "queued")
-
-
-@pytest.fixture
-def store(local_store, dynamodb_local) -> DynamoStore:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint,
-        region_name="eu-west-1",
-        config=Config(max_pool_connections=64, retries={"max_attempts": 5, "mode": "standard"}),
-    )
-    return DynamoStore(client, local_store.table)
 
 
 @pytest.fixture
