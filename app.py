@@ -7,6 +7,7 @@ to the floor of importing Chalice and boto3 (see `make bench`).
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -84,10 +85,6 @@ def _query(name: str) -> str | None:
     return (app.current_request.query_params or {}).get(name)
 
 
-def _status_callback(deps: Services) -> Callable[[str], str]:
-    return lambda ref: deps.settings.public_url(f"/webhooks/twilio/sms/status?ref={ref}")
-
-
 BOTH: tuple[auth.Role, ...] = ("practitioner", "manager")
 
 
@@ -118,7 +115,7 @@ def twilio_sms_inbound() -> Response:
     message = twilio_sms.parse_inbound(_twilio_form("/webhooks/twilio/sms"))
     deps = services()
     outcome = intake.receive(message, deps.store, deps.hours(), deps.clock)
-    callback = _status_callback(deps)(outcome.reply_ref) if outcome.reply_ref else None
+    callback = deps.sms_status_url(outcome.reply_ref) if outcome.reply_ref else None
     return _twiml(twilio_sms.render_reply(outcome.reply, callback))
 
 
@@ -268,11 +265,9 @@ def email_from_ses(event: Any) -> None:
 
     SNS rather than an S3 event: `chalice package` cannot wire S3 notifications in
     CloudFormation, and SES's notification carries the verdicts besides."""
-    import json as _json
-
     from chalicelib.channels import email_ses
 
-    stored = email_ses.stored_message(_json.loads(event.message))
+    stored = email_ses.stored_message(json.loads(event.message))
     if stored is None:
         return  # not a "Received" notification with an S3 action: nothing to read
     raw = email_ses.with_verdicts(services().blobs.get(stored.key), stored.verdicts)
@@ -282,18 +277,13 @@ def email_from_ses(event: Any) -> None:
 @app.on_sns_message(topic=SES_TOPIC)
 def ses_notification(event: Any) -> None:
     """SES bounces and complaints: those addresses are never emailed again."""
-    import json as _json
-
     from chalicelib import mail
+    from chalicelib.channels import email_ses
 
-    note = _json.loads(event.message)
-    kind = note.get("notificationType") or note.get("eventType")
-    if kind == "Bounce" and note.get("bounce", {}).get("bounceType") == "Permanent":
-        recipients = note["bounce"].get("bouncedRecipients", [])
-        mail.bounced([r["emailAddress"] for r in recipients], "bounce", services().store)
-    elif kind == "Complaint":
-        recipients = note.get("complaint", {}).get("complainedRecipients", [])
-        mail.bounced([r["emailAddress"] for r in recipients], "complaint", services().store)
+    found = email_ses.undeliverable(json.loads(event.message))
+    if found is not None:
+        reason, addresses = found
+        mail.bounced(addresses, reason, services().store)
 
 
 # --- Webinars ------------------------------------------------------------------------------
@@ -752,7 +742,7 @@ def retry_outbox(event: Any) -> dict[str, int]:
 
     deps = services()
     return outbox.retry_due(
-        deps.store, deps.sms, deps.mail, deps.blobs, deps.clock(), deps.outlets().sms_status_url
+        deps.store, deps.sms, deps.mail, deps.blobs, deps.clock(), deps.sms_status_url
     )
 
 

@@ -76,11 +76,14 @@ class Services:
 
         return Mailboxes(self.settings.mail_domain, self.settings.mail_from_name)
 
+    def sms_status_url(self, ref: str) -> str:
+        """Where Twilio reports the delivery of the message `ref` names (signed, like all)."""
+        return self.settings.public_url(f"/webhooks/twilio/sms/status?ref={ref}")
+
     def outlets(self) -> Outlets:
         from chalicelib.casework import Outlets
 
-        status_url = self.settings.public_url("/webhooks/twilio/sms/status?ref=")
-        return Outlets(self.sms, self.mail, self.boxes(), lambda ref: status_url + ref, self.blobs)
+        return Outlets(self.sms, self.mail, self.boxes(), self.sms_status_url, self.blobs)
 
     def notifier(self) -> Notifier:
         from chalicelib.outbox import park_unsent

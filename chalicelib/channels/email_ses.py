@@ -1,4 +1,5 @@
-"""SES's "Received" notification (SNS): where the raw message is, and SES's verdicts."""
+"""SES's notifications (SNS): where a received message is and SES's verdicts on it; and which
+addresses bounced for good or complained."""
 
 from __future__ import annotations
 
@@ -38,3 +39,16 @@ def with_verdicts(raw: bytes, verdicts: dict[str, str]) -> bytes:
         if name in verdicts and header.lower().encode() not in raw[:20000].lower():
             lines.append(f"{header}: {verdicts[name]}\r\n".encode())
     return b"".join(lines) + raw
+
+
+def undeliverable(note: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """("bounce" | "complaint", the addresses) for a permanent bounce or a complaint; a
+    transient bounce or any other notification is nothing to act on."""
+    kind = note.get("notificationType") or note.get("eventType")
+    if kind == "Bounce" and (note.get("bounce") or {}).get("bounceType") == "Permanent":
+        recipients = note["bounce"].get("bouncedRecipients") or []
+        return "bounce", [r["emailAddress"] for r in recipients if r.get("emailAddress")]
+    if kind == "Complaint":
+        recipients = (note.get("complaint") or {}).get("complainedRecipients") or []
+        return "complaint", [r["emailAddress"] for r in recipients if r.get("emailAddress")]
+    return None
