@@ -194,37 +194,30 @@ def answer(next_step: Next, url: Url, recording_callback: str) -> str:
     return str(response)
 
 
-def _topics(response: object, attempt: int, url: Url) -> object:
+def _ask(response: object, step: str, hints: str, text: str, url: Url) -> object:
+    """One keypress or a spoken word; silence asks the same step again."""
     gather = response.gather(  # type: ignore[attr-defined]
         input="dtmf speech",
         num_digits=1,
         timeout=6,
         speech_timeout="auto",
-        hints="education, careers, jobs, other",
-        language=LANGUAGE,
-        action=url(f"topic-{attempt}"),
-        method="POST",
-    )
-    gather.say(TOPICS, language=LANGUAGE)
-    response.redirect(url(f"topic-{attempt}"), method="POST")  # type: ignore[attr-defined]
-    return response
-
-
-def _options(response: object, options: Options, url: Url) -> object:
-    step = f"offer-{options.reason}-{options.attempt}"
-    gather = response.gather(  # type: ignore[attr-defined]
-        input="dtmf speech",
-        num_digits=1,
-        timeout=6,
-        speech_timeout="auto",
-        hints="voicemail, callback",
+        hints=hints,
         language=LANGUAGE,
         action=url(step),
         method="POST",
     )
-    text = "To leave a voicemail, press 1."
-    if options.can_call_back:
-        text += " To have a counsellor call you back, press 2."
     gather.say(text, language=LANGUAGE)
     response.redirect(url(step), method="POST")  # type: ignore[attr-defined]
     return response
+
+
+def _topics(response: object, attempt: int, url: Url) -> object:
+    return _ask(response, f"topic-{attempt}", "education, careers, jobs, other", TOPICS, url)
+
+
+def _options(response: object, options: Options, url: Url) -> object:
+    text = "To leave a voicemail, press 1."
+    if options.can_call_back:
+        text += " To have a counsellor call you back, press 2."
+    step = f"offer-{options.reason}-{options.attempt}"
+    return _ask(response, step, "voicemail, callback", text, url)
