@@ -59,7 +59,13 @@ def parse(
     if not verdicts:
         return parsed
     assert parsed.message.email is not None
-    email = replace(parsed.message.email, verdicts=dict(verdicts))
+    # SES's own verdicts decide quarantine too: a header in the message cannot talk them down
+    flagged = next((v for v in ("virus", "spam") if verdicts.get(v) == "FAIL"), None)
+    email = replace(
+        parsed.message.email,
+        verdicts=dict(verdicts),
+        quarantine=flagged or parsed.message.email.quarantine,
+    )
     return ParsedEmail(replace(parsed.message, email=email), parsed.attachments)
 
 
