@@ -154,7 +154,7 @@ def test_only_someone_allowed_on_both_cases_may_confirm(api, local_services, out
     assert api.post("/cases/nope/link", headers=BOSS).status_code == 404
 
 
-def ses_delivery(api, local_services, raw: bytes, message_id: str, dmarc: str):
+def ses_delivery(api, local_services, raw: bytes, message_id: str, dmarc: str, spam: str = "PASS"):
     from chalice.test import Client
 
     import app as application
@@ -166,7 +166,7 @@ def ses_delivery(api, local_services, raw: bytes, message_id: str, dmarc: str):
         "mail": {"messageId": message_id},
         "receipt": {
             "action": {"type": "S3", "objectKey": key},
-            "spamVerdict": {"status": "PASS"},
+            "spamVerdict": {"status": spam},
             "virusVerdict": {"status": "PASS"},
             "spfVerdict": {"status": "FAIL"},
             "dkimVerdict": {"status": "FAIL"},
@@ -209,7 +209,24 @@ def test_ses_verdicts_are_kept_and_a_passing_sender_joins(api, local_services, o
     assert shown["timeline"][-1]["email"]["verdicts"]["dmarc"] == "PASS"
 
 
+def test_a_header_cannot_talk_down_ses_spam_verdict(api, local_services, outbox):
+    store = local_services.store
+    spam = email(extra="X-SES-Spam-Verdict: PASS", body="Cheap pills")
+    ses_delivery(api, local_services, spam, "ses-spam-1", "PASS", spam="FAIL")
+    assert case_of(store).queue == "quarantine" and outbox.sent == []
+
+
 # --- item 2: nothing a sender chooses can overwrite stored data ------------------------------
+
+
+def test_blobs_are_written_once(tmp_path):
+    from chalicelib.blobs import LocalBlobs
+
+    blobs = LocalBlobs(tmp_path)
+    blobs.put_new("raw/a.eml", b"first", "message/rfc822")
+    with pytest.raises(FileExistsError):
+        blobs.put_new("raw/a.eml", b"second", "message/rfc822")
+    assert blobs.get("raw/a.eml") == b"first"
 
 
 def test_a_reused_message_id_cannot_overwrite_the_victims_bytes(api, local_services, outbox):
