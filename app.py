@@ -214,13 +214,18 @@ def twilio_voice_status() -> Response:
 # --- Email --------------------------------------------------------------------------------
 
 
-def _receive_email(raw: bytes, provider_id: str | None, raw_key: str | None) -> Any:
+def _receive_email(
+    raw: bytes,
+    provider_id: str | None,
+    raw_key: str | None,
+    verdicts: dict[str, str] | None = None,
+) -> Any:
     from chalicelib import mail
     from chalicelib.channels import email_mime
 
     deps = services()
     parsed = email_mime.parse(
-        raw, deps.settings.mail_domain, provider_id, keep_oversized=raw_key is not None
+        raw, deps.settings.mail_domain, provider_id, raw_key is not None, verdicts
     )
     return mail.receive(
         parsed.message,
@@ -253,10 +258,9 @@ def email_inbound() -> Response:
     if len(raw) > email_mime.MAX_BYTES:
         raise PayloadTooLarge(f"Messages over {email_mime.MAX_BYTES} bytes are refused.")
     outcome = _receive_email(raw, None, None)
-    return Response(
-        body={"case_id": outcome.case_id, "duplicate": outcome.duplicate},
-        status_code=200 if outcome.duplicate else 201,
-    )
+    if outcome.duplicate:  # the same bytes again: nothing to add, and no case to name
+        return Response(body={"duplicate": True}, status_code=200)
+    return Response(body={"case_id": outcome.case_id, "duplicate": False}, status_code=201)
 
 
 @app.on_sns_message(topic=INBOUND_TOPIC)
@@ -271,7 +275,7 @@ def email_from_ses(event: Any) -> None:
     if stored is None:
         return  # not a "Received" notification with an S3 action: nothing to read
     raw = email_ses.with_verdicts(services().blobs.get(stored.key), stored.verdicts)
-    _receive_email(raw, "ses:" + stored.message_id, stored.key)
+    _receive_email(raw, "ses:" + stored.message_id, stored.key, stored.verdicts)
 
 
 @app.on_sns_message(topic=SES_TOPIC)
@@ -601,6 +605,29 @@ def close_case(case_id: str) -> dict[str, Any]:
     actor, deps = _actor(*BOTH), services()
     outcome = _body("close")["outcome"]
     return views.case_summary(casework.close(case_id, actor, outcome, deps.store, deps.clock()))
+
+
+@app.route("/cases/{case_id}/link", methods=["POST"])
+@json_errors
+def confirm_case_link(case_id: str) -> dict[str, Any]:
+    """The marked case's sender is the linked case's citizen: see chalicelib/links.py."""
+    from chalicelib import links
+    from chalicelib.channels import views
+
+    actor, deps = _actor(*BOTH), services()
+    case = links.confirm(case_id, actor, deps.store, deps.clock())
+    return {**views.case_summary(case), **views.case_links(case)}
+
+
+@app.route("/cases/{case_id}/link/dismiss", methods=["POST"])
+@json_errors
+def dismiss_case_link(case_id: str) -> dict[str, Any]:
+    from chalicelib import links
+    from chalicelib.channels import views
+
+    actor, deps = _actor(*BOTH), services()
+    case = links.dismiss(case_id, actor, deps.store)
+    return {**views.case_summary(case), **views.case_links(case)}
 
 
 @app.route("/cases/{case_id}/reopen", methods=["POST"])

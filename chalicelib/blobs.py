@@ -24,6 +24,13 @@ class LocalBlobs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
+    def put_new(self, key: str, data: bytes, content_type: str) -> None:
+        """Write once: FileExistsError rather than replace bytes someone already stored."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as file:
+            file.write(data)
+
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
@@ -43,6 +50,17 @@ class S3Blobs:
             Body=data,
             ContentType=content_type,
             ServerSideEncryption="AES256",
+        )
+
+    def put_new(self, key: str, data: bytes, content_type: str) -> None:
+        """Write once (`If-None-Match: *`): S3 refuses with 412 rather than replace an object."""
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            ServerSideEncryption="AES256",
+            IfNoneMatch="*",
         )
 
     def get(self, key: str) -> bytes:

@@ -1,9 +1,10 @@
 """Email as a channel: keep every message, thread it onto the right case, acknowledge once,
 and send replies that thread in the citizen's own mail client.
 
-Threading, in order: the case's own reply address (`<mailbox>+<token>@<domain>`), then
-`In-Reply-To`/`References` against the Message-IDs stored with the case, then the sender's address
-with an open case (intake's usual rule); otherwise a new case.
+Threading trusts only the sender: a message joins the open case of the contact its (DMARC-passing
+or unverified) address belongs to, by intake's usual rule. The case's reply address
+(`<mailbox>+<token>@<domain>`) and `In-Reply-To`/`References` naming another contact's case only
+mark a possible link, which a practitioner confirms or dismisses (`chalicelib/links.py`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from typing import Any, Protocol
 from chalicelib import intake
 from chalicelib.errors import Conflict
 from chalicelib.hours import OpeningHours
-from chalicelib.ids import interaction_id
+from chalicelib.ids import interaction_id, new_id
 from chalicelib.intake import IntakeAndRoutingStore, IntakeOutcome
-from chalicelib.model import Case, CaseRef, EmailDetails, Identity, InboundMessage, Interaction
+from chalicelib.model import (
+    Case,
+    CaseRef,
+    Delivery,
+    EmailDetails,
+    Identity,
+    InboundMessage,
+    Interaction,
+)
 from chalicelib.ports import OutboundStore, SentMessage
 from chalicelib.queues import MAILBOXES
 
@@ -34,7 +43,9 @@ QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers revie
 class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def case_for_token(self, token: str) -> CaseRef | None: ...
 
-    def case_for_message_ids(self, message_ids: tuple[str, ...]) -> CaseRef | None: ...
+    def cases_for_message_ids(self, message_ids: tuple[str, ...]) -> dict[str, CaseRef]: ...
+
+    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None: ...
 
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None: ...
 
@@ -43,6 +54,10 @@ class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
 
 class Blobs(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def put_new(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class MailSender(Protocol):
@@ -58,6 +73,16 @@ class Mailboxes:
 
     def case_address(self, mailbox: str, token: str | None) -> str:
         return f"{mailbox}+{token}@{self.domain}" if token else f"{mailbox}@{self.domain}"
+
+
+# Line and paragraph breaks of any kind (CR, LF, VT, FF, NEL, U+2028/2029) and other controls:
+# a decoded header (`=?utf-8?b?...?=`) may carry them, and they must never reach a header we write.
+BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: every break or control character becomes one space."""
+    return BREAKS.sub(" ", value).strip()
 
 
 def _safe(name: str) -> str:
@@ -76,36 +101,83 @@ def receive(
     clock: Callable[[], datetime],
     boxes: Mailboxes,
 ) -> IntakeOutcome:
-    """Keep the bytes first (raw and attachments), then record, then acknowledge."""
+    """A repeat of a delivery we have (same SES message id, or on the relay the same bytes) is
+    answered from its record and writes nothing. A new message's bytes are kept first, under
+    keys of our own choosing that nothing a sender writes can reach, then it is threaded,
+    recorded and acknowledged."""
     assert message.email is not None
-    base = hashlib.sha256(message.provider_id.encode()).hexdigest()[:32]
+    earlier = store.find_delivery(message.provider, message.provider_id)
+    if earlier is not None:
+        return IntakeOutcome(
+            earlier.case_id, False, True, earlier.reply, earlier.reply_ref, earlier.interaction_id
+        )
+    base = new_id()  # ours, random: a later message can never name the same blobs
+    written: list[str] = []
     if raw_key is None:
         raw_key = f"raw/{base}.eml"
-        blobs.put(raw_key, raw, "message/rfc822")
+        blobs.put_new(raw_key, raw, "message/rfc822")
+        written.append(raw_key)
     attachments = []
     for index, (attachment, payload) in enumerate(
         zip(message.email.attachments, payloads, strict=True)
     ):
         key = f"attachments/{base}/{index}-{_safe(attachment.filename)}"
-        blobs.put(key, payload, attachment.content_type)
+        blobs.put_new(key, payload, attachment.content_type)
+        written.append(key)
         attachments.append(replace(attachment, key=key))
     email = replace(message.email, attachments=tuple(attachments), raw_key=raw_key)
-    message = replace(
-        message, email=email, queue=QUARANTINE_QUEUE if email.quarantine else message.queue
-    )
-    outcome = intake.receive(message, store, hours, clock, thread=_thread(email, store))
+    message = _trusted(replace(message, email=email), store)
+    assert message.email is not None
+    if message.email.quarantine:
+        message = replace(message, queue=QUARANTINE_QUEUE)
+    outcome = intake.receive(message, store, hours, clock)
+    if outcome.duplicate:  # a concurrent copy won the race: ours are the orphans
+        for key in written:
+            blobs.delete(key)
     if outcome.reply and not outcome.duplicate and outcome.reply_ref:
         _send_acknowledgement(message, outcome, store, sender, boxes, clock, blobs)
     return outcome
 
 
-def _thread(email: EmailDetails, store: MailStore) -> CaseRef | None:
+def _trusted(message: InboundMessage, store: MailStore) -> InboundMessage:
+    """Threading trusts only what a stranger cannot forge.
+
+    The reply address and `In-Reply-To`/`References` name cases, but anyone who was CC'd or
+    forwarded a message knows them. So a message joins a case only through its sender: an
+    address that is already an identity of the case's contact lands on that contact's open
+    case by intake's usual rule. A case the headers name that is not the sender's becomes a
+    possible link on the sender's own case, for a practitioner to confirm or dismiss. A sender
+    that failed DMARC is not trusted even for that: its From may be forged, so it gets an
+    anonymous contact of its own (never the address's) and is flagged for a person."""
+    email = message.email
+    assert email is not None
+    record = store.find_identity(message.sender)
+    named: list[tuple[CaseRef, str]] = []
     if email.reply_token:
-        found = store.case_for_token(email.reply_token)
-        if found is not None:
-            return found
+        by_token = store.case_for_token(email.reply_token)
+        if by_token is not None:
+            named.append((by_token, "reply_address"))
+    own = (email.message_id,) if email.message_id else ()
     ids = tuple(dict.fromkeys(email.in_reply_to + tuple(reversed(email.references))))[:25]
-    return store.case_for_message_ids(ids) if ids else None
+    known = store.cases_for_message_ids(ids + own) if ids or own else {}
+    named += [(known[i], "in_reply_to") for i in ids if i in known]
+    if email.message_id in known:
+        email = replace(email, new_message_id=False)
+    if email.verdicts.get("dmarc") == "FAIL" and record is not None:
+        target = next((ref.id for ref, _ in named), None) or record.open_case_id
+        email = replace(
+            email,
+            possible_link=(target, "dmarc_fail") if target else None,
+            needs_review="The sender failed DMARC: the From address may be forged.",
+        )
+        digest = hashlib.sha256(message.provider_id.encode()).hexdigest()[:32]
+        return replace(message, sender=Identity("anonymous", f"email-{digest}"), email=email)
+    contact = record.contact_id if record is not None else None
+    foreign = [(ref, why) for ref, why in named if ref.contact_id != contact]
+    if foreign:
+        ref, why = foreign[0]
+        email = replace(email, possible_link=(ref.id, why))
+    return replace(message, email=email)
 
 
 def _send_acknowledgement(
@@ -168,7 +240,7 @@ def compose(
     msg["From"] = Address(boxes.from_name, addr_spec=f"{mailbox}@{boxes.domain}")
     msg["To"] = to
     msg["Reply-To"] = boxes.case_address(mailbox, token)
-    subject = subject.strip() or "Your message to the guidance helpline"
+    subject = one_line(subject) or "Your message to the guidance helpline"
     msg["Subject"] = subject if subject.lower().startswith(("re:", "sv:")) else f"Re: {subject}"
     msg["Date"] = format_datetime(now)
     message_id = make_msgid(domain=boxes.domain)

@@ -54,6 +54,15 @@ class EmailDetails:
     quarantine: str | None = None  # "spam" or "virus": kept, not routed
     needs_review: str | None = None  # why a person must look (malformed, too large)
     raw_key: str | None = None  # where the raw message is kept
+    # SES's SPF/DKIM/DMARC (and spam/virus) verdicts, e.g. {"dmarc": "FAIL"}; empty when the
+    # message came by the relay, which vouches for none of them (unknown, not "pass").
+    verdicts: dict[str, str] = field(default_factory=dict)
+    # A case this message pointed at (its headers, reply address, or forged-looking From) that
+    # its sender may not join: (case id, reason). A practitioner confirms or dismisses it.
+    possible_link: tuple[str, str] | None = None
+    # False when another message already holds this Message-ID: it is not indexed again, so a
+    # sender cannot repoint someone else's thread to their own case.
+    new_message_id: bool = True
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,8 @@ class Case:
     reply_token: str | None = None
     email_subject: str | None = None
     email_thread: tuple[str, ...] = ()  # Message-IDs of the case's emails, oldest first
+    possible_link: tuple[str, str] | None = None  # (case id, reason): see EmailDetails
+    linked_to: str | None = None  # the case a practitioner confirmed this one belongs with
     timeline: tuple[Interaction, ...] = field(default=())
 
 

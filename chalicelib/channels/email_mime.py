@@ -16,6 +16,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
+from chalicelib.mail import one_line  # parsed on one line here; composing relies on it too
 from chalicelib.model import Attachment, EmailDetails, Identity, InboundMessage
 from chalicelib.queues import queue_for_mailbox
 
@@ -29,7 +30,7 @@ QUOTE_MARKERS = (
     re.compile(r"^-{2,}\s*Oprindelig meddelelse\s*-{2,}\s*$", re.I),
     re.compile(r"^From: .+$"),
 )
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ADDRESS = re.compile(r"\A[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z")
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,34 @@ class TooLarge(Exception):
 
 
 def parse(
-    raw: bytes, service_domain: str, provider_id: str | None = None, keep_oversized: bool = False
+    raw: bytes,
+    service_domain: str,
+    provider_id: str | None = None,
+    keep_oversized: bool = False,
+    verdicts: dict[str, str] | None = None,
 ) -> ParsedEmail:
-    """`provider_id`: SES's message id when SES delivered it; else the Message-ID, else a hash.
+    """`provider_id`: SES's message id when SES delivered it; else a SHA-256 digest of the raw
+    bytes, never the Message-ID (a sender chooses that, and could make a victim's message look
+    like a duplicate of theirs). `verdicts`: SES's, kept on the message (the relay has none).
     Over MAX_BYTES: TooLarge, or (`keep_oversized`, for mail SES already stored) the headers
     only, flagged for a person."""
+    parsed = _parse_any(raw, service_domain, provider_id, keep_oversized)
+    if not verdicts:
+        return parsed
+    assert parsed.message.email is not None
+    # SES's own verdicts decide quarantine too: a header in the message cannot talk them down
+    flagged = next((v for v in ("virus", "spam") if verdicts.get(v) == "FAIL"), None)
+    email = replace(
+        parsed.message.email,
+        verdicts=dict(verdicts),
+        quarantine=flagged or parsed.message.email.quarantine,
+    )
+    return ParsedEmail(replace(parsed.message, email=email), parsed.attachments)
+
+
+def _parse_any(
+    raw: bytes, service_domain: str, provider_id: str | None, keep_oversized: bool
+) -> ParsedEmail:
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     if len(raw) > MAX_BYTES:
         if not keep_oversized:
@@ -70,13 +94,13 @@ def parse(
 def _header(msg: EmailMessage, name: str) -> str:
     try:
         value = msg.get(name)
-        return str(value).strip() if value is not None else ""
+        return one_line(str(value)) if value is not None else ""
     except Exception:  # a header too broken to decode
         return ""
 
 
 def _ids(value: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"<[^<>\s]+>", value))
+    return tuple(re.findall(r"<[^<>\s\x00-\x1f\x7f]{1,250}>", value))
 
 
 def _parse(msg: EmailMessage, domain: str, provider_id: str | None, digest: str) -> ParsedEmail:
@@ -104,7 +128,7 @@ def _parse(msg: EmailMessage, domain: str, provider_id: str | None, digest: str)
         InboundMessage(
             channel="email",
             provider="email",
-            provider_id=provider_id or message_id or digest,
+            provider_id=provider_id or digest,
             sender=Identity("email", sender),
             recipient=f"{mailbox}@{domain}",
             body=body[:MAX_BODY_CHARS],
@@ -230,7 +254,7 @@ def _attachments(msg: EmailMessage) -> tuple[tuple[Attachment, ...], tuple[bytes
         payload = part.get_payload(decode=True) or b""
         found.append(
             Attachment(
-                filename=(filename or "attachment")[:200],
+                filename=one_line(filename or "")[:200] or "attachment",
                 content_type=part.get_content_type(),
                 size=len(payload),
                 inline=disposition == "inline" or part.get("content-id") is not None,

@@ -62,6 +62,18 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
     ),
     ("POST", "/cases/{case_id}/close"): ("Close with an outcome", "staff", "close", (200,)),
     ("POST", "/cases/{case_id}/reopen"): ("Reopen a closed case", "staff", None, (200,)),
+    ("POST", "/cases/{case_id}/link"): (
+        "Confirm a possible link: the email's sender is the linked case's citizen",
+        "staff",
+        None,
+        (200,),
+    ),
+    ("POST", "/cases/{case_id}/link/dismiss"): (
+        "Dismiss a possible link",
+        "staff",
+        None,
+        (200,),
+    ),
     ("POST", "/cases/{case_id}/callback"): ("Call the citizen back", "practitioner", None, (201,)),
     ("PUT", "/practitioners/me/status"): (
         "Go on or off duty",

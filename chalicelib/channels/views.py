@@ -40,7 +40,18 @@ def case_detail(case: Case) -> dict[str, Any]:
         if case.callback_number
         else None,
         "contact": {"id": case.contact_id},
+        **case_links(case),
         "timeline": [interaction(i) for i in case.timeline],
+    }
+
+
+def case_links(case: Case) -> dict[str, Any]:
+    """An email that named another case whose sender is not (yet) known as its citizen's:
+    `possible_link` until a practitioner confirms (then `linked_to`) or dismisses it."""
+    link = case.possible_link
+    return {
+        "possible_link": {"case_id": link[0], "reason": link[1]} if link else None,
+        "linked_to": case.linked_to,
     }
 
 
@@ -57,6 +68,13 @@ def interaction(item: Interaction) -> dict[str, Any]:
         "media": [{"url": m.url, "content_type": m.content_type} for m in item.media],
         "error_code": item.error_code,
         "duration_seconds": item.duration_seconds,
+        "email": {
+            "subject": item.email.subject,
+            "verdicts": dict(item.email.verdicts),  # SES's SPF/DKIM/DMARC; {} = unknown (relay)
+            "needs_review": item.email.needs_review,
+        }
+        if item.email
+        else None,
     }
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.model import CaseRef, Delivery, Identity, IdentityRecord, InboundWrite
+from chalicelib.model import (
+    Case,
+    CaseRef,
+    Delivery,
+    Identity,
+    IdentityRecord,
+    InboundWrite,
+    Interaction,
+)
 from chalicelib.ports import (
+    CaseChanged,
     CaseNotOpen,
     DuplicateDelivery,
     IdentityTaken,
@@ -64,21 +73,19 @@ class InboundStore(StoreBase):
         item = self._get(mail_token_key(token))
         return CaseRef(item["case_id"], "", None, item["contact_id"]) if item else None
 
-    def case_for_message_ids(self, message_ids: tuple[str, ...]) -> CaseRef | None:
-        """The case of the first of these Message-IDs we know (one BatchGetItem)."""
+    def cases_for_message_ids(self, message_ids: tuple[str, ...]) -> dict[str, CaseRef]:
+        """The cases these Message-IDs are indexed to, by id (one BatchGetItem)."""
         if not message_ids:
-            return None
+            return {}
         keys = [dump(message_id_key(m)) for m in dict.fromkeys(message_ids)][:100]
         answer = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
         found = {}
         for raw in answer.get("Responses", {}).get(self.table, []):
             item = load(raw)
-            found[item["pk"].removeprefix("MSGID#")] = (item["case_id"], item["contact_id"])
-        for message_id in message_ids:  # in the caller's order of preference
-            if message_id in found:
-                case_id, contact_id = found[message_id]
-                return CaseRef(case_id, "", None, contact_id)
-        return None
+            found[item["pk"].removeprefix("MSGID#")] = CaseRef(
+                item["case_id"], "", None, item["contact_id"]
+            )
+        return found
 
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None:
         self.client.put_item(
@@ -92,6 +99,116 @@ class InboundStore(StoreBase):
                 }
             ),
         )
+
+    def confirm_link(self, source: Case, target: Case, note: Interaction) -> None:
+        """One transaction: the source case's email address (if its own contact's) moves to the
+        target's contact and becomes the target case's reply address; the target's contact
+        lists the source case (export and erasure reach it); the mark becomes `linked_to`; a
+        note on the target's timeline. Raises CaseChanged when either case moved on meanwhile
+        (the mark was confirmed or dismissed, the target closed)."""
+        assert source.possible_link is not None
+        t = self.table
+        ops: list[tuple[str, dict[str, Any]]] = [
+            (
+                "source",
+                update(
+                    t,
+                    case_key(source.id),
+                    "SET linked_to = :target REMOVE possible_link",
+                    {":target": target.id},
+                    "possible_link.case_id = :target",
+                ),
+            ),
+            ("note", put(t, {**interaction_item(note), "contact_id": target.contact_id})),
+        ]
+        address = source.reply_to if source.reply_to and source.reply_to.kind == "email" else None
+        held = self._get(identity_key(address)) if address else None
+        moves = address is not None and held is not None and held["contact_id"] == source.contact_id
+        target_sets = ["cases = list_append(if_not_exists(cases, :none), :case)"]
+        target_values: dict[str, Any] = {":none": [], ":case": [source.id]}
+        case_sets = "SET last_activity_at = last_activity_at"
+        case_values: dict[str, Any] = {":closed": "closed"}
+        if moves:
+            assert address is not None
+            name = f"{address.kind}#{address.value}"
+            ops.append(
+                (
+                    "identity",
+                    update(
+                        t,
+                        identity_key(address),
+                        "SET contact_id = :to, open_case_id = :case",
+                        {":to": target.contact_id, ":case": target.id, ":from": source.contact_id},
+                        "contact_id = :from",
+                    ),
+                )
+            )
+            old = self._get(contact_key(source.contact_id)) or {}
+            ops.append(
+                (
+                    "old_contact",
+                    update(
+                        t,
+                        contact_key(source.contact_id),
+                        "SET identities = :left",
+                        {":left": [i for i in old.get("identities", []) if i != name]},
+                        "attribute_exists(pk)",
+                    ),
+                )
+            )
+            target_sets.append("identities = list_append(if_not_exists(identities, :none), :new)")
+            target_values[":new"] = [name]
+            case_sets = "SET reply_to = :reply_to"
+            case_values[":reply_to"] = {"kind": address.kind, "value": address.value}
+        ops.append(
+            (
+                "target_contact",
+                update(
+                    t,
+                    contact_key(target.contact_id),
+                    "SET " + ", ".join(target_sets),
+                    target_values,
+                    "attribute_exists(pk)",
+                ),
+            )
+        )
+        ops.append(
+            (
+                "target",
+                update(
+                    t,
+                    case_key(target.id),
+                    case_sets,
+                    case_values,
+                    "attribute_exists(pk) AND #status <> :closed",
+                    {"#status": "status"},
+                ),
+            )
+        )
+        try:
+            self._transact(ops)
+        except Cancelled as lost:
+            raise (CaseChanged if lost.failed else WriteConflict)(str(lost)) from lost
+
+    def dismiss_link(self, case_id: str, target_id: str) -> None:
+        """The mark goes; nothing else changes. CaseChanged when it was already handled."""
+        try:
+            self._transact(
+                [
+                    (
+                        "source",
+                        update(
+                            self.table,
+                            case_key(case_id),
+                            "REMOVE possible_link",
+                            {":target": target_id},
+                            "possible_link.case_id = :target",
+                        ),
+                    )
+                ]
+            )
+        except Cancelled as lost:
+            raise (CaseChanged if lost.failed else WriteConflict)(str(lost)) from lost
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
         try:
@@ -211,6 +328,7 @@ class InboundStore(StoreBase):
                 item.update(
                     email_subject=inbound.email.subject,
                     email_thread=[inbound.email.message_id] if inbound.email.message_id else None,
+                    possible_link=_link(inbound.email.possible_link),
                 )
             ops.append(("case", put(t, item)))
             ops.append(
@@ -251,6 +369,9 @@ class InboundStore(StoreBase):
                         ":subject": inbound.email.subject,
                     }
                 )
+            if inbound.email is not None and inbound.email.possible_link:
+                sets += ", possible_link = :link"
+                values[":link"] = _link(inbound.email.possible_link)
             ops.append(
                 (
                     "case",
@@ -264,8 +385,10 @@ class InboundStore(StoreBase):
                     ),
                 )
             )
-        if inbound.email is not None and inbound.email.message_id:
-            # Indexed so that replies find their case by In-Reply-To / References.
+        if inbound.email is not None and inbound.email.message_id and inbound.email.new_message_id:
+            # Indexed so that replies find their case by In-Reply-To / References; an id another
+            # message holds already is not indexed again (mail.py found it), so a sender cannot
+            # repoint it.
             ops.append(
                 (
                     "message_id",
@@ -277,7 +400,7 @@ class InboundStore(StoreBase):
                             "case_id": write.case_id,
                             "contact_id": write.contact_id,
                         },
-                        condition=None,  # a later copy of the same id points at its case too
+                        condition=None,  # a concurrent first use: the later one points
                     ),
                 )
             )
@@ -322,3 +445,7 @@ class InboundStore(StoreBase):
                 if role in lost.failed:
                     raise error(role) from lost
             raise WriteConflict(str(lost)) from lost
+
+
+def _link(link: tuple[str, str] | None) -> dict[str, str] | None:
+    return {"case_id": link[0], "reason": link[1]} if link else None

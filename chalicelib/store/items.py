@@ -74,6 +74,10 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         reply_token=item.get("reply_token"),
         email_subject=item.get("email_subject"),
         email_thread=tuple(item.get("email_thread", ())),
+        possible_link=(item["possible_link"]["case_id"], item["possible_link"]["reason"])
+        if item.get("possible_link")
+        else None,
+        linked_to=item.get("linked_to"),
         callback_requested_at=parse_iso(item.get("callback_requested_at")),
         reply_to=Identity(item["reply_to"]["kind"], item["reply_to"]["value"])
         if item.get("reply_to")
@@ -184,6 +188,7 @@ def _email_item(email: EmailDetails) -> dict[str, Any]:
         "quarantine": email.quarantine,
         "needs_review": email.needs_review,
         "raw_key": email.raw_key,
+        "verdicts": dict(email.verdicts) or None,
     }
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -210,4 +215,5 @@ def _email_from(item: dict[str, Any]) -> EmailDetails:
         quarantine=item.get("quarantine"),
         needs_review=item.get("needs_review"),
         raw_key=item.get("raw_key"),
+        verdicts=dict(item.get("verdicts") or {}),
     )

@@ -133,7 +133,9 @@ def test_an_oversized_message_is_refused_with_a_reason(api, local_services, outb
     assert items(local_services.store) == []
 
 
-def test_threading_by_reply_address_from_another_address(api, local_services, outbox):
+def test_another_address_on_the_reply_address_is_a_possible_link_until_confirmed(
+    api, local_services, outbox
+):
     relay(api, email())
     case = case_of(local_services.store)
     token_address = f"studyhelp+{case.reply_token}@{MAIL_DOMAIN}"
@@ -147,13 +149,18 @@ def test_threading_by_reply_address_from_another_address(api, local_services, ou
             body="From my other address",
         ),
     )
-    threaded = case_of(local_services.store)
-    assert [i.body for i in threaded.timeline if i.direction == "in"][-1] == "From my other address"
+    # the reply address alone proves nothing: its own case, marked, until a person confirms
+    other = local_services.store.find_identity(Identity("email", "sofie.work@example.net"))
+    assert other.contact_id != case.contact_id
+    marked = case_of(local_services.store, "sofie.work@example.net")
+    assert marked.possible_link == (case.id, "reply_address")
+    assert api.post(f"/cases/{marked.id}/link", headers=ANNA).status_code == 200
     other = local_services.store.find_identity(Identity("email", "sofie.work@example.net"))
     assert other.contact_id == case.contact_id  # the new address became the contact's
 
 
 def test_threading_by_in_reply_to_our_reply(api, local_services, outbox):
+    """The citizen's answer to our reply threads; another address quoting it is only marked."""
     relay(api, email())
     case = case_of(local_services.store)
     answer = api.post(
@@ -169,6 +176,16 @@ def test_threading_by_in_reply_to_our_reply(api, local_services, outbox):
     relay(
         api,
         email(
+            mid="<q9@example.com>",
+            subject="Re: Question",
+            body="Maths and physics",
+            extra=f"In-Reply-To: {ours}\r\nReferences: {ours}",
+        ),
+    )
+    assert [i.body for i in case_of(local_services.store).timeline][-1] == "Maths and physics"
+    relay(
+        api,
+        email(
             sender="mum@example.org",
             mid="<m9@example.org>",
             subject="Re: Question",
@@ -176,7 +193,9 @@ def test_threading_by_in_reply_to_our_reply(api, local_services, outbox):
             extra=f"In-Reply-To: {ours}\r\nReferences: {ours}",
         ),
     )
-    assert [i.body for i in case_of(local_services.store).timeline][-1] == "Her mother here"
+    assert [i.body for i in case_of(local_services.store).timeline][-1] == "Maths and physics"
+    mum = case_of(local_services.store, "mum@example.org")
+    assert mum.possible_link == (case.id, "in_reply_to") and mum.id != case.id
 
 
 def test_threading_by_sender_and_a_new_case_when_nothing_matches(api, local_services, outbox):
