@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -478,11 +479,27 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
 
 
+MAX_CURSOR = 512  # ours are ~150 characters; anything far longer was not given out by us
+CURSOR_KEY = {
+    "pk": re.compile(r"CASE#[0-9a-zA-Z_-]{1,64}\Z"),
+    "sk": re.compile(r"CASE\Z"),
+    "gsi1sk": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z"),
+}
+
+
 def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
+    """Only a key shaped like one we gave out: a forged one (empty, huge, another partition,
+    not strings) would otherwise reach DynamoDB and come back as a 500."""
     try:
-        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"} or plain["gsi1pk"] != partition:
+        if len(cursor) > MAX_CURSOR:
             raise ValueError
-        return {k: {"S": str(v)} for k, v in plain.items()}
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(plain, dict) or set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+            raise ValueError
+        if not all(isinstance(v, str) for v in plain.values()) or plain["gsi1pk"] != partition:
+            raise ValueError
+        if not all(pattern.match(plain[k]) for k, pattern in CURSOR_KEY.items()):
+            raise ValueError
+        return {k: {"S": v} for k, v in plain.items()}
     except (ValueError, TypeError, json.JSONDecodeError) as error:
         raise InvalidCursor("The cursor is not one this inbox gave out.") from error
