@@ -172,6 +172,7 @@ class Case:
     reply_token: str | None = None
     email_subject: str | None = None
     email_thread: tuple[str, ...] = ()  # Message-IDs of the case's emails, oldest first
+    inbound_count: int | None = None  # the citizen's messages so far: a close is conditional on it
     timeline: tuple[Interaction, ...] = field(default=())
 
 
@@ -196,6 +197,7 @@ class CaseRef:
     contact_id: str
     assignee: str | None = None
     waiting_since: str | None = None  # sorts oldest first
+    inbound_count: int | None = None  # as read; set when a write must fail if a message lands
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         reply_token=item.get("reply_token"),
         email_subject=item.get("email_subject"),
         email_thread=tuple(item.get("email_thread", ())),
+        inbound_count=int(item["inbound_count"]) if "inbound_count" in item else None,
         callback_requested_at=parse_iso(item.get("callback_requested_at")),
         reply_to=Identity(item["reply_to"]["kind"], item["reply_to"]["value"])
         if item.get("reply_to")
