@@ -499,7 +499,6 @@ def inbox() -> dict[str, Any]:
         queue=_query("queue"),
         assignee=_query("assignee"),
         cursor=_query("cursor"),
-        profile=deps.profile(actor),
     )
     return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
 
@@ -511,7 +510,7 @@ def case_detail(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
 
     actor, deps = _actor(*BOTH), services()
-    case = casework.view_case(case_id, actor, deps.store, deps.clock(), deps.profile(actor))
+    case = casework.view_case(case_id, actor, deps.store, deps.clock())
     return views.case_detail(case)
 
 
@@ -539,12 +538,20 @@ def claim_case(case_id: str) -> dict[str, Any]:
 @json_errors
 def reply_to_case(case_id: str) -> Response:
     from chalicelib import casework
+    from chalicelib.channels import views
 
     actor, deps = _actor(*BOTH), services()
-    body = _body("reply")["body"]
-    reply_id, status = casework.reply(
-        case_id, actor, body, deps.store, deps.outlets(), deps.clock, deps.profile(actor)
-    )
+    request = _body("reply")
+    with views.unseen_shown():
+        reply_id, status = casework.reply(
+            case_id,
+            actor,
+            request["body"],
+            deps.store,
+            deps.outlets(),
+            deps.clock,
+            seen=request.get("seen"),
+        )
     return Response(body={"id": reply_id, "status": status}, status_code=201)
 
 
@@ -603,8 +610,12 @@ def close_case(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
 
     actor, deps = _actor(*BOTH), services()
-    outcome = _body("close")["outcome"]
-    return views.case_summary(casework.close(case_id, actor, outcome, deps.store, deps.clock()))
+    request = _body("close")
+    with views.unseen_shown():
+        case = casework.close(
+            case_id, actor, request["outcome"], deps.store, deps.clock(), seen=request["seen"]
+        )
+    return views.case_summary(case)
 
 
 @app.route("/cases/{case_id}/link", methods=["POST"])

@@ -1,7 +1,14 @@
 """What practitioners and managers do with cases: read, claim, transfer, note, reply, close.
 
 Who may see a case: a manager, its assignee, or a practitioner serving its queue. Every read of a
-case is recorded (who, when), because cases may hold disclosures from minors.
+case is recorded (who, when), because cases may hold disclosures from minors. Who may act on an
+assigned case (reply, close, transfer): its assignee or a manager; a colleague who can see it may
+only read it and add notes. Only managers move a case to the quarantine queue, which nobody is
+routed from. Every decision reads the practitioner's profile afresh, so a manager's change of
+queues takes effect on the practitioner's next request, whichever container serves it.
+
+A close (and a reply that says so) names the latest timeline event the practitioner saw; if a
+citizen's message arrived since, it is refused with those messages, and nothing changes.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any, Protocol
 from chalicelib import mail, outbound, routing
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.ids import interaction_id
+from chalicelib.mail import QUARANTINE_QUEUE
 from chalicelib.model import Actor, Case, CaseRead, CaseRef, InboxQuery, Interaction, Practitioner
 from chalicelib.ports import (
     CaseChanged,
@@ -46,15 +54,32 @@ class CaseworkStore(mail.MailStore, Protocol):
 
     def reopen(self, case: CaseRef, now: datetime) -> None: ...
 
-    def record_reply(self, case_id: str, now: datetime, answered_by_assignee: bool) -> None: ...
+    def add_reply(
+        self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool
+    ) -> None: ...
 
 
-def _ref(case: Case) -> CaseRef:
-    return CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
+class UnseenMessages(Conflict):
+    """The citizen wrote since the event the practitioner last saw; the edge shows `messages`."""
+
+    def __init__(self, messages: tuple[Interaction, ...]) -> None:
+        super().__init__(
+            "The citizen wrote since you last looked; read it first.", code="unseen_messages"
+        )
+        self.messages = messages
+
+
+def _ref(case: Case, *, unchanged_inbound: bool = False) -> CaseRef:
+    """The case as read; with `unchanged_inbound`, a write on it also fails if a message lands."""
+    count = case.inbound_count if unchanged_inbound else None
+    return CaseRef(
+        case.id, case.queue, case.language, case.contact_id, case.assignee, inbound_count=count
+    )
 
 
 def profile_of(actor: Actor, store: CaseworkStore) -> Practitioner | None:
-    """A practitioner's profile (queues, capacity); managers need none."""
+    """A practitioner's profile (queues, capacity), read afresh on every request: a cached copy
+    would let someone removed from a queue keep reading its cases. Managers need none."""
     if actor.is_manager:
         return None
     practitioner = store.get_practitioner(actor.user_id)
@@ -73,14 +98,10 @@ def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
 
 
 def _visible_case(
-    case_id: str,
-    actor: Actor,
-    store: CaseworkStore,
-    with_timeline: bool = False,
-    profile: Practitioner | None = None,
+    case_id: str, actor: Actor, store: CaseworkStore, with_timeline: bool = False
 ) -> tuple[Case, Practitioner | None]:
-    """The case, if this actor may see it. `profile` may come from the caller's short cache."""
-    profile = profile or profile_of(actor, store)
+    """The case, if this actor may see it (by their profile as stored now)."""
+    profile = profile_of(actor, store)
     case = store.get_case(case_id, with_timeline=with_timeline)
     if case is None:
         raise NotFound("No such case.")
@@ -89,15 +110,50 @@ def _visible_case(
     return case, profile
 
 
-def view_case(
-    case_id: str,
-    actor: Actor,
-    store: CaseworkStore,
-    now: datetime,
-    profile: Practitioner | None = None,
-) -> Case:
+def _require_holder(actor: Actor, case: Case, refusal: str) -> None:
+    """Acting on an assigned case (reply, close, transfer) is for its assignee or a manager."""
+    if not actor.is_manager and case.assignee not in (None, actor.user_id):
+        raise Forbidden(refusal, code="not_assignee")
+
+
+def _unseen(case: Case, seen: str) -> tuple[Interaction, ...]:
+    """The citizen's messages on the timeline after the event `seen` (by position or time: a
+    voicemail's id sorts beside its call, but it lands later)."""
+    ids = [event.id for event in case.timeline]
+    if seen not in ids:
+        if not case.timeline:
+            return ()
+        raise InvalidInput("seen must be the id of an event of this case.", code="unknown_event")
+    index = ids.index(seen)
+    mark = case.timeline[index].at
+    return tuple(
+        event
+        for position, event in enumerate(case.timeline)
+        if event.direction == "in" and event.id != seen and (position > index or event.at > mark)
+    )
+
+
+def _refuse_unseen(case: Case, seen: str) -> None:
+    unseen = _unseen(case, seen)
+    if unseen:
+        raise UnseenMessages(unseen)
+
+
+def _changed(case_id: str, store: CaseworkStore, seen: str | None) -> Conflict:
+    """Why a conditional write lost: a message that landed meanwhile, a close, another change."""
+    fresh = store.get_case(case_id, with_timeline=seen is not None)
+    if seen is not None and fresh is not None:
+        unseen = _unseen(fresh, seen)
+        if unseen:
+            return UnseenMessages(unseen)
+    if fresh is not None and fresh.status == "closed":
+        return Conflict("The case was closed meanwhile; nothing was done.", code="closed")
+    return Conflict("The case changed meanwhile; reload it.", code="changed")
+
+
+def view_case(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> Case:
     """The case with its whole timeline; the read is recorded before anything is shown."""
-    case, _ = _visible_case(case_id, actor, store, with_timeline=True, profile=profile)
+    case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
     return case
 
@@ -117,7 +173,6 @@ def inbox(
     assignee: str | None = None,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
-    profile: Practitioner | None = None,
 ) -> tuple[list[Case], str | None]:
     """A practitioner's inbox: their cases and their queues' waiting cases, newest activity first.
     A manager's: every case, filterable by queue, status and assignee."""
@@ -129,7 +184,7 @@ def inbox(
     if actor.is_manager:
         query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor)
     else:
-        profile = profile or profile_of(actor, store)
+        profile = profile_of(actor, store)
         assert profile is not None
         if assignee not in (None, actor.user_id):
             raise Forbidden("Practitioners see their own assigned cases only.")
@@ -164,12 +219,19 @@ def transfer(
     queue: str | None = None,
     practitioner_id: str | None = None,
 ) -> Case:
-    """To a queue (it waits there and is routed) or to a named practitioner (who must have room)."""
+    """To a queue (it waits there and is routed) or to a named practitioner (who must have room).
+    An assigned case moves only by its assignee or a manager; to quarantine, by a manager only.
+    To its current assignee, it stays as it is."""
+    if (queue is None) == (practitioner_id is None):
+        raise InvalidInput("Give either queue or practitioner_id.", code="invalid_transfer")
+    if queue == QUARANTINE_QUEUE and not actor.is_manager:
+        raise Forbidden("Only managers move a case to quarantine.", code="managers_only")
     case, _ = _visible_case(case_id, actor, store)
     if case.status == "closed":
         raise Conflict("A closed case cannot be transferred; reopen it first.", code="closed")
-    if (queue is None) == (practitioner_id is None):
-        raise InvalidInput("Give either queue or practitioner_id.", code="invalid_transfer")
+    _require_holder(actor, case, "Only its assignee or a manager can transfer an assigned case.")
+    if practitioner_id is not None and practitioner_id == case.assignee:
+        return case  # already theirs: nothing to move, nobody's load changes
     try:
         if queue is not None:
             store.to_queue(_ref(case), queue, now)
@@ -209,16 +271,26 @@ def add_note(
     return note
 
 
-def close(case_id: str, actor: Actor, outcome: str, store: CaseworkStore, now: datetime) -> Case:
-    case, _ = _visible_case(case_id, actor, store)
+def close(
+    case_id: str,
+    actor: Actor,
+    outcome: str,
+    store: CaseworkStore,
+    now: datetime,
+    *,
+    seen: str,
+) -> Case:
+    """`seen`: the latest timeline event the practitioner saw. A citizen's message after it
+    refuses the close (409, with the messages), also one landing while we write."""
+    case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     if case.status == "closed":
         raise Conflict("The case is already closed.", code="closed")
-    if not actor.is_manager and case.assignee not in (None, actor.user_id):
-        raise Forbidden("Only its assignee or a manager can close an assigned case.")
+    _require_holder(actor, case, "Only its assignee or a manager can close an assigned case.")
+    _refuse_unseen(case, seen)
     try:
-        store.close(_ref(case), outcome, actor.user_id, now)
+        store.close(_ref(case, unchanged_inbound=True), outcome, actor.user_id, now)
     except (CaseChanged, WriteConflict) as lost:
-        raise Conflict("The case changed meanwhile; reload it.", code="changed") from lost
+        raise _changed(case_id, store, seen) from lost
     if case.assignee:
         routing.fill(case.assignee, store, now)  # a slot freed: offer the oldest waiting case
     return _fresh(case_id, store)
@@ -258,23 +330,67 @@ def reply(
     store: CaseworkStore,
     outlets: Outlets,
     clock: Callable[[], datetime],
-    profile: Practitioner | None = None,
+    *,
+    seen: str | None = None,
 ) -> tuple[str, str]:
     """Answer on the citizen's own channel (that of their latest message); the first reply sets
-    the case's first-response time. Returns the reply's interaction id and status."""
-    case, _ = _visible_case(case_id, actor, store, profile=profile)
+    the case's first-response time. Returns the reply's interaction id and status.
+
+    The reply is written to the timeline, conditional on the case being as read, before it is
+    sent: racing a close or transfer, it is refused (409) before anything leaves, never after.
+    Given `seen`, a citizen's message after that event refuses it too."""
+    case, _ = _visible_case(case_id, actor, store, with_timeline=seen is not None)
     if case.status == "closed":
         raise Conflict("The case is closed; reopen it to reply.", code="closed")
-    if not actor.is_manager and case.assignee not in (None, actor.user_id):
-        raise Forbidden("Another practitioner has this case.")
+    _require_holder(actor, case, "Another practitioner has this case.")
+    if seen is not None:
+        _refuse_unseen(case, seen)
+    gate = _ReplyGate(
+        store,
+        _ref(case, unchanged_inbound=seen is not None),
+        answered_by_assignee=case.status == "assigned",
+    )
+    try:
+        return _send_reply(case, actor, body, gate, outlets, clock)
+    except (CaseChanged, WriteConflict) as lost:
+        raise _changed(case_id, store, seen) from lost
+
+
+class _ReplyGate:
+    """The store as the senders (mail.send_reply, outbound.send_sms) use it, except that their
+    one write before sending, the reply's timeline entry, goes through `add_reply`: recorded
+    with the case's first-response time, only while the case is as the practitioner read it."""
+
+    def __init__(self, store: CaseworkStore, case: CaseRef, *, answered_by_assignee: bool) -> None:
+        self._store = store
+        self._case = case
+        self._answered_by_assignee = answered_by_assignee
+
+    def add_interaction(self, interaction: Interaction) -> None:
+        self._store.add_reply(
+            interaction, self._case, answered_by_assignee=self._answered_by_assignee
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _send_reply(
+    case: Case,
+    actor: Actor,
+    body: str,
+    store: Any,
+    outlets: Outlets,
+    clock: Callable[[], datetime],
+) -> tuple[str, str]:
     if case.reply_to is not None and case.reply_to.kind == "email":
         sent = mail.send_reply(
             case, body, actor.user_id, store, outlets.mail, clock, outlets.boxes, outlets.blobs
         )
-        result = (sent.id, sent.status or "sent")
-    elif case.reply_to is not None and case.reply_to.kind == "phone":
+        return sent.id, sent.status or "sent"
+    if case.reply_to is not None and case.reply_to.kind == "phone":
         sms = outbound.send_sms(
-            case_id,
+            case.id,
             body,
             store,
             outlets.sms,
@@ -283,13 +399,8 @@ def reply(
             author=actor.user_id,
             to=case.reply_to,
         )
-        result = (sms.interaction_id, sms.status)
-    else:
-        raise Conflict(
-            "The citizen left no address to answer (an anonymous call).", code="no_address"
-        )
-    store.record_reply(case_id, clock(), answered_by_assignee=case.status == "assigned")
-    return result
+        return sms.interaction_id, sms.status
+    raise Conflict("The citizen left no address to answer (an anonymous call).", code="no_address")
 
 
 def _fresh(case_id: str, store: CaseworkStore) -> Case:

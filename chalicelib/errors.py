@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(Exception):
     """An error a caller can act on; `code` is stable, `message` is for people."""
@@ -12,7 +14,7 @@ class ServiceError(Exception):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details: dict[str, str] = {}
+        self.details: dict[str, Any] = {}  # extra JSON fields of the error answer
         if code is not None:
             self.code = code
 

@@ -183,6 +183,7 @@ class Case:
     email_thread: tuple[str, ...] = ()  # Message-IDs of the case's emails, oldest first
     possible_link: tuple[str, str] | None = None  # (case id, reason): see EmailDetails
     linked_to: str | None = None  # the case a practitioner confirmed this one belongs with
+    inbound_count: int | None = None  # the citizen's messages so far: a close is conditional on it
     timeline: tuple[Interaction, ...] = field(default=())
 
 
@@ -207,6 +208,7 @@ class CaseRef:
     contact_id: str
     assignee: str | None = None
     waiting_since: str | None = None  # sorts oldest first
+    inbound_count: int | None = None  # as read; set when a write must fail if a message lands
 
 
 @dataclass(frozen=True)

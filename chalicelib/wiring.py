@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.casework import Outlets
     from chalicelib.hours import OpeningHours
     from chalicelib.mail import Mailboxes
-    from chalicelib.model import Actor, Practitioner, Webinar
+    from chalicelib.model import Webinar
     from chalicelib.senders import (
         LocalDialer,
         LocalMailOutbox,
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from chalicelib.webinars import Notifier
 
 log = logging.getLogger("contact-centre")
-PROFILE_CACHE_SECONDS = 30.0
 WEBINAR_CACHE_SECONDS = 30.0
 
 
@@ -66,9 +65,6 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     _hours: OpeningHours | None = field(default=None, repr=False)
     _hours_read_at: float = field(default=0.0, repr=False)
-    _profiles: dict[str, tuple[float, Practitioner | None]] = field(
-        default_factory=dict, repr=False
-    )
     _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
 
     def boxes(self) -> Mailboxes:
@@ -104,18 +100,6 @@ class Services:
         if cached is None or now - cached[0] > WEBINAR_CACHE_SECONDS:
             cached = (now, self.store.get_webinar(webinar_id))
             self._webinars[webinar_id] = cached
-        return cached[1]
-
-    def profile(self, actor: Actor) -> Practitioner | None:
-        """A practitioner's profile for listing their inbox, kept PROFILE_CACHE_SECONDS: their
-        queues change rarely, and an inbox page should cost one DynamoDB request."""
-        if actor.is_manager:
-            return None
-        now = time.monotonic()
-        cached = self._profiles.get(actor.user_id)
-        if cached is None or now - cached[0] > PROFILE_CACHE_SECONDS:
-            cached = (now, self.store.get_practitioner(actor.user_id))
-            self._profiles[actor.user_id] = cached
         return cached[1]
 
     def hours(self) -> OpeningHours:

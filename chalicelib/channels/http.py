@@ -21,7 +21,7 @@ MAX_FORM_BYTES = 64 * 1024  # Twilio's webhooks are a few KB; anything larger is
 
 
 def error_response(
-    status: int, code: str, message: str, details: dict[str, str] | None = None
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> Response:
     return Response(
         body=json.dumps({"error": {"code": code, "message": message, **(details or {})}}),

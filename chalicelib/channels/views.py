@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +78,19 @@ def interaction(item: Interaction) -> dict[str, Any]:
         if item.email
         else None,
     }
+
+
+@contextmanager
+def unseen_shown() -> Iterator[None]:
+    """A close or reply refused for messages the practitioner has not seen carries them in its
+    409, rendered as on the timeline, so the practitioner reads them before trying again."""
+    from chalicelib.casework import UnseenMessages
+
+    try:
+        yield
+    except UnseenMessages as refusal:
+        refusal.details["unseen"] = [interaction(m) for m in refusal.messages]
+        raise
 
 
 def practitioner(p: Practitioner) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -291,7 +292,9 @@ class CaseStore(StoreBase):
         self._run(ops)
 
     def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
-        condition, values = _held_by(case.assignee)
+        """Closed only as read: same assignee and, when `case.inbound_count` is set, no citizen
+        message since (a close never buries a message nobody has seen)."""
+        condition, values = _held_by(case.assignee, case.inbound_count)
         ops = [
             (
                 "case",
@@ -375,24 +378,34 @@ class CaseStore(StoreBase):
             ]
         )
 
-    def record_reply(self, case_id: str, now: datetime, answered_by_assignee: bool) -> None:
-        """A reply is activity; the first sets first_response_at; it ends 'unanswered'."""
+    def add_reply(self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool) -> None:
+        """A practitioner's reply onto the timeline, before it is sent, and only while the case
+        is as they read it: open, with the same assignee (and, when `case.inbound_count` is set,
+        no citizen message since). A reply racing a close or transfer is refused here, before
+        anything leaves, never after. The first reply sets first_response_at; a reply by the
+        assignee ends 'unanswered'."""
+        condition, values = _held_by(case.assignee, case.inbound_count)
         expression = (
             "SET last_activity_at = :now, gsi1sk = :now, "
             "first_response_at = if_not_exists(first_response_at, :now)"
         )
         if answered_by_assignee:
             expression += " REMOVE gsi3pk, gsi3sk"
-        self.client.update_item(
-            TableName=self.table,
-            Key=dump(case_key(case_id)),
-            UpdateExpression=expression,
-            ConditionExpression="attribute_exists(pk)"
-            + (" AND #status = :assigned" if answered_by_assignee else ""),
-            ExpressionAttributeValues=dump(
-                {":now": iso(now), **({":assigned": "assigned"} if answered_by_assignee else {})}
-            ),
-            **({"ExpressionAttributeNames": NAMES} if answered_by_assignee else {}),
+        self._run(
+            [
+                (
+                    "case",
+                    update(
+                        self.table,
+                        case_key(case.id),
+                        expression,
+                        {**values, ":now": iso(reply.at)},
+                        "attribute_exists(pk) AND " + condition,
+                        NAMES,
+                    ),
+                ),
+                ("event", put(self.table, interaction_item(reply))),
+            ]
         )
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
@@ -453,13 +466,19 @@ class CaseStore(StoreBase):
             _raise_for(lost)
 
 
-def _held_by(assignee: str | None) -> tuple[str, dict[str, Any]]:
-    """The case must still be open and with the assignee we read (nobody moved it meanwhile)."""
+def _held_by(assignee: str | None, inbound_count: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The case must still be open and with the assignee we read (nobody moved it meanwhile),
+    and, given `inbound_count`, have received no message since we read it."""
     values: dict[str, Any] = {":closed": "closed"}
     if assignee is None:
-        return "#status <> :closed AND attribute_not_exists(assignee)", values
-    values[":held_by"] = assignee
-    return "#status <> :closed AND assignee = :held_by", values
+        condition = "#status <> :closed AND attribute_not_exists(assignee)"
+    else:
+        values[":held_by"] = assignee
+        condition = "#status <> :closed AND assignee = :held_by"
+    if inbound_count is not None:
+        values[":inbound"] = inbound_count
+        condition += " AND inbound_count = :inbound"
+    return condition, values
 
 
 def _ref(item: dict[str, Any]) -> CaseRef:
@@ -478,11 +497,27 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
 
 
+MAX_CURSOR = 512  # ours are ~150 characters; anything far longer was not given out by us
+CURSOR_KEY = {
+    "pk": re.compile(r"CASE#[0-9a-zA-Z_-]{1,64}\Z"),
+    "sk": re.compile(r"CASE\Z"),
+    "gsi1sk": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z"),
+}
+
+
 def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
+    """Only a key shaped like one we gave out: a forged one (empty, huge, another partition,
+    not strings) would otherwise reach DynamoDB and come back as a 500."""
     try:
-        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"} or plain["gsi1pk"] != partition:
+        if len(cursor) > MAX_CURSOR:
             raise ValueError
-        return {k: {"S": str(v)} for k, v in plain.items()}
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(plain, dict) or set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+            raise ValueError
+        if not all(isinstance(v, str) for v in plain.values()) or plain["gsi1pk"] != partition:
+            raise ValueError
+        if not all(pattern.match(plain[k]) for k, pattern in CURSOR_KEY.items()):
+            raise ValueError
+        return {k: {"S": v} for k, v in plain.items()}
     except (ValueError, TypeError, json.JSONDecodeError) as error:
         raise InvalidCursor("The cursor is not one this inbox gave out.") from error

@@ -78,6 +78,7 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         if item.get("possible_link")
         else None,
         linked_to=item.get("linked_to"),
+        inbound_count=int(item["inbound_count"]) if "inbound_count" in item else None,
         callback_requested_at=parse_iso(item.get("callback_requested_at")),
         reply_to=Identity(item["reply_to"]["kind"], item["reply_to"]["value"])
         if item.get("reply_to")

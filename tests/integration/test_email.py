@@ -275,7 +275,7 @@ def test_a_reply_to_a_closed_cases_address_opens_a_new_case(api, local_services,
     case = case_of(local_services.store)
     closed = api.post(
         f"/cases/{case.id}/close",
-        body=json.dumps({"outcome": "answered"}),
+        body=json.dumps({"outcome": "answered", "seen": case.timeline[-1].id}),
         headers={**bearer("boss", "manager"), "Content-Type": "application/json"},
     )
     assert closed.status_code == 200

@@ -60,7 +60,14 @@ def test_oldest_waiting_case_is_offered_first_when_a_slot_frees(store, clock):
     held, older, newer = (new_case(store, clock, n) for n in (1, 2, 3))
     assert store.get_case(held).assignee == "anna"
     anna = Actor("anna", "practitioner")
-    casework.close(held, anna, "answered", store, clock())
+    casework.close(
+        held,
+        anna,
+        "answered",
+        store,
+        clock(),
+        seen=store.get_case(held, with_timeline=True).timeline[-1].id,
+    )
     assert store.get_case(older).assignee == "anna"
     assert store.get_case(newer).status == "queued"
 
@@ -130,7 +137,15 @@ def test_a_returning_citizen_reaches_the_same_practitioner(store, clock):
     for pid in ("anna", "jonas", "sara"):
         practitioner(store, pid, clock=clock)
     first = store.get_case(new_case(store, clock, 1, number="+4520000001"))
-    casework.close(first.id, Actor(first.assignee, "practitioner"), "answered", store, clock())
+    anna = Actor(first.assignee, "practitioner")
+    casework.close(
+        first.id,
+        anna,
+        "answered",
+        store,
+        clock(),
+        seen=store.get_case(first.id, with_timeline=True).timeline[-1].id,
+    )
     # others are now less loaded or longer idle: without memory, someone else would get it
     second = store.get_case(new_case(store, clock, 2, number="+4520000001"))
     assert second.id != first.id and second.assignee == first.assignee

@@ -114,7 +114,14 @@ def week(local_store, local_services):
     outlets = make_services(store, Fixed(AFTER)).outlets()
     casework.claim(case_a, anna, store, at(19, 10, 5))
     casework.reply(case_a, anna, "Hi!", store, outlets, Fixed(at(19, 10, 30)))
-    casework.close(case_a, anna, "answered", store, at(19, 11))
+    casework.close(
+        case_a,
+        anna,
+        "answered",
+        store,
+        at(19, 11),
+        seen=store.get_case(case_a, with_timeline=True).timeline[-1].id,
+    )
     casework.claim(case_b, jonas, store, at(22, 9))
     casework.reply(case_b, jonas, "Hello", store, outlets, Fixed(at(22, 9, 30)))
     return store
