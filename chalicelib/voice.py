@@ -39,7 +39,7 @@ SPOKEN = {
     "andet": "general",
 }
 MAX_MENU_ATTEMPTS = 3  # the first time, then repeated at most twice
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 # Twilio's call statuses in lifecycle order; final ones share the top rank.
 CALL_RANK = {
@@ -235,7 +235,7 @@ def book_callback(
         number = call.caller
     else:
         number = "+" + digits.lstrip("+").removeprefix("00") if digits else ""
-    if not E164.match(number):
+    if not E164.fullmatch(number):
         if attempt < MAX_MENU_ATTEMPTS:
             return CallbackNumber(call.caller[-2:] if call.caller else None, attempt + 1)
         return Goodbye("Sorry, we could not take a number. Please call again or send us a text.")

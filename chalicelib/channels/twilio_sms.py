@@ -8,8 +8,8 @@ from chalicelib.errors import Forbidden, InvalidInput
 from chalicelib.model import Identity, InboundMessage, Keyword, Media
 from chalicelib.queues import queue_for_text
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 
 # Twilio's default opt-out keywords (Advanced Opt-Out sends OptOutType too; we accept either).
 KEYWORDS: dict[str, Keyword] = {
@@ -41,10 +41,10 @@ def _required(form: dict[str, str], name: str) -> str:
 
 def parse_inbound(form: dict[str, str]) -> InboundMessage:
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not SID.match(sid):
+    if not SID.fullmatch(sid):
         raise InvalidInput("MessageSid is missing or malformed.", code="invalid_MessageSid")
     sender = _required(form, "From")
-    if not E164.match(sender):
+    if not E164.fullmatch(sender):
         raise InvalidInput("From must be a phone number in E.164.", code="invalid_From")
     body = form.get("Body", "")
     try:

@@ -18,8 +18,8 @@ from chalicelib.voice import (
     Welcome,
 )
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 # What Twilio puts in From when the caller id is withheld, restricted, blocked or unavailable.
 WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "anonymous", "restricted"}
 LANGUAGE = "en-GB"
@@ -31,7 +31,7 @@ Url = Callable[[str], str]  # menu step → absolute URL of /webhooks/twilio/voi
 
 def call_sid(form: dict[str, str]) -> str:
     sid = form.get("CallSid", "")
-    if not CALL_SID.match(sid):
+    if not CALL_SID.fullmatch(sid):
         raise InvalidInput("CallSid is missing or malformed.", code="invalid_CallSid")
     return sid
 
@@ -39,7 +39,7 @@ def call_sid(form: dict[str, str]) -> str:
 def caller(form: dict[str, str]) -> str | None:
     """The caller's number, or None when it is withheld."""
     number = form.get("From", "").strip()
-    return number if E164.match(number) and number not in WITHHELD else None
+    return number if E164.fullmatch(number) and number not in WITHHELD else None
 
 
 def parse_call(form: dict[str, str]) -> InboundMessage:
@@ -78,7 +78,7 @@ def parse_step(step: str | None) -> tuple[str, str, int]:
 def recording(form: dict[str, str]) -> tuple[str, str, int, str]:
     """(RecordingSid, RecordingUrl, duration in seconds, RecordingStatus)."""
     sid, url = form.get("RecordingSid", ""), form.get("RecordingUrl", "")
-    if not re.match(r"^RE[0-9a-fA-F]{32}$", sid) or not url.startswith("https://"):
+    if not re.fullmatch(r"RE[0-9a-fA-F]{32}", sid) or not url.startswith("https://"):
         raise InvalidInput(
             "RecordingSid or RecordingUrl is missing or malformed.", code="invalid_recording"
         )
