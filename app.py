@@ -181,6 +181,9 @@ def twilio_voice_menu() -> Response:
         form.get("DialCallStatus"),
         deps.store,
         deps.clock(),
+        voice.CallbackRules(
+            deps.settings.allowed_country_codes, deps.settings.callbacks_per_number_per_day
+        ),
     )
     recording = deps.settings.public_url(f"{VOICE}/recording")
     return _twiml(twilio_voice.answer(next_step, _menu_url(deps), recording))
