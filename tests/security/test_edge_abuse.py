@@ -189,3 +189,53 @@ def test_a_number_gets_at_most_three_callback_requests_a_day(api, local_services
     assert case_of(local_services.store, callers[3]).callback_number is None
     clock.set_local(2026, 11, 25, 22, 0)  # a new day
     assert "will call you back" in said(ask_for_callback(api, "+4520000200", target))
+
+
+# --- API Gateway throttling -----------------------------------------------------------------
+
+from tests.integration.test_package import deployed, template  # noqa: E402, F401  (fixtures)
+
+
+def test_the_public_routes_have_their_own_tighter_throttles():
+    import app as application
+    from scripts.package import DEFAULT_THROTTLE, PUBLIC_THROTTLES, merged_infra
+
+    settings = merged_infra()["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    by_path = {(s["HttpMethod"], s["ResourcePath"]): s for s in settings}
+    assert by_path[("*", "/*")]["ThrottlingRateLimit"] == DEFAULT_THROTTLE[0]
+    for (method, path), (rate, burst) in PUBLIC_THROTTLES.items():
+        assert method in application.app.routes[path], path  # a real route, not a typo
+        setting = by_path[(method, "/" + path.replace("/", "~1"))]
+        assert (setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]) == (rate, burst)
+        assert rate <= DEFAULT_THROTTLE[0] and burst <= DEFAULT_THROTTLE[1]
+    for path in ("/webinars/{webinar_id}/bookings", "/bookings/{token}/cancel"):
+        assert PUBLIC_THROTTLES[("POST", path)][0] <= 5
+
+
+def test_the_deployed_stage_carries_the_throttles(deployed):  # noqa: F811
+    stages = [
+        r["Properties"]
+        for r in deployed["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Stage"
+    ]
+    [stage] = stages
+    paths = {s["ResourcePath"]: s for s in stage["MethodSettings"]}
+    booking = paths["/~1webinars~1{webinar_id}~1bookings"]
+    assert (booking["HttpMethod"], booking["ThrottlingRateLimit"]) == ("POST", 2)
+    assert paths["/*"]["ThrottlingBurstLimit"] == 100
+
+
+def test_an_sms_from_a_refused_country_is_recorded_but_gets_no_automatic_reply(api, local_services):
+    import xml.etree.ElementTree as ET
+
+    from tests.twilio_fakes import sms_form
+
+    path = "/webhooks/twilio/sms"
+    answer = api.post(path, **signed(path, sms_form(ABROAD, "hello from abroad")))
+    assert answer.status_code == 200, answer.body
+    assert ET.fromstring(answer.body).findall("Message") == []
+    case = case_of(local_services.store, ABROAD)
+    assert [(i.direction, i.body) for i in case.timeline] == [("in", "hello from abroad")]
+    # a Danish number still gets its acknowledgement
+    danish = api.post(path, **signed(path, sms_form(DANISH, "hej")))
+    assert len(ET.fromstring(danish.body).findall("Message")) == 1
