@@ -123,8 +123,10 @@ def twilio_sms_inbound() -> Response:
     from chalicelib import intake
     from chalicelib.channels import twilio_sms
 
-    message = twilio_sms.parse_inbound(_twilio_form("/webhooks/twilio/sms"))
     deps = services()
+    message = twilio_sms.parse_inbound(
+        _twilio_form("/webhooks/twilio/sms"), deps.settings.allowed_country_codes
+    )
     outcome = intake.receive(message, deps.store, deps.hours(), deps.clock)
     callback = deps.sms_status_url(outcome.reply_ref) if outcome.reply_ref else None
     return _twiml(twilio_sms.render_reply(outcome.reply, callback))

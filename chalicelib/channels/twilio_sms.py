@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.config import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.errors import Forbidden, InvalidInput
 from chalicelib.model import Identity, InboundMessage, Keyword, Media
 from chalicelib.queues import queue_for_text
@@ -39,7 +40,11 @@ def _required(form: dict[str, str], name: str) -> str:
     return value
 
 
-def parse_inbound(form: dict[str, str]) -> InboundMessage:
+def parse_inbound(
+    form: dict[str, str], countries: tuple[str, ...] = DEFAULT_COUNTRY_CODES
+) -> InboundMessage:
+    """The message; one from outside `countries` is marked unanswerable, so the TwiML answer
+    (an SMS we pay for, to a number we may not text) stays empty."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     if not SID.fullmatch(sid):
         raise InvalidInput("MessageSid is missing or malformed.", code="invalid_MessageSid")
@@ -66,6 +71,7 @@ def parse_inbound(form: dict[str, str]) -> InboundMessage:
         media=media,
         keyword=_keyword(form.get("OptOutType", ""), body),
         queue=queue_for_text(body),
+        answerable=destination_allowed(sender, countries),
     )
 
 
