@@ -66,7 +66,7 @@ def parse_step(step: str | None) -> tuple[str, str, int]:
     kind, reason, attempt = parts[0], "", 1
     if kind == "offer" and len(parts) >= 2:
         reason = parts[1]
-    if parts[-1].isdigit():
+    if re.fullmatch(r"[0-9]{1,2}", parts[-1]):  # str.isdigit() also takes "²", which int() refuses
         attempt = max(1, min(int(parts[-1]), 9))
     if kind not in {"topic", "dialed", "offer", "callback", "recorded"}:
         raise InvalidInput("Unknown menu step.", code="invalid_step")
@@ -82,22 +82,30 @@ def recording(form: dict[str, str]) -> tuple[str, str, int, str]:
         raise InvalidInput(
             "RecordingSid or RecordingUrl is missing or malformed.", code="invalid_recording"
         )
-    try:
-        duration = int(form.get("RecordingDuration", "0") or 0)
-    except ValueError as error:
-        raise InvalidInput("RecordingDuration must be a number.") from error
-    return sid, url, duration, form.get("RecordingStatus", "completed")
+    return (
+        sid,
+        url,
+        _seconds(form, "RecordingDuration") or 0,
+        form.get("RecordingStatus", "completed"),
+    )
+
+
+def _seconds(form: dict[str, str], name: str) -> int | None:
+    """A duration Twilio reports: ASCII digits, at most a day's worth of them (int() would take
+    other scripts' digits, and a 400-digit number is more than DynamoDB stores: a 500)."""
+    value = form.get(name)
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]{1,6}", value):
+        raise InvalidInput(f"{name} must be a number of seconds.", code=f"invalid_{name}")
+    return int(value)
 
 
 def call_status(form: dict[str, str]) -> tuple[str, int | None]:
     status = form.get("CallStatus", "").strip().lower()
     if not status:
         raise InvalidInput("Missing field CallStatus.", code="missing_CallStatus")
-    try:
-        duration = int(form["CallDuration"]) if form.get("CallDuration") else None
-    except ValueError as error:
-        raise InvalidInput("CallDuration must be a number.") from error
-    return status, duration
+    return status, _seconds(form, "CallDuration")
 
 
 # --- TwiML ---------------------------------------------------------------------------------

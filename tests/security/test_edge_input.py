@@ -266,3 +266,25 @@ def test_a_signed_twilio_body_is_still_taken_and_a_signed_huge_one_is_a_413(api,
     assert api.post(SMS, **signed(SMS, sms_form("+4520000001", "hi"))).status_code == 200
     huge = api.post(SMS, **signed(SMS, sms_form("+4520000001", "x" * 70_000)))
     assert huge.status_code == 413
+
+
+def test_twilio_voice_numbers_are_ascii_and_bounded():
+    from chalicelib.channels import twilio_voice
+    from chalicelib.errors import InvalidInput
+
+    assert twilio_voice.parse_step("callback-\u00b2") == ("callback", "", 1)
+    for duration in ("9" * 400, "\u0661\u0662", "12\n"):
+        with pytest.raises(InvalidInput):
+            twilio_voice.call_status({"CallStatus": "completed", "CallDuration": duration})
+        with pytest.raises(InvalidInput):
+            twilio_voice.recording(
+                {
+                    "RecordingSid": "RE" + "0" * 32,
+                    "RecordingUrl": "https://api.twilio.com/r",
+                    "RecordingDuration": duration,
+                }
+            )
+    assert twilio_voice.call_status({"CallStatus": "completed", "CallDuration": "65"}) == (
+        "completed",
+        65,
+    )
