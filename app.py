@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib.channels import auth
-from chalicelib.channels.http import form_fields, json_errors, reshape_framework_errors, with_query
+from chalicelib.channels.http import (
+    bounded,
+    error_response,
+    json_errors,
+    reshape_framework_errors,
+    signed_form,
+    with_query,
+)
 from chalicelib.logs import configure_logging, request_id
 from chalicelib.wiring import Services, services
 
@@ -36,10 +43,14 @@ JSON = ["application/json"]
 
 @app.middleware("http")
 def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """Every log line of the request carries its id; every error has our one JSON shape."""
+    """Every log line of the request carries its id; every error has our one JSON shape; a
+    request outside the edge's bounds (header, path and query sizes) reaches no route."""
     context = getattr(event, "context", None) or {}
     token = request_id.set(context.get("requestId") or uuid.uuid4().hex)
     try:
+        refused = bounded(event)
+        if refused is not None:
+            return error_response(refused.status, refused.code, refused.message)
         return reshape_framework_errors(get_response(event))
     finally:
         request_id.reset(token)
@@ -54,12 +65,12 @@ def _twilio_form(path: str) -> dict[str, str]:
 
     request = app.current_request
     settings = services().settings
-    form = form_fields(request.raw_body)
     url = with_query(settings.public_url(path), request.query_params)
-    twilio_sms.verify_signature(
-        settings.twilio_auth_token, url, form, request.headers.get("x-twilio-signature")
+    given = request.headers.get("x-twilio-signature")
+    return signed_form(
+        request.raw_body,
+        lambda form: twilio_sms.verify_signature(settings.twilio_auth_token, url, form, given),
     )
-    return form
 
 
 def _twiml(twiml: str) -> Response:
@@ -112,8 +123,10 @@ def twilio_sms_inbound() -> Response:
     from chalicelib import intake
     from chalicelib.channels import twilio_sms
 
-    message = twilio_sms.parse_inbound(_twilio_form("/webhooks/twilio/sms"))
     deps = services()
+    message = twilio_sms.parse_inbound(
+        _twilio_form("/webhooks/twilio/sms"), deps.settings.allowed_country_codes
+    )
     outcome = intake.receive(message, deps.store, deps.hours(), deps.clock)
     callback = deps.sms_status_url(outcome.reply_ref) if outcome.reply_ref else None
     return _twiml(twilio_sms.render_reply(outcome.reply, callback))
@@ -170,6 +183,9 @@ def twilio_voice_menu() -> Response:
         form.get("DialCallStatus"),
         deps.store,
         deps.clock(),
+        voice.CallbackRules(
+            deps.settings.allowed_country_codes, deps.settings.callbacks_per_number_per_day
+        ),
     )
     recording = deps.settings.public_url(f"{VOICE}/recording")
     return _twiml(twilio_voice.answer(next_step, _menu_url(deps), recording))

@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+# Where the service may text and call: its own country unless ALLOWED_COUNTRY_CODES says more
+# ("+45,+46"). Every other destination is refused before a provider is asked, so a typed-in
+# callback number or a booking's phone cannot run up international or premium-rate charges.
+DEFAULT_COUNTRY_CODES = ("+45",)
+_CODE = re.compile(r"\+?([1-9][0-9]{0,5})")
+
+
+def country_codes(text: str) -> tuple[str, ...]:
+    """The codes in "+45, 46" as ("+45", "+46"); a longer prefix narrows a shared code (+1204)."""
+    codes = []
+    for part in (p.strip() for p in text.split(",")):
+        match = _CODE.fullmatch(part)
+        if part and match is None:
+            raise ValueError(f"ALLOWED_COUNTRY_CODES: {part!r} is not a calling code like +45")
+        if match:
+            codes.append("+" + match.group(1))
+    return tuple(codes) or DEFAULT_COUNTRY_CODES
+
+
+def destination_allowed(number: str, codes: tuple[str, ...]) -> bool:
+    """True when the E.164 `number` is in one of the allowed countries."""
+    return any(number.startswith(code) for code in codes)
 
 
 @dataclass(frozen=True)
@@ -35,6 +59,8 @@ class Settings:
     retention_identity_days: int
     retention_audit_days: int
     provider_timeout_seconds: float
+    allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES
+    callbacks_per_number_per_day: int = 3
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -78,6 +104,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # A provider that does not answer within this is treated like a 5xx: the message waits in
         # the outbox. Well under API Gateway's 29 s, so a practitioner's reply never hangs.
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "8")),
+        allowed_country_codes=country_codes(env.get("ALLOWED_COUNTRY_CODES", "")),
+        callbacks_per_number_per_day=int(env.get("CALLBACK_REQUESTS_PER_NUMBER_PER_DAY", "3")),
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

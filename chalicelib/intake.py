@@ -259,15 +259,16 @@ def _plan(
 def _automatic_reply(
     message: InboundMessage, hours: OpeningHours, now: datetime, *, first: bool, opted_out: bool
 ) -> str | None:
-    """At most one automatic text answer, never to an opted-out number, never twice in a case.
-    Calls are answered by the voice menu instead."""
+    """At most one automatic text answer, never to an opted-out number nor to one we may not
+    text (a country off the allow-list), never twice in a case. Calls are answered by the
+    voice menu instead."""
     if message.channel == "email":
         email = message.email
         clean = email is not None and not (
             email.auto_reply or email.quarantine or email.needs_review
         )
         return autoreplies.acknowledgement(hours, now) if first and clean else None
-    if opted_out or message.channel != "sms":
+    if opted_out or message.channel != "sms" or not message.answerable:
         return None
     if message.keyword == "help":
         return autoreplies.help_text(hours, now)

@@ -79,6 +79,9 @@ class InboundMessage:
     keyword: Keyword | None = None
     queue: str = DEFAULT_QUEUE
     email: EmailDetails | None = None
+    # False for a sender we may not text back (a country off the allow-list): the message is
+    # recorded like any other, but no automatic reply goes out to it.
+    answerable: bool = True
 
 
 @dataclass(frozen=True)

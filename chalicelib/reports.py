@@ -23,6 +23,7 @@ from chalicelib.model import Booking, Case, Interaction, Practitioner, Shift, We
 CHANNELS = ("sms", "call", "voicemail", "email", "webinar_booking")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_SHIFT = timedelta(days=1)  # shifts starting this long before the week are read too
+FIRST_YEAR, LAST_YEAR = 2000, 9998
 
 
 class ReportStore(Protocol):
@@ -85,11 +86,19 @@ def week_of_last_monday(now: datetime, timezone: str) -> str:
 
 
 def check_week(week: str, hours: OpeningHours, now: datetime) -> tuple[datetime, datetime]:
+    """The week's local bounds; a 400 for a week outside the years a report can cover (its
+    neighbouring days must exist: 9999-W52 ends past the calendar, and years before 2000 have
+    no storage keys), a 404 for a week that has not started."""
     try:
-        parse_iso_week(week)
+        year, _ = parse_iso_week(week)
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"year outside {FIRST_YEAR}-{LAST_YEAR}")
         start, end = hours.week_bounds(week)
-    except ValueError as error:
-        raise InvalidInput("The week must look like 2026-W47.", code="invalid_week") from error
+    except (ValueError, OverflowError) as error:
+        raise InvalidInput(
+            f"The week must look like 2026-W47, in the years {FIRST_YEAR} to {LAST_YEAR}.",
+            code="invalid_week",
+        ) from error
     if start > now:
         raise NotFound("That week has not started yet.")
     return start, end

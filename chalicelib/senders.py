@@ -12,8 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.config import Settings
+from chalicelib.config import DEFAULT_COUNTRY_CODES, Settings, destination_allowed
 from chalicelib.ports import MessageRejected
+
+# The final refusal a message or call to a country off the allow-list gets; the case shows it
+# as "rejected: country-not-allowed", like a provider's own final refusals.
+COUNTRY_REFUSED = "country-not-allowed"
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,27 @@ def _twilio_refusals() -> Iterator[None]:
         raise
 
 
-class LocalOutbox:
+class _Destinations:
+    """Every sender that texts or calls checks the number first: a refused country never
+    reaches the provider (toll fraud costs money before any answer comes back)."""
+
+    allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES
+
+    def _check(self, number: str) -> None:
+        if not destination_allowed(number, self.allowed_country_codes):
+            raise MessageRejected(COUNTRY_REFUSED)
+
+
+class LocalOutbox(_Destinations):
+    def __init__(self, allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES) -> None:
+        self.allowed_country_codes = allowed_country_codes
+
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        self._check(to)
         return Sent(provider="local", provider_id="LOCAL" + secrets.token_hex(16), status="local")
 
 
-class TwilioSms:
+class TwilioSms(_Destinations):
     """Twilio's Messages API through the `twilio` library (imported on first send: cold starts
     that never send do not pay for it)."""
 
@@ -56,6 +75,7 @@ class TwilioSms:
             raise ValueError("Set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send SMS")
         self._settings = settings
         self._client: Any = None
+        self.allowed_country_codes = settings.allowed_country_codes
 
     def _twilio(self) -> Any:
         if self._client is None:
@@ -72,6 +92,7 @@ class TwilioSms:
         return self._client
 
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        self._check(to)
         arguments: dict[str, Any] = {"to": to, "body": body}
         if self._settings.twilio_messaging_service_sid:
             arguments["messaging_service_sid"] = self._settings.twilio_messaging_service_sid
@@ -84,10 +105,14 @@ class TwilioSms:
         return Sent(provider="twilio", provider_id=str(message.sid), status=str(message.status))
 
 
-class LocalDialer:
+class LocalDialer(_Destinations):
     """Without a Twilio account, a callback is recorded on the case with status `local`."""
 
+    def __init__(self, allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES) -> None:
+        self.allowed_country_codes = allowed_country_codes
+
     def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
+        self._check(citizen)
         return Sent(provider="local", provider_id="LOCALCA" + secrets.token_hex(15), status="local")
 
 
@@ -95,6 +120,7 @@ class TwilioVoice(TwilioSms):
     """Twilio's Calls API: rings the practitioner, then bridges them to the citizen."""
 
     def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
+        self._check(citizen)
         from twilio.twiml.voice_response import VoiceResponse
 
         bridge = VoiceResponse()
@@ -164,8 +190,12 @@ def mail_sender(settings: Settings) -> LocalMailOutbox | SesMail:
 
 
 def dialer(settings: Settings) -> LocalDialer | TwilioVoice:
-    return TwilioVoice(settings) if settings.twilio_rest_configured else LocalDialer()
+    if settings.twilio_rest_configured:
+        return TwilioVoice(settings)
+    return LocalDialer(settings.allowed_country_codes)
 
 
 def sms_sender(settings: Settings) -> LocalOutbox | TwilioSms:
-    return TwilioSms(settings) if settings.twilio_rest_configured else LocalOutbox()
+    if settings.twilio_rest_configured:
+        return TwilioSms(settings)
+    return LocalOutbox(settings.allowed_country_codes)

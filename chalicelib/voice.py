@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from chalicelib import autoreplies, intake, routing
+from chalicelib.config import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
 from chalicelib.hours import OpeningHours
 from chalicelib.ids import interaction_id
@@ -39,7 +40,10 @@ SPOKEN = {
     "andet": "general",
 }
 MAX_MENU_ATTEMPTS = 3  # the first time, then repeated at most twice
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# Callback requests a number may get from the phone menu per day: the menu is open to anyone,
+# and every request is a call we pay for and a practitioner's time.
+CALLBACKS_PER_NUMBER_PER_DAY = 3
+E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 # Twilio's call statuses in lifecycle order; final ones share the top rank.
 CALL_RANK = {
@@ -66,6 +70,8 @@ class VoiceStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def request_callback(self, case_id: str, number: str, now: datetime) -> None: ...
 
     def clear_callback(self, case_id: str) -> None: ...
+
+    def count_callback_request(self, number: str, now: datetime, limit: int) -> bool: ...
 
     def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
 
@@ -226,19 +232,49 @@ def choose_option(call: Call, choice: str | None, attempt: int, reason: str) -> 
     return Voicemail()
 
 
+@dataclass(frozen=True)
+class CallbackRules:
+    """Which numbers the phone menu takes for a callback, and how often."""
+
+    countries: tuple[str, ...] = DEFAULT_COUNTRY_CODES
+    per_number_per_day: int = CALLBACKS_PER_NUMBER_PER_DAY
+
+
 def book_callback(
-    call: Call, digits: str | None, attempt: int, store: VoiceStore, now: datetime
+    call: Call,
+    digits: str | None,
+    attempt: int,
+    store: VoiceStore,
+    now: datetime,
+    rules: CallbackRules = CallbackRules(),
 ) -> Next:
-    """'1' (or nothing) confirms the caller id; other digits are the number to call back."""
+    """'1' (or nothing) confirms the caller id; other digits are the number to call back.
+
+    Only numbers in the allowed countries are taken (a typed-in premium or foreign number would
+    be called at our cost), a case holds one pending request, and a number gets at most
+    `rules.per_number_per_day` requests a day; the caller is told which, politely."""
     digits = re.sub(r"[^0-9+]", "", digits or "")
     if digits in ("", "1") and call.caller:
         number = call.caller
     else:
         number = "+" + digits.lstrip("+").removeprefix("00") if digits else ""
-    if not E164.match(number):
+    if not E164.fullmatch(number):
         if attempt < MAX_MENU_ATTEMPTS:
             return CallbackNumber(call.caller[-2:] if call.caller else None, attempt + 1)
         return Goodbye("Sorry, we could not take a number. Please call again or send us a text.")
+    if not destination_allowed(number, rules.countries):
+        return Goodbye(
+            "Sorry, we can only call back numbers in our own country. Please leave a voicemail "
+            "or send us a text instead. Goodbye."
+        )
+    case = store.get_case(call.case_id)
+    if case is not None and case.callback_number:
+        return Goodbye("We already have your callback request. We will call you back. Goodbye.")
+    if not store.count_callback_request(number, now, rules.per_number_per_day):
+        return Goodbye(
+            "Sorry, we cannot take more callback requests for this number today. Please send "
+            "us a text or call again tomorrow. Goodbye."
+        )
     store.request_callback(call.case_id, number, now)
     store.add_interaction(
         Interaction(
@@ -386,6 +422,7 @@ def menu(
     dial_status: str | None,
     store: VoiceStore,
     now: datetime,
+    rules: CallbackRules = CallbackRules(),
 ) -> Next:
     """One answer of the caller (or of a <Dial>), and what they hear next."""
     if call is None:
@@ -397,5 +434,5 @@ def menu(
     if step == "offer":
         return choose_option(call, choice, attempt, reason)
     if step == "callback":
-        return book_callback(call, choice, attempt, store, now)
+        return book_callback(call, choice, attempt, store, now, rules)
     return Goodbye("Thank you, we have your message. Goodbye.")

@@ -37,6 +37,24 @@ SECRETS_ENV = (
 # Distributions the Lambda never imports: twilio's AsyncTwilioHttpClient (we send with the
 # synchronous client). Whatever only these require is left out with them.
 UNUSED_DISTRIBUTIONS = ("aiohttp", "aiohttp-retry")
+# API Gateway throttling (requests per second, burst), applied by the stage before a Lambda runs
+# or a provider is paid: every route gets the default; the routes anyone may call without
+# signing in get their own, tighter budgets, so a script cannot book every seat, flood the
+# waitlist, or turn the webhooks into a cost. Twilio and the relay burst a little, citizens not.
+DEFAULT_THROTTLE = (50, 100)
+PUBLIC_THROTTLES: dict[tuple[str, str], tuple[int, int]] = {
+    ("POST", "/webinars/{webinar_id}/bookings"): (2, 5),
+    ("POST", "/bookings/{token}/cancel"): (2, 5),
+    ("GET", "/webinars"): (10, 20),
+    ("GET", "/hours"): (10, 20),
+    ("POST", "/webhooks/twilio/sms"): (20, 40),
+    ("POST", "/webhooks/twilio/sms/status"): (20, 40),
+    ("POST", "/webhooks/twilio/voice"): (10, 20),
+    ("POST", "/webhooks/twilio/voice/menu"): (10, 20),
+    ("POST", "/webhooks/twilio/voice/recording"): (10, 20),
+    ("POST", "/webhooks/twilio/voice/status"): (10, 20),
+    ("POST", "/webhooks/email/inbound"): (10, 20),
+}
 LAMBDA_MARKERS = {"python_version": "3.11", "sys_platform": "linux", "extra": ""}
 
 
@@ -105,6 +123,24 @@ def finish_bundle(path: Path) -> None:
     finished.replace(path)
 
 
+def method_settings() -> list[dict]:
+    """The stage's MethodSettings: the default for every method, then each public route's own
+    (API Gateway writes a path's slashes as ~1)."""
+
+    def setting(method: str, path: str, rate: int, burst: int) -> dict:
+        return {
+            "HttpMethod": method,
+            "ResourcePath": path,
+            "ThrottlingRateLimit": rate,
+            "ThrottlingBurstLimit": burst,
+        }
+
+    return [setting("*", "/*", *DEFAULT_THROTTLE)] + [
+        setting(method, "/" + path.replace("/", "~1"), rate, burst)
+        for (method, path), (rate, burst) in PUBLIC_THROTTLES.items()
+    ]
+
+
 def _parameter(env_name: str) -> str:
     return "".join(part.title() for part in env_name.split("_"))
 
@@ -148,6 +184,8 @@ def merged_infra() -> dict:
     merged["Globals"] = {"Function": {"Environment": {"Variables": variables}}}
     for function, topic in _sns_subscriptions(merged["Resources"]).items():
         merged["Resources"][function] = {"DependsOn": [topic]}  # the topic must exist first
+    # Deep-merged by chalice into the API it generates (logical id RestAPI): its stage throttles.
+    merged["Resources"]["RestAPI"] = {"Properties": {"MethodSettings": method_settings()}}
     return merged
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 from chalicelib.errors import Forbidden
 
 WINDOW_SECONDS = 300
+# Unix seconds (ASCII digits only: int() would also take "1_7", " 17" or other scripts' digits,
+# and a 400-digit one overflows the age arithmetic) and a lower-case hex SHA-256.
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -23,13 +28,15 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 def verify(
     secret: str, timestamp: str | None, given: str | None, body: bytes, now: float | None = None
 ) -> None:
-    if not secret or not timestamp or not given:
+    """Refuse (403) unless `given` signs `timestamp` and `body` with `secret`, within the window.
+
+    Both headers are checked for their exact shape first, so no value an attacker picks (huge,
+    non-ASCII, with a trailing newline) reaches the arithmetic or the comparison."""
+    given = (given or "").strip().lower()
+    if not secret or not TIMESTAMP.fullmatch(timestamp or "") or not HEX_SHA256.fullmatch(given):
         raise Forbidden("Missing or invalid relay signature.", code="bad_signature")
-    try:
-        age = abs((now if now is not None else time.time()) - int(timestamp))
-    except ValueError as error:
-        raise Forbidden("Missing or invalid relay signature.", code="bad_signature") from error
+    age = abs((now if now is not None else time.time()) - int(timestamp or "0"))
     if age > WINDOW_SECONDS:
         raise Forbidden("The relay timestamp is too old or in the future.", code="stale_signature")
-    if not hmac.compare_digest(signature(secret, timestamp, body), given.strip().lower()):
+    if not hmac.compare_digest(signature(secret, timestamp or "", body), given):
         raise Forbidden("Missing or invalid relay signature.", code="bad_signature")

@@ -270,7 +270,7 @@ def _operation(
                 "description": "OK",
                 "content": {"application/json": {"schema": OBJECT}},
             }
-    for code in (400, 404, 409, 413, 415, 502, 503, *REFUSALS[who]):
+    for code in (400, 404, 409, 413, 415, 431, 502, 503, *REFUSALS[who]):
         responses.setdefault(
             str(code),
             {"description": "Refused", "content": {"application/json": {"schema": ERROR}}},

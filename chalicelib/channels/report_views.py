@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from html import escape
 from typing import Any
 
@@ -31,11 +32,25 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, "" if value is None else str(value))]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def safe_cell(value: str) -> str:
+    """The cell as text a spreadsheet shows and never evaluates: a leading quote before anything
+    that could start a formula (a practitioner's name or a stored label is typed by people).
+    Plain numbers stay numbers, negative ones included."""
+    if value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def as_csv(figures: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["metric", "value"])
-    writer.writerows(flatten(figures))
+    writer.writerows((safe_cell(metric), safe_cell(value)) for metric, value in flatten(figures))
     return out.getvalue()
 
 

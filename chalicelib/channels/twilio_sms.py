@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.config import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.errors import Forbidden, InvalidInput
 from chalicelib.model import Identity, InboundMessage, Keyword, Media
 from chalicelib.queues import queue_for_text
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 
 # Twilio's default opt-out keywords (Advanced Opt-Out sends OptOutType too; we accept either).
 KEYWORDS: dict[str, Keyword] = {
@@ -39,12 +40,16 @@ def _required(form: dict[str, str], name: str) -> str:
     return value
 
 
-def parse_inbound(form: dict[str, str]) -> InboundMessage:
+def parse_inbound(
+    form: dict[str, str], countries: tuple[str, ...] = DEFAULT_COUNTRY_CODES
+) -> InboundMessage:
+    """The message; one from outside `countries` is marked unanswerable, so the TwiML answer
+    (an SMS we pay for, to a number we may not text) stays empty."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not SID.match(sid):
+    if not SID.fullmatch(sid):
         raise InvalidInput("MessageSid is missing or malformed.", code="invalid_MessageSid")
     sender = _required(form, "From")
-    if not E164.match(sender):
+    if not E164.fullmatch(sender):
         raise InvalidInput("From must be a phone number in E.164.", code="invalid_From")
     body = form.get("Body", "")
     try:
@@ -66,6 +71,7 @@ def parse_inbound(form: dict[str, str]) -> InboundMessage:
         media=media,
         keyword=_keyword(form.get("OptOutType", ""), body),
         queue=queue_for_text(body),
+        answerable=destination_allowed(sender, countries),
     )
 
 

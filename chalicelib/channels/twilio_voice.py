@@ -18,8 +18,8 @@ from chalicelib.voice import (
     Welcome,
 )
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 # What Twilio puts in From when the caller id is withheld, restricted, blocked or unavailable.
 WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "anonymous", "restricted"}
 LANGUAGE = "en-GB"
@@ -31,7 +31,7 @@ Url = Callable[[str], str]  # menu step → absolute URL of /webhooks/twilio/voi
 
 def call_sid(form: dict[str, str]) -> str:
     sid = form.get("CallSid", "")
-    if not CALL_SID.match(sid):
+    if not CALL_SID.fullmatch(sid):
         raise InvalidInput("CallSid is missing or malformed.", code="invalid_CallSid")
     return sid
 
@@ -39,7 +39,7 @@ def call_sid(form: dict[str, str]) -> str:
 def caller(form: dict[str, str]) -> str | None:
     """The caller's number, or None when it is withheld."""
     number = form.get("From", "").strip()
-    return number if E164.match(number) and number not in WITHHELD else None
+    return number if E164.fullmatch(number) and number not in WITHHELD else None
 
 
 def parse_call(form: dict[str, str]) -> InboundMessage:
@@ -66,7 +66,7 @@ def parse_step(step: str | None) -> tuple[str, str, int]:
     kind, reason, attempt = parts[0], "", 1
     if kind == "offer" and len(parts) >= 2:
         reason = parts[1]
-    if parts[-1].isdigit():
+    if re.fullmatch(r"[0-9]{1,2}", parts[-1]):  # str.isdigit() also takes "²", which int() refuses
         attempt = max(1, min(int(parts[-1]), 9))
     if kind not in {"topic", "dialed", "offer", "callback", "recorded"}:
         raise InvalidInput("Unknown menu step.", code="invalid_step")
@@ -78,26 +78,34 @@ def parse_step(step: str | None) -> tuple[str, str, int]:
 def recording(form: dict[str, str]) -> tuple[str, str, int, str]:
     """(RecordingSid, RecordingUrl, duration in seconds, RecordingStatus)."""
     sid, url = form.get("RecordingSid", ""), form.get("RecordingUrl", "")
-    if not re.match(r"^RE[0-9a-fA-F]{32}$", sid) or not url.startswith("https://"):
+    if not re.fullmatch(r"RE[0-9a-fA-F]{32}", sid) or not url.startswith("https://"):
         raise InvalidInput(
             "RecordingSid or RecordingUrl is missing or malformed.", code="invalid_recording"
         )
-    try:
-        duration = int(form.get("RecordingDuration", "0") or 0)
-    except ValueError as error:
-        raise InvalidInput("RecordingDuration must be a number.") from error
-    return sid, url, duration, form.get("RecordingStatus", "completed")
+    return (
+        sid,
+        url,
+        _seconds(form, "RecordingDuration") or 0,
+        form.get("RecordingStatus", "completed"),
+    )
+
+
+def _seconds(form: dict[str, str], name: str) -> int | None:
+    """A duration Twilio reports: ASCII digits, at most a day's worth of them (int() would take
+    other scripts' digits, and a 400-digit number is more than DynamoDB stores: a 500)."""
+    value = form.get(name)
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]{1,6}", value):
+        raise InvalidInput(f"{name} must be a number of seconds.", code=f"invalid_{name}")
+    return int(value)
 
 
 def call_status(form: dict[str, str]) -> tuple[str, int | None]:
     status = form.get("CallStatus", "").strip().lower()
     if not status:
         raise InvalidInput("Missing field CallStatus.", code="missing_CallStatus")
-    try:
-        duration = int(form["CallDuration"]) if form.get("CallDuration") else None
-    except ValueError as error:
-        raise InvalidInput("CallDuration must be a number.") from error
-    return status, duration
+    return status, _seconds(form, "CallDuration")
 
 
 # --- TwiML ---------------------------------------------------------------------------------

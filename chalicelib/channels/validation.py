@@ -12,6 +12,9 @@ from chalicelib.errors import InvalidInput, PayloadTooLarge
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 MAX_JSON_BYTES = 32 * 1024
+# Our schemas nest three levels at most; deeper bodies are refused before anything recurses
+# over them (the json module and jsonschema recurse, and Python's stack would overflow: a 500).
+MAX_JSON_DEPTH = 16
 
 
 class InvalidField(InvalidInput):
@@ -49,6 +52,19 @@ def _plain(value: Any, path: str) -> Any:
     return value
 
 
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest (iteratively: this must not overflow the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def parse_time(value: str, field: str) -> datetime:
     """An ISO 8601 time with its offset (the schemas check the shape; this checks the date)."""
     try:
@@ -67,9 +83,14 @@ def json_body(raw: bytes | str | None, schema: str) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BYTES:
         raise PayloadTooLarge(f"The body is larger than {MAX_JSON_BYTES} bytes.")
     try:
-        body = _plain(json.loads(raw), "")
-    except (ValueError, UnicodeDecodeError) as error:
+        parsed = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidInput("The body is not valid JSON.", code="invalid_json") from error
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        raise InvalidInput(
+            f"The body nests deeper than {MAX_JSON_DEPTH} levels.", code="invalid_json"
+        )
+    body = _plain(parsed, "")
     from jsonschema.exceptions import best_match
 
     error = best_match(_validator(schema).iter_errors(body))

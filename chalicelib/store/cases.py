@@ -8,9 +8,10 @@ capacity, and the open-case pointer moves with closing and reopening.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.errors import InvalidCursor
@@ -435,6 +436,31 @@ class CaseStore(StoreBase):
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=dump({":n": number, ":now": iso(now)}),
         )
+
+    def count_callback_request(self, number: str, now: datetime, limit: int) -> bool:
+        """Counts one callback request for `number` today; False once it has had `limit`.
+
+        The item is keyed by a digest of the number, not the number, and expires after two
+        days (DynamoDB's TTL), so it outlives no erasure by long and holds nothing readable."""
+        day = now.astimezone(UTC).date().isoformat()
+        digest = hashlib.sha256(number.encode()).hexdigest()
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump({"pk": f"CALLBACKS#{digest}", "sk": day}),
+                UpdateExpression="ADD requests :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(requests) OR requests < :limit",
+                ExpressionAttributeValues=dump(
+                    {
+                        ":one": 1,
+                        ":limit": limit,
+                        ":expires": int((now + timedelta(days=2)).timestamp()),
+                    }
+                ),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def clear_callback(self, case_id: str) -> None:
         self.client.update_item(

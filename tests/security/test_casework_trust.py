@@ -143,8 +143,8 @@ def _cursor(plain: Any) -> str:
     [
         _cursor({"pk": "", "sk": "", "gsi1pk": "INBOX#open", "gsi1sk": ""}),
         _cursor({"pk": "CASE#x", "sk": "", "gsi1pk": "INBOX#open", "gsi1sk": "2026"}),
-        _cursor({"pk": "CASE#" + "x" * 3000, "sk": "CASE", "gsi1pk": "INBOX#open", "gsi1sk": "2"}),
-        _cursor({"pk": "CASE#x", "sk": "CASE", "gsi1pk": "INBOX#open", "gsi1sk": "9" * 2000}),
+        _cursor({"pk": "CASE#" + "x" * 1000, "sk": "CASE", "gsi1pk": "INBOX#open", "gsi1sk": "2"}),
+        _cursor({"pk": "CASE#x", "sk": "CASE", "gsi1pk": "INBOX#open", "gsi1sk": "9" * 1000}),
         _cursor({"pk": "CASE#x", "sk": "CASE", "gsi1pk": "INBOX#open", "gsi1sk": {"a": 1}}),
         _cursor(["pk", "sk", "gsi1pk", "gsi1sk"]),
         "A" * 5000,
@@ -155,7 +155,9 @@ def test_forged_inbox_cursors_are_400(api, case_id, cursor):
     for who in (BOSS, BEA):
         answer = call(api, "GET", f"/inbox?cursor={cursor}", who)
         assert answer.status_code == 400, answer.body
-        assert error(answer)["code"] == "invalid_cursor"
+        # Over 2 KB, the edge refuses any query value before the inbox reads the cursor.
+        expected = "invalid_query" if len(cursor) > 2048 else "invalid_cursor"
+        assert error(answer)["code"] == expected
 
 
 def test_a_real_cursor_still_pages(api, case_id, local_services):
