@@ -140,7 +140,8 @@ class InboundWrite:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What an earlier delivery of the same provider message produced (for retries)."""
+    """What an earlier delivery of the same provider message produced (for retries). After an
+    erasure only a tombstone is left: no case (`case_id` empty), no reply."""
 
     case_id: str
     reply: str | None
