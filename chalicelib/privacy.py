@@ -54,7 +54,7 @@ class PrivacyStore(Protocol):
 
     def erase_identity(self, item: dict[str, Any]) -> None: ...
 
-    def scrub_case(self, case_id: str) -> None: ...
+    def scrub_case(self, case_id: str, erased_at: datetime | None = None) -> None: ...
 
     def scrub_event(
         self, case_id: str, event_id: str, forget_provider_id: bool = False
@@ -165,7 +165,7 @@ def erase(
                     store.forget_delivery(provider, provider_id)
                 else:
                     store.tombstone_delivery(provider, provider_id)
-        store.scrub_case(case_id)
+        store.scrub_case(case_id, erased_at=clock())
         counts["cases"] += 1
         for event in events:
             # an email's Message-ID and a booking's id name the person; Twilio's ids do not

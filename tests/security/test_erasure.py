@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from chalicelib import intake, outbox, privacy
-from chalicelib.model import Identity, InboundMessage, Practitioner, Webinar
+from chalicelib.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
 from chalicelib.senders import Sent
 from tests.conftest import MAIL_DOMAIN, bearer, relay
 from tests.twilio_fakes import signed, sms_form
@@ -299,3 +299,18 @@ def test_a_provider_retry_after_erasure_is_answered_with_nothing_and_recorded_no
     assert store.find_identity(Identity("phone", PHONE)) is None
     everything = _table(store)
     assert PHONE not in everything and SECRET not in everything
+
+
+def test_an_erased_case_cannot_be_reopened(api, local_services):
+    store = local_services.store
+    assert _sms(api, SECRET).status_code == 200
+    case = store.get_case(store.find_identity(Identity("phone", PHONE)).open_case_id)
+    ref = CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
+    store.close(ref, "answered", "boss", local_services.clock())  # closed before the erasure
+    _erase(api, case.contact_id)
+
+    reopened = api.post(f"/cases/{case.id}/reopen", headers=BOSS)
+
+    assert reopened.status_code == 409
+    assert store.get_case(case.id).status == "closed"
+    assert store.find_open_case(case.contact_id) is None  # nothing to reply to, nobody to route
