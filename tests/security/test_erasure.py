@@ -17,7 +17,7 @@ from chalicelib import intake, outbox, privacy
 from chalicelib.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
 from chalicelib.senders import Sent
 from tests.conftest import MAIL_DOMAIN, bearer, relay
-from tests.twilio_fakes import signed, sms_form
+from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 
 BOSS = bearer("boss", "manager")
 ANNA = {**bearer("anna", "practitioner"), "Content-Type": "application/json"}
@@ -314,3 +314,27 @@ def test_an_erased_case_cannot_be_reopened(api, local_services):
     assert reopened.status_code == 409
     assert store.get_case(case.id).status == "closed"
     assert store.find_open_case(case.contact_id) is None  # nothing to reply to, nobody to route
+
+
+def test_a_voicemail_recorded_after_erasure_is_stored_nowhere(api, local_services):
+    store = local_services.store
+    voice, sid = "/webhooks/twilio/voice", new_sid("CA")
+    assert api.post(voice, **signed(voice, call_form(PHONE, sid))).status_code == 200
+    case = store.get_case(store.find_identity(Identity("phone", PHONE)).open_case_id)
+    _erase(api, case.contact_id)
+
+    recording = call_form(
+        PHONE,
+        sid,
+        "completed",
+        RecordingSid=new_sid("RE"),
+        RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE-after",
+        RecordingDuration="34",
+        RecordingStatus="completed",
+    )
+    path = f"{voice}/recording"
+    assert api.post(path, **signed(path, recording)).status_code == 204
+
+    timeline = store.get_case(case.id, with_timeline=True).timeline
+    assert [e for e in timeline if e.status == "voicemail"] == []
+    assert "RE-after" not in _table(store)
