@@ -174,6 +174,7 @@ class Case:
     email_subject: str | None = None
     email_thread: tuple[str, ...] = ()  # Message-IDs of the case's emails, oldest first
     timeline: tuple[Interaction, ...] = field(default=())
+    erased_at: datetime | None = None  # its citizen was erased: it stays closed for good
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,7 @@ def test_an_erased_case_cannot_be_reopened(api, local_services):
     reopened = api.post(f"/cases/{case.id}/reopen", headers=BOSS)
 
     assert reopened.status_code == 409
+    assert json.loads(reopened.body)["error"]["code"] == "erased"
     assert store.get_case(case.id).status == "closed"
     assert store.find_open_case(case.contact_id) is None  # nothing to reply to, nobody to route
 
