@@ -72,7 +72,7 @@ class BlobWriter(Protocol):
 
 
 class UnsentStore(OutboxStore, Protocol):
-    def add_interaction(self, interaction: Interaction) -> bool: ...
+    def record_unsent(self, interaction: Interaction) -> bool: ...
 
 
 def park_unsent(
@@ -101,7 +101,9 @@ def park_unsent(
         automated=True,
         to=to,
     )
-    store.add_interaction(message)
+    if not store.record_unsent(message):
+        log.info("refused message dropped: its citizen was erased", extra={"case_id": case_id})
+        return
     failed_first_try(store, case_id, message.id, now, error, None if raw is None else (raw, blobs))
 
 

@@ -6,8 +6,9 @@ weekly reports count (channel, direction, time, status), so past reports stay ri
 audit record with no personal data: who erased which pseudonymous contact, when, how much.
 
 It stays erased. The contact is tombstoned first, so intake can no longer open a case on it or add
-an address to it; each case is closed before its timeline is read, so no message can be added
-behind the scrub (intake only appends to an open case). A message that loses either race is
+an address to it; each case is marked erased and closed before its timeline is read, so no
+message can be added behind the scrub (intake only appends to an open case, a refused automatic
+message is only parked on a case not marked erased). A message that loses either race is
 re-planned by intake onto a fresh contact. Parked messages are cancelled with their bytes; the
 case's reply address and Message-IDs are forgotten, so later mail naming them starts a new
 contact; a provider's dedupe item is kept as an empty tombstone until it expires, so a provider
@@ -54,7 +55,9 @@ class PrivacyStore(Protocol):
 
     def erase_identity(self, item: dict[str, Any]) -> None: ...
 
-    def scrub_case(self, case_id: str, erased_at: datetime | None = None) -> None: ...
+    def mark_case_erased(self, case_id: str, now: datetime) -> None: ...
+
+    def scrub_case(self, case_id: str) -> None: ...
 
     def scrub_event(
         self, case_id: str, event_id: str, forget_provider_id: bool = False
@@ -147,8 +150,9 @@ def erase(
         store.erase_identity(identity)
         counts["identities"] += 1
     for case_id in contact.get("cases", []):
+        store.mark_case_erased(case_id, clock())  # refused messages are no longer parked on it
         _close(case_id, store, by, clock)
-        items = store.case_partition(case_id)  # read once closed: nothing is added after this
+        items = store.case_partition(case_id)
         head = next((i for i in items if i["sk"] == "CASE"), {})
         events = [i for i in items if i["sk"].startswith("EVENT#")]
         for event in events:
@@ -165,7 +169,7 @@ def erase(
                     store.forget_delivery(provider, provider_id)
                 else:
                     store.tombstone_delivery(provider, provider_id)
-        store.scrub_case(case_id, erased_at=clock())
+        store.scrub_case(case_id)
         counts["cases"] += 1
         for event in events:
             # an email's Message-ID and a booking's id name the person; Twilio's ids do not

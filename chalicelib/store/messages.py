@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.model import Identity, Interaction, Parked
-from chalicelib.store.base import StoreBase
+from chalicelib.store.base import Cancelled, StoreBase, put
 from chalicelib.store.codec import case_key, dump, event_key, iso
 from chalicelib.store.items import interaction_item
 
@@ -96,6 +96,31 @@ ADDRESSED = "attribute_exists(pk) AND attribute_exists(#to)"  # erasure removes 
 
 class OutboxStore(StoreBase):
     """Parked messages sit in the sparse gsi3 under OUTBOX, ordered by their next try."""
+
+    def record_unsent(self, interaction: Interaction) -> bool:
+        """An automatic message the provider refused goes on its case, unless the case's citizen
+        was erased meanwhile (False): it must not bring their address back onto the case."""
+        try:
+            self._transact(
+                [
+                    (
+                        "case",
+                        {
+                            "ConditionCheck": {
+                                "TableName": self.table,
+                                "Key": dump(case_key(interaction.case_id)),
+                                "ConditionExpression": "attribute_not_exists(erased_at)",
+                            }
+                        },
+                    ),
+                    ("event", put(self.table, interaction_item(interaction))),
+                ]
+            )
+        except Cancelled as lost:
+            if "case" in lost.failed:
+                return False
+            raise
+        return True
 
     def park(
         self,

@@ -133,17 +133,25 @@ class PrivacyStore(StoreBase):
     def forget_delivery(self, provider: str, provider_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key=dump(dedupe_key(provider, provider_id)))
 
-    def scrub_case(self, case_id: str, erased_at: datetime | None = None) -> None:
-        """`erased_at`: the case is marked erased too, and can never be reopened (its citizen
-        has no address left, and its contact is a tombstone)."""
+    def mark_case_erased(self, case_id: str, now: datetime) -> None:
+        """From now on the case is never reopened, and a refused message is not parked on it."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(case_key(case_id)),
+                UpdateExpression="SET erased_at = if_not_exists(erased_at, :now)",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=dump({":now": iso(now)}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def scrub_case(self, case_id: str) -> None:
         self.client.update_item(
             TableName=self.table,
             Key=dump(case_key(case_id)),
-            UpdateExpression=("SET erased_at = :at " if erased_at else "")
-            + "REMOVE "
-            + ", ".join(f"#{n}" for n in SCRUBBED_CASE),
+            UpdateExpression="REMOVE " + ", ".join(f"#{n}" for n in SCRUBBED_CASE),
             ExpressionAttributeNames={f"#{n}": n for n in SCRUBBED_CASE},
-            **({"ExpressionAttributeValues": dump({":at": iso(erased_at)})} if erased_at else {}),
         )
 
     def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:

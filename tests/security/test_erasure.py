@@ -339,3 +339,24 @@ def test_a_voicemail_recorded_after_erasure_is_stored_nowhere(api, local_service
     timeline = store.get_case(case.id, with_timeline=True).timeline
     assert [e for e in timeline if e.status == "voicemail"] == []
     assert "RE-after" not in _table(store)
+
+
+def test_a_message_refused_after_the_erasure_is_not_parked_on_the_erased_case(
+    api, local_services, clock
+):
+    """A webinar confirmation was on its way when the manager erased its citizen; the provider
+    then refused it. It must not come back onto the scrubbed case, nor wait to be retried."""
+    store, blobs = local_services.store, local_services.blobs
+    assert _sms(api, SECRET).status_code == 200
+    case = store.get_case(store.find_identity(Identity("phone", PHONE)).open_case_id)
+    _erase(api, case.contact_id)
+
+    raw = f"To: {ADDRESS}\r\nSubject: Your seat\r\n\r\nSee you there, Sofie\r\n".encode()
+    outbox.park_unsent(
+        store, blobs, clock, case.id, "email", ADDRESS, "See you there, Sofie", raw, TimeoutError()
+    )
+
+    assert store.due(clock() + timedelta(days=1)) == []
+    everything = _table(store)
+    assert ADDRESS not in everything and "See you there" not in everything
+    assert not list(blobs.directory.glob(f"outbox/{case.id}/*"))
