@@ -324,9 +324,9 @@ class InboundStore(StoreBase):
             for role, error in (
                 ("dedupe", DuplicateDelivery),
                 ("identity", IdentityTaken),
-                ("contact", IdentityTaken),  # erased meanwhile: re-reading finds no identity
                 ("open_case", OpenCaseExists),
-                ("case", CaseNotOpen),
+                ("case", CaseNotOpen),  # before "contact": an erased thread's case is closed too
+                ("contact", IdentityTaken),  # erased meanwhile: re-reading finds no identity
             ):
                 if role in lost.failed:
                     raise error(role) from lost

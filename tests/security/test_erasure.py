@@ -360,3 +360,30 @@ def test_a_message_refused_after_the_erasure_is_not_parked_on_the_erased_case(
     everything = _table(store)
     assert ADDRESS not in everything and "See you there" not in everything
     assert not list(blobs.directory.glob(f"outbox/{case.id}/*"))
+
+
+def test_mail_threaded_before_the_erasure_and_written_after_it_lands_on_a_fresh_contact(
+    local_services, clock
+):
+    """The thread (reply address, In-Reply-To) was looked up just before the erasure; the write
+    comes after it. It must neither join the erased contact nor give up with 503."""
+    store = local_services.store
+    hours = local_services.hours()
+    citizen = Identity("phone", PHONE)
+    first = intake.receive(
+        InboundMessage("sms", "twilio", "SM" + "d" * 32, citizen, "+4570203040", "hello"),
+        store,
+        hours,
+        clock,
+    )
+    contact_id = store.find_identity(citizen).contact_id
+    thread = CaseRef(first.case_id, "general", None, contact_id)
+    racing = EraseBeforeWriting(store, local_services.blobs, clock, contact_id)
+    stranger = Identity("email", ADDRESS)
+    mail = InboundMessage("email", "email", "<g9@example.com>", stranger, "studyhelp", SECRET)
+
+    late = intake.receive(mail, racing, hours, clock, thread=thread)
+
+    assert racing.erased and late.case_id != first.case_id
+    assert store.find_identity(stranger).contact_id != contact_id
+    assert store.contact_record(contact_id).get("identities") is None
