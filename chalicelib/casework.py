@@ -300,6 +300,8 @@ def reopen(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> C
     case, _ = _visible_case(case_id, actor, store)
     if case.status != "closed":
         raise Conflict("Only a closed case can be reopened.", code="not_closed")
+    if case.erased_at is not None:  # the store's condition holds this against a race too
+        raise Conflict("The citizen's data was erased; the case stays closed.", code="erased")
     try:
         store.reopen(_ref(case), now)
     except OpenCaseExists as other:

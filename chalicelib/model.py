@@ -152,7 +152,8 @@ class InboundWrite:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What an earlier delivery of the same provider message produced (for retries)."""
+    """What an earlier delivery of the same provider message produced (for retries). After an
+    erasure only a tombstone is left: no case (`case_id` empty), no reply."""
 
     case_id: str
     reply: str | None
@@ -188,6 +189,7 @@ class Case:
     linked_to: str | None = None  # the case a practitioner confirmed this one belongs with
     inbound_count: int | None = None  # the citizen's messages so far: a close is conditional on it
     timeline: tuple[Interaction, ...] = field(default=())
+    erased_at: datetime | None = None  # its citizen was erased: it stays closed for good
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class OutboxStore(Protocol):
         retry_at: datetime,
         error: str,
         raw_key: str | None = None,
-    ) -> None: ...
+    ) -> bool: ...
 
     def due(self, now: datetime) -> list[Parked]: ...
 
@@ -68,9 +68,11 @@ class Blobs(Protocol):
 class BlobWriter(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 class UnsentStore(OutboxStore, Protocol):
-    def add_interaction(self, interaction: Interaction) -> bool: ...
+    def record_unsent(self, interaction: Interaction) -> bool: ...
 
 
 def park_unsent(
@@ -99,7 +101,9 @@ def park_unsent(
         automated=True,
         to=to,
     )
-    store.add_interaction(message)
+    if not store.record_unsent(message):
+        log.info("refused message dropped: its citizen was erased", extra={"case_id": case_id})
+        return
     failed_first_try(store, case_id, message.id, now, error, None if raw is None else (raw, blobs))
 
 
@@ -120,7 +124,11 @@ def failed_first_try(
         raw, blobs = email
         raw_key = f"outbox/{case_id}/{interaction_id}.eml"
         blobs.put(raw_key, raw, "message/rfc822")
-    store.park(case_id, interaction_id, 1, next_try(now, 1), type(error).__name__, raw_key)
+    if not store.park(case_id, interaction_id, 1, next_try(now, 1), type(error).__name__, raw_key):
+        # erased meanwhile: the message has no address left, and its bytes must not stay either
+        if email is not None and raw_key is not None:
+            email[1].delete(raw_key)
+        return "failed"
     log.warning(
         "provider refused; message parked",
         extra={"case_id": case_id, "error": type(error).__name__},
@@ -180,16 +188,17 @@ def retry_due(
                 )
                 counts["failed"] += 1
                 log.warning("gave up sending", extra={"case_id": entry.case_id})
-            else:
-                store.park(
-                    entry.case_id,
-                    entry.interaction_id,
-                    attempts,
-                    next_try(now, attempts),
-                    type(error).__name__,
-                    entry.raw_key,
-                )
+            elif store.park(
+                entry.case_id,
+                entry.interaction_id,
+                attempts,
+                next_try(now, attempts),
+                type(error).__name__,
+                entry.raw_key,
+            ):
                 counts["retrying"] += 1
+            else:  # its contact was erased while we tried: nothing is left to send
+                counts["failed"] += 1
             continue
         status = sent.status if sent.status in STATUS_RANK else "sent"
         store.unpark(

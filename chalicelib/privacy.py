@@ -4,6 +4,17 @@ Erasure reaches every item that holds their identities, message bodies, addresse
 outbound messages, and the bytes of their emails and attachments; it keeps the structure the
 weekly reports count (channel, direction, time, status), so past reports stay right. It leaves an
 audit record with no personal data: who erased which pseudonymous contact, when, how much.
+
+It stays erased. The contact is tombstoned first, so intake can no longer open a case on it or add
+an address to it; each case is marked erased and closed before its timeline is read, so no
+message can be added behind the scrub (intake only appends to an open case, a refused automatic
+message is only parked on a case not marked erased). A message that loses either race is
+re-planned by intake onto a fresh contact. Parked messages are cancelled with their bytes; the
+case's reply address and Message-IDs are forgotten, so later mail naming them starts a new
+contact; a provider's dedupe item is kept as an empty tombstone until it expires, so a provider
+retrying the erased message gets nothing back and records nothing (a deleted one would bring the
+message back on a new contact). A booking's dedupe item is deleted instead: it is a digest of the
+person, and booking again is their own new request. Erasing twice changes nothing more.
 """
 
 from __future__ import annotations
@@ -14,11 +25,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.errors import NotFound
+from chalicelib.errors import Busy, NotFound
+from chalicelib.model import Case, CaseRef
+from chalicelib.ports import WriteRejected
 
 
 class PrivacyStore(Protocol):
     def contact_record(self, contact_id: str) -> dict[str, Any] | None: ...
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
+    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None: ...
+
+    def cancel_parked(self, case_id: str, interaction_id: str) -> bool: ...
+
+    def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None: ...
+
+    def tombstone_delivery(self, provider: str, provider_id: str) -> None: ...
+
+    def forget_delivery(self, provider: str, provider_id: str) -> None: ...
+
+    def forget_contact(self, contact_id: str) -> None: ...
 
     def identity_items(self, contact: dict[str, Any]) -> list[dict[str, Any]]: ...
 
@@ -28,13 +55,17 @@ class PrivacyStore(Protocol):
 
     def erase_identity(self, item: dict[str, Any]) -> None: ...
 
+    def mark_case_erased(self, case_id: str, now: datetime) -> None: ...
+
     def scrub_case(self, case_id: str) -> None: ...
 
-    def scrub_event(self, case_id: str, event_id: str) -> None: ...
+    def scrub_event(
+        self, case_id: str, event_id: str, forget_provider_id: bool = False
+    ) -> None: ...
 
     def scrub_booking(self, webinar_id: str, booking_id: str) -> None: ...
 
-    def tombstone_contact(self, contact_id: str, now: datetime) -> None: ...
+    def tombstone_contact(self, contact_id: str, now: datetime) -> dict[str, Any] | None: ...
 
     def audit(
         self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
@@ -104,33 +135,87 @@ def export(contact_id: str, store: PrivacyStore, by: str, now: datetime) -> dict
 def erase(
     contact_id: str, store: PrivacyStore, blobs: Blobs, by: str, clock: Callable[[], datetime]
 ) -> dict[str, int]:
-    contact = store.contact_record(contact_id)
+    contact = store.tombstone_contact(contact_id, clock())
     if contact is None:
         raise NotFound("No such contact.")
-    counts = {"identities": 0, "cases": 0, "messages": 0, "bookings": 0, "files": 0}
+    counts = {
+        "identities": 0,
+        "cases": 0,
+        "messages": 0,
+        "bookings": 0,
+        "files": 0,
+        "cancelled": 0,
+    }
     for identity in store.identity_items(contact):
         store.erase_identity(identity)
         counts["identities"] += 1
     for case_id in contact.get("cases", []):
+        store.mark_case_erased(case_id, clock())  # refused messages are no longer parked on it
+        _close(case_id, store, by, clock)
         items = store.case_partition(case_id)
-        store.scrub_case(case_id)
-        counts["cases"] += 1
+        head = next((i for i in items if i["sk"] == "CASE"), {})
         events = [i for i in items if i["sk"].startswith("EVENT#")]
         for event in events:
-            email = event.get("email") or {}
-            keys = [email.get("raw_key")] + [a.get("key") for a in email.get("attachments", [])]
-            for key in filter(None, keys):
+            if event.get("status") == "retrying" and store.cancel_parked(case_id, event["id"]):
+                counts["cancelled"] += 1
+            for key in filter(None, _files(event)):
                 blobs.delete(key)
                 counts["files"] += 1
-            store.scrub_event(case_id, event["id"])
+        store.forget_threading(case_id, _message_ids(head, events), head.get("reply_token"))
+        for event in events:
+            provider, provider_id = event.get("provider"), event.get("provider_id")
+            if event.get("direction") == "in" and provider and provider_id:
+                if provider == "booking":
+                    store.forget_delivery(provider, provider_id)
+                else:
+                    store.tombstone_delivery(provider, provider_id)
+        store.scrub_case(case_id)
+        counts["cases"] += 1
+        for event in events:
+            # an email's Message-ID and a booking's id name the person; Twilio's ids do not
+            chosen = event.get("provider") in ("email", "booking")
+            store.scrub_event(case_id, event["id"], forget_provider_id=chosen)
             counts["messages"] += 1
         for webinar_id, booking_id in _bookings(events):
             store.scrub_booking(webinar_id, booking_id)
             counts["bookings"] += 1
-    now = clock()
-    store.tombstone_contact(contact_id, now)
-    store.audit("erase", contact_id, by, now, counts)
+    store.forget_contact(contact_id)
+    store.audit("erase", contact_id, by, clock(), counts)
     return counts
+
+
+def _close(case_id: str, store: PrivacyStore, by: str, clock: Callable[[], datetime]) -> None:
+    """Closed with the outcome "erased" (its assignee's slot is freed); a case that changed hands
+    meanwhile is read again."""
+    for _ in range(5):
+        case = store.get_case(case_id)
+        if case is None or case.status == "closed":
+            return
+        ref = CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
+        try:
+            store.close(ref, "erased", by, clock())
+        except WriteRejected:
+            continue
+        return
+    raise Busy("The case kept changing; please retry the erasure.")
+
+
+def _files(event: dict[str, Any]) -> list[str | None]:
+    """The blobs an event's bytes live in: a received email and its attachments, or the bytes
+    of a message parked in the outbox."""
+    email = event.get("email") or {}
+    return [
+        email.get("raw_key"),
+        *(a.get("key") for a in email.get("attachments", [])),
+        event.get("outbox_raw_key"),
+    ]
+
+
+def _message_ids(case: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
+    """Every Message-ID the case may be indexed under: the citizen's and our replies'."""
+    ids = list(case.get("email_thread") or [])
+    ids += [(e.get("email") or {}).get("message_id") for e in events]
+    return [i for i in ids if i]
 
 
 class RetentionStore(PrivacyStore, Protocol):
@@ -145,8 +230,6 @@ class RetentionStore(PrivacyStore, Protocol):
     def delete_record(self, key: dict[str, str]) -> None: ...
 
     def find_open_case(self, contact_id: str) -> str | None: ...
-
-    def get_case(self, case_id: str, with_timeline: bool = False) -> Any: ...
 
 
 def purge(
@@ -171,9 +254,7 @@ def purge(
         store.scrub_case(closing.case_id)
         counts["cases"] += 1
         for event in (i for i in items if i["sk"].startswith("EVENT#")):
-            email = event.get("email") or {}
-            keys = [email.get("raw_key")] + [a.get("key") for a in email.get("attachments", [])]
-            for key in filter(None, keys):
+            for key in filter(None, _files(event)):
                 blobs.delete(key)
                 counts["files"] += 1
             if event.get("body") or event.get("to") or event.get("email") or event.get("media"):

@@ -103,15 +103,22 @@ def update(
     return {"Update": operation}
 
 
-def delete(table: str, key: dict[str, str], condition: str, values: dict[str, Any]) -> dict:
-    return {
-        "Delete": {
-            "TableName": table,
-            "Key": dump(key),
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": dump(values),
-        }
+def delete(
+    table: str,
+    key: dict[str, str],
+    condition: str,
+    values: dict[str, Any],
+    names: dict[str, str] | None = None,
+) -> dict:
+    operation: dict[str, Any] = {
+        "TableName": table,
+        "Key": dump(key),
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": dump(values),
     }
+    if names:
+        operation["ExpressionAttributeNames"] = names
+    return {"Delete": operation}
 
 
 def _reasons_from(error: ClientError, count: int) -> list[dict[str, str]]:

@@ -372,7 +372,7 @@ class CaseStore(StoreBase):
                             ":waiting": waiting_key(case.queue),
                             ":since": f"{iso(now)}#{case.id}",
                         },
-                        "#status = :closed",
+                        "#status = :closed AND attribute_not_exists(erased_at)",  # never erased
                         NAMES,
                     ),
                 ),

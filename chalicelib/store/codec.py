@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,7 +79,11 @@ def message_id_key(message_id: str) -> dict[str, str]:
 
 
 def dedupe_key(provider: str, provider_id: str) -> dict[str, str]:
-    return {"pk": f"DEDUPE#{provider}#{provider_id}", "sk": "DEDUPE"}
+    """Keyed by a digest of the provider's id, never the id itself: the item outlives an erasure
+    as a tombstone (so a provider's retry records nothing), and some ids are chosen by the
+    sender (an email's Message-ID) and may name them."""
+    digest = hashlib.sha256(provider_id.encode()).hexdigest()
+    return {"pk": f"DEDUPE#{provider}#{digest}", "sk": "DEDUPE"}
 
 
 def practitioner_key(practitioner_id: str) -> dict[str, str]:

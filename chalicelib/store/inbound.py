@@ -40,6 +40,9 @@ from chalicelib.store.items import interaction_item, new_case_item
 from chalicelib.store.webinars import booking_ops
 
 DEDUPE_DAYS = 35  # longer than any provider's retry window
+# An erased contact is a tombstone: a message read before the erasure and written after it must
+# not add a case or an address to it (its transaction fails, and intake re-plans on a fresh one).
+NOT_ERASED = "attribute_exists(pk) AND attribute_not_exists(erased_at)"
 
 
 class InboundStore(StoreBase):
@@ -63,8 +66,12 @@ class InboundStore(StoreBase):
         item = self._get(dedupe_key(provider, provider_id))
         if item is None:
             return None
+        # An erased contact's message leaves a tombstone with no case: answered with nothing.
         return Delivery(
-            item["case_id"], item.get("reply"), item.get("reply_ref"), item.get("interaction_id")
+            item.get("case_id", ""),
+            item.get("reply"),
+            item.get("reply_ref"),
+            item.get("interaction_id"),
         )
 
     def case_for_token(self, token: str) -> CaseRef | None:
@@ -272,7 +279,7 @@ class InboundStore(StoreBase):
                         contact_key(write.contact_id),
                         "SET identities = list_append(if_not_exists(identities, :none), :new)",
                         {":none": [], ":new": [f"{write.identity.kind}#{write.identity.value}"]},
-                        "attribute_exists(pk)",
+                        NOT_ERASED,
                     ),
                 )
             )
@@ -306,6 +313,7 @@ class InboundStore(StoreBase):
                         contact_key(write.contact_id),
                         "SET cases = list_append(if_not_exists(cases, :none), :case)",
                         {":none": [], ":case": [write.case_id]},
+                        NOT_ERASED,
                     ),
                 )
             )
@@ -440,7 +448,8 @@ class InboundStore(StoreBase):
                 ("dedupe", DuplicateDelivery),
                 ("identity", IdentityTaken),
                 ("open_case", OpenCaseExists),
-                ("case", CaseNotOpen),
+                ("case", CaseNotOpen),  # before "contact": an erased thread's case is closed too
+                ("contact", IdentityTaken),  # erased meanwhile: re-reading finds no identity
             ):
                 if role in lost.failed:
                     raise error(role) from lost

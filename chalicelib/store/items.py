@@ -84,6 +84,7 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         if item.get("reply_to")
         else None,
         timeline=timeline,
+        erased_at=parse_iso(item.get("erased_at")),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.model import Identity, Interaction, Parked
-from chalicelib.store.base import StoreBase
+from chalicelib.store.base import Cancelled, StoreBase, put
 from chalicelib.store.codec import case_key, dump, event_key, iso
 from chalicelib.store.items import interaction_item
 
@@ -91,10 +91,36 @@ class MessageStore(StoreBase):
 
 
 OUTBOX = "OUTBOX"
+ADDRESSED = "attribute_exists(pk) AND attribute_exists(#to)"  # erasure removes the address
 
 
 class OutboxStore(StoreBase):
     """Parked messages sit in the sparse gsi3 under OUTBOX, ordered by their next try."""
+
+    def record_unsent(self, interaction: Interaction) -> bool:
+        """An automatic message the provider refused goes on its case, unless the case's citizen
+        was erased meanwhile (False): it must not bring their address back onto the case."""
+        try:
+            self._transact(
+                [
+                    (
+                        "case",
+                        {
+                            "ConditionCheck": {
+                                "TableName": self.table,
+                                "Key": dump(case_key(interaction.case_id)),
+                                "ConditionExpression": "attribute_not_exists(erased_at)",
+                            }
+                        },
+                    ),
+                    ("event", put(self.table, interaction_item(interaction))),
+                ]
+            )
+        except Cancelled as lost:
+            if "case" in lost.failed:
+                return False
+            raise
+        return True
 
     def park(
         self,
@@ -104,7 +130,9 @@ class OutboxStore(StoreBase):
         retry_at: datetime,
         error: str,
         raw_key: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """False when the message has no address left (its contact was erased): it must never
+        wait for a retry that would send it to nobody, or to whoever gets the address next."""
         sets = (
             "SET #status = :retrying, attempts = :n, next_try_at = :at, error_code = :err, "
             "gsi3pk = :outbox, gsi3sk = :slot"
@@ -120,14 +148,20 @@ class OutboxStore(StoreBase):
         if raw_key:
             sets += ", outbox_raw_key = :raw"
             values[":raw"] = raw_key
-        self.client.update_item(
-            TableName=self.table,
-            Key=dump(event_key(case_id, interaction_id)),
-            UpdateExpression=sets,
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=dump(values),
-        )
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(event_key(case_id, interaction_id)),
+                UpdateExpression=sets,
+                ConditionExpression=ADDRESSED,
+                ExpressionAttributeNames={"#status": "status", "#to": "to"},
+                ExpressionAttributeValues=dump(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def due(self, now: datetime) -> list[Parked]:
         items = self._query_all(
@@ -138,7 +172,7 @@ class OutboxStore(StoreBase):
         parked = []
         for slot in items:
             item = self._get({"pk": slot["pk"], "sk": slot["sk"]})
-            if item is not None and item.get("gsi3pk") == OUTBOX:
+            if item is not None and item.get("gsi3pk") == OUTBOX and item.get("to"):
                 parked.append(
                     Parked(
                         item["case_id"],
@@ -159,11 +193,38 @@ class OutboxStore(StoreBase):
                 TableName=self.table,
                 Key=dump(event_key(entry.case_id, entry.interaction_id)),
                 UpdateExpression="SET gsi3sk = :lease",
-                ConditionExpression="gsi3sk = :slot",
+                ConditionExpression="gsi3sk = :slot AND attribute_exists(#to)",
+                ExpressionAttributeNames={"#to": "to"},
                 ExpressionAttributeValues=dump(
                     {
                         ":slot": entry.slot,
                         ":lease": f"{iso(lease_until)}#{entry.case_id}#{entry.interaction_id}",
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def cancel_parked(self, case_id: str, interaction_id: str) -> bool:
+        """Out of the outbox for good (its contact is being erased); False if it was not there.
+        A retry that claimed it already finds no address when it wants to park it again."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(event_key(case_id, interaction_id)),
+                UpdateExpression="SET #status = :failed, status_rank = :rank, error_code = :why "
+                "REMOVE gsi3pk, gsi3sk, next_try_at, outbox_raw_key",
+                ConditionExpression="gsi3pk = :outbox",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=dump(
+                    {
+                        ":failed": "failed",
+                        ":rank": 4,
+                        ":why": "cancelled: erased",
+                        ":outbox": OUTBOX,
                     }
                 ),
             )

@@ -5,25 +5,36 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.store.base import StoreBase
+from botocore.exceptions import ClientError
+
+from chalicelib.errors import Busy
+from chalicelib.ids import new_id
+from chalicelib.store.base import Cancelled, StoreBase, delete, put
 from chalicelib.store.codec import (
     case_key,
     contact_key,
+    dedupe_key,
     dump,
     event_key,
     iso,
+    load,
+    mail_token_key,
+    message_id_key,
     open_case_key,
     week_key,
 )
+from chalicelib.store.webinars import booking_key, token_key
 
 SCRUBBED_CASE = (
     "reply_to",
+    "reply_token",
     "email_subject",
     "email_thread",
     "callback_number",
     "callback_requested_at",
 )
-SCRUBBED_EVENT = ("to", "media", "email")
+SCRUBBED_EVENT = ("to", "media", "email", "outbox_raw_key")
+PERSONAL_BOOKING = ("email", "phone", "first_name", "token_hash")
 
 
 class PrivacyStore(StoreBase):
@@ -55,6 +66,86 @@ class PrivacyStore(StoreBase):
             TableName=self.table, Key=dump({"pk": item["pk"], "sk": item["sk"]})
         )
 
+    def tombstone_contact(self, contact_id: str, now: datetime) -> dict[str, Any] | None:
+        """The contact, marked erased (intake's writes to it fail from now on), as it is after
+        the mark: the list of its cases can no longer grow. None: no such contact."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key=dump(contact_key(contact_id)),
+                UpdateExpression=(
+                    "SET #status = :erased, erased_at = if_not_exists(erased_at, :now)"
+                ),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=dump({":erased": "erased", ":now": iso(now)}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return load(answer["Attributes"])
+
+    def forget_contact(self, contact_id: str) -> None:
+        """The last step of an erasure: the contact keeps its cases' ids, not its addresses."""
+        self.client.delete_item(TableName=self.table, Key=dump(open_case_key(contact_id)))
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(contact_key(contact_id)),
+            UpdateExpression="REMOVE identities",
+        )
+
+    def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None:
+        """The case's reply address and indexed Message-IDs go: mail that names them later is
+        a stranger's first message (a new contact), never a way back to the erased case."""
+        keys = [message_id_key(m) for m in dict.fromkeys(message_ids)]
+        if token:
+            keys.append(mail_token_key(token))
+        for key in keys:
+            try:
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=dump(key),
+                    ConditionExpression="case_id = :case",  # a copy indexed for another case stays
+                    ExpressionAttributeValues=dump({":case": case_id}),
+                )
+            except self.client.exceptions.ConditionalCheckFailedException:
+                pass
+
+    def tombstone_delivery(self, provider: str, provider_id: str) -> None:
+        """The provider's dedupe item stays until it expires, keyed by a digest and holding
+        nothing else: a retry of the erased message is still a duplicate (recorded nowhere,
+        answered with nothing) instead of bringing the message back on a new contact."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(dedupe_key(provider, provider_id)),
+                UpdateExpression=(
+                    "SET erased = :yes REMOVE case_id, interaction_id, reply, reply_ref"
+                ),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=dump({":yes": True}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def forget_delivery(self, provider: str, provider_id: str) -> None:
+        self.client.delete_item(TableName=self.table, Key=dump(dedupe_key(provider, provider_id)))
+
+    def mark_case_erased(self, case_id: str, now: datetime) -> None:
+        """From now on the case is never reopened, and a refused message is not parked on it."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(case_key(case_id)),
+                UpdateExpression="SET erased_at = if_not_exists(erased_at, :now)",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=dump({":now": iso(now)}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
     def scrub_case(self, case_id: str) -> None:
         self.client.update_item(
             TableName=self.table,
@@ -63,14 +154,15 @@ class PrivacyStore(StoreBase):
             ExpressionAttributeNames={f"#{n}": n for n in SCRUBBED_CASE},
         )
 
-    def scrub_event(self, case_id: str, event_id: str) -> None:
-        """The body and addresses go; channel, direction, time and status stay for the reports."""
+    def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:
+        """The body and addresses go; channel, direction, time and status stay for the reports.
+        `forget_provider_id`: the provider's id names the sender too (a Message-ID, a booking)."""
+        names = SCRUBBED_EVENT + (("provider_id",) if forget_provider_id else ())
         self.client.update_item(
             TableName=self.table,
             Key=dump(event_key(case_id, event_id)),
-            UpdateExpression="SET body = :erased REMOVE "
-            + ", ".join(f"#{n}" for n in SCRUBBED_EVENT),
-            ExpressionAttributeNames={f"#{n}": n for n in SCRUBBED_EVENT},
+            UpdateExpression="SET body = :erased REMOVE " + ", ".join(f"#{n}" for n in names),
+            ExpressionAttributeNames={f"#{n}": n for n in names},
             ExpressionAttributeValues=dump({":erased": ""}),
         )
 
@@ -82,20 +174,43 @@ class PrivacyStore(StoreBase):
         )
 
     def scrub_booking(self, webinar_id: str, booking_id: str) -> None:
-        self.client.update_item(
-            TableName=self.table,
-            Key=dump({"pk": f"WEBINAR#{webinar_id}", "sk": f"BOOKING#{booking_id}"}),
-            UpdateExpression="REMOVE email, phone, first_name",
-        )
-
-    def tombstone_contact(self, contact_id: str, now: datetime) -> None:
-        self.client.delete_item(TableName=self.table, Key=dump(open_case_key(contact_id)))
-        self.client.update_item(
-            TableName=self.table,
-            Key=dump(contact_key(contact_id)),
-            UpdateExpression="SET erased_at = :now REMOVE identities",
-            ExpressionAttributeValues=dump({":now": iso(now)}),
-        )
+        """A booking's id is a digest of the person (it dedupes their bookings), so the booking
+        moves to a random id, without names, addresses or its cancel token: its seat or waitlist
+        place (and the reports' counts) stay, and the same person may book again as anyone would.
+        One transaction, under the status it was read with (a promotion meanwhile: read again)."""
+        for _ in range(5):
+            item = self._get(booking_key(webinar_id, booking_id))
+            if item is None:
+                return
+            fresh = new_id()
+            moved = {
+                k: v.replace(booking_id, fresh) if isinstance(v, str) else v
+                for k, v in item.items()
+                if k not in PERSONAL_BOOKING
+            }
+            moved.update(booking_key(webinar_id, fresh), id=fresh)
+            ops = [
+                (
+                    "booking",
+                    delete(
+                        self.table,
+                        booking_key(webinar_id, booking_id),
+                        "#status = :status",
+                        {":status": item["status"]},
+                        {"#status": "status"},
+                    ),
+                ),
+                ("moved", put(self.table, moved)),
+            ]
+            if item.get("token_hash"):
+                token = token_key(item["token_hash"])
+                ops.append(("token", {"Delete": {"TableName": self.table, "Key": dump(token)}}))
+            try:
+                self._transact(ops)
+            except Cancelled:
+                continue
+            return
+        raise Busy("The booking kept changing; please retry the erasure.")
 
     def audit(
         self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
