@@ -35,6 +35,8 @@ class Settings:
     retention_identity_days: int
     retention_audit_days: int
     provider_timeout_seconds: float
+    booking_max_active: int = 5
+    booking_max_per_day: int = 10
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -78,6 +80,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # A provider that does not answer within this is treated like a 5xx: the message waits in
         # the outbox. Well under API Gateway's 29 s, so a practitioner's reply never hangs.
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "8")),
+        # One address or number: at most this many upcoming webinar bookings, and this many
+        # booking messages (confirmations, repeats, refusals) a UTC day; beyond it, 429.
+        booking_max_active=int(env.get("BOOKING_MAX_ACTIVE", "5")),
+        booking_max_per_day=int(env.get("BOOKING_MAX_PER_DAY", "10")),
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

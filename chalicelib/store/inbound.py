@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.model import CaseRef, Delivery, Identity, IdentityRecord, InboundWrite
 from chalicelib.ports import (
+    BookingRefused,
     CaseNotOpen,
     DuplicateDelivery,
     IdentityTaken,
@@ -28,7 +29,7 @@ from chalicelib.store.codec import (
     open_case_key,
 )
 from chalicelib.store.items import interaction_item, new_case_item
-from chalicelib.store.webinars import booking_ops
+from chalicelib.store.webinars import BOOKING_ROLES, booking_ops
 
 DEDUPE_DAYS = 35  # longer than any provider's retry window
 
@@ -313,6 +314,9 @@ class InboundStore(StoreBase):
         except Cancelled as lost:
             if "webinar" in lost.failed:
                 raise SessionUnavailable("webinar") from lost
+            for role in BOOKING_ROLES:  # the person's own limits, checked after the seat's
+                if role in lost.failed:
+                    raise BookingRefused(role) from lost
             for role, error in (
                 ("dedupe", DuplicateDelivery),
                 ("identity", IdentityTaken),

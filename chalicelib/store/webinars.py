@@ -2,7 +2,10 @@
 
 Seats are counted in DynamoDB, not in Python: a seat is taken by a conditional ADD on the session
 (`seats_taken < capacity`) in the same transaction as the booking; a cancelled seat passes to the
-first waitlisted booking in one transaction too.
+first waitlisted booking in one transaction too. The person's own limits are items of that
+transaction as well: a holder item per (session, person) that only a cancellation releases, a map of
+their upcoming sessions (`size(sessions) < max`) and a counter of booking messages per day; the
+person is named by a digest, never by their address or number.
 """
 
 from __future__ import annotations
@@ -41,6 +44,41 @@ def booking_key(webinar_id: str, booking_id: str) -> dict[str, str]:
 
 def token_key(token_hash: str) -> dict[str, str]:
     return {"pk": f"BOOKINGTOKEN#{token_hash}", "sk": "BOOKINGTOKEN"}
+
+
+def holder_key(webinar_id: str, holder: str) -> dict[str, str]:
+    """Held while this person has a live booking of the session (whatever its id)."""
+    return {"pk": f"WEBINAR#{webinar_id}", "sk": f"HOLDER#{holder}"}
+
+
+def booker_key(booker: str) -> dict[str, str]:
+    """The person's upcoming sessions: `sessions` maps a session id to its end."""
+    return {"pk": f"BOOKER#{booker}", "sk": "ACTIVE"}
+
+
+def booker_day_key(booker: str, at: datetime) -> dict[str, str]:
+    """How many booking messages went to the person on one UTC day."""
+    return {"pk": f"BOOKER#{booker}", "sk": f"DAY#{iso(at)[:10]}"}
+
+
+BOOKING_ROLES = ("holder", "limit", "rate")  # checked in this order after the seat
+
+
+def rate_op(table: str, booker: str, at: datetime, most: int) -> dict[str, Any]:
+    """One more booking message today, only below `most`; the counter expires after two days."""
+    return update(
+        table,
+        booker_day_key(booker, at),
+        "ADD sent :one SET expires_at = :expires, #type = :type",
+        {
+            ":one": 1,
+            ":most": most,
+            ":expires": int(at.timestamp()) + 2 * 86400,
+            ":type": "booker_day",
+        },
+        "attribute_not_exists(sent) OR sent < :most",
+        {"#type": "type"},
+    )
 
 
 def waitlist_key(webinar_id: str) -> str:
@@ -100,6 +138,8 @@ def booking_from(item: dict[str, Any]) -> Booking:
         contact_id=item.get("contact_id"),
         waitlisted_at=item.get("gsi3sk") or item.get("waitlisted_at"),
         attended=item.get("attended"),
+        holder=item.get("holder"),
+        booker=item.get("booker"),
     )
 
 
@@ -141,6 +181,8 @@ def booking_ops(
         "token_hash": plan.token_hash,
         "case_id": case_id,
         "contact_id": contact_id,
+        "holder": plan.holder,
+        "booker": plan.booker,
     }
     if plan.mode == "waitlist":  # the waitlist in arrival order (sparse gsi3)
         booking.update(gsi3pk=waitlist_key(plan.webinar_id), gsi3sk=f"{now}#{plan.booking_id}")
@@ -159,6 +201,29 @@ def booking_ops(
                 },
             ),
         ),
+        (
+            "holder",
+            put(
+                table,
+                {
+                    **holder_key(plan.webinar_id, plan.holder),
+                    "type": "booking_holder",
+                    "booking_id": plan.booking_id,
+                },
+            ),
+        ),
+        (
+            "limit",
+            update(
+                table,
+                booker_key(plan.booker),
+                "SET sessions.#session = :ends",
+                {":ends": iso(plan.ends_at or plan.at), ":most": plan.max_active},
+                "size(sessions) < :most",
+                {"#session": plan.webinar_id},
+            ),
+        ),
+        ("rate", rate_op(table, plan.booker, plan.at, plan.max_per_day)),
     ]
 
 
@@ -237,6 +302,69 @@ class WebinarStore(StoreBase):
         item = self._get(token_key(token_hash))
         return self.get_booking(item["webinar_id"], item["booking_id"]) if item else None
 
+    def prepare_booker(self, booker: str, now: datetime) -> None:
+        """Before a booking: the person's map of upcoming sessions exists, and sessions that have
+        ended no longer count (both idempotent, so racing bookings may both do it)."""
+        item = self._get(booker_key(booker))
+        if item is None or "sessions" not in item:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(booker_key(booker)),
+                UpdateExpression="SET sessions = if_not_exists(sessions, :empty), #type = :type",
+                ExpressionAttributeNames={"#type": "type"},
+                ExpressionAttributeValues=dump({":empty": {}, ":type": "booker"}),
+            )
+            return
+        ended = [w for w, ends in item["sessions"].items() if ends <= iso(now)][:50]
+        if ended:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(booker_key(booker)),
+                UpdateExpression="REMOVE "
+                + ", ".join(f"sessions.#s{i}" for i in range(len(ended))),
+                ExpressionAttributeNames={f"#s{i}": w for i, w in enumerate(ended)},
+            )
+
+    def count_booking_message(self, booker: str, now: datetime, most: int) -> bool:
+        """One more booking message to this person today; False once `most` were sent."""
+        op = rate_op(self.table, booker, now, most)["Update"]
+        try:
+            self.client.update_item(**op)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def held_booking(self, webinar_id: str, holder: str) -> str | None:
+        """The id of the live booking this person holds for the session, if any."""
+        item = self._get(holder_key(webinar_id, holder))
+        return item["booking_id"] if item else None
+
+    def release_holder(self, webinar_id: str, holder: str, booking_id: str) -> None:
+        """Free a holder whose booking is gone, cancelled or erased (only if still that one's)."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=dump(holder_key(webinar_id, holder)),
+                ConditionExpression="booking_id = :id",
+                ExpressionAttributeValues=dump({":id": booking_id}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def add_booking_token(self, booking: Booking, token_hash: str) -> None:
+        """Another cancel link for a live booking, sent only to the booking's own address."""
+        self._put_new(
+            {
+                **token_key(token_hash),
+                "type": "booking_token",
+                "webinar_id": booking.webinar_id,
+                "booking_id": booking.id,
+            }
+        )
+
     def waitlist(self, webinar_id: str, limit: int | None = None) -> list[Booking]:
         """Waitlisted bookings in arrival order."""
         kwargs: dict[str, Any] = {
@@ -289,6 +417,33 @@ class WebinarStore(StoreBase):
                 ),
             )
         ]
+        if booking.holder:  # the person may book this session again
+            ops.append(
+                (
+                    "holder",
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": dump(holder_key(booking.webinar_id, booking.holder)),
+                            "ConditionExpression": "attribute_not_exists(pk) OR booking_id = :id",
+                            "ExpressionAttributeValues": dump({":id": booking.id}),
+                        }
+                    },
+                )
+            )
+        if booking.booker:  # and it no longer counts among their upcoming sessions
+            ops.append(
+                (
+                    "limit",
+                    update(
+                        self.table,
+                        booker_key(booking.booker),
+                        "SET #type = :type REMOVE sessions.#session",
+                        {":type": "booker"},
+                        names={"#session": booking.webinar_id, "#type": "type"},
+                    ),
+                )
+            )
         session = webinar_key(booking.webinar_id)
         if booking.status == "waitlisted":
             ops.append(
