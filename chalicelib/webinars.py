@@ -63,7 +63,9 @@ class WebinarStore(IntakeAndRoutingStore, Protocol):
 
     def cancel_booking(self, booking: Booking, promote: Booking | None, now: datetime) -> None: ...
 
-    def prepare_booker(self, booker: str, now: datetime) -> None: ...
+    def recount_booker(self, booker: str, now: datetime) -> bool: ...
+
+    def release_session(self, booker: str, webinar_id: str) -> None: ...
 
     def count_booking_message(self, booker: str, now: datetime, most: int) -> bool: ...
 
@@ -150,7 +152,6 @@ def book(
     phone = (request.get("phone") or "").strip() or None
     identity = Identity("email", email) if email else Identity("phone", phone or "")
     holder, booker = _person(webinar.id, identity), _booker(identity)
-    store.prepare_booker(booker, now)
     for _ in range(3):
         try:
             return _book_new(
@@ -168,6 +169,8 @@ def book(
             if refused.role == "rate":
                 raise _too_many() from refused
             if refused.role == "limit":
+                if store.recount_booker(booker, clock()):  # sessions that ended stop counting
+                    continue
                 return _over_limit(webinar, identity, booker, store, clock(), notify, limits)
             repeat = _repeat(webinar, identity, holder, booker, store, clock(), notify, limits)
             if repeat is not None:
@@ -342,6 +345,8 @@ def cancel(
             booking = current
             time.sleep(min(0.2, 0.005 * 2**attempt) * (0.5 + random.random()))
             continue
+        if booking.booker:  # no longer among the person's live bookings (see release_session)
+            store.release_session(booking.booker, booking.webinar_id)
         _note(store, booking, "Cancelled the webinar booking", now)
         if promote is not None:
             _note(store, promote, "Promoted from the waitlist: seat confirmed", now)

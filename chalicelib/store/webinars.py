@@ -52,8 +52,13 @@ def holder_key(webinar_id: str, holder: str) -> dict[str, str]:
 
 
 def booker_key(booker: str) -> dict[str, str]:
-    """The person's upcoming sessions: `sessions` maps a session id to its end."""
+    """The person's live bookings: `active` counts them, `s_<session id>` holds each one's end
+    (so sessions that have ended can be found and no longer counted)."""
     return {"pk": f"BOOKER#{booker}", "sk": "ACTIVE"}
+
+
+def session_attribute(webinar_id: str) -> str:
+    return f"s_{webinar_id}"
 
 
 def booker_day_key(booker: str, at: datetime) -> dict[str, str]:
@@ -217,10 +222,15 @@ def booking_ops(
             update(
                 table,
                 booker_key(plan.booker),
-                "SET sessions.#session = :ends",
-                {":ends": iso(plan.ends_at or plan.at), ":most": plan.max_active},
-                "size(sessions) < :most",
-                {"#session": plan.webinar_id},
+                "ADD active :one SET #session = :ends, #type = :type",
+                {
+                    ":one": 1,
+                    ":ends": iso(plan.ends_at or plan.at),
+                    ":most": plan.max_active,
+                    ":type": "booker",
+                },
+                "attribute_not_exists(active) OR active < :most",
+                {"#session": session_attribute(plan.webinar_id), "#type": "type"},
             ),
         ),
         ("rate", rate_op(table, plan.booker, plan.at, plan.max_per_day)),
@@ -302,28 +312,55 @@ class WebinarStore(StoreBase):
         item = self._get(token_key(token_hash))
         return self.get_booking(item["webinar_id"], item["booking_id"]) if item else None
 
-    def prepare_booker(self, booker: str, now: datetime) -> None:
-        """Before a booking: the person's map of upcoming sessions exists, and sessions that have
-        ended no longer count (both idempotent, so racing bookings may both do it)."""
+    def recount_booker(self, booker: str, now: datetime) -> bool:
+        """When the person seems to be at their limit: sessions that have ended stop counting,
+        and `active` is set to the sessions still live (one conditional write, so a booking
+        racing it makes it fail and the caller decides again). True if that freed a place."""
         item = self._get(booker_key(booker))
-        if item is None or "sessions" not in item:
+        if item is None:
+            return False
+        booked = {k: v for k, v in item.items() if k.startswith("s_")}
+        ended = [k for k, ends in booked.items() if ends <= iso(now)][:50]
+        live = len(booked) - len(ended)
+        if live >= int(item.get("active", 0)):
+            return False
+        expression = "SET active = :live" + (
+            " REMOVE " + ", ".join(f"#e{i}" for i in range(len(ended))) if ended else ""
+        )
+        try:
             self.client.update_item(
                 TableName=self.table,
                 Key=dump(booker_key(booker)),
-                UpdateExpression="SET sessions = if_not_exists(sessions, :empty), #type = :type",
-                ExpressionAttributeNames={"#type": "type"},
-                ExpressionAttributeValues=dump({":empty": {}, ":type": "booker"}),
+                UpdateExpression=expression,
+                ConditionExpression="active = :was",
+                ExpressionAttributeValues=dump({":live": live, ":was": item.get("active", 0)}),
+                **(
+                    {"ExpressionAttributeNames": {f"#e{i}": k for i, k in enumerate(ended)}}
+                    if ended
+                    else {}
+                ),
             )
-            return
-        ended = [w for w, ends in item["sessions"].items() if ends <= iso(now)][:50]
-        if ended:
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return True  # it changed meanwhile: worth another try
+            raise
+        return True
+
+    def release_session(self, booker: str, webinar_id: str) -> None:
+        """A cancelled booking no longer counts (once: only while its session is still listed;
+        if this write is lost, `recount_booker` corrects the count)."""
+        try:
             self.client.update_item(
                 TableName=self.table,
                 Key=dump(booker_key(booker)),
-                UpdateExpression="REMOVE "
-                + ", ".join(f"sessions.#s{i}" for i in range(len(ended))),
-                ExpressionAttributeNames={f"#s{i}": w for i, w in enumerate(ended)},
+                UpdateExpression="REMOVE #session ADD active :minus",
+                ConditionExpression="attribute_exists(#session)",
+                ExpressionAttributeNames={"#session": session_attribute(webinar_id)},
+                ExpressionAttributeValues=dump({":minus": -1}),
             )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def count_booking_message(self, booker: str, now: datetime, most: int) -> bool:
         """One more booking message to this person today; False once `most` were sent."""
@@ -429,19 +466,6 @@ class WebinarStore(StoreBase):
                             "ExpressionAttributeValues": dump({":id": booking.id}),
                         }
                     },
-                )
-            )
-        if booking.booker:  # and it no longer counts among their upcoming sessions
-            ops.append(
-                (
-                    "limit",
-                    update(
-                        self.table,
-                        booker_key(booking.booker),
-                        "SET #type = :type REMOVE sessions.#session",
-                        {":type": "booker"},
-                        names={"#session": booking.webinar_id, "#type": "type"},
-                    ),
                 )
             )
         session = webinar_key(booking.webinar_id)

@@ -271,3 +271,30 @@ def test_one_number_gets_at_most_n_booking_messages_a_day(api, local_services, s
     assert book(api, "w2", phone="+4520005555").status_code == 202  # others are not affected
     clock.at += timedelta(days=1)
     assert book(api, "w2", phone="+4520004444").status_code == 202
+
+
+def test_sessions_that_have_ended_stop_counting_against_the_limit(api, local_services, sent):
+    store, clock = local_services.store, local_services.clock
+    local_services.settings = replace(local_services.settings, booking_max_active=1)
+    session(store, clock, wid="soon", hours_ahead=2)
+    session(store, clock, wid="later", hours_ahead=48)
+    book(api, "soon", email="keen@example.com")
+    book(api, "later", email="keen@example.com")
+    assert store.get_webinar("later").seats_taken == 0  # one live booking at a time
+    clock.at += timedelta(hours=4)  # "soon" is over
+    book(api, "later", email="keen@example.com")
+    assert store.get_webinar("later").seats_taken == 1
+
+
+def test_after_an_erasure_the_address_books_afresh(api, local_services, sent):
+    """The erased booking's holder no longer stops the address: the repeat is a new booking,
+    answered like any first one, its confirmation sent to the address given."""
+    store = local_services.store
+    session(store, local_services.clock)
+    book(api, "w1", email="gone@example.com")
+    [old] = store.bookings_of("w1")
+    store.scrub_booking("w1", old.id)
+    again = book(api, "w1", email="gone@example.com")
+    assert again.status_code == 202
+    assert store.get_webinar("w1").seats_taken == 2
+    assert [to for _, to in sent.mails] == ["gone@example.com", "gone@example.com"]
