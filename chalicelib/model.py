@@ -287,6 +287,7 @@ class BookingPlan:
     ends_at: datetime | None = None  # the session's end: the booking counts until then
     max_active: int = 5
     max_per_day: int = 10
+    also_told: tuple[str, ...] = ()  # other people (a phone beside the email) messaged: their limit
 
 
 @dataclass(frozen=True)

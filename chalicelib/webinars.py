@@ -220,6 +220,8 @@ def _book_new(
             ends_at=webinar.starts_at + timedelta(minutes=webinar.duration_minutes),
             max_active=limits.max_active,
             max_per_day=limits.max_per_day,
+            # a number given beside an address is messaged too: its daily limit holds as well
+            also_told=(_booker(Identity("phone", phone)),) if email and phone else (),
         )
         word = "Booked" if mode == "seat" else "Waitlisted for"
         message = InboundMessage(

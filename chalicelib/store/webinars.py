@@ -234,6 +234,7 @@ def booking_ops(
             ),
         ),
         ("rate", rate_op(table, plan.booker, plan.at, plan.max_per_day)),
+        *(("rate", rate_op(table, other, plan.at, plan.max_per_day)) for other in plan.also_told),
     ]
 
 

@@ -298,3 +298,16 @@ def test_after_an_erasure_the_address_books_afresh(api, local_services, sent):
     assert again.status_code == 202
     assert store.get_webinar("w1").seats_taken == 2
     assert [to for _, to in sent.mails] == ["gone@example.com", "gone@example.com"]
+
+
+def test_a_number_given_beside_fresh_addresses_is_limited_too(api, local_services, sent):
+    """Fresh addresses each time do not let anyone flood one phone with our SMS."""
+    store, clock = local_services.store, local_services.clock
+    local_services.settings = replace(local_services.settings, booking_max_per_day=2)
+    for wid in ("w1", "w2", "w3"):
+        session(store, clock, wid=wid)
+    first = book(api, "w1", email="a1@example.com", phone="+4520006666")
+    second = book(api, "w2", email="a2@example.com", phone="+4520006666")
+    third = book(api, "w3", email="a3@example.com", phone="+4520006666")
+    assert [first.status_code, second.status_code, third.status_code] == [202, 202, 429]
+    assert store.get_webinar("w3").seats_taken == 0 and len(sent.texts) == 2
