@@ -333,15 +333,13 @@ def book_webinar(webinar_id: str) -> Response:
     webinar = deps.webinar(webinar_id)
     if webinar is None:
         raise NotFound("No such webinar.")
-    result = webinars.book(webinar, request, deps.store, deps.hours(), deps.clock, deps.notifier())
-    body = {
-        "booking": views.booking_public(result.booking, result.position),
-        "webinar": views.webinar_booked(webinar),
-    }
-    if result.token:
-        body["cancel_token"] = result.token  # shown once; only its hash is stored
-    status = 200 if result.existing else 201 if result.booking.status == "confirmed" else 202
-    return Response(body=body, status_code=status)
+    limits = webinars.BookingLimits(
+        deps.settings.booking_max_active, deps.settings.booking_max_per_day
+    )
+    webinars.book(webinar, request, deps.store, deps.hours(), deps.clock, deps.notifier(), limits)
+    # The same answer for a new booking, a repeat and an address over its limit: the state and
+    # the cancel link go to the address or number given, so only its owner learns them.
+    return Response(body=views.booking_requested(webinar), status_code=202)
 
 
 @app.route("/bookings/{token}/cancel", methods=["POST"])

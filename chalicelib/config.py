@@ -61,6 +61,8 @@ class Settings:
     provider_timeout_seconds: float
     allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES
     callbacks_per_number_per_day: int = 3
+    booking_max_active: int = 5
+    booking_max_per_day: int = 10
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -106,6 +108,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "8")),
         allowed_country_codes=country_codes(env.get("ALLOWED_COUNTRY_CODES", "")),
         callbacks_per_number_per_day=int(env.get("CALLBACK_REQUESTS_PER_NUMBER_PER_DAY", "3")),
+        # One address or number: at most this many upcoming webinar bookings, and this many
+        # booking messages (confirmations, repeats, refusals) a UTC day; beyond it, 429.
+        booking_max_active=int(env.get("BOOKING_MAX_ACTIVE", "5")),
+        booking_max_per_day=int(env.get("BOOKING_MAX_PER_DAY", "10")),
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

@@ -53,6 +53,13 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class TooManyRequests(ServiceError):
+    """A limit on how often one address, number or caller may ask (429); says nothing of others."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class Unavailable(ServiceError):
     """Something we depend on did not answer; the caller should retry later (503)."""
 

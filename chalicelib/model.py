@@ -288,16 +288,24 @@ class Webinar:
 @dataclass(frozen=True)
 class BookingPlan:
     """A booking written in the same transaction as its case interaction: a seat (only while
-    seats_taken < capacity) or a waitlist place (only while the waitlist has room)."""
+    seats_taken < capacity) or a waitlist place (only while the waitlist has room), under the
+    person's own limits: one booking of a session at a time (`holder`), at most `max_active`
+    upcoming bookings and `max_per_day` booking messages a day (`booker`)."""
 
     webinar_id: str
-    booking_id: str  # derived from the person: the same person books a session once
+    booking_id: str  # our own id: a booking cancelled and booked again is a new booking
     mode: Literal["seat", "waitlist"]
     token_hash: str
     email: str | None
     phone: str | None
     first_name: str | None
     at: datetime
+    holder: str = ""  # digest of (session, person): one live booking per person and session
+    booker: str = ""  # digest of the person: their limits across sessions
+    ends_at: datetime | None = None  # the session's end: the booking counts until then
+    max_active: int = 5
+    max_per_day: int = 10
+    also_told: tuple[str, ...] = ()  # other people (a phone beside the email) messaged: their limit
 
 
 @dataclass(frozen=True)
@@ -313,6 +321,8 @@ class Booking:
     contact_id: str | None = None
     waitlisted_at: str | None = None  # sorts the waitlist in arrival order
     attended: bool | None = None
+    holder: str | None = None  # see BookingPlan: released when the booking is cancelled
+    booker: str | None = None
 
 
 @dataclass(frozen=True)

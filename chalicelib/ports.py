@@ -40,6 +40,16 @@ class SessionUnavailable(WriteRejected):
     """No seat (or no waitlist place) under the booking's condition, or the session is over."""
 
 
+class BookingRefused(WriteRejected):
+    """A booking's own condition lost; `role` says which: `holder` (this person already holds a
+    booking of the session), `limit` (too many upcoming bookings), `rate` (too many booking
+    messages to this address or number today)."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(role)
+        self.role = role
+
+
 class WriteConflict(WriteRejected):
     """A concurrent transaction touched the same items; try again."""
 

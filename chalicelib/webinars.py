@@ -3,6 +3,11 @@ seats by itself, confirmations with calendar invites, and reminders sent exactly
 
 A booking identifies the citizen by email or phone, like every channel, and lands on their one
 case as a `webinar` interaction, in the same transaction that takes the seat.
+
+Anyone may book with any address, so the answer to the booker never depends on what that address
+already holds: whether the booking is new, a repeat or over the address's limit, the booker hears
+"requested", and the state (with a cancel link) goes to the address or number given. Our messages
+carry only our words and the manager-written session details, never the booker's free text.
 """
 
 from __future__ import annotations
@@ -13,17 +18,23 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib import intake, mail
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, NotFound, TooManyRequests
 from chalicelib.hours import OpeningHours
-from chalicelib.ids import interaction_id
+from chalicelib.ids import interaction_id, new_id
 from chalicelib.intake import IntakeAndRoutingStore
 from chalicelib.model import Booking, BookingPlan, Identity, InboundMessage, Interaction, Webinar
-from chalicelib.ports import CaseChanged, SessionUnavailable, SmsSender, WriteConflict
+from chalicelib.ports import (
+    BookingRefused,
+    CaseChanged,
+    SessionUnavailable,
+    SmsSender,
+    WriteConflict,
+)
 
 log = logging.getLogger("contact-centre")
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
@@ -52,6 +63,18 @@ class WebinarStore(IntakeAndRoutingStore, Protocol):
 
     def cancel_booking(self, booking: Booking, promote: Booking | None, now: datetime) -> None: ...
 
+    def recount_booker(self, booker: str, now: datetime) -> bool: ...
+
+    def release_session(self, booker: str, webinar_id: str) -> None: ...
+
+    def count_booking_message(self, booker: str, now: datetime, most: int) -> bool: ...
+
+    def held_booking(self, webinar_id: str, holder: str) -> str | None: ...
+
+    def release_holder(self, webinar_id: str, holder: str, booking_id: str) -> None: ...
+
+    def add_booking_token(self, booking: Booking, token_hash: str) -> None: ...
+
     def mark_reminded(self, booking: Booking, which: str, now: datetime) -> bool: ...
 
     def set_attendance(self, booking: Booking, attended: bool) -> None: ...
@@ -70,14 +93,27 @@ class Notifier:
     # A message a provider refused: (case_id, channel, to, body, raw email or None, error) goes
     # to the outbox (outbox.park_unsent), so a confirmation is late rather than lost.
     park: Callable[[str, str, str, str, bytes | None, Exception], None]
+    # Where a cancel token is used (the link in confirmations; only the booker's inbox sees it).
+    cancel_url: Callable[[str], str] = lambda token: f"/bookings/{token}/cancel"
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """Per address or number (config: BOOKING_MAX_ACTIVE, BOOKING_MAX_PER_DAY), so that one
+    address cannot hoard seats and nobody can use our booking messages to flood someone."""
+
+    max_active: int = 5  # upcoming sessions booked (or waitlisted) at once
+    max_per_day: int = 10  # booking messages sent to it per UTC day
 
 
 @dataclass(frozen=True)
 class BookingResult:
-    booking: Booking
+    """What happened, for the domain's callers; the public answer shows none of it."""
+
+    booking: Booking | None  # None: refused by the address's limit (its owner was told)
     position: int | None  # on the waitlist
-    token: str | None  # shown once, when the booking is made
-    existing: bool = False
+    token: str | None  # a new booking's cancel token (sent to the booker, not shown)
+    existing: bool = False  # a repeat: the owner was sent the booking again
 
 
 def _hash(token: str) -> str:
@@ -85,8 +121,14 @@ def _hash(token: str) -> str:
 
 
 def _person(webinar_id: str, identity: Identity) -> str:
+    """The holder: one live booking per person and session, whatever the booking's id."""
     digest = hashlib.sha256(f"{webinar_id}|{identity.kind}|{identity.value}".encode())
     return digest.hexdigest()[:24]
+
+
+def _booker(identity: Identity) -> str:
+    """The person across sessions, for their limits; a digest, not their address."""
+    return hashlib.sha256(f"booker|{identity.kind}|{identity.value}".encode()).hexdigest()[:32]
 
 
 def book(
@@ -96,8 +138,11 @@ def book(
     hours: OpeningHours,
     clock: Callable[[], datetime],
     notify: Notifier,
+    limits: BookingLimits = BookingLimits(),
 ) -> BookingResult:
-    """A seat if there is one, else a waitlist place, else 409; never two for one person."""
+    """A seat if there is one, else a waitlist place, else 409; never two live bookings for one
+    person. A person who books again is sent their booking again (nothing else changes), and a
+    person over their limit is told so; the booker's answer is the same in every case."""
     now = clock()
     if webinar.status != "scheduled":
         raise Conflict("This session is cancelled.", code="session_cancelled")
@@ -106,18 +151,77 @@ def book(
     email = (request.get("email") or "").strip().lower() or None
     phone = (request.get("phone") or "").strip() or None
     identity = Identity("email", email) if email else Identity("phone", phone or "")
-    booking_id = _person(webinar.id, identity)
+    holder, booker = _person(webinar.id, identity), _booker(identity)
+    for _ in range(3):
+        try:
+            return _book_new(
+                webinar,
+                (email, phone, request.get("first_name")),
+                identity,
+                (holder, booker),
+                store,
+                hours,
+                clock,
+                notify,
+                limits,
+            )
+        except BookingRefused as refused:
+            if refused.role == "rate":
+                raise _too_many() from refused
+            if refused.role == "limit":
+                if store.recount_booker(booker, clock()):  # sessions that ended stop counting
+                    continue
+                return _over_limit(webinar, identity, booker, store, clock(), notify, limits)
+            repeat = _repeat(webinar, identity, holder, booker, store, clock(), notify, limits)
+            if repeat is not None:
+                return repeat
+            # the holder's booking was cancelled or erased meanwhile: book afresh
+    raise Conflict("The session is busy; try again.", code="busy")
+
+
+def _too_many() -> TooManyRequests:
+    return TooManyRequests(
+        "Too many booking requests for this address or number today; try again tomorrow.",
+        code="too_many_bookings",
+    )
+
+
+def _book_new(
+    webinar: Webinar,
+    contact: tuple[str | None, str | None, str | None],  # email, phone, first name
+    identity: Identity,
+    person: tuple[str, str],  # holder, booker
+    store: WebinarStore,
+    hours: OpeningHours,
+    clock: Callable[[], datetime],
+    notify: Notifier,
+    limits: BookingLimits,
+) -> BookingResult:
+    """One transaction takes the seat (or waitlist place), the holder, a place among the person's
+    upcoming sessions and one of today's messages; the confirmation is sent after it commits.
+    The first name is kept for practitioners only: no message we send carries it."""
+    email, phone, first_name = contact
+    holder, booker = person
+    now = clock()
     for mode in ("seat", "waitlist"):
         token = secrets.token_urlsafe(24)
+        booking_id = new_id()
         plan = BookingPlan(
             webinar.id,
             booking_id,
             mode,
             _hash(token),
             email,
-            phone,  # type: ignore[arg-type]
-            request.get("first_name"),
+            phone,
+            first_name,
             now,
+            holder=holder,
+            booker=booker,
+            ends_at=webinar.starts_at + timedelta(minutes=webinar.duration_minutes),
+            max_active=limits.max_active,
+            max_per_day=limits.max_per_day,
+            # a number given beside an address is messaged too: its daily limit holds as well
+            also_told=(_booker(Identity("phone", phone)),) if email and phone else (),
         )
         word = "Booked" if mode == "seat" else "Waitlisted for"
         message = InboundMessage(
@@ -133,33 +237,80 @@ def book(
             outcome = intake.receive(message, store, hours, clock, booking=plan)
         except SessionUnavailable:
             continue
-        if outcome.duplicate:
-            existing = store.get_booking(webinar.id, booking_id)
-            assert existing is not None
-            return BookingResult(existing, _position(existing, store), None, existing=True)
         booking = Booking(
             webinar.id,
             booking_id,
             "confirmed" if mode == "seat" else "waitlisted",
             email,
             phone,
-            request.get("first_name"),
+            first_name,
             now,
             outcome.case_id,
             waitlisted_at=f"{iso_utc(now)}#{booking_id}" if mode == "waitlist" else None,
+            holder=holder,
+            booker=booker,
         )
         position = _position(booking, store)
-        _tell(
-            notify,
-            store,
-            booking,
-            webinar,
-            "confirmed" if mode == "seat" else "waitlisted",
-            position,
-        )
+        _tell(notify, store, booking, webinar, booking.status, position, token)
         log.info("webinar booked", extra={"webinar_id": webinar.id, "status": booking.status})
         return BookingResult(booking, position, token)
     raise Conflict("This session and its waitlist are full.", code="full")
+
+
+def _only_to(booking: Booking, identity: Identity) -> Booking:
+    """The booking addressed to the one identity that matched it, never to another address or
+    number the requester added (that would tell a stranger the owner's booking)."""
+    return replace(
+        booking,
+        email=identity.value if identity.kind == "email" else None,
+        phone=identity.value if identity.kind == "phone" else None,
+    )
+
+
+def _repeat(
+    webinar: Webinar,
+    identity: Identity,
+    holder: str,
+    booker: str,
+    store: WebinarStore,
+    now: datetime,
+    notify: Notifier,
+    limits: BookingLimits,
+) -> BookingResult | None:
+    """The person holds a live booking: send it again, with a new cancel link, to them only.
+    None when the holder is stale (its booking cancelled or erased): it is released."""
+    booking_id = store.held_booking(webinar.id, holder)
+    booking = store.get_booking(webinar.id, booking_id) if booking_id else None
+    if booking is None or booking.status == "cancelled" or not (booking.email or booking.phone):
+        if booking_id:
+            store.release_holder(webinar.id, holder, booking_id)
+        return None
+    if not store.count_booking_message(booker, now, limits.max_per_day):
+        raise _too_many()
+    token = secrets.token_urlsafe(24)
+    store.add_booking_token(booking, _hash(token))
+    position = _position(booking, store)
+    _tell(notify, store, _only_to(booking, identity), webinar, booking.status, position, token)
+    log.info("webinar booking sent again", extra={"webinar_id": webinar.id})
+    return BookingResult(booking, position, None, existing=True)
+
+
+def _over_limit(
+    webinar: Webinar,
+    identity: Identity,
+    booker: str,
+    store: WebinarStore,
+    now: datetime,
+    notify: Notifier,
+    limits: BookingLimits,
+) -> BookingResult:
+    """Nothing is booked; the address's owner (only) is told why."""
+    if not store.count_booking_message(booker, now, limits.max_per_day):
+        raise _too_many()
+    person = _only_to(Booking(webinar.id, "", "refused", None, None, None, now), identity)
+    _tell(notify, store, person, webinar, "over_limit", limits.max_active, None)
+    log.info("webinar booking over the limit", extra={"webinar_id": webinar.id})
+    return BookingResult(None, None, None)
 
 
 def iso_utc(at: datetime) -> str:
@@ -196,6 +347,8 @@ def cancel(
             booking = current
             time.sleep(min(0.2, 0.005 * 2**attempt) * (0.5 + random.random()))
             continue
+        if booking.booker:  # no longer among the person's live bookings (see release_session)
+            store.release_session(booking.booker, booking.webinar_id)
         _note(store, booking, "Cancelled the webinar booking", now)
         if promote is not None:
             _note(store, promote, "Promoted from the waitlist: seat confirmed", now)
@@ -280,18 +433,23 @@ def _when(webinar: Webinar, timezone: str) -> str:
     return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
 
 
-def _text(kind: str, booking: Booking, webinar: Webinar, when: str, position: int | None) -> str:
-    name = f"Hi {booking.first_name}, " if booking.first_name else ""
+def _text(kind: str, webinar: Webinar, when: str, position: int | None, cancel: str | None) -> str:
+    """Our words and the manager-written session details only: the booker chose the recipient,
+    so nothing else they typed (their first name) may travel to it (no phishing relay)."""
+    link = f" To cancel: {cancel}" if cancel else ""
     return {
-        "confirmed": f'{name}your seat is booked for "{webinar.title}" on {when}. '
+        "confirmed": f'Hello, your seat is booked for "{webinar.title}" on {when}. '
+        f"Join at {webinar.join_url}{link}",
+        "waitlisted": f'Hello, "{webinar.title}" on {when} is full; you are number {position} '
+        f"on the waitlist. We will tell you if a seat frees up.{link}",
+        "promoted": f'Hello, a seat freed up: you are booked for "{webinar.title}" on {when}. '
         f"Join at {webinar.join_url}",
-        "waitlisted": f'{name}"{webinar.title}" on {when} is full; you are number {position} '
-        "on the waitlist. We will tell you if a seat frees up.",
-        "promoted": f'{name}a seat freed up: you are booked for "{webinar.title}" on {when}. '
-        f"Join at {webinar.join_url}",
-        "session_cancelled": f'{name}we are sorry: "{webinar.title}" on {when} is cancelled.',
+        "session_cancelled": f'Hello, we are sorry: "{webinar.title}" on {when} is cancelled.',
         "reminder_24h": f'Reminder: "{webinar.title}" is tomorrow, {when}. {webinar.join_url}',
         "reminder_1h": f'Reminder: "{webinar.title}" starts in an hour. {webinar.join_url}',
+        "over_limit": f'Hello, we could not book "{webinar.title}" on {when}: you already have '
+        f"{position} upcoming webinar bookings, the most we hold for one person. Cancel one to "
+        "book another.",
     }[kind]
 
 
@@ -302,19 +460,24 @@ def _tell(
     webinar: Webinar,
     kind: str,
     position: int | None,
+    token: str | None = None,
 ) -> None:
-    """The booking stands whatever a provider answers; a message it refuses waits in the
-    outbox on the booking's case. A number that texted STOP gets no SMS, booking or not."""
-    text = _text(kind, booking, webinar, _when(webinar, notify.timezone), position)
+    """Sent after the booking committed: it stands whatever happens here. A message a provider
+    refuses waits in the outbox on the booking's case; one that cannot even be composed (session
+    data from before the schemas checked it) is logged and skipped. A number that texted STOP
+    gets no SMS, booking or not. `token`: the booking's cancel link goes with the message."""
+    cancel = notify.cancel_url(token) if token else None
+    text = _text(kind, webinar, _when(webinar, notify.timezone), position, cancel)
     if booking.email:
         email = booking.email
         invite = kind in ("confirmed", "promoted", "session_cancelled")
-        raw = (
-            invitation_email(
-                notify.boxes, booking, webinar, text, cancelled=kind == "session_cancelled"
-            )
-            if invite
-            else mail.compose(
+
+        def compose() -> bytes:
+            if invite:
+                return invitation_email(
+                    notify.boxes, booking, webinar, text, cancelled=kind == "session_cancelled"
+                )
+            return mail.compose(
                 notify.boxes,
                 mailbox="webinars",
                 token=None,
@@ -323,10 +486,8 @@ def _tell(
                 body=text,
                 now=datetime.now(UTC),
             )[0]
-        )
-        _send(
-            notify, booking, "email", email, text, raw, lambda: notify.mail.send_email(raw, email)
-        )
+
+        _send(notify, booking, "email", email, text, compose, notify.mail.send_email)
     if booking.phone and not _opted_out(store, booking.phone):
         phone = booking.phone
         _send(
@@ -335,8 +496,8 @@ def _tell(
             "sms",
             phone,
             text,
-            None,
-            lambda: notify.sms.send_sms(phone, text, None),
+            lambda: None,
+            lambda _raw, to: notify.sms.send_sms(to, text, None),
         )
 
 
@@ -351,19 +512,35 @@ def _send(
     channel: str,
     to: str,
     text: str,
-    raw: bytes | None,
-    send: Callable[[], object],
+    compose: Callable[[], bytes | None],
+    send: Callable[[Any, str], object],
 ) -> None:
+    """Never raises: the caller's answer (a booking made, a seat freed) must not be lost to a
+    message. Refused or timed out: parked on the case; anything else: logged (ids only)."""
+    where = {"webinar_id": booking.webinar_id, "channel": channel}
     try:
-        send()
+        raw = compose()
+    except Exception as error:
+        log.error(
+            "could not compose the webinar message", extra={**where, "error": type(error).__name__}
+        )
+        return
+    try:
+        send(raw, to)
     except Exception as error:  # 5xx, time-out: late, not lost
         if booking.case_id is None:
             log.warning(
                 "could not tell the citizen, and no case to keep the message on",
-                extra={"webinar_id": booking.webinar_id, "error": type(error).__name__},
+                extra={**where, "error": type(error).__name__},
             )
             return
-        notify.park(booking.case_id, channel, to, text, raw, error)
+        try:
+            notify.park(booking.case_id, channel, to, text, raw, error)
+        except Exception as parking:
+            log.error(
+                "could not park the webinar message",
+                extra={**where, "case_id": booking.case_id, "error": type(parking).__name__},
+            )
 
 
 def invitation_email(

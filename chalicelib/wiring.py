@@ -86,7 +86,14 @@ class Services:
         from chalicelib.webinars import Notifier
 
         park = partial(park_unsent, self.store, self.blobs, self.clock)
-        return Notifier(self.mail, self.sms, self.boxes(), self.hours().timezone, park)
+        return Notifier(
+            self.mail,
+            self.sms,
+            self.boxes(),
+            self.hours().timezone,
+            park,
+            cancel_url=lambda token: self.settings.public_url(f"/bookings/{token}/cancel"),
+        )
 
     def hours_changed(self, hours: OpeningHours) -> None:
         """This container uses new hours at once; others within HOURS_CACHE_SECONDS."""

@@ -151,6 +151,17 @@ def webinar_admin(w: Webinar) -> dict[str, Any]:
     }
 
 
+def booking_requested(w: Webinar) -> dict[str, Any]:
+    """The public answer to a booking: the same whatever the address already holds (a new seat,
+    a waitlist place, a repeat, a refusal over its limit), so it is no oracle."""
+    return {
+        "booking": {"webinar_id": w.id, "status": "requested"},
+        "webinar": webinar_booked(w),
+        "message": "The booking and a link to cancel it are on their way to the address or "
+        "number you gave.",
+    }
+
+
 def booking_public(b: Booking, position: int | None) -> dict[str, Any]:
     """The booker's own booking: its status, never anyone else's data."""
     return {"id": b.id, "webinar_id": b.webinar_id, "status": b.status, "position": position}

@@ -15,6 +15,7 @@ from chalicelib.model import (
     Interaction,
 )
 from chalicelib.ports import (
+    BookingRefused,
     CaseChanged,
     CaseNotOpen,
     DuplicateDelivery,
@@ -37,7 +38,7 @@ from chalicelib.store.codec import (
     open_case_key,
 )
 from chalicelib.store.items import interaction_item, new_case_item
-from chalicelib.store.webinars import booking_ops
+from chalicelib.store.webinars import BOOKING_ROLES, booking_ops
 
 DEDUPE_DAYS = 35  # longer than any provider's retry window
 # An erased contact is a tombstone: a message read before the erasure and written after it must
@@ -444,6 +445,9 @@ class InboundStore(StoreBase):
         except Cancelled as lost:
             if "webinar" in lost.failed:
                 raise SessionUnavailable("webinar") from lost
+            for role in BOOKING_ROLES:  # the person's own limits, checked after the seat's
+                if role in lost.failed:
+                    raise BookingRefused(role) from lost
             for role, error in (
                 ("dedupe", DuplicateDelivery),
                 ("identity", IdentityTaken),

@@ -7,9 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.errors import Busy
-from chalicelib.ids import new_id
-from chalicelib.store.base import Cancelled, StoreBase, delete, put
+from chalicelib.store.base import StoreBase
 from chalicelib.store.codec import (
     case_key,
     contact_key,
@@ -23,7 +21,7 @@ from chalicelib.store.codec import (
     open_case_key,
     week_key,
 )
-from chalicelib.store.webinars import booking_key, token_key
+from chalicelib.store.webinars import booking_key, holder_key, token_key
 
 SCRUBBED_CASE = (
     "reply_to",
@@ -174,43 +172,43 @@ class PrivacyStore(StoreBase):
         )
 
     def scrub_booking(self, webinar_id: str, booking_id: str) -> None:
-        """A booking's id is a digest of the person (it dedupes their bookings), so the booking
-        moves to a random id, without names, addresses or its cancel token: its seat or waitlist
-        place (and the reports' counts) stay, and the same person may book again as anyone would.
-        One transaction, under the status it was read with (a promotion meanwhile: read again)."""
-        for _ in range(5):
-            item = self._get(booking_key(webinar_id, booking_id))
-            if item is None:
-                return
-            fresh = new_id()
-            moved = {
-                k: v.replace(booking_id, fresh) if isinstance(v, str) else v
-                for k, v in item.items()
-                if k not in PERSONAL_BOOKING
-            }
-            moved.update(booking_key(webinar_id, fresh), id=fresh)
-            ops = [
-                (
-                    "booking",
-                    delete(
-                        self.table,
-                        booking_key(webinar_id, booking_id),
-                        "#status = :status",
-                        {":status": item["status"]},
-                        {"#status": "status"},
-                    ),
-                ),
-                ("moved", put(self.table, moved)),
-            ]
-            if item.get("token_hash"):
-                token = token_key(item["token_hash"])
-                ops.append(("token", {"Delete": {"TableName": self.table, "Key": dump(token)}}))
-            try:
-                self._transact(ops)
-            except Cancelled:
-                continue
+        """Booking ids are random, so a booking is scrubbed in place: its seat or waitlist place
+        (and the reports' counts) stay. What names the person goes with it: addresses, name,
+        cancel token, and the digests of the person (the holder item that kept them from booking
+        the session twice, and their booking counters), so the same person books again as anyone
+        new would and no item answers "did this address book?"."""
+        item = self._get(booking_key(webinar_id, booking_id))
+        if item is None:
             return
-        raise Busy("The booking kept changing; please retry the erasure.")
+        names = [*PERSONAL_BOOKING, "holder", "booker"]
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump(booking_key(webinar_id, booking_id)),
+            UpdateExpression="REMOVE " + ", ".join(f"#{n}" for n in names),
+            ExpressionAttributeNames={f"#{n}": n for n in names},
+        )
+        if item.get("token_hash"):
+            self.client.delete_item(TableName=self.table, Key=dump(token_key(item["token_hash"])))
+        if item.get("holder"):
+            try:
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=dump(holder_key(webinar_id, item["holder"])),
+                    ConditionExpression="booking_id = :id",
+                    ExpressionAttributeValues=dump({":id": booking_id}),
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+        if item.get("booker"):
+            for counter in self._query_all(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=dump({":pk": f"BOOKER#{item['booker']}"}),
+                ProjectionExpression="pk, sk",
+            ):
+                self.client.delete_item(
+                    TableName=self.table, Key=dump({"pk": counter["pk"], "sk": counter["sk"]})
+                )
 
     def audit(
         self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]

@@ -2,7 +2,10 @@
 
 Seats are counted in DynamoDB, not in Python: a seat is taken by a conditional ADD on the session
 (`seats_taken < capacity`) in the same transaction as the booking; a cancelled seat passes to the
-first waitlisted booking in one transaction too.
+first waitlisted booking in one transaction too. The person's own limits are items of that
+transaction as well: a holder item per (session, person) that only a cancellation releases, a map of
+their upcoming sessions (`size(sessions) < max`) and a counter of booking messages per day; the
+person is named by a digest, never by their address or number.
 """
 
 from __future__ import annotations
@@ -41,6 +44,46 @@ def booking_key(webinar_id: str, booking_id: str) -> dict[str, str]:
 
 def token_key(token_hash: str) -> dict[str, str]:
     return {"pk": f"BOOKINGTOKEN#{token_hash}", "sk": "BOOKINGTOKEN"}
+
+
+def holder_key(webinar_id: str, holder: str) -> dict[str, str]:
+    """Held while this person has a live booking of the session (whatever its id)."""
+    return {"pk": f"WEBINAR#{webinar_id}", "sk": f"HOLDER#{holder}"}
+
+
+def booker_key(booker: str) -> dict[str, str]:
+    """The person's live bookings: `active` counts them, `s_<session id>` holds each one's end
+    (so sessions that have ended can be found and no longer counted)."""
+    return {"pk": f"BOOKER#{booker}", "sk": "ACTIVE"}
+
+
+def session_attribute(webinar_id: str) -> str:
+    return f"s_{webinar_id}"
+
+
+def booker_day_key(booker: str, at: datetime) -> dict[str, str]:
+    """How many booking messages went to the person on one UTC day."""
+    return {"pk": f"BOOKER#{booker}", "sk": f"DAY#{iso(at)[:10]}"}
+
+
+BOOKING_ROLES = ("holder", "limit", "rate")  # checked in this order after the seat
+
+
+def rate_op(table: str, booker: str, at: datetime, most: int) -> dict[str, Any]:
+    """One more booking message today, only below `most`; the counter expires after two days."""
+    return update(
+        table,
+        booker_day_key(booker, at),
+        "ADD sent :one SET expires_at = :expires, #type = :type",
+        {
+            ":one": 1,
+            ":most": most,
+            ":expires": int(at.timestamp()) + 2 * 86400,
+            ":type": "booker_day",
+        },
+        "attribute_not_exists(sent) OR sent < :most",
+        {"#type": "type"},
+    )
 
 
 def waitlist_key(webinar_id: str) -> str:
@@ -100,6 +143,8 @@ def booking_from(item: dict[str, Any]) -> Booking:
         contact_id=item.get("contact_id"),
         waitlisted_at=item.get("gsi3sk") or item.get("waitlisted_at"),
         attended=item.get("attended"),
+        holder=item.get("holder"),
+        booker=item.get("booker"),
     )
 
 
@@ -141,6 +186,8 @@ def booking_ops(
         "token_hash": plan.token_hash,
         "case_id": case_id,
         "contact_id": contact_id,
+        "holder": plan.holder,
+        "booker": plan.booker,
     }
     if plan.mode == "waitlist":  # the waitlist in arrival order (sparse gsi3)
         booking.update(gsi3pk=waitlist_key(plan.webinar_id), gsi3sk=f"{now}#{plan.booking_id}")
@@ -159,6 +206,35 @@ def booking_ops(
                 },
             ),
         ),
+        (
+            "holder",
+            put(
+                table,
+                {
+                    **holder_key(plan.webinar_id, plan.holder),
+                    "type": "booking_holder",
+                    "booking_id": plan.booking_id,
+                },
+            ),
+        ),
+        (
+            "limit",
+            update(
+                table,
+                booker_key(plan.booker),
+                "ADD active :one SET #session = :ends, #type = :type",
+                {
+                    ":one": 1,
+                    ":ends": iso(plan.ends_at or plan.at),
+                    ":most": plan.max_active,
+                    ":type": "booker",
+                },
+                "attribute_not_exists(active) OR active < :most",
+                {"#session": session_attribute(plan.webinar_id), "#type": "type"},
+            ),
+        ),
+        ("rate", rate_op(table, plan.booker, plan.at, plan.max_per_day)),
+        *(("rate", rate_op(table, other, plan.at, plan.max_per_day)) for other in plan.also_told),
     ]
 
 
@@ -237,6 +313,96 @@ class WebinarStore(StoreBase):
         item = self._get(token_key(token_hash))
         return self.get_booking(item["webinar_id"], item["booking_id"]) if item else None
 
+    def recount_booker(self, booker: str, now: datetime) -> bool:
+        """When the person seems to be at their limit: sessions that have ended stop counting,
+        and `active` is set to the sessions still live (one conditional write, so a booking
+        racing it makes it fail and the caller decides again). True if that freed a place."""
+        item = self._get(booker_key(booker))
+        if item is None:
+            return False
+        booked = {k: v for k, v in item.items() if k.startswith("s_")}
+        ended = [k for k, ends in booked.items() if ends <= iso(now)][:50]
+        live = len(booked) - len(ended)
+        if live >= int(item.get("active", 0)):
+            return False
+        expression = "SET active = :live" + (
+            " REMOVE " + ", ".join(f"#e{i}" for i in range(len(ended))) if ended else ""
+        )
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(booker_key(booker)),
+                UpdateExpression=expression,
+                ConditionExpression="active = :was",
+                ExpressionAttributeValues=dump({":live": live, ":was": item.get("active", 0)}),
+                **(
+                    {"ExpressionAttributeNames": {f"#e{i}": k for i, k in enumerate(ended)}}
+                    if ended
+                    else {}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return True  # it changed meanwhile: worth another try
+            raise
+        return True
+
+    def release_session(self, booker: str, webinar_id: str) -> None:
+        """A cancelled booking no longer counts (once: only while its session is still listed;
+        if this write is lost, `recount_booker` corrects the count)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(booker_key(booker)),
+                UpdateExpression="REMOVE #session ADD active :minus",
+                ConditionExpression="attribute_exists(#session)",
+                ExpressionAttributeNames={"#session": session_attribute(webinar_id)},
+                ExpressionAttributeValues=dump({":minus": -1}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def count_booking_message(self, booker: str, now: datetime, most: int) -> bool:
+        """One more booking message to this person today; False once `most` were sent."""
+        op = rate_op(self.table, booker, now, most)["Update"]
+        try:
+            self.client.update_item(**op)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def held_booking(self, webinar_id: str, holder: str) -> str | None:
+        """The id of the live booking this person holds for the session, if any."""
+        item = self._get(holder_key(webinar_id, holder))
+        return item["booking_id"] if item else None
+
+    def release_holder(self, webinar_id: str, holder: str, booking_id: str) -> None:
+        """Free a holder whose booking is gone, cancelled or erased (only if still that one's)."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=dump(holder_key(webinar_id, holder)),
+                ConditionExpression="booking_id = :id",
+                ExpressionAttributeValues=dump({":id": booking_id}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def add_booking_token(self, booking: Booking, token_hash: str) -> None:
+        """Another cancel link for a live booking, sent only to the booking's own address."""
+        self._put_new(
+            {
+                **token_key(token_hash),
+                "type": "booking_token",
+                "webinar_id": booking.webinar_id,
+                "booking_id": booking.id,
+            }
+        )
+
     def waitlist(self, webinar_id: str, limit: int | None = None) -> list[Booking]:
         """Waitlisted bookings in arrival order."""
         kwargs: dict[str, Any] = {
@@ -289,6 +455,20 @@ class WebinarStore(StoreBase):
                 ),
             )
         ]
+        if booking.holder:  # the person may book this session again
+            ops.append(
+                (
+                    "holder",
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": dump(holder_key(booking.webinar_id, booking.holder)),
+                            "ConditionExpression": "attribute_not_exists(pk) OR booking_id = :id",
+                            "ExpressionAttributeValues": dump({":id": booking.id}),
+                        }
+                    },
+                )
+            )
         session = webinar_key(booking.webinar_id)
         if booking.status == "waitlisted":
             ops.append(
