@@ -29,7 +29,7 @@ from chalicelib.logs import configure_logging, request_id
 from chalicelib.wiring import Services, services
 
 if TYPE_CHECKING:
-    from chalicelib.model import Actor
+    from chalicelib.domain.model import Actor
 
 app = Chalice(app_name="guidance-contact-centre")
 app.api.binary_types.append("message/rfc822")  # raw emails reach the relay route as bytes
@@ -79,7 +79,7 @@ def _twiml(twiml: str) -> Response:
 
 def _actor(*roles: auth.Role) -> Actor:
     """The signed-in user, who must hold one of `roles` (401 without a valid token, else 403)."""
-    from chalicelib.model import Actor
+    from chalicelib.domain.model import Actor
 
     header = app.current_request.headers.get("authorization")
     principal = auth.require(auth.authenticate(header, services().settings), *roles)
@@ -120,8 +120,8 @@ def openapi() -> dict[str, Any]:
 @app.route("/webhooks/twilio/sms", methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_sms_inbound() -> Response:
-    from chalicelib import intake
     from chalicelib.channels import twilio_sms
+    from chalicelib.domain import intake
 
     deps = services()
     message = twilio_sms.parse_inbound(
@@ -135,8 +135,8 @@ def twilio_sms_inbound() -> Response:
 @app.route("/webhooks/twilio/sms/status", methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_sms_status() -> Response:
-    from chalicelib import outbound
     from chalicelib.channels import twilio_sms
+    from chalicelib.domain import outbound
 
     status, sid, error_code = twilio_sms.parse_status(_twilio_form("/webhooks/twilio/sms/status"))
     outbound.record_status(services().store, _query("ref"), status, sid, error_code)
@@ -155,8 +155,8 @@ def _menu_url(deps: Services) -> Callable[[str], str]:
 @app.route(VOICE, methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_voice_inbound() -> Response:
-    from chalicelib import voice
     from chalicelib.channels import twilio_voice
+    from chalicelib.domain import voice
 
     message = twilio_voice.parse_call(_twilio_form(VOICE))
     deps = services()
@@ -167,8 +167,8 @@ def twilio_voice_inbound() -> Response:
 @app.route(f"{VOICE}/menu", methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_voice_menu() -> Response:
-    from chalicelib import voice
     from chalicelib.channels import twilio_voice
+    from chalicelib.domain import voice
 
     form = _twilio_form(f"{VOICE}/menu")
     step, reason, attempt = twilio_voice.parse_step(_query("step"))
@@ -194,8 +194,8 @@ def twilio_voice_menu() -> Response:
 @app.route(f"{VOICE}/recording", methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_voice_recording() -> Response:
-    from chalicelib import voice
     from chalicelib.channels import twilio_voice
+    from chalicelib.domain import voice
 
     form = _twilio_form(f"{VOICE}/recording")
     sid, url, duration, status = twilio_voice.recording(form)
@@ -209,9 +209,9 @@ def twilio_voice_recording() -> Response:
 @app.route(f"{VOICE}/status", methods=["POST"], content_types=FORM)
 @json_errors
 def twilio_voice_status() -> Response:
-    from chalicelib import voice
     from chalicelib.channels import twilio_voice
-    from chalicelib.outbound import parse_reference
+    from chalicelib.domain import voice
+    from chalicelib.domain.outbound import parse_reference
 
     form = _twilio_form(f"{VOICE}/status")
     status, duration = twilio_voice.call_status(form)
@@ -236,8 +236,8 @@ def _receive_email(
     raw_key: str | None,
     verdicts: dict[str, str] | None = None,
 ) -> Any:
-    from chalicelib import mail
     from chalicelib.channels import email_mime
+    from chalicelib.domain import mail
 
     deps = services()
     parsed = email_mime.parse(
@@ -261,7 +261,7 @@ def _receive_email(
 @json_errors
 def email_inbound() -> Response:
     from chalicelib.channels import email_mime, email_relay
-    from chalicelib.errors import PayloadTooLarge
+    from chalicelib.domain.errors import PayloadTooLarge
 
     request = app.current_request
     raw = request.raw_body if isinstance(request.raw_body, bytes) else request.raw_body.encode()
@@ -297,8 +297,8 @@ def email_from_ses(event: Any) -> None:
 @app.on_sns_message(topic=SES_TOPIC)
 def ses_notification(event: Any) -> None:
     """SES bounces and complaints: those addresses are never emailed again."""
-    from chalicelib import mail
     from chalicelib.channels import email_ses
+    from chalicelib.domain import mail
 
     found = email_ses.undeliverable(json.loads(event.message))
     if found is not None:
@@ -325,9 +325,9 @@ def upcoming_webinars() -> dict[str, Any]:
 @app.route("/webinars/{webinar_id}/bookings", methods=["POST"], content_types=JSON)
 @json_errors
 def book_webinar(webinar_id: str) -> Response:
-    from chalicelib import webinars
     from chalicelib.channels import views
-    from chalicelib.errors import NotFound
+    from chalicelib.domain import webinars
+    from chalicelib.domain.errors import NotFound
 
     request, deps = _body("booking"), services()
     webinar = deps.webinar(webinar_id)
@@ -345,8 +345,8 @@ def book_webinar(webinar_id: str) -> Response:
 @app.route("/bookings/{token}/cancel", methods=["POST"])
 @json_errors
 def cancel_booking(token: str) -> dict[str, Any]:
-    from chalicelib import webinars
     from chalicelib.channels import views
+    from chalicelib.domain import webinars
 
     deps = services()
     booking = webinars.cancel(token, deps.store, deps.clock, deps.notifier())
@@ -358,8 +358,8 @@ def cancel_booking(token: str) -> dict[str, Any]:
 def create_webinar() -> Response:
     from chalicelib.channels import views
     from chalicelib.channels.validation import parse_time
-    from chalicelib.ids import new_id
-    from chalicelib.model import Webinar
+    from chalicelib.domain.ids import new_id
+    from chalicelib.domain.model import Webinar
 
     _actor("manager")
     body, deps = _body("webinar"), services()
@@ -384,7 +384,7 @@ def create_webinar() -> Response:
 def update_webinar(webinar_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.channels.validation import parse_time
-    from chalicelib.errors import NotFound
+    from chalicelib.domain.errors import NotFound
 
     _actor("manager")
     changes = _body("webinar_update")
@@ -399,7 +399,7 @@ def update_webinar(webinar_id: str) -> dict[str, Any]:
 @app.route("/webinars/{webinar_id}/cancel", methods=["POST"])
 @json_errors
 def cancel_webinar(webinar_id: str) -> dict[str, Any]:
-    from chalicelib import webinars
+    from chalicelib.domain import webinars
 
     _actor("manager")
     deps = services()
@@ -421,8 +421,8 @@ def webinar_bookings(webinar_id: str) -> dict[str, Any]:
 )
 @json_errors
 def mark_attendance(webinar_id: str, booking_id: str) -> dict[str, Any]:
-    from chalicelib import webinars
     from chalicelib.channels import views
+    from chalicelib.domain import webinars
 
     _actor("manager")
     deps = services()
@@ -448,7 +448,7 @@ def _render_report(figures: dict[str, Any]) -> tuple[str, str, str]:
 @json_errors
 def weekly_report(week: str) -> Any:
     """JSON; CSV with `Accept: text/csv`; a page with charts at `/reports/weekly/<week>.html`."""
-    from chalicelib import reports
+    from chalicelib.domain import reports
 
     _actor("manager")
     deps = services()
@@ -480,7 +480,7 @@ def _wants_csv() -> bool:
 @app.route("/contacts/{contact_id}/export", methods=["GET"])
 @json_errors
 def export_contact(contact_id: str) -> dict[str, Any]:
-    from chalicelib import privacy
+    from chalicelib.domain import privacy
 
     actor, deps = _actor("manager"), services()
     return privacy.export(contact_id, deps.store, actor.user_id, deps.clock())
@@ -489,7 +489,7 @@ def export_contact(contact_id: str) -> dict[str, Any]:
 @app.route("/contacts/{contact_id}/erase", methods=["POST"])
 @json_errors
 def erase_contact(contact_id: str) -> dict[str, Any]:
-    from chalicelib import privacy
+    from chalicelib.domain import privacy
 
     actor, deps = _actor("manager"), services()
     counts = privacy.erase(contact_id, deps.store, deps.blobs, actor.user_id, deps.clock)
@@ -502,8 +502,8 @@ def erase_contact(contact_id: str) -> dict[str, Any]:
 @app.route("/inbox", methods=["GET"])
 @json_errors
 def inbox() -> dict[str, Any]:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor(*BOTH), services()
     cases, cursor = casework.inbox(
@@ -520,8 +520,8 @@ def inbox() -> dict[str, Any]:
 @app.route("/cases/{case_id}", methods=["GET"])
 @json_errors
 def case_detail(case_id: str) -> dict[str, Any]:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor(*BOTH), services()
     case = casework.view_case(case_id, actor, deps.store, deps.clock())
@@ -531,8 +531,8 @@ def case_detail(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/reads", methods=["GET"])
 @json_errors
 def case_reads(case_id: str) -> dict[str, Any]:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     _actor("manager")
     return {"reads": [views.case_read(r) for r in casework.reads_of(case_id, services().store)]}
@@ -541,8 +541,8 @@ def case_reads(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/claim", methods=["POST"])
 @json_errors
 def claim_case(case_id: str) -> dict[str, Any]:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor("practitioner"), services()
     return views.case_summary(casework.claim(case_id, actor, deps.store, deps.clock()))
@@ -551,8 +551,8 @@ def claim_case(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/replies", methods=["POST"], content_types=JSON)
 @json_errors
 def reply_to_case(case_id: str) -> Response:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor(*BOTH), services()
     request = _body("reply")
@@ -572,8 +572,8 @@ def reply_to_case(case_id: str) -> Response:
 @app.route("/cases/{case_id}/callback", methods=["POST"])
 @json_errors
 def call_back(case_id: str) -> Response:
-    from chalicelib import voice
     from chalicelib.channels import views
+    from chalicelib.domain import voice
 
     actor, deps = _actor("practitioner"), services()
     call = voice.start_callback(
@@ -590,8 +590,8 @@ def call_back(case_id: str) -> Response:
 @app.route("/cases/{case_id}/notes", methods=["POST"], content_types=JSON)
 @json_errors
 def note_on_case(case_id: str) -> Response:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor(*BOTH), services()
     note = casework.add_note(case_id, actor, _body("note")["body"], deps.store, deps.clock())
@@ -601,8 +601,8 @@ def note_on_case(case_id: str) -> Response:
 @app.route("/cases/{case_id}/transfer", methods=["POST"], content_types=JSON)
 @json_errors
 def transfer_case(case_id: str) -> dict[str, Any]:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor(*BOTH), services()
     target = _body("transfer")
@@ -620,8 +620,8 @@ def transfer_case(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/close", methods=["POST"], content_types=JSON)
 @json_errors
 def close_case(case_id: str) -> dict[str, Any]:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor(*BOTH), services()
     request = _body("close")
@@ -635,9 +635,9 @@ def close_case(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/link", methods=["POST"])
 @json_errors
 def confirm_case_link(case_id: str) -> dict[str, Any]:
-    """The marked case's sender is the linked case's citizen: see chalicelib/links.py."""
-    from chalicelib import links
+    """The marked case's sender is the linked case's citizen: see chalicelib/domain/links.py."""
     from chalicelib.channels import views
+    from chalicelib.domain import links
 
     actor, deps = _actor(*BOTH), services()
     case = links.confirm(case_id, actor, deps.store, deps.clock())
@@ -647,8 +647,8 @@ def confirm_case_link(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/link/dismiss", methods=["POST"])
 @json_errors
 def dismiss_case_link(case_id: str) -> dict[str, Any]:
-    from chalicelib import links
     from chalicelib.channels import views
+    from chalicelib.domain import links
 
     actor, deps = _actor(*BOTH), services()
     case = links.dismiss(case_id, actor, deps.store)
@@ -658,8 +658,8 @@ def dismiss_case_link(case_id: str) -> dict[str, Any]:
 @app.route("/cases/{case_id}/reopen", methods=["POST"])
 @json_errors
 def reopen_case(case_id: str) -> dict[str, Any]:
-    from chalicelib import casework
     from chalicelib.channels import views
+    from chalicelib.domain import casework
 
     actor, deps = _actor(*BOTH), services()
     return views.case_summary(casework.reopen(case_id, actor, deps.store, deps.clock()))
@@ -680,8 +680,8 @@ def opening_hours() -> dict[str, Any]:
 @app.route("/hours", methods=["PUT"], content_types=JSON)
 @json_errors
 def publish_opening_hours() -> dict[str, Any]:
-    from chalicelib import opening
     from chalicelib.channels import views
+    from chalicelib.domain import opening
 
     _actor("manager")
     fields, deps = _body("hours"), services()
@@ -693,8 +693,8 @@ def publish_opening_hours() -> dict[str, Any]:
 @app.route("/practitioners/me/status", methods=["PUT"], content_types=JSON)
 @json_errors
 def my_duty_status() -> dict[str, Any]:
-    from chalicelib import staffing
     from chalicelib.channels import views
+    from chalicelib.domain import staffing
 
     actor, deps = _actor("practitioner"), services()
     on_duty = _body("duty_status")["on_duty"]
@@ -713,8 +713,8 @@ def list_practitioners() -> dict[str, Any]:
 @app.route("/practitioners", methods=["POST"], content_types=JSON)
 @json_errors
 def create_practitioner() -> Response:
-    from chalicelib import staffing
     from chalicelib.channels import views
+    from chalicelib.domain import staffing
 
     _actor("manager")
     created = staffing.create(_body("practitioner"), services().store)
@@ -724,8 +724,8 @@ def create_practitioner() -> Response:
 @app.route("/practitioners/{practitioner_id}", methods=["PUT"], content_types=JSON)
 @json_errors
 def update_practitioner(practitioner_id: str) -> dict[str, Any]:
-    from chalicelib import staffing
     from chalicelib.channels import views
+    from chalicelib.domain import staffing
 
     _actor("manager")
     changes = _body("practitioner_update")
@@ -748,7 +748,7 @@ def practitioner_shifts(practitioner_id: str) -> dict[str, Any]:
 def route_waiting_cases(event: Any) -> dict[str, Any]:
     """Cases assigned but unanswered for UNANSWERED_MINUTES go back to their queue, and waiting
     cases are offered to on-duty practitioners with room (a safety net for missed offers)."""
-    from chalicelib import routing
+    from chalicelib.domain import routing
 
     deps = services()
     after = timedelta(minutes=deps.settings.unanswered_minutes)
@@ -760,7 +760,7 @@ def route_waiting_cases(event: Any) -> dict[str, Any]:
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def webinar_reminders(event: Any) -> dict[str, Any]:
     """Reminders 24 h and 1 h before each session, each sent exactly once."""
-    from chalicelib import webinars
+    from chalicelib.domain import webinars
 
     deps = services()
     return {"sent": webinars.send_reminders(deps.store, deps.clock(), deps.notifier())}
@@ -770,7 +770,7 @@ def webinar_reminders(event: Any) -> dict[str, Any]:
 def weekly_service_report(event: Any) -> dict[str, Any]:
     """Monday 06:00 UTC (07:00 or 08:00 in Copenhagen): the week that just ended, stored and
     emailed to the managers once."""
-    from chalicelib import reports
+    from chalicelib.domain import reports
 
     deps = services()
     now, hours = deps.clock(), deps.hours()
@@ -790,7 +790,7 @@ def weekly_service_report(event: Any) -> dict[str, Any]:
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def retry_outbox(event: Any) -> dict[str, int]:
     """Messages a provider refused are retried with back-off, then fail visibly on the case."""
-    from chalicelib import outbox
+    from chalicelib.domain import outbox
 
     deps = services()
     return outbox.retry_due(
@@ -802,7 +802,7 @@ def retry_outbox(event: Any) -> dict[str, int]:
 def retention_purge(event: Any) -> dict[str, int]:
     """Daily retention (RETENTION_*_DAYS): bodies of closed cases, voicemail references,
     identities of contacts gone quiet, old read and audit records; the counts stay."""
-    from chalicelib import privacy
+    from chalicelib.domain import privacy
 
     deps = services()
     settings = deps.settings

@@ -10,9 +10,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from chalicelib.ids import interaction_id, new_id, reply_token
-from chalicelib.model import CaseOpening, Interaction
-from chalicelib.store.items import interaction_item, new_case_item
+from chalicelib.adapters.dynamodb.items import interaction_item, new_case_item
+from chalicelib.domain.ids import interaction_id, new_id, reply_token
+from chalicelib.domain.model import CaseOpening, Interaction
 
 _serializer = TypeSerializer()
 

@@ -21,15 +21,15 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 
-from chalicelib import casework, intake, mail, staffing, voice, webinars  # noqa: E402
-from chalicelib.blobs import LocalBlobs  # noqa: E402
+from chalicelib.adapters.blobs import LocalBlobs  # noqa: E402
+from chalicelib.adapters.dynamodb import DynamoStore  # noqa: E402
+from chalicelib.adapters.senders import LocalDialer, LocalMailOutbox, LocalOutbox  # noqa: E402
 from chalicelib.channels import email_mime  # noqa: E402
 from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
 from chalicelib.channels.twilio_voice import parse_call  # noqa: E402
 from chalicelib.config import load_settings  # noqa: E402
-from chalicelib.model import Actor, Identity  # noqa: E402
-from chalicelib.senders import LocalDialer, LocalMailOutbox, LocalOutbox  # noqa: E402
-from chalicelib.store import DynamoStore  # noqa: E402
+from chalicelib.domain import casework, intake, mail, staffing, voice, webinars  # noqa: E402
+from chalicelib.domain.model import Actor, Identity  # noqa: E402
 from chalicelib.wiring import Services  # noqa: E402
 from scripts.call import call_fields  # noqa: E402
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials  # noqa: E402
@@ -39,8 +39,9 @@ from scripts.sms import twilio_sms_form  # noqa: E402
 RUNS = 9
 # What the first SMS webhook of a cold container imports, beyond `import app`.
 SMS_PATH = (
-    "import app, boto3, chalicelib.intake, chalicelib.channels.twilio_sms, chalicelib.store, "
-    "chalicelib.senders, twilio.request_validator, twilio.twiml.messaging_response"
+    "import app, boto3, chalicelib.domain.intake, chalicelib.channels.twilio_sms, "
+    "chalicelib.adapters.dynamodb, chalicelib.adapters.senders, twilio.request_validator, "
+    "twilio.twiml.messaging_response"
 )
 EMAIL = (
     "From: bench@example.com\r\nTo: studyhelp@helpline.example.org\r\nSubject: Bench\r\n"
@@ -155,7 +156,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     figures["email, reply threaded by In-Reply-To"] = email(
         EMAIL.format(mid="<b3@example.com>", extra="In-Reply-To: <b1@example.com>\r\n").encode()
     )
-    from chalicelib.model import Webinar
+    from chalicelib.domain.model import Webinar
 
     session = Webinar(
         "bench-w",
@@ -188,7 +189,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     figures["webinar booking, waitlisted (seats full)"] = booking(
         {"email": "w2@example.com", "consent": True}
     )
-    from chalicelib.model import Practitioner
+    from chalicelib.domain.model import Practitioner
 
     # A practitioner with room to spare, so that routing's hand-over is part of the count.
     store.create_practitioner(Practitioner("bench-p", "Bench", ("general",), ("da",), 50))
@@ -213,7 +214,7 @@ def report_figures(endpoint: str) -> list[tuple[str, str, str]]:
     from botocore.config import Config
 
     from bench.report_load import contacts_in_week, write
-    from chalicelib import reports
+    from chalicelib.domain import reports
 
     client = boto3.client(
         "dynamodb",
@@ -223,7 +224,7 @@ def report_figures(endpoint: str) -> list[tuple[str, str, str]]:
     )
     create_table(client, "bench-report")
     store = DynamoStore(client, "bench-report")
-    from chalicelib.hours import demo_hours
+    from chalicelib.domain.hours import demo_hours
 
     hours = demo_hours()
     now = datetime(2026, 11, 24, tzinfo=UTC)

@@ -7,10 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# Where the service may text and call: its own country unless ALLOWED_COUNTRY_CODES says more
-# ("+45,+46"). Every other destination is refused before a provider is asked, so a typed-in
-# callback number or a booking's phone cannot run up international or premium-rate charges.
-DEFAULT_COUNTRY_CODES = ("+45",)
+from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES
+
 _CODE = re.compile(r"\+?([1-9][0-9]{0,5})")
 
 
@@ -24,11 +22,6 @@ def country_codes(text: str) -> tuple[str, ...]:
         if match:
             codes.append("+" + match.group(1))
     return tuple(codes) or DEFAULT_COUNTRY_CODES
-
-
-def destination_allowed(number: str, codes: tuple[str, ...]) -> bool:
-    """True when the E.164 `number` is in one of the allowed countries."""
-    return any(number.startswith(code) for code in codes)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,9 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from chalicelib.blobs import LocalBlobs, S3Blobs
-    from chalicelib.casework import Outlets
-    from chalicelib.hours import OpeningHours
-    from chalicelib.mail import Mailboxes
-    from chalicelib.model import Webinar
-    from chalicelib.senders import (
+    from chalicelib.adapters.blobs import LocalBlobs, S3Blobs
+    from chalicelib.adapters.dynamodb import DynamoStore
+    from chalicelib.adapters.senders import (
         LocalDialer,
         LocalMailOutbox,
         LocalOutbox,
@@ -31,8 +28,11 @@ if TYPE_CHECKING:
         TwilioSms,
         TwilioVoice,
     )
-    from chalicelib.store import DynamoStore
-    from chalicelib.webinars import Notifier
+    from chalicelib.domain.casework import Outlets
+    from chalicelib.domain.hours import OpeningHours
+    from chalicelib.domain.mail import Mailboxes
+    from chalicelib.domain.model import Webinar
+    from chalicelib.domain.webinars import Notifier
 
 log = logging.getLogger("contact-centre")
 WEBINAR_CACHE_SECONDS = 30.0
@@ -68,7 +68,7 @@ class Services:
     _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
 
     def boxes(self) -> Mailboxes:
-        from chalicelib.mail import Mailboxes
+        from chalicelib.domain.mail import Mailboxes
 
         return Mailboxes(self.settings.mail_domain, self.settings.mail_from_name)
 
@@ -77,13 +77,13 @@ class Services:
         return self.settings.public_url(f"/webhooks/twilio/sms/status?ref={ref}")
 
     def outlets(self) -> Outlets:
-        from chalicelib.casework import Outlets
+        from chalicelib.domain.casework import Outlets
 
         return Outlets(self.sms, self.mail, self.boxes(), self.sms_status_url, self.blobs)
 
     def notifier(self) -> Notifier:
-        from chalicelib.outbox import park_unsent
-        from chalicelib.webinars import Notifier
+        from chalicelib.domain.outbox import park_unsent
+        from chalicelib.domain.webinars import Notifier
 
         park = partial(park_unsent, self.store, self.blobs, self.clock)
         return Notifier(
@@ -115,7 +115,7 @@ class Services:
         if self._hours is None or not fresh:
             stored = self.store.load_hours()
             if stored is None:
-                from chalicelib.hours import demo_hours
+                from chalicelib.domain.hours import demo_hours
 
                 log.warning("opening hours are not configured; using the demo hours")
                 stored = demo_hours()
@@ -124,8 +124,8 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, client: Any = None) -> Services:
-    from chalicelib.senders import dialer, mail_sender, sms_sender
-    from chalicelib.store import DynamoStore
+    from chalicelib.adapters.dynamodb import DynamoStore
+    from chalicelib.adapters.senders import dialer, mail_sender, sms_sender
 
     settings = settings or load_settings()
     store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
@@ -143,7 +143,7 @@ def blobs(settings: Settings) -> LocalBlobs | S3Blobs:
     """A folder when BLOB_DIR is set (the local stack), else the inbound mail bucket in S3."""
     from pathlib import Path
 
-    from chalicelib.blobs import LocalBlobs, S3Blobs
+    from chalicelib.adapters.blobs import LocalBlobs, S3Blobs
 
     if settings.blob_dir:
         return LocalBlobs(Path(settings.blob_dir))

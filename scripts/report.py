@@ -16,10 +16,10 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chalicelib import reports
 from chalicelib.channels import report_views
 from chalicelib.config import load_settings
-from chalicelib.hours import parse_iso_week
+from chalicelib.domain import reports
+from chalicelib.domain.hours import parse_iso_week
 from chalicelib.wiring import build_services, dynamodb_client
 from scripts.local_stage import ROOT, local_environment
 from scripts.localdb import DynamoDBLocal, _answers, create_table, use_local_credentials

@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from chalicelib.adapters.dynamodb import DynamoStore
 from chalicelib.config import load_settings
-from chalicelib.store import DynamoStore
 from chalicelib.wiring import dynamodb_client
 from scripts.local_stage import ROOT, local_environment
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from chalicelib.hours import DEMO_TIMEZONE, demo_hours
-from chalicelib.model import Practitioner, Webinar
-from chalicelib.store import DynamoStore
+from chalicelib.adapters.dynamodb import DynamoStore
+from chalicelib.domain.hours import DEMO_TIMEZONE, demo_hours
+from chalicelib.domain.model import Practitioner, Webinar
 
 PRACTITIONERS = (
     Practitioner("p-anna", "Anna Holm", ("general", "education"), ("da", "en"), 5),

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
-from chalicelib.blobs import LocalBlobs
+from chalicelib.adapters.blobs import LocalBlobs
+from chalicelib.adapters.dynamodb import DynamoStore
+from chalicelib.adapters.senders import LocalDialer, LocalMailOutbox, LocalOutbox
 from chalicelib.config import load_settings
-from chalicelib.senders import LocalDialer, LocalMailOutbox, LocalOutbox
-from chalicelib.store import DynamoStore
 from chalicelib.wiring import Services, reset_services
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
 

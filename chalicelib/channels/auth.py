@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.config import Settings
-from chalicelib.errors import Forbidden, Unauthenticated, Unavailable
+from chalicelib.domain.errors import Forbidden, Unauthenticated, Unavailable
 
 Role = Literal["practitioner", "manager"]
 # Lambda and Cognito clocks drift a little; 30 s keeps a token minted "just now" from being refused.

@@ -16,9 +16,9 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-from chalicelib.mail import one_line  # parsed on one line here; composing relies on it too
-from chalicelib.model import Attachment, EmailDetails, Identity, InboundMessage
-from chalicelib.queues import queue_for_mailbox
+from chalicelib.domain.mail import one_line  # parsed on one line here; composing relies on it too
+from chalicelib.domain.model import Attachment, EmailDetails, Identity, InboundMessage
+from chalicelib.domain.queues import queue_for_mailbox
 
 MAX_BYTES = 10 * 1024 * 1024  # larger messages are refused (relay) or kept raw for review (SES)
 MAX_BODY_CHARS = 100_000  # what goes into DynamoDB (an item is at most 400 KB)

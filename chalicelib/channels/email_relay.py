@@ -12,7 +12,7 @@ import hmac
 import re
 import time
 
-from chalicelib.errors import Forbidden
+from chalicelib.domain.errors import Forbidden
 
 WINDOW_SECONDS = 300
 # Unix seconds (ASCII digits only: int() would also take "1_7", " 17" or other scripts' digits,

@@ -12,7 +12,13 @@ from urllib.parse import parse_qsl, urlencode
 
 from chalice import Response
 
-from chalicelib.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, ServiceError
+from chalicelib.domain.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+)
 
 log = logging.getLogger("contact-centre")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.config import DEFAULT_COUNTRY_CODES, destination_allowed
-from chalicelib.errors import Forbidden, InvalidInput
-from chalicelib.model import Identity, InboundMessage, Keyword, Media
-from chalicelib.queues import queue_for_text
+from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
+from chalicelib.domain.errors import Forbidden, InvalidInput
+from chalicelib.domain.model import Identity, InboundMessage, Keyword, Media
+from chalicelib.domain.queues import queue_for_text
 
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from chalicelib.errors import InvalidInput
-from chalicelib.model import Identity, InboundMessage
-from chalicelib.voice import (
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.model import Identity, InboundMessage
+from chalicelib.domain.voice import (
     CallbackNumber,
     Connect,
     Goodbye,

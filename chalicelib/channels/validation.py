@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from chalicelib.errors import InvalidInput, PayloadTooLarge
+from chalicelib.domain.errors import InvalidInput, PayloadTooLarge
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 MAX_JSON_BYTES = 32 * 1024

@@ -7,8 +7,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from chalicelib.hours import OpeningHours
-from chalicelib.model import Booking, Case, CaseRead, Interaction, Practitioner, Shift, Webinar
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.model import (
+    Booking,
+    Case,
+    CaseRead,
+    Interaction,
+    Practitioner,
+    Shift,
+    Webinar,
+)
 
 
 def _at(value: datetime | None) -> str | None:
@@ -84,7 +92,7 @@ def interaction(item: Interaction) -> dict[str, Any]:
 def unseen_shown() -> Iterator[None]:
     """A close or reply refused for messages the practitioner has not seen carries them in its
     409, rendered as on the timeline, so the practitioner reads them before trying again."""
-    from chalicelib.casework import UnseenMessages
+    from chalicelib.domain.casework import UnseenMessages
 
     try:
         yield

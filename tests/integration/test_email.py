@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.model import Identity, Practitioner
+from chalicelib.domain.model import Identity, Practitioner
 from tests.conftest import MAIL_DOMAIN, bearer, relay
 
 CORPUS = Path(__file__).resolve().parents[1] / "email_corpus"
@@ -27,7 +27,7 @@ class RecordingMail:
     sent: list[tuple[bytes, str]] = field(default_factory=list)
 
     def send_email(self, raw: bytes, to: str):
-        from chalicelib.senders import Sent
+        from chalicelib.adapters.senders import Sent
 
         self.sent.append((raw, to))
         return Sent("ses", f"ses-{len(self.sent)}", "sent")

@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from chalicelib import outbox
+from chalicelib.adapters.senders import SesMail, TwilioSms
 from chalicelib.config import load_settings
-from chalicelib.model import Identity, Practitioner
-from chalicelib.senders import SesMail, TwilioSms
+from chalicelib.domain import outbox
+from chalicelib.domain.model import Identity, Practitioner
 from tests.conftest import MAIL_DOMAIN, bearer, relay
 
 
@@ -132,8 +132,8 @@ def silent_provider():
 
 def _sms_case(local_services) -> str:
     """A citizen's SMS case, and a practitioner of its queue to answer it."""
-    from chalicelib import intake
-    from chalicelib.model import InboundMessage
+    from chalicelib.domain import intake
+    from chalicelib.domain.model import InboundMessage
 
     store = local_services.store
     store.create_practitioner(Practitioner("anna", "Anna", ("education", "general"), ("da",), 5))

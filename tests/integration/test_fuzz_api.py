@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def server(dynamodb_local, tmp_path_factory):
     import boto3
 
-    from chalicelib.store import DynamoStore
+    from chalicelib.adapters.dynamodb import DynamoStore
     from scripts.localdb import create_table
 
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-west-1")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from chalicelib import staffing
-from chalicelib.model import Actor, Practitioner
+from chalicelib.domain import staffing
+from chalicelib.domain.model import Actor, Practitioner
 from tests.conftest import bearer
 from tests.twilio_fakes import signed, sms_form
 

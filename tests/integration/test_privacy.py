@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from chalicelib import reports
-from chalicelib.model import Identity, Webinar
+from chalicelib.domain import reports
+from chalicelib.domain.model import Identity, Webinar
 from tests.conftest import MAIL_DOMAIN, bearer, relay
 from tests.twilio_fakes import call_form, signed, sms_form
 

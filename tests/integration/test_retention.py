@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chalicelib import casework, intake, privacy, reports, voice
-from chalicelib.hours import demo_hours
-from chalicelib.model import Actor, Identity, InboundMessage, Practitioner
+from chalicelib.domain import casework, intake, privacy, reports, voice
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
 
 HOURS = demo_hours()
 T0 = datetime(2025, 10, 20, 9, tzinfo=UTC)  # a Monday, 11:00 in Copenhagen

@@ -6,10 +6,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from chalicelib import casework, intake, routing, staffing
-from chalicelib.errors import Conflict
-from chalicelib.hours import demo_hours
-from chalicelib.model import Actor, Identity, InboundMessage, Practitioner
+from chalicelib.domain import casework, intake, routing, staffing
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
 
 HOURS = demo_hours()
 

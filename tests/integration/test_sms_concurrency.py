@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from chalicelib import intake
+from chalicelib.adapters.dynamodb import DynamoStore
 from chalicelib.channels.twilio_sms import parse_inbound
-from chalicelib.hours import demo_hours
-from chalicelib.store import DynamoStore
+from chalicelib.domain import intake
+from chalicelib.domain.hours import demo_hours
 from tests.twilio_fakes import new_sid, sms_form
 
 HOURS = demo_hours()

@@ -131,7 +131,7 @@ def test_stop_is_recorded_and_never_answered(api, local_services):
     post_sms(api, sms_form(CITIZEN, "hello"))
     answer = post_sms(api, sms_form(CITIZEN, "Stop", OptOutType="STOP"))
     assert messages(answer.body.decode()) == []
-    from chalicelib.model import Identity
+    from chalicelib.domain.model import Identity
 
     assert local_services.store.find_identity(Identity("phone", CITIZEN)).opted_out
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from chalicelib.model import Identity, Practitioner
+from chalicelib.domain.model import Identity, Practitioner
 from tests.conftest import bearer
 from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 
@@ -52,8 +52,8 @@ def case_of(store, number: str = CITIZEN):
 @pytest.fixture
 def anna(local_services, clock):
     """The only practitioner on duty, serving every topic, with a phone."""
-    from chalicelib import staffing
-    from chalicelib.model import Actor
+    from chalicelib.domain import staffing
+    from chalicelib.domain.model import Actor
 
     store = local_services.store
     store.create_practitioner(

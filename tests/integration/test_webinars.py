@@ -15,14 +15,14 @@ from functools import partial
 
 import pytest
 
-from chalicelib import outbox, webinars
-from chalicelib.blobs import LocalBlobs
-from chalicelib.errors import Conflict
-from chalicelib.hours import demo_hours
-from chalicelib.mail import Mailboxes
-from chalicelib.model import Identity, Webinar
-from chalicelib.outbox import park_unsent
-from chalicelib.senders import Sent
+from chalicelib.adapters.blobs import LocalBlobs
+from chalicelib.adapters.senders import Sent
+from chalicelib.domain import outbox, webinars
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.mail import Mailboxes
+from chalicelib.domain.model import Identity, Webinar
+from chalicelib.domain.outbox import park_unsent
 from tests.conftest import bearer
 from tests.twilio_fakes import signed, sms_form
 
@@ -291,8 +291,8 @@ def test_a_confirmation_the_providers_refuse_is_late_not_lost(store, clock, tmp_
 
 
 def test_a_number_that_texted_stop_gets_no_sms_about_its_booking(store, clock, notify, recorder):
-    from chalicelib import intake
-    from chalicelib.model import InboundMessage
+    from chalicelib.domain import intake
+    from chalicelib.domain.model import InboundMessage
 
     stop = InboundMessage(
         "sms",

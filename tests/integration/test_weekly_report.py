@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import casework, intake, reports, staffing, voice, webinars
+from chalicelib.adapters.senders import LocalMailOutbox, LocalOutbox
 from chalicelib.channels import report_views
-from chalicelib.hours import demo_hours
-from chalicelib.mail import Mailboxes
-from chalicelib.model import Actor, Identity, InboundMessage, Practitioner, Webinar
-from chalicelib.senders import LocalMailOutbox, LocalOutbox
+from chalicelib.domain import casework, intake, reports, staffing, voice, webinars
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.mail import Mailboxes
+from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner, Webinar
 from tests.conftest import bearer, make_services
 
 CPH = ZoneInfo("Europe/Copenhagen")

@@ -14,9 +14,9 @@ from email.parser import BytesParser
 
 import pytest
 
-from chalicelib import webinars
-from chalicelib.hours import demo_hours
-from chalicelib.model import Webinar
+from chalicelib.domain import webinars
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.model import Webinar
 from tests.conftest import bearer
 from tests.integration.test_webinars import Recorder, notifier, session
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import casework
-from chalicelib.errors import Conflict
-from chalicelib.model import Actor, Practitioner
-from chalicelib.senders import Sent
+from chalicelib.adapters.senders import Sent
+from chalicelib.domain import casework
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.model import Actor, Practitioner
 from tests.conftest import bearer
 from tests.twilio_fakes import signed, sms_form
 

@@ -8,10 +8,10 @@ import json
 import pytest
 import responses
 
-from chalicelib import intake, outbound
 from chalicelib.config import load_settings
-from chalicelib.hours import demo_hours
-from chalicelib.model import Identity, InboundMessage, Practitioner
+from chalicelib.domain import intake, outbound
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.model import Identity, InboundMessage, Practitioner
 from tests.conftest import bearer
 from tests.twilio_fakes import call_form, new_sid, signed
 
@@ -53,7 +53,7 @@ def test_the_allow_list_defaults_to_denmark_and_is_configurable():
 
 @responses.activate
 def test_an_sms_to_a_refused_country_never_reaches_twilio_and_fails_visibly(moto_store, clock):
-    from chalicelib.senders import sms_sender
+    from chalicelib.adapters.senders import sms_sender
 
     responses.post(MESSAGES_URL, json={"sid": "SM" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, ABROAD)
@@ -71,7 +71,7 @@ def test_an_sms_to_a_refused_country_never_reaches_twilio_and_fails_visibly(moto
 
 @responses.activate
 def test_a_configured_country_is_texted(moto_store, clock):
-    from chalicelib.senders import sms_sender
+    from chalicelib.adapters.senders import sms_sender
 
     responses.post(MESSAGES_URL, json={"sid": "SM" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, "+4670000001")
@@ -83,10 +83,10 @@ def test_a_configured_country_is_texted(moto_store, clock):
 
 @responses.activate
 def test_a_callback_to_a_refused_country_is_409_not_callable_and_never_dialled(moto_store, clock):
-    from chalicelib import voice
-    from chalicelib.errors import Conflict
-    from chalicelib.model import Actor
-    from chalicelib.senders import dialer
+    from chalicelib.adapters.senders import dialer
+    from chalicelib.domain import voice
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.domain.model import Actor
 
     responses.post(CALLS_URL, json={"sid": "CA" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, DANISH)

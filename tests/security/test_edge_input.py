@@ -143,7 +143,7 @@ def test_a_signed_relay_message_is_still_taken(api):
 def test_a_week_with_a_trailing_newline_is_a_400(api):
     answer = api.get("/reports/weekly/2026-W47%0A", headers=MANAGER)
     assert answer.status_code in (400, 404), answer.body
-    from chalicelib.hours import parse_iso_week
+    from chalicelib.domain.hours import parse_iso_week
 
     with pytest.raises(ValueError):
         parse_iso_week("2026-W47\n")
@@ -158,7 +158,7 @@ def test_an_sms_sid_with_a_trailing_newline_is_refused(api, local_services):
 
 def test_twilio_voice_ids_refuse_a_trailing_newline():
     from chalicelib.channels import twilio_voice
-    from chalicelib.errors import InvalidInput
+    from chalicelib.domain.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         twilio_voice.call_sid({"CallSid": "CA" + "0" * 32 + "\n"})
@@ -194,7 +194,7 @@ def test_schemas_refuse_a_trailing_newline(schema, body):
 
 
 def test_opening_hours_refuse_a_trailing_newline_in_a_time():
-    from chalicelib.hours import _parse_hhmm
+    from chalicelib.domain.hours import _parse_hhmm
 
     with pytest.raises(ValueError):
         _parse_hhmm("09:00\n")
@@ -270,7 +270,7 @@ def test_a_signed_twilio_body_is_still_taken_and_a_signed_huge_one_is_a_413(api,
 
 def test_twilio_voice_numbers_are_ascii_and_bounded():
     from chalicelib.channels import twilio_voice
-    from chalicelib.errors import InvalidInput
+    from chalicelib.domain.errors import InvalidInput
 
     assert twilio_voice.parse_step("callback-\u00b2") == ("callback", "", 1)
     for duration in ("9" * 400, "\u0661\u0662", "12\n"):

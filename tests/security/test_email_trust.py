@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.model import Identity
+from chalicelib.domain.model import Identity
 from tests.conftest import MAIL_DOMAIN, bearer, relay
 from tests.integration.test_email import ANNA, RecordingMail, case_of, email
 
@@ -31,7 +31,7 @@ Content-Disposition: attachment; filename="grades.pdf"
 
 @pytest.fixture
 def outbox(local_services):
-    from chalicelib.model import Practitioner
+    from chalicelib.domain.model import Practitioner
 
     local_services.mail = RecordingMail()
     local_services.store.create_practitioner(
@@ -141,7 +141,7 @@ def test_dismissing_a_possible_link_changes_nothing_else(api, local_services, ou
 
 
 def test_only_someone_allowed_on_both_cases_may_confirm(api, local_services, outbox):
-    from chalicelib.model import Practitioner
+    from chalicelib.domain.model import Practitioner
 
     store = local_services.store
     store.create_practitioner(Practitioner("bo", "Bo", ("careers",), ("da",), 5))
@@ -220,7 +220,7 @@ def test_a_header_cannot_talk_down_ses_spam_verdict(api, local_services, outbox)
 
 
 def test_blobs_are_written_once(tmp_path):
-    from chalicelib.blobs import LocalBlobs
+    from chalicelib.adapters.blobs import LocalBlobs
 
     blobs = LocalBlobs(tmp_path)
     blobs.put_new("raw/a.eml", b"first", "message/rfc822")

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import intake, outbox, privacy
-from chalicelib.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
-from chalicelib.senders import Sent
+from chalicelib.adapters.senders import Sent
+from chalicelib.domain import intake, outbox, privacy
+from chalicelib.domain.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
 from tests.conftest import MAIL_DOMAIN, bearer, relay
 from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 

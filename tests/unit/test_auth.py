@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib.channels import auth
 from chalicelib.config import load_settings
-from chalicelib.errors import Forbidden, Unauthenticated, Unavailable
+from chalicelib.domain.errors import Forbidden, Unauthenticated, Unavailable
 from scripts.auth_token import LOCAL_CLIENT_ID, LOCAL_ISSUER, ensure_local_keys, issue_token
 
 ROOT = Path(__file__).resolve().parents[2]

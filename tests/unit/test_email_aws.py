@@ -7,10 +7,10 @@ import boto3
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib.blobs import S3Blobs
+from chalicelib.adapters.blobs import S3Blobs
+from chalicelib.adapters.senders import LocalDialer, LocalMailOutbox, LocalOutbox, SesMail
 from chalicelib.config import load_settings
-from chalicelib.model import Identity
-from chalicelib.senders import LocalDialer, LocalMailOutbox, LocalOutbox, SesMail
+from chalicelib.domain.model import Identity
 from chalicelib.wiring import Services, reset_services
 from tests.conftest import MAIL_DOMAIN
 

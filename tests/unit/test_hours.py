@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.hours import (
+from chalicelib.domain.hours import (
     DEMO_TIMEZONE,
     OpeningHours,
     Window,

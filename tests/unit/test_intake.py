@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import intake
-from chalicelib.hours import demo_hours
-from chalicelib.model import Identity, InboundMessage, Media
-from chalicelib.store import case_key, open_case_key
+from chalicelib.adapters.dynamodb import case_key, open_case_key
+from chalicelib.domain import intake
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.model import Identity, InboundMessage, Media
 
 HOURS = demo_hours()
 CITIZEN = Identity("phone", "+4520000001")

@@ -8,12 +8,12 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from chalicelib import intake, outbound
+from chalicelib.adapters.senders import LocalOutbox, TwilioSms, sms_sender
 from chalicelib.config import load_settings
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.hours import demo_hours
-from chalicelib.model import Identity, InboundMessage
-from chalicelib.senders import LocalOutbox, TwilioSms, sms_sender
+from chalicelib.domain import intake, outbound
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.model import Identity, InboundMessage
 
 CITIZEN = Identity("phone", "+4520000001")
 ACCOUNT = "AC" + "a" * 32
@@ -82,7 +82,7 @@ def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(moto_sto
     retry job sends it once Twilio is back, or fails it visibly after the last attempt."""
     from datetime import timedelta
 
-    from chalicelib import outbox
+    from chalicelib.domain import outbox
 
     case_id = open_case(moto_store, clock)
     sender = sms_sender(twilio_settings())
@@ -123,7 +123,7 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(moto_s
     hour of retries."""
     from datetime import timedelta
 
-    from chalicelib import outbox
+    from chalicelib.domain import outbox
 
     case_id = open_case(moto_store, clock)
     sender = sms_sender(twilio_settings())
@@ -149,10 +149,10 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(moto_s
 def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
     moto_store, clock, twilio_status, error_code, expected
 ):
-    from chalicelib import voice
-    from chalicelib.errors import ServiceError
-    from chalicelib.model import Actor, Practitioner
-    from chalicelib.senders import dialer
+    from chalicelib.adapters.senders import dialer
+    from chalicelib.domain import voice
+    from chalicelib.domain.errors import ServiceError
+    from chalicelib.domain.model import Actor, Practitioner
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=twilio_status, json={"code": error_code, "message": "x"})
@@ -215,9 +215,9 @@ def test_status_reports_move_forward_only(moto_store, clock):
 def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citizen(
     moto_store, clock
 ):
-    from chalicelib import voice
-    from chalicelib.model import Actor, Practitioner
-    from chalicelib.senders import dialer
+    from chalicelib.adapters.senders import dialer
+    from chalicelib.domain import voice
+    from chalicelib.domain.model import Actor, Practitioner
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=201, json={"sid": "CA" + "e" * 32, "status": "queued"})

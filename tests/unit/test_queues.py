@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.channels.twilio_sms import parse_inbound
-from chalicelib.queues import queue_for_text
+from chalicelib.domain.queues import queue_for_text
 from tests.twilio_fakes import sms_form
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import reports
-from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.hours import demo_hours
+from chalicelib.domain import reports
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.hours import demo_hours
 from scripts.report import weeks_between
 
 

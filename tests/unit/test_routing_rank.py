@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.model import CaseRef, Practitioner
-from chalicelib.routing import rank
+from chalicelib.domain.model import CaseRef, Practitioner
+from chalicelib.domain.routing import rank
 
 CASE = CaseRef("c1", "education", None, "contact-1")
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chalicelib.ids import interaction_id
-from chalicelib.model import Interaction, Parked
-from chalicelib.outbound import STATUS_RANK
-from chalicelib.ports import MessageRejected, SentMessage
+from chalicelib.domain.ids import interaction_id
+from chalicelib.domain.model import Interaction, Parked
+from chalicelib.domain.outbound import STATUS_RANK
+from chalicelib.domain.ports import MessageRejected, SentMessage
 
 log = logging.getLogger("contact-centre")
 MAX_ATTEMPTS = 5

@@ -4,7 +4,7 @@ and send replies that thread in the citizen's own mail client.
 Threading trusts only the sender: a message joins the open case of the contact its (DMARC-passing
 or unverified) address belongs to, by intake's usual rule. The case's reply address
 (`<mailbox>+<token>@<domain>`) and `In-Reply-To`/`References` naming another contact's case only
-mark a possible link, which a practitioner confirms or dismisses (`chalicelib/links.py`).
+mark a possible link, which a practitioner confirms or dismisses (`chalicelib/domain/links.py`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
-from chalicelib import intake
-from chalicelib.errors import Conflict
-from chalicelib.hours import OpeningHours
-from chalicelib.ids import interaction_id, new_id
-from chalicelib.intake import IntakeAndRoutingStore, IntakeOutcome
-from chalicelib.model import (
+from chalicelib.domain import intake
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.ids import interaction_id, new_id
+from chalicelib.domain.intake import IntakeAndRoutingStore, IntakeOutcome
+from chalicelib.domain.model import (
     Case,
     CaseRef,
     Delivery,
@@ -34,8 +34,8 @@ from chalicelib.model import (
     InboundMessage,
     Interaction,
 )
-from chalicelib.ports import OutboundStore, SentMessage
-from chalicelib.queues import MAILBOXES
+from chalicelib.domain.ports import OutboundStore, SentMessage
+from chalicelib.domain.queues import MAILBOXES
 
 QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers review it
 
@@ -206,7 +206,7 @@ def _send_acknowledgement(
     try:
         sent = sender.send_email(raw, message.sender.value)
     except Exception as error:  # it waits in the outbox; the citizen's message is safe anyway
-        from chalicelib.outbox import failed_first_try
+        from chalicelib.domain.outbox import failed_first_try
 
         failed_first_try(store, case_id, ack_id, clock(), error, (raw, blobs))  # type: ignore[arg-type]
         return
@@ -313,7 +313,7 @@ def send_reply(
             raise Conflict(
                 "The email could not be sent; it is kept on the case.", code="send_failed"
             ) from error
-        from chalicelib.outbox import failed_first_try
+        from chalicelib.domain.outbox import failed_first_try
 
         status = failed_first_try(store, case.id, reply.id, clock(), error, (raw, blobs))  # type: ignore[arg-type]
         return replace(reply, status=status)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib import autoreplies, routing
-from chalicelib.errors import Busy
-from chalicelib.hours import OpeningHours
-from chalicelib.ids import interaction_id, new_id, reply_token
-from chalicelib.model import (
+from chalicelib.domain import autoreplies, routing
+from chalicelib.domain.errors import Busy
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.ids import interaction_id, new_id, reply_token
+from chalicelib.domain.model import (
     BookingPlan,
     CaseOpening,
     CaseRef,
@@ -28,7 +28,7 @@ from chalicelib.model import (
     InboundWrite,
     Interaction,
 )
-from chalicelib.ports import (
+from chalicelib.domain.ports import (
     CaseNotOpen,
     DuplicateDelivery,
     IdentityTaken,
@@ -36,7 +36,7 @@ from chalicelib.ports import (
     OpenCaseExists,
     WriteConflict,
 )
-from chalicelib.routing import RoutingStore
+from chalicelib.domain.routing import RoutingStore
 
 
 class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):

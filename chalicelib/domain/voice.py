@@ -14,14 +14,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
-from chalicelib import autoreplies, intake, routing
-from chalicelib.config import DEFAULT_COUNTRY_CODES, destination_allowed
-from chalicelib.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
-from chalicelib.hours import OpeningHours
-from chalicelib.ids import interaction_id
-from chalicelib.intake import IntakeAndRoutingStore
-from chalicelib.model import Actor, Case, CaseRef, InboundMessage, Interaction, Media, Practitioner
-from chalicelib.ports import MessageRejected, OutboundStore, SentMessage
+from chalicelib.domain import autoreplies, intake, routing
+from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.ids import interaction_id
+from chalicelib.domain.intake import IntakeAndRoutingStore
+from chalicelib.domain.model import (
+    Actor,
+    Case,
+    CaseRef,
+    InboundMessage,
+    Interaction,
+    Media,
+    Practitioner,
+)
+from chalicelib.domain.ports import MessageRejected, OutboundStore, SentMessage
 
 MENU = {"1": "education", "2": "careers", "3": "general"}
 SPOKEN = {

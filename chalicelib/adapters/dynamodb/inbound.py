@@ -5,27 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.model import (
-    Case,
-    CaseRef,
-    Delivery,
-    Identity,
-    IdentityRecord,
-    InboundWrite,
-    Interaction,
-)
-from chalicelib.ports import (
-    BookingRefused,
-    CaseChanged,
-    CaseNotOpen,
-    DuplicateDelivery,
-    IdentityTaken,
-    OpenCaseExists,
-    SessionUnavailable,
-    WriteConflict,
-)
-from chalicelib.store.base import Cancelled, StoreBase, put, update
-from chalicelib.store.codec import (
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
+from chalicelib.adapters.dynamodb.codec import (
     case_key,
     contact_key,
     dedupe_key,
@@ -37,8 +18,27 @@ from chalicelib.store.codec import (
     message_id_key,
     open_case_key,
 )
-from chalicelib.store.items import interaction_item, new_case_item
-from chalicelib.store.webinars import BOOKING_ROLES, booking_ops
+from chalicelib.adapters.dynamodb.items import interaction_item, new_case_item
+from chalicelib.adapters.dynamodb.webinars import BOOKING_ROLES, booking_ops
+from chalicelib.domain.model import (
+    Case,
+    CaseRef,
+    Delivery,
+    Identity,
+    IdentityRecord,
+    InboundWrite,
+    Interaction,
+)
+from chalicelib.domain.ports import (
+    BookingRefused,
+    CaseChanged,
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    OpenCaseExists,
+    SessionUnavailable,
+    WriteConflict,
+)
 
 DEDUPE_DAYS = 35  # longer than any provider's retry window
 # An erased contact is a tombstone: a message read before the erasure and written after it must

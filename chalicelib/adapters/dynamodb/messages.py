@@ -7,10 +7,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.model import Identity, Interaction, Parked
-from chalicelib.store.base import Cancelled, StoreBase, put
-from chalicelib.store.codec import case_key, dump, event_key, iso
-from chalicelib.store.items import interaction_item
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put
+from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso
+from chalicelib.adapters.dynamodb.items import interaction_item
+from chalicelib.domain.model import Identity, Interaction, Parked
 
 
 class MessageStore(StoreBase):

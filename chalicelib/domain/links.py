@@ -15,11 +15,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib import casework
-from chalicelib.errors import Conflict, Forbidden, NotFound
-from chalicelib.ids import interaction_id
-from chalicelib.model import Actor, Case, Interaction
-from chalicelib.ports import CaseChanged, WriteConflict
+from chalicelib.domain import casework
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.ids import interaction_id
+from chalicelib.domain.model import Actor, Case, Interaction
+from chalicelib.domain.ports import CaseChanged, WriteConflict
 
 
 class LinkStore(casework.CaseworkStore, Protocol):

@@ -5,17 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.model import (
-    Attachment,
-    Case,
-    CaseOpening,
-    EmailDetails,
-    Identity,
-    Interaction,
-    Media,
-    Practitioner,
-)
-from chalicelib.store.codec import (
+from chalicelib.adapters.dynamodb.codec import (
     INBOX_OPEN,
     PRACTITIONERS,
     case_key,
@@ -25,6 +15,16 @@ from chalicelib.store.codec import (
     practitioner_key,
     waiting_key,
     week_key,
+)
+from chalicelib.domain.model import (
+    Attachment,
+    Case,
+    CaseOpening,
+    EmailDetails,
+    Identity,
+    Interaction,
+    Media,
+    Practitioner,
 )
 
 

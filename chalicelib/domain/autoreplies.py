@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from chalicelib.hours import OpeningHours
+from chalicelib.domain.hours import OpeningHours
 
 SERVICE_NAME = "the guidance helpline"
 

@@ -11,8 +11,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from chalicelib.model import CaseRef, Practitioner
-from chalicelib.ports import CaseChanged, PractitionerUnavailable, WriteConflict
+from chalicelib.domain.model import CaseRef, Practitioner
+from chalicelib.domain.ports import CaseChanged, PractitionerUnavailable, WriteConflict
 
 log = logging.getLogger("contact-centre")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)

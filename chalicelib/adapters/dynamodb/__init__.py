@@ -7,14 +7,14 @@ which rule held, so the domain can re-plan without knowing DynamoDB.
 
 from __future__ import annotations
 
-from chalicelib.store.cases import CaseStore
-from chalicelib.store.codec import case_key, iso, open_case_key, parse_iso, week_key
-from chalicelib.store.inbound import InboundStore
-from chalicelib.store.messages import MessageStore, OutboxStore
-from chalicelib.store.practitioners import PractitionerStore
-from chalicelib.store.privacy import PrivacyStore
-from chalicelib.store.settings import ReportStore, SettingsStore
-from chalicelib.store.webinars import WebinarStore
+from chalicelib.adapters.dynamodb.cases import CaseStore
+from chalicelib.adapters.dynamodb.codec import case_key, iso, open_case_key, parse_iso, week_key
+from chalicelib.adapters.dynamodb.inbound import InboundStore
+from chalicelib.adapters.dynamodb.messages import MessageStore, OutboxStore
+from chalicelib.adapters.dynamodb.practitioners import PractitionerStore
+from chalicelib.adapters.dynamodb.privacy import PrivacyStore
+from chalicelib.adapters.dynamodb.settings import ReportStore, SettingsStore
+from chalicelib.adapters.dynamodb.webinars import WebinarStore
 
 
 class DynamoStore(

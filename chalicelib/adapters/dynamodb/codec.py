@@ -8,7 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from chalicelib.model import Identity
+from chalicelib.domain.model import Identity
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -19,12 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib import mail, outbound, routing
-from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chalicelib.ids import interaction_id
-from chalicelib.mail import QUARANTINE_QUEUE
-from chalicelib.model import Actor, Case, CaseRead, CaseRef, InboxQuery, Interaction, Practitioner
-from chalicelib.ports import (
+from chalicelib.domain import mail, outbound, routing
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.ids import interaction_id
+from chalicelib.domain.mail import QUARANTINE_QUEUE
+from chalicelib.domain.model import (
+    Actor,
+    Case,
+    CaseRead,
+    CaseRef,
+    InboxQuery,
+    Interaction,
+    Practitioner,
+)
+from chalicelib.domain.ports import (
     CaseChanged,
     OpenCaseExists,
     PractitionerUnavailable,

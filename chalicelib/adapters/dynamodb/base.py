@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.store.codec import dump, load
+from chalicelib.adapters.dynamodb.codec import dump, load
 
 
 class Cancelled(Exception):

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.ids import interaction_id
-from chalicelib.model import Identity, Interaction
-from chalicelib.ports import OutboundStore, SmsSender
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.ids import interaction_id
+from chalicelib.domain.model import Identity, Interaction
+from chalicelib.domain.ports import OutboundStore, SmsSender
 
 # Twilio's message statuses in lifecycle order; final states share the top rank but one.
 STATUS_RANK: dict[str, int] = {
@@ -90,7 +90,7 @@ def send_sms(
     try:
         sent = sender.send_sms(to.value, body, callback_url(ref))
     except Exception as error:  # 5xx, time-out: it waits in the outbox, the case shows it
-        from chalicelib.outbox import failed_first_try
+        from chalicelib.domain.outbox import failed_first_try
 
         status = failed_first_try(store, case_id, message.id, clock(), error)  # type: ignore[arg-type]
         return SentSms(case_id, message.id, status)

@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.hours import OpeningHours
-from chalicelib.model import Case, Interaction, Shift
-from chalicelib.store.base import StoreBase
-from chalicelib.store.codec import HOURS_KEY, dump, iso, parse_iso, week_key
-from chalicelib.store.items import case_from, interaction_from
+from chalicelib.adapters.dynamodb.base import StoreBase
+from chalicelib.adapters.dynamodb.codec import HOURS_KEY, dump, iso, parse_iso, week_key
+from chalicelib.adapters.dynamodb.items import case_from, interaction_from
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.model import Case, Interaction, Shift
 
 
 class SettingsStore(StoreBase):

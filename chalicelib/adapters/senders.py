@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.config import DEFAULT_COUNTRY_CODES, Settings, destination_allowed
-from chalicelib.ports import MessageRejected
+from chalicelib.config import Settings
+from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
+from chalicelib.domain.ports import MessageRejected
 
 # The final refusal a message or call to a country off the allow-list gets; the case shows it
 # as "rejected: country-not-allowed", like a provider's own final refusals.

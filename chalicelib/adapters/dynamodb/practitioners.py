@@ -7,9 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.model import Practitioner, Shift
-from chalicelib.store.base import Cancelled, StoreBase, put, update
-from chalicelib.store.codec import (
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
+from chalicelib.adapters.dynamodb.codec import (
     PRACTITIONERS,
     dump,
     iso,
@@ -18,7 +17,8 @@ from chalicelib.store.codec import (
     practitioner_key,
     week_key,
 )
-from chalicelib.store.items import duty_sort_key, practitioner_from, practitioner_item
+from chalicelib.adapters.dynamodb.items import duty_sort_key, practitioner_from, practitioner_item
+from chalicelib.domain.model import Practitioner, Shift
 
 EDITABLE = ("display_name", "queues", "languages", "max_active_cases", "phone")
 

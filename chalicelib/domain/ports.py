@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chalicelib.hours import OpeningHours
-from chalicelib.model import Delivery, Identity, IdentityRecord, InboundWrite, Interaction
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.model import Delivery, Identity, IdentityRecord, InboundWrite, Interaction
 
 
 class WriteRejected(Exception):

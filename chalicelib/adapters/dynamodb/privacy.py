@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.store.base import StoreBase
-from chalicelib.store.codec import (
+from chalicelib.adapters.dynamodb.base import StoreBase
+from chalicelib.adapters.dynamodb.codec import (
     case_key,
     contact_key,
     dedupe_key,
@@ -21,7 +21,7 @@ from chalicelib.store.codec import (
     open_case_key,
     week_key,
 )
-from chalicelib.store.webinars import booking_key, holder_key, token_key
+from chalicelib.adapters.dynamodb.webinars import booking_key, holder_key, token_key
 
 SCRUBBED_CASE = (
     "reply_to",

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.hours import OpeningHours, iso_week_of, parse_iso_week
-from chalicelib.model import Booking, Case, Interaction, Practitioner, Shift, Webinar
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.hours import OpeningHours, iso_week_of, parse_iso_week
+from chalicelib.domain.model import Booking, Case, Interaction, Practitioner, Shift, Webinar
 
 CHANNELS = ("sms", "call", "voicemail", "email", "webinar_booking")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

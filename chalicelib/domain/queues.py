@@ -6,7 +6,7 @@ queue ("CAREERS what jobs suit me?" → careers). Danish and English words are b
 
 from __future__ import annotations
 
-from chalicelib.model import DEFAULT_QUEUE
+from chalicelib.domain.model import DEFAULT_QUEUE
 
 SMS_KEYWORDS: dict[str, str] = {
     "EDUCATION": "education",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.errors import InvalidInput
-from chalicelib.hours import OpeningHours
-from chalicelib.ports import HoursStore
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.ports import HoursStore
 
 
 def replace(fields: dict[str, Any], store: HoursStore) -> OpeningHours:

@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.errors import Busy, NotFound
-from chalicelib.model import Case, CaseRef
-from chalicelib.ports import WriteRejected
+from chalicelib.domain.errors import Busy, NotFound
+from chalicelib.domain.model import Case, CaseRef
+from chalicelib.domain.ports import WriteRejected
 
 
 class PrivacyStore(Protocol):

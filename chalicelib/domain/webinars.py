@@ -22,13 +22,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib import intake, mail
-from chalicelib.errors import Conflict, NotFound, TooManyRequests
-from chalicelib.hours import OpeningHours
-from chalicelib.ids import interaction_id, new_id
-from chalicelib.intake import IntakeAndRoutingStore
-from chalicelib.model import Booking, BookingPlan, Identity, InboundMessage, Interaction, Webinar
-from chalicelib.ports import (
+from chalicelib.domain import intake, mail
+from chalicelib.domain.errors import Conflict, NotFound, TooManyRequests
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.ids import interaction_id, new_id
+from chalicelib.domain.intake import IntakeAndRoutingStore
+from chalicelib.domain.model import (
+    Booking,
+    BookingPlan,
+    Identity,
+    InboundMessage,
+    Interaction,
+    Webinar,
+)
+from chalicelib.domain.ports import (
     BookingRefused,
     CaseChanged,
     SessionUnavailable,

@@ -15,10 +15,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.model import Booking, BookingPlan, Webinar
-from chalicelib.ports import CaseChanged, WriteConflict
-from chalicelib.store.base import Cancelled, StoreBase, put, update
-from chalicelib.store.codec import dump, iso, load, parse_iso
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
+from chalicelib.adapters.dynamodb.codec import dump, iso, load, parse_iso
+from chalicelib.domain.model import Booking, BookingPlan, Webinar
+from chalicelib.domain.ports import CaseChanged, WriteConflict
 
 WEBINARS = "WEBINARS"
 EDITABLE = (

@@ -14,12 +14,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.errors import InvalidCursor
-from chalicelib.ids import interaction_id
-from chalicelib.model import Case, CaseRead, CaseRef, InboxQuery, Interaction
-from chalicelib.ports import CaseChanged, OpenCaseExists, PractitionerUnavailable, WriteConflict
-from chalicelib.store.base import Cancelled, StoreBase, delete, put, update
-from chalicelib.store.codec import (
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put, update
+from chalicelib.adapters.dynamodb.codec import (
     INBOX_CLOSED,
     INBOX_OPEN,
     UNANSWERED,
@@ -35,7 +31,16 @@ from chalicelib.store.codec import (
     waiting_key,
     week_key,
 )
-from chalicelib.store.items import case_from, interaction_from, interaction_item
+from chalicelib.adapters.dynamodb.items import case_from, interaction_from, interaction_item
+from chalicelib.domain.errors import InvalidCursor
+from chalicelib.domain.ids import interaction_id
+from chalicelib.domain.model import Case, CaseRead, CaseRef, InboxQuery, Interaction
+from chalicelib.domain.ports import (
+    CaseChanged,
+    OpenCaseExists,
+    PractitionerUnavailable,
+    WriteConflict,
+)
 
 NAMES = {"#status": "status"}
 

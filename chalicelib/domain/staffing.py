@@ -10,10 +10,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib import routing
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.model import Actor, Practitioner, Shift
-from chalicelib.routing import RoutingStore
+from chalicelib.domain import routing
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.model import Actor, Practitioner, Shift
+from chalicelib.domain.routing import RoutingStore
 
 
 class StaffingStore(RoutingStore, Protocol):
