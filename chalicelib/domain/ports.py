@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import Delivery, Identity, IdentityRecord, InboundWrite, Interaction
+
+if TYPE_CHECKING:
+    from chalicelib.config import Settings
 
 
 class WriteRejected(Exception):
@@ -109,3 +113,24 @@ class SmsSender(Protocol):
     """Sends one SMS. `status_callback` is where the provider reports delivery."""
 
     def send_sms(self, to: str, body: str, status_callback: str | None) -> SentMessage: ...
+
+
+class Deps(Protocol):
+    """The one set of dependencies every domain entry point takes as its first argument, built
+    once per Lambda container by `chalicelib.wiring` (tests build theirs, with fakes or DynamoDB
+    Local): storage, senders, blobs, time, the opening hours, settings and our public URLs.
+
+    Time comes only from `clock()`, so a test (or the local scheduler) moves it for everyone.
+    FIRST VERSION (issue 15): `store`, `sms`, `calls`, `mail` and `blobs` are typed by the ports
+    of each area until the ports are gathered in one place per area."""
+
+    settings: Settings
+    store: Any
+    sms: Any
+    calls: Any
+    mail: Any
+    blobs: Any
+
+    def clock(self) -> datetime: ...
+
+    def hours(self) -> OpeningHours: ...
