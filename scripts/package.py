@@ -33,6 +33,7 @@ SECRETS_ENV = (
     "TWILIO_FROM_NUMBER",
     "EMAIL_RELAY_SECRET",
     "MANAGER_EMAILS",
+    "ALLOWED_COUNTRY_CODES",  # empty: the service's own country (+45)
 )
 # Distributions the Lambda never imports: twilio's AsyncTwilioHttpClient (we send with the
 # synchronous client). Whatever only these require is left out with them.

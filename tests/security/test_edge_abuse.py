@@ -239,3 +239,14 @@ def test_an_sms_from_a_refused_country_is_recorded_but_gets_no_automatic_reply(a
     # a Danish number still gets its acknowledgement
     danish = api.post(path, **signed(path, sms_form(DANISH, "hej")))
     assert len(ET.fromstring(danish.body).findall("Message")) == 1
+
+
+def test_a_deployment_sets_its_countries_as_a_stack_parameter():
+    """A service outside Denmark (or one that also texts Sweden) must not need a code change:
+    the allow-list is a parameter of the stack, and every function receives it."""
+    from scripts.package import merged_infra
+
+    infra = merged_infra()
+    assert infra["Parameters"]["AllowedCountryCodes"]["Default"] == ""  # empty: +45
+    variables = infra["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["ALLOWED_COUNTRY_CODES"] == {"Ref": "AllowedCountryCodes"}
