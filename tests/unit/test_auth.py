@@ -352,3 +352,20 @@ def test_importing_auth_does_not_load_jwt():
         "assert 'jwt' not in sys.modules and 'cryptography' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_forged_kids_do_not_make_us_fetch_the_jwks_on_every_request(keys, tmp_path, jwks_server):
+    """Tokens naming made-up keys are refused from the cache; the JWKS is fetched again for an
+    unknown `kid` at most once a minute per container (Cognito rotates keys rarely)."""
+    base, fetches = jwks_server
+    issuer = f"{base}/eu-west-1_forged"
+    settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app"})
+    good = issue_token(keys, "a", "manager", issuer=issuer, client_id="app")
+    assert auth.authenticate(bearer(good), settings).user_id == "a"
+    for n in range(20):
+        forged = issue_token(tmp_path / f"k{n}", "a", "manager", issuer=issuer, client_id="app")
+        with pytest.raises(Unauthenticated):
+            auth.authenticate(bearer(forged), settings)
+    assert len(fetches) == 2  # the first fetch, and one look for a rotated key
+    assert auth.authenticate(bearer(good), settings).user_id == "a"
+    assert len(fetches) == 2
