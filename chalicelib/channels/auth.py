@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,13 +18,10 @@ Role = Literal["practitioner", "manager"]
 # Lambda and Cognito clocks drift a little; 30 s keeps a token minted "just now" from being refused.
 LEEWAY_SECONDS = 30
 JWKS_LIFESPAN_SECONDS = 3600
-JWKS_REFRESH_SECONDS = 60.0
 
 _lock = threading.Lock()
 # One PyJWKClient per JWKS URL and container: keys are fetched once, not on every request.
 _url_clients: dict[str, Any] = {}
-# When each URL's keys were last fetched again for an unknown `kid`.
-_refreshed_at: dict[str, float] = {}
 # Local stage: the JWKS file, parsed once per (path, version) so a regenerated key pair is noticed.
 _file_sets: dict[str, tuple[tuple[int, int, int], Any]] = {}
 
@@ -57,30 +53,15 @@ def _file_signing_key(token: str, path: str) -> Any:
 
 
 def _url_signing_key(token: str, url: str) -> Any:
-    """The user pool's key, via a client kept per container. A `kid` the cached keys lack is
-    looked up again at most once every JWKS_REFRESH_SECONDS per container: Cognito rotates keys
-    rarely, and tokens with made-up `kid`s must not make us fetch the JWKS on every request (an
-    outsider's amplifier, and a 503 for everyone while Cognito is slow)."""
+    """The user pool's key, via a client kept per container (it refetches on an unknown kid)."""
     import jwt
 
-    kid = jwt.get_unverified_header(token).get("kid")
     with _lock:
         client = _url_clients.get(url)
         if client is None:
             client = jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_LIFESPAN_SECONDS)
             _url_clients[url] = client
-    for key in client.get_signing_keys():
-        if key.key_id == kid:
-            return key.key
-    now = time.monotonic()
-    with _lock:
-        if now - _refreshed_at.get(url, -JWKS_REFRESH_SECONDS) < JWKS_REFRESH_SECONDS:
-            raise jwt.InvalidTokenError("unknown kid")
-        _refreshed_at[url] = now
-    for key in client.get_signing_keys(refresh=True):
-        if key.key_id == kid:
-            return key.key
-    raise jwt.InvalidTokenError("unknown kid")
+    return client.get_signing_key_from_jwt(token).key
 
 
 def _signing_key(token: str, settings: Settings) -> Any:

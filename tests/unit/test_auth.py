@@ -355,8 +355,8 @@ def test_importing_auth_does_not_load_jwt():
 
 
 def test_forged_kids_do_not_make_us_fetch_the_jwks_on_every_request(keys, tmp_path, jwks_server):
-    """Tokens naming made-up keys are refused from the cache; the JWKS is fetched again for an
-    unknown `kid` at most once a minute per container (Cognito rotates keys rarely)."""
+    """Tokens naming made-up keys are refused from the cache: PyJWKClient (2.10+) fetches the
+    JWKS again for an unknown `kid` only after a cool-down, so forged tokens are no amplifier."""
     base, fetches = jwks_server
     issuer = f"{base}/eu-west-1_forged"
     settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app"})
@@ -366,6 +366,6 @@ def test_forged_kids_do_not_make_us_fetch_the_jwks_on_every_request(keys, tmp_pa
         forged = issue_token(tmp_path / f"k{n}", "a", "manager", issuer=issuer, client_id="app")
         with pytest.raises(Unauthenticated):
             auth.authenticate(bearer(forged), settings)
-    assert len(fetches) == 2  # the first fetch, and one look for a rotated key
+    assert len(fetches) <= 2  # the first fetch, and at most one look for a rotated key
     assert auth.authenticate(bearer(good), settings).user_id == "a"
-    assert len(fetches) == 2
+    assert len(fetches) <= 2
