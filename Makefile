@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint unit integration bench sms call email report package openapi token install java clean
+.PHONY: run test lint unit integration bench sms call email report package openapi token tick install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ email: $(STAMP_PY)
 WEEK ?=
 report: install
 	$(PY) scripts/report.py $(if $(WEEK),--week "$(WEEK)") $(if $(FROM),--from "$(FROM)" --to "$(TO)")
+
+## make tick JOB=retry_outbox: run one scheduled function now against the local stack's data.
+JOB ?=
+tick: $(STAMP_PY)
+	@$(PY) scripts/tick.py $(JOB)
 
 ## make package: the prod stage as one CloudFormation (SAM) template + zip under dist/prod/.
 package: $(STAMP_PY)

@@ -52,12 +52,10 @@ def main() -> int:
             print(f"created table {settings.table_name}", flush=True)
         created = seed(DynamoStore(client, settings.table_name), datetime.now(UTC))
         print(f"demo data: {created} new (existing data kept)", flush=True)
-        print(f"API on {settings.public_base_url}  (Ctrl-C stops both)", flush=True)
         server = subprocess.Popen(
             [
-                str(Path(sys.executable).parent / "chalice"),
-                "local",
-                "--no-autoreload",  # DynamoDB Local writes under .data/: a reload per write
+                sys.executable,
+                str(ROOT / "scripts" / "local_server.py"),  # chalice local + the schedules
                 "--stage",
                 "local",
                 "--host",
@@ -70,6 +68,8 @@ def main() -> int:
             start_new_session=True,  # its own group, stopped as one
         )
         try:
+            if _ready(settings.public_base_url, server):
+                print(NEXT_STEPS.format(api=settings.public_base_url), flush=True)
             return server.wait()
         except KeyboardInterrupt:
             return 0
@@ -78,6 +78,36 @@ def main() -> int:
     finally:
         database.stop()
         print("stopped DynamoDB Local", flush=True)
+
+
+NEXT_STEPS = """
+Ready. The API is on {api} (DynamoDB Local data in .data/; Ctrl-C stops everything).
+The scheduled functions run on their own schedules here (outbox retries and routing every minute,
+webinar reminders every 5 minutes, the Monday report, retention at night).
+
+In another terminal:
+  make sms BODY="Hej, kan I hjælpe mig?"     a citizen texts (signed as Twilio signs)
+  make call DIGITS=2                          a citizen calls through the phone menu
+  make email                                  a citizen emails (tests/email_corpus/01-plain.eml)
+  make token ROLE=practitioner USER=p-anna    a bearer token (p-anna, p-jonas, p-sara; boss)
+  make tick JOB=retry_outbox                  run one scheduled function now
+  curl {api}/hours
+"""
+
+
+def _ready(base_url: str, server: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+    """Wait until the API answers /health (or the server exits)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(base_url + "/health", timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

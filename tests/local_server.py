@@ -1,4 +1,4 @@
-"""A real `chalice local` server for tests that go over HTTP, as a user's tools do."""
+"""A real local server (`chalice local`'s handler, as `make run` serves it) for tests that go over HTTP, as a user's tools do."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ def chalice_local(table: str, dynamodb_endpoint: str, blob_dir: Path) -> Iterato
     }
     process = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "chalice"),
-            "local",
-            "--no-autoreload",
+            sys.executable,
+            str(ROOT / "scripts" / "local_server.py"),  # `chalice local`, as `make run` serves it
+            "--no-schedules",
             "--port",
             str(port),
             "--stage",

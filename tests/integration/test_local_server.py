@@ -84,3 +84,23 @@ def test_make_email_posts_a_signed_message_to_the_relay(server, local_store):
     assert run.stdout.startswith("HTTP 201"), run.stdout + run.stderr
     items = local_store.client.scan(TableName=local_store.table)["Items"]
     assert any(i["type"]["S"] == "case" and "email" in i["channels"]["SS"] for i in items)
+
+
+def test_the_local_api_holds_fifty_concurrent_clients(server, local_store):
+    """50 citizens at once (SMS webhooks and public pages): none is reset or refused."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(n: int) -> int:
+        if n % 2:
+            form = twilio_sms_form(f"+45200{n:05d}", "Hvilken uddannelse passer til mig?", new_sid())
+            status, _ = post_signed(server + "/webhooks/twilio/sms", form, AUTH_TOKEN)
+            return status
+        with urllib.request.urlopen(server + "/hours", timeout=30) as answer:
+            return answer.status
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(one, range(50)))
+    assert statuses == [200] * 50
+    items = local_store.client.scan(TableName=local_store.table)["Items"]
+    assert sum(1 for i in items if i["type"]["S"] == "case") == 25

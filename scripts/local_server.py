@@ -1,0 +1,75 @@
+"""The local stack's API server: the app served exactly as `chalice local` serves it (Chalice's own
+request handler, stage config and local gateway), with two differences a working helpline needs:
+
+- a listen backlog of BACKLOG instead of Python's 5, so 50 clients at once are queued, not reset;
+- every scheduled function running on its own schedule beside it (`scripts/scheduler.py`).
+
+Usage: python scripts/local_server.py --stage local --host 127.0.0.1 --port 8000 [--no-schedules]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BACKLOG = 128
+
+
+def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
+    """(the LocalDevServer, the app) for `stage`, bound to host:port."""
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import (
+        CustomLocalChalice,
+        LocalChalice,
+        LocalDevServer,
+        ThreadedHTTPServer,
+    )
+
+    class QueuedServer(ThreadedHTTPServer):
+        request_queue_size = BACKLOG
+
+    os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as `chalice local` sets it
+    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    os.environ.update(config.environment_variables)
+    app = config.chalice_app
+    # what chalice.local.create_local_server does, with our server class
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, server_cls=QueuedServer), app
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="local")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-schedules", action="store_true", help="serve routes only")
+    options = parser.parse_args()
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    os.chdir(ROOT)  # the stage's relative paths (.data/...) are the project's
+    server, app = build_server(options.stage, options.host, options.port)
+    stop = threading.Event()
+    if not options.no_schedules:
+        from scripts import scheduler
+
+        scheduler.start(app, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
