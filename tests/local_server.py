@@ -1,4 +1,5 @@
-"""A real local server (`chalice local`'s handler, as `make run` serves it) for tests that go over HTTP, as a user's tools do."""
+"""A real local server (`chalice local`'s handler, as `make run` serves it) for tests that go
+over HTTP, as a user's tools do."""
 
 from __future__ import annotations
 

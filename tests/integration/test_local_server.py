@@ -93,7 +93,8 @@ def test_the_local_api_holds_fifty_concurrent_clients(server, local_store):
 
     def one(n: int) -> int:
         if n % 2:
-            form = twilio_sms_form(f"+45200{n:05d}", "Hvilken uddannelse passer til mig?", new_sid())
+            body = "Hvilken uddannelse passer til mig?"
+            form = twilio_sms_form(f"+45200{n:05d}", body, new_sid())
             status, _ = post_signed(server + "/webhooks/twilio/sms", form, AUTH_TOKEN)
             return status
         with urllib.request.urlopen(server + "/hours", timeout=30) as answer:

@@ -42,7 +42,9 @@ def test_each_job_fires_on_its_own_schedule_over_a_week(app_jobs):
     # Sunday 22 November 2026, 23:59:30 UTC, through the next Sunday.
     clock = FakeClock(datetime(2026, 11, 22, 23, 59, 30, tzinfo=UTC))
     fired: dict[str, list[datetime]] = {}
-    scheduler = Scheduler(app_jobs, clock, lambda job, at: fired.setdefault(job.name, []).append(at))
+    scheduler = Scheduler(
+        app_jobs, clock, lambda job, at: fired.setdefault(job.name, []).append(at)
+    )
     end = clock.at + timedelta(days=7)
     while clock.at < end:
         clock.at += timedelta(seconds=30)
