@@ -11,6 +11,7 @@ import argparse
 import secrets
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,6 +36,42 @@ def call_fields(sender: str, sid: str, status: str) -> dict[str, str]:
     }
 
 
+Post = Callable[[str, dict[str, str], str], "ET.Element | None"]
+
+
+def walk_call(
+    post: Post, base: str, digits: list[str], dial: str, recording: int, duration: int
+) -> None:
+    """Ring, answer each menu with the next digit (none left: silence), follow <Dial> with the
+    outcome `dial` and <Record> with a recording of `recording` seconds, then hang up."""
+    twiml = post(base + "/webhooks/twilio/voice", {}, "ringing")
+    for _ in range(MAX_STEPS):
+        if twiml is None or twiml.find("Hangup") is not None:
+            break
+        if (gather := twiml.find("Gather")) is not None:
+            pressed = digits.pop(0) if digits else None
+            if pressed is None and (redirect := twiml.find("Redirect")) is not None:
+                twiml = post(redirect.text or "", {}, "in-progress")
+            else:
+                twiml = post(gather.get("action", ""), {"Digits": pressed or ""}, "in-progress")
+        elif (dial_verb := twiml.find("Dial")) is not None:
+            twiml = post(dial_verb.get("action", ""), {"DialCallStatus": dial}, "in-progress")
+        elif (record := twiml.find("Record")) is not None:
+            taken = {
+                "RecordingSid": "RE" + secrets.token_hex(16),
+                "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RElocal",
+                "RecordingDuration": str(recording),
+                "RecordingStatus": "completed",
+            }
+            post(record.get("recordingStatusCallback", ""), taken, "in-progress")
+            twiml = post(
+                record.get("action", ""), {"RecordingDuration": str(recording)}, "in-progress"
+            )
+        else:
+            break
+    post(base + "/webhooks/twilio/voice/status", {"CallDuration": str(duration)}, "completed")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--from", dest="sender", required=True)
@@ -52,30 +89,7 @@ def main() -> int:
         print(f"--> POST {url.removeprefix(base)} {extra or ''}\n<-- HTTP {code}\n{body}\n")
         return ET.fromstring(body) if code == 200 and body.startswith("<?xml") else None
 
-    twiml = post(base + "/webhooks/twilio/voice", {}, "ringing")
-    for _ in range(MAX_STEPS):
-        if twiml is None or twiml.find("Hangup") is not None:
-            break
-        if (gather := twiml.find("Gather")) is not None:
-            pressed = digits.pop(0) if digits else None
-            if pressed is None and (redirect := twiml.find("Redirect")) is not None:
-                twiml = post(redirect.text or "", {})
-            else:
-                twiml = post(gather.get("action", ""), {"Digits": pressed or ""})
-        elif (dial := twiml.find("Dial")) is not None:
-            twiml = post(dial.get("action", ""), {"DialCallStatus": args.dial})
-        elif (record := twiml.find("Record")) is not None:
-            recording = {
-                "RecordingSid": "RE" + secrets.token_hex(16),
-                "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RElocal",
-                "RecordingDuration": str(args.recording),
-                "RecordingStatus": "completed",
-            }
-            post(record.get("recordingStatusCallback", ""), recording)
-            twiml = post(record.get("action", ""), {"RecordingDuration": str(args.recording)})
-        else:
-            break
-    post(base + "/webhooks/twilio/voice/status", {"CallDuration": "42"}, "completed")
+    walk_call(post, base, digits, args.dial, args.recording, duration=42)
     return 0
 
 

@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chalicelib.adapters.dynamodb import DynamoStore
 from chalicelib.config import load_settings
-from chalicelib.wiring import dynamodb_client
+from chalicelib.wiring import build_services, dynamodb_client
+from scripts.history import seed_history
 from scripts.local_stage import ROOT, local_environment
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
 from scripts.seed import seed
@@ -50,8 +51,12 @@ def main() -> int:
         client = dynamodb_client(settings)
         if create_table(client, settings.table_name):
             print(f"created table {settings.table_name}", flush=True)
-        created = seed(DynamoStore(client, settings.table_name), datetime.now(UTC))
+        now = datetime.now(UTC)
+        created = seed(DynamoStore(client, settings.table_name), now)
         print(f"demo data: {created} new (existing data kept)", flush=True)
+        history = seed_history(build_services(settings, client), now, ROOT / ".data" / "auth")
+        if history:
+            print(f"demo history: eight weeks played through the API: {history}", flush=True)
         server = subprocess.Popen(
             [
                 sys.executable,
