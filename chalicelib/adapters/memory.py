@@ -1,0 +1,600 @@
+"""An in-memory store: the fake of the storage ports, for fast domain unit tests.
+
+It keeps domain objects, not items, and honours the conditions the domain relies on, as the
+DynamoDB store does: a provider id is recorded once, an identity and a contact's open case are
+created once, a message is appended only to an open case and never to an erased contact, every
+multi-item change either applies whole or raises the same `WriteRejected` subclass, a delivery
+status only moves forward, and the waiting, unanswered and outbox indexes follow each change.
+tests/contract/test_store_contract.py runs one suite over this store and DynamoDB Local, so the
+two cannot drift apart.
+
+Covered: intake (identities, contacts, the open-case pointer, deliveries, `record_inbound`
+without bookings), routing and case work's changes of hands (`assign`, `to_queue`, `close`,
+practitioners and duty), outbound messages and the outbox, opening hours, and what the weekly
+report reads (`week_items`, saved reports). Not covered yet: email threading (`case_for_token`,
+Message-IDs, links), replies and reopening, callbacks, reads, the inbox page, webinars and
+bookings, privacy; those raise AttributeError here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.ids import interaction_id as new_interaction_id
+from chalicelib.domain.model import (
+    Case,
+    CaseRef,
+    Delivery,
+    Identity,
+    IdentityRecord,
+    InboundWrite,
+    Interaction,
+    Parked,
+    Practitioner,
+    Shift,
+)
+from chalicelib.domain.ports import (
+    CaseChanged,
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    OpenCaseExists,
+    PractitionerUnavailable,
+    WriteConflict,
+    WriteRejected,
+)
+
+OUTBOX_FAILED_RANK = 4  # as the DynamoDB store ranks a cancelled parked message
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class _Contact:
+    id: str
+    identities: list[Identity] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+    erased_at: datetime | None = None
+    last_practitioner: str | None = None
+
+
+@dataclass
+class _Event:
+    interaction: Interaction
+    rank: int | None = None
+    attempts: int = 0
+    slot: str | None = None  # in the outbox, ordered by the next try
+    raw_key: str | None = None
+
+
+class MemoryStore:
+    """The storage ports over plain dictionaries, one lock for every change (all-or-nothing)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._identities: dict[Identity, IdentityRecord] = {}
+        self._contacts: dict[str, _Contact] = {}
+        self._open_cases: dict[str, str] = {}
+        self._deliveries: dict[tuple[str, str], Delivery] = {}
+        self._cases: dict[str, Case] = {}
+        self._events: dict[str, dict[str, _Event]] = {}
+        self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
+        self._unanswered: dict[str, str] = {}  # case id -> "<assigned at>#<case id>"
+        self._practitioners: dict[str, Practitioner] = {}
+        self._shifts: list[Shift] = []
+        self._hours: dict[str, Any] | None = None
+        self._reports: dict[str, dict[str, Any]] = {}
+        self._reports_emailed: set[str] = set()
+
+    # --- intake --------------------------------------------------------------------------------
+
+    def find_identity(self, identity: Identity) -> IdentityRecord | None:
+        return self._identities.get(identity)
+
+    def find_open_case(self, contact_id: str) -> str | None:
+        return self._open_cases.get(contact_id)
+
+    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None:
+        return self._deliveries.get((provider, provider_id))
+
+    def last_practitioner(self, contact_id: str) -> str | None:
+        contact = self._contacts.get(contact_id)
+        return contact.last_practitioner if contact else None
+
+    def record_inbound(self, write: InboundWrite) -> None:
+        if write.booking is not None:
+            raise NotImplementedError("bookings are not in the in-memory store yet")
+        with self._lock:
+            self._raise_for(self._inbound_failures(write))
+            self._apply_inbound(write)
+
+    def _inbound_failures(self, write: InboundWrite) -> set[str]:
+        failed: set[str] = set()
+        contact = self._contacts.get(write.contact_id)
+        live = contact is not None and contact.erased_at is None
+        held = self._identities.get(write.identity)
+        if write.new_contact:
+            if held is not None:
+                failed.add("identity")
+            if contact is not None:
+                failed.add("contact")
+        elif write.new_identity:
+            if held is not None:
+                failed.add("identity")
+            if not live:
+                failed.add("contact")
+        elif write.link_identity or write.opted_out is not None:
+            if held is None or held.contact_id != write.contact_id:
+                failed.add("identity")
+        if write.opening is not None:
+            if not write.new_contact and not live:
+                failed.add("contact")
+            if write.contact_id in self._open_cases:
+                failed.add("open_case")
+            if write.case_id in self._cases:
+                failed.add("case")
+        else:
+            case = self._cases.get(write.case_id)
+            if case is None or case.status == "closed":
+                failed.add("case")
+        events = self._events.get(write.case_id, {})
+        if any(i.id in events for i in write.interactions):
+            failed.add("interaction")
+        if (write.provider, write.provider_id) in self._deliveries:
+            failed.add("dedupe")
+        return failed
+
+    @staticmethod
+    def _raise_for(failed: set[str]) -> None:
+        for role, error in (
+            ("dedupe", DuplicateDelivery),
+            ("identity", IdentityTaken),
+            ("open_case", OpenCaseExists),
+            ("case", CaseNotOpen),
+            ("contact", IdentityTaken),
+        ):
+            if role in failed:
+                raise error(role)
+        if failed:
+            raise WriteConflict(", ".join(sorted(failed)))
+
+    def _apply_inbound(self, write: InboundWrite) -> None:
+        inbound = write.interactions[0]
+        new_record = IdentityRecord(
+            write.identity, write.contact_id, write.case_id, bool(write.opted_out)
+        )
+        if write.new_contact:
+            self._identities[write.identity] = new_record
+            self._contacts[write.contact_id] = _Contact(
+                write.contact_id, [write.identity], [write.case_id]
+            )
+        elif write.new_identity:
+            self._identities[write.identity] = new_record
+            self._contacts[write.contact_id].identities.append(write.identity)
+        elif write.link_identity or write.opted_out is not None:
+            record = self._identities[write.identity]
+            if write.link_identity:
+                record = replace(record, open_case_id=write.case_id)
+            if write.opted_out is not None:
+                record = replace(record, opted_out=write.opted_out)
+            self._identities[write.identity] = record
+        if write.opening is not None and not write.new_contact:
+            self._contacts[write.contact_id].cases.append(write.case_id)
+        email = inbound.email
+        if write.opening is not None:
+            opening = write.opening
+            self._open_cases[write.contact_id] = write.case_id
+            self._cases[write.case_id] = Case(
+                id=write.case_id,
+                contact_id=write.contact_id,
+                status="queued",
+                queue=opening.queue,
+                channel=opening.channel,
+                channels=(opening.channel,),
+                opened_at=opening.opened_at,
+                last_activity_at=inbound.at,
+                inbound_count=1,
+                reply_to=write.identity,
+                reply_token=opening.reply_token or None,
+                email_subject=email.subject if email else None,
+                email_thread=(email.message_id,) if email and email.message_id else (),
+                possible_link=email.possible_link if email else None,
+            )
+            self._waiting[write.case_id] = f"{_iso(inbound.at)}#{write.case_id}"
+        else:
+            case = self._cases[write.case_id]
+            changes: dict[str, Any] = {
+                "last_activity_at": inbound.at,
+                "reply_to": write.identity,
+                "inbound_count": (case.inbound_count or 0) + 1,
+                "channels": tuple(sorted({*case.channels, inbound.channel})),
+            }
+            if email is not None and email.message_id:
+                changes["email_thread"] = (*case.email_thread, email.message_id)
+                changes["email_subject"] = case.email_subject or email.subject
+            if email is not None and email.possible_link:
+                changes["possible_link"] = email.possible_link
+            self._cases[write.case_id] = replace(case, **changes)
+        events = self._events.setdefault(write.case_id, {})
+        for interaction in write.interactions:
+            events[interaction.id] = _Event(
+                replace(interaction, contact_id=write.contact_id),
+                rank=0 if interaction.status else None,
+            )
+        reply_ref = (
+            f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
+        )
+        self._deliveries[(write.provider, write.provider_id)] = Delivery(
+            write.case_id, write.reply, reply_ref, inbound.id
+        )
+
+    # --- cases ---------------------------------------------------------------------------------
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
+        case = self._cases.get(case_id)
+        if case is None or not with_timeline:
+            return case
+        return replace(case, timeline=tuple(self.timeline(case_id)))
+
+    def timeline(self, case_id: str) -> list[Interaction]:
+        events = self._events.get(case_id, {})
+        return [events[i].interaction for i in sorted(events)]
+
+    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
+        waiting = sorted(
+            (since, case_id)
+            for case_id, since in self._waiting.items()
+            if self._cases[case_id].queue == queue
+        )
+        return [self._ref(case_id) for _, case_id in waiting[:limit]]
+
+    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]:
+        cut = _iso(cutoff)
+        return [
+            self._ref(case_id)
+            for since, case_id in sorted((s, c) for c, s in self._unanswered.items())
+            if since < cut
+        ]
+
+    def _ref(self, case_id: str) -> CaseRef:
+        case = self._cases[case_id]
+        return CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
+
+    def assign(
+        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
+    ) -> None:
+        with self._lock:
+            failed = set()
+            current = self._cases.get(case.id)
+            if current is None or current.status != "queued":
+                failed.add("case")
+            practitioner = self._practitioners.get(practitioner_id)
+            if (
+                practitioner is None
+                or not practitioner.has_room
+                or (require_on_duty and not practitioner.on_duty)
+            ):
+                failed.add("practitioner")
+            self._raise_for_hands(failed)
+            assert current is not None and practitioner is not None
+            self._cases[case.id] = replace(
+                current, status="assigned", assignee=practitioner_id, assigned_at=now
+            )
+            self._waiting.pop(case.id, None)
+            self._unanswered[case.id] = f"{_iso(now)}#{case.id}"
+            self._practitioners[practitioner_id] = replace(
+                practitioner, active_cases=practitioner.active_cases + 1, last_assigned_at=now
+            )
+            contact = self._contacts.setdefault(case.contact_id, _Contact(case.contact_id))
+            contact.last_practitioner = practitioner_id
+
+    def to_queue(
+        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
+    ) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            if only_if_unanswered and case.id not in self._unanswered:
+                failed.add("case")
+            failed |= self._release_failures(case.assignee)
+            self._raise_for_hands(failed)
+            current = self._cases[case.id]
+            self._cases[case.id] = replace(
+                current, status="queued", queue=queue, assignee=None, assigned_at=None
+            )
+            self._unanswered.pop(case.id, None)
+            self._waiting[case.id] = f"{_iso(now)}#{case.id}"
+            self._release(case.assignee)
+
+    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            if self._open_cases.get(case.contact_id) != case.id:
+                failed.add("open_case")
+            note = Interaction(
+                id=new_interaction_id(now) + "c",
+                case_id=case.id,
+                at=now,
+                channel="note",
+                direction="internal",
+                body=f"Closed: {outcome}",
+                status="closed",
+                author=closed_by,
+            )
+            if note.id in self._events.get(case.id, {}):
+                failed.add("event")
+            failed |= self._release_failures(case.assignee)
+            self._raise_for_hands(failed)
+            current = self._cases[case.id]
+            self._cases[case.id] = replace(current, status="closed", outcome=outcome, closed_at=now)
+            del self._open_cases[case.contact_id]
+            self._waiting.pop(case.id, None)
+            self._unanswered.pop(case.id, None)
+            self._events.setdefault(case.id, {})[note.id] = _Event(note, rank=0)
+            self._release(case.assignee)
+
+    def _held_by(self, case: CaseRef) -> set[str]:
+        current = self._cases.get(case.id)
+        if (
+            current is None
+            or current.status == "closed"
+            or current.assignee != case.assignee
+            or (case.inbound_count is not None and current.inbound_count != case.inbound_count)
+        ):
+            return {"case"}
+        return set()
+
+    def _release_failures(self, practitioner_id: str | None) -> set[str]:
+        if practitioner_id is None:
+            return set()
+        practitioner = self._practitioners.get(practitioner_id)
+        return set() if practitioner and practitioner.active_cases > 0 else {"previous"}
+
+    def _release(self, practitioner_id: str | None) -> None:
+        if practitioner_id is not None:
+            held = self._practitioners[practitioner_id]
+            self._practitioners[practitioner_id] = replace(held, active_cases=held.active_cases - 1)
+
+    @staticmethod
+    def _raise_for_hands(failed: set[str]) -> None:
+        if "case" in failed:
+            raise CaseChanged("case")
+        if "practitioner" in failed:
+            raise PractitionerUnavailable("practitioner")
+        if "open_case" in failed:
+            raise OpenCaseExists("open_case")
+        if failed:
+            raise WriteConflict(", ".join(sorted(failed)))
+
+    def mark_case_erased(self, case_id: str, now: datetime) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is not None and case.erased_at is None:
+                self._cases[case_id] = replace(case, erased_at=now)
+
+    # --- practitioners -------------------------------------------------------------------------
+
+    def create_practitioner(self, practitioner: Practitioner) -> bool:
+        with self._lock:
+            if practitioner.id in self._practitioners:
+                return False
+            self._practitioners[practitioner.id] = practitioner
+            return True
+
+    def get_practitioner(self, practitioner_id: str) -> Practitioner | None:
+        return self._practitioners.get(practitioner_id)
+
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]:
+        # as DynamoDB lists them: by "off#<id>" / "on#<id>"
+        listed = sorted(
+            self._practitioners.values(), key=lambda p: f"{'on' if p.on_duty else 'off'}#{p.id}"
+        )
+        return [p for p in listed if p.on_duty or not on_duty_only]
+
+    def go_on_duty(self, practitioner_id: str, now: datetime) -> bool:
+        with self._lock:
+            held = self._practitioners.get(practitioner_id)
+            if held is None or held.on_duty:
+                return False
+            self._practitioners[practitioner_id] = replace(held, on_duty=True, shift_started_at=now)
+            return True
+
+    def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None:
+        if not practitioner.on_duty or practitioner.shift_started_at is None:
+            return None
+        start = practitioner.shift_started_at
+        with self._lock:
+            held = self._practitioners.get(practitioner.id)
+            if held is None or not held.on_duty or held.shift_started_at != start:
+                raise WriteConflict("profile")
+            self._practitioners[practitioner.id] = replace(
+                held, on_duty=False, shift_started_at=None
+            )
+            shift = Shift(practitioner.id, start, max(now, start))
+            self._shifts.append(shift)
+            return shift
+
+    # --- outbound messages and the outbox ------------------------------------------------------
+
+    def get_reply_identity(self, case_id: str) -> Identity | None:
+        case = self._cases.get(case_id)
+        return case.reply_to if case else None
+
+    def add_interaction(self, interaction: Interaction) -> None:
+        with self._lock:
+            events = self._events.setdefault(interaction.case_id, {})
+            if interaction.id in events:
+                raise WriteRejected("interaction")
+            events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
+
+    def add_interaction_once(self, interaction: Interaction) -> bool:
+        try:
+            self.add_interaction(interaction)
+        except WriteRejected:
+            return False
+        return True
+
+    def update_delivery_status(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+        provider: str | None = None,
+        duration_seconds: int | None = None,
+    ) -> bool:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None or (event.rank is not None and event.rank >= rank):
+                return False
+            self._set_status(event, status, rank, provider_id, provider, error_code)
+            if duration_seconds is not None:
+                event.interaction = replace(event.interaction, duration_seconds=duration_seconds)
+            return True
+
+    @staticmethod
+    def _set_status(
+        event: _Event,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error_code: str | None,
+    ) -> None:
+        changes: dict[str, Any] = {"status": status}
+        for name, value in (
+            ("provider_id", provider_id),
+            ("provider", provider),
+            ("error_code", error_code),
+        ):
+            if value:
+                changes[name] = value
+        event.interaction = replace(event.interaction, **changes)
+        event.rank = rank
+
+    def record_unsent(self, interaction: Interaction) -> bool:
+        with self._lock:
+            case = self._cases.get(interaction.case_id)
+            if case is not None and case.erased_at is not None:
+                return False
+            events = self._events.setdefault(interaction.case_id, {})
+            if interaction.id in events:
+                raise WriteConflict("event")
+            events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
+            return True
+
+    def park(
+        self,
+        case_id: str,
+        interaction_id: str,
+        attempts: int,
+        retry_at: datetime,
+        error: str,
+        raw_key: str | None = None,
+    ) -> bool:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None or not event.interaction.to:
+                return False
+            event.interaction = replace(event.interaction, status="retrying", error_code=error)
+            event.attempts = attempts
+            event.slot = f"{_iso(retry_at)}#{case_id}#{interaction_id}"
+            if raw_key:
+                event.raw_key = raw_key
+            return True
+
+    def due(self, now: datetime) -> list[Parked]:
+        limit = _iso(now) + "#~"
+        parked = [
+            Parked(
+                e.interaction.case_id,
+                e.interaction.id,
+                e.interaction.channel,
+                e.interaction.to or "",
+                e.interaction.body,
+                e.attempts or 1,
+                e.slot,
+                e.raw_key,
+            )
+            for events in self._events.values()
+            for e in events.values()
+            if e.slot is not None and e.slot <= limit and e.interaction.to
+        ]
+        return sorted(parked, key=lambda p: p.slot)
+
+    def claim(self, entry: Parked, lease_until: datetime) -> bool:
+        with self._lock:
+            event = self._events.get(entry.case_id, {}).get(entry.interaction_id)
+            if event is None or event.slot != entry.slot or not event.interaction.to:
+                return False
+            event.slot = f"{_iso(lease_until)}#{entry.case_id}#{entry.interaction_id}"
+            return True
+
+    def cancel_parked(self, case_id: str, interaction_id: str) -> bool:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None or event.slot is None:
+                return False
+            self._set_status(event, "failed", OUTBOX_FAILED_RANK, None, None, "cancelled: erased")
+            event.slot, event.raw_key = None, None
+            return True
+
+    def unpark(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error: str | None,
+    ) -> None:
+        with self._lock:
+            event = self._events.setdefault(case_id, {}).get(interaction_id)
+            if event is None:
+                raise WriteConflict("event")  # DynamoDB would write a stray item; never wanted
+            self._set_status(event, status, rank, provider_id, provider, error)
+            event.slot = None
+
+    # --- settings and reports ------------------------------------------------------------------
+
+    def load_hours(self) -> OpeningHours | None:
+        return OpeningHours.from_item(self._hours) if self._hours is not None else None
+
+    def save_hours(self, hours: OpeningHours) -> None:
+        self._hours = hours.to_item()  # stored as the document, read back as DynamoDB's is
+
+    def week_items(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[Case], list[Interaction], list[Shift]]:
+        """Cases opened, interactions and shift starts in [start, end)."""
+        cases = [c for c in self._cases.values() if start <= c.opened_at < end]
+        interactions = [
+            e.interaction
+            for events in self._events.values()
+            for e in events.values()
+            if start <= e.interaction.at < end
+        ]
+        shifts = [s for s in self._shifts if start <= s.start < end]
+        return cases, interactions, shifts
+
+    def get_report(self, week: str) -> dict[str, Any] | None:
+        return self._reports.get(week)
+
+    def save_report(self, week: str, figures: dict[str, Any]) -> None:
+        self._reports[week] = json.loads(json.dumps(figures, sort_keys=True))
+
+    def claim_report_email(self, week: str, now: datetime) -> bool:
+        with self._lock:
+            if week not in self._reports or week in self._reports_emailed:
+                return False
+            self._reports_emailed.add(week)
+            return True
