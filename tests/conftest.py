@@ -119,6 +119,14 @@ def moto_store() -> Iterator[DynamoStore]:
         yield DynamoStore(client, "unit-table")
 
 
+@pytest.fixture
+def memory_store():
+    """The in-memory fake of the store (tests/contract keeps it honest): no AWS, no moto."""
+    from chalicelib.adapters.memory import MemoryStore
+
+    return MemoryStore()
+
+
 def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None) -> Services:
     settings = settings_for(store.table, endpoint)
     return Services(

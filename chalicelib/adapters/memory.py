@@ -12,7 +12,7 @@ Covered: intake (identities, contacts, the open-case pointer, deliveries, `recor
 without bookings), routing and case work's changes of hands (`assign`, `to_queue`, `close`,
 practitioners and duty), outbound messages and the outbox, opening hours, and what the weekly
 report reads (`week_items`, saved reports). Not covered yet: email threading (`case_for_token`,
-Message-IDs, links), replies and reopening, callbacks, reads, the inbox page, webinars and
+Message-IDs, links), replies, transfers and reopening, reads, the inbox page, webinars and
 bookings, privacy; those raise AttributeError here.
 """
 
@@ -92,6 +92,7 @@ class MemoryStore:
         self._hours: dict[str, Any] | None = None
         self._reports: dict[str, dict[str, Any]] = {}
         self._reports_emailed: set[str] = set()
+        self._callback_requests: dict[tuple[str, str], int] = {}
 
     # --- intake --------------------------------------------------------------------------------
 
@@ -371,6 +372,32 @@ class MemoryStore:
             raise OpenCaseExists("open_case")
         if failed:
             raise WriteConflict(", ".join(sorted(failed)))
+
+    def request_callback(self, case_id: str, number: str, now: datetime) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is None:
+                raise WriteRejected("case")
+            self._cases[case_id] = replace(
+                case, callback_number=number, callback_requested_at=now, last_activity_at=now
+            )
+
+    def count_callback_request(self, number: str, now: datetime, limit: int) -> bool:
+        """Counts one request for `number` on the UTC day; False once it has had `limit`."""
+        key = (number, now.astimezone(UTC).date().isoformat())
+        with self._lock:
+            if self._callback_requests.get(key, 0) >= limit:
+                return False
+            self._callback_requests[key] = self._callback_requests.get(key, 0) + 1
+            return True
+
+    def clear_callback(self, case_id: str) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is not None:
+                self._cases[case_id] = replace(
+                    case, callback_number=None, callback_requested_at=None
+                )
 
     def mark_case_erased(self, case_id: str, now: datetime) -> None:
         with self._lock:

@@ -308,6 +308,31 @@ def test_duty_and_shifts(store):
     assert [(s.practitioner_id, s.start) for s in shifts] == [("anna", T0)]
 
 
+def test_a_callback_waits_on_the_case_until_made(store):
+    write = first()
+    store.record_inbound(write)
+    store.request_callback(write.case_id, PHONE.value, T0 + timedelta(minutes=1))
+    case = store.get_case(write.case_id)
+    assert (case.callback_number, case.callback_requested_at) == (
+        PHONE.value,
+        T0 + timedelta(minutes=1),
+    )
+    assert case.last_activity_at == T0 + timedelta(minutes=1)
+    store.clear_callback(write.case_id)
+    case = store.get_case(write.case_id)
+    assert (case.callback_number, case.callback_requested_at) == (None, None)
+
+
+def test_callback_requests_are_limited_per_number_and_day(store):
+    assert [store.count_callback_request(PHONE.value, T0, 2) for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert store.count_callback_request(OTHER.value, T0, 2) is True
+    assert store.count_callback_request(PHONE.value, T0 + timedelta(days=1), 2) is True
+
+
 # --- outbound messages and the outbox ----------------------------------------------------------
 
 
