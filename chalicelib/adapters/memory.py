@@ -9,11 +9,12 @@ tests/contract/test_store_contract.py runs one suite over this store and DynamoD
 two cannot drift apart.
 
 Covered: intake (identities, contacts, the open-case pointer, deliveries, `record_inbound`
-without bookings), routing and case work's changes of hands (`assign`, `to_queue`, `close`,
+without bookings, `mark_undeliverable`), routing and case work (`assign`, `to_queue`,
+`transfer_to`, `close`, `reopen`, `add_reply`, `set_waiting_queue`, reads, callbacks,
 practitioners and duty), outbound messages and the outbox, opening hours, and what the weekly
 report reads (`week_items`, saved reports). Not covered yet: email threading (`case_for_token`,
-Message-IDs, links), replies, transfers and reopening, reads, the inbox page, webinars and
-bookings, privacy; those raise AttributeError here.
+Message-IDs, links), `update_practitioner`, the inbox page, webinars and bookings, privacy;
+those raise AttributeError here, so a test that needs them says so at once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id as new_interaction_id
 from chalicelib.domain.model import (
     Case,
+    CaseRead,
     CaseRef,
     Delivery,
     Identity,
@@ -93,6 +95,7 @@ class MemoryStore:
         self._reports: dict[str, dict[str, Any]] = {}
         self._reports_emailed: set[str] = set()
         self._callback_requests: dict[tuple[str, str], int] = {}
+        self._reads: dict[str, list[CaseRead]] = {}
 
     # --- intake --------------------------------------------------------------------------------
 
@@ -340,6 +343,84 @@ class MemoryStore:
             self._events.setdefault(case.id, {})[note.id] = _Event(note, rank=0)
             self._release(case.assignee)
 
+    def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            practitioner = self._practitioners.get(practitioner_id)
+            if practitioner is None or not practitioner.has_room:
+                failed.add("practitioner")
+            failed |= self._release_failures(case.assignee)
+            self._raise_for_hands(failed)
+            assert practitioner is not None
+            self._release(case.assignee)
+            practitioner = self._practitioners[practitioner_id]  # as released, if the same
+            self._cases[case.id] = replace(
+                self._cases[case.id], status="assigned", assignee=practitioner_id, assigned_at=now
+            )
+            self._waiting.pop(case.id, None)
+            self._unanswered[case.id] = f"{_iso(now)}#{case.id}"
+            self._practitioners[practitioner_id] = replace(
+                practitioner, active_cases=practitioner.active_cases + 1, last_assigned_at=now
+            )
+            contact = self._contacts.setdefault(case.contact_id, _Contact(case.contact_id))
+            contact.last_practitioner = practitioner_id
+
+    def reopen(self, case: CaseRef, now: datetime) -> None:
+        with self._lock:
+            failed = set()
+            if case.contact_id in self._open_cases:
+                failed.add("open_case")
+            current = self._cases.get(case.id)
+            if current is None or current.status != "closed" or current.erased_at is not None:
+                failed.add("case")
+            self._raise_for_hands(failed)
+            assert current is not None
+            self._open_cases[case.contact_id] = case.id
+            self._cases[case.id] = replace(
+                current,
+                status="queued",
+                last_activity_at=now,
+                assignee=None,
+                assigned_at=None,
+                closed_at=None,
+                outcome=None,
+            )
+            self._waiting[case.id] = f"{_iso(now)}#{case.id}"
+
+    def add_reply(self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            if reply.id in self._events.get(case.id, {}):
+                failed.add("event")
+            self._raise_for_hands(failed)
+            current = self._cases[case.id]
+            self._cases[case.id] = replace(
+                current,
+                last_activity_at=reply.at,
+                first_response_at=current.first_response_at or reply.at,
+            )
+            if answered_by_assignee:
+                self._waiting.pop(case.id, None)
+                self._unanswered.pop(case.id, None)
+            self._events.setdefault(case.id, {})[reply.id] = _Event(
+                reply, rank=0 if reply.status else None
+            )
+
+    def set_waiting_queue(self, case_id: str, queue: str) -> bool:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is None or case.status != "queued":
+                return False
+            self._cases[case_id] = replace(case, queue=queue)
+            return True
+
+    def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
+        with self._lock:
+            self._reads.setdefault(case_id, []).append(CaseRead(case_id, user_id, role, at))
+
+    def case_reads(self, case_id: str) -> list[CaseRead]:
+        return sorted(self._reads.get(case_id, []), key=lambda r: (_iso(r.at), r.user_id))
+
     def _held_by(self, case: CaseRef) -> set[str]:
         current = self._cases.get(case.id)
         if (
@@ -459,6 +540,21 @@ class MemoryStore:
             if interaction.id in events:
                 raise WriteRejected("interaction")
             events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
+
+    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None:
+                raise WriteRejected("event")
+            event.interaction = replace(event.interaction, answered=answered)
+
+    def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
+        with self._lock:
+            record = self._identities.get(identity)
+            if record is None:
+                return False
+            self._identities[identity] = replace(record, undeliverable=reason)
+            return True
 
     def add_interaction_once(self, interaction: Interaction) -> bool:
         try:

@@ -293,6 +293,99 @@ def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
         store.close(ref(store, write.case_id), "again", "anna", T0 + timedelta(minutes=3))
 
 
+def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
+    store.create_practitioner(ANNA)
+    store.create_practitioner(replace(ANNA, id="bo", display_name="Bo"))
+    write = first()
+    store.record_inbound(write)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
+    with pytest.raises(CaseChanged):
+        store.transfer_to(replace(ref(store, write.case_id), assignee=None), "bo", T0)
+    store.transfer_to(ref(store, write.case_id), "bo", T0 + timedelta(minutes=1))
+    case = store.get_case(write.case_id)
+    assert (case.status, case.assignee) == ("assigned", "bo")
+    assert store.get_practitioner("anna").active_cases == 0
+    assert store.get_practitioner("bo").active_cases == 1
+    assert store.last_practitioner(write.contact_id) == "bo"
+    other = first(OTHER, "SM2")
+    store.record_inbound(other)
+    store.assign(ref(store, other.case_id), "anna", T0, require_on_duty=False)
+    with pytest.raises(PractitionerUnavailable):  # bo is full
+        store.transfer_to(ref(store, other.case_id), "bo", T0)
+    assert store.get_case(other.case_id).assignee == "anna"
+
+
+def test_a_closed_case_reopens_unless_another_is_open(store):
+    write = first()
+    store.record_inbound(write)
+    with pytest.raises(CaseChanged):  # not closed
+        store.reopen(replace(ref(store, write.case_id), contact_id="elsewhere"), T0)
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=1))
+    store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=2))
+    case = store.get_case(write.case_id)
+    assert (case.status, case.outcome, case.closed_at) == ("queued", None, None)
+    assert store.find_open_case(write.contact_id) == write.case_id
+    assert [r.id for r in store.waiting_cases("general")] == [write.case_id]
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=3))
+    again = reopened(write, "SM2", T0 + timedelta(minutes=4))
+    store.record_inbound(again)
+    with pytest.raises(OpenCaseExists):
+        store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=5))
+    store.close(ref(store, again.case_id), "answered", "anna", T0 + timedelta(minutes=6))
+    store.mark_case_erased(write.case_id, T0)
+    with pytest.raises(CaseChanged):  # an erased case stays closed
+        store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=7))
+
+
+def test_a_reply_needs_the_case_as_read_and_ends_unanswered(store):
+    store.create_practitioner(ANNA)
+    write = first()
+    store.record_inbound(write)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
+    answer = replace(reply(write.case_id, T0), author="anna")
+    with pytest.raises(CaseChanged):
+        store.add_reply(
+            answer, replace(ref(store, write.case_id), assignee=None), answered_by_assignee=True
+        )
+    with pytest.raises(CaseChanged):
+        store.add_reply(
+            answer, replace(ref(store, write.case_id), inbound_count=2), answered_by_assignee=True
+        )
+    store.add_reply(answer, ref(store, write.case_id), answered_by_assignee=True)
+    case = store.get_case(write.case_id, with_timeline=True)
+    assert case.first_response_at == answer.at and case.last_activity_at == answer.at
+    assert [i.id for i in case.timeline][-1] == answer.id
+    assert store.unanswered_since_before(T0 + timedelta(days=1)) == []
+    second = replace(reply(write.case_id, T0 + timedelta(minutes=1)), author="anna")
+    store.add_reply(second, ref(store, write.case_id), answered_by_assignee=True)
+    assert store.get_case(write.case_id).first_response_at == answer.at
+
+
+def test_a_waiting_case_moves_queue_and_keeps_its_place(store):
+    one, two = first(), first(OTHER, "SM2", at=T0 + timedelta(minutes=1))
+    store.record_inbound(one)
+    store.record_inbound(two)
+    assert store.set_waiting_queue(two.case_id, "jobs") is True
+    assert [r.id for r in store.waiting_cases("jobs")] == [two.case_id]
+    assert [r.id for r in store.waiting_cases("general")] == [one.case_id]
+    assert store.get_case(two.case_id).queue == "jobs"
+    store.create_practitioner(ANNA)
+    store.assign(ref(store, one.case_id), "anna", T0, require_on_duty=False)
+    assert store.set_waiting_queue(one.case_id, "jobs") is False
+
+
+def test_reads_are_kept_per_case(store):
+    write = first()
+    store.record_inbound(write)
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(minutes=1))
+    store.record_read(write.case_id, "boss", "manager", T0 + timedelta(minutes=2))
+    assert [(r.user_id, r.role, r.at) for r in store.case_reads(write.case_id)] == [
+        ("anna", "practitioner", T0 + timedelta(minutes=1)),
+        ("boss", "manager", T0 + timedelta(minutes=2)),
+    ]
+    assert store.case_reads("other") == []
+
+
 def test_duty_and_shifts(store):
     assert store.create_practitioner(ANNA) is True
     assert store.create_practitioner(ANNA) is False
@@ -355,6 +448,19 @@ def test_a_delivery_status_only_moves_forward(store):
     assert not store.update_delivery_status(write.case_id, "missing", "sent", 2)
     [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.status, out.provider_id) == ("delivered", "SMx")
+
+
+def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
+    write = first()
+    store.record_inbound(write)
+    call = replace(reply(write.case_id, T0), channel="voice", body="Callback")
+    store.add_interaction(call)
+    store.mark_call_answered(write.case_id, call.id, True)
+    [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert out.answered is True
+    assert store.mark_undeliverable(PHONE, "bounced") is True
+    assert store.find_identity(PHONE).undeliverable == "bounced"
+    assert store.mark_undeliverable(OTHER, "bounced") is False
 
 
 def test_a_parked_message_is_retried_once_per_claim(store):
