@@ -13,15 +13,16 @@ without bookings, `mark_undeliverable`), routing and case work (`assign`, `to_qu
 `transfer_to`, `close`, `reopen`, `add_reply`, `set_waiting_queue`, reads, callbacks,
 practitioners and duty), outbound messages and the outbox, opening hours, and what the weekly
 report reads (`week_items`, saved reports). Not covered yet: email threading (`case_for_token`,
-Message-IDs, links), `update_practitioner`, the inbox page, webinars and bookings, privacy;
-those raise AttributeError here, so a test that needs them says so at once.
+Message-IDs, links), `update_practitioner`, the inbox page, webinars and bookings (export and
+erasure here know no bookings or reply indexes); those raise AttributeError here, so a test that
+needs them says so at once.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,15 +31,19 @@ from chalicelib.domain.ids import interaction_id as new_interaction_id
 from chalicelib.domain.model import (
     Case,
     CaseRead,
+    CaseRecords,
     CaseRef,
+    Contact,
     Delivery,
     Identity,
     IdentityRecord,
     InboundWrite,
     Interaction,
     Parked,
+    PersonalData,
     Practitioner,
     Shift,
+    StoredMessage,
 )
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -76,7 +81,192 @@ class _Event:
     raw_key: str | None = None
 
 
-class MemoryStore:
+# --- one citizen's data: export, erasure, retention ----------------------------------------
+
+
+class _PrivacyMixin:
+    """Erasure, export and retention over MemoryStore's dictionaries."""
+
+    _lock: threading.RLock
+    _identities: dict[Identity, IdentityRecord]
+    _contacts: dict[str, _Contact]
+    _open_cases: dict[str, str]
+    _deliveries: dict[tuple[str, str], Delivery]
+    _cases: dict[str, Case]
+    _events: dict[str, dict[str, _Event]]
+    _reads: dict[str, list[CaseRead]]
+    _audits: list[dict[str, Any]]
+
+    def _as_contact(self, held: _Contact) -> Contact:
+        return Contact(held.id, tuple(held.cases), tuple(held.identities), held.erased_at)
+
+    def contact(self, contact_id: str) -> Contact | None:
+        held = self._contacts.get(contact_id)
+        return self._as_contact(held) if held else None
+
+    def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None:
+        with self._lock:
+            held = self._contacts.get(contact_id)
+            if held is None:
+                return None
+            held.erased_at = held.erased_at or now
+            return self._as_contact(held)
+
+    def identities_of(self, contact: Contact) -> list[Identity]:
+        return [
+            identity
+            for identity in contact.identities
+            if (record := self._identities.get(identity)) is not None
+            and record.contact_id == contact.id
+        ]
+
+    def erase_identity(self, identity: Identity) -> None:
+        self._identities.pop(identity, None)
+
+    def forget_contact(self, contact_id: str) -> None:
+        with self._lock:
+            self._open_cases.pop(contact_id, None)
+            if contact_id in self._contacts:
+                self._contacts[contact_id].identities = []
+
+    def case_records(self, case_id: str) -> CaseRecords:
+        case = self._cases.get(case_id)
+        events = self._events.get(case_id, {})
+        return CaseRecords(
+            id=case_id,
+            email_thread=case.email_thread if case else (),
+            reply_token=case.reply_token if case else None,
+            messages=tuple(_stored(events[i]) for i in sorted(events)),
+        )
+
+    def personal_data(self, contact: Contact, bookings: list[tuple[str, str]]) -> PersonalData:
+        held = self._contacts.get(contact.id)
+        cases = []
+        for case_id in contact.cases:
+            case = self._cases.get(case_id)
+            events = self._events.get(case_id, {})
+            head = _document(replace(case, timeline=())) if case else {"id": case_id}
+            head.pop("timeline", None)
+            cases.append(
+                {**head, "timeline": [_document(events[i].interaction) for i in sorted(events)]}
+            )
+        return PersonalData(
+            contact={
+                "id": contact.id,
+                "cases": list(contact.cases),
+                "identities": [f"{i.kind}#{i.value}" for i in (held.identities if held else [])],
+            },
+            identities=[
+                {"kind": i.kind, "value": i.value, "contact_id": contact.id}
+                for i in self.identities_of(contact)
+            ],
+            cases=cases,
+            bookings=[],  # bookings are not in the in-memory store yet
+        )
+
+    def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None:
+        """Nothing to do: this store keeps no index of reply tokens or Message-IDs yet."""
+
+    def tombstone_delivery(self, provider: str, provider_id: str) -> None:
+        with self._lock:
+            if (provider, provider_id) in self._deliveries:
+                self._deliveries[(provider, provider_id)] = Delivery("", None, None, None)
+
+    def forget_delivery(self, provider: str, provider_id: str) -> None:
+        self._deliveries.pop((provider, provider_id), None)
+
+    def scrub_case(self, case_id: str) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is not None:
+                self._cases[case_id] = replace(
+                    case,
+                    reply_to=None,
+                    reply_token=None,
+                    email_subject=None,
+                    email_thread=(),
+                    callback_number=None,
+                    callback_requested_at=None,
+                )
+
+    def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(event_id)
+            if event is None:
+                return
+            changes: dict[str, Any] = {"body": "", "to": None, "media": (), "email": None}
+            if forget_provider_id:
+                changes["provider_id"] = None
+            event.interaction = replace(event.interaction, **changes)
+            event.raw_key = None
+
+    def scrub_booking(self, webinar_id: str, booking_id: str) -> None:
+        """Nothing to do: bookings are not in the in-memory store yet."""
+
+    def remove_media(self, case_id: str, event_id: str) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(event_id)
+            if event is not None:
+                event.interaction = replace(event.interaction, media=())
+
+    def audit(
+        self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
+    ) -> None:
+        self._audits.append(
+            {"action": action, "contact_id": contact_id, "by": by, "at": now, "counts": counts}
+        )
+
+    def audits(self, month: str) -> list[dict[str, Any]]:
+        return [a for a in self._audits if _iso(a["at"]).startswith(month)]
+
+    def forget_records_between(self, start: datetime, end: datetime) -> int:
+        """Deletes the case-read and audit records written in [start, end); how many."""
+        with self._lock:
+            forgotten = 0
+            for case_id, reads in self._reads.items():
+                kept = [r for r in reads if not start <= r.at < end]
+                forgotten += len(reads) - len(kept)
+                self._reads[case_id] = kept
+            kept_audits = [a for a in self._audits if not start <= a["at"] < end]
+            forgotten += len(self._audits) - len(kept_audits)
+            self._audits[:] = kept_audits
+            return forgotten
+
+
+def _stored(event: _Event) -> StoredMessage:
+    interaction = event.interaction
+    email = interaction.email
+    files = [
+        email.raw_key if email else None,
+        *(a.key for a in (email.attachments if email else ())),
+        event.raw_key,
+    ]
+    return StoredMessage(
+        id=interaction.id,
+        direction=interaction.direction,
+        status=interaction.status,
+        provider=interaction.provider,
+        provider_id=interaction.provider_id,
+        message_id=email.message_id if email else None,
+        files=tuple(f for f in files if f),
+        personal=bool(interaction.body or interaction.to or email or interaction.media),
+    )
+
+
+def _document(value: Any) -> Any:
+    """A dataclass as a plain document, as the DynamoDB store hands its items out (leaving out
+    what is empty)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        fields_ = {f.name: _document(getattr(value, f.name)) for f in fields(value)}
+        return {k: v for k, v in fields_.items() if v not in (None, (), [], {})}
+    if isinstance(value, tuple | list):
+        return [_document(v) for v in value]
+    if isinstance(value, datetime):
+        return _iso(value)
+    return value
+
+
+class MemoryStore(_PrivacyMixin):
     """The storage ports over plain dictionaries, one lock for every change (all-or-nothing)."""
 
     def __init__(self) -> None:
@@ -96,6 +286,7 @@ class MemoryStore:
         self._reports_emailed: set[str] = set()
         self._callback_requests: dict[tuple[str, str], int] = {}
         self._reads: dict[str, list[CaseRead]] = {}
+        self._audits: list[dict[str, Any]] = []
 
     # --- intake --------------------------------------------------------------------------------
 
@@ -721,3 +912,63 @@ class MemoryStore:
                 return False
             self._reports_emailed.add(week)
             return True
+
+
+# --- blobs and senders -------------------------------------------------------------------------
+
+
+class MemoryBlobs:
+    """Blobs in a dictionary (LocalBlobs keeps them in a folder, S3Blobs in a bucket)."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.blobs[key] = (data, content_type)
+
+    def put_new(self, key: str, data: bytes, content_type: str) -> None:
+        """Write once: FileExistsError rather than replace bytes someone already stored."""
+        if key in self.blobs:
+            raise FileExistsError(key)
+        self.blobs[key] = (data, content_type)
+
+    def get(self, key: str) -> bytes:
+        if key not in self.blobs:
+            raise FileNotFoundError(key)
+        return self.blobs[key][0]
+
+    def delete(self, key: str) -> None:
+        self.blobs.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider: str
+    provider_id: str
+    status: str
+
+
+@dataclass
+class RecordingSender:
+    """Every sender port at once (SMS, calls, email), keeping what was sent, in order. Set
+    `failing` to an exception and each send raises it instead (a provider refusing or down)."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    failing: Exception | None = None
+
+    def _send(self, kind: str, **what: Any) -> Sent:
+        if self.failing is not None:
+            raise self.failing
+        self.sent.append({"kind": kind, **what})
+        return Sent("memory", f"MEM{kind}{len(self.sent):06d}", "queued")
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        return self._send("sms", to=to, body=body, status_callback=status_callback)
+
+    def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
+        return self._send(
+            "call", to=citizen, practitioner=practitioner_phone, status_callback=status_callback
+        )
+
+    def send_email(self, raw: bytes, to: str) -> Sent:
+        return self._send("email", to=to, raw=raw)

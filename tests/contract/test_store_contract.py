@@ -23,6 +23,7 @@ from chalicelib.domain.model import (
     Identity,
     InboundWrite,
     Interaction,
+    Media,
     Practitioner,
 )
 from chalicelib.domain.ports import (
@@ -545,3 +546,105 @@ def test_a_weekly_report_is_saved_and_emailed_once(store):
     assert store.get_report("2026-W48") == {"cases": {"opened": 3}}
     assert store.claim_report_email("2026-W48", T0) is True
     assert store.claim_report_email("2026-W48", T0) is False
+
+
+# --- one citizen's data: export, erasure, retention --------------------------------------------
+
+
+def test_a_contact_is_tombstoned_and_forgotten(store):
+    write = first()
+    store.record_inbound(write)
+    contact = store.contact(write.contact_id)
+    assert (contact.id, contact.cases, contact.identities, contact.erased_at) == (
+        write.contact_id,
+        (write.case_id,),
+        (PHONE,),
+        None,
+    )
+    assert store.contact("nobody") is None and store.tombstone_contact("nobody", T0) is None
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(seconds=1))
+    erased = store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=1))
+    assert erased.erased_at == T0 + timedelta(minutes=1)
+    assert store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=2)).erased_at == (
+        T0 + timedelta(minutes=1)
+    )
+    with pytest.raises(IdentityTaken):  # an erased contact gets no new case
+        store.record_inbound(reopened(write, "SM9", T0 + timedelta(minutes=3)))
+    assert store.identities_of(erased) == [PHONE]
+    store.erase_identity(PHONE)
+    assert store.identities_of(erased) == [] and store.find_identity(PHONE) is None
+    store.forget_contact(write.contact_id)
+    assert store.contact(write.contact_id).identities == ()
+    assert store.contact(write.contact_id).cases == (write.case_id,)
+    assert store.find_open_case(write.contact_id) is None
+
+
+def test_case_records_name_what_erasure_must_reach(store):
+    write = first()
+    store.record_inbound(write)
+    sent = reply(write.case_id, T0)
+    store.add_interaction(sent)
+    store.park(write.case_id, sent.id, 1, T0, "Timeout", "outbox/raw1")
+    records = store.case_records(write.case_id)
+    assert records.id == write.case_id and records.email_thread == ()
+    assert records.reply_token == store.get_case(write.case_id).reply_token
+    inbound, out = records.messages
+    assert (inbound.id, inbound.direction, inbound.provider, inbound.provider_id) == (
+        write.interactions[0].id,
+        "in",
+        "twilio",
+        "SM1",
+    )
+    assert inbound.personal and inbound.files == ()
+    assert (out.status, out.files, out.personal) == ("retrying", ("outbox/raw1",), True)
+
+
+def test_scrubbing_keeps_what_the_reports_count(store):
+    write = first()
+    store.record_inbound(write)
+    store.request_callback(write.case_id, PHONE.value, T0)
+    store.scrub_case(write.case_id)
+    [message] = store.case_records(write.case_id).messages
+    store.scrub_event(write.case_id, message.id, forget_provider_id=True)
+    case = store.get_case(write.case_id, with_timeline=True)
+    assert (case.reply_to, case.reply_token, case.callback_number) == (None, None, None)
+    [scrubbed] = case.timeline
+    assert (scrubbed.body, scrubbed.to, scrubbed.provider_id) == ("", None, None)
+    assert (scrubbed.channel, scrubbed.direction, scrubbed.at) == ("sms", "in", T0)
+    assert store.case_records(write.case_id).messages[0].personal is False
+
+
+def test_a_delivery_is_tombstoned_or_forgotten(store):
+    one, two = first(), first(OTHER, "SM2")
+    store.record_inbound(one)
+    store.record_inbound(two)
+    store.tombstone_delivery("twilio", "SM1")
+    tomb = store.find_delivery("twilio", "SM1")
+    assert (tomb.case_id, tomb.reply, tomb.reply_ref, tomb.interaction_id) == ("", None, None, None)
+    store.forget_delivery("twilio", "SM2")
+    assert store.find_delivery("twilio", "SM2") is None
+    store.tombstone_delivery("twilio", "SM3")  # nothing there: stays nothing
+    assert store.find_delivery("twilio", "SM3") is None
+
+
+def test_a_recording_reference_is_removed(store):
+    write = first()
+    store.record_inbound(write)
+    call = replace(
+        reply(write.case_id, T0), status="voicemail", media=(Media("https://r", "audio/wav"),)
+    )
+    store.add_interaction(call)
+    store.remove_media(write.case_id, call.id)
+    [_, kept] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert kept.media == () and kept.status == "voicemail"
+
+
+def test_reads_and_audits_are_forgotten_by_age(store):
+    write = first()
+    store.record_inbound(write)
+    store.record_read(write.case_id, "anna", "practitioner", T0)
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(days=10))
+    store.audit("export", write.contact_id, "boss", T0 + timedelta(hours=1), {"cases": 1})
+    assert store.forget_records_between(T0 - timedelta(days=1), T0 + timedelta(days=1)) == 2
+    assert [r.at for r in store.case_reads(write.case_id)] == [T0 + timedelta(days=10)]
+    assert store.forget_records_between(T0 - timedelta(days=1), T0 + timedelta(days=1)) == 0
