@@ -483,7 +483,7 @@ def export_contact(contact_id: str) -> dict[str, Any]:
     from chalicelib.domain import privacy
 
     actor, deps = _actor("manager"), services()
-    return privacy.export(contact_id, deps.store, actor.user_id, deps.clock())
+    return privacy.export(deps, contact_id, actor.user_id)
 
 
 @app.route("/contacts/{contact_id}/erase", methods=["POST"])
@@ -492,7 +492,7 @@ def erase_contact(contact_id: str) -> dict[str, Any]:
     from chalicelib.domain import privacy
 
     actor, deps = _actor("manager"), services()
-    counts = privacy.erase(contact_id, deps.store, deps.blobs, actor.user_id, deps.clock)
+    counts = privacy.erase(deps, contact_id, actor.user_id)
     return {"erased": contact_id, **counts}
 
 
@@ -804,14 +804,4 @@ def retention_purge(event: Any) -> dict[str, int]:
     identities of contacts gone quiet, old read and audit records; the counts stay."""
     from chalicelib.domain import privacy
 
-    deps = services()
-    settings = deps.settings
-    return privacy.purge(
-        deps.store,
-        deps.blobs,
-        deps.clock(),
-        settings.retention_body_days,
-        settings.retention_recording_days,
-        identity_days=settings.retention_identity_days,
-        audit_days=settings.retention_audit_days,
-    )
+    return privacy.purge(services())

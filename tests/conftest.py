@@ -119,6 +119,32 @@ def moto_store() -> Iterator[DynamoStore]:
         yield DynamoStore(client, "unit-table")
 
 
+@pytest.fixture
+def memory_store():
+    """The in-memory fake of the store (tests/contract keeps it honest): no AWS, no moto."""
+    from chalicelib.adapters.memory import MemoryStore
+
+    return MemoryStore()
+
+
+@pytest.fixture
+def memory_services(memory_store, clock: Clock) -> Services:
+    """The dependencies with every adapter in memory: the store, blobs, and one recording sender
+    for SMS, calls and email (`deps.sms.sent`). For fast domain unit tests."""
+    from chalicelib.adapters.memory import MemoryBlobs, RecordingSender
+
+    sender = RecordingSender()
+    return Services(
+        settings=settings_for("memory", None),
+        store=memory_store,
+        sms=sender,
+        calls=sender,
+        mail=sender,
+        blobs=MemoryBlobs(),
+        clock=clock,
+    )
+
+
 def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None) -> Services:
     settings = settings_for(store.table, endpoint)
     return Services(

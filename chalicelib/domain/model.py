@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 Channel = Literal["sms", "voice", "email", "webinar", "note"]
 Direction = Literal["in", "out", "internal"]
@@ -337,3 +337,53 @@ class Parked:
     attempts: int
     slot: str  # where it waits: claimed by a conditional write before each retry
     raw_key: str | None = None
+
+
+# --- one citizen's data, as export, erasure and retention see it ---------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A citizen under a pseudonymous id: the cases opened for them and their known addresses
+    (phone numbers, email addresses), as the contact record lists them."""
+
+    id: str
+    cases: tuple[str, ...] = ()
+    identities: tuple[Identity, ...] = ()
+    erased_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One message of a case's timeline, as erasure and retention see it: what names the sender
+    and where its bytes live, not its body."""
+
+    id: str
+    direction: str | None = None
+    status: str | None = None
+    provider: str | None = None
+    provider_id: str | None = None
+    message_id: str | None = None  # an email's Message-ID
+    files: tuple[str, ...] = ()  # blobs: a received email and its attachments, parked bytes
+    personal: bool = False  # still holds a body, an address, an email or a recording
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """A case as erasure and retention see it: what it is indexed under, and its messages."""
+
+    id: str
+    email_thread: tuple[str, ...] = ()  # Message-IDs of its emails, the citizen's and ours
+    reply_token: str | None = None
+    messages: tuple[StoredMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Everything stored about one citizen, as plain JSON-ready documents (no storage keys, no
+    secrets): what a data-subject export hands over."""
+
+    contact: dict[str, Any]
+    identities: list[dict[str, Any]]
+    cases: list[dict[str, Any]]  # each with its "timeline"
+    bookings: list[dict[str, Any]]

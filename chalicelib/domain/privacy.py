@@ -20,18 +20,36 @@ person, and booking again is their own new request. Erasing twice changes nothin
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.domain.errors import Busy, NotFound
-from chalicelib.domain.model import Case, CaseRef
-from chalicelib.domain.ports import WriteRejected
+from chalicelib.domain.model import (
+    Case,
+    CaseRecords,
+    CaseRef,
+    Contact,
+    Identity,
+    Interaction,
+    PersonalData,
+    StoredMessage,
+)
+from chalicelib.domain.ports import Deps, WriteRejected
 
 
 class PrivacyStore(Protocol):
-    def contact_record(self, contact_id: str) -> dict[str, Any] | None: ...
+    """What export and erasure need from storage: domain objects only."""
+
+    def contact(self, contact_id: str) -> Contact | None: ...
+
+    def personal_data(self, contact: Contact, bookings: list[tuple[str, str]]) -> PersonalData: ...
+
+    def identities_of(self, contact: Contact) -> list[Identity]: ...
+
+    def erase_identity(self, identity: Identity) -> None: ...
+
+    def case_records(self, case_id: str) -> CaseRecords: ...
 
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
 
@@ -47,14 +65,6 @@ class PrivacyStore(Protocol):
 
     def forget_contact(self, contact_id: str) -> None: ...
 
-    def identity_items(self, contact: dict[str, Any]) -> list[dict[str, Any]]: ...
-
-    def case_partition(self, case_id: str) -> list[dict[str, Any]]: ...
-
-    def booking_item(self, webinar_id: str, booking_id: str) -> dict[str, Any] | None: ...
-
-    def erase_identity(self, item: dict[str, Any]) -> None: ...
-
     def mark_case_erased(self, case_id: str, now: datetime) -> None: ...
 
     def scrub_case(self, case_id: str) -> None: ...
@@ -65,77 +75,62 @@ class PrivacyStore(Protocol):
 
     def scrub_booking(self, webinar_id: str, booking_id: str) -> None: ...
 
-    def tombstone_contact(self, contact_id: str, now: datetime) -> dict[str, Any] | None: ...
+    def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None: ...
 
     def audit(
         self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
     ) -> None: ...
 
 
-class Blobs(Protocol):
-    def delete(self, key: str) -> None: ...
+class RetentionStore(PrivacyStore, Protocol):
+    """What the daily retention job needs on top."""
+
+    def week_items(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[Any], list[Interaction], list[Any]]: ...
+
+    def remove_media(self, case_id: str, event_id: str) -> None: ...
+
+    def forget_records_between(self, start: datetime, end: datetime) -> int: ...
+
+    def find_open_case(self, contact_id: str) -> str | None: ...
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, set):
-        return sorted(_jsonable(v) for v in value)
-    if isinstance(value, dict):
-        return {
-            k: _jsonable(v)
-            for k, v in value.items()
-            if not k.startswith("gsi") and k not in ("pk", "sk")
-        }
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
+def _bookings(messages: Iterable[StoredMessage]) -> list[tuple[str, str]]:
+    """The bookings a case's messages name: a booking message's provider id is
+    "<webinar id>:<booking id>"."""
+    found = set()
+    for message in messages:
+        if message.provider == "booking" and ":" in (message.provider_id or ""):
+            webinar_id, _, booking_id = (message.provider_id or "").partition(":")
+            found.add((webinar_id, booking_id))
+    return sorted(found)
 
 
-def _bookings(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    return sorted(
-        {
-            tuple(e["provider_id"].split(":", 1))
-            for e in events  # type: ignore[misc]
-            if e.get("provider") == "booking" and ":" in e.get("provider_id", "")
-        }
-    )
-
-
-def export(contact_id: str, store: PrivacyStore, by: str, now: datetime) -> dict[str, Any]:
-    contact = store.contact_record(contact_id)
+def export(deps: Deps, contact_id: str, by: str) -> dict[str, Any]:
+    store: PrivacyStore = deps.store
+    now = deps.clock()
+    contact = store.contact(contact_id)
     if contact is None:
         raise NotFound("No such contact.")
-    cases, bookings = [], []
-    for case_id in contact.get("cases", []):
-        items = store.case_partition(case_id)
-        head = [i for i in items if i["sk"] == "CASE"]
-        events = [i for i in items if i["sk"].startswith("EVENT#")]
-        cases.append(
-            {
-                **_jsonable(head[0] if head else {"id": case_id}),
-                "timeline": [_jsonable(e) for e in events],
-            }
-        )
-        for webinar_id, booking_id in _bookings(events):
-            booking = store.booking_item(webinar_id, booking_id)
-            if booking is not None:
-                bookings.append({k: v for k, v in _jsonable(booking).items() if k != "token_hash"})
+    bookings = [
+        ref for case_id in contact.cases for ref in _bookings(store.case_records(case_id).messages)
+    ]
+    data = store.personal_data(contact, bookings)
     result = {
-        "contact": _jsonable(contact),
-        "identities": [_jsonable(i) for i in store.identity_items(contact)],
-        "cases": cases,
-        "bookings": bookings,
+        "contact": data.contact,
+        "identities": data.identities,
+        "cases": data.cases,
+        "bookings": data.bookings,
         "exported_at": now.isoformat(),
     }
-    store.audit("export", contact_id, by, now, {"cases": len(cases)})
-    return json.loads(json.dumps(result, default=str))
+    store.audit("export", contact_id, by, now, {"cases": len(data.cases)})
+    return json.loads(json.dumps(result, default=str))  # JSON's own types only
 
 
-def erase(
-    contact_id: str, store: PrivacyStore, blobs: Blobs, by: str, clock: Callable[[], datetime]
-) -> dict[str, int]:
-    contact = store.tombstone_contact(contact_id, clock())
+def erase(deps: Deps, contact_id: str, by: str) -> dict[str, int]:
+    store: PrivacyStore = deps.store
+    contact = store.tombstone_contact(contact_id, deps.clock())
     if contact is None:
         raise NotFound("No such contact.")
     counts = {
@@ -146,147 +141,123 @@ def erase(
         "files": 0,
         "cancelled": 0,
     }
-    for identity in store.identity_items(contact):
+    for identity in store.identities_of(contact):
         store.erase_identity(identity)
         counts["identities"] += 1
-    for case_id in contact.get("cases", []):
-        store.mark_case_erased(case_id, clock())  # refused messages are no longer parked on it
-        _close(case_id, store, by, clock)
-        items = store.case_partition(case_id)
-        head = next((i for i in items if i["sk"] == "CASE"), {})
-        events = [i for i in items if i["sk"].startswith("EVENT#")]
-        for event in events:
-            if event.get("status") == "retrying" and store.cancel_parked(case_id, event["id"]):
+    for case_id in contact.cases:
+        store.mark_case_erased(case_id, deps.clock())  # refused messages are no longer parked on it
+        _close(deps, case_id, by)
+        case = store.case_records(case_id)
+        for message in case.messages:
+            if message.status == "retrying" and store.cancel_parked(case_id, message.id):
                 counts["cancelled"] += 1
-            for key in filter(None, _files(event)):
-                blobs.delete(key)
+            for key in message.files:
+                deps.blobs.delete(key)
                 counts["files"] += 1
-        store.forget_threading(case_id, _message_ids(head, events), head.get("reply_token"))
-        for event in events:
-            provider, provider_id = event.get("provider"), event.get("provider_id")
-            if event.get("direction") == "in" and provider and provider_id:
+        store.forget_threading(case_id, _message_ids(case), case.reply_token)
+        for message in case.messages:
+            provider, provider_id = message.provider, message.provider_id
+            if message.direction == "in" and provider and provider_id:
                 if provider == "booking":
                     store.forget_delivery(provider, provider_id)
                 else:
                     store.tombstone_delivery(provider, provider_id)
         store.scrub_case(case_id)
         counts["cases"] += 1
-        for event in events:
+        for message in case.messages:
             # an email's Message-ID and a booking's id name the person; Twilio's ids do not
-            chosen = event.get("provider") in ("email", "booking")
-            store.scrub_event(case_id, event["id"], forget_provider_id=chosen)
+            chosen = message.provider in ("email", "booking")
+            store.scrub_event(case_id, message.id, forget_provider_id=chosen)
             counts["messages"] += 1
-        for webinar_id, booking_id in _bookings(events):
+        for webinar_id, booking_id in _bookings(case.messages):
             store.scrub_booking(webinar_id, booking_id)
             counts["bookings"] += 1
     store.forget_contact(contact_id)
-    store.audit("erase", contact_id, by, clock(), counts)
+    store.audit("erase", contact_id, by, deps.clock(), counts)
     return counts
 
 
-def _close(case_id: str, store: PrivacyStore, by: str, clock: Callable[[], datetime]) -> None:
+def _close(deps: Deps, case_id: str, by: str) -> None:
     """Closed with the outcome "erased" (its assignee's slot is freed); a case that changed hands
     meanwhile is read again."""
+    store: PrivacyStore = deps.store
     for _ in range(5):
         case = store.get_case(case_id)
         if case is None or case.status == "closed":
             return
         ref = CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
         try:
-            store.close(ref, "erased", by, clock())
+            store.close(ref, "erased", by, deps.clock())
         except WriteRejected:
             continue
         return
     raise Busy("The case kept changing; please retry the erasure.")
 
 
-def _files(event: dict[str, Any]) -> list[str | None]:
-    """The blobs an event's bytes live in: a received email and its attachments, or the bytes
-    of a message parked in the outbox."""
-    email = event.get("email") or {}
-    return [
-        email.get("raw_key"),
-        *(a.get("key") for a in email.get("attachments", [])),
-        event.get("outbox_raw_key"),
-    ]
-
-
-def _message_ids(case: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
+def _message_ids(case: CaseRecords) -> list[str]:
     """Every Message-ID the case may be indexed under: the citizen's and our replies'."""
-    ids = list(case.get("email_thread") or [])
-    ids += [(e.get("email") or {}).get("message_id") for e in events]
+    ids = [*case.email_thread, *(m.message_id for m in case.messages)]
     return [i for i in ids if i]
 
 
-class RetentionStore(PrivacyStore, Protocol):
-    def week_items(
-        self, start: datetime, end: datetime
-    ) -> tuple[list[Any], list[Any], list[Any]]: ...
-
-    def remove_media(self, case_id: str, event_id: str) -> None: ...
-
-    def audit_records_between(self, start: datetime, end: datetime) -> list[dict[str, str]]: ...
-
-    def delete_record(self, key: dict[str, str]) -> None: ...
-
-    def find_open_case(self, contact_id: str) -> str | None: ...
-
-
-def purge(
-    store: RetentionStore,
-    blobs: Blobs,
-    now: datetime,
-    body_days: int,
-    recording_days: int,
-    window_days: int = 7,
-    identity_days: int | None = None,
-    audit_days: int | None = None,
-) -> dict[str, int]:
-    """The daily retention job. Cases closed `body_days` ago lose their bodies, addresses and
-    files; voicemail recordings' references go after `recording_days`. Channel, direction, time
-    and status stay, so the weekly reports of those weeks do not change. It looks back over
-    `window_days` days, so a missed run is caught up and a repeated one changes nothing."""
+def purge(deps: Deps, *, identities: bool = True, audits: bool = True) -> dict[str, int]:
+    """The daily retention job, with the periods of deps.settings (RETENTION_*_DAYS). Cases
+    closed `retention_body_days` ago lose their bodies, addresses and files; voicemail
+    recordings' references go after `retention_recording_days`; with `identities`, the addresses
+    of contacts gone quiet after `retention_identity_days`; with `audits`, read and audit records
+    after `retention_audit_days`. Channel, direction, time and status stay, so the weekly reports
+    of those weeks do not change. It looks back over a week, so a missed run is caught up and a
+    repeated one changes nothing."""
+    store: RetentionStore = deps.store
+    settings, now, window = deps.settings, deps.clock(), WINDOW_DAYS
     counts = {"cases": 0, "messages": 0, "files": 0, "recordings": 0}
-    since = now - timedelta(days=body_days + window_days)
-    _, events, _ = store.week_items(since, now - timedelta(days=body_days))
-    for closing in [e for e in events if e.channel == "note" and e.status == "closed"]:
-        items = store.case_partition(closing.case_id)
-        store.scrub_case(closing.case_id)
+    for case_id in _closed_between(store, now, settings.retention_body_days):
+        case = store.case_records(case_id)
+        store.scrub_case(case_id)
         counts["cases"] += 1
-        for event in (i for i in items if i["sk"].startswith("EVENT#")):
-            for key in filter(None, _files(event)):
-                blobs.delete(key)
+        for message in case.messages:
+            for key in message.files:
+                deps.blobs.delete(key)
                 counts["files"] += 1
-            if event.get("body") or event.get("to") or event.get("email") or event.get("media"):
-                store.scrub_event(closing.case_id, event["id"])
+            if message.personal:
+                store.scrub_event(case_id, message.id)
                 counts["messages"] += 1
-    since = now - timedelta(days=recording_days + window_days)
-    _, events, _ = store.week_items(since, now - timedelta(days=recording_days))
+    days = settings.retention_recording_days
+    _, events, _ = store.week_items(now - timedelta(days=days + window), now - timedelta(days=days))
     for voicemail in (e for e in events if e.status == "voicemail" and e.media):
         store.remove_media(voicemail.case_id, voicemail.id)
         counts["recordings"] += 1
-    if identity_days is not None:
-        counts["identities"] = _forget_identities(store, now, identity_days, window_days)
-    if audit_days is not None:
-        since = now - timedelta(days=audit_days + window_days)
-        old = store.audit_records_between(since, now - timedelta(days=audit_days))
-        for key in old:
-            store.delete_record(key)
-        counts["audit_records"] = len(old)
+    if identities:
+        counts["identities"] = _forget_identities(store, now, settings.retention_identity_days)
+    if audits:
+        days = settings.retention_audit_days
+        counts["audit_records"] = store.forget_records_between(
+            now - timedelta(days=days + window), now - timedelta(days=days)
+        )
     return counts
 
 
-def _forget_identities(store: RetentionStore, now: datetime, days: int, window: int) -> int:
+WINDOW_DAYS = 7
+
+
+def _closed_between(store: RetentionStore, now: datetime, days: int) -> list[str]:
+    """The cases closed between `days` (plus the look-back window) and `days` ago."""
+    _, events, _ = store.week_items(
+        now - timedelta(days=days + WINDOW_DAYS), now - timedelta(days=days)
+    )
+    return [e.case_id for e in events if e.channel == "note" and e.status == "closed"]
+
+
+def _forget_identities(store: RetentionStore, now: datetime, days: int) -> int:
     """Contacts whose case closed `days` ago and who have no open case: their phone numbers and
     addresses are deleted (a later message starts a new, unknown contact)."""
     forgotten = 0
-    _, events, _ = store.week_items(now - timedelta(days=days + window), now - timedelta(days=days))
-    for closing in [e for e in events if e.channel == "note" and e.status == "closed"]:
-        case = store.get_case(closing.case_id)
+    for case_id in _closed_between(store, now, days):
+        case = store.get_case(case_id)
         if case is None or store.find_open_case(case.contact_id) is not None:
             continue
-        contact = store.contact_record(case.contact_id)
-        for identity in store.identity_items(contact) if contact else []:
+        contact = store.contact(case.contact_id)
+        for identity in store.identities_of(contact) if contact else []:
             store.erase_identity(identity)
             forgotten += 1
     return forgotten

@@ -3,6 +3,7 @@ references go sooner, and the weekly reports of those weeks do not change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain import casework, intake, privacy, reports, voice
@@ -19,6 +20,18 @@ class Fixed:
 
     def __call__(self):
         return self.when
+
+
+def at(services, when: datetime, body: int = 365, recording: int = 90, **days: int):
+    """The services as the retention job sees them `when`, with these retention periods."""
+    settings = replace(
+        services.settings,
+        retention_body_days=body,
+        retention_recording_days=recording,
+        retention_identity_days=days.get("identity", 730),
+        retention_audit_days=days.get("audit", 1825),
+    )
+    return replace(services, settings=settings, clock=Fixed(when))
 
 
 def sms(store, number: str, sid: str, body: str, when: datetime):
@@ -64,9 +77,13 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
     later = T0 + timedelta(days=400)
     before = reports.compute(week, store, HOURS, later)
 
-    early = privacy.purge(store, local_services.blobs, T0 + timedelta(days=91), 365, 90)
+    early = privacy.purge(
+        at(local_services, T0 + timedelta(days=91)), identities=False, audits=False
+    )
     assert early == {"cases": 0, "messages": 0, "files": 0, "recordings": 1}
-    counts = privacy.purge(store, local_services.blobs, T0 + timedelta(days=366), 365, 90)
+    counts = privacy.purge(
+        at(local_services, T0 + timedelta(days=366)), identities=False, audits=False
+    )
     assert counts["cases"] == 1 and counts["messages"] >= 1
     gone = store.get_case(closed, with_timeline=True).timeline
     assert all(i.body == "" and i.to is None for i in gone)
@@ -75,7 +92,9 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
     [voicemail] = [i for i in kept if i.status == "voicemail"]
     assert voicemail.media == ()  # the recording's reference is gone after 90 days
     assert reports.compute(week, store, HOURS, later) == before
-    again = privacy.purge(store, local_services.blobs, T0 + timedelta(days=366), 365, 90)
+    again = privacy.purge(
+        at(local_services, T0 + timedelta(days=366)), identities=False, audits=False
+    )
     assert again["messages"] == 0 and again["recordings"] == 0
 
 
@@ -85,7 +104,9 @@ def test_nothing_expires_early(local_store, local_services):
     case = sms(store, "+4520000001", "SM" + "5" * 32, "recent", T0).case_id
     seen = store.get_case(case, with_timeline=True).timeline[-1].id
     casework.close(case, Actor("anna", "practitioner"), "answered", store, T0, seen=seen)
-    counts = privacy.purge(store, local_services.blobs, T0 + timedelta(days=30), 365, 90)
+    counts = privacy.purge(
+        at(local_services, T0 + timedelta(days=30)), identities=False, audits=False
+    )
     assert counts == {"cases": 0, "messages": 0, "files": 0, "recordings": 0}
     assert "recent" in [i.body for i in store.get_case(case, with_timeline=True).timeline]
 
@@ -97,15 +118,7 @@ def test_identities_and_audit_records_expire_too(local_store, local_services):
     casework.view_case(case, Actor("anna", "practitioner"), store, T0 + timedelta(minutes=1))
     seen = store.get_case(case, with_timeline=True).timeline[-1].id
     casework.close(case, Actor("anna", "practitioner"), "answered", store, T0, seen=seen)
-    counts = privacy.purge(
-        store,
-        local_services.blobs,
-        T0 + timedelta(days=731),
-        365,
-        90,
-        identity_days=730,
-        audit_days=730,
-    )
+    counts = privacy.purge(at(local_services, T0 + timedelta(days=731), identity=730, audit=730))
     assert counts["identities"] == 1 and counts["audit_records"] == 1
     assert store.find_identity(Identity("phone", "+4520000001")) is None
     assert store.case_reads(case) == []

@@ -224,8 +224,8 @@ def test_mail_to_the_old_reply_address_opens_a_new_case_on_a_new_contact(api, lo
 class EraseBeforeWriting:
     """The store, except that the erasure runs between intake's read and its transaction."""
 
-    def __init__(self, store: Any, blobs: Any, clock: Any, contact_id: str) -> None:
-        self._store, self._blobs, self._clock, self._contact_id = store, blobs, clock, contact_id
+    def __init__(self, deps: Any, contact_id: str) -> None:
+        self._deps, self._store, self._contact_id = deps, deps.store, contact_id
         self.erased = False
 
     def __getattr__(self, name: str) -> Any:
@@ -234,7 +234,7 @@ class EraseBeforeWriting:
     def record_inbound(self, write: Any) -> None:
         if not self.erased:
             self.erased = True
-            privacy.erase(self._contact_id, self._store, self._blobs, "boss", self._clock)
+            privacy.erase(self._deps, self._contact_id, "boss")
         self._store.record_inbound(write)
 
 
@@ -248,7 +248,7 @@ def test_an_sms_committed_just_after_erasure_lands_on_a_fresh_contact(local_serv
     hours = local_services.hours()
     first = intake.receive(sms("SM" + "a" * 32, "hello"), store, hours, clock)
     contact_id = store.find_identity(citizen).contact_id
-    racing = EraseBeforeWriting(store, local_services.blobs, clock, contact_id)
+    racing = EraseBeforeWriting(local_services, contact_id)
 
     late = intake.receive(sms("SM" + "b" * 32, SECRET), racing, hours, clock)
 
@@ -381,7 +381,7 @@ def test_mail_threaded_before_the_erasure_and_written_after_it_lands_on_a_fresh_
     )
     contact_id = store.find_identity(citizen).contact_id
     thread = CaseRef(first.case_id, "general", None, contact_id)
-    racing = EraseBeforeWriting(store, local_services.blobs, clock, contact_id)
+    racing = EraseBeforeWriting(local_services, contact_id)
     stranger = Identity("email", ADDRESS)
     mail = InboundMessage("email", "email", "<g9@example.com>", stranger, "studyhelp", SECRET)
 

@@ -39,14 +39,14 @@ def twilio_settings():
     )
 
 
-def test_without_an_account_messages_go_to_the_local_outbox(moto_store, clock):
+def test_without_an_account_messages_go_to_the_local_outbox(memory_store, clock):
     assert isinstance(sms_sender(load_settings({"TWILIO_AUTH_TOKEN": "x"})), LocalOutbox)
-    case_id = open_case(moto_store, clock)
+    case_id = open_case(memory_store, clock)
     sent = outbound.send_sms(
-        case_id, "We can talk at 14:00", moto_store, LocalOutbox(), clock, callback
+        case_id, "We can talk at 14:00", memory_store, LocalOutbox(), clock, callback
     )
     assert sent.status == "local"
-    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.direction, reply.body, reply.status, reply.to) == (
         "out",
         "We can talk at 14:00",
@@ -57,41 +57,41 @@ def test_without_an_account_messages_go_to_the_local_outbox(moto_store, clock):
 
 
 @responses.activate
-def test_with_an_account_twilio_rest_is_called_with_the_status_callback(moto_store, clock):
+def test_with_an_account_twilio_rest_is_called_with_the_status_callback(memory_store, clock):
     responses.post(
         MESSAGES_URL,
         status=201,
         json={"sid": "SM" + "f" * 32, "status": "queued", "to": CITIZEN.value, "body": "Hi"},
     )
-    case_id = open_case(moto_store, clock)
+    case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     assert isinstance(sender, TwilioSms)
-    sent = outbound.send_sms(case_id, "Hi", moto_store, sender, clock, callback)
+    sent = outbound.send_sms(case_id, "Hi", memory_store, sender, clock, callback)
 
     form = parse_qs(responses.calls[0].request.body)
     assert form["To"] == [CITIZEN.value] and form["From"] == ["+4570203040"]
     assert form["Body"] == ["Hi"]
     assert form["StatusCallback"] == [callback(f"{case_id}.{sent.interaction_id}")]
-    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.provider_id) == ("queued", "SM" + "f" * 32)
 
 
 @responses.activate
-def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(moto_store, clock):
+def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(memory_store, clock):
     """Twilio answers 500 (injected at the HTTP level): the reply waits in the outbox, the
     retry job sends it once Twilio is back, or fails it visibly after the last attempt."""
     from datetime import timedelta
 
     from chalicelib.domain import outbox
 
-    case_id = open_case(moto_store, clock)
+    case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     responses.post(MESSAGES_URL, status=500, json={"code": 20500, "message": "Internal"})
-    sent = outbound.send_sms(case_id, "Hi", moto_store, sender, clock, callback)
+    sent = outbound.send_sms(case_id, "Hi", memory_store, sender, clock, callback)
     assert sent.status == "retrying"
-    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.body) == ("retrying", "Hi")
-    assert outbox.retry_due(moto_store, sender, None, None, clock(), callback) == {
+    assert outbox.retry_due(memory_store, sender, None, None, clock(), callback) == {
         "sent": 0,
         "retrying": 0,
         "failed": 0,
@@ -100,44 +100,44 @@ def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(moto_sto
     responses.replace(
         responses.POST, MESSAGES_URL, status=201, json={"sid": "SM" + "b" * 32, "status": "queued"}
     )
-    assert outbox.retry_due(moto_store, sender, None, None, later, callback)["sent"] == 1
-    assert outbox.retry_due(moto_store, sender, None, None, later, callback)["sent"] == 0
-    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert outbox.retry_due(memory_store, sender, None, None, later, callback)["sent"] == 1
+    assert outbox.retry_due(memory_store, sender, None, None, later, callback)["sent"] == 0
+    [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.provider_id) == ("queued", "SM" + "b" * 32)
 
     responses.replace(responses.POST, MESSAGES_URL, status=503, json={"code": 1})
-    failing = outbound.send_sms(case_id, "Again", moto_store, sender, clock, callback)
+    failing = outbound.send_sms(case_id, "Again", memory_store, sender, clock, callback)
     now = clock()
     for _ in range(outbox.MAX_ATTEMPTS):
         now += timedelta(hours=1)
-        outbox.retry_due(moto_store, sender, None, None, now, callback)
-    [gone] = [i for i in moto_store.timeline(case_id) if i.id == failing.interaction_id]
+        outbox.retry_due(memory_store, sender, None, None, now, callback)
+    [gone] = [i for i in memory_store.timeline(case_id) if i.id == failing.interaction_id]
     assert gone.status == "failed" and gone.error_code.startswith("gave up")
     attempts = [c for c in responses.calls if c.request.body and "Again" in c.request.body]
     assert len(attempts) == outbox.MAX_ATTEMPTS
 
 
 @responses.activate
-def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(moto_store, clock):
+def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(memory_store, clock):
     """Twilio's 400 (21211: not a valid number) is final: the case shows it now, not after an
     hour of retries."""
     from datetime import timedelta
 
     from chalicelib.domain import outbox
 
-    case_id = open_case(moto_store, clock)
+    case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     responses.post(
         MESSAGES_URL,
         status=400,
         json={"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400},
     )
-    sent = outbound.send_sms(case_id, "Hi", moto_store, sender, clock, callback)
+    sent = outbound.send_sms(case_id, "Hi", memory_store, sender, clock, callback)
     assert sent.status == "failed"
-    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.error_code) == ("failed", "rejected: twilio-21211")
     later = clock() + timedelta(hours=2)
-    assert outbox.retry_due(moto_store, sender, None, None, later, callback)["sent"] == 0
+    assert outbox.retry_due(memory_store, sender, None, None, later, callback)["sent"] == 0
     assert len(responses.calls) == 1
 
 
@@ -147,7 +147,7 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(moto_s
     [(500, 20500, (502, "provider_unavailable")), (400, 21211, (409, "not_callable"))],
 )
 def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
-    moto_store, clock, twilio_status, error_code, expected
+    memory_store, clock, twilio_status, error_code, expected
 ):
     from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
@@ -156,64 +156,64 @@ def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=twilio_status, json={"code": error_code, "message": "x"})
-    case_id = open_case(moto_store, clock)
-    moto_store.request_callback(case_id, CITIZEN.value, clock())
-    moto_store.create_practitioner(
+    case_id = open_case(memory_store, clock)
+    memory_store.request_callback(case_id, CITIZEN.value, clock())
+    memory_store.create_practitioner(
         Practitioner("anna", "Anna", ("general",), ("da",), 5, phone="+4540000001")
     )
     with pytest.raises(ServiceError) as refused:
         voice.start_callback(
             case_id,
             Actor("anna", "practitioner"),
-            moto_store,
+            memory_store,
             dialer(twilio_settings()),
             clock,
             callback,
         )
     assert (refused.value.status, refused.value.code) == expected
-    [attempt] = [i for i in moto_store.timeline(case_id) if i.channel == "voice"]
+    [attempt] = [i for i in memory_store.timeline(case_id) if i.channel == "voice"]
     assert (attempt.direction, attempt.status) == ("out", "failed")
-    assert moto_store.get_case(case_id).callback_number == CITIZEN.value  # still to do
+    assert memory_store.get_case(case_id).callback_number == CITIZEN.value  # still to do
 
 
-def test_an_opted_out_number_is_never_sent_to(moto_store, clock):
-    case_id = open_case(moto_store, clock)
+def test_an_opted_out_number_is_never_sent_to(memory_store, clock):
+    case_id = open_case(memory_store, clock)
     stop = InboundMessage(
         "sms", "twilio", "SM" + "2" * 32, CITIZEN, "+4570203040", "STOP", keyword="stop"
     )
-    intake.receive(stop, moto_store, demo_hours(), clock)
+    intake.receive(stop, memory_store, demo_hours(), clock)
     with responses.RequestsMock() as http:  # any HTTP call would fail the test
         with pytest.raises(Conflict) as refused:
             outbound.send_sms(
-                case_id, "Hi", moto_store, sms_sender(twilio_settings()), clock, callback
+                case_id, "Hi", memory_store, sms_sender(twilio_settings()), clock, callback
             )
         assert not http.calls
     assert refused.value.code == "opted_out"
 
 
-def test_unknown_case(moto_store, clock):
+def test_unknown_case(memory_store, clock):
     with pytest.raises(NotFound):
-        outbound.send_sms("nope", "Hi", moto_store, LocalOutbox(), clock, callback)
+        outbound.send_sms("nope", "Hi", memory_store, LocalOutbox(), clock, callback)
 
 
-def test_status_reports_move_forward_only(moto_store, clock):
-    case_id = open_case(moto_store, clock)
-    sent = outbound.send_sms(case_id, "Hi", moto_store, LocalOutbox(), clock, callback)
+def test_status_reports_move_forward_only(memory_store, clock):
+    case_id = open_case(memory_store, clock)
+    sent = outbound.send_sms(case_id, "Hi", memory_store, LocalOutbox(), clock, callback)
     ref = f"{case_id}.{sent.interaction_id}"
-    assert outbound.record_status(moto_store, ref, "sent", "SM1", None)
-    assert outbound.record_status(moto_store, ref, "delivered", "SM1", None)
-    assert not outbound.record_status(moto_store, ref, "sent", "SM1", None)
-    assert not outbound.record_status(moto_store, ref, "delivered", "SM1", None)
-    assert not outbound.record_status(moto_store, ref, "made-up", "SM1", None)
-    assert not outbound.record_status(moto_store, "garbage", "sent", "SM1", None)
-    assert not outbound.record_status(moto_store, f"{case_id}.missing", "sent", "SM1", None)
-    [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
+    assert outbound.record_status(memory_store, ref, "sent", "SM1", None)
+    assert outbound.record_status(memory_store, ref, "delivered", "SM1", None)
+    assert not outbound.record_status(memory_store, ref, "sent", "SM1", None)
+    assert not outbound.record_status(memory_store, ref, "delivered", "SM1", None)
+    assert not outbound.record_status(memory_store, ref, "made-up", "SM1", None)
+    assert not outbound.record_status(memory_store, "garbage", "sent", "SM1", None)
+    assert not outbound.record_status(memory_store, f"{case_id}.missing", "sent", "SM1", None)
+    [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert reply.status == "delivered"
 
 
 @responses.activate
 def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citizen(
-    moto_store, clock
+    memory_store, clock
 ):
     from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
@@ -221,14 +221,14 @@ def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citiz
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=201, json={"sid": "CA" + "e" * 32, "status": "queued"})
-    case_id = open_case(moto_store, clock)
-    moto_store.create_practitioner(
+    case_id = open_case(memory_store, clock)
+    memory_store.create_practitioner(
         Practitioner("anna", "Anna", ("general",), ("da",), 5, phone="+4540000001")
     )
     made = voice.start_callback(
         case_id,
         Actor("anna", "practitioner"),
-        moto_store,
+        memory_store,
         dialer(twilio_settings()),
         clock,
         callback,

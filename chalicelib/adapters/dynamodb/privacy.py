@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,14 +15,17 @@ from chalicelib.adapters.dynamodb.codec import (
     dedupe_key,
     dump,
     event_key,
+    identity_key,
     iso,
     load,
     mail_token_key,
     message_id_key,
     open_case_key,
+    parse_iso,
     week_key,
 )
 from chalicelib.adapters.dynamodb.webinars import booking_key, holder_key, token_key
+from chalicelib.domain.model import CaseRecords, Contact, Identity, PersonalData, StoredMessage
 
 SCRUBBED_CASE = (
     "reply_to",
@@ -35,20 +39,90 @@ SCRUBBED_EVENT = ("to", "media", "email", "outbox_raw_key")
 PERSONAL_BOOKING = ("email", "phone", "first_name", "token_hash")
 
 
+def document(value: Any) -> Any:
+    """An item as a plain JSON-ready document: numbers as int or float, sets as sorted lists,
+    and no storage keys or index attributes."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set):
+        return sorted(document(v) for v in value)
+    if isinstance(value, dict):
+        return {
+            k: document(v)
+            for k, v in value.items()
+            if not k.startswith("gsi") and k not in ("pk", "sk")
+        }
+    if isinstance(value, list):
+        return [document(v) for v in value]
+    return value
+
+
+def _identity(ref: str) -> Identity | None:
+    kind, _, value = ref.partition("#")
+    if kind not in ("phone", "email", "anonymous") or not value:
+        return None
+    return Identity(kind, value)  # type: ignore[arg-type]  # kind is checked just above
+
+
+def _contact(item: dict[str, Any]) -> Contact:
+    identities = (_identity(ref) for ref in item.get("identities") or [])
+    return Contact(
+        id=item["id"],
+        cases=tuple(item.get("cases") or ()),
+        identities=tuple(i for i in identities if i is not None),
+        erased_at=parse_iso(item.get("erased_at")),
+    )
+
+
+def _message(item: dict[str, Any]) -> StoredMessage:
+    email = item.get("email") or {}
+    files = [
+        email.get("raw_key"),
+        *(a.get("key") for a in email.get("attachments", [])),
+        item.get("outbox_raw_key"),
+    ]
+    return StoredMessage(
+        id=item["id"],
+        direction=item.get("direction"),
+        status=item.get("status"),
+        provider=item.get("provider"),
+        provider_id=item.get("provider_id"),
+        message_id=email.get("message_id"),
+        files=tuple(f for f in files if f),
+        personal=bool(item.get("body") or item.get("to") or email or item.get("media")),
+    )
+
+
 class PrivacyStore(StoreBase):
     def contact_record(self, contact_id: str) -> dict[str, Any] | None:
+        """The contact's item as stored (tests look at it)."""
         return self._get(contact_key(contact_id))
 
-    def identity_items(self, contact: dict[str, Any]) -> list[dict[str, Any]]:
+    def contact(self, contact_id: str) -> Contact | None:
+        item = self._get(contact_key(contact_id))
+        return _contact(item) if item else None
+
+    def _identity_items(self, contact: Contact) -> list[dict[str, Any]]:
         found = []
-        for ref in contact.get("identities", []):
-            kind, _, value = ref.partition("#")
-            item = self._get({"pk": f"IDENTITY#{kind}#{value}", "sk": "IDENTITY"})
-            if item is not None and item.get("contact_id") == contact["id"]:
+        for identity in contact.identities:
+            item = self._get(identity_key(identity))
+            if item is not None and item.get("contact_id") == contact.id:
                 found.append(item)
         return found
 
-    def case_partition(self, case_id: str) -> list[dict[str, Any]]:
+    def identities_of(self, contact: Contact) -> list[Identity]:
+        """The contact's addresses that still lead to it (none that moved to someone else)."""
+        return [
+            identity
+            for identity in contact.identities
+            if (item := self._get(identity_key(identity))) is not None
+            and item.get("contact_id") == contact.id
+        ]
+
+    def erase_identity(self, identity: Identity) -> None:
+        self.client.delete_item(TableName=self.table, Key=dump(identity_key(identity)))
+
+    def _case_partition(self, case_id: str) -> list[dict[str, Any]]:
         """The case, its timeline and its read records."""
         return self._query_all(
             KeyConditionExpression="pk = :pk",
@@ -56,15 +130,39 @@ class PrivacyStore(StoreBase):
             ConsistentRead=True,
         )
 
-    def booking_item(self, webinar_id: str, booking_id: str) -> dict[str, Any] | None:
-        return self._get({"pk": f"WEBINAR#{webinar_id}", "sk": f"BOOKING#{booking_id}"})
-
-    def erase_identity(self, item: dict[str, Any]) -> None:
-        self.client.delete_item(
-            TableName=self.table, Key=dump({"pk": item["pk"], "sk": item["sk"]})
+    def case_records(self, case_id: str) -> CaseRecords:
+        items = self._case_partition(case_id)
+        head = next((i for i in items if i["sk"] == "CASE"), {})
+        return CaseRecords(
+            id=case_id,
+            email_thread=tuple(head.get("email_thread") or ()),
+            reply_token=head.get("reply_token"),
+            messages=tuple(_message(i) for i in items if i["sk"].startswith("EVENT#")),
         )
 
-    def tombstone_contact(self, contact_id: str, now: datetime) -> dict[str, Any] | None:
+    def personal_data(self, contact: Contact, bookings: list[tuple[str, str]]) -> PersonalData:
+        """Everything stored about the contact, as documents: the contact, its identities, each
+        case with its timeline, and the `bookings` named (without their cancel token's digest)."""
+        cases = []
+        for case_id in contact.cases:
+            items = self._case_partition(case_id)
+            head = next((i for i in items if i["sk"] == "CASE"), {"id": case_id})
+            events = [i for i in items if i["sk"].startswith("EVENT#")]
+            cases.append({**document(head), "timeline": [document(e) for e in events]})
+        found = []
+        for webinar_id, booking_id in bookings:
+            booking = self._get(booking_key(webinar_id, booking_id))
+            if booking is not None:
+                found.append({k: v for k, v in document(booking).items() if k != "token_hash"})
+        contact_item = self._get(contact_key(contact.id)) or {"id": contact.id}
+        return PersonalData(
+            contact=document(contact_item),
+            identities=[document(i) for i in self._identity_items(contact)],
+            cases=cases,
+            bookings=found,
+        )
+
+    def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None:
         """The contact, marked erased (intake's writes to it fail from now on), as it is after
         the mark: the list of its cases can no longer grow. None: no such contact."""
         try:
@@ -83,7 +181,7 @@ class PrivacyStore(StoreBase):
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        return load(answer["Attributes"])
+        return _contact(load(answer["Attributes"]))
 
     def forget_contact(self, contact_id: str) -> None:
         """The last step of an erasure: the contact keeps its cases' ids, not its addresses."""
@@ -232,8 +330,8 @@ class PrivacyStore(StoreBase):
             ),
         )
 
-    def audit_records_between(self, start: datetime, end: datetime) -> list[dict[str, str]]:
-        """Case-read and audit records in [start, end): their keys only."""
+    def forget_records_between(self, start: datetime, end: datetime) -> int:
+        """Deletes the case-read and audit records written in [start, end); how many."""
         found: list[dict[str, str]] = []
         day = start
         partitions: list[str] = []
@@ -251,10 +349,9 @@ class PrivacyStore(StoreBase):
             ):
                 if item.get("type") in ("case_read", "audit"):
                     found.append({"pk": item["pk"], "sk": item["sk"]})
-        return found
-
-    def delete_record(self, key: dict[str, str]) -> None:
-        self.client.delete_item(TableName=self.table, Key=dump(key))
+        for key in found:
+            self.client.delete_item(TableName=self.table, Key=dump(key))
+        return len(found)
 
     def audits(self, month: str) -> list[dict[str, Any]]:
         return self._query_all(

@@ -1,0 +1,974 @@
+"""An in-memory store: the fake of the storage ports, for fast domain unit tests.
+
+It keeps domain objects, not items, and honours the conditions the domain relies on, as the
+DynamoDB store does: a provider id is recorded once, an identity and a contact's open case are
+created once, a message is appended only to an open case and never to an erased contact, every
+multi-item change either applies whole or raises the same `WriteRejected` subclass, a delivery
+status only moves forward, and the waiting, unanswered and outbox indexes follow each change.
+tests/contract/test_store_contract.py runs one suite over this store and DynamoDB Local, so the
+two cannot drift apart.
+
+Covered: intake (identities, contacts, the open-case pointer, deliveries, `record_inbound`
+without bookings, `mark_undeliverable`), routing and case work (`assign`, `to_queue`,
+`transfer_to`, `close`, `reopen`, `add_reply`, `set_waiting_queue`, reads, callbacks,
+practitioners and duty), outbound messages and the outbox, opening hours, and what the weekly
+report reads (`week_items`, saved reports). Not covered yet: email threading (`case_for_token`,
+Message-IDs, links), `update_practitioner`, the inbox page, webinars and bookings (export and
+erasure here know no bookings or reply indexes); those raise AttributeError here, so a test that
+needs them says so at once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain.hours import OpeningHours
+from chalicelib.domain.ids import interaction_id as new_interaction_id
+from chalicelib.domain.model import (
+    Case,
+    CaseRead,
+    CaseRecords,
+    CaseRef,
+    Contact,
+    Delivery,
+    Identity,
+    IdentityRecord,
+    InboundWrite,
+    Interaction,
+    Parked,
+    PersonalData,
+    Practitioner,
+    Shift,
+    StoredMessage,
+)
+from chalicelib.domain.ports import (
+    CaseChanged,
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    OpenCaseExists,
+    PractitionerUnavailable,
+    WriteConflict,
+    WriteRejected,
+)
+
+OUTBOX_FAILED_RANK = 4  # as the DynamoDB store ranks a cancelled parked message
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class _Contact:
+    id: str
+    identities: list[Identity] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+    erased_at: datetime | None = None
+    last_practitioner: str | None = None
+
+
+@dataclass
+class _Event:
+    interaction: Interaction
+    rank: int | None = None
+    attempts: int = 0
+    slot: str | None = None  # in the outbox, ordered by the next try
+    raw_key: str | None = None
+
+
+# --- one citizen's data: export, erasure, retention ----------------------------------------
+
+
+class _PrivacyMixin:
+    """Erasure, export and retention over MemoryStore's dictionaries."""
+
+    _lock: threading.RLock
+    _identities: dict[Identity, IdentityRecord]
+    _contacts: dict[str, _Contact]
+    _open_cases: dict[str, str]
+    _deliveries: dict[tuple[str, str], Delivery]
+    _cases: dict[str, Case]
+    _events: dict[str, dict[str, _Event]]
+    _reads: dict[str, list[CaseRead]]
+    _audits: list[dict[str, Any]]
+
+    def _as_contact(self, held: _Contact) -> Contact:
+        return Contact(held.id, tuple(held.cases), tuple(held.identities), held.erased_at)
+
+    def contact(self, contact_id: str) -> Contact | None:
+        held = self._contacts.get(contact_id)
+        return self._as_contact(held) if held else None
+
+    def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None:
+        with self._lock:
+            held = self._contacts.get(contact_id)
+            if held is None:
+                return None
+            held.erased_at = held.erased_at or now
+            return self._as_contact(held)
+
+    def identities_of(self, contact: Contact) -> list[Identity]:
+        return [
+            identity
+            for identity in contact.identities
+            if (record := self._identities.get(identity)) is not None
+            and record.contact_id == contact.id
+        ]
+
+    def erase_identity(self, identity: Identity) -> None:
+        self._identities.pop(identity, None)
+
+    def forget_contact(self, contact_id: str) -> None:
+        with self._lock:
+            self._open_cases.pop(contact_id, None)
+            if contact_id in self._contacts:
+                self._contacts[contact_id].identities = []
+
+    def case_records(self, case_id: str) -> CaseRecords:
+        case = self._cases.get(case_id)
+        events = self._events.get(case_id, {})
+        return CaseRecords(
+            id=case_id,
+            email_thread=case.email_thread if case else (),
+            reply_token=case.reply_token if case else None,
+            messages=tuple(_stored(events[i]) for i in sorted(events)),
+        )
+
+    def personal_data(self, contact: Contact, bookings: list[tuple[str, str]]) -> PersonalData:
+        held = self._contacts.get(contact.id)
+        cases = []
+        for case_id in contact.cases:
+            case = self._cases.get(case_id)
+            events = self._events.get(case_id, {})
+            head = _document(replace(case, timeline=())) if case else {"id": case_id}
+            head.pop("timeline", None)
+            cases.append(
+                {**head, "timeline": [_document(events[i].interaction) for i in sorted(events)]}
+            )
+        return PersonalData(
+            contact={
+                "id": contact.id,
+                "cases": list(contact.cases),
+                "identities": [f"{i.kind}#{i.value}" for i in (held.identities if held else [])],
+            },
+            identities=[
+                {"kind": i.kind, "value": i.value, "contact_id": contact.id}
+                for i in self.identities_of(contact)
+            ],
+            cases=cases,
+            bookings=[],  # bookings are not in the in-memory store yet
+        )
+
+    def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None:
+        """Nothing to do: this store keeps no index of reply tokens or Message-IDs yet."""
+
+    def tombstone_delivery(self, provider: str, provider_id: str) -> None:
+        with self._lock:
+            if (provider, provider_id) in self._deliveries:
+                self._deliveries[(provider, provider_id)] = Delivery("", None, None, None)
+
+    def forget_delivery(self, provider: str, provider_id: str) -> None:
+        self._deliveries.pop((provider, provider_id), None)
+
+    def scrub_case(self, case_id: str) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is not None:
+                self._cases[case_id] = replace(
+                    case,
+                    reply_to=None,
+                    reply_token=None,
+                    email_subject=None,
+                    email_thread=(),
+                    callback_number=None,
+                    callback_requested_at=None,
+                )
+
+    def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(event_id)
+            if event is None:
+                return
+            changes: dict[str, Any] = {"body": "", "to": None, "media": (), "email": None}
+            if forget_provider_id:
+                changes["provider_id"] = None
+            event.interaction = replace(event.interaction, **changes)
+            event.raw_key = None
+
+    def scrub_booking(self, webinar_id: str, booking_id: str) -> None:
+        """Nothing to do: bookings are not in the in-memory store yet."""
+
+    def remove_media(self, case_id: str, event_id: str) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(event_id)
+            if event is not None:
+                event.interaction = replace(event.interaction, media=())
+
+    def audit(
+        self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
+    ) -> None:
+        self._audits.append(
+            {"action": action, "contact_id": contact_id, "by": by, "at": now, "counts": counts}
+        )
+
+    def audits(self, month: str) -> list[dict[str, Any]]:
+        return [a for a in self._audits if _iso(a["at"]).startswith(month)]
+
+    def forget_records_between(self, start: datetime, end: datetime) -> int:
+        """Deletes the case-read and audit records written in [start, end); how many."""
+        with self._lock:
+            forgotten = 0
+            for case_id, reads in self._reads.items():
+                kept = [r for r in reads if not start <= r.at < end]
+                forgotten += len(reads) - len(kept)
+                self._reads[case_id] = kept
+            kept_audits = [a for a in self._audits if not start <= a["at"] < end]
+            forgotten += len(self._audits) - len(kept_audits)
+            self._audits[:] = kept_audits
+            return forgotten
+
+
+def _stored(event: _Event) -> StoredMessage:
+    interaction = event.interaction
+    email = interaction.email
+    files = [
+        email.raw_key if email else None,
+        *(a.key for a in (email.attachments if email else ())),
+        event.raw_key,
+    ]
+    return StoredMessage(
+        id=interaction.id,
+        direction=interaction.direction,
+        status=interaction.status,
+        provider=interaction.provider,
+        provider_id=interaction.provider_id,
+        message_id=email.message_id if email else None,
+        files=tuple(f for f in files if f),
+        personal=bool(interaction.body or interaction.to or email or interaction.media),
+    )
+
+
+def _document(value: Any) -> Any:
+    """A dataclass as a plain document, as the DynamoDB store hands its items out (leaving out
+    what is empty)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        fields_ = {f.name: _document(getattr(value, f.name)) for f in fields(value)}
+        return {k: v for k, v in fields_.items() if v not in (None, (), [], {})}
+    if isinstance(value, tuple | list):
+        return [_document(v) for v in value]
+    if isinstance(value, datetime):
+        return _iso(value)
+    return value
+
+
+class MemoryStore(_PrivacyMixin):
+    """The storage ports over plain dictionaries, one lock for every change (all-or-nothing)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._identities: dict[Identity, IdentityRecord] = {}
+        self._contacts: dict[str, _Contact] = {}
+        self._open_cases: dict[str, str] = {}
+        self._deliveries: dict[tuple[str, str], Delivery] = {}
+        self._cases: dict[str, Case] = {}
+        self._events: dict[str, dict[str, _Event]] = {}
+        self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
+        self._unanswered: dict[str, str] = {}  # case id -> "<assigned at>#<case id>"
+        self._practitioners: dict[str, Practitioner] = {}
+        self._shifts: list[Shift] = []
+        self._hours: dict[str, Any] | None = None
+        self._reports: dict[str, dict[str, Any]] = {}
+        self._reports_emailed: set[str] = set()
+        self._callback_requests: dict[tuple[str, str], int] = {}
+        self._reads: dict[str, list[CaseRead]] = {}
+        self._audits: list[dict[str, Any]] = []
+
+    # --- intake --------------------------------------------------------------------------------
+
+    def find_identity(self, identity: Identity) -> IdentityRecord | None:
+        return self._identities.get(identity)
+
+    def find_open_case(self, contact_id: str) -> str | None:
+        return self._open_cases.get(contact_id)
+
+    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None:
+        return self._deliveries.get((provider, provider_id))
+
+    def last_practitioner(self, contact_id: str) -> str | None:
+        contact = self._contacts.get(contact_id)
+        return contact.last_practitioner if contact else None
+
+    def record_inbound(self, write: InboundWrite) -> None:
+        if write.booking is not None:
+            raise NotImplementedError("bookings are not in the in-memory store yet")
+        with self._lock:
+            self._raise_for(self._inbound_failures(write))
+            self._apply_inbound(write)
+
+    def _inbound_failures(self, write: InboundWrite) -> set[str]:
+        failed: set[str] = set()
+        contact = self._contacts.get(write.contact_id)
+        live = contact is not None and contact.erased_at is None
+        held = self._identities.get(write.identity)
+        if write.new_contact:
+            if held is not None:
+                failed.add("identity")
+            if contact is not None:
+                failed.add("contact")
+        elif write.new_identity:
+            if held is not None:
+                failed.add("identity")
+            if not live:
+                failed.add("contact")
+        elif write.link_identity or write.opted_out is not None:
+            if held is None or held.contact_id != write.contact_id:
+                failed.add("identity")
+        if write.opening is not None:
+            if not write.new_contact and not live:
+                failed.add("contact")
+            if write.contact_id in self._open_cases:
+                failed.add("open_case")
+            if write.case_id in self._cases:
+                failed.add("case")
+        else:
+            case = self._cases.get(write.case_id)
+            if case is None or case.status == "closed":
+                failed.add("case")
+        events = self._events.get(write.case_id, {})
+        if any(i.id in events for i in write.interactions):
+            failed.add("interaction")
+        if (write.provider, write.provider_id) in self._deliveries:
+            failed.add("dedupe")
+        return failed
+
+    @staticmethod
+    def _raise_for(failed: set[str]) -> None:
+        for role, error in (
+            ("dedupe", DuplicateDelivery),
+            ("identity", IdentityTaken),
+            ("open_case", OpenCaseExists),
+            ("case", CaseNotOpen),
+            ("contact", IdentityTaken),
+        ):
+            if role in failed:
+                raise error(role)
+        if failed:
+            raise WriteConflict(", ".join(sorted(failed)))
+
+    def _apply_inbound(self, write: InboundWrite) -> None:
+        inbound = write.interactions[0]
+        new_record = IdentityRecord(
+            write.identity, write.contact_id, write.case_id, bool(write.opted_out)
+        )
+        if write.new_contact:
+            self._identities[write.identity] = new_record
+            self._contacts[write.contact_id] = _Contact(
+                write.contact_id, [write.identity], [write.case_id]
+            )
+        elif write.new_identity:
+            self._identities[write.identity] = new_record
+            self._contacts[write.contact_id].identities.append(write.identity)
+        elif write.link_identity or write.opted_out is not None:
+            record = self._identities[write.identity]
+            if write.link_identity:
+                record = replace(record, open_case_id=write.case_id)
+            if write.opted_out is not None:
+                record = replace(record, opted_out=write.opted_out)
+            self._identities[write.identity] = record
+        if write.opening is not None and not write.new_contact:
+            self._contacts[write.contact_id].cases.append(write.case_id)
+        email = inbound.email
+        if write.opening is not None:
+            opening = write.opening
+            self._open_cases[write.contact_id] = write.case_id
+            self._cases[write.case_id] = Case(
+                id=write.case_id,
+                contact_id=write.contact_id,
+                status="queued",
+                queue=opening.queue,
+                channel=opening.channel,
+                channels=(opening.channel,),
+                opened_at=opening.opened_at,
+                last_activity_at=inbound.at,
+                inbound_count=1,
+                reply_to=write.identity,
+                reply_token=opening.reply_token or None,
+                email_subject=email.subject if email else None,
+                email_thread=(email.message_id,) if email and email.message_id else (),
+                possible_link=email.possible_link if email else None,
+            )
+            self._waiting[write.case_id] = f"{_iso(inbound.at)}#{write.case_id}"
+        else:
+            case = self._cases[write.case_id]
+            changes: dict[str, Any] = {
+                "last_activity_at": inbound.at,
+                "reply_to": write.identity,
+                "inbound_count": (case.inbound_count or 0) + 1,
+                "channels": tuple(sorted({*case.channels, inbound.channel})),
+            }
+            if email is not None and email.message_id:
+                changes["email_thread"] = (*case.email_thread, email.message_id)
+                changes["email_subject"] = case.email_subject or email.subject
+            if email is not None and email.possible_link:
+                changes["possible_link"] = email.possible_link
+            self._cases[write.case_id] = replace(case, **changes)
+        events = self._events.setdefault(write.case_id, {})
+        for interaction in write.interactions:
+            events[interaction.id] = _Event(
+                replace(interaction, contact_id=write.contact_id),
+                rank=0 if interaction.status else None,
+            )
+        reply_ref = (
+            f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
+        )
+        self._deliveries[(write.provider, write.provider_id)] = Delivery(
+            write.case_id, write.reply, reply_ref, inbound.id
+        )
+
+    # --- cases ---------------------------------------------------------------------------------
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
+        case = self._cases.get(case_id)
+        if case is None or not with_timeline:
+            return case
+        return replace(case, timeline=tuple(self.timeline(case_id)))
+
+    def timeline(self, case_id: str) -> list[Interaction]:
+        events = self._events.get(case_id, {})
+        return [events[i].interaction for i in sorted(events)]
+
+    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
+        waiting = sorted(
+            (since, case_id)
+            for case_id, since in self._waiting.items()
+            if self._cases[case_id].queue == queue
+        )
+        return [self._ref(case_id) for _, case_id in waiting[:limit]]
+
+    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]:
+        cut = _iso(cutoff)
+        return [
+            self._ref(case_id)
+            for since, case_id in sorted((s, c) for c, s in self._unanswered.items())
+            if since < cut
+        ]
+
+    def _ref(self, case_id: str) -> CaseRef:
+        case = self._cases[case_id]
+        return CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
+
+    def assign(
+        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
+    ) -> None:
+        with self._lock:
+            failed = set()
+            current = self._cases.get(case.id)
+            if current is None or current.status != "queued":
+                failed.add("case")
+            practitioner = self._practitioners.get(practitioner_id)
+            if (
+                practitioner is None
+                or not practitioner.has_room
+                or (require_on_duty and not practitioner.on_duty)
+            ):
+                failed.add("practitioner")
+            self._raise_for_hands(failed)
+            assert current is not None and practitioner is not None
+            self._cases[case.id] = replace(
+                current, status="assigned", assignee=practitioner_id, assigned_at=now
+            )
+            self._waiting.pop(case.id, None)
+            self._unanswered[case.id] = f"{_iso(now)}#{case.id}"
+            self._practitioners[practitioner_id] = replace(
+                practitioner, active_cases=practitioner.active_cases + 1, last_assigned_at=now
+            )
+            contact = self._contacts.setdefault(case.contact_id, _Contact(case.contact_id))
+            contact.last_practitioner = practitioner_id
+
+    def to_queue(
+        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
+    ) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            if only_if_unanswered and case.id not in self._unanswered:
+                failed.add("case")
+            failed |= self._release_failures(case.assignee)
+            self._raise_for_hands(failed)
+            current = self._cases[case.id]
+            self._cases[case.id] = replace(
+                current, status="queued", queue=queue, assignee=None, assigned_at=None
+            )
+            self._unanswered.pop(case.id, None)
+            self._waiting[case.id] = f"{_iso(now)}#{case.id}"
+            self._release(case.assignee)
+
+    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            if self._open_cases.get(case.contact_id) != case.id:
+                failed.add("open_case")
+            note = Interaction(
+                id=new_interaction_id(now) + "c",
+                case_id=case.id,
+                at=now,
+                channel="note",
+                direction="internal",
+                body=f"Closed: {outcome}",
+                status="closed",
+                author=closed_by,
+            )
+            if note.id in self._events.get(case.id, {}):
+                failed.add("event")
+            failed |= self._release_failures(case.assignee)
+            self._raise_for_hands(failed)
+            current = self._cases[case.id]
+            self._cases[case.id] = replace(current, status="closed", outcome=outcome, closed_at=now)
+            del self._open_cases[case.contact_id]
+            self._waiting.pop(case.id, None)
+            self._unanswered.pop(case.id, None)
+            self._events.setdefault(case.id, {})[note.id] = _Event(note, rank=0)
+            self._release(case.assignee)
+
+    def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            practitioner = self._practitioners.get(practitioner_id)
+            if practitioner is None or not practitioner.has_room:
+                failed.add("practitioner")
+            failed |= self._release_failures(case.assignee)
+            self._raise_for_hands(failed)
+            assert practitioner is not None
+            self._release(case.assignee)
+            practitioner = self._practitioners[practitioner_id]  # as released, if the same
+            self._cases[case.id] = replace(
+                self._cases[case.id], status="assigned", assignee=practitioner_id, assigned_at=now
+            )
+            self._waiting.pop(case.id, None)
+            self._unanswered[case.id] = f"{_iso(now)}#{case.id}"
+            self._practitioners[practitioner_id] = replace(
+                practitioner, active_cases=practitioner.active_cases + 1, last_assigned_at=now
+            )
+            contact = self._contacts.setdefault(case.contact_id, _Contact(case.contact_id))
+            contact.last_practitioner = practitioner_id
+
+    def reopen(self, case: CaseRef, now: datetime) -> None:
+        with self._lock:
+            failed = set()
+            if case.contact_id in self._open_cases:
+                failed.add("open_case")
+            current = self._cases.get(case.id)
+            if current is None or current.status != "closed" or current.erased_at is not None:
+                failed.add("case")
+            self._raise_for_hands(failed)
+            assert current is not None
+            self._open_cases[case.contact_id] = case.id
+            self._cases[case.id] = replace(
+                current,
+                status="queued",
+                last_activity_at=now,
+                assignee=None,
+                assigned_at=None,
+                closed_at=None,
+                outcome=None,
+            )
+            self._waiting[case.id] = f"{_iso(now)}#{case.id}"
+
+    def add_reply(self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool) -> None:
+        with self._lock:
+            failed = self._held_by(case)
+            if reply.id in self._events.get(case.id, {}):
+                failed.add("event")
+            self._raise_for_hands(failed)
+            current = self._cases[case.id]
+            self._cases[case.id] = replace(
+                current,
+                last_activity_at=reply.at,
+                first_response_at=current.first_response_at or reply.at,
+            )
+            if answered_by_assignee:
+                self._waiting.pop(case.id, None)
+                self._unanswered.pop(case.id, None)
+            self._events.setdefault(case.id, {})[reply.id] = _Event(
+                reply, rank=0 if reply.status else None
+            )
+
+    def set_waiting_queue(self, case_id: str, queue: str) -> bool:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is None or case.status != "queued":
+                return False
+            self._cases[case_id] = replace(case, queue=queue)
+            return True
+
+    def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
+        with self._lock:
+            self._reads.setdefault(case_id, []).append(CaseRead(case_id, user_id, role, at))
+
+    def case_reads(self, case_id: str) -> list[CaseRead]:
+        return sorted(self._reads.get(case_id, []), key=lambda r: (_iso(r.at), r.user_id))
+
+    def _held_by(self, case: CaseRef) -> set[str]:
+        current = self._cases.get(case.id)
+        if (
+            current is None
+            or current.status == "closed"
+            or current.assignee != case.assignee
+            or (case.inbound_count is not None and current.inbound_count != case.inbound_count)
+        ):
+            return {"case"}
+        return set()
+
+    def _release_failures(self, practitioner_id: str | None) -> set[str]:
+        if practitioner_id is None:
+            return set()
+        practitioner = self._practitioners.get(practitioner_id)
+        return set() if practitioner and practitioner.active_cases > 0 else {"previous"}
+
+    def _release(self, practitioner_id: str | None) -> None:
+        if practitioner_id is not None:
+            held = self._practitioners[practitioner_id]
+            self._practitioners[practitioner_id] = replace(held, active_cases=held.active_cases - 1)
+
+    @staticmethod
+    def _raise_for_hands(failed: set[str]) -> None:
+        if "case" in failed:
+            raise CaseChanged("case")
+        if "practitioner" in failed:
+            raise PractitionerUnavailable("practitioner")
+        if "open_case" in failed:
+            raise OpenCaseExists("open_case")
+        if failed:
+            raise WriteConflict(", ".join(sorted(failed)))
+
+    def request_callback(self, case_id: str, number: str, now: datetime) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is None:
+                raise WriteRejected("case")
+            self._cases[case_id] = replace(
+                case, callback_number=number, callback_requested_at=now, last_activity_at=now
+            )
+
+    def count_callback_request(self, number: str, now: datetime, limit: int) -> bool:
+        """Counts one request for `number` on the UTC day; False once it has had `limit`."""
+        key = (number, now.astimezone(UTC).date().isoformat())
+        with self._lock:
+            if self._callback_requests.get(key, 0) >= limit:
+                return False
+            self._callback_requests[key] = self._callback_requests.get(key, 0) + 1
+            return True
+
+    def clear_callback(self, case_id: str) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is not None:
+                self._cases[case_id] = replace(
+                    case, callback_number=None, callback_requested_at=None
+                )
+
+    def mark_case_erased(self, case_id: str, now: datetime) -> None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is not None and case.erased_at is None:
+                self._cases[case_id] = replace(case, erased_at=now)
+
+    # --- practitioners -------------------------------------------------------------------------
+
+    def create_practitioner(self, practitioner: Practitioner) -> bool:
+        with self._lock:
+            if practitioner.id in self._practitioners:
+                return False
+            self._practitioners[practitioner.id] = practitioner
+            return True
+
+    def get_practitioner(self, practitioner_id: str) -> Practitioner | None:
+        return self._practitioners.get(practitioner_id)
+
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]:
+        # as DynamoDB lists them: by "off#<id>" / "on#<id>"
+        listed = sorted(
+            self._practitioners.values(), key=lambda p: f"{'on' if p.on_duty else 'off'}#{p.id}"
+        )
+        return [p for p in listed if p.on_duty or not on_duty_only]
+
+    def go_on_duty(self, practitioner_id: str, now: datetime) -> bool:
+        with self._lock:
+            held = self._practitioners.get(practitioner_id)
+            if held is None or held.on_duty:
+                return False
+            self._practitioners[practitioner_id] = replace(held, on_duty=True, shift_started_at=now)
+            return True
+
+    def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None:
+        if not practitioner.on_duty or practitioner.shift_started_at is None:
+            return None
+        start = practitioner.shift_started_at
+        with self._lock:
+            held = self._practitioners.get(practitioner.id)
+            if held is None or not held.on_duty or held.shift_started_at != start:
+                raise WriteConflict("profile")
+            self._practitioners[practitioner.id] = replace(
+                held, on_duty=False, shift_started_at=None
+            )
+            shift = Shift(practitioner.id, start, max(now, start))
+            self._shifts.append(shift)
+            return shift
+
+    # --- outbound messages and the outbox ------------------------------------------------------
+
+    def get_reply_identity(self, case_id: str) -> Identity | None:
+        case = self._cases.get(case_id)
+        return case.reply_to if case else None
+
+    def add_interaction(self, interaction: Interaction) -> None:
+        with self._lock:
+            events = self._events.setdefault(interaction.case_id, {})
+            if interaction.id in events:
+                raise WriteRejected("interaction")
+            events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
+
+    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None:
+                raise WriteRejected("event")
+            event.interaction = replace(event.interaction, answered=answered)
+
+    def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
+        with self._lock:
+            record = self._identities.get(identity)
+            if record is None:
+                return False
+            self._identities[identity] = replace(record, undeliverable=reason)
+            return True
+
+    def add_interaction_once(self, interaction: Interaction) -> bool:
+        try:
+            self.add_interaction(interaction)
+        except WriteRejected:
+            return False
+        return True
+
+    def update_delivery_status(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+        provider: str | None = None,
+        duration_seconds: int | None = None,
+    ) -> bool:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None or (event.rank is not None and event.rank >= rank):
+                return False
+            self._set_status(event, status, rank, provider_id, provider, error_code)
+            if duration_seconds is not None:
+                event.interaction = replace(event.interaction, duration_seconds=duration_seconds)
+            return True
+
+    @staticmethod
+    def _set_status(
+        event: _Event,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error_code: str | None,
+    ) -> None:
+        changes: dict[str, Any] = {"status": status}
+        for name, value in (
+            ("provider_id", provider_id),
+            ("provider", provider),
+            ("error_code", error_code),
+        ):
+            if value:
+                changes[name] = value
+        event.interaction = replace(event.interaction, **changes)
+        event.rank = rank
+
+    def record_unsent(self, interaction: Interaction) -> bool:
+        with self._lock:
+            case = self._cases.get(interaction.case_id)
+            if case is not None and case.erased_at is not None:
+                return False
+            events = self._events.setdefault(interaction.case_id, {})
+            if interaction.id in events:
+                raise WriteConflict("event")
+            events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
+            return True
+
+    def park(
+        self,
+        case_id: str,
+        interaction_id: str,
+        attempts: int,
+        retry_at: datetime,
+        error: str,
+        raw_key: str | None = None,
+    ) -> bool:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None or not event.interaction.to:
+                return False
+            event.interaction = replace(event.interaction, status="retrying", error_code=error)
+            event.attempts = attempts
+            event.slot = f"{_iso(retry_at)}#{case_id}#{interaction_id}"
+            if raw_key:
+                event.raw_key = raw_key
+            return True
+
+    def due(self, now: datetime) -> list[Parked]:
+        limit = _iso(now) + "#~"
+        parked = [
+            Parked(
+                e.interaction.case_id,
+                e.interaction.id,
+                e.interaction.channel,
+                e.interaction.to or "",
+                e.interaction.body,
+                e.attempts or 1,
+                e.slot,
+                e.raw_key,
+            )
+            for events in self._events.values()
+            for e in events.values()
+            if e.slot is not None and e.slot <= limit and e.interaction.to
+        ]
+        return sorted(parked, key=lambda p: p.slot)
+
+    def claim(self, entry: Parked, lease_until: datetime) -> bool:
+        with self._lock:
+            event = self._events.get(entry.case_id, {}).get(entry.interaction_id)
+            if event is None or event.slot != entry.slot or not event.interaction.to:
+                return False
+            event.slot = f"{_iso(lease_until)}#{entry.case_id}#{entry.interaction_id}"
+            return True
+
+    def cancel_parked(self, case_id: str, interaction_id: str) -> bool:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None or event.slot is None:
+                return False
+            self._set_status(event, "failed", OUTBOX_FAILED_RANK, None, None, "cancelled: erased")
+            event.slot, event.raw_key = None, None
+            return True
+
+    def unpark(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error: str | None,
+    ) -> None:
+        with self._lock:
+            event = self._events.setdefault(case_id, {}).get(interaction_id)
+            if event is None:
+                raise WriteConflict("event")  # DynamoDB would write a stray item; never wanted
+            self._set_status(event, status, rank, provider_id, provider, error)
+            event.slot = None
+
+    # --- settings and reports ------------------------------------------------------------------
+
+    def load_hours(self) -> OpeningHours | None:
+        return OpeningHours.from_item(self._hours) if self._hours is not None else None
+
+    def save_hours(self, hours: OpeningHours) -> None:
+        self._hours = hours.to_item()  # stored as the document, read back as DynamoDB's is
+
+    def week_items(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[Case], list[Interaction], list[Shift]]:
+        """Cases opened, interactions and shift starts in [start, end)."""
+        cases = [c for c in self._cases.values() if start <= c.opened_at < end]
+        interactions = [
+            e.interaction
+            for events in self._events.values()
+            for e in events.values()
+            if start <= e.interaction.at < end
+        ]
+        shifts = [s for s in self._shifts if start <= s.start < end]
+        return cases, interactions, shifts
+
+    def get_report(self, week: str) -> dict[str, Any] | None:
+        return self._reports.get(week)
+
+    def save_report(self, week: str, figures: dict[str, Any]) -> None:
+        self._reports[week] = json.loads(json.dumps(figures, sort_keys=True))
+
+    def claim_report_email(self, week: str, now: datetime) -> bool:
+        with self._lock:
+            if week not in self._reports or week in self._reports_emailed:
+                return False
+            self._reports_emailed.add(week)
+            return True
+
+
+# --- blobs and senders -------------------------------------------------------------------------
+
+
+class MemoryBlobs:
+    """Blobs in a dictionary (LocalBlobs keeps them in a folder, S3Blobs in a bucket)."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.blobs[key] = (data, content_type)
+
+    def put_new(self, key: str, data: bytes, content_type: str) -> None:
+        """Write once: FileExistsError rather than replace bytes someone already stored."""
+        if key in self.blobs:
+            raise FileExistsError(key)
+        self.blobs[key] = (data, content_type)
+
+    def get(self, key: str) -> bytes:
+        if key not in self.blobs:
+            raise FileNotFoundError(key)
+        return self.blobs[key][0]
+
+    def delete(self, key: str) -> None:
+        self.blobs.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider: str
+    provider_id: str
+    status: str
+
+
+@dataclass
+class RecordingSender:
+    """Every sender port at once (SMS, calls, email), keeping what was sent, in order. Set
+    `failing` to an exception and each send raises it instead (a provider refusing or down)."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    failing: Exception | None = None
+
+    def _send(self, kind: str, **what: Any) -> Sent:
+        if self.failing is not None:
+            raise self.failing
+        self.sent.append({"kind": kind, **what})
+        return Sent("memory", f"MEM{kind}{len(self.sent):06d}", "queued")
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        return self._send("sms", to=to, body=body, status_callback=status_callback)
+
+    def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
+        return self._send(
+            "call", to=citizen, practitioner=practitioner_phone, status_callback=status_callback
+        )
+
+    def send_email(self, raw: bytes, to: str) -> Sent:
+        return self._send("email", to=to, raw=raw)

@@ -1,0 +1,650 @@
+"""One contract for the store, run against the in-memory fake and DynamoDB Local alike.
+
+Every test here runs twice: `memory` (chalicelib.adapters.memory.MemoryStore, what the fast
+domain unit tests use) and `dynamodb` (the real adapter, on a fresh DynamoDB Local table). A
+behaviour the domain relies on that one of them lacks fails here, so the fake cannot drift.
+It covers the methods intake, routing, case work, outbound messages, the outbox, opening hours
+and the weekly report use (see the list in chalicelib/adapters/memory.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryStore
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.ids import interaction_id, new_id
+from chalicelib.domain.model import (
+    CaseOpening,
+    CaseRef,
+    Identity,
+    InboundWrite,
+    Interaction,
+    Media,
+    Practitioner,
+)
+from chalicelib.domain.ports import (
+    CaseChanged,
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    OpenCaseExists,
+    PractitionerUnavailable,
+)
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+PHONE = Identity("phone", "+4520000001")
+OTHER = Identity("phone", "+4520000002")
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStore()
+    return request.getfixturevalue("local_store")
+
+
+def message(case_id: str, at: datetime, body: str = "hello", **fields) -> Interaction:
+    return Interaction(
+        id=interaction_id(at),
+        case_id=case_id,
+        at=at,
+        channel="sms",
+        direction="in",
+        body=body,
+        provider="twilio",
+        provider_id=fields.pop("provider_id", None),
+        **fields,
+    )
+
+
+def first(identity: Identity = PHONE, sid: str = "SM1", at: datetime = T0, **changes):
+    """A first message: a new contact, identity and case."""
+    contact_id, case_id = new_id(), new_id()
+    inbound = message(case_id, at, provider_id=sid)
+    write = InboundWrite(
+        identity=identity,
+        contact_id=contact_id,
+        new_contact=True,
+        case_id=case_id,
+        opening=CaseOpening(case_id, contact_id, "general", "sms", at, reply_token=new_id()),
+        interactions=(inbound,),
+        reply="Thanks",
+        link_identity=True,
+        provider="twilio",
+        provider_id=sid,
+    )
+    return replace(write, **changes)
+
+
+def later(write: InboundWrite, sid: str, at: datetime, body: str = "more") -> InboundWrite:
+    """The same citizen's next message, appended to the open case."""
+    return replace(
+        write,
+        new_contact=False,
+        opening=None,
+        interactions=(message(write.case_id, at, body, provider_id=sid),),
+        reply=None,
+        link_identity=False,
+        provider_id=sid,
+    )
+
+
+def reopened(write: InboundWrite, sid: str, at: datetime) -> InboundWrite:
+    """The same citizen's next message opening a new case (theirs was closed)."""
+    case_id = new_id()
+    return replace(
+        write,
+        new_contact=False,
+        case_id=case_id,
+        opening=CaseOpening(case_id, write.contact_id, "general", "sms", at, new_id()),
+        interactions=(message(case_id, at, provider_id=sid),),
+        provider_id=sid,
+    )
+
+
+def ref(store, case_id: str) -> CaseRef:
+    case = store.get_case(case_id)
+    return CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
+
+
+ANNA = Practitioner("anna", "Anna", ("general",), ("da",), 1)
+
+
+# --- intake ------------------------------------------------------------------------------------
+
+
+def test_a_first_message_creates_identity_contact_case_and_delivery(store):
+    write = first()
+    store.record_inbound(write)
+    record = store.find_identity(PHONE)
+    assert (record.contact_id, record.open_case_id, record.opted_out) == (
+        write.contact_id,
+        write.case_id,
+        False,
+    )
+    assert store.find_open_case(write.contact_id) == write.case_id
+    delivery = store.find_delivery("twilio", "SM1")
+    assert (delivery.case_id, delivery.reply, delivery.interaction_id) == (
+        write.case_id,
+        "Thanks",
+        write.interactions[0].id,
+    )
+    case = store.get_case(write.case_id, with_timeline=True)
+    assert (case.status, case.queue, case.channel, case.inbound_count) == (
+        "queued",
+        "general",
+        "sms",
+        1,
+    )
+    assert case.reply_to == PHONE and case.contact_id == write.contact_id
+    assert [(i.body, i.contact_id) for i in case.timeline] == [("hello", write.contact_id)]
+    assert store.get_reply_identity(write.case_id) == PHONE
+    assert [r.id for r in store.waiting_cases("general")] == [write.case_id]
+
+
+def test_nothing_is_found_before_anything_is_written(store):
+    assert store.find_identity(PHONE) is None
+    assert store.find_open_case("nobody") is None
+    assert store.find_delivery("twilio", "SM1") is None
+    assert store.get_case("nothing") is None
+    assert store.get_reply_identity("nothing") is None
+    assert store.load_hours() is None
+
+
+def test_a_provider_retry_is_refused_whole(store):
+    write = first()
+    store.record_inbound(write)
+    with pytest.raises(DuplicateDelivery):
+        store.record_inbound(later(write, "SM1", T0 + timedelta(minutes=1)))
+    assert len(store.get_case(write.case_id, with_timeline=True).timeline) == 1
+    assert store.get_case(write.case_id).inbound_count == 1
+
+
+def test_an_identity_is_created_once_and_a_lost_race_writes_nothing(store):
+    store.record_inbound(first(sid="SM1"))
+    rival = first(sid="SM2")
+    with pytest.raises(IdentityTaken):
+        store.record_inbound(rival)
+    assert store.get_case(rival.case_id) is None
+    assert store.find_delivery("twilio", "SM2") is None
+    assert store.find_open_case(rival.contact_id) is None
+
+
+def test_a_contact_has_one_open_case(store):
+    write = first()
+    store.record_inbound(write)
+    with pytest.raises(OpenCaseExists):
+        store.record_inbound(reopened(write, "SM2", T0 + timedelta(minutes=1)))
+    assert store.find_delivery("twilio", "SM2") is None
+
+
+def test_later_messages_are_appended_to_the_open_case(store):
+    write = first()
+    store.record_inbound(write)
+    store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1), "again"))
+    case = store.get_case(write.case_id, with_timeline=True)
+    assert case.inbound_count == 2
+    assert [i.body for i in case.timeline] == ["hello", "again"]
+    assert case.last_activity_at == T0 + timedelta(minutes=1)
+
+
+def test_nothing_is_appended_to_a_closed_case_and_a_new_one_opens(store):
+    write = first()
+    store.record_inbound(write)
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=1))
+    with pytest.raises(CaseNotOpen):
+        store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=2)))
+    assert store.find_delivery("twilio", "SM2") is None
+    again = reopened(write, "SM3", T0 + timedelta(minutes=3))
+    store.record_inbound(again)
+    assert store.find_open_case(write.contact_id) == again.case_id
+    assert store.find_identity(PHONE).open_case_id == again.case_id
+
+
+def test_opting_out_is_kept_on_the_identity(store):
+    write = first()
+    store.record_inbound(write)
+    store.record_inbound(replace(later(write, "SM2", T0), opted_out=True))
+    assert store.find_identity(PHONE).opted_out is True
+    store.record_inbound(replace(later(write, "SM3", T0), opted_out=False))
+    assert store.find_identity(PHONE).opted_out is False
+
+
+# --- changes of hands --------------------------------------------------------------------------
+
+
+def test_a_queued_case_is_assigned_once_within_capacity(store):
+    store.create_practitioner(ANNA)
+    store.go_on_duty("anna", T0)
+    one, two = first(), first(OTHER, "SM2")
+    store.record_inbound(one)
+    store.record_inbound(two)
+    store.assign(ref(store, one.case_id), "anna", T0, require_on_duty=True)
+    case = store.get_case(one.case_id)
+    assert (case.status, case.assignee, case.assigned_at) == ("assigned", "anna", T0)
+    assert store.get_practitioner("anna").active_cases == 1
+    assert store.last_practitioner(one.contact_id) == "anna"
+    assert [r.id for r in store.waiting_cases("general")] == [two.case_id]
+    assert [r.id for r in store.unanswered_since_before(T0 + timedelta(minutes=1))] == [one.case_id]
+    with pytest.raises(CaseChanged):
+        store.assign(ref(store, one.case_id), "anna", T0, require_on_duty=True)
+    with pytest.raises(PractitionerUnavailable):  # full
+        store.assign(ref(store, two.case_id), "anna", T0, require_on_duty=True)
+    assert store.get_case(two.case_id).status == "queued"
+
+
+def test_an_off_duty_practitioner_is_not_given_cases_by_routing(store):
+    store.create_practitioner(ANNA)
+    write = first()
+    store.record_inbound(write)
+    with pytest.raises(PractitionerUnavailable):
+        store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
+    assert store.get_case(write.case_id).assignee == "anna"
+
+
+def test_back_to_the_queue_frees_the_slot(store):
+    store.create_practitioner(ANNA)
+    store.go_on_duty("anna", T0)
+    write = first()
+    store.record_inbound(write)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
+    stale = replace(ref(store, write.case_id), assignee=None)
+    with pytest.raises(CaseChanged):
+        store.to_queue(stale, "general", T0)
+    store.to_queue(ref(store, write.case_id), "general", T0, only_if_unanswered=True)
+    case = store.get_case(write.case_id)
+    assert (case.status, case.assignee) == ("queued", None)
+    assert store.get_practitioner("anna").active_cases == 0
+    assert store.unanswered_since_before(T0 + timedelta(days=1)) == []
+    assert [r.id for r in store.waiting_cases("general")] == [write.case_id]
+
+
+def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
+    store.create_practitioner(ANNA)
+    store.go_on_duty("anna", T0)
+    write = first()
+    store.record_inbound(write)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
+    read = replace(ref(store, write.case_id), inbound_count=1)
+    store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1)))
+    with pytest.raises(CaseChanged):  # a message landed since it was read
+        store.close(read, "answered", "anna", T0 + timedelta(minutes=2))
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=2))
+    case = store.get_case(write.case_id, with_timeline=True)
+    assert (case.status, case.outcome, case.closed_at) == (
+        "closed",
+        "answered",
+        T0 + timedelta(minutes=2),
+    )
+    note = case.timeline[-1]
+    assert (note.channel, note.status, note.body, note.author) == (
+        "note",
+        "closed",
+        "Closed: answered",
+        "anna",
+    )
+    assert store.find_open_case(write.contact_id) is None
+    assert store.get_practitioner("anna").active_cases == 0
+    with pytest.raises(CaseChanged):
+        store.close(ref(store, write.case_id), "again", "anna", T0 + timedelta(minutes=3))
+
+
+def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
+    store.create_practitioner(ANNA)
+    store.create_practitioner(replace(ANNA, id="bo", display_name="Bo"))
+    write = first()
+    store.record_inbound(write)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
+    with pytest.raises(CaseChanged):
+        store.transfer_to(replace(ref(store, write.case_id), assignee=None), "bo", T0)
+    store.transfer_to(ref(store, write.case_id), "bo", T0 + timedelta(minutes=1))
+    case = store.get_case(write.case_id)
+    assert (case.status, case.assignee) == ("assigned", "bo")
+    assert store.get_practitioner("anna").active_cases == 0
+    assert store.get_practitioner("bo").active_cases == 1
+    assert store.last_practitioner(write.contact_id) == "bo"
+    other = first(OTHER, "SM2")
+    store.record_inbound(other)
+    store.assign(ref(store, other.case_id), "anna", T0, require_on_duty=False)
+    with pytest.raises(PractitionerUnavailable):  # bo is full
+        store.transfer_to(ref(store, other.case_id), "bo", T0)
+    assert store.get_case(other.case_id).assignee == "anna"
+
+
+def test_a_closed_case_reopens_unless_another_is_open(store):
+    write = first()
+    store.record_inbound(write)
+    with pytest.raises(CaseChanged):  # not closed
+        store.reopen(replace(ref(store, write.case_id), contact_id="elsewhere"), T0)
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=1))
+    store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=2))
+    case = store.get_case(write.case_id)
+    assert (case.status, case.outcome, case.closed_at) == ("queued", None, None)
+    assert store.find_open_case(write.contact_id) == write.case_id
+    assert [r.id for r in store.waiting_cases("general")] == [write.case_id]
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=3))
+    again = reopened(write, "SM2", T0 + timedelta(minutes=4))
+    store.record_inbound(again)
+    with pytest.raises(OpenCaseExists):
+        store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=5))
+    store.close(ref(store, again.case_id), "answered", "anna", T0 + timedelta(minutes=6))
+    store.mark_case_erased(write.case_id, T0)
+    with pytest.raises(CaseChanged):  # an erased case stays closed
+        store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=7))
+
+
+def test_a_reply_needs_the_case_as_read_and_ends_unanswered(store):
+    store.create_practitioner(ANNA)
+    write = first()
+    store.record_inbound(write)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
+    answer = replace(reply(write.case_id, T0), author="anna")
+    with pytest.raises(CaseChanged):
+        store.add_reply(
+            answer, replace(ref(store, write.case_id), assignee=None), answered_by_assignee=True
+        )
+    with pytest.raises(CaseChanged):
+        store.add_reply(
+            answer, replace(ref(store, write.case_id), inbound_count=2), answered_by_assignee=True
+        )
+    store.add_reply(answer, ref(store, write.case_id), answered_by_assignee=True)
+    case = store.get_case(write.case_id, with_timeline=True)
+    assert case.first_response_at == answer.at and case.last_activity_at == answer.at
+    assert [i.id for i in case.timeline][-1] == answer.id
+    assert store.unanswered_since_before(T0 + timedelta(days=1)) == []
+    second = replace(reply(write.case_id, T0 + timedelta(minutes=1)), author="anna")
+    store.add_reply(second, ref(store, write.case_id), answered_by_assignee=True)
+    assert store.get_case(write.case_id).first_response_at == answer.at
+
+
+def test_a_waiting_case_moves_queue_and_keeps_its_place(store):
+    one, two = first(), first(OTHER, "SM2", at=T0 + timedelta(minutes=1))
+    store.record_inbound(one)
+    store.record_inbound(two)
+    assert store.set_waiting_queue(two.case_id, "jobs") is True
+    assert [r.id for r in store.waiting_cases("jobs")] == [two.case_id]
+    assert [r.id for r in store.waiting_cases("general")] == [one.case_id]
+    assert store.get_case(two.case_id).queue == "jobs"
+    store.create_practitioner(ANNA)
+    store.assign(ref(store, one.case_id), "anna", T0, require_on_duty=False)
+    assert store.set_waiting_queue(one.case_id, "jobs") is False
+
+
+def test_reads_are_kept_per_case(store):
+    write = first()
+    store.record_inbound(write)
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(minutes=1))
+    store.record_read(write.case_id, "boss", "manager", T0 + timedelta(minutes=2))
+    assert [(r.user_id, r.role, r.at) for r in store.case_reads(write.case_id)] == [
+        ("anna", "practitioner", T0 + timedelta(minutes=1)),
+        ("boss", "manager", T0 + timedelta(minutes=2)),
+    ]
+    assert store.case_reads("other") == []
+
+
+def test_duty_and_shifts(store):
+    assert store.create_practitioner(ANNA) is True
+    assert store.create_practitioner(ANNA) is False
+    assert store.list_practitioners(on_duty_only=True) == []
+    assert store.go_on_duty("anna", T0) is True
+    assert store.go_on_duty("anna", T0) is False
+    anna = store.get_practitioner("anna")
+    assert [p.id for p in store.list_practitioners(on_duty_only=True)] == ["anna"]
+    shift = store.go_off_duty(anna, T0 + timedelta(hours=2))
+    assert (shift.start, shift.end) == (T0, T0 + timedelta(hours=2))
+    assert store.get_practitioner("anna").on_duty is False
+    _, _, shifts = store.week_items(T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert [(s.practitioner_id, s.start) for s in shifts] == [("anna", T0)]
+
+
+def test_a_callback_waits_on_the_case_until_made(store):
+    write = first()
+    store.record_inbound(write)
+    store.request_callback(write.case_id, PHONE.value, T0 + timedelta(minutes=1))
+    case = store.get_case(write.case_id)
+    assert (case.callback_number, case.callback_requested_at) == (
+        PHONE.value,
+        T0 + timedelta(minutes=1),
+    )
+    assert case.last_activity_at == T0 + timedelta(minutes=1)
+    store.clear_callback(write.case_id)
+    case = store.get_case(write.case_id)
+    assert (case.callback_number, case.callback_requested_at) == (None, None)
+
+
+def test_callback_requests_are_limited_per_number_and_day(store):
+    assert [store.count_callback_request(PHONE.value, T0, 2) for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert store.count_callback_request(OTHER.value, T0, 2) is True
+    assert store.count_callback_request(PHONE.value, T0 + timedelta(days=1), 2) is True
+
+
+# --- outbound messages and the outbox ----------------------------------------------------------
+
+
+def reply(case_id: str, at: datetime, to: str | None = PHONE.value) -> Interaction:
+    at += timedelta(seconds=1)  # after the citizen's message on the timeline
+    return Interaction(
+        interaction_id(at), case_id, at, "sms", "out", "We can talk", status="queued", to=to
+    )
+
+
+def test_a_delivery_status_only_moves_forward(store):
+    write = first()
+    store.record_inbound(write)
+    sent = reply(write.case_id, T0 + timedelta(minutes=1))
+    store.add_interaction(sent)
+    assert store.add_interaction_once(sent) is False
+    assert store.update_delivery_status(write.case_id, sent.id, "sent", 2, provider_id="SMx")
+    assert store.update_delivery_status(write.case_id, sent.id, "delivered", 3)
+    assert not store.update_delivery_status(write.case_id, sent.id, "sent", 2)
+    assert not store.update_delivery_status(write.case_id, "missing", "sent", 2)
+    [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert (out.status, out.provider_id) == ("delivered", "SMx")
+
+
+def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
+    write = first()
+    store.record_inbound(write)
+    call = replace(reply(write.case_id, T0), channel="voice", body="Callback")
+    store.add_interaction(call)
+    store.mark_call_answered(write.case_id, call.id, True)
+    [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert out.answered is True
+    assert store.mark_undeliverable(PHONE, "bounced") is True
+    assert store.find_identity(PHONE).undeliverable == "bounced"
+    assert store.mark_undeliverable(OTHER, "bounced") is False
+
+
+def test_a_parked_message_is_retried_once_per_claim(store):
+    write = first()
+    store.record_inbound(write)
+    sent = reply(write.case_id, T0)
+    store.add_interaction(sent)
+    retry_at = T0 + timedelta(minutes=1)
+    assert store.park(write.case_id, sent.id, 1, retry_at, "Timeout", "raw/1")
+    assert store.due(T0) == []
+    [entry] = store.due(retry_at)
+    assert (entry.interaction_id, entry.to, entry.body, entry.attempts, entry.raw_key) == (
+        sent.id,
+        PHONE.value,
+        "We can talk",
+        1,
+        "raw/1",
+    )
+    assert store.claim(entry, retry_at + timedelta(minutes=5)) is True
+    assert store.claim(entry, retry_at + timedelta(minutes=5)) is False
+    store.unpark(write.case_id, sent.id, "sent", 2, "SMy", "twilio", None)
+    assert store.due(T0 + timedelta(days=1)) == []
+    [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert (out.status, out.provider_id) == ("sent", "SMy")
+
+
+def test_a_message_without_an_address_is_never_parked(store):
+    write = first()
+    store.record_inbound(write)
+    sent = reply(write.case_id, T0, to=None)
+    store.add_interaction(sent)
+    assert store.park(write.case_id, sent.id, 1, T0, "Timeout") is False
+    assert store.due(T0 + timedelta(days=1)) == []
+
+
+def test_a_parked_message_is_cancelled_once(store):
+    write = first()
+    store.record_inbound(write)
+    sent = reply(write.case_id, T0)
+    store.add_interaction(sent)
+    store.park(write.case_id, sent.id, 1, T0, "Timeout")
+    assert store.cancel_parked(write.case_id, sent.id) is True
+    assert store.cancel_parked(write.case_id, sent.id) is False
+    assert store.due(T0 + timedelta(days=1)) == []
+    [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert (out.status, out.error_code) == ("failed", "cancelled: erased")
+
+
+def test_an_unsent_message_is_not_recorded_on_an_erased_case(store):
+    write = first()
+    store.record_inbound(write)
+    assert store.record_unsent(reply(write.case_id, T0 + timedelta(seconds=1))) is True
+    store.mark_case_erased(write.case_id, T0)
+    assert store.record_unsent(reply(write.case_id, T0 + timedelta(seconds=2))) is False
+    assert len(store.get_case(write.case_id, with_timeline=True).timeline) == 2
+
+
+# --- settings and reports ----------------------------------------------------------------------
+
+
+def test_opening_hours_round_trip(store):
+    hours = demo_hours()
+    store.save_hours(hours)
+    assert store.load_hours() == hours
+
+
+def test_a_week_holds_what_happened_in_it(store):
+    inside, outside = first(at=T0), first(OTHER, "SM2", at=T0 + timedelta(days=8))
+    store.record_inbound(inside)
+    store.record_inbound(outside)
+    cases, interactions, _ = store.week_items(T0, T0 + timedelta(days=7))
+    assert [c.id for c in cases] == [inside.case_id]
+    assert [i.case_id for i in interactions] == [inside.case_id]
+    cases, _, _ = store.week_items(T0 + timedelta(microseconds=1), T0 + timedelta(days=7))
+    assert cases == []
+
+
+def test_a_weekly_report_is_saved_and_emailed_once(store):
+    assert store.get_report("2026-W48") is None
+    assert store.claim_report_email("2026-W48", T0) is False
+    store.save_report("2026-W48", {"cases": {"opened": 3}})
+    assert store.get_report("2026-W48") == {"cases": {"opened": 3}}
+    assert store.claim_report_email("2026-W48", T0) is True
+    assert store.claim_report_email("2026-W48", T0) is False
+
+
+# --- one citizen's data: export, erasure, retention --------------------------------------------
+
+
+def test_a_contact_is_tombstoned_and_forgotten(store):
+    write = first()
+    store.record_inbound(write)
+    contact = store.contact(write.contact_id)
+    assert (contact.id, contact.cases, contact.identities, contact.erased_at) == (
+        write.contact_id,
+        (write.case_id,),
+        (PHONE,),
+        None,
+    )
+    assert store.contact("nobody") is None and store.tombstone_contact("nobody", T0) is None
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(seconds=1))
+    erased = store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=1))
+    assert erased.erased_at == T0 + timedelta(minutes=1)
+    assert store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=2)).erased_at == (
+        T0 + timedelta(minutes=1)
+    )
+    with pytest.raises(IdentityTaken):  # an erased contact gets no new case
+        store.record_inbound(reopened(write, "SM9", T0 + timedelta(minutes=3)))
+    assert store.identities_of(erased) == [PHONE]
+    store.erase_identity(PHONE)
+    assert store.identities_of(erased) == [] and store.find_identity(PHONE) is None
+    store.forget_contact(write.contact_id)
+    assert store.contact(write.contact_id).identities == ()
+    assert store.contact(write.contact_id).cases == (write.case_id,)
+    assert store.find_open_case(write.contact_id) is None
+
+
+def test_case_records_name_what_erasure_must_reach(store):
+    write = first()
+    store.record_inbound(write)
+    sent = reply(write.case_id, T0)
+    store.add_interaction(sent)
+    store.park(write.case_id, sent.id, 1, T0, "Timeout", "outbox/raw1")
+    records = store.case_records(write.case_id)
+    assert records.id == write.case_id and records.email_thread == ()
+    assert records.reply_token == store.get_case(write.case_id).reply_token
+    inbound, out = records.messages
+    assert (inbound.id, inbound.direction, inbound.provider, inbound.provider_id) == (
+        write.interactions[0].id,
+        "in",
+        "twilio",
+        "SM1",
+    )
+    assert inbound.personal and inbound.files == ()
+    assert (out.status, out.files, out.personal) == ("retrying", ("outbox/raw1",), True)
+
+
+def test_scrubbing_keeps_what_the_reports_count(store):
+    write = first()
+    store.record_inbound(write)
+    store.request_callback(write.case_id, PHONE.value, T0)
+    store.scrub_case(write.case_id)
+    [message] = store.case_records(write.case_id).messages
+    store.scrub_event(write.case_id, message.id, forget_provider_id=True)
+    case = store.get_case(write.case_id, with_timeline=True)
+    assert (case.reply_to, case.reply_token, case.callback_number) == (None, None, None)
+    [scrubbed] = case.timeline
+    assert (scrubbed.body, scrubbed.to, scrubbed.provider_id) == ("", None, None)
+    assert (scrubbed.channel, scrubbed.direction, scrubbed.at) == ("sms", "in", T0)
+    assert store.case_records(write.case_id).messages[0].personal is False
+
+
+def test_a_delivery_is_tombstoned_or_forgotten(store):
+    one, two = first(), first(OTHER, "SM2")
+    store.record_inbound(one)
+    store.record_inbound(two)
+    store.tombstone_delivery("twilio", "SM1")
+    tomb = store.find_delivery("twilio", "SM1")
+    assert (tomb.case_id, tomb.reply, tomb.reply_ref, tomb.interaction_id) == ("", None, None, None)
+    store.forget_delivery("twilio", "SM2")
+    assert store.find_delivery("twilio", "SM2") is None
+    store.tombstone_delivery("twilio", "SM3")  # nothing there: stays nothing
+    assert store.find_delivery("twilio", "SM3") is None
+
+
+def test_a_recording_reference_is_removed(store):
+    write = first()
+    store.record_inbound(write)
+    call = replace(
+        reply(write.case_id, T0), status="voicemail", media=(Media("https://r", "audio/wav"),)
+    )
+    store.add_interaction(call)
+    store.remove_media(write.case_id, call.id)
+    [_, kept] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert kept.media == () and kept.status == "voicemail"
+
+
+def test_reads_and_audits_are_forgotten_by_age(store):
+    write = first()
+    store.record_inbound(write)
+    store.record_read(write.case_id, "anna", "practitioner", T0)
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(days=10))
+    store.audit("export", write.contact_id, "boss", T0 + timedelta(hours=1), {"cases": 1})
+    assert store.forget_records_between(T0 - timedelta(days=1), T0 + timedelta(days=1)) == 2
+    assert [r.at for r in store.case_reads(write.case_id)] == [T0 + timedelta(days=10)]
+    assert store.forget_records_between(T0 - timedelta(days=1), T0 + timedelta(days=1)) == 0
