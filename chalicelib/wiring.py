@@ -100,7 +100,7 @@ class Services:
 
 def build_services(settings: Settings | None = None, client: Any = None) -> Services:
     from chalicelib.adapters.dynamodb import DynamoStore
-    from chalicelib.adapters.senders import dialer, mail_sender, sms_sender
+    from chalicelib.adapters.senders import mail_sender, sms_sender
 
     settings = settings or load_settings()
     store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
@@ -112,6 +112,19 @@ def build_services(settings: Settings | None = None, client: Any = None) -> Serv
         mail=mail_sender(settings),
         blobs=blobs(settings),
     )
+
+
+def dialer(settings: Settings) -> LocalDialer | TwilioVoice:
+    """Callbacks through Twilio when it is configured; their TwiML is the edge's (composed on
+    the first call: a cold start that places no call does not load it)."""
+    from chalicelib.adapters import senders
+
+    def bridge(citizen: str) -> str:
+        from chalicelib.channels.twilio_voice import bridge
+
+        return bridge(citizen, settings.twilio_from_number)
+
+    return senders.dialer(settings, bridge)
 
 
 def blobs(settings: Settings) -> LocalBlobs | S3Blobs:

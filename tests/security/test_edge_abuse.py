@@ -86,10 +86,10 @@ def test_a_configured_country_is_texted(moto_store, clock):
 
 @responses.activate
 def test_a_callback_to_a_refused_country_is_409_not_callable_and_never_dialled(moto_store, clock):
-    from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
     from chalicelib.domain.errors import Conflict
     from chalicelib.domain.model import Actor
+    from chalicelib.wiring import dialer
 
     responses.post(CALLS_URL, json={"sid": "CA" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, DANISH)

@@ -146,10 +146,10 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(moto_s
 def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
     moto_store, clock, twilio_status, error_code, expected
 ):
-    from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
     from chalicelib.domain.errors import ServiceError
     from chalicelib.domain.model import Actor, Practitioner
+    from chalicelib.wiring import dialer
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=twilio_status, json={"code": error_code, "message": "x"})
@@ -210,9 +210,9 @@ def test_status_reports_move_forward_only(moto_store, clock):
 def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citizen(
     moto_store, clock
 ):
-    from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
     from chalicelib.domain.model import Actor, Practitioner
+    from chalicelib.wiring import dialer
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=201, json={"sid": "CA" + "e" * 32, "status": "queued"})
