@@ -257,15 +257,18 @@ def transmit(
 ) -> SentMessage:
     """The one place a provider is asked to send; `ref`: the recorded message the provider's
     status reports update."""
+    sent: SentMessage
     if kind == "email":
         if raw is None:
             raise ValueError("an email is sent as its composed bytes")
-        return deps.mail.send_email(raw, to)  # type: ignore[no-any-return]  # Deps.mail: Any
-    if kind == "voice":
+        sent = deps.mail.send_email(raw, to)
+    elif kind == "voice":
         if caller is None:
             raise ValueError("a call rings a practitioner's phone first")
-        return deps.calls.connect(caller, to, status_url(deps, kind, ref))  # type: ignore[no-any-return]  # Deps.calls: Any
-    return deps.sms.send_sms(to, body, status_url(deps, kind, ref))  # type: ignore[no-any-return]  # Deps.sms: Any
+        sent = deps.calls.connect(caller, to, status_url(deps, kind, ref))
+    else:
+        sent = deps.sms.send_sms(to, body, status_url(deps, kind, ref))
+    return sent
 
 
 def record_status(

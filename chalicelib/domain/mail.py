@@ -34,7 +34,7 @@ from chalicelib.domain.model import (
     Interaction,
     Webinar,
 )
-from chalicelib.domain.ports import Deps, OutboundStore, SentMessage
+from chalicelib.domain.ports import Deps, OutboundStore
 from chalicelib.domain.queues import MAILBOXES
 
 QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers review it
@@ -50,10 +50,6 @@ class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None: ...
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool: ...
-
-
-class MailSender(Protocol):
-    def send_email(self, raw: bytes, to: str) -> SentMessage: ...
 
 
 # Line and paragraph breaks of any kind (CR, LF, VT, FF, NEL, U+2028/2029) and other controls:

@@ -6,7 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.model import Delivery, Identity, IdentityRecord, InboundWrite, Interaction
+from chalicelib.domain.model import (
+    Delivery,
+    Identity,
+    IdentityRecord,
+    InboundWrite,
+    Interaction,
+    Parked,
+)
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
@@ -113,6 +120,52 @@ class SmsSender(Protocol):
     """Sends one SMS. `status_callback` is where the provider reports delivery."""
 
     def send_sms(self, to: str, body: str, status_callback: str | None) -> SentMessage: ...
+
+
+class MailSender(Protocol):
+    """Sends one composed email (its raw MIME) to one recipient."""
+
+    def send_email(self, raw: bytes, to: str) -> SentMessage: ...
+
+
+class Dialer(Protocol):
+    """Starts an outbound call joining a practitioner's phone to a citizen's."""
+
+    def connect(
+        self, practitioner_phone: str, citizen: str, status_callback: str | None
+    ) -> SentMessage: ...
+
+
+class OutboxStore(OutboundStore, Protocol):
+    """What `delivery` needs besides recording and updating a message: the outbox, where a
+    message the provider did not take waits for its next try."""
+
+    def add_interaction_unless_erased(self, interaction: Interaction) -> bool: ...
+
+    def park(
+        self,
+        case_id: str,
+        interaction_id: str,
+        attempts: int,
+        retry_at: datetime,
+        error: str,
+        raw_key: str | None = None,
+    ) -> bool: ...
+
+    def due(self, now: datetime) -> list[Parked]: ...
+
+    def claim(self, entry: Parked, lease_until: datetime) -> bool: ...
+
+    def unpark(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error: str | None,
+    ) -> None: ...
 
 
 class Deps(Protocol):

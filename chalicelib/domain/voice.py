@@ -30,7 +30,7 @@ from chalicelib.domain.model import (
     Media,
     Practitioner,
 )
-from chalicelib.domain.ports import Deps, MessageRejected, OutboundStore, SentMessage
+from chalicelib.domain.ports import Deps, MessageRejected, OutboundStore
 
 MENU = {"1": "education", "2": "careers", "3": "general"}
 SPOKEN = {
@@ -71,14 +71,6 @@ class VoiceStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
 
     def add_interaction_once(self, interaction: Interaction) -> bool: ...
-
-
-class Dialer(Protocol):
-    """Starts an outbound call joining a practitioner's phone to a citizen's."""
-
-    def connect(
-        self, practitioner_phone: str, citizen: str, status_callback: str | None
-    ) -> SentMessage: ...
 
 
 @dataclass(frozen=True)
