@@ -136,10 +136,10 @@ def twilio_sms_inbound() -> Response:
 @json_errors
 def twilio_sms_status() -> Response:
     from chalicelib.channels import twilio_sms
-    from chalicelib.domain import outbound
+    from chalicelib.domain import delivery
 
     status, sid, error_code = twilio_sms.parse_status(_twilio_form("/webhooks/twilio/sms/status"))
-    outbound.record_status(services().store, _query("ref"), status, sid, error_code)
+    delivery.record_status(services(), _query("ref"), status, sid, error_code)
     return Response(body="", status_code=204)
 
 
@@ -211,7 +211,7 @@ def twilio_voice_recording() -> Response:
 def twilio_voice_status() -> Response:
     from chalicelib.channels import twilio_voice
     from chalicelib.domain import voice
-    from chalicelib.domain.outbound import parse_reference
+    from chalicelib.domain.delivery import parse_reference
 
     form = _twilio_form(f"{VOICE}/status")
     status, duration = twilio_voice.call_status(form)
@@ -243,18 +243,7 @@ def _receive_email(
     parsed = email_mime.parse(
         raw, deps.settings.mail_domain, provider_id, raw_key is not None, verdicts
     )
-    return mail.receive(
-        parsed.message,
-        parsed.attachments,
-        raw,
-        raw_key,
-        deps.store,
-        deps.blobs,
-        deps.mail,
-        deps.hours(),
-        deps.clock,
-        deps.boxes(),
-    )
+    return mail.receive(deps, parsed.message, parsed.attachments, raw, raw_key)
 
 
 @app.route("/webhooks/email/inbound", methods=["POST"], content_types=["message/rfc822"])
@@ -303,7 +292,7 @@ def ses_notification(event: Any) -> None:
     found = email_ses.undeliverable(json.loads(event.message))
     if found is not None:
         reason, addresses = found
-        mail.bounced(addresses, reason, services().store)
+        mail.bounced(services(), addresses, reason)
 
 
 # --- Webinars ------------------------------------------------------------------------------
@@ -336,7 +325,7 @@ def book_webinar(webinar_id: str) -> Response:
     limits = webinars.BookingLimits(
         deps.settings.booking_max_active, deps.settings.booking_max_per_day
     )
-    webinars.book(webinar, request, deps.store, deps.hours(), deps.clock, deps.notifier(), limits)
+    webinars.book(deps, webinar, request, limits)
     # The same answer for a new booking, a repeat and an address over its limit: the state and
     # the cancel link go to the address or number given, so only its owner learns them.
     return Response(body=views.booking_requested(webinar), status_code=202)
@@ -349,7 +338,7 @@ def cancel_booking(token: str) -> dict[str, Any]:
     from chalicelib.domain import webinars
 
     deps = services()
-    booking = webinars.cancel(token, deps.store, deps.clock, deps.notifier())
+    booking = webinars.cancel(deps, token)
     return {"booking": views.booking_public(booking, None)}
 
 
@@ -403,7 +392,7 @@ def cancel_webinar(webinar_id: str) -> dict[str, Any]:
 
     _actor("manager")
     deps = services()
-    told = webinars.cancel_session(webinar_id, deps.store, deps.clock, deps.notifier())
+    told = webinars.cancel_session(deps, webinar_id)
     return {"cancelled": webinar_id, "citizens_told": told}
 
 
@@ -558,13 +547,7 @@ def reply_to_case(case_id: str) -> Response:
     request = _body("reply")
     with views.unseen_shown():
         reply_id, status = casework.reply(
-            case_id,
-            actor,
-            request["body"],
-            deps.store,
-            deps.outlets(),
-            deps.clock,
-            seen=request.get("seen"),
+            deps, case_id, actor, request["body"], seen=request.get("seen")
         )
     return Response(body={"id": reply_id, "status": status}, status_code=201)
 
@@ -576,14 +559,7 @@ def call_back(case_id: str) -> Response:
     from chalicelib.domain import voice
 
     actor, deps = _actor("practitioner"), services()
-    call = voice.start_callback(
-        case_id,
-        actor,
-        deps.store,
-        deps.calls,
-        deps.clock,
-        lambda ref: deps.settings.public_url(f"{VOICE}/status?ref={ref}"),
-    )
+    call = voice.start_callback(deps, case_id, actor)
     return Response(body=views.interaction(call), status_code=201)
 
 
@@ -762,8 +738,7 @@ def webinar_reminders(event: Any) -> dict[str, Any]:
     """Reminders 24 h and 1 h before each session, each sent exactly once."""
     from chalicelib.domain import webinars
 
-    deps = services()
-    return {"sent": webinars.send_reminders(deps.store, deps.clock(), deps.notifier())}
+    return {"sent": webinars.send_reminders(services())}
 
 
 @app.schedule(Cron(0, 6, "?", "*", "MON", "*"))
@@ -773,29 +748,16 @@ def weekly_service_report(event: Any) -> dict[str, Any]:
     from chalicelib.domain import reports
 
     deps = services()
-    now, hours = deps.clock(), deps.hours()
-    week = reports.week_of_last_monday(now, hours.timezone)
-    return reports.send_weekly(
-        week,
-        deps.store,
-        hours,
-        now,
-        _render_report,
-        deps.mail,
-        f"{deps.settings.mail_from_name} <reports@{deps.settings.mail_domain}>",
-        deps.settings.manager_emails,
-    )
+    week = reports.week_of_last_monday(deps.clock(), deps.hours().timezone)
+    return reports.send_weekly(deps, week, _render_report)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def retry_outbox(event: Any) -> dict[str, int]:
     """Messages a provider refused are retried with back-off, then fail visibly on the case."""
-    from chalicelib.domain import outbox
+    from chalicelib.domain import delivery
 
-    deps = services()
-    return outbox.retry_due(
-        deps.store, deps.sms, deps.mail, deps.blobs, deps.clock(), deps.sms_status_url
-    )
+    return delivery.retry_due(services())
 
 
 @app.schedule(Cron(30, 2, "*", "*", "?", "*"))

@@ -134,18 +134,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     def email(raw: bytes) -> list[str]:
         counter.take()
         parsed = email_mime.parse(raw, settings.mail_domain)
-        mail.receive(
-            parsed.message,
-            parsed.attachments,
-            raw,
-            None,
-            store,
-            services.blobs,
-            services.mail,
-            services.hours(),
-            services.clock,
-            services.boxes(),
-        )
+        mail.receive(services, parsed.message, parsed.attachments, raw, None)
         return counter.take()
 
     first = email(EMAIL.format(mid="<b1@example.com>", extra="").encode())
@@ -173,14 +162,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
 
     def booking(request: dict) -> list[str]:
         counter.take()
-        webinars.book(
-            services.webinar("bench-w"),
-            request,
-            store,
-            services.hours(),
-            services.clock,
-            services.notifier(),
-        )
+        webinars.book(services, services.webinar("bench-w"), request)
         return counter.take()
 
     figures["webinar booking, confirmed (new citizen)"] = booking(
@@ -204,7 +186,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     figures["inbox page (practitioner, profile read afresh)"] = counter.take()
     casework.inbox(Actor("boss", "manager"), store)
     figures["inbox page (manager)"] = counter.take()
-    casework.reply(case_id, anna, "Hello!", store, services.outlets(), services.clock)
+    casework.reply(services, case_id, anna, "Hello!")
     figures["reply on a case (local outbox, profile read afresh)"] = counter.take()
     return figures
 

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings, load_settings
@@ -28,11 +27,8 @@ if TYPE_CHECKING:
         TwilioSms,
         TwilioVoice,
     )
-    from chalicelib.domain.casework import Outlets
     from chalicelib.domain.hours import OpeningHours
-    from chalicelib.domain.mail import Mailboxes
     from chalicelib.domain.model import Webinar
-    from chalicelib.domain.webinars import Notifier
 
 log = logging.getLogger("contact-centre")
 WEBINAR_CACHE_SECONDS = 30.0
@@ -67,33 +63,12 @@ class Services:
     _hours_read_at: float = field(default=0.0, repr=False)
     _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
 
-    def boxes(self) -> Mailboxes:
-        from chalicelib.domain.mail import Mailboxes
-
-        return Mailboxes(self.settings.mail_domain, self.settings.mail_from_name)
+    def public_url(self, path: str) -> str:
+        return self.settings.public_url(path)
 
     def sms_status_url(self, ref: str) -> str:
         """Where Twilio reports the delivery of the message `ref` names (signed, like all)."""
-        return self.settings.public_url(f"/webhooks/twilio/sms/status?ref={ref}")
-
-    def outlets(self) -> Outlets:
-        from chalicelib.domain.casework import Outlets
-
-        return Outlets(self.sms, self.mail, self.boxes(), self.sms_status_url, self.blobs)
-
-    def notifier(self) -> Notifier:
-        from chalicelib.domain.outbox import park_unsent
-        from chalicelib.domain.webinars import Notifier
-
-        park = partial(park_unsent, self.store, self.blobs, self.clock)
-        return Notifier(
-            self.mail,
-            self.sms,
-            self.boxes(),
-            self.hours().timezone,
-            park,
-            cancel_url=lambda token: self.settings.public_url(f"/bookings/{token}/cancel"),
-        )
+        return self.public_url(f"/webhooks/twilio/sms/status?ref={ref}")
 
     def hours_changed(self, hours: OpeningHours) -> None:
         """This container uses new hours at once; others within HOURS_CACHE_SECONDS."""
@@ -125,7 +100,7 @@ class Services:
 
 def build_services(settings: Settings | None = None, client: Any = None) -> Services:
     from chalicelib.adapters.dynamodb import DynamoStore
-    from chalicelib.adapters.senders import dialer, mail_sender, sms_sender
+    from chalicelib.adapters.senders import mail_sender, sms_sender
 
     settings = settings or load_settings()
     store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
@@ -137,6 +112,19 @@ def build_services(settings: Settings | None = None, client: Any = None) -> Serv
         mail=mail_sender(settings),
         blobs=blobs(settings),
     )
+
+
+def dialer(settings: Settings) -> LocalDialer | TwilioVoice:
+    """Callbacks through Twilio when it is configured; their TwiML is the edge's (composed on
+    the first call: a cold start that places no call does not load it)."""
+    from chalicelib.adapters import senders
+
+    def bridge(citizen: str) -> str:
+        from chalicelib.channels.twilio_voice import bridge
+
+        return bridge(citizen, settings.twilio_from_number)
+
+    return senders.dialer(settings, bridge)
 
 
 def blobs(settings: Settings) -> LocalBlobs | S3Blobs:

@@ -146,7 +146,7 @@ def memory_services(memory_store, clock: Clock) -> Services:
 
 
 def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None) -> Services:
-    settings = settings_for(store.table, endpoint)
+    settings = settings_for(getattr(store, "table", "memory"), endpoint)  # the fake has none
     return Services(
         settings=settings,
         store=store,

@@ -794,7 +794,7 @@ class MemoryStore(_PrivacyMixin):
         event.interaction = replace(event.interaction, **changes)
         event.rank = rank
 
-    def record_unsent(self, interaction: Interaction) -> bool:
+    def add_interaction_unless_erased(self, interaction: Interaction) -> bool:
         with self._lock:
             case = self._cases.get(interaction.case_id)
             if case is not None and case.erased_at is not None:

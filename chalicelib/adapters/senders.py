@@ -7,7 +7,7 @@ the message is recorded on the case as usual, with status `local`, and nothing l
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -118,19 +118,19 @@ class LocalDialer(_Destinations):
 
 
 class TwilioVoice(TwilioSms):
-    """Twilio's Calls API: rings the practitioner, then bridges them to the citizen."""
+    """Twilio's Calls API: rings the practitioner, then bridges them to the citizen with the
+    TwiML `bridge(citizen)` composes (the edge's, chalicelib/channels/twilio_voice.py)."""
+
+    def __init__(self, settings: Settings, bridge: Callable[[str], str]) -> None:
+        super().__init__(settings)
+        self._bridge = bridge
 
     def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
         self._check(citizen)
-        from twilio.twiml.voice_response import VoiceResponse
-
-        bridge = VoiceResponse()
-        bridge.say("Calling the citizen back now.", language="en-GB")
-        bridge.dial(citizen, caller_id=self._settings.twilio_from_number)
         arguments: dict[str, Any] = {
             "to": practitioner_phone,
             "from_": self._settings.twilio_from_number,
-            "twiml": str(bridge),
+            "twiml": self._bridge(citizen),
         }
         if status_callback:
             arguments["status_callback"] = status_callback
@@ -190,9 +190,9 @@ def mail_sender(settings: Settings) -> LocalMailOutbox | SesMail:
     return SesMail(settings) if settings.ses_configured else LocalMailOutbox()
 
 
-def dialer(settings: Settings) -> LocalDialer | TwilioVoice:
+def dialer(settings: Settings, bridge: Callable[[str], str]) -> LocalDialer | TwilioVoice:
     if settings.twilio_rest_configured:
-        return TwilioVoice(settings)
+        return TwilioVoice(settings, bridge)
     return LocalDialer(settings.allowed_country_codes)
 
 

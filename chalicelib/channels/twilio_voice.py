@@ -116,6 +116,17 @@ TOPICS = (
 )
 
 
+def bridge(citizen: str, caller_id: str | None) -> str:
+    """A callback: what the practitioner hears when they pick up, then the citizen's number
+    dialled with our number as the caller id."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.say("Calling the citizen back now.", language=LANGUAGE)
+    response.dial(citizen, caller_id=caller_id)
+    return str(response)
+
+
 def welcome(greeting: Welcome, url: Url) -> str:
     from twilio.twiml.voice_response import VoiceResponse
 

@@ -14,12 +14,10 @@ citizen's message arrived since, it is refused with those messages, and nothing 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from chalicelib.domain import mail, outbound, routing
+from chalicelib.domain import delivery, mail, routing
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.mail import QUARANTINE_QUEUE
@@ -34,9 +32,9 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import (
     CaseChanged,
+    Deps,
     OpenCaseExists,
     PractitionerUnavailable,
-    SmsSender,
     WriteConflict,
 )
 
@@ -322,24 +320,11 @@ def reopen(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> C
     return _fresh(case_id, store)
 
 
-@dataclass(frozen=True)
-class Outlets:
-    """How replies leave, per channel."""
-
-    sms: SmsSender
-    mail: mail.MailSender
-    boxes: mail.Mailboxes
-    sms_status_url: Callable[[str], str]
-    blobs: Any = None  # where a parked email keeps its bytes for the retries
-
-
 def reply(
+    deps: Deps,
     case_id: str,
     actor: Actor,
     body: str,
-    store: CaseworkStore,
-    outlets: Outlets,
-    clock: Callable[[], datetime],
     *,
     seen: str | None = None,
 ) -> tuple[str, str]:
@@ -349,6 +334,7 @@ def reply(
     The reply is written to the timeline, conditional on the case being as read, before it is
     sent: racing a close or transfer, it is refused (409) before anything leaves, never after.
     Given `seen`, a citizen's message after that event refuses it too."""
+    store: CaseworkStore = deps.store
     case, _ = _visible_case(case_id, actor, store, with_timeline=seen is not None)
     if case.status == "closed":
         raise Conflict("The case is closed; reopen it to reply.", code="closed")
@@ -361,15 +347,15 @@ def reply(
         answered_by_assignee=case.status == "assigned",
     )
     try:
-        return _send_reply(case, actor, body, gate, outlets, clock)
+        return _send_reply(deps, case, actor, body, gate)
     except (CaseChanged, WriteConflict) as lost:
         raise _changed(case_id, store, seen) from lost
 
 
 class _ReplyGate:
-    """The store as the senders (mail.send_reply, outbound.send_sms) use it, except that their
-    one write before sending, the reply's timeline entry, goes through `add_reply`: recorded
-    with the case's first-response time, only while the case is as the practitioner read it."""
+    """The reply's one write before sending, its timeline entry, goes through `add_reply`:
+    recorded with the case's first-response time, only while the case is as the practitioner
+    read it."""
 
     def __init__(self, store: CaseworkStore, case: CaseRef, *, answered_by_assignee: bool) -> None:
         self._store = store
@@ -381,33 +367,16 @@ class _ReplyGate:
             interaction, self._case, answered_by_assignee=self._answered_by_assignee
         )
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
 
 def _send_reply(
-    case: Case,
-    actor: Actor,
-    body: str,
-    store: Any,
-    outlets: Outlets,
-    clock: Callable[[], datetime],
+    deps: Deps, case: Case, actor: Actor, body: str, gate: _ReplyGate
 ) -> tuple[str, str]:
     if case.reply_to is not None and case.reply_to.kind == "email":
-        sent = mail.send_reply(
-            case, body, actor.user_id, store, outlets.mail, clock, outlets.boxes, outlets.blobs
-        )
+        sent = mail.send_reply(deps, case, body, actor.user_id, gate.add_interaction)
         return sent.id, sent.status or "sent"
     if case.reply_to is not None and case.reply_to.kind == "phone":
-        sms = outbound.send_sms(
-            case.id,
-            body,
-            store,
-            outlets.sms,
-            clock,
-            outlets.sms_status_url,
-            author=actor.user_id,
-            to=case.reply_to,
+        sms = delivery.send_sms(
+            deps, case.id, body, actor.user_id, case.reply_to, gate.add_interaction
         )
         return sms.interaction_id, sms.status
     raise Conflict("The citizen left no address to answer (an anonymous call).", code="no_address")

@@ -12,18 +12,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
+from datetime import timedelta
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any, Protocol
+from typing import Protocol
 
-from chalicelib.domain import intake
-from chalicelib.domain.errors import Conflict
-from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.ids import interaction_id, new_id
+from chalicelib.domain import delivery, intake
+from chalicelib.domain.delivery import Outgoing
+from chalicelib.domain.ids import new_id
 from chalicelib.domain.intake import IntakeAndRoutingStore, IntakeOutcome
 from chalicelib.domain.model import (
     Case,
@@ -33,8 +32,9 @@ from chalicelib.domain.model import (
     Identity,
     InboundMessage,
     Interaction,
+    Webinar,
 )
-from chalicelib.domain.ports import OutboundStore, SentMessage
+from chalicelib.domain.ports import Deps, OutboundStore
 from chalicelib.domain.queues import MAILBOXES
 
 QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers review it
@@ -52,29 +52,6 @@ class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool: ...
 
 
-class Blobs(Protocol):
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-
-    def put_new(self, key: str, data: bytes, content_type: str) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-
-class MailSender(Protocol):
-    def send_email(self, raw: bytes, to: str) -> SentMessage: ...
-
-
-@dataclass(frozen=True)
-class Mailboxes:
-    """The service's mail domain and the name its messages come from."""
-
-    domain: str
-    from_name: str
-
-    def case_address(self, mailbox: str, token: str | None) -> str:
-        return f"{mailbox}+{token}@{self.domain}" if token else f"{mailbox}@{self.domain}"
-
-
 # Line and paragraph breaks of any kind (CR, LF, VT, FF, NEL, U+2028/2029) and other controls:
 # a decoded header (`=?utf-8?b?...?=`) may carry them, and they must never reach a header we write.
 BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -90,22 +67,19 @@ def _safe(name: str) -> str:
 
 
 def receive(
+    deps: Deps,
     message: InboundMessage,
     payloads: tuple[bytes, ...],
     raw: bytes,
     raw_key: str | None,
-    store: MailStore,
-    blobs: Blobs,
-    sender: MailSender,
-    hours: OpeningHours,
-    clock: Callable[[], datetime],
-    boxes: Mailboxes,
 ) -> IntakeOutcome:
     """A repeat of a delivery we have (same SES message id, or on the relay the same bytes) is
     answered from its record and writes nothing. A new message's bytes are kept first, under
     keys of our own choosing that nothing a sender writes can reach, then it is threaded,
     recorded and acknowledged."""
     assert message.email is not None
+    store: MailStore = deps.store
+    blobs = deps.blobs
     earlier = store.find_delivery(message.provider, message.provider_id)
     if earlier is not None:
         return IntakeOutcome(
@@ -130,12 +104,12 @@ def receive(
     assert message.email is not None
     if message.email.quarantine:
         message = replace(message, queue=QUARANTINE_QUEUE)
-    outcome = intake.receive(message, store, hours, clock)
+    outcome = intake.receive(message, store, deps.hours(), deps.clock)
     if outcome.duplicate:  # a concurrent copy won the race: ours are the orphans
         for key in written:
             blobs.delete(key)
     if outcome.reply and not outcome.duplicate and outcome.reply_ref:
-        _send_acknowledgement(message, outcome, store, sender, boxes, clock, blobs)
+        _send_acknowledgement(deps, message, outcome)
     return outcome
 
 
@@ -180,70 +154,56 @@ def _trusted(message: InboundMessage, store: MailStore) -> InboundMessage:
     return replace(message, email=email)
 
 
-def _send_acknowledgement(
-    message: InboundMessage,
-    outcome: IntakeOutcome,
-    store: MailStore,
-    sender: MailSender,
-    boxes: Mailboxes,
-    clock: Callable[[], datetime],
-    blobs: Blobs,
-) -> None:
+def _send_acknowledgement(deps: Deps, message: InboundMessage, outcome: IntakeOutcome) -> None:
+    """Recorded with the citizen's message (one transaction); sent here, parked if refused:
+    the citizen's message is safe anyway."""
     assert message.email is not None and outcome.reply and outcome.reply_ref
-    mailbox = message.email.mailbox or "helpline"
     raw, _ = compose(
-        boxes,
-        mailbox=mailbox,
+        deps,
+        mailbox=message.email.mailbox or "helpline",
         token=outcome.reply_token,
         to=message.sender.value,
         subject=message.email.subject,
         body=outcome.reply,
-        now=clock(),
         thread=tuple(x for x in (message.email.message_id,) if x),
         automatic=True,
     )
     case_id, ack_id = outcome.reply_ref.split(".", 1)
-    try:
-        sent = sender.send_email(raw, message.sender.value)
-    except Exception as error:  # it waits in the outbox; the citizen's message is safe anyway
-        from chalicelib.domain.outbox import failed_first_try
-
-        failed_first_try(store, case_id, ack_id, clock(), error, (raw, blobs))  # type: ignore[arg-type]
-        return
-    store.update_delivery_status(
-        case_id,
-        ack_id,
-        sent.status if sent.status in STATUS else "sent",
-        STATUS.get(sent.status, 3),
-        provider_id=sent.provider_id,
-        provider=sent.provider,
+    out = Outgoing(
+        case_id, "email", message.sender.value, outcome.reply, raw=raw, interaction_id=ack_id
     )
+    delivery.send(deps, out)
 
 
-STATUS = {"local": 1, "queued": 1, "sent": 3, "delivered": 4, "bounced": 4, "failed": 4}
+def case_address(deps: Deps, mailbox: str, token: str | None) -> str:
+    domain = deps.settings.mail_domain
+    return f"{mailbox}+{token}@{domain}" if token else f"{mailbox}@{domain}"
+
+
+def _from(deps: Deps, mailbox: str) -> Address:
+    return Address(deps.settings.mail_from_name, addr_spec=f"{mailbox}@{deps.settings.mail_domain}")
 
 
 def compose(
-    boxes: Mailboxes,
+    deps: Deps,
     *,
     mailbox: str,
     token: str | None,
     to: str,
     subject: str,
     body: str,
-    now: datetime,
     thread: tuple[str, ...] = (),
     automatic: bool = False,
 ) -> tuple[bytes, str]:
     """A plain-text reply that threads under the citizen's message in their mail client."""
     msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = Address(boxes.from_name, addr_spec=f"{mailbox}@{boxes.domain}")
+    msg["From"] = _from(deps, mailbox)
     msg["To"] = to
-    msg["Reply-To"] = boxes.case_address(mailbox, token)
+    msg["Reply-To"] = case_address(deps, mailbox, token)
     subject = one_line(subject) or "Your message to the guidance helpline"
     msg["Subject"] = subject if subject.lower().startswith(("re:", "sv:")) else f"Re: {subject}"
-    msg["Date"] = format_datetime(now)
-    message_id = make_msgid(domain=boxes.domain)
+    msg["Date"] = format_datetime(deps.clock())
+    message_id = make_msgid(domain=deps.settings.mail_domain)
     msg["Message-ID"] = message_id
     if thread:
         msg["In-Reply-To"] = thread[-1]
@@ -254,81 +214,104 @@ def compose(
     return msg.as_bytes(), message_id
 
 
+def invitation(deps: Deps, to: str, webinar: Webinar, text: str, cancelled: bool = False) -> bytes:
+    """A webinar's booking (or its cancellation) with an iCalendar invite: one recipient per
+    message, never a list of attendees."""
+    import icalendar
+
+    domain = deps.settings.mail_domain
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Guidance contact centre//Webinars//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", f"{webinar.id}@{domain}")
+    event.add("summary", webinar.title)
+    event.add("dtstart", webinar.starts_at)
+    event.add("dtend", webinar.starts_at + timedelta(minutes=webinar.duration_minutes))
+    event.add("dtstamp", deps.clock())
+    event.add("location", webinar.join_url)
+    event.add("url", webinar.join_url)
+    event.add("description", webinar.description or webinar.title)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("organizer", f"mailto:webinars@{domain}")
+    calendar.add_component(event)
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = _from(deps, "webinars")
+    msg["To"] = to
+    msg["Subject"] = ("Cancelled: " if cancelled else "Booked: ") + webinar.title
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg.set_content(text)
+    msg.add_attachment(
+        calendar.to_ical(),
+        maintype="text",
+        subtype="calendar",
+        filename="webinar.ics",
+        params={"method": "CANCEL" if cancelled else "REQUEST"},
+    )
+    return msg.as_bytes()
+
+
+def report(
+    deps: Deps, to: str, subject: str, text: str, html: str, attachment: tuple[str, str]
+) -> bytes:
+    """A report for managers: text, its HTML alternative, and a CSV file (name, content)."""
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = _from(deps, "reports")
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(deps.clock())
+    msg["Message-ID"] = make_msgid(domain=deps.settings.mail_domain)
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    filename, csv_text = attachment
+    msg.add_attachment(csv_text.encode(), maintype="text", subtype="csv", filename=filename)
+    return msg.as_bytes()
+
+
 def mailbox_for(case: Case) -> str:
     return next((box for box, queue in MAILBOXES.items() if queue == case.queue), "helpline")
 
 
 def send_reply(
+    deps: Deps,
     case: Case,
     body: str,
     author: str,
-    store: MailStore,
-    sender: MailSender,
-    clock: Callable[[], datetime],
-    boxes: Mailboxes,
-    blobs: Any = None,
+    record: Callable[[Interaction], None] | None = None,
 ) -> Interaction:
-    """A practitioner's answer by email: recorded, indexed for threading, then sent; if the
-    provider does not take it, it waits in the outbox (its bytes in `blobs`) for a retry."""
+    """A practitioner's answer by email: recorded (by `record`, when given), indexed for
+    threading, then sent; if the provider does not take it, it waits in the outbox."""
     assert case.reply_to is not None
-    record = store.find_identity(case.reply_to)
-    if record is not None and record.undeliverable:
-        raise Conflict(
-            "Email to this citizen bounces or was reported; use another channel.",
-            code="undeliverable",
-        )
-    now = clock()
+    delivery.refuse_unreachable(deps, "email", case.reply_to)
     raw, message_id = compose(
-        boxes,
+        deps,
         mailbox=mailbox_for(case),
         token=case.reply_token,
         to=case.reply_to.value,
         subject=case.email_subject or "",
         body=body,
-        now=now,
         thread=case.email_thread,
     )
     details = EmailDetails(
         subject=case.email_subject or "", message_id=message_id, in_reply_to=case.email_thread[-1:]
     )
-    reply = Interaction(
-        id=interaction_id(now),
-        case_id=case.id,
-        at=now,
-        channel="email",
-        direction="out",
-        body=body,
-        status="queued",
-        to=case.reply_to.value,
-        author=author,
-        email=details,
+
+    def keep(reply: Interaction) -> None:
+        (record or deps.store.add_interaction)(reply)
+        deps.store.index_message_id(message_id, case.id, case.contact_id)
+
+    out = Outgoing(
+        case.id, "email", case.reply_to.value, body, raw=raw, author=author, email=details
     )
-    store.add_interaction(reply)
-    store.index_message_id(message_id, case.id, case.contact_id)
-    try:
-        sent = sender.send_email(raw, case.reply_to.value)
-    except Exception as error:  # 5xx, time-out: the message waits in the outbox
-        if blobs is None:
-            store.update_delivery_status(case.id, reply.id, "failed", 4, error_code="send_failed")
-            raise Conflict(
-                "The email could not be sent; it is kept on the case.", code="send_failed"
-            ) from error
-        from chalicelib.domain.outbox import failed_first_try
-
-        status = failed_first_try(store, case.id, reply.id, clock(), error, (raw, blobs))  # type: ignore[arg-type]
-        return replace(reply, status=status)
-    status = sent.status if sent.status in STATUS else "sent"
-    store.update_delivery_status(
-        case.id,
-        reply.id,
-        status,
-        STATUS[status],
-        provider_id=sent.provider_id,
-        provider=sent.provider,
-    )
-    return replace(reply, status=status)
+    sent = delivery.send(deps, out, keep)
+    assert sent.message is not None
+    return sent.message
 
 
-def bounced(addresses: list[str], reason: str, store: MailStore) -> int:
+def bounced(deps: Deps, addresses: list[str], reason: str) -> int:
     """SES said these addresses bounce (permanently) or complained: never email them again."""
-    return sum(store.mark_undeliverable(Identity("email", a.lower()), reason) for a in addresses)
+    return sum(
+        deps.store.mark_undeliverable(Identity("email", a.lower()), reason) for a in addresses
+    )

@@ -6,7 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.model import Delivery, Identity, IdentityRecord, InboundWrite, Interaction
+from chalicelib.domain.model import (
+    Delivery,
+    Identity,
+    IdentityRecord,
+    InboundWrite,
+    Interaction,
+    Parked,
+)
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
@@ -115,6 +122,52 @@ class SmsSender(Protocol):
     def send_sms(self, to: str, body: str, status_callback: str | None) -> SentMessage: ...
 
 
+class MailSender(Protocol):
+    """Sends one composed email (its raw MIME) to one recipient."""
+
+    def send_email(self, raw: bytes, to: str) -> SentMessage: ...
+
+
+class Dialer(Protocol):
+    """Starts an outbound call joining a practitioner's phone to a citizen's."""
+
+    def connect(
+        self, practitioner_phone: str, citizen: str, status_callback: str | None
+    ) -> SentMessage: ...
+
+
+class OutboxStore(OutboundStore, Protocol):
+    """What `delivery` needs besides recording and updating a message: the outbox, where a
+    message the provider did not take waits for its next try."""
+
+    def add_interaction_unless_erased(self, interaction: Interaction) -> bool: ...
+
+    def park(
+        self,
+        case_id: str,
+        interaction_id: str,
+        attempts: int,
+        retry_at: datetime,
+        error: str,
+        raw_key: str | None = None,
+    ) -> bool: ...
+
+    def due(self, now: datetime) -> list[Parked]: ...
+
+    def claim(self, entry: Parked, lease_until: datetime) -> bool: ...
+
+    def unpark(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None,
+        provider: str | None,
+        error: str | None,
+    ) -> None: ...
+
+
 class Deps(Protocol):
     """The one set of dependencies every domain entry point takes as its first argument, built
     once per Lambda container by `chalicelib.wiring` (tests build theirs, with fakes or DynamoDB
@@ -134,3 +187,7 @@ class Deps(Protocol):
     def clock(self) -> datetime: ...
 
     def hours(self) -> OpeningHours: ...
+
+    def public_url(self, path: str) -> str:
+        """Our URL for `path` (status callbacks, cancel links): what Twilio calls and signs."""
+        ...

@@ -10,15 +10,18 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain import delivery, mail
+from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.hours import OpeningHours, iso_week_of, parse_iso_week
 from chalicelib.domain.model import Booking, Case, Interaction, Practitioner, Shift, Webinar
+from chalicelib.domain.ports import Deps
 
 CHANNELS = ("sms", "call", "voicemail", "email", "webinar_booking")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -342,37 +345,29 @@ def _by_day(
     return days
 
 
-def send_weekly(
-    week: str,
-    store: ReportStore,
-    hours: OpeningHours,
-    now: datetime,
-    render: Any,
-    sender: Any,
-    sender_address: str,
-    recipients: tuple[str, ...],
-) -> dict[str, Any]:
-    """The Monday job: compute and store the week, then email it once (a second run, or two
-    overlapping runs, find the email already claimed and send nothing)."""
-    from email import policy
-    from email.message import EmailMessage
-    from email.utils import format_datetime, make_msgid
+def report_outbox(week: str) -> str:
+    """The weekly report's emails are recorded (and parked, retried, failed) under the report's
+    own record, like a case's messages: no citizen's case is involved."""
+    return f"report-{week}"
 
-    figures = weekly(week, store, hours, now)
+
+def send_weekly(
+    deps: Deps, week: str, render: Callable[[dict[str, Any]], tuple[str, str, str]]
+) -> dict[str, Any]:
+    """The Monday job: compute and store the week, then email it once to the managers (a second
+    run, or two overlapping runs, find the email already claimed and send nothing). Each email
+    goes through `delivery`: recorded, sent, parked and retried if SES does not take it."""
+    now, store = deps.clock(), deps.store
+    figures = weekly(week, store, deps.hours(), now)
+    recipients = deps.settings.manager_emails
     if not recipients or not store.claim_report_email(week, now):
         return {"week": week, "emailed": 0}
     text, html, csv_text = render(figures)
+    subject = f"Weekly service report {week}"
     for recipient in recipients:
-        msg = EmailMessage(policy=policy.SMTP)
-        msg["From"] = sender_address
-        msg["To"] = recipient
-        msg["Subject"] = f"Weekly service report {week}"
-        msg["Date"] = format_datetime(now)
-        msg["Message-ID"] = make_msgid(domain=sender_address.split("@")[-1].strip(">"))
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
-        msg.add_attachment(
-            csv_text.encode(), maintype="text", subtype="csv", filename=f"service-report-{week}.csv"
+        raw = mail.report(
+            deps, recipient, subject, text, html, (f"service-report-{week}.csv", csv_text)
         )
-        sender.send_email(msg.as_bytes(), recipient)
+        out = Outgoing(report_outbox(week), "email", recipient, subject, raw=raw, automated=True)
+        delivery.send(deps, out)
     return {"week": week, "emailed": len(recipients)}

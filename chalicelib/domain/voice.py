@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from chalicelib.domain import autoreplies, intake, routing
+from chalicelib.domain import autoreplies, delivery, intake, routing
+from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
 from chalicelib.domain.hours import OpeningHours
@@ -29,7 +30,7 @@ from chalicelib.domain.model import (
     Media,
     Practitioner,
 )
-from chalicelib.domain.ports import MessageRejected, OutboundStore, SentMessage
+from chalicelib.domain.ports import Deps, MessageRejected, OutboundStore
 
 MENU = {"1": "education", "2": "careers", "3": "general"}
 SPOKEN = {
@@ -53,20 +54,6 @@ MAX_MENU_ATTEMPTS = 3  # the first time, then repeated at most twice
 CALLBACKS_PER_NUMBER_PER_DAY = 3
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 
-# Twilio's call statuses in lifecycle order; final ones share the top rank.
-CALL_RANK = {
-    "queued": 1,
-    "initiated": 1,
-    "local": 1,
-    "ringing": 2,
-    "in-progress": 3,
-    "answered": 3,
-    "completed": 4,
-    "busy": 4,
-    "no-answer": 4,
-    "failed": 4,
-    "canceled": 4,
-}
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 
 
@@ -84,14 +71,6 @@ class VoiceStore(IntakeAndRoutingStore, OutboundStore, Protocol):
     def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
 
     def add_interaction_once(self, interaction: Interaction) -> bool: ...
-
-
-class Dialer(Protocol):
-    """Starts an outbound call joining a practitioner's phone to a citizen's."""
-
-    def connect(
-        self, practitioner_phone: str, citizen: str, status_callback: str | None
-    ) -> SentMessage: ...
 
 
 @dataclass(frozen=True)
@@ -330,7 +309,7 @@ def _offer(case_id: str, store: VoiceStore, now: datetime) -> None:
 
 def call_status(call: Call, status: str, duration: int | None, store: VoiceStore) -> bool:
     """Forward-only: late, repeated or reordered callbacks never move it back nor add minutes."""
-    rank = CALL_RANK.get(status)
+    rank = delivery.rank("voice", status)  # Twilio's call statuses in lifecycle order
     if rank is None:
         return False
     return store.update_delivery_status(
@@ -342,15 +321,9 @@ def call_status(call: Call, status: str, duration: int | None, store: VoiceStore
     )
 
 
-def start_callback(
-    case_id: str,
-    actor: Actor,
-    store: VoiceStore,
-    dialer: Dialer,
-    clock: Callable[[], datetime],
-    callback_url: Callable[[str], str],
-) -> Interaction:
+def start_callback(deps: Deps, case_id: str, actor: Actor) -> Interaction:
     """A practitioner calls the citizen back: their phone rings first, then the citizen's."""
+    store: VoiceStore = deps.store
     case = store.get_case(case_id)
     if case is None:
         raise NotFound("No such case.")
@@ -369,48 +342,24 @@ def start_callback(
     )
     if number is None:
         raise Conflict("There is no number to call back.", code="no_number")
-    now = clock()
-    call = Interaction(
-        id=interaction_id(now),
-        case_id=case_id,
-        at=now,
-        channel="voice",
-        direction="out",
-        body="Callback",
-        provider=None,
-        status="queued",
-        to=number,
-        author=actor.user_id,
+    out = Outgoing(
+        case_id, "voice", number, "Callback", author=actor.user_id, caller=practitioner.phone
     )
-    store.add_interaction(call)
     try:
-        sent = dialer.connect(practitioner.phone, number, callback_url(f"{case_id}.{call.id}"))
+        sent = delivery.send(deps, out)
     except Exception as error:
-        # A call is live, not something to send later: the attempt fails on the case, the
+        # A call is live, not something to send later: the attempt failed on the case, the
         # citizen's request stays pending, and the practitioner is told why.
-        rejected = isinstance(error, MessageRejected)
-        reason = f"rejected: {error}" if rejected else type(error).__name__
-        store.update_delivery_status(
-            case_id, call.id, "failed", CALL_RANK["failed"], error_code=reason
-        )
-        if rejected:
+        if isinstance(error, MessageRejected):
             raise Conflict(
                 "The phone provider will not call this number.", code="not_callable"
             ) from error
         raise ProviderUnavailable(
             "The phone provider did not place the call; try again."
         ) from error
-    status = sent.status if sent.status in CALL_RANK else "queued"
-    store.update_delivery_status(
-        case_id,
-        call.id,
-        status,
-        CALL_RANK[status],
-        provider_id=sent.provider_id,
-        provider=sent.provider,
-    )
     store.clear_callback(case_id)
-    return replace(call, status=status, provider=sent.provider, provider_id=sent.provider_id)
+    assert sent.message is not None
+    return sent.message
 
 
 def find_call(call_sid: str, caller: str | None, store: VoiceStore) -> Call | None:

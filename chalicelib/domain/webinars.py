@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain import intake, mail
+from chalicelib.domain import delivery, intake, mail
+from chalicelib.domain.delivery import Kind, Outgoing
 from chalicelib.domain.errors import Conflict, NotFound, TooManyRequests
-from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id
 from chalicelib.domain.intake import IntakeAndRoutingStore
 from chalicelib.domain.model import (
@@ -38,8 +38,8 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import (
     BookingRefused,
     CaseChanged,
+    Deps,
     SessionUnavailable,
-    SmsSender,
     WriteConflict,
 )
 
@@ -90,21 +90,6 @@ class WebinarStore(IntakeAndRoutingStore, Protocol):
 
 
 @dataclass(frozen=True)
-class Notifier:
-    """How a citizen is told: email with a calendar invite, and/or SMS."""
-
-    mail: mail.MailSender
-    sms: SmsSender
-    boxes: mail.Mailboxes
-    timezone: str
-    # A message a provider refused: (case_id, channel, to, body, raw email or None, error) goes
-    # to the outbox (outbox.park_unsent), so a confirmation is late rather than lost.
-    park: Callable[[str, str, str, str, bytes | None, Exception], None]
-    # Where a cancel token is used (the link in confirmations; only the booker's inbox sees it).
-    cancel_url: Callable[[str], str] = lambda token: f"/bookings/{token}/cancel"
-
-
-@dataclass(frozen=True)
 class BookingLimits:
     """Per address or number (config: BOOKING_MAX_ACTIVE, BOOKING_MAX_PER_DAY), so that one
     address cannot hoard seats and nobody can use our booking messages to flood someone."""
@@ -139,17 +124,16 @@ def _booker(identity: Identity) -> str:
 
 
 def book(
+    deps: Deps,
     webinar: Webinar,
     request: dict[str, Any],
-    store: WebinarStore,
-    hours: OpeningHours,
-    clock: Callable[[], datetime],
-    notify: Notifier,
     limits: BookingLimits = BookingLimits(),
 ) -> BookingResult:
     """A seat if there is one, else a waitlist place, else 409; never two live bookings for one
     person. A person who books again is sent their booking again (nothing else changes), and a
     person over their limit is told so; the booker's answer is the same in every case."""
+    store: WebinarStore = deps.store
+    clock = deps.clock
     now = clock()
     if webinar.status != "scheduled":
         raise Conflict("This session is cancelled.", code="session_cancelled")
@@ -166,10 +150,7 @@ def book(
                 (email, phone, request.get("first_name")),
                 identity,
                 (holder, booker),
-                store,
-                hours,
-                clock,
-                notify,
+                deps,
                 limits,
             )
         except BookingRefused as refused:
@@ -178,8 +159,8 @@ def book(
             if refused.role == "limit":
                 if store.recount_booker(booker, clock()):  # sessions that ended stop counting
                     continue
-                return _over_limit(webinar, identity, booker, store, clock(), notify, limits)
-            repeat = _repeat(webinar, identity, holder, booker, store, clock(), notify, limits)
+                return _over_limit(deps, webinar, identity, booker, limits)
+            repeat = _repeat(deps, webinar, identity, holder, booker, limits)
             if repeat is not None:
                 return repeat
             # the holder's booking was cancelled or erased meanwhile: book afresh
@@ -198,10 +179,7 @@ def _book_new(
     contact: tuple[str | None, str | None, str | None],  # email, phone, first name
     identity: Identity,
     person: tuple[str, str],  # holder, booker
-    store: WebinarStore,
-    hours: OpeningHours,
-    clock: Callable[[], datetime],
-    notify: Notifier,
+    deps: Deps,
     limits: BookingLimits,
 ) -> BookingResult:
     """One transaction takes the seat (or waitlist place), the holder, a place among the person's
@@ -209,7 +187,8 @@ def _book_new(
     The first name is kept for practitioners only: no message we send carries it."""
     email, phone, first_name = contact
     holder, booker = person
-    now = clock()
+    store: WebinarStore = deps.store
+    now = deps.clock()
     for mode in ("seat", "waitlist"):
         token = secrets.token_urlsafe(24)
         booking_id = new_id()
@@ -241,7 +220,7 @@ def _book_new(
             queue=webinar.queue,
         )
         try:
-            outcome = intake.receive(message, store, hours, clock, booking=plan)
+            outcome = intake.receive(message, store, deps.hours(), deps.clock, booking=plan)
         except SessionUnavailable:
             continue
         booking = Booking(
@@ -258,7 +237,7 @@ def _book_new(
             booker=booker,
         )
         position = _position(booking, store)
-        _tell(notify, store, booking, webinar, booking.status, position, token)
+        _tell(deps, booking, webinar, booking.status, position, token, record_first=False)
         log.info("webinar booked", extra={"webinar_id": webinar.id, "status": booking.status})
         return BookingResult(booking, position, token)
     raise Conflict("This session and its waitlist are full.", code="full")
@@ -275,17 +254,17 @@ def _only_to(booking: Booking, identity: Identity) -> Booking:
 
 
 def _repeat(
+    deps: Deps,
     webinar: Webinar,
     identity: Identity,
     holder: str,
     booker: str,
-    store: WebinarStore,
-    now: datetime,
-    notify: Notifier,
     limits: BookingLimits,
 ) -> BookingResult | None:
     """The person holds a live booking: send it again, with a new cancel link, to them only.
     None when the holder is stale (its booking cancelled or erased): it is released."""
+    store: WebinarStore = deps.store
+    now = deps.clock()
     booking_id = store.held_booking(webinar.id, holder)
     booking = store.get_booking(webinar.id, booking_id) if booking_id else None
     if booking is None or booking.status == "cancelled" or not (booking.email or booking.phone):
@@ -297,25 +276,29 @@ def _repeat(
     token = secrets.token_urlsafe(24)
     store.add_booking_token(booking, _hash(token))
     position = _position(booking, store)
-    _tell(notify, store, _only_to(booking, identity), webinar, booking.status, position, token)
+    _tell(
+        deps,
+        _only_to(booking, identity),
+        webinar,
+        booking.status,
+        position,
+        token,
+        record_first=False,
+    )
     log.info("webinar booking sent again", extra={"webinar_id": webinar.id})
     return BookingResult(booking, position, None, existing=True)
 
 
 def _over_limit(
-    webinar: Webinar,
-    identity: Identity,
-    booker: str,
-    store: WebinarStore,
-    now: datetime,
-    notify: Notifier,
-    limits: BookingLimits,
+    deps: Deps, webinar: Webinar, identity: Identity, booker: str, limits: BookingLimits
 ) -> BookingResult:
     """Nothing is booked; the address's owner (only) is told why."""
+    store: WebinarStore = deps.store
+    now = deps.clock()
     if not store.count_booking_message(booker, now, limits.max_per_day):
         raise _too_many()
     person = _only_to(Booking(webinar.id, "", "refused", None, None, None, now), identity)
-    _tell(notify, store, person, webinar, "over_limit", limits.max_active, None)
+    _tell(deps, person, webinar, "over_limit", limits.max_active, None)
     log.info("webinar booking over the limit", extra={"webinar_id": webinar.id})
     return BookingResult(None, None, None)
 
@@ -331,10 +314,9 @@ def _position(booking: Booking, store: WebinarStore) -> int | None:
     return store.waitlist_position(booking.webinar_id, booking.waitlisted_at)
 
 
-def cancel(
-    token: str, store: WebinarStore, clock: Callable[[], datetime], notify: Notifier
-) -> Booking:
+def cancel(deps: Deps, token: str) -> Booking:
     """The citizen cancels; a freed seat goes to the first waitlisted booking, who is told."""
+    store: WebinarStore = deps.store
     booking = store.booking_for_token(_hash(token))
     if booking is None:
         raise NotFound("No booking with that token.")
@@ -342,7 +324,7 @@ def cancel(
         return booking
     webinar = store.get_webinar(booking.webinar_id)
     for attempt in range(12):
-        now = clock()
+        now = deps.clock()
         first = store.waitlist(booking.webinar_id, limit=1) if booking.status == "confirmed" else []
         promote = store.get_booking(first[0].webinar_id, first[0].id) if first else None
         try:
@@ -360,7 +342,7 @@ def cancel(
         if promote is not None:
             _note(store, promote, "Promoted from the waitlist: seat confirmed", now)
             if webinar is not None:
-                _tell(notify, store, promote, webinar, "promoted", None)
+                _tell(deps, promote, webinar, "promoted", None)
         return store.get_booking(booking.webinar_id, booking.id) or booking
     raise Conflict("The session is busy; try again.", code="busy")
 
@@ -381,20 +363,19 @@ def _note(store: WebinarStore, booking: Booking, text: str, now: datetime) -> No
         )
 
 
-def cancel_session(
-    webinar_id: str, store: WebinarStore, clock: Callable[[], datetime], notify: Notifier
-) -> int:
+def cancel_session(deps: Deps, webinar_id: str) -> int:
     """Managers cancel a session: every booked and waitlisted citizen is told."""
+    store: WebinarStore = deps.store
     webinar = store.get_webinar(webinar_id)
     if webinar is None:
         raise NotFound("No such webinar.")
     if not store.cancel_webinar(webinar_id):
         raise Conflict("The session is already cancelled.", code="session_cancelled")
     told = 0
-    now = clock()
+    now = deps.clock()
     for booking in store.bookings_of(webinar_id):
         if booking.status in ("confirmed", "waitlisted"):
-            _tell(notify, store, booking, webinar, "session_cancelled", None)
+            _tell(deps, booking, webinar, "session_cancelled", None)
             _note(store, booking, f"The webinar was cancelled: {webinar.title}", now)
             told += 1
     return told
@@ -415,9 +396,11 @@ def attendance(
     return store.get_booking(webinar_id, booking_id) or booking
 
 
-def send_reminders(store: WebinarStore, now: datetime, notify: Notifier) -> int:
+def send_reminders(deps: Deps) -> int:
     """24 h and 1 h before: each booking's reminder is claimed by one conditional write first,
     so a run that overlaps or repeats another sends nothing twice."""
+    store: WebinarStore = deps.store
+    now = deps.clock()
     sent = 0
     for which, ahead in REMINDERS:
         for webinar in store.webinars_between(now, now + ahead):
@@ -425,7 +408,7 @@ def send_reminders(store: WebinarStore, now: datetime, notify: Notifier) -> int:
                 continue
             for booking in store.bookings_of(webinar.id):
                 if booking.status == "confirmed" and store.mark_reminded(booking, which, now):
-                    _tell(notify, store, booking, webinar, f"reminder_{which}", None)
+                    _tell(deps, booking, webinar, f"reminder_{which}", None)
                     sent += 1
     return sent
 
@@ -461,51 +444,38 @@ def _text(kind: str, webinar: Webinar, when: str, position: int | None, cancel: 
 
 
 def _tell(
-    notify: Notifier,
-    store: WebinarStore,
+    deps: Deps,
     booking: Booking,
     webinar: Webinar,
     kind: str,
     position: int | None,
     token: str | None = None,
+    record_first: bool = True,
 ) -> None:
-    """Sent after the booking committed: it stands whatever happens here. A message a provider
-    refuses waits in the outbox on the booking's case; one that cannot even be composed (session
-    data from before the schemas checked it) is logged and skipped. A number that texted STOP
-    gets no SMS, booking or not. `token`: the booking's cancel link goes with the message."""
-    cancel = notify.cancel_url(token) if token else None
-    text = _text(kind, webinar, _when(webinar, notify.timezone), position, cancel)
+    """Sent after the booking committed: it stands whatever happens here. Each message is
+    recorded on the booking's case and sent through `delivery` (a refusal waits in the outbox);
+    one that cannot even be composed (session data from before the schemas checked it) is
+    logged and skipped. A number that texted STOP gets no SMS, booking or not. `token`: the
+    booking's cancel link goes with the message. `record_first=False`: the booking route's
+    answer to the booker is sent first, recorded only if refused (see `delivery.Outgoing`)."""
+    cancel = deps.public_url(f"/bookings/{token}/cancel") if token else None
+    text = _text(kind, webinar, _when(webinar, deps.hours().timezone), position, cancel)
     if booking.email:
         email = booking.email
         invite = kind in ("confirmed", "promoted", "session_cancelled")
 
         def compose() -> bytes:
             if invite:
-                return invitation_email(
-                    notify.boxes, booking, webinar, text, cancelled=kind == "session_cancelled"
+                return mail.invitation(
+                    deps, email, webinar, text, cancelled=kind == "session_cancelled"
                 )
             return mail.compose(
-                notify.boxes,
-                mailbox="webinars",
-                token=None,
-                to=email,
-                subject=webinar.title,
-                body=text,
-                now=datetime.now(UTC),
+                deps, mailbox="webinars", token=None, to=email, subject=webinar.title, body=text
             )[0]
 
-        _send(notify, booking, "email", email, text, compose, notify.mail.send_email)
-    if booking.phone and not _opted_out(store, booking.phone):
-        phone = booking.phone
-        _send(
-            notify,
-            booking,
-            "sms",
-            phone,
-            text,
-            lambda: None,
-            lambda _raw, to: notify.sms.send_sms(to, text, None),
-        )
+        _send(deps, booking, "email", email, text, compose, record_first)
+    if booking.phone and not _opted_out(deps.store, booking.phone):
+        _send(deps, booking, "sms", booking.phone, text, lambda: None, record_first)
 
 
 def _opted_out(store: WebinarStore, phone: str) -> bool:
@@ -514,16 +484,17 @@ def _opted_out(store: WebinarStore, phone: str) -> bool:
 
 
 def _send(
-    notify: Notifier,
+    deps: Deps,
     booking: Booking,
-    channel: str,
+    channel: Kind,
     to: str,
     text: str,
     compose: Callable[[], bytes | None],
-    send: Callable[[Any, str], object],
+    record_first: bool,
 ) -> None:
     """Never raises: the caller's answer (a booking made, a seat freed) must not be lost to a
-    message. Refused or timed out: parked on the case; anything else: logged (ids only)."""
+    message. Recorded on the booking's case (unless its citizen was erased meanwhile), then
+    sent; refused or timed out, it waits in the outbox; anything else is logged (ids only)."""
     where = {"webinar_id": booking.webinar_id, "channel": channel}
     try:
         raw = compose()
@@ -533,62 +504,15 @@ def _send(
         )
         return
     try:
-        send(raw, to)
-    except Exception as error:  # 5xx, time-out: late, not lost
-        if booking.case_id is None:
-            log.warning(
-                "could not tell the citizen, and no case to keep the message on",
-                extra={**where, "error": type(error).__name__},
-            )
+        if booking.case_id is None:  # a refusal books nothing: no case to keep it on
+            delivery.transmit(deps, channel, to, text, raw)
             return
-        try:
-            notify.park(booking.case_id, channel, to, text, raw, error)
-        except Exception as parking:
-            log.error(
-                "could not park the webinar message",
-                extra={**where, "case_id": booking.case_id, "error": type(parking).__name__},
-            )
-
-
-def invitation_email(
-    boxes: mail.Mailboxes, booking: Booking, webinar: Webinar, text: str, cancelled: bool = False
-) -> bytes:
-    """One recipient per message, never a list of attendees; the invite is an iCalendar file."""
-    from email import policy
-    from email.headerregistry import Address
-    from email.message import EmailMessage
-    from email.utils import make_msgid
-
-    import icalendar
-
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Guidance contact centre//Webinars//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
-    event = icalendar.Event()
-    event.add("uid", f"{webinar.id}@{boxes.domain}")
-    event.add("summary", webinar.title)
-    event.add("dtstart", webinar.starts_at)
-    event.add("dtend", webinar.starts_at + timedelta(minutes=webinar.duration_minutes))
-    event.add("dtstamp", datetime.now(UTC))
-    event.add("location", webinar.join_url)
-    event.add("url", webinar.join_url)
-    event.add("description", webinar.description or webinar.title)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("organizer", f"mailto:webinars@{boxes.domain}")
-    calendar.add_component(event)
-
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = Address(boxes.from_name, addr_spec=f"webinars@{boxes.domain}")
-    msg["To"] = booking.email or ""
-    msg["Subject"] = ("Cancelled: " if cancelled else "Booked: ") + webinar.title
-    msg["Message-ID"] = make_msgid(domain=boxes.domain)
-    msg.set_content(text)
-    msg.add_attachment(
-        calendar.to_ical(),
-        maintype="text",
-        subtype="calendar",
-        filename="webinar.ics",
-        params={"method": "CANCEL" if cancelled else "REQUEST"},
-    )
-    return msg.as_bytes()
+        out = Outgoing(
+            booking.case_id, channel, to, text, raw=raw, automated=True, record_first=record_first
+        )
+        delivery.send(deps, out, deps.store.add_interaction_unless_erased)
+    except Exception as error:
+        log.error(
+            "could not tell the citizen",
+            extra={**where, "case_id": booking.case_id, "error": type(error).__name__},
+        )

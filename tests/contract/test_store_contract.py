@@ -513,9 +513,10 @@ def test_a_parked_message_is_cancelled_once(store):
 def test_an_unsent_message_is_not_recorded_on_an_erased_case(store):
     write = first()
     store.record_inbound(write)
-    assert store.record_unsent(reply(write.case_id, T0 + timedelta(seconds=1))) is True
+    record = store.add_interaction_unless_erased
+    assert record(reply(write.case_id, T0 + timedelta(seconds=1))) is True
     store.mark_case_erased(write.case_id, T0)
-    assert store.record_unsent(reply(write.case_id, T0 + timedelta(seconds=2))) is False
+    assert record(reply(write.case_id, T0 + timedelta(seconds=2))) is False
     assert len(store.get_case(write.case_id, with_timeline=True).timeline) == 2
 
 

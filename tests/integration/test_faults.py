@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -15,9 +16,10 @@ import pytest
 
 from chalicelib.adapters.senders import SesMail, TwilioSms
 from chalicelib.config import load_settings
-from chalicelib.domain import outbox
+from chalicelib.domain import delivery
 from chalicelib.domain.model import Identity, Practitioner
 from tests.conftest import MAIL_DOMAIN, bearer, relay
+from tests.sending import Fixed
 
 
 @pytest.fixture
@@ -76,9 +78,7 @@ def test_an_email_reply_survives_ses_being_down(api, local_services, clock, ses)
     assert failed_calls >= 1
     ses["fail"] = False
     later = clock() + timedelta(minutes=2)
-    result = outbox.retry_due(
-        store, local_services.sms, local_services.mail, local_services.blobs, later, lambda ref: ref
-    )
+    result = delivery.retry_due(replace(local_services, clock=Fixed(later)))
     assert result == {"sent": 2, "retrying": 0, "failed": 0}  # the acknowledgement and reply
     timeline = store.get_case(case_id, with_timeline=True).timeline
     out = [i for i in timeline if i.direction == "out"]

@@ -122,9 +122,8 @@ def test_an_answered_case_is_not_requeued(store, clock):
 
     practitioner(store, "anna", clock=clock)
     case_id = new_case(store, clock, 1)
-    outlets = make_services(store, clock).outlets()
     casework.reply(
-        case_id, Actor("anna", "practitioner"), "Hi! Tell me more.", store, outlets, clock
+        make_services(store, clock), case_id, Actor("anna", "practitioner"), "Hi! Tell me more."
     )
     case = store.get_case(case_id)
     assert case.first_response_at is not None

@@ -7,23 +7,21 @@ import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
-from functools import partial
 
 import pytest
 
 from chalicelib.adapters.blobs import LocalBlobs
 from chalicelib.adapters.senders import Sent
-from chalicelib.domain import outbox, webinars
+from chalicelib.domain import delivery, webinars
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.hours import demo_hours
-from chalicelib.domain.mail import Mailboxes
 from chalicelib.domain.model import Identity, Webinar
-from chalicelib.domain.outbox import park_unsent
 from tests.conftest import bearer
+from tests.sending import Fixed, TestDeps, deps_for
 from tests.twilio_fakes import signed, sms_form
 
 HOURS = demo_hours()
@@ -53,16 +51,13 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-def notifier(senders, store, clock, tmp_path) -> webinars.Notifier:
-    """The app's notifier: these senders, and the real outbox for what they refuse."""
-    park = partial(park_unsent, store, LocalBlobs(tmp_path / "blobs"), clock)
-    return webinars.Notifier(
-        senders, senders, Mailboxes("helpline.example.org", "Helpline"), "Europe/Copenhagen", park
-    )
+def notifier(senders, store, clock, tmp_path) -> TestDeps:
+    """The app's dependencies with these senders, and the real outbox for what they refuse."""
+    return deps_for(store, clock, sms=senders, mail=senders, blobs=LocalBlobs(tmp_path / "blobs"))
 
 
 @pytest.fixture
-def notify(recorder, store, clock, tmp_path) -> webinars.Notifier:
+def notify(recorder, store, clock, tmp_path) -> TestDeps:
     return notifier(recorder, store, clock, tmp_path)
 
 
@@ -104,12 +99,9 @@ def test_300_concurrent_bookings_for_25_seats_and_20_waitlist_places(store, cloc
             pass
         try:
             return webinars.book(
+                replace(notify, clock=ticking),
                 webinar,
                 {"email": f"p{i}@example.com", "consent": True},
-                store,
-                HOURS,
-                ticking,
-                notify,
             )
         except Conflict as full:
             return full
@@ -135,9 +127,7 @@ def test_10_concurrent_cancellations_promote_exactly_10_in_order(store, clock, n
     webinar = session(store, clock, capacity=10, waitlist=15)
     tokens = []
     for i in range(25):
-        result = webinars.book(
-            webinar, {"email": f"p{i}@example.com", "consent": True}, store, HOURS, clock, notify
-        )
+        result = webinars.book(notify, webinar, {"email": f"p{i}@example.com", "consent": True})
         tokens.append((result.booking, result.token))
     seated = [t for b, t in tokens if b.status == "confirmed"]
     line = [b.id for b, _ in tokens if b.status == "waitlisted"]
@@ -147,7 +137,7 @@ def test_10_concurrent_cancellations_promote_exactly_10_in_order(store, clock, n
 
     def cancel(token):
         start.wait(timeout=10)
-        return webinars.cancel(token, store, ticking, notify)
+        return webinars.cancel(replace(notify, clock=ticking), token)
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         cancelled = list(pool.map(cancel, seated))
@@ -162,12 +152,8 @@ def test_10_concurrent_cancellations_promote_exactly_10_in_order(store, clock, n
 
 def test_the_same_person_booking_twice_gets_the_existing_booking(store, clock, notify):
     webinar = session(store, clock)
-    first = webinars.book(
-        webinar, {"email": "a@example.com", "consent": True}, store, HOURS, clock, notify
-    )
-    again = webinars.book(
-        webinar, {"email": "A@Example.com", "consent": True}, store, HOURS, clock, notify
-    )
+    first = webinars.book(notify, webinar, {"email": "a@example.com", "consent": True})
+    again = webinars.book(notify, webinar, {"email": "A@Example.com", "consent": True})
     assert again.existing and again.booking.id == first.booking.id and again.token is None
     assert store.get_webinar("w1").seats_taken == 1
 
@@ -175,18 +161,15 @@ def test_the_same_person_booking_twice_gets_the_existing_booking(store, clock, n
 def test_past_and_cancelled_sessions_are_refused(store, clock, notify):
     past = session(store, clock, hours_ahead=-1, wid="past")
     with pytest.raises(Conflict) as refused:
-        webinars.book(past, {"phone": "+4520000001", "consent": True}, store, HOURS, clock, notify)
+        webinars.book(notify, past, {"phone": "+4520000001", "consent": True})
     assert refused.value.code == "session_started"
     webinar = session(store, clock)
-    webinars.cancel_session("w1", store, clock, notify)
+    webinars.cancel_session(notify, "w1")
     with pytest.raises(Conflict):
         webinars.book(
+            notify,
             store.get_webinar("w1"),
             {"phone": "+4520000001", "consent": True},
-            store,
-            HOURS,
-            clock,
-            notify,
         )
     assert webinar.status == "scheduled"  # the caller's copy is stale; the store's is not
 
@@ -195,25 +178,22 @@ def test_a_stale_copy_of_a_cancelled_session_cannot_book(store, clock, notify):
     webinar = session(store, clock)
     store.cancel_webinar("w1")
     with pytest.raises(Conflict) as refused:  # the transaction's condition sees the truth
-        webinars.book(
-            webinar, {"phone": "+4520000001", "consent": True}, store, HOURS, clock, notify
-        )
+        webinars.book(notify, webinar, {"phone": "+4520000001", "consent": True})
     assert refused.value.code == "full"
 
 
 def test_reminders_are_sent_once_even_when_the_job_runs_twice(store, clock, notify, recorder):
     webinar = session(store, clock, hours_ahead=23)
     for i in range(3):
-        webinars.book(
-            webinar, {"phone": f"+452000000{i}", "consent": True}, store, HOURS, clock, notify
-        )
+        webinars.book(notify, webinar, {"phone": f"+452000000{i}", "consent": True})
     recorder.texts.clear()
-    assert webinars.send_reminders(store, clock(), notify) == 3
-    assert webinars.send_reminders(store, clock(), notify) == 0
+    assert webinars.send_reminders(notify) == 3
+    assert webinars.send_reminders(notify) == 0
     assert len(recorder.texts) == 3 and all("tomorrow" in t for _, t in recorder.texts)
     later = clock() + timedelta(hours=22, minutes=30)
-    assert webinars.send_reminders(store, later, notify) == 3  # the 1-hour reminder
-    assert webinars.send_reminders(store, later, notify) == 0
+    reminding = replace(notify, clock=Fixed(later))
+    assert webinars.send_reminders(reminding) == 3  # the 1-hour reminder
+    assert webinars.send_reminders(reminding) == 0
 
 
 def test_confirmation_email_carries_one_recipient_and_a_calendar_invite(
@@ -223,12 +203,9 @@ def test_confirmation_email_carries_one_recipient_and_a_calendar_invite(
 
     webinar = session(store, clock)
     webinars.book(
+        notify,
         webinar,
         {"email": "a@example.com", "first_name": "Ali", "consent": True},
-        store,
-        HOURS,
-        clock,
-        notify,
     )
     raw, to = recorder.mails[-1]
     assert to == "a@example.com"
@@ -264,12 +241,9 @@ def test_a_confirmation_the_providers_refuse_is_late_not_lost(store, clock, tmp_
     notify = notifier(providers, store, clock, tmp_path)
     webinar = session(store, clock)
     booked = webinars.book(
+        notify,
         webinar,
         {"email": "late@example.com", "phone": "+4520004444", "consent": True},
-        store,
-        HOURS,
-        clock,
-        notify,
     )
     assert booked.booking.status == "confirmed"
     timeline = store.get_case(booked.booking.case_id, with_timeline=True).timeline
@@ -279,7 +253,7 @@ def test_a_confirmation_the_providers_refuse_is_late_not_lost(store, clock, tmp_
     providers.down = False
     blobs = LocalBlobs(tmp_path / "blobs")
     later = clock() + timedelta(minutes=2)
-    sent = outbox.retry_due(store, providers, providers, blobs, later, lambda ref: ref)
+    sent = delivery.retry_due(replace(notify, clock=Fixed(later), blobs=blobs))
     assert sent == {"sent": 2, "retrying": 0, "failed": 0}
     [(raw, to)] = providers.mails
     invite = BytesParser(policy=policy.default).parsebytes(raw)
@@ -306,17 +280,14 @@ def test_a_number_that_texted_stop_gets_no_sms_about_its_booking(store, clock, n
     intake.receive(stop, store, HOURS, clock)
     webinar = session(store, clock)
     request = {"email": "quiet@example.com", "phone": "+4520005555", "consent": True}
-    booked = webinars.book(webinar, request, store, HOURS, clock, notify)
+    booked = webinars.book(notify, webinar, request)
     assert booked.booking.status == "confirmed"
     assert [to for _, to in recorder.mails] == ["quiet@example.com"]
     assert recorder.texts == []
     other = webinars.book(
+        notify,
         session(store, clock, wid="w2"),
         {"phone": "+4520006666", "consent": True},
-        store,
-        HOURS,
-        clock,
-        notify,
     )
     assert other.booking.status == "confirmed" and [to for to, _ in recorder.texts] == [
         "+4520006666"

@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.adapters.senders import LocalMailOutbox, LocalOutbox
+from chalicelib.adapters.senders import LocalMailOutbox
 from chalicelib.channels import report_views
 from chalicelib.domain import casework, intake, reports, staffing, voice, webinars
 from chalicelib.domain.hours import demo_hours
-from chalicelib.domain.mail import Mailboxes
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner, Webinar
 from tests.conftest import bearer, make_services
 
@@ -94,26 +93,15 @@ def week(local_store, local_services):
         "w43", "Study choices", at(22, 16), 60, 10, 5, "education", "https://meet.example.org/w43"
     )
     store.create_webinar(session)
-    notify = webinars.Notifier(
-        LocalMailOutbox(),
-        LocalOutbox(),
-        Mailboxes("helpline.example.org", "Helpline"),
-        "Europe/Copenhagen",
-        lambda *unsent: pytest.fail("the local outboxes never refuse"),
-    )
     booked = webinars.book(
+        make_services(store, Fixed(at(20, 10))),
         session,
         {"email": "y@example.com", "consent": True},
-        store,
-        HOURS,
-        Fixed(at(20, 10)),
-        notify,
     )
     webinars.attendance("w43", booked.booking.id, True, store, Fixed(at(22, 17, 30)))
 
-    outlets = make_services(store, Fixed(AFTER)).outlets()
     casework.claim(case_a, anna, store, at(19, 10, 5))
-    casework.reply(case_a, anna, "Hi!", store, outlets, Fixed(at(19, 10, 30)))
+    casework.reply(make_services(store, Fixed(at(19, 10, 30))), case_a, anna, "Hi!")
     casework.close(
         case_a,
         anna,
@@ -123,7 +111,7 @@ def week(local_store, local_services):
         seen=store.get_case(case_a, with_timeline=True).timeline[-1].id,
     )
     casework.claim(case_b, jonas, store, at(22, 9))
-    casework.reply(case_b, jonas, "Hello", store, outlets, Fixed(at(22, 9, 30)))
+    casework.reply(make_services(store, Fixed(at(22, 9, 30))), case_b, jonas, "Hello")
     return store
 
 
@@ -235,12 +223,10 @@ def test_the_schedule_stores_once_and_emails_once(week, local_services):
     def render(f):
         return report_views.as_text(f), report_views.as_html(f), report_views.as_csv(f)
 
-    first = reports.send_weekly(
-        WEEK, week, HOURS, AFTER, render, Outbox(), "r@x.org", ("boss@x.org", "chief@x.org")
-    )
-    again = reports.send_weekly(
-        WEEK, week, HOURS, AFTER, render, Outbox(), "r@x.org", ("boss@x.org", "chief@x.org")
-    )
+    managers = replace(local_services.settings, manager_emails=("boss@x.org", "chief@x.org"))
+    deps = replace(local_services, store=week, clock=Fixed(AFTER), mail=Outbox(), settings=managers)
+    first = reports.send_weekly(deps, WEEK, render)
+    again = reports.send_weekly(deps, WEEK, render)
     assert (first["emailed"], again["emailed"]) == (2, 0) and sent == ["boss@x.org", "chief@x.org"]
     assert week.get_report(WEEK) == reports.compute(WEEK, week, HOURS, AFTER)
 

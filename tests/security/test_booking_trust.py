@@ -218,17 +218,19 @@ def test_a_send_and_park_failure_never_loses_the_answer(store, clock, tmp_path):
         def send_email(self, raw, to):
             raise ConnectionError("SES answered 503")
 
-    def park(*args):
-        raise RuntimeError("the outbox is down too")
+    class NoOutbox:
+        def __init__(self, store):
+            self._store = store
 
-    notify = replace(notifier(Down(), store, clock, tmp_path), park=park)
+        def park(self, *args):
+            raise RuntimeError("the outbox is down too")
+
+        def __getattr__(self, name):
+            return getattr(self._store, name)
+
+    notify = replace(notifier(Down(), store, clock, tmp_path), store=NoOutbox(store))
     result = webinars.book(
-        session(store, clock),
-        {"email": "a@example.com", "consent": True},
-        store,
-        HOURS,
-        clock,
-        notify,
+        notify, session(store, clock), {"email": "a@example.com", "consent": True}
     )
     assert result.booking.status == "confirmed" and result.token
     assert store.get_webinar("w1").seats_taken == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -218,18 +218,14 @@ def test_a_reply_racing_a_close_or_transfer_is_refused_before_sending(
             casework.transfer(held, boss, store, clock(), practitioner_id="bea")
 
     sms = CountingSms()
-    outlets = casework.Outlets(
-        sms, local_services.mail, local_services.boxes(), local_services.sms_status_url
-    )
+    deps = replace(local_services, store=ChangedAfterRead(store, change), sms=sms)
     before = len(store.get_case(held, with_timeline=True).timeline)
     with pytest.raises(Conflict) as refused:
         casework.reply(
+            deps,
             held,
             Actor("anna", "practitioner"),
             "Here is what I found",
-            ChangedAfterRead(store, change),
-            outlets,
-            clock,
             seen=seen,
         )
     assert refused.value.status == 409
@@ -243,12 +239,9 @@ def test_a_reply_racing_a_close_or_transfer_is_refused_before_sending(
 def test_a_reply_that_wins_the_race_is_recorded_and_sent(api, held, local_services, clock):
     store = local_services.store
     sms = CountingSms()
-    outlets = casework.Outlets(
-        sms, local_services.mail, local_services.boxes(), local_services.sms_status_url
-    )
     anna = Actor("anna", "practitioner")
     seen = latest(api, held, ANNA)
-    casework.reply(held, anna, "First answer", store, outlets, clock, seen=seen)
+    casework.reply(replace(local_services, sms=sms), held, anna, "First answer", seen=seen)
     assert sms.sent == ["First answer"]
     case = store.get_case(held, with_timeline=True)
     assert case.first_response_at is not None

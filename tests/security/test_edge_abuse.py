@@ -9,10 +9,11 @@ import pytest
 import responses
 
 from chalicelib.config import load_settings
-from chalicelib.domain import intake, outbound
+from chalicelib.domain import delivery, intake
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage, Practitioner
 from tests.conftest import bearer
+from tests.sending import deps_for
 from tests.twilio_fakes import call_form, new_sid, signed
 
 ACCOUNT = "AC" + "a" * 32
@@ -58,14 +59,16 @@ def test_an_sms_to_a_refused_country_never_reaches_twilio_and_fails_visibly(moto
     responses.post(MESSAGES_URL, json={"sid": "SM" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, ABROAD)
     sender = sms_sender(twilio_settings())
-    sent = outbound.send_sms(case_id, "Hi", moto_store, sender, clock, lambda ref: ref)
+    sent = delivery.send_sms(deps_for(moto_store, clock, sms=sender), case_id, "Hi")
     assert sent.status == "failed"
     [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.error_code) == ("failed", "rejected: country-not-allowed")
     assert len(responses.calls) == 0
     # and a number in an allowed country still goes out
     other = open_case(moto_store, clock, DANISH)
-    assert outbound.send_sms(other, "Hi", moto_store, sender, clock, lambda r: r).status == "queued"
+    assert (
+        delivery.send_sms(deps_for(moto_store, clock, sms=sender), other, "Hi").status == "queued"
+    )
     assert len(responses.calls) == 1
 
 
@@ -76,17 +79,17 @@ def test_a_configured_country_is_texted(moto_store, clock):
     responses.post(MESSAGES_URL, json={"sid": "SM" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, "+4670000001")
     sender = sms_sender(twilio_settings(ALLOWED_COUNTRY_CODES="+45,+46"))
-    assert outbound.send_sms(case_id, "Hej", moto_store, sender, clock, lambda r: r).status == (
+    assert delivery.send_sms(deps_for(moto_store, clock, sms=sender), case_id, "Hej").status == (
         "queued"
     )
 
 
 @responses.activate
 def test_a_callback_to_a_refused_country_is_409_not_callable_and_never_dialled(moto_store, clock):
-    from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
     from chalicelib.domain.errors import Conflict
     from chalicelib.domain.model import Actor
+    from chalicelib.wiring import dialer
 
     responses.post(CALLS_URL, json={"sid": "CA" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, DANISH)
@@ -96,12 +99,9 @@ def test_a_callback_to_a_refused_country_is_409_not_callable_and_never_dialled(m
     )
     with pytest.raises(Conflict) as refused:
         voice.start_callback(
+            deps_for(moto_store, clock, calls=dialer(twilio_settings())),
             case_id,
             Actor("anna", "practitioner"),
-            moto_store,
-            dialer(twilio_settings()),
-            clock,
-            lambda ref: ref,
         )
     assert refused.value.code == "not_callable"
     assert len(responses.calls) == 0

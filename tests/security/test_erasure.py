@@ -8,15 +8,17 @@ transaction lands just after the erasure, and a second erasure.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib.adapters.senders import Sent
-from chalicelib.domain import intake, outbox, privacy
+from chalicelib.domain import delivery, intake, privacy
 from chalicelib.domain.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
 from tests.conftest import MAIL_DOMAIN, bearer, relay
+from tests.sending import Fixed
 from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 
 BOSS = bearer("boss", "manager")
@@ -34,6 +36,21 @@ class Refusing:
 
     def send_email(self, raw: bytes, to: str) -> Sent:
         raise TimeoutError("provider down")
+
+
+def _refused_webinar_email(deps: Any, case_id: str, raw: bytes) -> None:
+    """A webinar confirmation on its way (sent before it is recorded, as the booking route
+    sends it) that the provider does not take: it goes on the case and into the outbox."""
+    out = delivery.Outgoing(
+        case_id,
+        "email",
+        ADDRESS,
+        "See you there, Sofie",
+        raw=raw,
+        automated=True,
+        record_first=False,
+    )
+    delivery.send(replace(deps, mail=Refusing()), out, deps.store.add_interaction_unless_erased)
 
 
 class Recording:
@@ -112,9 +129,7 @@ def test_erasure_cancels_parked_messages_so_the_retry_job_sends_nothing(api, loc
     reply = api.post(f"/cases/{case.id}/replies", body=body, headers=ANNA)
     assert json.loads(reply.body)["status"] == "retrying"
     raw = f"To: {ADDRESS}\r\nSubject: Your seat\r\n\r\nSee you there, Sofie\r\n".encode()
-    outbox.park_unsent(
-        store, blobs, clock, case.id, "email", ADDRESS, "See you there, Sofie", raw, TimeoutError()
-    )
+    _refused_webinar_email(local_services, case.id, raw)
     parked = store.due(clock() + timedelta(hours=1))
     assert {p.channel for p in parked} == {"sms", "email"}
     [raw_key] = [p.raw_key for p in parked if p.raw_key]
@@ -124,7 +139,9 @@ def test_erasure_cancels_parked_messages_so_the_retry_job_sends_nothing(api, loc
 
     provider = Recording()
     later = clock() + timedelta(hours=1)
-    result = outbox.retry_due(store, provider, provider, blobs, later, lambda ref: ref)
+    result = delivery.retry_due(
+        replace(local_services, sms=provider, mail=provider, clock=Fixed(later))
+    )
     assert provider.sent == [] and result["sent"] == 0
     assert store.due(clock() + timedelta(days=1)) == []
     with pytest.raises(FileNotFoundError):
@@ -355,9 +372,7 @@ def test_a_message_refused_after_the_erasure_is_not_parked_on_the_erased_case(
     _erase(api, case.contact_id)
 
     raw = f"To: {ADDRESS}\r\nSubject: Your seat\r\n\r\nSee you there, Sofie\r\n".encode()
-    outbox.park_unsent(
-        store, blobs, clock, case.id, "email", ADDRESS, "See you there, Sofie", raw, TimeoutError()
-    )
+    _refused_webinar_email(local_services, case.id, raw)
 
     assert store.due(clock() + timedelta(days=1)) == []
     everything = _table(store)

@@ -10,10 +10,11 @@ import responses
 
 from chalicelib.adapters.senders import LocalOutbox, TwilioSms, sms_sender
 from chalicelib.config import load_settings
-from chalicelib.domain import intake, outbound
+from chalicelib.domain import delivery, intake
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage
+from tests.sending import Fixed, by_ref, deps_for
 
 CITIZEN = Identity("phone", "+4520000001")
 ACCOUNT = "AC" + "a" * 32
@@ -42,8 +43,8 @@ def twilio_settings():
 def test_without_an_account_messages_go_to_the_local_outbox(memory_store, clock):
     assert isinstance(sms_sender(load_settings({"TWILIO_AUTH_TOKEN": "x"})), LocalOutbox)
     case_id = open_case(memory_store, clock)
-    sent = outbound.send_sms(
-        case_id, "We can talk at 14:00", memory_store, LocalOutbox(), clock, callback
+    sent = delivery.send_sms(
+        deps_for(memory_store, clock, sms=LocalOutbox()), case_id, "We can talk at 14:00"
     )
     assert sent.status == "local"
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
@@ -66,7 +67,7 @@ def test_with_an_account_twilio_rest_is_called_with_the_status_callback(memory_s
     case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     assert isinstance(sender, TwilioSms)
-    sent = outbound.send_sms(case_id, "Hi", memory_store, sender, clock, callback)
+    sent = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Hi")
 
     form = parse_qs(responses.calls[0].request.body)
     assert form["To"] == [CITIZEN.value] and form["From"] == ["+4570203040"]
@@ -82,16 +83,14 @@ def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(memory_s
     retry job sends it once Twilio is back, or fails it visibly after the last attempt."""
     from datetime import timedelta
 
-    from chalicelib.domain import outbox
-
     case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     responses.post(MESSAGES_URL, status=500, json={"code": 20500, "message": "Internal"})
-    sent = outbound.send_sms(case_id, "Hi", memory_store, sender, clock, callback)
+    sent = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Hi")
     assert sent.status == "retrying"
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.body) == ("retrying", "Hi")
-    assert outbox.retry_due(memory_store, sender, None, None, clock(), callback) == {
+    assert delivery.retry_due(deps_for(memory_store, Fixed(clock()), sms=sender)) == {
         "sent": 0,
         "retrying": 0,
         "failed": 0,
@@ -100,21 +99,21 @@ def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(memory_s
     responses.replace(
         responses.POST, MESSAGES_URL, status=201, json={"sid": "SM" + "b" * 32, "status": "queued"}
     )
-    assert outbox.retry_due(memory_store, sender, None, None, later, callback)["sent"] == 1
-    assert outbox.retry_due(memory_store, sender, None, None, later, callback)["sent"] == 0
+    assert delivery.retry_due(deps_for(memory_store, Fixed(later), sms=sender))["sent"] == 1
+    assert delivery.retry_due(deps_for(memory_store, Fixed(later), sms=sender))["sent"] == 0
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.provider_id) == ("queued", "SM" + "b" * 32)
 
     responses.replace(responses.POST, MESSAGES_URL, status=503, json={"code": 1})
-    failing = outbound.send_sms(case_id, "Again", memory_store, sender, clock, callback)
+    failing = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Again")
     now = clock()
-    for _ in range(outbox.MAX_ATTEMPTS):
+    for _ in range(delivery.MAX_ATTEMPTS):
         now += timedelta(hours=1)
-        outbox.retry_due(memory_store, sender, None, None, now, callback)
+        delivery.retry_due(deps_for(memory_store, Fixed(now), sms=sender))
     [gone] = [i for i in memory_store.timeline(case_id) if i.id == failing.interaction_id]
     assert gone.status == "failed" and gone.error_code.startswith("gave up")
     attempts = [c for c in responses.calls if c.request.body and "Again" in c.request.body]
-    assert len(attempts) == outbox.MAX_ATTEMPTS
+    assert len(attempts) == delivery.MAX_ATTEMPTS
 
 
 @responses.activate
@@ -123,8 +122,6 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(memory
     hour of retries."""
     from datetime import timedelta
 
-    from chalicelib.domain import outbox
-
     case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     responses.post(
@@ -132,12 +129,12 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(memory
         status=400,
         json={"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400},
     )
-    sent = outbound.send_sms(case_id, "Hi", memory_store, sender, clock, callback)
+    sent = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Hi")
     assert sent.status == "failed"
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.error_code) == ("failed", "rejected: twilio-21211")
     later = clock() + timedelta(hours=2)
-    assert outbox.retry_due(memory_store, sender, None, None, later, callback)["sent"] == 0
+    assert delivery.retry_due(deps_for(memory_store, Fixed(later), sms=sender))["sent"] == 0
     assert len(responses.calls) == 1
 
 
@@ -149,10 +146,10 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(memory
 def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
     memory_store, clock, twilio_status, error_code, expected
 ):
-    from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
     from chalicelib.domain.errors import ServiceError
     from chalicelib.domain.model import Actor, Practitioner
+    from chalicelib.wiring import dialer
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=twilio_status, json={"code": error_code, "message": "x"})
@@ -163,12 +160,9 @@ def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
     )
     with pytest.raises(ServiceError) as refused:
         voice.start_callback(
+            deps_for(memory_store, clock, by_ref(callback), calls=dialer(twilio_settings())),
             case_id,
             Actor("anna", "practitioner"),
-            memory_store,
-            dialer(twilio_settings()),
-            clock,
-            callback,
         )
     assert (refused.value.status, refused.value.code) == expected
     [attempt] = [i for i in memory_store.timeline(case_id) if i.channel == "voice"]
@@ -184,8 +178,8 @@ def test_an_opted_out_number_is_never_sent_to(memory_store, clock):
     intake.receive(stop, memory_store, demo_hours(), clock)
     with responses.RequestsMock() as http:  # any HTTP call would fail the test
         with pytest.raises(Conflict) as refused:
-            outbound.send_sms(
-                case_id, "Hi", memory_store, sms_sender(twilio_settings()), clock, callback
+            delivery.send_sms(
+                deps_for(memory_store, clock, sms=sms_sender(twilio_settings())), case_id, "Hi"
             )
         assert not http.calls
     assert refused.value.code == "opted_out"
@@ -193,20 +187,21 @@ def test_an_opted_out_number_is_never_sent_to(memory_store, clock):
 
 def test_unknown_case(memory_store, clock):
     with pytest.raises(NotFound):
-        outbound.send_sms("nope", "Hi", memory_store, LocalOutbox(), clock, callback)
+        delivery.send_sms(deps_for(memory_store, clock, sms=LocalOutbox()), "nope", "Hi")
 
 
 def test_status_reports_move_forward_only(memory_store, clock):
     case_id = open_case(memory_store, clock)
-    sent = outbound.send_sms(case_id, "Hi", memory_store, LocalOutbox(), clock, callback)
+    sent = delivery.send_sms(deps_for(memory_store, clock, sms=LocalOutbox()), case_id, "Hi")
     ref = f"{case_id}.{sent.interaction_id}"
-    assert outbound.record_status(memory_store, ref, "sent", "SM1", None)
-    assert outbound.record_status(memory_store, ref, "delivered", "SM1", None)
-    assert not outbound.record_status(memory_store, ref, "sent", "SM1", None)
-    assert not outbound.record_status(memory_store, ref, "delivered", "SM1", None)
-    assert not outbound.record_status(memory_store, ref, "made-up", "SM1", None)
-    assert not outbound.record_status(memory_store, "garbage", "sent", "SM1", None)
-    assert not outbound.record_status(memory_store, f"{case_id}.missing", "sent", "SM1", None)
+    deps = deps_for(memory_store, clock)
+    assert delivery.record_status(deps, ref, "sent", "SM1", None)
+    assert delivery.record_status(deps, ref, "delivered", "SM1", None)
+    assert not delivery.record_status(deps, ref, "sent", "SM1", None)
+    assert not delivery.record_status(deps, ref, "delivered", "SM1", None)
+    assert not delivery.record_status(deps, ref, "made-up", "SM1", None)
+    assert not delivery.record_status(deps, "garbage", "sent", "SM1", None)
+    assert not delivery.record_status(deps, f"{case_id}.missing", "sent", "SM1", None)
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert reply.status == "delivered"
 
@@ -215,9 +210,9 @@ def test_status_reports_move_forward_only(memory_store, clock):
 def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citizen(
     memory_store, clock
 ):
-    from chalicelib.adapters.senders import dialer
     from chalicelib.domain import voice
     from chalicelib.domain.model import Actor, Practitioner
+    from chalicelib.wiring import dialer
 
     calls_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     responses.post(calls_url, status=201, json={"sid": "CA" + "e" * 32, "status": "queued"})
@@ -226,12 +221,9 @@ def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citiz
         Practitioner("anna", "Anna", ("general",), ("da",), 5, phone="+4540000001")
     )
     made = voice.start_callback(
+        deps_for(memory_store, clock, by_ref(callback), calls=dialer(twilio_settings())),
         case_id,
         Actor("anna", "practitioner"),
-        memory_store,
-        dialer(twilio_settings()),
-        clock,
-        callback,
     )
     form = parse_qs(responses.calls[0].request.body)
     assert form["To"] == ["+4540000001"] and form["From"] == ["+4570203040"]

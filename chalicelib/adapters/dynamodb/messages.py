@@ -97,9 +97,9 @@ ADDRESSED = "attribute_exists(pk) AND attribute_exists(#to)"  # erasure removes 
 class OutboxStore(StoreBase):
     """Parked messages sit in the sparse gsi3 under OUTBOX, ordered by their next try."""
 
-    def record_unsent(self, interaction: Interaction) -> bool:
-        """An automatic message the provider refused goes on its case, unless the case's citizen
-        was erased meanwhile (False): it must not bring their address back onto the case."""
+    def add_interaction_unless_erased(self, interaction: Interaction) -> bool:
+        """An automatic message (a webinar's) goes on its case before it is sent, unless the
+        case's citizen was erased meanwhile (False): it must not bring their address back."""
         try:
             self._transact(
                 [
