@@ -1,0 +1,131 @@
+"""Webinars: the public listing, booking and cancelling; managers' sessions and attendance."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice import Response
+
+from chalicelib.routes.edge import JSON, Area, created
+
+if TYPE_CHECKING:
+    from chalicelib.domain.model import Webinar
+
+bp = Area(__name__)
+
+
+@bp.route("/webinars", methods=["GET"])
+def upcoming_webinars() -> dict[str, Any]:
+    from datetime import timedelta
+
+    from chalicelib.channels import views
+
+    deps = bp.deps
+    now = deps.clock()
+    sessions = deps.store.webinars_between(now, now + timedelta(days=365))
+    return {"webinars": [views.webinar_public(w) for w in sessions if w.status == "scheduled"]}
+
+
+@bp.route("/webinars/{webinar_id}/bookings", methods=["POST"], content_types=JSON)
+def book_webinar(webinar_id: str) -> Response:
+    from chalicelib.channels import views
+    from chalicelib.domain import webinars
+    from chalicelib.domain.errors import NotFound
+
+    request, deps = bp.body("booking"), bp.deps
+    webinar = deps.webinar(webinar_id)
+    if webinar is None:
+        raise NotFound("No such webinar.")
+    limits = webinars.BookingLimits(
+        deps.settings.booking_max_active, deps.settings.booking_max_per_day
+    )
+    webinars.book(webinar, request, deps.store, deps.hours(), deps.clock, deps.notifier(), limits)
+    # The same answer for a new booking, a repeat and an address over its limit: the state and
+    # the cancel link go to the address or number given, so only its owner learns them.
+    return Response(body=views.booking_requested(webinar), status_code=202)
+
+
+@bp.route("/bookings/{token}/cancel", methods=["POST"])
+def cancel_booking(token: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import webinars
+
+    deps = bp.deps
+    booking = webinars.cancel(token, deps.store, deps.clock, deps.notifier())
+    return {"booking": views.booking_public(booking, None)}
+
+
+def _new_webinar(body: dict[str, Any]) -> Webinar:
+    from chalicelib.channels.validation import parse_time
+    from chalicelib.domain.ids import new_id
+    from chalicelib.domain.model import Webinar
+
+    return Webinar(
+        id=new_id(),
+        title=body["title"],
+        description=body.get("description", ""),
+        starts_at=parse_time(body["starts_at"], "starts_at"),
+        duration_minutes=body["duration_minutes"],
+        capacity=body["capacity"],
+        waitlist_size=body.get("waitlist_size", 0),
+        queue=body.get("queue", "general"),
+        join_url=body.get("join_url", ""),
+        host=body.get("host"),
+    )
+
+
+@bp.route("/webinars", methods=["POST"], content_types=JSON)
+def create_webinar() -> Response:
+    from chalicelib.channels import views
+
+    bp.actor("manager")
+    webinar = _new_webinar(bp.body("webinar"))
+    bp.deps.store.create_webinar(webinar)
+    return created(views.webinar_admin(webinar))
+
+
+@bp.route("/webinars/{webinar_id}", methods=["PUT"], content_types=JSON)
+def update_webinar(webinar_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.channels.validation import parse_time
+    from chalicelib.domain.errors import NotFound
+
+    bp.actor("manager")
+    changes = bp.body("webinar_update")
+    if "starts_at" in changes:
+        changes["starts_at"] = parse_time(changes["starts_at"], "starts_at")
+    updated = bp.deps.store.update_webinar(webinar_id, changes)
+    if updated is None:
+        raise NotFound("No such scheduled webinar.")
+    return views.webinar_admin(updated)
+
+
+@bp.route("/webinars/{webinar_id}/cancel", methods=["POST"])
+def cancel_webinar(webinar_id: str) -> dict[str, Any]:
+    from chalicelib.domain import webinars
+
+    bp.actor("manager")
+    deps = bp.deps
+    told = webinars.cancel_session(webinar_id, deps.store, deps.clock, deps.notifier())
+    return {"cancelled": webinar_id, "citizens_told": told}
+
+
+@bp.route("/webinars/{webinar_id}/bookings", methods=["GET"])
+def webinar_bookings(webinar_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+
+    bp.actor("manager")
+    return {"bookings": [views.booking_admin(b) for b in bp.deps.store.bookings_of(webinar_id)]}
+
+
+@bp.route(
+    "/webinars/{webinar_id}/bookings/{booking_id}/attendance", methods=["POST"], content_types=JSON
+)
+def mark_attendance(webinar_id: str, booking_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import webinars
+
+    bp.actor("manager")
+    deps, attended = bp.deps, bp.body("attendance")["attended"]
+    booking = webinars.attendance(webinar_id, booking_id, attended, deps.store, deps.clock)
+    return views.booking_admin(booking)
