@@ -194,15 +194,15 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     # A practitioner with room to spare, so that routing's hand-over is part of the count.
     store.create_practitioner(Practitioner("bench-p", "Bench", ("general",), ("da",), 50))
     anna = Actor("bench-p", "practitioner")
-    staffing.set_duty(anna, True, store, services.clock())
+    staffing.set_duty(services, anna, True)
     figures["first SMS of a new citizen, routed to an on-duty practitioner"] = sms(
         "+4520000003", "hi", "SM" + "4" * 32
     )
     case_id = store.find_identity(Identity("phone", "+4520000003")).open_case_id
     counter.take()
-    casework.inbox(anna, store)
+    casework.inbox(services, anna)
     figures["inbox page (practitioner, profile read afresh)"] = counter.take()
-    casework.inbox(Actor("boss", "manager"), store)
+    casework.inbox(services, Actor("boss", "manager"))
     figures["inbox page (manager)"] = counter.take()
     casework.reply(case_id, anna, "Hello!", store, services.outlets(), services.clock)
     figures["reply on a case (local outbox, profile read afresh)"] = counter.take()

@@ -120,7 +120,7 @@ def moto_store() -> Iterator[DynamoStore]:
 
 
 def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None) -> Services:
-    settings = settings_for(store.table, endpoint)
+    settings = settings_for(getattr(store, "table", "test"), endpoint)
     return Services(
         settings=settings,
         store=store,
@@ -130,6 +130,15 @@ def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None)
         blobs=LocalBlobs(BLOB_DIR),
         clock=clock,
     )
+
+
+def deps_of(store: Any, clock: Any) -> Services:
+    """The dependencies of one domain call in a test: `store`, and time from `clock` (a Clock,
+    any function returning a moment, or one fixed moment)."""
+    services = make_services(store, clock)
+    if isinstance(clock, datetime):
+        services.clock = lambda: clock  # type: ignore[method-assign]  # a fixed moment
+    return services
 
 
 @pytest.fixture

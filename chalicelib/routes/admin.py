@@ -39,7 +39,7 @@ def publish_opening_hours() -> dict[str, Any]:
 
     bp.actor("manager")
     fields, deps = bp.body("hours"), bp.deps
-    hours = opening.replace(fields, deps.store)
+    hours = opening.replace(deps, fields)
     deps.hours_changed(hours)
     return views.opening_hours(hours, deps.clock())
 
@@ -49,9 +49,8 @@ def my_duty_status() -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import staffing
 
-    actor, deps = bp.actor("practitioner"), bp.deps
-    on_duty = bp.body("duty_status")["on_duty"]
-    return views.practitioner(staffing.set_duty(actor, on_duty, deps.store, deps.clock()))
+    actor, on_duty = bp.actor("practitioner"), bp.body("duty_status")["on_duty"]
+    return views.practitioner(staffing.set_duty(bp.deps, actor, on_duty))
 
 
 @bp.route("/practitioners", methods=["GET"])
@@ -68,7 +67,7 @@ def create_practitioner() -> Response:
     from chalicelib.domain import staffing
 
     bp.actor("manager")
-    return created(views.practitioner(staffing.create(bp.body("practitioner"), bp.deps.store)))
+    return created(views.practitioner(staffing.create(bp.deps, bp.body("practitioner"))))
 
 
 @bp.route("/practitioners/{practitioner_id}", methods=["PUT"], content_types=JSON)
@@ -78,7 +77,7 @@ def update_practitioner(practitioner_id: str) -> dict[str, Any]:
 
     bp.actor("manager")
     changes = bp.body("practitioner_update")
-    return views.practitioner(staffing.update(practitioner_id, changes, bp.deps.store))
+    return views.practitioner(staffing.update(bp.deps, practitioner_id, changes))
 
 
 @bp.route("/practitioners/{practitioner_id}/shifts", methods=["GET"])

@@ -16,10 +16,9 @@ def inbox() -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor, deps = bp.actor(*BOTH), bp.deps
     cases, cursor = casework.inbox(
-        actor,
-        deps.store,
+        bp.deps,
+        bp.actor(*BOTH),
         status=bp.query("status"),
         queue=bp.query("queue"),
         assignee=bp.query("assignee"),
@@ -33,8 +32,7 @@ def case_detail(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor, deps = bp.actor(*BOTH), bp.deps
-    return views.case_detail(casework.view_case(case_id, actor, deps.store, deps.clock()))
+    return views.case_detail(casework.view_case(bp.deps, case_id, bp.actor(*BOTH)))
 
 
 @bp.route("/cases/{case_id}/reads", methods=["GET"])
@@ -43,7 +41,7 @@ def case_reads(case_id: str) -> dict[str, Any]:
     from chalicelib.domain import casework
 
     bp.actor("manager")
-    return {"reads": [views.case_read(r) for r in casework.reads_of(case_id, bp.deps.store)]}
+    return {"reads": [views.case_read(r) for r in casework.reads_of(bp.deps, case_id)]}
 
 
 @bp.route("/cases/{case_id}/claim", methods=["POST"])
@@ -51,8 +49,7 @@ def claim_case(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor, deps = bp.actor("practitioner"), bp.deps
-    return views.case_summary(casework.claim(case_id, actor, deps.store, deps.clock()))
+    return views.case_summary(casework.claim(bp.deps, case_id, bp.actor("practitioner")))
 
 
 @bp.route("/cases/{case_id}/replies", methods=["POST"], content_types=JSON)
@@ -96,8 +93,8 @@ def note_on_case(case_id: str) -> Response:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor, deps = bp.actor(*BOTH), bp.deps
-    note = casework.add_note(case_id, actor, bp.body("note")["body"], deps.store, deps.clock())
+    actor = bp.actor(*BOTH)
+    note = casework.add_note(bp.deps, case_id, actor, bp.body("note")["body"])
     return created(views.interaction(note))
 
 
@@ -106,12 +103,11 @@ def transfer_case(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor, deps, target = bp.actor(*BOTH), bp.deps, bp.body("transfer")
+    actor, target = bp.actor(*BOTH), bp.body("transfer")
     case = casework.transfer(
+        bp.deps,
         case_id,
         actor,
-        deps.store,
-        deps.clock(),
         queue=target.get("queue"),
         practitioner_id=target.get("practitioner_id"),
     )
@@ -123,11 +119,9 @@ def close_case(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor, deps, request = bp.actor(*BOTH), bp.deps, bp.body("close")
+    actor, request = bp.actor(*BOTH), bp.body("close")
     with views.unseen_shown():
-        case = casework.close(
-            case_id, actor, request["outcome"], deps.store, deps.clock(), seen=request["seen"]
-        )
+        case = casework.close(bp.deps, case_id, actor, request["outcome"], seen=request["seen"])
     return views.case_summary(case)
 
 
@@ -137,8 +131,7 @@ def confirm_case_link(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import links
 
-    actor, deps = bp.actor(*BOTH), bp.deps
-    case = links.confirm(case_id, actor, deps.store, deps.clock())
+    case = links.confirm(bp.deps, case_id, bp.actor(*BOTH))
     return {**views.case_summary(case), **views.case_links(case)}
 
 
@@ -147,8 +140,7 @@ def dismiss_case_link(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import links
 
-    actor, deps = bp.actor(*BOTH), bp.deps
-    case = links.dismiss(case_id, actor, deps.store)
+    case = links.dismiss(bp.deps, case_id, bp.actor(*BOTH))
     return {**views.case_summary(case), **views.case_links(case)}
 
 
@@ -157,5 +149,4 @@ def reopen_case(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor, deps = bp.actor(*BOTH), bp.deps
-    return views.case_summary(casework.reopen(case_id, actor, deps.store, deps.clock()))
+    return views.case_summary(casework.reopen(bp.deps, case_id, bp.actor(*BOTH)))

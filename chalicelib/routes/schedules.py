@@ -16,14 +16,9 @@ bp = Blueprint(__name__)
 def route_waiting_cases(event: Any) -> dict[str, Any]:
     """Cases assigned but unanswered for UNANSWERED_MINUTES go back to their queue, and waiting
     cases are offered to on-duty practitioners with room (a safety net for missed offers)."""
-    from datetime import timedelta
-
     from chalicelib.domain import routing
 
-    deps = services()
-    after = timedelta(minutes=deps.settings.unanswered_minutes)
-    moved = routing.requeue_unanswered(deps.store, deps.clock(), after)
-    offered = routing.offer_waiting(deps.store, deps.clock())
+    moved, offered = routing.requeue_unanswered(services()), routing.offer_waiting(services())
     return {"requeued": len(moved), "offered": len(offered)}
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.domain import casework, intake, privacy, reports, voice
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
+from tests.conftest import deps_of
 
 HOURS = demo_hours()
 T0 = datetime(2025, 10, 20, 9, tzinfo=UTC)  # a Monday, 11:00 in Copenhagen
@@ -31,11 +32,10 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
     store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
     closed = sms(store, "+4520000001", "SM" + "1" * 32, "private worries", T0).case_id
     casework.close(
+        deps_of(store, T0 + timedelta(hours=1)),
         closed,
         Actor("anna", "practitioner"),
         "answered",
-        store,
-        T0 + timedelta(hours=1),
         seen=store.get_case(closed, with_timeline=True).timeline[-1].id,
     )
     still_open = sms(store, "+4520000002", "SM" + "2" * 32, "still talking", T0)
@@ -84,7 +84,7 @@ def test_nothing_expires_early(local_store, local_services):
     store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
     case = sms(store, "+4520000001", "SM" + "5" * 32, "recent", T0).case_id
     seen = store.get_case(case, with_timeline=True).timeline[-1].id
-    casework.close(case, Actor("anna", "practitioner"), "answered", store, T0, seen=seen)
+    casework.close(deps_of(store, T0), case, Actor("anna", "practitioner"), "answered", seen=seen)
     counts = privacy.purge(store, local_services.blobs, T0 + timedelta(days=30), 365, 90)
     assert counts == {"cases": 0, "messages": 0, "files": 0, "recordings": 0}
     assert "recent" in [i.body for i in store.get_case(case, with_timeline=True).timeline]
@@ -94,9 +94,11 @@ def test_identities_and_audit_records_expire_too(local_store, local_services):
     store = local_store
     store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
     case = sms(store, "+4520000001", "SM" + "6" * 32, "hello", T0).case_id
-    casework.view_case(case, Actor("anna", "practitioner"), store, T0 + timedelta(minutes=1))
+    casework.view_case(
+        deps_of(store, T0 + timedelta(minutes=1)), case, Actor("anna", "practitioner")
+    )
     seen = store.get_case(case, with_timeline=True).timeline[-1].id
-    casework.close(case, Actor("anna", "practitioner"), "answered", store, T0, seen=seen)
+    casework.close(deps_of(store, T0), case, Actor("anna", "practitioner"), "answered", seen=seen)
     counts = privacy.purge(
         store,
         local_services.blobs,

@@ -19,7 +19,7 @@ from chalicelib.domain import casework, intake, reports, staffing, voice, webina
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.mail import Mailboxes
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner, Webinar
-from tests.conftest import bearer, make_services
+from tests.conftest import bearer, deps_of, make_services
 
 CPH = ZoneInfo("Europe/Copenhagen")
 HOURS = replace(demo_hours(), closed_dates=frozenset({date(2026, 10, 21)}))
@@ -54,8 +54,8 @@ def week(local_store, local_services):
     anna, jonas = Actor("anna", "practitioner"), Actor("jonas", "practitioner")
 
     def shift(actor, start, end):
-        staffing.set_duty(actor, True, store, start)
-        staffing.set_duty(actor, False, store, end)
+        staffing.set_duty(deps_of(store, start), actor, True)
+        staffing.set_duty(deps_of(store, end), actor, False)
 
     # Monday: anna 08:00-12:00, jonas 11:00-14:00; Sunday (clocks go back at 03:00): anna 09-17.
     shift(anna, at(19, 8), at(19, 12))
@@ -112,17 +112,16 @@ def week(local_store, local_services):
     webinars.attendance("w43", booked.booking.id, True, store, Fixed(at(22, 17, 30)))
 
     outlets = make_services(store, Fixed(AFTER)).outlets()
-    casework.claim(case_a, anna, store, at(19, 10, 5))
+    casework.claim(deps_of(store, at(19, 10, 5)), case_a, anna)
     casework.reply(case_a, anna, "Hi!", store, outlets, Fixed(at(19, 10, 30)))
     casework.close(
+        deps_of(store, at(19, 11)),
         case_a,
         anna,
         "answered",
-        store,
-        at(19, 11),
         seen=store.get_case(case_a, with_timeline=True).timeline[-1].id,
     )
-    casework.claim(case_b, jonas, store, at(22, 9))
+    casework.claim(deps_of(store, at(22, 9)), case_b, jonas)
     casework.reply(case_b, jonas, "Hello", store, outlets, Fixed(at(22, 9, 30)))
     return store
 
