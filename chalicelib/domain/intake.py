@@ -30,6 +30,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import (
     CaseNotOpen,
+    Deps,
     DuplicateDelivery,
     IdentityTaken,
     IntakeStore,
@@ -61,6 +62,17 @@ class IntakeOutcome:
 
 
 def receive(
+    deps: Deps,
+    message: InboundMessage,
+    thread: CaseRef | None = None,
+    booking: BookingPlan | None = None,
+) -> IntakeOutcome:
+    """Record one inbound message on the citizen's case; safe to repeat with the same message.
+    `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
+    return record(message, deps.store, deps.hours(), deps.clock, thread, booking)
+
+
+def record(
     message: InboundMessage,
     store: IntakeAndRoutingStore,
     hours: OpeningHours,
@@ -68,8 +80,8 @@ def receive(
     thread: CaseRef | None = None,
     booking: BookingPlan | None = None,
 ) -> IntakeOutcome:
-    """Record one inbound message on the citizen's case; safe to repeat with the same message.
-    `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
+    """`receive` for a caller that holds the parts of its dependencies rather than the whole
+    (email intake, until `mail.receive` takes `deps`)."""
     authoritative_open_case: object = _UNKNOWN
     for attempt in range(MAX_ATTEMPTS):
         record = store.find_identity(message.sender)

@@ -130,7 +130,7 @@ def receive(
     assert message.email is not None
     if message.email.quarantine:
         message = replace(message, queue=QUARANTINE_QUEUE)
-    outcome = intake.receive(message, store, hours, clock)
+    outcome = intake.record(message, store, hours, clock)
     if outcome.duplicate:  # a concurrent copy won the race: ours are the orphans
         for key in written:
             blobs.delete(key)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.hours import OpeningHours, iso_week_of, parse_iso_week
 from chalicelib.domain.model import Booking, Case, Interaction, Practitioner, Shift, Webinar
+from chalicelib.domain.ports import Deps
 
 CHANNELS = ("sms", "call", "voicemail", "email", "webinar_booking")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -104,21 +105,31 @@ def check_week(week: str, hours: OpeningHours, now: datetime) -> tuple[datetime,
     return start, end
 
 
-def weekly(
+def weekly(deps: Deps, week: str, store_result: bool = True) -> dict[str, Any]:
+    """The stored report, or computed now (and stored, once the week has ended)."""
+    return stored_or_computed(week, deps.store, deps.hours(), deps.clock(), store_result)
+
+
+def compute(deps: Deps, week: str) -> dict[str, Any]:
+    """The week's figures computed afresh from the store (never stored)."""
+    return _compute(week, deps.store, deps.hours(), deps.clock())
+
+
+def stored_or_computed(
     week: str, store: ReportStore, hours: OpeningHours, now: datetime, store_result: bool = True
 ) -> dict[str, Any]:
-    """The stored report, or computed now (and stored, once the week has ended)."""
+    """`weekly` from the parts of the dependencies (the Monday job, until it takes `deps`)."""
     check_week(week, hours, now)
     stored = store.get_report(week)
     if stored is not None:
         return stored
-    figures = compute(week, store, hours, now)
+    figures = _compute(week, store, hours, now)
     if figures["complete"] and store_result:
         store.save_report(week, figures)
     return figures
 
 
-def compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) -> dict[str, Any]:
+def _compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) -> dict[str, Any]:
     start, end = check_week(week, hours, now)
     utc_start, utc_end = start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
     cases, interactions, shifts = store.week_items(utc_start - MAX_SHIFT, utc_end)
@@ -358,7 +369,7 @@ def send_weekly(
     from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
 
-    figures = weekly(week, store, hours, now)
+    figures = stored_or_computed(week, store, hours, now)
     if not recipients or not store.claim_report_email(week, now):
         return {"week": week, "emailed": 0}
     text, html, csv_text = render(figures)

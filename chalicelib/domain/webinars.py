@@ -38,6 +38,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import (
     BookingRefused,
     CaseChanged,
+    Deps,
     SessionUnavailable,
     SmsSender,
     WriteConflict,
@@ -139,17 +140,20 @@ def _booker(identity: Identity) -> str:
 
 
 def book(
+    deps: Deps,
     webinar: Webinar,
     request: dict[str, Any],
-    store: WebinarStore,
-    hours: OpeningHours,
-    clock: Callable[[], datetime],
     notify: Notifier,
-    limits: BookingLimits = BookingLimits(),
+    limits: BookingLimits | None = None,
 ) -> BookingResult:
     """A seat if there is one, else a waitlist place, else 409; never two live bookings for one
     person. A person who books again is sent their booking again (nothing else changes), and a
-    person over their limit is told so; the booker's answer is the same in every case."""
+    person over their limit is told so; the booker's answer is the same in every case.
+    `limits`: the settings' BOOKING_MAX_ACTIVE and BOOKING_MAX_PER_DAY unless given."""
+    store: WebinarStore = deps.store
+    hours, clock = deps.hours(), deps.clock
+    if limits is None:
+        limits = BookingLimits(deps.settings.booking_max_active, deps.settings.booking_max_per_day)
     now = clock()
     if webinar.status != "scheduled":
         raise Conflict("This session is cancelled.", code="session_cancelled")
@@ -241,7 +245,7 @@ def _book_new(
             queue=webinar.queue,
         )
         try:
-            outcome = intake.receive(message, store, hours, clock, booking=plan)
+            outcome = intake.record(message, store, hours, clock, booking=plan)
         except SessionUnavailable:
             continue
         booking = Booking(
@@ -331,10 +335,10 @@ def _position(booking: Booking, store: WebinarStore) -> int | None:
     return store.waitlist_position(booking.webinar_id, booking.waitlisted_at)
 
 
-def cancel(
-    token: str, store: WebinarStore, clock: Callable[[], datetime], notify: Notifier
-) -> Booking:
+def cancel(deps: Deps, token: str, notify: Notifier) -> Booking:
     """The citizen cancels; a freed seat goes to the first waitlisted booking, who is told."""
+    store: WebinarStore = deps.store
+    clock = deps.clock
     booking = store.booking_for_token(_hash(token))
     if booking is None:
         raise NotFound("No booking with that token.")
@@ -381,17 +385,16 @@ def _note(store: WebinarStore, booking: Booking, text: str, now: datetime) -> No
         )
 
 
-def cancel_session(
-    webinar_id: str, store: WebinarStore, clock: Callable[[], datetime], notify: Notifier
-) -> int:
+def cancel_session(deps: Deps, webinar_id: str, notify: Notifier) -> int:
     """Managers cancel a session: every booked and waitlisted citizen is told."""
+    store: WebinarStore = deps.store
     webinar = store.get_webinar(webinar_id)
     if webinar is None:
         raise NotFound("No such webinar.")
     if not store.cancel_webinar(webinar_id):
         raise Conflict("The session is already cancelled.", code="session_cancelled")
     told = 0
-    now = clock()
+    now = deps.clock()
     for booking in store.bookings_of(webinar_id):
         if booking.status in ("confirmed", "waitlisted"):
             _tell(notify, store, booking, webinar, "session_cancelled", None)
@@ -400,18 +403,13 @@ def cancel_session(
     return told
 
 
-def attendance(
-    webinar_id: str,
-    booking_id: str,
-    attended: bool,
-    store: WebinarStore,
-    clock: Callable[[], datetime],
-) -> Booking:
+def attendance(deps: Deps, webinar_id: str, booking_id: str, attended: bool) -> Booking:
+    store: WebinarStore = deps.store
     booking = store.get_booking(webinar_id, booking_id)
     if booking is None:
         raise NotFound("No such booking.")
     store.set_attendance(booking, attended)
-    _note(store, booking, "Attended the webinar" if attended else "Did not attend", clock())
+    _note(store, booking, "Attended the webinar" if attended else "Did not attend", deps.clock())
     return store.get_booking(webinar_id, booking_id) or booking
 
 

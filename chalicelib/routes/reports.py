@@ -27,9 +27,8 @@ def weekly_report(week: str) -> Any:
     from chalicelib.domain import reports
 
     bp.actor("manager")
-    deps = bp.deps
     page = week.endswith(".html")
-    figures = reports.weekly(week.removesuffix(".html"), deps.store, deps.hours(), deps.clock())
+    figures = reports.weekly(bp.deps, week.removesuffix(".html"))
     if page:
         return Response(
             body=render_report(figures)[1], headers={"Content-Type": "text/html; charset=utf-8"}

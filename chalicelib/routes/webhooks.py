@@ -23,7 +23,7 @@ def twilio_sms_inbound() -> Response:
     deps = bp.deps
     form = bp.twilio_form("/webhooks/twilio/sms")
     message = twilio_sms.parse_inbound(form, deps.settings.allowed_country_codes)
-    outcome = intake.receive(message, deps.store, deps.hours(), deps.clock)
+    outcome = intake.receive(deps, message)
     callback = deps.sms_status_url(outcome.reply_ref) if outcome.reply_ref else None
     return twiml(twilio_sms.render_reply(outcome.reply, callback))
 
@@ -43,9 +43,8 @@ def twilio_voice_inbound() -> Response:
     from chalicelib.channels import twilio_voice
     from chalicelib.domain import voice
 
-    message = twilio_voice.parse_call(bp.twilio_form(VOICE))
-    deps = bp.deps
-    greeting = voice.answer(message, deps.store, deps.hours(), deps.clock)
+    message, deps = twilio_voice.parse_call(bp.twilio_form(VOICE)), bp.deps
+    greeting = voice.answer(deps, message)
     return twiml(twilio_voice.welcome(greeting, menu_url(deps)))
 
 
@@ -56,14 +55,9 @@ def twilio_voice_menu() -> Response:
 
     form, deps = bp.twilio_form(f"{VOICE}/menu"), bp.deps
     step, reason, attempt = twilio_voice.parse_step(bp.query("step"))
-    call = voice.find_call(twilio_voice.call_sid(form), twilio_voice.caller(form), deps.store)
+    call = voice.find_call(deps, twilio_voice.call_sid(form), twilio_voice.caller(form))
     choice, dialled = twilio_voice.choice(form), form.get("DialCallStatus")
-    rules = voice.CallbackRules(
-        deps.settings.allowed_country_codes, deps.settings.callbacks_per_number_per_day
-    )
-    next_step = voice.menu(
-        call, step, attempt, reason, choice, dialled, deps.store, deps.clock(), rules
-    )
+    next_step = voice.menu(deps, call, step, attempt, reason, choice, dialled)
     recording = deps.settings.public_url(f"{VOICE}/recording")
     return twiml(twilio_voice.answer(next_step, menu_url(deps), recording))
 
@@ -76,9 +70,9 @@ def twilio_voice_recording() -> Response:
     form = bp.twilio_form(f"{VOICE}/recording")
     sid, url, duration, status = twilio_voice.recording(form)
     deps = bp.deps
-    call = voice.find_call(twilio_voice.call_sid(form), twilio_voice.caller(form), deps.store)
+    call = voice.find_call(deps, twilio_voice.call_sid(form), twilio_voice.caller(form))
     if call is not None and status == "completed":
-        voice.record_voicemail(call, sid, url, duration, deps.store, deps.clock())
+        voice.record_voicemail(deps, call, sid, url, duration)
     return no_content()
 
 
@@ -92,9 +86,9 @@ def twilio_voice_status() -> Response:
     status, duration = twilio_voice.call_status(form)
     deps, ref = bp.deps, parse_reference(bp.query("ref") or "")
     sid = twilio_voice.call_sid(form)
-    call = voice.Call(ref[0], ref[1], None) if ref else voice.find_call(sid, None, deps.store)
+    call = voice.Call(ref[0], ref[1], None) if ref else voice.find_call(deps, sid, None)
     if call is not None:
-        voice.call_status(call, status, duration, deps.store)
+        voice.call_status(deps, call, status, duration)
     return no_content()
 
 

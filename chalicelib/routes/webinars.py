@@ -36,10 +36,7 @@ def book_webinar(webinar_id: str) -> Response:
     webinar = deps.webinar(webinar_id)
     if webinar is None:
         raise NotFound("No such webinar.")
-    limits = webinars.BookingLimits(
-        deps.settings.booking_max_active, deps.settings.booking_max_per_day
-    )
-    webinars.book(webinar, request, deps.store, deps.hours(), deps.clock, deps.notifier(), limits)
+    webinars.book(deps, webinar, request, deps.notifier())
     # The same answer for a new booking, a repeat and an address over its limit: the state and
     # the cancel link go to the address or number given, so only its owner learns them.
     return Response(body=views.booking_requested(webinar), status_code=202)
@@ -51,7 +48,7 @@ def cancel_booking(token: str) -> dict[str, Any]:
     from chalicelib.domain import webinars
 
     deps = bp.deps
-    booking = webinars.cancel(token, deps.store, deps.clock, deps.notifier())
+    booking = webinars.cancel(deps, token, deps.notifier())
     return {"booking": views.booking_public(booking, None)}
 
 
@@ -106,7 +103,7 @@ def cancel_webinar(webinar_id: str) -> dict[str, Any]:
 
     bp.actor("manager")
     deps = bp.deps
-    told = webinars.cancel_session(webinar_id, deps.store, deps.clock, deps.notifier())
+    told = webinars.cancel_session(deps, webinar_id, deps.notifier())
     return {"cancelled": webinar_id, "citizens_told": told}
 
 
@@ -126,6 +123,6 @@ def mark_attendance(webinar_id: str, booking_id: str) -> dict[str, Any]:
     from chalicelib.domain import webinars
 
     bp.actor("manager")
-    deps, attended = bp.deps, bp.body("attendance")["attended"]
-    booking = webinars.attendance(webinar_id, booking_id, attended, deps.store, deps.clock)
+    attended = bp.body("attendance")["attended"]
+    booking = webinars.attendance(bp.deps, webinar_id, booking_id, attended)
     return views.booking_admin(booking)

@@ -24,7 +24,7 @@ class Fixed:
 
 def sms(store, number: str, sid: str, body: str, when: datetime):
     message = InboundMessage("sms", "twilio", sid, Identity("phone", number), "", body)
-    return intake.receive(message, store, HOURS, Fixed(when))
+    return intake.receive(deps_of(store, Fixed(when), hours=HOURS), message)
 
 
 def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_services):
@@ -40,6 +40,7 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
     )
     still_open = sms(store, "+4520000002", "SM" + "2" * 32, "still talking", T0)
     call = intake.receive(
+        deps_of(store, Fixed(T0 + timedelta(minutes=5)), hours=HOURS),
         InboundMessage(
             "voice",
             "twilio",
@@ -48,21 +49,17 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
             "",
             "Incoming call",
         ),
-        store,
-        HOURS,
-        Fixed(T0 + timedelta(minutes=5)),
     )
     voice.record_voicemail(
+        deps_of(store, T0 + timedelta(minutes=6)),
         voice.Call(call.case_id, call.interaction_id, "+4520000002"),
         "RE" + "4" * 32,
         "https://api.twilio.com/rec",
         30,
-        store,
-        T0 + timedelta(minutes=6),
     )
     week = "2025-W43"
     later = T0 + timedelta(days=400)
-    before = reports.compute(week, store, HOURS, later)
+    before = reports.compute(deps_of(store, later, hours=HOURS), week)
 
     early = privacy.purge(store, local_services.blobs, T0 + timedelta(days=91), 365, 90)
     assert early == {"cases": 0, "messages": 0, "files": 0, "recordings": 1}
@@ -74,7 +71,7 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
     assert "still talking" in [i.body for i in kept]  # open cases keep their bodies
     [voicemail] = [i for i in kept if i.status == "voicemail"]
     assert voicemail.media == ()  # the recording's reference is gone after 90 days
-    assert reports.compute(week, store, HOURS, later) == before
+    assert reports.compute(deps_of(store, later, hours=HOURS), week) == before
     again = privacy.purge(store, local_services.blobs, T0 + timedelta(days=366), 365, 90)
     assert again["messages"] == 0 and again["recordings"] == 0
 

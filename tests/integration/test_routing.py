@@ -24,7 +24,7 @@ def practitioner(store, pid, queues=("general",), cap=5, on_duty=True, clock=Non
 def new_case(store, clock, n: int, number: str | None = None) -> str:
     sender = Identity("phone", number or f"+4531{n:06d}")
     message = InboundMessage("sms", "twilio", f"SM{n:032x}", sender, "+4570203040", f"hello {n}")
-    return intake.receive(message, store, HOURS, clock).case_id
+    return intake.receive(deps_of(store, clock, hours=HOURS), message).case_id
 
 
 def together(count: int, action):
@@ -179,7 +179,7 @@ def test_an_sms_keyword_routes_to_that_queues_practitioner(store, clock):
     practitioner(store, "anna", queues=("general",), clock=clock)
     practitioner(store, "omar", queues=("careers",), clock=clock)
     message = parse_inbound(sms_form("+4520000042", "CAREERS which jobs fit me?"))
-    case = store.get_case(intake.receive(message, store, HOURS, clock).case_id)
+    case = store.get_case(intake.receive(deps_of(store, clock, hours=HOURS), message).case_id)
     assert (case.queue, case.assignee) == ("careers", "omar")
 
 

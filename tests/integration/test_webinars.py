@@ -23,7 +23,7 @@ from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.mail import Mailboxes
 from chalicelib.domain.model import Identity, Webinar
 from chalicelib.domain.outbox import park_unsent
-from tests.conftest import bearer
+from tests.conftest import bearer, deps_of
 from tests.twilio_fakes import signed, sms_form
 
 HOURS = demo_hours()
@@ -104,11 +104,9 @@ def test_300_concurrent_bookings_for_25_seats_and_20_waitlist_places(store, cloc
             pass
         try:
             return webinars.book(
+                deps_of(store, ticking, hours=HOURS),
                 webinar,
                 {"email": f"p{i}@example.com", "consent": True},
-                store,
-                HOURS,
-                ticking,
                 notify,
             )
         except Conflict as full:
@@ -136,7 +134,10 @@ def test_10_concurrent_cancellations_promote_exactly_10_in_order(store, clock, n
     tokens = []
     for i in range(25):
         result = webinars.book(
-            webinar, {"email": f"p{i}@example.com", "consent": True}, store, HOURS, clock, notify
+            deps_of(store, clock, hours=HOURS),
+            webinar,
+            {"email": f"p{i}@example.com", "consent": True},
+            notify,
         )
         tokens.append((result.booking, result.token))
     seated = [t for b, t in tokens if b.status == "confirmed"]
@@ -147,7 +148,7 @@ def test_10_concurrent_cancellations_promote_exactly_10_in_order(store, clock, n
 
     def cancel(token):
         start.wait(timeout=10)
-        return webinars.cancel(token, store, ticking, notify)
+        return webinars.cancel(deps_of(store, ticking), token, notify)
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         cancelled = list(pool.map(cancel, seated))
@@ -163,10 +164,16 @@ def test_10_concurrent_cancellations_promote_exactly_10_in_order(store, clock, n
 def test_the_same_person_booking_twice_gets_the_existing_booking(store, clock, notify):
     webinar = session(store, clock)
     first = webinars.book(
-        webinar, {"email": "a@example.com", "consent": True}, store, HOURS, clock, notify
+        deps_of(store, clock, hours=HOURS),
+        webinar,
+        {"email": "a@example.com", "consent": True},
+        notify,
     )
     again = webinars.book(
-        webinar, {"email": "A@Example.com", "consent": True}, store, HOURS, clock, notify
+        deps_of(store, clock, hours=HOURS),
+        webinar,
+        {"email": "A@Example.com", "consent": True},
+        notify,
     )
     assert again.existing and again.booking.id == first.booking.id and again.token is None
     assert store.get_webinar("w1").seats_taken == 1
@@ -175,17 +182,20 @@ def test_the_same_person_booking_twice_gets_the_existing_booking(store, clock, n
 def test_past_and_cancelled_sessions_are_refused(store, clock, notify):
     past = session(store, clock, hours_ahead=-1, wid="past")
     with pytest.raises(Conflict) as refused:
-        webinars.book(past, {"phone": "+4520000001", "consent": True}, store, HOURS, clock, notify)
+        webinars.book(
+            deps_of(store, clock, hours=HOURS),
+            past,
+            {"phone": "+4520000001", "consent": True},
+            notify,
+        )
     assert refused.value.code == "session_started"
     webinar = session(store, clock)
-    webinars.cancel_session("w1", store, clock, notify)
+    webinars.cancel_session(deps_of(store, clock), "w1", notify)
     with pytest.raises(Conflict):
         webinars.book(
+            deps_of(store, clock, hours=HOURS),
             store.get_webinar("w1"),
             {"phone": "+4520000001", "consent": True},
-            store,
-            HOURS,
-            clock,
             notify,
         )
     assert webinar.status == "scheduled"  # the caller's copy is stale; the store's is not
@@ -196,7 +206,10 @@ def test_a_stale_copy_of_a_cancelled_session_cannot_book(store, clock, notify):
     store.cancel_webinar("w1")
     with pytest.raises(Conflict) as refused:  # the transaction's condition sees the truth
         webinars.book(
-            webinar, {"phone": "+4520000001", "consent": True}, store, HOURS, clock, notify
+            deps_of(store, clock, hours=HOURS),
+            webinar,
+            {"phone": "+4520000001", "consent": True},
+            notify,
         )
     assert refused.value.code == "full"
 
@@ -205,7 +218,10 @@ def test_reminders_are_sent_once_even_when_the_job_runs_twice(store, clock, noti
     webinar = session(store, clock, hours_ahead=23)
     for i in range(3):
         webinars.book(
-            webinar, {"phone": f"+452000000{i}", "consent": True}, store, HOURS, clock, notify
+            deps_of(store, clock, hours=HOURS),
+            webinar,
+            {"phone": f"+452000000{i}", "consent": True},
+            notify,
         )
     recorder.texts.clear()
     assert webinars.send_reminders(store, clock(), notify) == 3
@@ -223,11 +239,9 @@ def test_confirmation_email_carries_one_recipient_and_a_calendar_invite(
 
     webinar = session(store, clock)
     webinars.book(
+        deps_of(store, clock, hours=HOURS),
         webinar,
         {"email": "a@example.com", "first_name": "Ali", "consent": True},
-        store,
-        HOURS,
-        clock,
         notify,
     )
     raw, to = recorder.mails[-1]
@@ -264,11 +278,9 @@ def test_a_confirmation_the_providers_refuse_is_late_not_lost(store, clock, tmp_
     notify = notifier(providers, store, clock, tmp_path)
     webinar = session(store, clock)
     booked = webinars.book(
+        deps_of(store, clock, hours=HOURS),
         webinar,
         {"email": "late@example.com", "phone": "+4520004444", "consent": True},
-        store,
-        HOURS,
-        clock,
         notify,
     )
     assert booked.booking.status == "confirmed"
@@ -303,19 +315,17 @@ def test_a_number_that_texted_stop_gets_no_sms_about_its_booking(store, clock, n
         "STOP",
         keyword="stop",
     )
-    intake.receive(stop, store, HOURS, clock)
+    intake.receive(deps_of(store, clock, hours=HOURS), stop)
     webinar = session(store, clock)
     request = {"email": "quiet@example.com", "phone": "+4520005555", "consent": True}
-    booked = webinars.book(webinar, request, store, HOURS, clock, notify)
+    booked = webinars.book(deps_of(store, clock, hours=HOURS), webinar, request, notify)
     assert booked.booking.status == "confirmed"
     assert [to for _, to in recorder.mails] == ["quiet@example.com"]
     assert recorder.texts == []
     other = webinars.book(
+        deps_of(store, clock, hours=HOURS),
         session(store, clock, wid="w2"),
         {"phone": "+4520006666", "consent": True},
-        store,
-        HOURS,
-        clock,
         notify,
     )
     assert other.booking.status == "confirmed" and [to for to, _ in recorder.texts] == [

@@ -63,7 +63,7 @@ def week(local_store, local_services):
     shift(anna, at(25, 9), at(25, 17))
 
     def receive(msg, when):
-        return intake.receive(msg, store, HOURS, Fixed(when))
+        return intake.receive(deps_of(store, Fixed(when), hours=HOURS), msg)
 
     sofie = Identity("phone", "+4520000001")
     case_a = receive(message("sms", sofie, "SM" + "1" * 32), at(19, 10)).case_id
@@ -82,12 +82,11 @@ def week(local_store, local_services):
         call.case_id, call.interaction_id, "completed", 4, duration_seconds=300
     )
     voice.record_voicemail(
+        deps_of(store, at(25, 11, 10)),
         voice.Call(call.case_id, call.interaction_id, "+4520000003"),
         "RE" + "5" * 32,
         "https://api.twilio.com/r",
         40,
-        store,
-        at(25, 11, 10),
     )
 
     session = Webinar(
@@ -102,14 +101,12 @@ def week(local_store, local_services):
         lambda *unsent: pytest.fail("the local outboxes never refuse"),
     )
     booked = webinars.book(
+        deps_of(store, Fixed(at(20, 10)), hours=HOURS),
         session,
         {"email": "y@example.com", "consent": True},
-        store,
-        HOURS,
-        Fixed(at(20, 10)),
         notify,
     )
-    webinars.attendance("w43", booked.booking.id, True, store, Fixed(at(22, 17, 30)))
+    webinars.attendance(deps_of(store, Fixed(at(22, 17, 30))), "w43", booked.booking.id, True)
 
     outlets = make_services(store, Fixed(AFTER)).outlets()
     casework.claim(deps_of(store, at(19, 10, 5)), case_a, anna)
@@ -127,7 +124,7 @@ def week(local_store, local_services):
 
 
 def test_every_figure_of_a_hand_built_week(week):
-    figures = reports.compute(WEEK, week, HOURS, AFTER)
+    figures = reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
     assert figures["complete"] is True
     assert figures["hours"] == {
         "scheduled": 56.0,
@@ -212,15 +209,13 @@ def test_every_figure_of_a_hand_built_week(week):
 
 
 def test_other_weeks_history_does_not_change_the_figures(week):
-    before = reports.compute(WEEK, week, HOURS, AFTER)
+    before = reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
     for n in range(30):  # history in the next week
         intake.receive(
+            deps_of(week, Fixed(at(27, 10)), hours=HOURS),
             message("sms", Identity("phone", f"+45300000{n:02d}"), f"SM{n:032x}"),
-            week,
-            HOURS,
-            Fixed(at(27, 10)),
         )
-    assert reports.compute(WEEK, week, HOURS, AFTER) == before
+    assert reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK) == before
 
 
 def test_the_schedule_stores_once_and_emails_once(week, local_services):
@@ -241,7 +236,7 @@ def test_the_schedule_stores_once_and_emails_once(week, local_services):
         WEEK, week, HOURS, AFTER, render, Outbox(), "r@x.org", ("boss@x.org", "chief@x.org")
     )
     assert (first["emailed"], again["emailed"]) == (2, 0) and sent == ["boss@x.org", "chief@x.org"]
-    assert week.get_report(WEEK) == reports.compute(WEEK, week, HOURS, AFTER)
+    assert week.get_report(WEEK) == reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
 
 
 class Page(HTMLParser):

@@ -17,7 +17,7 @@ import pytest
 from chalicelib.domain import webinars
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Webinar
-from tests.conftest import bearer
+from tests.conftest import bearer, deps_of
 from tests.integration.test_webinars import Recorder, notifier, session
 
 HOURS = demo_hours()
@@ -223,11 +223,9 @@ def test_a_send_and_park_failure_never_loses_the_answer(store, clock, tmp_path):
 
     notify = replace(notifier(Down(), store, clock, tmp_path), park=park)
     result = webinars.book(
+        deps_of(store, clock, hours=HOURS),
         session(store, clock),
         {"email": "a@example.com", "consent": True},
-        store,
-        HOURS,
-        clock,
         notify,
     )
     assert result.booking.status == "confirmed" and result.token

@@ -8,6 +8,7 @@ from chalicelib.adapters.dynamodb import case_key, open_case_key
 from chalicelib.domain import intake
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage, Media
+from tests.conftest import deps_of
 
 HOURS = demo_hours()
 CITIZEN = Identity("phone", "+4520000001")
@@ -37,7 +38,7 @@ def sid(n: int) -> str:
 
 
 def receive(store, clock, message):
-    return intake.receive(message, store, HOURS, clock)
+    return intake.receive(deps_of(store, clock, hours=HOURS), message)
 
 
 def test_first_message_opens_a_case_and_is_acknowledged(moto_store, clock):

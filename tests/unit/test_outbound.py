@@ -14,6 +14,7 @@ from chalicelib.domain import intake, outbound
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage
+from tests.conftest import deps_of
 
 CITIZEN = Identity("phone", "+4520000001")
 ACCOUNT = "AC" + "a" * 32
@@ -26,7 +27,7 @@ def callback(ref: str) -> str:
 
 def open_case(store, clock, body="hello", sid="SM" + "1" * 32) -> str:
     message = InboundMessage("sms", "twilio", sid, CITIZEN, "+4570203040", body)
-    return intake.receive(message, store, demo_hours(), clock).case_id
+    return intake.receive(deps_of(store, clock, hours=demo_hours()), message).case_id
 
 
 def twilio_settings():
@@ -181,7 +182,7 @@ def test_an_opted_out_number_is_never_sent_to(moto_store, clock):
     stop = InboundMessage(
         "sms", "twilio", "SM" + "2" * 32, CITIZEN, "+4570203040", "STOP", keyword="stop"
     )
-    intake.receive(stop, moto_store, demo_hours(), clock)
+    intake.receive(deps_of(moto_store, clock, hours=demo_hours()), stop)
     with responses.RequestsMock() as http:  # any HTTP call would fail the test
         with pytest.raises(Conflict) as refused:
             outbound.send_sms(
