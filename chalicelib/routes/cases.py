@@ -58,15 +58,10 @@ def reply_to_case(case_id: str) -> Response:
     from chalicelib.domain import casework
 
     actor, deps, request = bp.actor(*BOTH), bp.deps, bp.body("reply")
+    text, seen, outlets = request["body"], request.get("seen"), deps.outlets()
     with views.unseen_shown():
         reply_id, status = casework.reply(
-            case_id,
-            actor,
-            request["body"],
-            deps.store,
-            deps.outlets(),
-            deps.clock,
-            seen=request.get("seen"),
+            case_id, actor, text, deps.store, outlets, deps.clock, seen=seen
         )
     return created({"id": reply_id, "status": status})
 

@@ -39,17 +39,11 @@ def weekly_service_report(event: Any) -> dict[str, Any]:
     from chalicelib.routes.reports import render_report
 
     deps = services()
-    now, hours = deps.clock(), deps.hours()
+    now, hours, settings = deps.clock(), deps.hours(), deps.settings
     week = reports.week_of_last_monday(now, hours.timezone)
+    sender = f"{settings.mail_from_name} <reports@{settings.mail_domain}>"
     return reports.send_weekly(
-        week,
-        deps.store,
-        hours,
-        now,
-        render_report,
-        deps.mail,
-        f"{deps.settings.mail_from_name} <reports@{deps.settings.mail_domain}>",
-        deps.settings.manager_emails,
+        week, deps.store, hours, now, render_report, deps.mail, sender, settings.manager_emails
     )
 
 
@@ -71,13 +65,10 @@ def retention_purge(event: Any) -> dict[str, int]:
     from chalicelib.domain import privacy
 
     deps = services()
-    settings = deps.settings
+    days = deps.settings
     return privacy.purge(
-        deps.store,
-        deps.blobs,
-        deps.clock(),
-        settings.retention_body_days,
-        settings.retention_recording_days,
-        identity_days=settings.retention_identity_days,
-        audit_days=settings.retention_audit_days,
+        *(deps.store, deps.blobs, deps.clock()),
+        *(days.retention_body_days, days.retention_recording_days),
+        identity_days=days.retention_identity_days,
+        audit_days=days.retention_audit_days,
     )
