@@ -68,3 +68,13 @@ def set_duty(deps: Deps, actor: Actor, on_duty: bool) -> Practitioner:
         store.go_off_duty(practitioner, now)
     refreshed = store.get_practitioner(actor.user_id)
     return refreshed or replace(practitioner, on_duty=on_duty)
+
+
+def everyone(deps: Deps) -> list[Practitioner]:
+    found: list[Practitioner] = deps.store.list_practitioners()
+    return found
+
+
+def shifts_of(deps: Deps, practitioner_id: str) -> list[Shift]:
+    found: list[Shift] = deps.store.shifts(practitioner_id)
+    return found

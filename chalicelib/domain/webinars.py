@@ -590,3 +590,45 @@ def invitation_email(
         params={"method": "CANCEL" if cancelled else "REQUEST"},
     )
     return msg.as_bytes()
+
+
+# --- managers' sessions, and the public listing ----------------------------------------------
+
+UPCOMING = timedelta(days=365)
+
+
+def upcoming(deps: Deps) -> list[Webinar]:
+    """The scheduled sessions of the coming year, for the public listing."""
+    now = deps.clock()
+    sessions = deps.store.webinars_between(now, now + UPCOMING)
+    return [w for w in sessions if w.status == "scheduled"]
+
+
+def create(deps: Deps, fields: dict[str, Any]) -> Webinar:
+    """A new session from a manager's fields (`starts_at` already a time with its offset)."""
+    webinar = Webinar(
+        id=new_id(),
+        title=fields["title"],
+        description=fields.get("description", ""),
+        starts_at=fields["starts_at"],
+        duration_minutes=fields["duration_minutes"],
+        capacity=fields["capacity"],
+        waitlist_size=fields.get("waitlist_size", 0),
+        queue=fields.get("queue", "general"),
+        join_url=fields.get("join_url", ""),
+        host=fields.get("host"),
+    )
+    deps.store.create_webinar(webinar)
+    return webinar
+
+
+def update(deps: Deps, webinar_id: str, changes: dict[str, Any]) -> Webinar:
+    updated: Webinar | None = deps.store.update_webinar(webinar_id, changes)
+    if updated is None:
+        raise NotFound("No such scheduled webinar.")
+    return updated
+
+
+def bookings(deps: Deps, webinar_id: str) -> list[Booking]:
+    found: list[Booking] = deps.store.bookings_of(webinar_id)
+    return found

@@ -56,9 +56,10 @@ def my_duty_status() -> dict[str, Any]:
 @bp.route("/practitioners", methods=["GET"])
 def list_practitioners() -> dict[str, Any]:
     from chalicelib.channels import views
+    from chalicelib.domain import staffing
 
     bp.actor("manager")
-    return {"practitioners": [views.practitioner(p) for p in bp.deps.store.list_practitioners()]}
+    return {"practitioners": [views.practitioner(p) for p in staffing.everyone(bp.deps)]}
 
 
 @bp.route("/practitioners", methods=["POST"], content_types=JSON)
@@ -83,9 +84,10 @@ def update_practitioner(practitioner_id: str) -> dict[str, Any]:
 @bp.route("/practitioners/{practitioner_id}/shifts", methods=["GET"])
 def practitioner_shifts(practitioner_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
+    from chalicelib.domain import staffing
 
     bp.actor("manager")
-    return {"shifts": [views.shift(s) for s in bp.deps.store.shifts(practitioner_id)]}
+    return {"shifts": [views.shift(s) for s in staffing.shifts_of(bp.deps, practitioner_id)]}
 
 
 @bp.route("/contacts/{contact_id}/export", methods=["GET"])

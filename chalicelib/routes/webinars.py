@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice import Response
 
 from chalicelib.routes.edge import JSON, Area, created
-
-if TYPE_CHECKING:
-    from chalicelib.domain.model import Webinar
 
 bp = Area(__name__)
 
 
 @bp.route("/webinars", methods=["GET"])
 def upcoming_webinars() -> dict[str, Any]:
-    from datetime import timedelta
-
     from chalicelib.channels import views
+    from chalicelib.domain import webinars
 
-    deps = bp.deps
-    now = deps.clock()
-    sessions = deps.store.webinars_between(now, now + timedelta(days=365))
-    return {"webinars": [views.webinar_public(w) for w in sessions if w.status == "scheduled"]}
+    return {"webinars": [views.webinar_public(w) for w in webinars.upcoming(bp.deps)]}
 
 
 @bp.route("/webinars/{webinar_id}/bookings", methods=["POST"], content_types=JSON)
@@ -52,49 +45,29 @@ def cancel_booking(token: str) -> dict[str, Any]:
     return {"booking": views.booking_public(booking, None)}
 
 
-def _new_webinar(body: dict[str, Any]) -> Webinar:
-    from chalicelib.channels.validation import parse_time
-    from chalicelib.domain.ids import new_id
-    from chalicelib.domain.model import Webinar
-
-    return Webinar(
-        id=new_id(),
-        title=body["title"],
-        description=body.get("description", ""),
-        starts_at=parse_time(body["starts_at"], "starts_at"),
-        duration_minutes=body["duration_minutes"],
-        capacity=body["capacity"],
-        waitlist_size=body.get("waitlist_size", 0),
-        queue=body.get("queue", "general"),
-        join_url=body.get("join_url", ""),
-        host=body.get("host"),
-    )
-
-
 @bp.route("/webinars", methods=["POST"], content_types=JSON)
 def create_webinar() -> Response:
     from chalicelib.channels import views
+    from chalicelib.channels.validation import parse_time
+    from chalicelib.domain import webinars
 
     bp.actor("manager")
-    webinar = _new_webinar(bp.body("webinar"))
-    bp.deps.store.create_webinar(webinar)
-    return created(views.webinar_admin(webinar))
+    fields = bp.body("webinar")
+    fields["starts_at"] = parse_time(fields["starts_at"], "starts_at")
+    return created(views.webinar_admin(webinars.create(bp.deps, fields)))
 
 
 @bp.route("/webinars/{webinar_id}", methods=["PUT"], content_types=JSON)
 def update_webinar(webinar_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.channels.validation import parse_time
-    from chalicelib.domain.errors import NotFound
+    from chalicelib.domain import webinars
 
     bp.actor("manager")
     changes = bp.body("webinar_update")
     if "starts_at" in changes:
         changes["starts_at"] = parse_time(changes["starts_at"], "starts_at")
-    updated = bp.deps.store.update_webinar(webinar_id, changes)
-    if updated is None:
-        raise NotFound("No such scheduled webinar.")
-    return views.webinar_admin(updated)
+    return views.webinar_admin(webinars.update(bp.deps, webinar_id, changes))
 
 
 @bp.route("/webinars/{webinar_id}/cancel", methods=["POST"])
@@ -110,9 +83,10 @@ def cancel_webinar(webinar_id: str) -> dict[str, Any]:
 @bp.route("/webinars/{webinar_id}/bookings", methods=["GET"])
 def webinar_bookings(webinar_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
+    from chalicelib.domain import webinars
 
     bp.actor("manager")
-    return {"bookings": [views.booking_admin(b) for b in bp.deps.store.bookings_of(webinar_id)]}
+    return {"bookings": [views.booking_admin(b) for b in webinars.bookings(bp.deps, webinar_id)]}
 
 
 @bp.route(
