@@ -99,8 +99,24 @@ def removable_distributions(bundle: zipfile.ZipFile) -> set[str]:
         removed |= orphans
 
 
+def bytecode(name: str, source: bytes) -> tuple[str, bytes]:
+    """Where CPython looks for the compiled `name` (a .py path in the bundle), and its bytes.
+
+    Lambda's /var/task is read-only, so without these every cold start compiles our modules
+    afresh. Unchecked hashes: the bundle's files never change, and their zip timestamps mean
+    nothing (a source whose bytecode does not match this Python is simply compiled as before)."""
+    import importlib.util
+
+    code = compile(source, name, "exec", dont_inherit=True)
+    data = importlib._bootstrap_external._code_to_hash_pyc(  # type: ignore[attr-defined]  # the one API that writes a hash-based .pyc from bytes (py_compile needs files)
+        code, importlib.util.source_hash(source), checked=False
+    )
+    return importlib.util.cache_from_source(name), bytes(data)
+
+
 def finish_bundle(path: Path) -> None:
-    """Rewrite chalice's deployment.zip: schemas/ in, the unused distributions out."""
+    """Rewrite chalice's deployment.zip: schemas/ in, the unused distributions out, and our own
+    modules (app.py, chalicelib/) with their bytecode."""
     with zipfile.ZipFile(path) as bundle:
         found = _distributions(bundle)
         dropped: set[str] = set()
@@ -111,12 +127,20 @@ def finish_bundle(path: Path) -> None:
         entries = [
             (info, bundle.read(info))
             for info in bundle.infolist()
-            if info.filename not in dropped and not info.filename.startswith("schemas/")
+            if info.filename not in dropped
+            and not info.filename.startswith("schemas/")
+            and "__pycache__/" not in info.filename  # the working tree's, replaced by ours
         ]
     finished = path.with_suffix(".tmp")
     with zipfile.ZipFile(finished, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
         for info, data in entries:
             out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            ours = info.filename == "app.py" or info.filename.startswith("chalicelib/")
+            if ours and info.filename.endswith(".py"):
+                name, compiled = bytecode(info.filename, data)
+                pyc = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                pyc.external_attr = 0o644 << 16
+                out.writestr(pyc, compiled, zipfile.ZIP_DEFLATED, 9)
         for schema in sorted((ROOT / "schemas").glob("*.json")):
             info = zipfile.ZipInfo(f"schemas/{schema.name}", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16

@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -62,17 +62,17 @@ def main() -> int:
     try:
         create_table(dynamodb_client(settings), settings.table_name)
         deps = build_services(settings)
-        now, hours = datetime.now(UTC), deps.hours()
+        now, hours = deps.clock(), deps.hours()
         if args.first and args.last:
             weeks = weeks_between(args.first, args.last)
             for n, week in enumerate(weeks, 1):
-                reports.weekly(week, deps.store, hours, now)
+                reports.weekly(deps, week)
                 progress(n, len(weeks), week)
             sys.stderr.write("\n")
             print(f"{len(weeks)} weeks computed and stored")
             return 0
         week = args.week or reports.week_of_last_monday(now, hours.timezone)
-        figures = reports.weekly(week, deps.store, hours, now)
+        figures = reports.weekly(deps, week)
         if args.format == "json":
             print(json.dumps(figures, indent=2))
         elif args.format == "csv":

@@ -158,6 +158,17 @@ def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None)
     )
 
 
+def deps_of(store: Any, clock: Any, hours: Any = None) -> Services:
+    """The dependencies of one domain call in a test: `store`, time from `clock` (a Clock, any
+    function returning a moment, or one fixed moment) and `hours` if given (else the store's)."""
+    services = make_services(store, clock)
+    if isinstance(clock, datetime):
+        services.clock = lambda: clock  # type: ignore[method-assign]  # a fixed moment
+    if hours is not None:
+        services.hours = lambda: hours  # type: ignore[method-assign]  # the test's hours
+    return services
+
+
 @pytest.fixture
 def local_services(local_store: DynamoStore, clock: Clock, dynamodb_local: DynamoDBLocal):
     services = make_services(local_store, clock, dynamodb_local.endpoint)

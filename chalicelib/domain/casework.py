@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain import delivery, mail, routing
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -37,6 +37,9 @@ from chalicelib.domain.ports import (
     PractitionerUnavailable,
     WriteConflict,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps
 
 log = logging.getLogger("contact-centre")
 
@@ -157,22 +160,24 @@ def _changed(case_id: str, store: CaseworkStore, seen: str | None) -> Conflict:
     return Conflict("The case changed meanwhile; reload it.", code="changed")
 
 
-def view_case(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> Case:
+def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
     """The case with its whole timeline; the read is recorded before anything is shown."""
+    store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
     return case
 
 
-def reads_of(case_id: str, store: CaseworkStore) -> list[CaseRead]:
+def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
+    store: CaseworkStore = deps.store
     if store.get_case(case_id) is None:
         raise NotFound("No such case.")
     return store.case_reads(case_id)
 
 
 def inbox(
+    deps: Deps,
     actor: Actor,
-    store: CaseworkStore,
     *,
     status: str | None = None,
     queue: str | None = None,
@@ -182,6 +187,7 @@ def inbox(
 ) -> tuple[list[Case], str | None]:
     """A practitioner's inbox: their cases and their queues' waiting cases, newest activity first.
     A manager's: every case, filterable by queue, status and assignee."""
+    store: CaseworkStore = deps.store
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", code="invalid_status")
     statuses = frozenset({status} if status else {"queued", "assigned"})
@@ -199,7 +205,8 @@ def inbox(
     return store.inbox_page(query)
 
 
-def claim(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> Case:
+def claim(deps: Deps, case_id: str, actor: Actor) -> Case:
+    store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store)
     if case.status != "queued":
         raise Conflict(
@@ -217,10 +224,9 @@ def claim(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> Ca
 
 
 def transfer(
+    deps: Deps,
     case_id: str,
     actor: Actor,
-    store: CaseworkStore,
-    now: datetime,
     *,
     queue: str | None = None,
     practitioner_id: str | None = None,
@@ -228,6 +234,7 @@ def transfer(
     """To a queue (it waits there and is routed) or to a named practitioner (who must have room).
     An assigned case moves only by its assignee or a manager; to quarantine, by a manager only.
     To its current assignee, it stays as it is."""
+    store, now = deps.store, deps.clock()
     if (queue is None) == (practitioner_id is None):
         raise InvalidInput("Give either queue or practitioner_id.", code="invalid_transfer")
     if queue == QUARANTINE_QUEUE and not actor.is_manager:
@@ -260,9 +267,8 @@ def transfer(
     return _fresh(case_id, store)
 
 
-def add_note(
-    case_id: str, actor: Actor, body: str, store: CaseworkStore, now: datetime
-) -> Interaction:
+def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
+    store, now = deps.store, deps.clock()
     _visible_case(case_id, actor, store)
     note = Interaction(
         id=interaction_id(now),
@@ -277,17 +283,10 @@ def add_note(
     return note
 
 
-def close(
-    case_id: str,
-    actor: Actor,
-    outcome: str,
-    store: CaseworkStore,
-    now: datetime,
-    *,
-    seen: str,
-) -> Case:
+def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) -> Case:
     """`seen`: the latest timeline event the practitioner saw. A citizen's message after it
     refuses the close (409, with the messages), also one landing while we write."""
+    store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     if case.status == "closed":
         raise Conflict("The case is already closed.", code="closed")
@@ -302,7 +301,8 @@ def close(
     return _fresh(case_id, store)
 
 
-def reopen(case_id: str, actor: Actor, store: CaseworkStore, now: datetime) -> Case:
+def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
+    store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store)
     if case.status != "closed":
         raise Conflict("Only a closed case can be reopened.", code="not_closed")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -30,6 +29,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import (
     CaseNotOpen,
+    Deps,
     DuplicateDelivery,
     IdentityTaken,
     IntakeStore,
@@ -61,15 +61,15 @@ class IntakeOutcome:
 
 
 def receive(
+    deps: Deps,
     message: InboundMessage,
-    store: IntakeAndRoutingStore,
-    hours: OpeningHours,
-    clock: Callable[[], datetime],
     thread: CaseRef | None = None,
     booking: BookingPlan | None = None,
 ) -> IntakeOutcome:
     """Record one inbound message on the citizen's case; safe to repeat with the same message.
     `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
+    store: IntakeAndRoutingStore = deps.store
+    hours, clock = deps.hours(), deps.clock
     authoritative_open_case: object = _UNKNOWN
     for attempt in range(MAX_ATTEMPTS):
         record = store.find_identity(message.sender)

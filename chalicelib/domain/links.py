@@ -12,14 +12,13 @@ to close (outcome `duplicate`); the sender's later mail threads onto the target.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain import casework
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.model import Actor, Case, Interaction
-from chalicelib.domain.ports import CaseChanged, WriteConflict
+from chalicelib.domain.ports import CaseChanged, Deps, WriteConflict
 
 
 class LinkStore(casework.CaseworkStore, Protocol):
@@ -48,7 +47,9 @@ def _cases(case_id: str, actor: Actor, store: LinkStore) -> tuple[Case, Case | N
     return source, target
 
 
-def confirm(case_id: str, actor: Actor, store: LinkStore, now: datetime) -> Case:
+def confirm(deps: Deps, case_id: str, actor: Actor) -> Case:
+    store: LinkStore = deps.store
+    now = deps.clock()
     source, target = _cases(case_id, actor, store)
     if target is None:
         raise Conflict("The linked case no longer exists.", code="no_possible_link")
@@ -70,7 +71,8 @@ def confirm(case_id: str, actor: Actor, store: LinkStore, now: datetime) -> Case
     return _fresh(case_id, store)
 
 
-def dismiss(case_id: str, actor: Actor, store: LinkStore) -> Case:
+def dismiss(deps: Deps, case_id: str, actor: Actor) -> Case:
+    store: LinkStore = deps.store
     source, _ = _cases(case_id, actor, store)
     assert source.possible_link is not None
     try:

@@ -104,7 +104,7 @@ def receive(
     assert message.email is not None
     if message.email.quarantine:
         message = replace(message, queue=QUARANTINE_QUEUE)
-    outcome = intake.receive(message, store, deps.hours(), deps.clock)
+    outcome = intake.receive(deps, message)
     if outcome.duplicate:  # a concurrent copy won the race: ours are the orphans
         for key in written:
             blobs.delete(key)

@@ -11,11 +11,12 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.ports import HoursStore
+from chalicelib.domain.ports import Deps, HoursStore
 
 
-def replace(fields: dict[str, Any], store: HoursStore) -> OpeningHours:
+def replace(deps: Deps, fields: dict[str, Any]) -> OpeningHours:
     """The new hours, stored; a 400 naming the problem if they do not make sense."""
+    store: HoursStore = deps.store
     try:
         hours = OpeningHours.from_item(fields)
     except ValueError as error:

@@ -107,21 +107,25 @@ def check_week(week: str, hours: OpeningHours, now: datetime) -> tuple[datetime,
     return start, end
 
 
-def weekly(
-    week: str, store: ReportStore, hours: OpeningHours, now: datetime, store_result: bool = True
-) -> dict[str, Any]:
+def weekly(deps: Deps, week: str, store_result: bool = True) -> dict[str, Any]:
     """The stored report, or computed now (and stored, once the week has ended)."""
+    store, hours, now = deps.store, deps.hours(), deps.clock()
     check_week(week, hours, now)
-    stored = store.get_report(week)
+    stored: dict[str, Any] | None = store.get_report(week)
     if stored is not None:
         return stored
-    figures = compute(week, store, hours, now)
+    figures = _compute(week, store, hours, now)
     if figures["complete"] and store_result:
         store.save_report(week, figures)
     return figures
 
 
-def compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) -> dict[str, Any]:
+def compute(deps: Deps, week: str) -> dict[str, Any]:
+    """The week's figures computed afresh from the store (never stored)."""
+    return _compute(week, deps.store, deps.hours(), deps.clock())
+
+
+def _compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) -> dict[str, Any]:
     start, end = check_week(week, hours, now)
     utc_start, utc_end = start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
     cases, interactions, shifts = store.week_items(utc_start - MAX_SHIFT, utc_end)
@@ -358,7 +362,7 @@ def send_weekly(
     run, or two overlapping runs, find the email already claimed and send nothing). Each email
     goes through `delivery`: recorded, sent, parked and retried if SES does not take it."""
     now, store = deps.clock(), deps.store
-    figures = weekly(week, store, deps.hours(), now)
+    figures = weekly(deps, week)
     recipients = deps.settings.manager_emails
     if not recipients or not store.claim_report_email(week, now):
         return {"week": week, "emailed": 0}

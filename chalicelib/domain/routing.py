@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from chalicelib.domain.model import CaseRef, Practitioner
-from chalicelib.domain.ports import CaseChanged, PractitionerUnavailable, WriteConflict
+from chalicelib.domain.ports import CaseChanged, Deps, PractitionerUnavailable, WriteConflict
 
 log = logging.getLogger("contact-centre")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -110,8 +110,13 @@ def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
     return taken
 
 
-def requeue_unanswered(store: RoutingStore, now: datetime, after: timedelta) -> list[str]:
-    """Cases assigned but not answered in time go back to their queue, and on to someone else."""
+def requeue_unanswered(deps: Deps, after: timedelta | None = None) -> list[str]:
+    """Cases assigned but not answered in time (`after`, else UNANSWERED_MINUTES) go back to
+    their queue, and on to someone else."""
+    store: RoutingStore = deps.store
+    now = deps.clock()
+    if after is None:
+        after = timedelta(minutes=deps.settings.unanswered_minutes)
     moved: list[str] = []
     for case in store.unanswered_since_before(now - after):
         try:
@@ -127,8 +132,10 @@ def requeue_unanswered(store: RoutingStore, now: datetime, after: timedelta) -> 
     return moved
 
 
-def offer_waiting(store: RoutingStore, now: datetime) -> list[str]:
+def offer_waiting(deps: Deps) -> list[str]:
     """The safety net: any waiting case that an on-duty practitioner with room could take."""
+    store: RoutingStore = deps.store
+    now = deps.clock()
     taken: list[str] = []
     for practitioner in store.list_practitioners(on_duty_only=True):
         if practitioner.has_room:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from chalicelib.domain import routing
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.model import Actor, Practitioner, Shift
+from chalicelib.domain.ports import Deps
 from chalicelib.domain.routing import RoutingStore
 
 
@@ -30,7 +31,8 @@ class StaffingStore(RoutingStore, Protocol):
     def shifts(self, practitioner_id: str) -> list[Shift]: ...
 
 
-def create(fields: dict[str, Any], store: StaffingStore) -> Practitioner:
+def create(deps: Deps, fields: dict[str, Any]) -> Practitioner:
+    store: StaffingStore = deps.store
     practitioner = Practitioner(
         id=fields["id"],
         display_name=fields["display_name"],
@@ -44,14 +46,17 @@ def create(fields: dict[str, Any], store: StaffingStore) -> Practitioner:
     return practitioner
 
 
-def update(practitioner_id: str, changes: dict[str, Any], store: StaffingStore) -> Practitioner:
+def update(deps: Deps, practitioner_id: str, changes: dict[str, Any]) -> Practitioner:
+    store: StaffingStore = deps.store
     updated = store.update_practitioner(practitioner_id, changes)
     if updated is None:
         raise NotFound("No such practitioner.")
     return updated
 
 
-def set_duty(actor: Actor, on_duty: bool, store: StaffingStore, now: datetime) -> Practitioner:
+def set_duty(deps: Deps, actor: Actor, on_duty: bool) -> Practitioner:
+    store: StaffingStore = deps.store
+    now = deps.clock()
     """Idempotent: asking for the state one is in changes nothing."""
     practitioner = store.get_practitioner(actor.user_id)
     if practitioner is None:
@@ -63,3 +68,13 @@ def set_duty(actor: Actor, on_duty: bool, store: StaffingStore, now: datetime) -
         store.go_off_duty(practitioner, now)
     refreshed = store.get_practitioner(actor.user_id)
     return refreshed or replace(practitioner, on_duty=on_duty)
+
+
+def everyone(deps: Deps) -> list[Practitioner]:
+    found: list[Practitioner] = deps.store.list_practitioners()
+    return found
+
+
+def shifts_of(deps: Deps, practitioner_id: str) -> list[Shift]:
+    found: list[Shift] = deps.store.shifts(practitioner_id)
+    return found

@@ -9,7 +9,6 @@ voicemail or a callback, and whatever they choose is kept on the case.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -18,7 +17,6 @@ from chalicelib.domain import autoreplies, delivery, intake, routing
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
-from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.intake import IntakeAndRoutingStore
 from chalicelib.domain.model import (
@@ -134,15 +132,10 @@ Next = TopicMenu | Connect | Options | Voicemail | CallbackNumber | Goodbye
 # --- the steps -----------------------------------------------------------------------------
 
 
-def answer(
-    message: InboundMessage,
-    store: VoiceStore,
-    hours: OpeningHours,
-    clock: Callable[[], datetime],
-) -> Welcome:
+def answer(deps: Deps, message: InboundMessage) -> Welcome:
     """A call arrives: it is recorded on the caller's case before anything is said."""
-    outcome = intake.receive(message, store, hours, clock)
-    now = clock()
+    outcome = intake.receive(deps, message)
+    hours, now = deps.hours(), deps.clock()
     call = Call(
         outcome.case_id,
         outcome.interaction_id or "",
@@ -279,10 +272,10 @@ def book_callback(
     return Goodbye("Thank you. A guidance counsellor will call you back. Goodbye.")
 
 
-def record_voicemail(
-    call: Call, recording_sid: str, url: str, duration: int, store: VoiceStore, now: datetime
-) -> None:
+def record_voicemail(deps: Deps, call: Call, recording_sid: str, url: str, duration: int) -> None:
     """The recording becomes an interaction on the case; the same recording twice is one."""
+    store: VoiceStore = deps.store
+    now = deps.clock()
     voicemail = Interaction(
         id=f"{call.interaction_id}-{recording_sid}",
         case_id=call.case_id,
@@ -307,8 +300,9 @@ def _offer(case_id: str, store: VoiceStore, now: datetime) -> None:
         routing.route(CaseRef(case.id, case.queue, case.language, case.contact_id), store, now)
 
 
-def call_status(call: Call, status: str, duration: int | None, store: VoiceStore) -> bool:
+def call_status(deps: Deps, call: Call, status: str, duration: int | None) -> bool:
     """Forward-only: late, repeated or reordered callbacks never move it back nor add minutes."""
+    store: VoiceStore = deps.store
     rank = delivery.rank("voice", status)  # Twilio's call statuses in lifecycle order
     if rank is None:
         return False
@@ -362,8 +356,9 @@ def start_callback(deps: Deps, case_id: str, actor: Actor) -> Interaction:
     return sent.message
 
 
-def find_call(call_sid: str, caller: str | None, store: VoiceStore) -> Call | None:
+def find_call(deps: Deps, call_sid: str, caller: str | None) -> Call | None:
     """A call's case and interaction, from the dedupe item its arrival wrote."""
+    store: VoiceStore = deps.store
     delivery = store.find_delivery("twilio", call_sid)
     if delivery is None or delivery.interaction_id is None:
         return None
@@ -371,17 +366,20 @@ def find_call(call_sid: str, caller: str | None, store: VoiceStore) -> Call | No
 
 
 def menu(
+    deps: Deps,
     call: Call | None,
     step: str,
     attempt: int,
     reason: str,
     choice: str | None,
     dial_status: str | None,
-    store: VoiceStore,
-    now: datetime,
-    rules: CallbackRules = CallbackRules(),
 ) -> Next:
-    """One answer of the caller (or of a <Dial>), and what they hear next."""
+    """One answer of the caller (or of a <Dial>), and what they hear next. Callbacks are held
+    to the settings' countries and daily limit per number."""
+    store: VoiceStore = deps.store
+    now = deps.clock()
+    settings = deps.settings
+    rules = CallbackRules(settings.allowed_country_codes, settings.callbacks_per_number_per_day)
     if call is None:
         return Goodbye("Sorry, something went wrong. Please call again.")
     if step == "topic":

@@ -127,13 +127,16 @@ def book(
     deps: Deps,
     webinar: Webinar,
     request: dict[str, Any],
-    limits: BookingLimits = BookingLimits(),
+    limits: BookingLimits | None = None,
 ) -> BookingResult:
     """A seat if there is one, else a waitlist place, else 409; never two live bookings for one
     person. A person who books again is sent their booking again (nothing else changes), and a
-    person over their limit is told so; the booker's answer is the same in every case."""
+    person over their limit is told so; the booker's answer is the same in every case.
+    `limits`: the settings' BOOKING_MAX_ACTIVE and BOOKING_MAX_PER_DAY unless given."""
     store: WebinarStore = deps.store
     clock = deps.clock
+    if limits is None:
+        limits = BookingLimits(deps.settings.booking_max_active, deps.settings.booking_max_per_day)
     now = clock()
     if webinar.status != "scheduled":
         raise Conflict("This session is cancelled.", code="session_cancelled")
@@ -220,7 +223,7 @@ def _book_new(
             queue=webinar.queue,
         )
         try:
-            outcome = intake.receive(message, store, deps.hours(), deps.clock, booking=plan)
+            outcome = intake.receive(deps, message, booking=plan)
         except SessionUnavailable:
             continue
         booking = Booking(
@@ -381,18 +384,13 @@ def cancel_session(deps: Deps, webinar_id: str) -> int:
     return told
 
 
-def attendance(
-    webinar_id: str,
-    booking_id: str,
-    attended: bool,
-    store: WebinarStore,
-    clock: Callable[[], datetime],
-) -> Booking:
+def attendance(deps: Deps, webinar_id: str, booking_id: str, attended: bool) -> Booking:
+    store: WebinarStore = deps.store
     booking = store.get_booking(webinar_id, booking_id)
     if booking is None:
         raise NotFound("No such booking.")
     store.set_attendance(booking, attended)
-    _note(store, booking, "Attended the webinar" if attended else "Did not attend", clock())
+    _note(store, booking, "Attended the webinar" if attended else "Did not attend", deps.clock())
     return store.get_booking(webinar_id, booking_id) or booking
 
 
@@ -516,3 +514,45 @@ def _send(
             "could not tell the citizen",
             extra={**where, "case_id": booking.case_id, "error": type(error).__name__},
         )
+
+
+# --- managers' sessions, and the public listing ----------------------------------------------
+
+UPCOMING = timedelta(days=365)
+
+
+def upcoming(deps: Deps) -> list[Webinar]:
+    """The scheduled sessions of the coming year, for the public listing."""
+    now = deps.clock()
+    sessions = deps.store.webinars_between(now, now + UPCOMING)
+    return [w for w in sessions if w.status == "scheduled"]
+
+
+def create(deps: Deps, fields: dict[str, Any]) -> Webinar:
+    """A new session from a manager's fields (`starts_at` already a time with its offset)."""
+    webinar = Webinar(
+        id=new_id(),
+        title=fields["title"],
+        description=fields.get("description", ""),
+        starts_at=fields["starts_at"],
+        duration_minutes=fields["duration_minutes"],
+        capacity=fields["capacity"],
+        waitlist_size=fields.get("waitlist_size", 0),
+        queue=fields.get("queue", "general"),
+        join_url=fields.get("join_url", ""),
+        host=fields.get("host"),
+    )
+    deps.store.create_webinar(webinar)
+    return webinar
+
+
+def update(deps: Deps, webinar_id: str, changes: dict[str, Any]) -> Webinar:
+    updated: Webinar | None = deps.store.update_webinar(webinar_id, changes)
+    if updated is None:
+        raise NotFound("No such scheduled webinar.")
+    return updated
+
+
+def bookings(deps: Deps, webinar_id: str) -> list[Booking]:
+    found: list[Booking] = deps.store.bookings_of(webinar_id)
+    return found

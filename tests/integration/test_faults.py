@@ -18,7 +18,7 @@ from chalicelib.adapters.senders import SesMail, TwilioSms
 from chalicelib.config import load_settings
 from chalicelib.domain import delivery
 from chalicelib.domain.model import Identity, Practitioner
-from tests.conftest import MAIL_DOMAIN, bearer, relay
+from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay
 from tests.sending import Fixed
 
 
@@ -139,7 +139,9 @@ def _sms_case(local_services) -> str:
     store.create_practitioner(Practitioner("anna", "Anna", ("education", "general"), ("da",), 5))
     citizen = Identity("phone", "+4520007777")
     sms = InboundMessage("sms", "twilio", "SM" + "7" * 32, citizen, "+4570203040", "hej")
-    return intake.receive(sms, store, local_services.hours(), local_services.clock).case_id
+    return intake.receive(
+        deps_of(store, local_services.clock, hours=local_services.hours()), sms
+    ).case_id
 
 
 def _email_case(api, local_services) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.domain import staffing
 from chalicelib.domain.model import Actor, Practitioner
-from tests.conftest import bearer
+from tests.conftest import bearer, deps_of
 from tests.twilio_fakes import signed, sms_form
 
 ANNA = bearer("anna", "practitioner")  # serves the case's queue (general)
@@ -202,8 +202,8 @@ def test_staffing_set_duty_is_idempotent(local_services, clock):
     store = local_services.store
     store.create_practitioner(Practitioner("sam", "Sam", ("general",), ("da",), 2))
     sam = Actor("sam", "practitioner")
-    staffing.set_duty(sam, True, store, clock())
-    staffing.set_duty(sam, True, store, clock())
-    staffing.set_duty(sam, False, store, clock())
-    staffing.set_duty(sam, False, store, clock())
+    staffing.set_duty(deps_of(store, clock()), sam, True)
+    staffing.set_duty(deps_of(store, clock()), sam, True)
+    staffing.set_duty(deps_of(store, clock()), sam, False)
+    staffing.set_duty(deps_of(store, clock()), sam, False)
     assert len(store.shifts("sam")) == 1

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from chalicelib.domain import reports
 from chalicelib.domain.model import Identity, Webinar
-from tests.conftest import MAIL_DOMAIN, bearer, relay
+from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay
 from tests.twilio_fakes import call_form, signed, sms_form
 
 BOSS = bearer("boss", "manager")
@@ -79,7 +79,7 @@ def test_erasure_reaches_every_item_and_keeps_the_reports_right(api, local_servi
     contact_id, _ = citizen_everywhere(api, store, clock)
     week = reports.week_of_last_monday(clock.at + timedelta(days=7), "Europe/Copenhagen")
     report_at = clock.at + timedelta(days=8)
-    before = reports.compute(week, store, local_services.hours(), report_at)
+    before = reports.compute(deps_of(store, report_at, hours=local_services.hours()), week)
     scan = store.client.scan(TableName=store.table)["Items"]
     cases = [i["id"]["S"] for i in scan if i["type"]["S"] == "case"]  # + the linked email's
     timeline = [e for c in cases for e in store.get_case(c, with_timeline=True).timeline]
@@ -107,7 +107,7 @@ def test_erasure_reaches_every_item_and_keeps_the_reports_right(api, local_servi
             raise AssertionError(f"{key} still stored")
         except FileNotFoundError:
             pass
-    after = reports.compute(week, store, local_services.hours(), report_at)
+    after = reports.compute(deps_of(store, report_at, hours=local_services.hours()), week)
     # the counts survive; only personal data went. Erasure closed the open case (in a later
     # week), which, like any later close, leaves it no longer "opened and still open"; the
     # citizen's SMS case and their linked email case were both open.

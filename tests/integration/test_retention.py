@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.domain import casework, intake, privacy, reports, voice
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
+from tests.conftest import deps_of
 
 HOURS = demo_hours()
 T0 = datetime(2025, 10, 20, 9, tzinfo=UTC)  # a Monday, 11:00 in Copenhagen
@@ -36,7 +37,7 @@ def at(services, when: datetime, body: int = 365, recording: int = 90, **days: i
 
 def sms(store, number: str, sid: str, body: str, when: datetime):
     message = InboundMessage("sms", "twilio", sid, Identity("phone", number), "", body)
-    return intake.receive(message, store, HOURS, Fixed(when))
+    return intake.receive(deps_of(store, Fixed(when), hours=HOURS), message)
 
 
 def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_services):
@@ -44,15 +45,15 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
     store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
     closed = sms(store, "+4520000001", "SM" + "1" * 32, "private worries", T0).case_id
     casework.close(
+        deps_of(store, T0 + timedelta(hours=1)),
         closed,
         Actor("anna", "practitioner"),
         "answered",
-        store,
-        T0 + timedelta(hours=1),
         seen=store.get_case(closed, with_timeline=True).timeline[-1].id,
     )
     still_open = sms(store, "+4520000002", "SM" + "2" * 32, "still talking", T0)
     call = intake.receive(
+        deps_of(store, Fixed(T0 + timedelta(minutes=5)), hours=HOURS),
         InboundMessage(
             "voice",
             "twilio",
@@ -61,21 +62,17 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
             "",
             "Incoming call",
         ),
-        store,
-        HOURS,
-        Fixed(T0 + timedelta(minutes=5)),
     )
     voice.record_voicemail(
+        deps_of(store, T0 + timedelta(minutes=6)),
         voice.Call(call.case_id, call.interaction_id, "+4520000002"),
         "RE" + "4" * 32,
         "https://api.twilio.com/rec",
         30,
-        store,
-        T0 + timedelta(minutes=6),
     )
     week = "2025-W43"
     later = T0 + timedelta(days=400)
-    before = reports.compute(week, store, HOURS, later)
+    before = reports.compute(deps_of(store, later, hours=HOURS), week)
 
     early = privacy.purge(
         at(local_services, T0 + timedelta(days=91)), identities=False, audits=False
@@ -91,7 +88,7 @@ def test_bodies_and_recordings_expire_and_reports_stay_right(local_store, local_
     assert "still talking" in [i.body for i in kept]  # open cases keep their bodies
     [voicemail] = [i for i in kept if i.status == "voicemail"]
     assert voicemail.media == ()  # the recording's reference is gone after 90 days
-    assert reports.compute(week, store, HOURS, later) == before
+    assert reports.compute(deps_of(store, later, hours=HOURS), week) == before
     again = privacy.purge(
         at(local_services, T0 + timedelta(days=366)), identities=False, audits=False
     )
@@ -103,7 +100,7 @@ def test_nothing_expires_early(local_store, local_services):
     store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
     case = sms(store, "+4520000001", "SM" + "5" * 32, "recent", T0).case_id
     seen = store.get_case(case, with_timeline=True).timeline[-1].id
-    casework.close(case, Actor("anna", "practitioner"), "answered", store, T0, seen=seen)
+    casework.close(deps_of(store, T0), case, Actor("anna", "practitioner"), "answered", seen=seen)
     counts = privacy.purge(
         at(local_services, T0 + timedelta(days=30)), identities=False, audits=False
     )
@@ -115,9 +112,11 @@ def test_identities_and_audit_records_expire_too(local_store, local_services):
     store = local_store
     store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
     case = sms(store, "+4520000001", "SM" + "6" * 32, "hello", T0).case_id
-    casework.view_case(case, Actor("anna", "practitioner"), store, T0 + timedelta(minutes=1))
+    casework.view_case(
+        deps_of(store, T0 + timedelta(minutes=1)), case, Actor("anna", "practitioner")
+    )
     seen = store.get_case(case, with_timeline=True).timeline[-1].id
-    casework.close(case, Actor("anna", "practitioner"), "answered", store, T0, seen=seen)
+    casework.close(deps_of(store, T0), case, Actor("anna", "practitioner"), "answered", seen=seen)
     counts = privacy.purge(at(local_services, T0 + timedelta(days=731), identity=730, audit=730))
     assert counts["identities"] == 1 and counts["audit_records"] == 1
     assert store.find_identity(Identity("phone", "+4520000001")) is None

@@ -10,6 +10,7 @@ from chalicelib.domain import casework, intake, routing, staffing
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
+from tests.conftest import deps_of
 
 HOURS = demo_hours()
 
@@ -17,13 +18,13 @@ HOURS = demo_hours()
 def practitioner(store, pid, queues=("general",), cap=5, on_duty=True, clock=None):
     store.create_practitioner(Practitioner(pid, pid.title(), tuple(queues), ("da",), cap))
     if on_duty:
-        staffing.set_duty(Actor(pid, "practitioner"), True, store, clock())
+        staffing.set_duty(deps_of(store, clock()), Actor(pid, "practitioner"), True)
 
 
 def new_case(store, clock, n: int, number: str | None = None) -> str:
     sender = Identity("phone", number or f"+4531{n:06d}")
     message = InboundMessage("sms", "twilio", f"SM{n:032x}", sender, "+4570203040", f"hello {n}")
-    return intake.receive(message, store, HOURS, clock).case_id
+    return intake.receive(deps_of(store, clock, hours=HOURS), message).case_id
 
 
 def together(count: int, action):
@@ -51,7 +52,7 @@ def test_nobody_on_duty_the_case_waits_and_is_offered_when_someone_comes_on(stor
     practitioner(store, "anna", on_duty=False, clock=clock)
     first, second = new_case(store, clock, 1), new_case(store, clock, 2)
     assert store.get_case(first).status == "queued"
-    staffing.set_duty(Actor("anna", "practitioner"), True, store, clock())
+    staffing.set_duty(deps_of(store, clock()), Actor("anna", "practitioner"), True)
     assert store.get_case(first).assignee == "anna" and store.get_case(second).assignee == "anna"
 
 
@@ -61,11 +62,10 @@ def test_oldest_waiting_case_is_offered_first_when_a_slot_frees(store, clock):
     assert store.get_case(held).assignee == "anna"
     anna = Actor("anna", "practitioner")
     casework.close(
+        deps_of(store, clock()),
         held,
         anna,
         "answered",
-        store,
-        clock(),
         seen=store.get_case(held, with_timeline=True).timeline[-1].id,
     )
     assert store.get_case(older).assignee == "anna"
@@ -78,7 +78,8 @@ def test_ten_concurrent_claims_of_one_case_have_one_winner(store, clock):
     case_id = new_case(store, clock, 1)
     assert store.get_case(case_id).status == "queued"
     results = together(
-        10, lambda i: casework.claim(case_id, Actor(f"p{i}", "practitioner"), store, clock())
+        10,
+        lambda i: casework.claim(deps_of(store, clock()), case_id, Actor(f"p{i}", "practitioner")),
     )
     winners = [r for r in results if not isinstance(r, Conflict)]
     assert len(winners) == 1
@@ -106,11 +107,13 @@ def test_unanswered_cases_go_back_to_the_queue_and_to_someone_else(store, clock)
     practitioner(store, "jonas", cap=1, clock=clock)
     assert store.get_case(case_id).assignee == "anna"
     assert (
-        routing.requeue_unanswered(store, clock() + timedelta(minutes=29), timedelta(minutes=30))
+        routing.requeue_unanswered(
+            deps_of(store, clock() + timedelta(minutes=29)), timedelta(minutes=30)
+        )
         == []
     )
     moved = routing.requeue_unanswered(
-        store, clock() + timedelta(minutes=31), timedelta(minutes=30)
+        deps_of(store, clock() + timedelta(minutes=31)), timedelta(minutes=30)
     )
     assert moved == [case_id]
     assert store.get_case(case_id).assignee == "jonas"
@@ -128,7 +131,10 @@ def test_an_answered_case_is_not_requeued(store, clock):
     case = store.get_case(case_id)
     assert case.first_response_at is not None
     assert (
-        routing.requeue_unanswered(store, clock() + timedelta(hours=5), timedelta(minutes=30)) == []
+        routing.requeue_unanswered(
+            deps_of(store, clock() + timedelta(hours=5)), timedelta(minutes=30)
+        )
+        == []
     )
 
 
@@ -138,11 +144,10 @@ def test_a_returning_citizen_reaches_the_same_practitioner(store, clock):
     first = store.get_case(new_case(store, clock, 1, number="+4520000001"))
     anna = Actor(first.assignee, "practitioner")
     casework.close(
+        deps_of(store, clock()),
         first.id,
         anna,
         "answered",
-        store,
-        clock(),
         seen=store.get_case(first.id, with_timeline=True).timeline[-1].id,
     )
     # others are now less loaded or longer idle: without memory, someone else would get it
@@ -155,7 +160,9 @@ def test_pagination_returns_every_case_exactly_once(store, clock):
     created = {new_case(store, clock, n) for n in range(23)}
     seen, cursor, pages = [], None, 0
     while True:
-        cases, cursor = casework.inbox(Actor("boss", "manager"), store, cursor=cursor, limit=5)
+        cases, cursor = casework.inbox(
+            deps_of(store, None), Actor("boss", "manager"), cursor=cursor, limit=5
+        )
         seen += [c.id for c in cases]
         pages += 1
         if cursor is None:
@@ -171,7 +178,7 @@ def test_an_sms_keyword_routes_to_that_queues_practitioner(store, clock):
     practitioner(store, "anna", queues=("general",), clock=clock)
     practitioner(store, "omar", queues=("careers",), clock=clock)
     message = parse_inbound(sms_form("+4520000042", "CAREERS which jobs fit me?"))
-    case = store.get_case(intake.receive(message, store, HOURS, clock).case_id)
+    case = store.get_case(intake.receive(deps_of(store, clock, hours=HOURS), message).case_id)
     assert (case.queue, case.assignee) == ("careers", "omar")
 
 

@@ -16,6 +16,7 @@ from chalicelib.adapters.dynamodb import DynamoStore
 from chalicelib.channels.twilio_sms import parse_inbound
 from chalicelib.domain import intake
 from chalicelib.domain.hours import demo_hours
+from tests.conftest import deps_of
 from tests.twilio_fakes import new_sid, sms_form
 
 HOURS = demo_hours()
@@ -44,7 +45,7 @@ def run_concurrently(forms: list[dict[str, str]], store: DynamoStore, clock) -> 
             pass
         with lock:
             now = clock()
-        return intake.receive(parse_inbound(form), store, HOURS, lambda: now)
+        return intake.receive(deps_of(store, lambda: now, hours=HOURS), parse_inbound(form))
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         return list(pool.map(one, forms))

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from chalicelib.domain.model import Identity, Practitioner
-from tests.conftest import bearer
+from tests.conftest import bearer, deps_of
 from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 
 VOICE = "/webhooks/twilio/voice"
@@ -61,7 +61,7 @@ def anna(local_services, clock):
             "anna", "Anna", ("general", "education", "careers"), ("da",), 5, phone="+4540000001"
         )
     )
-    staffing.set_duty(Actor("anna", "practitioner"), True, store, clock())
+    staffing.set_duty(deps_of(store, clock()), Actor("anna", "practitioner"), True)
     return "anna"
 
 

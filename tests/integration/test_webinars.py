@@ -20,7 +20,7 @@ from chalicelib.domain import delivery, webinars
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, Webinar
-from tests.conftest import bearer
+from tests.conftest import bearer, deps_of
 from tests.sending import Fixed, TestDeps, deps_for
 from tests.twilio_fakes import signed, sms_form
 
@@ -277,7 +277,7 @@ def test_a_number_that_texted_stop_gets_no_sms_about_its_booking(store, clock, n
         "STOP",
         keyword="stop",
     )
-    intake.receive(stop, store, HOURS, clock)
+    intake.receive(deps_of(store, clock, hours=HOURS), stop)
     webinar = session(store, clock)
     request = {"email": "quiet@example.com", "phone": "+4520005555", "consent": True}
     booked = webinars.book(notify, webinar, request)

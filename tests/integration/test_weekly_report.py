@@ -18,7 +18,7 @@ from chalicelib.channels import report_views
 from chalicelib.domain import casework, intake, reports, staffing, voice, webinars
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner, Webinar
-from tests.conftest import bearer, make_services
+from tests.conftest import bearer, deps_of, make_services
 
 CPH = ZoneInfo("Europe/Copenhagen")
 HOURS = replace(demo_hours(), closed_dates=frozenset({date(2026, 10, 21)}))
@@ -53,8 +53,8 @@ def week(local_store, local_services):
     anna, jonas = Actor("anna", "practitioner"), Actor("jonas", "practitioner")
 
     def shift(actor, start, end):
-        staffing.set_duty(actor, True, store, start)
-        staffing.set_duty(actor, False, store, end)
+        staffing.set_duty(deps_of(store, start), actor, True)
+        staffing.set_duty(deps_of(store, end), actor, False)
 
     # Monday: anna 08:00-12:00, jonas 11:00-14:00; Sunday (clocks go back at 03:00): anna 09-17.
     shift(anna, at(19, 8), at(19, 12))
@@ -62,7 +62,7 @@ def week(local_store, local_services):
     shift(anna, at(25, 9), at(25, 17))
 
     def receive(msg, when):
-        return intake.receive(msg, store, HOURS, Fixed(when))
+        return intake.receive(deps_of(store, Fixed(when), hours=HOURS), msg)
 
     sofie = Identity("phone", "+4520000001")
     case_a = receive(message("sms", sofie, "SM" + "1" * 32), at(19, 10)).case_id
@@ -81,12 +81,11 @@ def week(local_store, local_services):
         call.case_id, call.interaction_id, "completed", 4, duration_seconds=300
     )
     voice.record_voicemail(
+        deps_of(store, at(25, 11, 10)),
         voice.Call(call.case_id, call.interaction_id, "+4520000003"),
         "RE" + "5" * 32,
         "https://api.twilio.com/r",
         40,
-        store,
-        at(25, 11, 10),
     )
 
     session = Webinar(
@@ -94,29 +93,28 @@ def week(local_store, local_services):
     )
     store.create_webinar(session)
     booked = webinars.book(
-        make_services(store, Fixed(at(20, 10))),
+        deps_of(store, Fixed(at(20, 10)), hours=HOURS),
         session,
         {"email": "y@example.com", "consent": True},
     )
-    webinars.attendance("w43", booked.booking.id, True, store, Fixed(at(22, 17, 30)))
+    webinars.attendance(deps_of(store, Fixed(at(22, 17, 30))), "w43", booked.booking.id, True)
 
-    casework.claim(case_a, anna, store, at(19, 10, 5))
+    casework.claim(deps_of(store, at(19, 10, 5)), case_a, anna)
     casework.reply(make_services(store, Fixed(at(19, 10, 30))), case_a, anna, "Hi!")
     casework.close(
+        deps_of(store, at(19, 11)),
         case_a,
         anna,
         "answered",
-        store,
-        at(19, 11),
         seen=store.get_case(case_a, with_timeline=True).timeline[-1].id,
     )
-    casework.claim(case_b, jonas, store, at(22, 9))
+    casework.claim(deps_of(store, at(22, 9)), case_b, jonas)
     casework.reply(make_services(store, Fixed(at(22, 9, 30))), case_b, jonas, "Hello")
     return store
 
 
 def test_every_figure_of_a_hand_built_week(week):
-    figures = reports.compute(WEEK, week, HOURS, AFTER)
+    figures = reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
     assert figures["complete"] is True
     assert figures["hours"] == {
         "scheduled": 56.0,
@@ -201,15 +199,13 @@ def test_every_figure_of_a_hand_built_week(week):
 
 
 def test_other_weeks_history_does_not_change_the_figures(week):
-    before = reports.compute(WEEK, week, HOURS, AFTER)
+    before = reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
     for n in range(30):  # history in the next week
         intake.receive(
+            deps_of(week, Fixed(at(27, 10)), hours=HOURS),
             message("sms", Identity("phone", f"+45300000{n:02d}"), f"SM{n:032x}"),
-            week,
-            HOURS,
-            Fixed(at(27, 10)),
         )
-    assert reports.compute(WEEK, week, HOURS, AFTER) == before
+    assert reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK) == before
 
 
 def test_the_schedule_stores_once_and_emails_once(week, local_services):
@@ -228,7 +224,7 @@ def test_the_schedule_stores_once_and_emails_once(week, local_services):
     first = reports.send_weekly(deps, WEEK, render)
     again = reports.send_weekly(deps, WEEK, render)
     assert (first["emailed"], again["emailed"]) == (2, 0) and sent == ["boss@x.org", "chief@x.org"]
-    assert week.get_report(WEEK) == reports.compute(WEEK, week, HOURS, AFTER)
+    assert week.get_report(WEEK) == reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
 
 
 class Page(HTMLParser):

@@ -14,7 +14,7 @@ from chalicelib.adapters.senders import Sent
 from chalicelib.domain import casework
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.model import Actor, Practitioner
-from tests.conftest import bearer
+from tests.conftest import bearer, deps_of
 from tests.twilio_fakes import signed, sms_form
 
 ANNA = bearer("anna", "practitioner")  # serves general; will hold the case
@@ -167,7 +167,7 @@ def test_a_real_cursor_still_pages(api, case_id, local_services):
     cursor = None
     for _ in range(10):
         cases, cursor = casework.inbox(
-            Actor("boss", "manager"), local_services.store, cursor=cursor, limit=1
+            deps_of(local_services.store, None), Actor("boss", "manager"), cursor=cursor, limit=1
         )
         seen += [c.id for c in cases]
         if cursor is None:
@@ -213,9 +213,9 @@ def test_a_reply_racing_a_close_or_transfer_is_refused_before_sending(
     def change() -> None:
         fresh = store.get_case(held, with_timeline=True)
         if meanwhile == "close":
-            casework.close(held, boss, "other", store, clock(), seen=fresh.timeline[-1].id)
+            casework.close(deps_of(store, clock()), held, boss, "other", seen=fresh.timeline[-1].id)
         else:
-            casework.transfer(held, boss, store, clock(), practitioner_id="bea")
+            casework.transfer(deps_of(store, clock()), held, boss, practitioner_id="bea")
 
     sms = CountingSms()
     deps = replace(local_services, store=ChangedAfterRead(store, change), sms=sms)
@@ -323,6 +323,8 @@ def test_a_message_landing_during_the_close_is_not_buried(api, held, local_servi
     seen = latest(api, held, ANNA)
     gate = ArrivesAfterRead(store, lambda: text_in(api, "wait, please"))
     with pytest.raises(casework.UnseenMessages) as refused:
-        casework.close(held, Actor("anna", "practitioner"), "answered", gate, clock(), seen=seen)
+        casework.close(
+            deps_of(gate, clock()), held, Actor("anna", "practitioner"), "answered", seen=seen
+        )
     assert [m.body for m in refused.value.messages] == ["wait, please"]
     assert store.get_case(held).status == "assigned"

@@ -12,7 +12,7 @@ from chalicelib.config import load_settings
 from chalicelib.domain import delivery, intake
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage, Practitioner
-from tests.conftest import bearer
+from tests.conftest import bearer, deps_of
 from tests.sending import deps_for
 from tests.twilio_fakes import call_form, new_sid, signed
 
@@ -39,7 +39,7 @@ def open_case(store, clock, number: str) -> str:
     message = InboundMessage(
         "sms", "twilio", new_sid(), Identity("phone", number), "+4570203040", "hello"
     )
-    return intake.receive(message, store, demo_hours(), clock).case_id
+    return intake.receive(deps_of(store, clock, hours=demo_hours()), message).case_id
 
 
 def test_the_allow_list_defaults_to_denmark_and_is_configurable():

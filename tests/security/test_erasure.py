@@ -17,7 +17,7 @@ import pytest
 from chalicelib.adapters.senders import Sent
 from chalicelib.domain import delivery, intake, privacy
 from chalicelib.domain.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
-from tests.conftest import MAIL_DOMAIN, bearer, relay
+from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay
 from tests.sending import Fixed
 from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 
@@ -263,11 +263,11 @@ def test_an_sms_committed_just_after_erasure_lands_on_a_fresh_contact(local_serv
         return InboundMessage("sms", "twilio", sid, citizen, "+4570203040", body)
 
     hours = local_services.hours()
-    first = intake.receive(sms("SM" + "a" * 32, "hello"), store, hours, clock)
+    first = intake.receive(deps_of(store, clock, hours=hours), sms("SM" + "a" * 32, "hello"))
     contact_id = store.find_identity(citizen).contact_id
     racing = EraseBeforeWriting(local_services, contact_id)
 
-    late = intake.receive(sms("SM" + "b" * 32, SECRET), racing, hours, clock)
+    late = intake.receive(deps_of(racing, clock, hours=hours), sms("SM" + "b" * 32, SECRET))
 
     assert racing.erased
     assert late.case_id != first.case_id
@@ -389,10 +389,8 @@ def test_mail_threaded_before_the_erasure_and_written_after_it_lands_on_a_fresh_
     hours = local_services.hours()
     citizen = Identity("phone", PHONE)
     first = intake.receive(
+        deps_of(store, clock, hours=hours),
         InboundMessage("sms", "twilio", "SM" + "d" * 32, citizen, "+4570203040", "hello"),
-        store,
-        hours,
-        clock,
     )
     contact_id = store.find_identity(citizen).contact_id
     thread = CaseRef(first.case_id, "general", None, contact_id)
@@ -400,7 +398,7 @@ def test_mail_threaded_before_the_erasure_and_written_after_it_lands_on_a_fresh_
     stranger = Identity("email", ADDRESS)
     mail = InboundMessage("email", "email", "<g9@example.com>", stranger, "studyhelp", SECRET)
 
-    late = intake.receive(mail, racing, hours, clock, thread=thread)
+    late = intake.receive(deps_of(racing, clock, hours=hours), mail, thread=thread)
 
     assert racing.erased and late.case_id != first.case_id
     assert store.find_identity(stranger).contact_id != contact_id

@@ -9,6 +9,7 @@ import pytest
 from chalicelib.domain import intake
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import CaseRef, Identity, InboundMessage, Media
+from tests.conftest import deps_of
 
 HOURS = demo_hours()
 CITIZEN = Identity("phone", "+4520000001")
@@ -38,7 +39,7 @@ def sid(n: int) -> str:
 
 
 def receive(store, clock, message):
-    return intake.receive(message, store, HOURS, clock)
+    return intake.receive(deps_of(store, clock, hours=HOURS), message)
 
 
 def test_first_message_opens_a_case_and_is_acknowledged(memory_store, clock):

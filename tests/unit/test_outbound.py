@@ -14,6 +14,7 @@ from chalicelib.domain import delivery, intake
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage
+from tests.conftest import deps_of
 from tests.sending import Fixed, by_ref, deps_for
 
 CITIZEN = Identity("phone", "+4520000001")
@@ -27,7 +28,7 @@ def callback(ref: str) -> str:
 
 def open_case(store, clock, body="hello", sid="SM" + "1" * 32) -> str:
     message = InboundMessage("sms", "twilio", sid, CITIZEN, "+4570203040", body)
-    return intake.receive(message, store, demo_hours(), clock).case_id
+    return intake.receive(deps_of(store, clock, hours=demo_hours()), message).case_id
 
 
 def twilio_settings():
@@ -175,7 +176,7 @@ def test_an_opted_out_number_is_never_sent_to(memory_store, clock):
     stop = InboundMessage(
         "sms", "twilio", "SM" + "2" * 32, CITIZEN, "+4570203040", "STOP", keyword="stop"
     )
-    intake.receive(stop, memory_store, demo_hours(), clock)
+    intake.receive(deps_of(memory_store, clock, hours=demo_hours()), stop)
     with responses.RequestsMock() as http:  # any HTTP call would fail the test
         with pytest.raises(Conflict) as refused:
             delivery.send_sms(

@@ -1,0 +1,139 @@
+"""The unified inbox and what practitioners and managers do with a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.routes.edge import BOTH, JSON, Area, created
+
+bp = Area(__name__)
+
+
+@bp.route("/inbox", methods=["GET"])
+def inbox() -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    cases, cursor = casework.inbox(
+        bp.deps,
+        bp.actor(*BOTH),
+        status=bp.query("status"),
+        queue=bp.query("queue"),
+        assignee=bp.query("assignee"),
+        cursor=bp.query("cursor"),
+    )
+    return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
+
+
+@bp.route("/cases/{case_id}", methods=["GET"])
+def case_detail(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    return views.case_detail(casework.view_case(bp.deps, case_id, bp.actor(*BOTH)))
+
+
+@bp.route("/cases/{case_id}/reads", methods=["GET"])
+def case_reads(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    bp.actor("manager")
+    return {"reads": [views.case_read(r) for r in casework.reads_of(bp.deps, case_id)]}
+
+
+@bp.route("/cases/{case_id}/claim", methods=["POST"])
+def claim_case(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    return views.case_summary(casework.claim(bp.deps, case_id, bp.actor("practitioner")))
+
+
+@bp.route("/cases/{case_id}/replies", methods=["POST"], content_types=JSON)
+def reply_to_case(case_id: str) -> Response:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    actor, deps, request = bp.actor(*BOTH), bp.deps, bp.body("reply")
+    with views.unseen_shown():
+        reply_id, status = casework.reply(
+            deps, case_id, actor, request["body"], seen=request.get("seen")
+        )
+    return created({"id": reply_id, "status": status})
+
+
+@bp.route("/cases/{case_id}/callback", methods=["POST"])
+def call_back(case_id: str) -> Response:
+    from chalicelib.channels import views
+    from chalicelib.domain import voice
+
+    actor, deps = bp.actor("practitioner"), bp.deps
+    call = voice.start_callback(deps, case_id, actor)
+    return created(views.interaction(call))
+
+
+@bp.route("/cases/{case_id}/notes", methods=["POST"], content_types=JSON)
+def note_on_case(case_id: str) -> Response:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    actor = bp.actor(*BOTH)
+    note = casework.add_note(bp.deps, case_id, actor, bp.body("note")["body"])
+    return created(views.interaction(note))
+
+
+@bp.route("/cases/{case_id}/transfer", methods=["POST"], content_types=JSON)
+def transfer_case(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    actor, target = bp.actor(*BOTH), bp.body("transfer")
+    case = casework.transfer(
+        bp.deps,
+        case_id,
+        actor,
+        queue=target.get("queue"),
+        practitioner_id=target.get("practitioner_id"),
+    )
+    return views.case_summary(case)
+
+
+@bp.route("/cases/{case_id}/close", methods=["POST"], content_types=JSON)
+def close_case(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    actor, request = bp.actor(*BOTH), bp.body("close")
+    with views.unseen_shown():
+        case = casework.close(bp.deps, case_id, actor, request["outcome"], seen=request["seen"])
+    return views.case_summary(case)
+
+
+@bp.route("/cases/{case_id}/link", methods=["POST"])
+def confirm_case_link(case_id: str) -> dict[str, Any]:
+    """The marked case's sender is the linked case's citizen: see chalicelib/domain/links.py."""
+    from chalicelib.channels import views
+    from chalicelib.domain import links
+
+    case = links.confirm(bp.deps, case_id, bp.actor(*BOTH))
+    return {**views.case_summary(case), **views.case_links(case)}
+
+
+@bp.route("/cases/{case_id}/link/dismiss", methods=["POST"])
+def dismiss_case_link(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import links
+
+    case = links.dismiss(bp.deps, case_id, bp.actor(*BOTH))
+    return {**views.case_summary(case), **views.case_links(case)}
+
+
+@bp.route("/cases/{case_id}/reopen", methods=["POST"])
+def reopen_case(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    return views.case_summary(casework.reopen(bp.deps, case_id, bp.actor(*BOTH)))
