@@ -36,6 +36,7 @@ from twilio.request_validator import RequestValidator
 
 from chalicelib.domain.model import Identity
 from scripts.call import call_fields, walk_call
+from scripts.scheduler import jobs_of, run_job
 from scripts.sms import twilio_sms_form
 
 WEEKS = 8
@@ -102,6 +103,7 @@ class Helpline:
     """The app in process, driven as citizens, Twilio, the mail relay and staff drive it."""
 
     def __init__(self, client: Any, services: Any, clock: SimulatedClock, auth_dir: Path) -> None:
+        import app as application
         from scripts.auth_token import issue_token
 
         self.http = client.http
@@ -109,6 +111,7 @@ class Helpline:
         self.clock = clock
         self.settings = services.settings
         self.queue: list[Event] = []
+        self.last_week = datetime.max.replace(tzinfo=UTC)  # from then on, some cases stay open
         self.counter = itertools.count()
         self.tokens = {
             user: {"Authorization": f"Bearer {issue_token(auth_dir, user, role)}"}
@@ -119,7 +122,12 @@ class Helpline:
                 ("boss", "manager"),
             )
         }
+        self.jobs = {job.name: job for job in jobs_of(application.app)}
         self.counts = {"sms": 0, "email": 0, "calls": 0, "bookings": 0, "replies": 0, "closed": 0}
+
+    def scheduled(self, job: str) -> None:
+        """Run one of the app's scheduled functions now, as EventBridge would."""
+        run_job(self.jobs[job], self.clock.at)
 
     # --- the event loop ------------------------------------------------------------------
 
@@ -213,11 +221,22 @@ class Helpline:
             return
         who = case.get("assignee")
         if who not in on_duty:
+            # what the every-minute job does: an unanswered case goes back to its queue and
+            # is offered to someone on duty
+            self.scheduled("route_waiting_cases")
+            case = self.case(case_id)
+            who = case.get("assignee")
+        if who not in on_duty:
             who = sorted(on_duty)[rng.randrange(len(on_duty))]
             if self._json("post", f"/cases/{case_id}/claim", who)[1] != 200:
                 return
         if case.get("callback_pending"):
-            self._json("post", f"/cases/{case_id}/callback", who)
+            call, status = self._json("post", f"/cases/{case_id}/callback", who)
+            if status == 201:  # Twilio reports the call's end, with its length
+                path = f"/webhooks/twilio/voice/status?ref={case_id}.{call['id']}"
+                number = (case.get("callback") or {}).get("number") or ""
+                fields = call_fields(number, "CA" + secrets.token_hex(16), "completed")
+                self._signed(path, {**fields, "CallDuration": str(rng.randint(120, 600))})
             return
         if set(case.get("channels") or []) <= {"voice"}:
             return  # an answered call needs no written reply
@@ -253,6 +272,7 @@ def plan_week(desk: Helpline, monday: date, rng: random.Random, on_duty: set[str
             def off(p: str = practitioner) -> None:
                 desk.duty(p, False)
                 on_duty.discard(p)
+                desk.scheduled("route_waiting_cases")  # their unanswered cases move on
 
             desk.at(_local(day, start), on)
             desk.at(_local(day, end), off)
@@ -290,7 +310,8 @@ def _contact(
             return
         answered_at = desk.clock.at + timedelta(minutes=rng.randint(4, 90))
         desk.at(answered_at, lambda: desk.answer(case_id, on_duty, rng))
-        if rng.random() < 0.9:  # most cases are closed the same day; some stay open for days
+        if desk.clock.at < desk.last_week or rng.random() < 0.6:
+            # closed within the day as a rule; some of the last week's stay open for the inbox
             closing = answered_at + timedelta(minutes=rng.randint(20, 600))
             desk.at(closing, lambda: desk.close(case_id, rng))
 
@@ -388,6 +409,7 @@ def seed_history(services: Any, now: datetime, auth_dir: Path) -> dict[str, int]
     try:
         with _quiet(), Client(application.app) as client:
             desk = Helpline(client, services, clock, auth_dir)
+            desk.last_week = _local(this_monday - timedelta(weeks=1), 0)
             for week in range(WEEKS):
                 monday = first_monday + timedelta(weeks=week)
                 plan_week(desk, monday, rng, on_duty)

@@ -13,9 +13,19 @@ from chalicelib.domain.hours import DEMO_TIMEZONE, demo_hours
 from chalicelib.domain.model import Practitioner, Webinar
 
 PRACTITIONERS = (
-    Practitioner("p-anna", "Anna Holm", ("general", "education"), ("da", "en"), 5),
-    Practitioner("p-jonas", "Jonas Berg", ("general", "careers"), ("da",), 5),
-    Practitioner("p-sara", "Sara Nielsen", ("education", "careers"), ("da", "en", "ar"), 4),
+    # phones (for callbacks and calls put through) in the demo range, like the citizens'
+    Practitioner(
+        "p-anna", "Anna Holm", ("general", "education"), ("da", "en"), 5, phone="+4520009901"
+    ),
+    Practitioner("p-jonas", "Jonas Berg", ("general", "careers"), ("da",), 5, phone="+4520009902"),
+    Practitioner(
+        "p-sara",
+        "Sara Nielsen",
+        ("education", "careers"),
+        ("da", "en", "ar"),
+        4,
+        phone="+4520009903",
+    ),
 )
 
 
