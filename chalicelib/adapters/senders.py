@@ -100,8 +100,10 @@ class LocalFolder:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         label = _UNSAFE.sub("_", case_id or "")[:80] or "no-case"
         temporary = self.directory / f".{secrets.token_hex(8)}.tmp"
-        temporary.write_bytes(raw)
         try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(raw)
             for n in range(1, 10_000):
                 path = self.directory / f"{stamp}-{label}-{n}.eml"
                 try:
@@ -111,7 +113,7 @@ class LocalFolder:
                 return path
             raise FileExistsError(f"no free name for {stamp}-{label}")
         finally:
-            temporary.unlink()
+            temporary.unlink(missing_ok=True)
 
     def record(self, name: str, **fields: Any) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,8 @@ def test_two_emails_in_the_same_instant_are_two_files(tmp_path, monkeypatch):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["20261124T090000000000Z-c1-1.eml", "20261124T090000000000Z-c1-2.eml"]
     assert (tmp_path / names[0]).read_bytes() == RAW  # exactly the bytes SES would get
+    # a minor's messages: readable by the developer's own account only
+    assert all((tmp_path / name).stat().st_mode & 0o077 == 0 for name in names)
 
 
 def test_a_hostile_reference_cannot_name_a_file_outside_the_outbox(tmp_path):
