@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint unit integration bench sms call email report package openapi token tick install java clean
+.PHONY: run test lint unit integration bench sms call email report package openapi token tick outbox install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,13 @@ report: install
 JOB ?=
 tick: $(STAMP_PY)
 	@$(PY) scripts/tick.py $(JOB)
+
+## make outbox [N=20] [SHOW=3 or SHOW=<file>.eml]: what the local stack sent (.data/outbox), newest
+## last, with case ids; SHOW prints one message whole.
+N ?= 20
+SHOW ?=
+outbox: $(STAMP_PY)
+	@$(PY) scripts/outbox.py --last "$(N)" $(if $(SHOW),--show "$(SHOW)")
 
 ## make package: the prod stage as one CloudFormation (SAM) template + zip under dist/prod/.
 package: $(STAMP_PY)

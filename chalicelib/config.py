@@ -56,6 +56,7 @@ class Settings:
     callbacks_per_number_per_day: int = 3
     booking_max_active: int = 5
     booking_max_per_day: int = 10
+    outbox_dir: str | None = None  # the local senders keep what they send here (`make outbox`)
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -105,6 +106,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # booking messages (confirmations, repeats, refusals) a UTC day; beyond it, 429.
         booking_max_active=int(env.get("BOOKING_MAX_ACTIVE", "5")),
         booking_max_per_day=int(env.get("BOOKING_MAX_PER_DAY", "10")),
+        outbox_dir=env.get("LOCAL_OUTBOX_DIR") or None,
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

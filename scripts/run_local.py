@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -54,7 +55,9 @@ def main() -> int:
         now = datetime.now(UTC)
         created = seed(DynamoStore(client, settings.table_name), now)
         print(f"demo data: {created} new (existing data kept)", flush=True)
-        history = seed_history(build_services(settings, client), now, ROOT / ".data" / "auth")
+        # The demo's eight past weeks are not sent today: they stay out of the outbox.
+        past = replace(settings, outbox_dir=None)
+        history = seed_history(build_services(past, client), now, ROOT / ".data" / "auth")
         if history:
             print(f"demo history: eight weeks played through the API: {history}", flush=True)
         server = subprocess.Popen(
@@ -96,6 +99,7 @@ In another terminal:
   make email                                  a citizen emails (tests/email_corpus/01-plain.eml)
   make token ROLE=practitioner USER=p-anna    a bearer token (p-anna, p-jonas, p-sara; boss)
   make tick JOB=retry_outbox                  run one scheduled function now
+  make outbox                                 what was sent (.data/outbox): SHOW=<n or file>
   curl {api}/hours
 """
 

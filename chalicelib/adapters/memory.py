@@ -991,5 +991,5 @@ class RecordingSender:
             "call", to=citizen, practitioner=practitioner_phone, status_callback=status_callback
         )
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
-        return self._send("email", to=to, raw=raw)
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
+        return self._send("email", to=to, raw=raw, ref=ref)

@@ -2,15 +2,24 @@
 
 The local outbox is what runs when no Twilio account is configured (the local stack, the tests):
 the message is recorded on the case as usual, with status `local`, and nothing leaves the machine.
+With a folder (LOCAL_OUTBOX_DIR, `.data/outbox` on the local stage) it also keeps what it would
+have sent, so a developer can read it (`make outbox`): each email as the complete `.eml` SES would
+receive, each SMS and call as one line of `sms.jsonl` / `calls.jsonl`.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.config import Settings
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
@@ -58,12 +67,81 @@ class _Destinations:
             raise MessageRejected(COUNTRY_REFUSED)
 
 
+# What may stand in a file name: a case id is ours, but it travels through a URL and back.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def case_of(ref: str | None) -> str | None:
+    """The case id in a delivery reference `<case>.<message>` (or a bare case id), or in the
+    `ref=` of a status-callback URL; None when there is none."""
+    if not ref:
+        return None
+    if "?" in ref:
+        ref = parse_qs(urlsplit(ref).query).get("ref", [""])[0]
+    case_id = ref.partition(".")[0]
+    return case_id or None
+
+
+class LocalFolder:
+    """Where the local senders keep what they send. Nothing is ever replaced or half-written:
+    an email is written to a temporary file and linked under a name no other file has (the link
+    fails rather than overwrite), a record is one `write` of one line to a file opened for
+    appending."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @staticmethod
+    def _now() -> str:
+        return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+    def email(self, raw: bytes, case_id: str | None) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        label = _UNSAFE.sub("_", case_id or "")[:80] or "no-case"
+        temporary = self.directory / f".{secrets.token_hex(8)}.tmp"
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(raw)
+            for n in range(1, 10_000):
+                path = self.directory / f"{stamp}-{label}-{n}.eml"
+                try:
+                    os.link(temporary, path)
+                except FileExistsError:
+                    continue
+                return path
+            raise FileExistsError(f"no free name for {stamp}-{label}")
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def record(self, name: str, **fields: Any) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"at": self._now(), **fields}, ensure_ascii=False) + "\n"
+        descriptor = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(descriptor, line.encode("utf-8"))
+        finally:
+            os.close(descriptor)
+
+
+def _folder(directory: str | Path | None) -> LocalFolder | None:
+    return LocalFolder(Path(directory)) if directory else None
+
+
 class LocalOutbox(_Destinations):
-    def __init__(self, allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES) -> None:
+    def __init__(
+        self,
+        allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES,
+        directory: str | Path | None = None,
+    ) -> None:
         self.allowed_country_codes = allowed_country_codes
+        self.folder = _folder(directory)
 
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
         self._check(to)
+        if self.folder is not None:
+            self.folder.record("sms.jsonl", to=to, body=body, case_id=case_of(status_callback))
         return Sent(provider="local", provider_id="LOCAL" + secrets.token_hex(16), status="local")
 
 
@@ -109,11 +187,23 @@ class TwilioSms(_Destinations):
 class LocalDialer(_Destinations):
     """Without a Twilio account, a callback is recorded on the case with status `local`."""
 
-    def __init__(self, allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES) -> None:
+    def __init__(
+        self,
+        allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES,
+        directory: str | Path | None = None,
+    ) -> None:
         self.allowed_country_codes = allowed_country_codes
+        self.folder = _folder(directory)
 
     def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
         self._check(citizen)
+        if self.folder is not None:
+            self.folder.record(
+                "calls.jsonl",
+                to=citizen,
+                practitioner=practitioner_phone,
+                case_id=case_of(status_callback),
+            )
         return Sent(provider="local", provider_id="LOCALCA" + secrets.token_hex(15), status="local")
 
 
@@ -142,7 +232,12 @@ class TwilioVoice(TwilioSms):
 class LocalMailOutbox:
     """Without SES, an email is recorded on the case with status `local` and not sent."""
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.folder = _folder(directory)
+
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
+        if self.folder is not None:
+            self.folder.email(raw, case_of(ref))
         return Sent(
             provider="local", provider_id="LOCALMAIL" + secrets.token_hex(16), status="local"
         )
@@ -155,7 +250,7 @@ class SesMail:
         self._settings = settings
         self._client: Any = None
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
         if self._client is None:
             import boto3
             from botocore.config import Config
@@ -187,16 +282,16 @@ class SesMail:
 
 
 def mail_sender(settings: Settings) -> LocalMailOutbox | SesMail:
-    return SesMail(settings) if settings.ses_configured else LocalMailOutbox()
+    return SesMail(settings) if settings.ses_configured else LocalMailOutbox(settings.outbox_dir)
 
 
 def dialer(settings: Settings, bridge: Callable[[str], str]) -> LocalDialer | TwilioVoice:
     if settings.twilio_rest_configured:
         return TwilioVoice(settings, bridge)
-    return LocalDialer(settings.allowed_country_codes)
+    return LocalDialer(settings.allowed_country_codes, settings.outbox_dir)
 
 
 def sms_sender(settings: Settings) -> LocalOutbox | TwilioSms:
     if settings.twilio_rest_configured:
         return TwilioSms(settings)
-    return LocalOutbox(settings.allowed_country_codes)
+    return LocalOutbox(settings.allowed_country_codes, settings.outbox_dir)

@@ -205,7 +205,9 @@ def _send_then_record(
     deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | None
 ) -> Sent:
     try:
-        sent = transmit(deps, out.channel, out.to, out.body, out.raw, None, out.caller)
+        # Not recorded yet, so no status report can find it; an email still names its case.
+        ref = out.case_id if out.channel == "email" else None
+        sent = transmit(deps, out.channel, out.to, out.body, out.raw, ref, out.caller)
     except Exception as error:
         now = deps.clock()
         message = _message(out, interaction_id(now), now, RETRYING)
@@ -256,12 +258,12 @@ def transmit(
     caller: str | None = None,
 ) -> SentMessage:
     """The one place a provider is asked to send; `ref`: the recorded message the provider's
-    status reports update."""
+    status reports update (for an email, the case and message it is)."""
     sent: SentMessage
     if kind == "email":
         if raw is None:
             raise ValueError("an email is sent as its composed bytes")
-        sent = deps.mail.send_email(raw, to)
+        sent = deps.mail.send_email(raw, to, ref)
     elif kind == "voice":
         if caller is None:
             raise ValueError("a call rings a practitioner's phone first")

@@ -126,9 +126,11 @@ class SmsSender(Protocol):
 
 
 class MailSender(Protocol):
-    """Sends one composed email (its raw MIME) to one recipient."""
+    """Sends one composed email (its raw MIME) to one recipient. `ref`: the case and message it
+    is (`<case>.<message>`, or the case alone before it is recorded), which the local outbox
+    names its file by; SES needs none."""
 
-    def send_email(self, raw: bytes, to: str) -> SentMessage: ...
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> SentMessage: ...
 
 
 class Dialer(Protocol):

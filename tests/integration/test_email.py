@@ -26,7 +26,7 @@ class RecordingMail:
 
     sent: list[tuple[bytes, str]] = field(default_factory=list)
 
-    def send_email(self, raw: bytes, to: str):
+    def send_email(self, raw: bytes, to: str, ref: str | None = None):
         from chalicelib.adapters.senders import Sent
 
         self.sent.append((raw, to))

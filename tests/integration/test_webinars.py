@@ -35,7 +35,7 @@ class Recorder:
     texts: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
         with self.lock:
             self.mails.append((raw, to))
         return Sent("ses", "x", "sent")
@@ -223,10 +223,10 @@ class Refusing(Recorder):
 
     down: bool = True
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
         if self.down:
             raise ConnectionError("SES answered 503")
-        return super().send_email(raw, to)
+        return super().send_email(raw, to, ref)
 
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
         if self.down:

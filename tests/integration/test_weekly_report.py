@@ -212,7 +212,7 @@ def test_the_schedule_stores_once_and_emails_once(week, local_services):
     sent = []
 
     class Outbox:
-        def send_email(self, raw, to):
+        def send_email(self, raw, to, ref=None):
             sent.append(to)
             return LocalMailOutbox().send_email(raw, to)
 

@@ -215,7 +215,7 @@ def test_a_stored_session_whose_title_breaks_a_header_still_answers_the_booking(
 
 def test_a_send_and_park_failure_never_loses_the_answer(store, clock, tmp_path):
     class Down(Recorder):
-        def send_email(self, raw, to):
+        def send_email(self, raw, to, ref=None):
             raise ConnectionError("SES answered 503")
 
     class NoOutbox:

@@ -34,7 +34,7 @@ class Refusing:
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
         raise TimeoutError("provider down")
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
         raise TimeoutError("provider down")
 
 
@@ -63,7 +63,7 @@ class Recording:
         self.sent.append(to)
         return Sent("twilio", "SM" + "1" * 32, "sent")
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
         self.sent.append(to)
         return Sent("ses", "ses-1", "sent")
 

@@ -120,7 +120,7 @@ class Provider:
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
         return self._answer(to, "queued")
 
-    def send_email(self, raw: bytes, to: str) -> Sent:
+    def send_email(self, raw: bytes, to: str, ref: str | None = None) -> Sent:
         return self._answer(to, "sent")
 
     def connect(self, practitioner: str, citizen: str, status_callback: str | None) -> Sent:
