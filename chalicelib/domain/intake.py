@@ -13,7 +13,6 @@ import random
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
 from chalicelib.domain import autoreplies, routing
 from chalicelib.domain.errors import Busy
@@ -32,16 +31,11 @@ from chalicelib.domain.ports import (
     Deps,
     DuplicateDelivery,
     IdentityTaken,
-    IntakeStore,
+    IntakeAndRoutingStore,
     OpenCaseExists,
+    RoutingStore,
     WriteConflict,
 )
-from chalicelib.domain.routing import RoutingStore
-
-
-class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):
-    """Intake records the message, then routes a case it opened."""
-
 
 log = logging.getLogger("contact-centre")
 

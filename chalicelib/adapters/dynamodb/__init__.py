@@ -7,26 +7,26 @@ which rule held, so the domain can re-plan without knowing DynamoDB.
 
 from __future__ import annotations
 
-from chalicelib.adapters.dynamodb.cases import CaseStore
+from chalicelib.adapters.dynamodb.cases import DynamoCases
 from chalicelib.adapters.dynamodb.codec import case_key, iso, open_case_key, parse_iso, week_key
-from chalicelib.adapters.dynamodb.inbound import InboundStore
-from chalicelib.adapters.dynamodb.messages import MessageStore, OutboxStore
-from chalicelib.adapters.dynamodb.practitioners import PractitionerStore
-from chalicelib.adapters.dynamodb.privacy import PrivacyStore
-from chalicelib.adapters.dynamodb.settings import ReportStore, SettingsStore
-from chalicelib.adapters.dynamodb.webinars import WebinarStore
+from chalicelib.adapters.dynamodb.inbound import DynamoInbound
+from chalicelib.adapters.dynamodb.messages import DynamoMessages, DynamoOutbox
+from chalicelib.adapters.dynamodb.practitioners import DynamoPractitioners
+from chalicelib.adapters.dynamodb.privacy import DynamoPrivacy
+from chalicelib.adapters.dynamodb.settings import DynamoReports, DynamoSettings
+from chalicelib.adapters.dynamodb.webinars import DynamoWebinars
 
 
 class DynamoStore(
-    InboundStore,
-    MessageStore,
-    CaseStore,
-    PractitionerStore,
-    SettingsStore,
-    WebinarStore,
-    ReportStore,
-    PrivacyStore,
-    OutboxStore,
+    DynamoInbound,
+    DynamoMessages,
+    DynamoCases,
+    DynamoPractitioners,
+    DynamoSettings,
+    DynamoWebinars,
+    DynamoReports,
+    DynamoPrivacy,
+    DynamoOutbox,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

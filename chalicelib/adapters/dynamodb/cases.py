@@ -55,7 +55,7 @@ def _raise_for(lost: Cancelled) -> None:
     raise WriteConflict(str(lost)) from lost
 
 
-class CaseStore(StoreBase):
+class DynamoCases(StoreBase):
     # --- reading -----------------------------------------------------------------------------
 
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:

@@ -46,7 +46,7 @@ DEDUPE_DAYS = 35  # longer than any provider's retry window
 NOT_ERASED = "attribute_exists(pk) AND attribute_not_exists(erased_at)"
 
 
-class InboundStore(StoreBase):
+class DynamoInbound(StoreBase):
     def find_identity(self, identity: Identity) -> IdentityRecord | None:
         item = self._get(identity_key(identity))
         if item is None:

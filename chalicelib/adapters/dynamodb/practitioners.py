@@ -23,7 +23,7 @@ from chalicelib.domain.model import Practitioner, Shift
 EDITABLE = ("display_name", "queues", "languages", "max_active_cases", "phone")
 
 
-class PractitionerStore(StoreBase):
+class DynamoPractitioners(StoreBase):
     def create_practitioner(self, practitioner: Practitioner) -> bool:
         """Create a profile unless one exists with that id; True when created."""
         return self._put_new(practitioner_item(practitioner))

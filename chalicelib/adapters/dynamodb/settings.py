@@ -14,7 +14,7 @@ from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import Case, Interaction, Shift
 
 
-class SettingsStore(StoreBase):
+class DynamoSettings(StoreBase):
     def load_hours(self) -> OpeningHours | None:
         item = self._get(HOURS_KEY, consistent=False)
         return OpeningHours.from_item(item["hours"]) if item else None
@@ -53,7 +53,7 @@ REPORT_FIELDS = (
 )
 
 
-class ReportStore(StoreBase):
+class DynamoReports(StoreBase):
     """The weekly report reads one week's items from gsi2, never a scan of the table."""
 
     def week_items(

@@ -238,7 +238,7 @@ def booking_ops(
     ]
 
 
-class WebinarStore(StoreBase):
+class DynamoWebinars(StoreBase):
     def create_webinar(self, webinar: Webinar) -> bool:
         return self._put_new(webinar_item(webinar))
 
