@@ -240,7 +240,7 @@ def iso_week_of(at: datetime, timezone: str) -> str:
 
 def demo_hours() -> OpeningHours:
     """The model service: 68 hours a week in Copenhagen."""
-    weekly = dict.fromkeys(range(4), (Window(time(9), time(21)),))
+    weekly: dict[int, tuple[Window, ...]] = dict.fromkeys(range(4), (Window(time(9), time(21)),))
     weekly[4] = (Window(time(9), time(17)),)
     weekly[5] = weekly[6] = (Window(time(10), time(16)),)
     return OpeningHours(timezone=DEMO_TIMEZONE, weekly=weekly)

@@ -104,7 +104,7 @@ def receive(
                 now,
                 contact_id=record.contact_id,
                 new_contact=False,
-                open_case_id=open_case_id,  # type: ignore[arg-type]
+                open_case_id=open_case_id,  # type: ignore[arg-type]  # str | None: not _UNKNOWN
                 opted_out=record.opted_out,
                 linked_case_id=record.open_case_id,
             )

@@ -62,7 +62,8 @@ def export(deps: Deps, contact_id: str, by: str) -> dict[str, Any]:
         "exported_at": now.isoformat(),
     }
     store.audit("export", contact_id, by, now, {"cases": len(data.cases)})
-    return json.loads(json.dumps(result, default=str))  # JSON's own types only
+    exported: dict[str, Any] = json.loads(json.dumps(result, default=str))  # JSON's types only
+    return exported
 
 
 def erase(deps: Deps, contact_id: str, by: str) -> dict[str, int]:

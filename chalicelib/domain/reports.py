@@ -221,13 +221,13 @@ def _handling(
         first[channel]["wall"].append(wall)
         first[channel]["open"].append(open_minutes)
     response = {}
-    for channel in sorted(set(first) | set(unanswered)):
-        wall, open_ = first[channel]["wall"], first[channel]["open"]
-        response[channel] = {
-            "responded": len(wall),
-            "unanswered": unanswered[channel],
-            "median_wall_minutes": _round(statistics.median(wall)) if wall else None,
-            "p90_wall_minutes": _percentile(wall, 0.9),
+    for name in sorted(set(first) | set(unanswered)):
+        walls, open_ = first[name]["wall"], first[name]["open"]
+        response[name] = {
+            "responded": len(walls),
+            "unanswered": unanswered[name],
+            "median_wall_minutes": _round(statistics.median(walls)) if walls else None,
+            "p90_wall_minutes": _percentile(walls, 0.9),
             "median_open_minutes": _round(statistics.median(open_)) if open_ else None,
             "p90_open_minutes": _percentile(open_, 0.9),
         }

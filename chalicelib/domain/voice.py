@@ -191,7 +191,7 @@ def choose_option(call: Call, choice: str | None, attempt: int, reason: str) -> 
         last = call.caller[-2:] if call.caller else None
         return CallbackNumber(last)
     if attempt < MAX_MENU_ATTEMPTS:
-        return Options(reason, attempt + 1, can_call_back=True)  # type: ignore[arg-type]
+        return Options(reason, attempt + 1, can_call_back=True)  # type: ignore[arg-type]  # one of Options' reasons, passed on
     return Voicemail()
 
 

@@ -100,7 +100,7 @@ class DynamoCases(StoreBase):
             ExpressionAttributeValues=dump({":pk": f"CASE#{case_id}", ":read": "READ#"}),
         )
         return [
-            CaseRead(i["case_id"], i["user_id"], i["role"], parse_iso(i["at"]))  # type: ignore[arg-type]
+            CaseRead(i["case_id"], i["user_id"], i["role"], parse_iso(i["at"]))  # type: ignore[arg-type]  # always set
             for i in items
         ]
 

@@ -285,7 +285,8 @@ class DynamoInbound(StoreBase):
                 )
             )
         elif write.link_identity or write.opted_out is not None:
-            sets, values = [], {":cid": write.contact_id}
+            sets: list[str] = []
+            values: dict[str, Any] = {":cid": write.contact_id}
             if write.link_identity:
                 sets.append("open_case_id = :case")
                 values[":case"] = write.case_id
@@ -355,11 +356,11 @@ class DynamoInbound(StoreBase):
                 )
             )
         else:
-            sets = (
+            expression = (
                 "SET last_activity_at = :at, gsi1sk = :at, reply_to = :reply_to, "
                 "last_inbound_at = :at"
             )
-            values: dict[str, Any] = {
+            values = {
                 ":at": now,
                 ":reply_to": reply_to,
                 ":one": 1,
@@ -367,7 +368,7 @@ class DynamoInbound(StoreBase):
                 ":channel": {inbound.channel},
             }
             if inbound.email is not None and inbound.email.message_id:
-                sets += (
+                expression += (
                     ", email_thread = list_append(if_not_exists(email_thread, :none), :ids)"
                     ", email_subject = if_not_exists(email_subject, :subject)"
                 )
@@ -379,7 +380,7 @@ class DynamoInbound(StoreBase):
                     }
                 )
             if inbound.email is not None and inbound.email.possible_link:
-                sets += ", possible_link = :link"
+                expression += ", possible_link = :link"
                 values[":link"] = _link(inbound.email.possible_link)
             ops.append(
                 (
@@ -387,7 +388,7 @@ class DynamoInbound(StoreBase):
                     update(
                         t,
                         case_key(write.case_id),
-                        sets + " ADD inbound_count :one, channels :channel",
+                        expression + " ADD inbound_count :one, channels :channel",
                         values,
                         "attribute_exists(pk) AND #status <> :closed",
                         {"#status": "status"},

@@ -146,6 +146,10 @@ class DynamoPractitioners(StoreBase):
             ),
         )
         return [
-            Shift(i["practitioner_id"], parse_iso(i["start"]), parse_iso(i["end"]))  # type: ignore[arg-type]
+            Shift(  # a shift item is written whole, on going off duty
+                i["practitioner_id"],
+                parse_iso(i["start"]),  # type: ignore[arg-type]  # always set
+                parse_iso(i["end"]),  # type: ignore[arg-type]  # always set
+            )
             for i in items
         ]

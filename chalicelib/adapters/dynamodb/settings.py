@@ -98,12 +98,12 @@ class DynamoReports(StoreBase):
                     interactions.append(interaction_from(item))
                 elif kind == "shift":
                     shifts.append(
-                        Shift(
+                        Shift(  # a shift item is written whole, on going off duty:
                             item["practitioner_id"],
-                            parse_iso(item["start"]),  # type: ignore[arg-type]
-                            parse_iso(item["end"]),
+                            parse_iso(item["start"]),  # type: ignore[arg-type]  # always set
+                            parse_iso(item["end"]),  # type: ignore[arg-type]  # always set
                         )
-                    )  # type: ignore[arg-type]
+                    )
         return cases, interactions, shifts
 
     def get_report(self, week: str) -> dict[str, Any] | None:
