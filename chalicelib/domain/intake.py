@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.domain import autoreplies, routing
@@ -36,6 +36,7 @@ from chalicelib.domain.ports import (
     RoutingStore,
     WriteConflict,
 )
+from chalicelib.domain.records import record
 
 log = logging.getLogger("contact-centre")
 
@@ -43,7 +44,7 @@ MAX_ATTEMPTS = 12
 _UNKNOWN = object()
 
 
-@dataclass(frozen=True)
+@record
 class IntakeOutcome:
     case_id: str
     new_case: bool

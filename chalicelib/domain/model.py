@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any, Literal
+
+from chalicelib.domain.records import record
 
 Channel = Literal["sms", "voice", "email", "webinar", "note"]
 Direction = Literal["in", "out", "internal"]
@@ -13,7 +15,7 @@ Keyword = Literal["stop", "start", "help"]
 DEFAULT_QUEUE = "general"
 
 
-@dataclass(frozen=True)
+@record
 class Identity:
     """How a citizen reaches us: a phone number in E.164 or a lower-cased email address."""
 
@@ -21,13 +23,13 @@ class Identity:
     value: str
 
 
-@dataclass(frozen=True)
+@record
 class Media:
     url: str
     content_type: str
 
 
-@dataclass(frozen=True)
+@record
 class Attachment:
     """An attachment's facts; its bytes live in the blob store under `key`, never in DynamoDB."""
 
@@ -38,7 +40,7 @@ class Attachment:
     inline: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class EmailDetails:
     """What only email has: threading headers, the mailbox written to, and what to flag."""
 
@@ -65,7 +67,7 @@ class EmailDetails:
     new_message_id: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class InboundMessage:
     """One message from a citizen, whatever the provider sent it as."""
 
@@ -84,7 +86,7 @@ class InboundMessage:
     answerable: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class IdentityRecord:
     """A stored identity. `open_case_id` is a read shortcut; the open-case pointer is the truth."""
 
@@ -95,7 +97,7 @@ class IdentityRecord:
     undeliverable: str | None = None  # an email address that bounced or complained
 
 
-@dataclass(frozen=True)
+@record
 class Interaction:
     """One entry of a case timeline."""
 
@@ -119,7 +121,7 @@ class Interaction:
     answered: bool | None = None  # on calls: whether a practitioner picked up
 
 
-@dataclass(frozen=True)
+@record
 class CaseOpening:
     """The fields of a case that a first message creates."""
 
@@ -131,7 +133,7 @@ class CaseOpening:
     reply_token: str = ""  # unguessable: the case's own reply address <mailbox>+<token>@<domain>
 
 
-@dataclass(frozen=True)
+@record
 class InboundWrite:
     """Everything one inbound message changes, written by the store as one transaction."""
 
@@ -150,7 +152,7 @@ class InboundWrite:
     booking: BookingPlan | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Delivery:
     """What an earlier delivery of the same provider message produced (for retries). After an
     erasure only a tombstone is left: no case (`case_id` empty), no reply."""
@@ -161,7 +163,7 @@ class Delivery:
     interaction_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Case:
     """A case as practitioners see it; `timeline` is filled only when asked for."""
 
@@ -192,7 +194,7 @@ class Case:
     erased_at: datetime | None = None  # its citizen was erased: it stays closed for good
 
 
-@dataclass(frozen=True)
+@record
 class InboxQuery:
     """What one inbox page asks for; the store turns it into one Query on gsi1."""
 
@@ -205,7 +207,7 @@ class InboxQuery:
     cursor: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CaseRef:
     id: str
     queue: str
@@ -216,7 +218,7 @@ class CaseRef:
     inbound_count: int | None = None  # as read; set when a write must fail if a message lands
 
 
-@dataclass(frozen=True)
+@record
 class Actor:
     """Who is acting: a signed-in practitioner or manager (their user name is their id)."""
 
@@ -228,7 +230,7 @@ class Actor:
         return self.role == "manager"
 
 
-@dataclass(frozen=True)
+@record
 class Practitioner:
     id: str
     display_name: str
@@ -249,14 +251,14 @@ class Practitioner:
         return self.active_cases < self.max_active_cases
 
 
-@dataclass(frozen=True)
+@record
 class Shift:
     practitioner_id: str
     start: datetime
     end: datetime
 
 
-@dataclass(frozen=True)
+@record
 class CaseRead:
     case_id: str
     user_id: str
@@ -264,7 +266,7 @@ class CaseRead:
     at: datetime
 
 
-@dataclass(frozen=True)
+@record
 class Webinar:
     id: str
     title: str
@@ -285,7 +287,7 @@ class Webinar:
         return max(0, self.capacity - self.seats_taken)
 
 
-@dataclass(frozen=True)
+@record
 class BookingPlan:
     """A booking written in the same transaction as its case interaction: a seat (only while
     seats_taken < capacity) or a waitlist place (only while the waitlist has room), under the
@@ -308,7 +310,7 @@ class BookingPlan:
     also_told: tuple[str, ...] = ()  # other people (a phone beside the email) messaged: their limit
 
 
-@dataclass(frozen=True)
+@record
 class Booking:
     webinar_id: str
     id: str
@@ -325,7 +327,7 @@ class Booking:
     booker: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Parked:
     """A message waiting in the outbox for its next try."""
 
@@ -342,7 +344,7 @@ class Parked:
 # --- one citizen's data, as export, erasure and retention see it ---------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Contact:
     """A citizen under a pseudonymous id: the cases opened for them and their known addresses
     (phone numbers, email addresses), as the contact record lists them."""
@@ -353,7 +355,7 @@ class Contact:
     erased_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@record
 class StoredMessage:
     """One message of a case's timeline, as erasure and retention see it: what names the sender
     and where its bytes live, not its body."""
@@ -368,7 +370,7 @@ class StoredMessage:
     personal: bool = False  # still holds a body, an address, an email or a recording
 
 
-@dataclass(frozen=True)
+@record
 class CaseRecords:
     """A case as erasure and retention see it: what it is indexed under, and its messages."""
 
@@ -378,7 +380,7 @@ class CaseRecords:
     messages: tuple[StoredMessage, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class PersonalData:
     """Everything stored about one citizen, as plain JSON-ready documents (no storage keys, no
     secrets): what a data-subject export hands over."""
