@@ -25,6 +25,8 @@ class Identity:
 
 @record
 class Media:
+    """A picture, file or recording the provider holds (an MMS attachment, a voicemail): its URL."""
+
     url: str
     content_type: str
 
@@ -209,6 +211,9 @@ class InboxQuery:
 
 @record
 class CaseRef:
+    """What a write needs to know about a case (not its timeline): enough to route it, and to
+    make the write fail if the case changed since it was read."""
+
     id: str
     queue: str
     language: str | None
@@ -232,6 +237,8 @@ class Actor:
 
 @record
 class Practitioner:
+    """Who answers: the queues and languages they serve, and how many cases they may hold."""
+
     id: str
     display_name: str
     queues: tuple[str, ...]
@@ -253,6 +260,8 @@ class Practitioner:
 
 @record
 class Shift:
+    """One spell on duty, for the weekly report's staffed hours."""
+
     practitioner_id: str
     start: datetime
     end: datetime
@@ -260,6 +269,8 @@ class Shift:
 
 @record
 class CaseRead:
+    """Who opened a case and when: the case's access log."""
+
     case_id: str
     user_id: str
     role: str
@@ -268,6 +279,8 @@ class CaseRead:
 
 @record
 class Webinar:
+    """A group session citizens book a seat in; `waitlist_size` more may wait for a seat."""
+
     id: str
     title: str
     starts_at: datetime
@@ -312,6 +325,8 @@ class BookingPlan:
 
 @record
 class Booking:
+    """A seat (or a waitlist place) in a webinar, and the case it is recorded on."""
+
     webinar_id: str
     id: str
     status: str  # confirmed | waitlisted | cancelled
