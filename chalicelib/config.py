@@ -26,6 +26,8 @@ def country_codes(text: str) -> tuple[str, ...]:
 
 @record
 class Settings:
+    """Everything configurable, read once per container from the environment."""
+
     table_name: str
     region: str
     dynamodb_endpoint: str | None
