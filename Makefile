@@ -39,6 +39,7 @@ lint: $(STAMP_PY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 unit: $(STAMP_PY)
 	$(PY) -m pytest -p no:cacheprovider tests/unit

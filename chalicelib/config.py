@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES
+from chalicelib.domain.records import record
 
 _CODE = re.compile(r"\+?([1-9][0-9]{0,5})")
 
@@ -24,8 +24,10 @@ def country_codes(text: str) -> tuple[str, ...]:
     return tuple(codes) or DEFAULT_COUNTRY_CODES
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
+    """Everything configurable, read once per container from the environment."""
+
     table_name: str
     region: str
     dynamodb_endpoint: str | None

@@ -18,17 +18,13 @@ from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.blobs import LocalBlobs, S3Blobs
-    from chalicelib.adapters.dynamodb import DynamoStore
     from chalicelib.adapters.senders import (
         LocalDialer,
-        LocalMailOutbox,
-        LocalOutbox,
-        SesMail,
-        TwilioSms,
         TwilioVoice,
     )
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import Webinar
+    from chalicelib.domain.ports import Blobs, Dialer, MailSender, SmsSender, Store
 
 log = logging.getLogger("contact-centre")
 WEBINAR_CACHE_SECONDS = 30.0
@@ -52,12 +48,15 @@ def dynamodb_client(settings: Settings) -> Any:
 
 @dataclass
 class Services:
+    """Implements `Deps` (checked by mypy wherever it is passed as one): the parts are typed by
+    their ports, so tests and the local stack put in-memory or local adapters in their place."""
+
     settings: Settings
-    store: DynamoStore
-    sms: LocalOutbox | TwilioSms
-    calls: LocalDialer | TwilioVoice
-    mail: LocalMailOutbox | SesMail
-    blobs: LocalBlobs | S3Blobs
+    store: Store
+    sms: SmsSender
+    calls: Dialer
+    mail: MailSender
+    blobs: Blobs
     clock: Callable[[], datetime] = utc_now
     _hours: OpeningHours | None = field(default=None, repr=False)
     _hours_read_at: float = field(default=0.0, repr=False)

@@ -6,8 +6,8 @@ import logging
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from chalicelib.adapters.blobs import LocalBlobs
 from chalicelib.adapters.dynamodb import DynamoStore
 from chalicelib.adapters.senders import LocalDialer, LocalMailOutbox, LocalOutbox
 from chalicelib.config import load_settings
+from chalicelib.domain.hours import OpeningHours
 from chalicelib.wiring import Services, reset_services
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials
 
@@ -158,15 +159,40 @@ def make_services(store: DynamoStore, clock: Clock, endpoint: str | None = None)
     )
 
 
-def deps_of(store: Any, clock: Any, hours: Any = None) -> Services:
+@dataclass
+class TestServices(Services):
+    """The test services, with the test's own opening hours and URLs where it gives them."""
+
+    __test__ = False  # not a test class, though its name says so
+
+    fixed_hours: OpeningHours | None = None
+    urls: Callable[[str], str] | None = None
+
+    def hours(self) -> OpeningHours:
+        return self.fixed_hours if self.fixed_hours is not None else super().hours()
+
+    def public_url(self, path: str) -> str:
+        return self.urls(path) if self.urls else super().public_url(path)
+
+
+def deps_of(
+    store: Any,
+    clock: Any,
+    hours: OpeningHours | None = None,
+    urls: Callable[[str], str] | None = None,
+    **senders: Any,
+) -> TestServices:
     """The dependencies of one domain call in a test: `store`, time from `clock` (a Clock, any
-    function returning a moment, or one fixed moment) and `hours` if given (else the store's)."""
-    services = make_services(store, clock)
-    if isinstance(clock, datetime):
-        services.clock = lambda: clock  # type: ignore[method-assign]  # a fixed moment
-    if hours is not None:
-        services.hours = lambda: hours  # type: ignore[method-assign]  # the test's hours
-    return services
+    function returning a moment, or one fixed moment), `hours` if given (else the store's),
+    our URLs from `urls(path)` if given, and any of `sms`, `calls`, `mail`, `blobs` to use
+    instead of the local ones (a Twilio account over `responses`, a recorder, a provider that
+    is down)."""
+    base = make_services(store, clock)
+    fields = {
+        name: getattr(base, name) for name in ("settings", "store", "sms", "calls", "mail", "blobs")
+    }
+    now = (lambda: clock) if isinstance(clock, datetime) else clock
+    return TestServices(**{**fields, **senders}, clock=now, fixed_hours=hours, urls=urls)
 
 
 @pytest.fixture

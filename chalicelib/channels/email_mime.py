@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
@@ -82,7 +82,7 @@ def _parse_any(
         except Exception:
             parsed = _unreadable(raw, provider_id or digest, "")
         why = f"The message is {len(raw)} bytes, over the {MAX_BYTES} limit: open the raw file."
-        email = replace(parsed.message.email, needs_review=why, attachments=())  # type: ignore[arg-type]
+        email = replace(parsed.message.email, needs_review=why, attachments=())  # type: ignore[type-var]  # _parse and _unreadable always set it
         return ParsedEmail(replace(parsed.message, body="", email=email), ())
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw)
@@ -167,9 +167,15 @@ def _mailbox(msg: EmailMessage, domain: str) -> tuple[str, str | None]:
     return "", None
 
 
-def _text(part: EmailMessage) -> str:
+def _payload(part: Message) -> bytes:
+    """A leaf part's content, transfer-decoded; empty when it has none."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _text(part: MIMEPart) -> str:
     if part.get_content_charset() is None:  # unlabelled 8-bit text: UTF-8 if it is, else Latin-1
-        payload = part.get_payload(decode=True) or b""
+        payload = _payload(part)
         try:
             return payload.decode("utf-8")
         except UnicodeDecodeError:
@@ -177,7 +183,7 @@ def _text(part: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError, AssertionError, ValueError):  # unknown or lying charset
-        payload = part.get_payload(decode=True) or b""
+        payload = _payload(part)
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
     return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
 
@@ -251,7 +257,7 @@ def _attachments(msg: EmailMessage) -> tuple[tuple[Attachment, ...], tuple[bytes
         filename = part.get_filename()
         if disposition is None and filename is None and part.get_content_maintype() == "text":
             continue  # an alternative text body, not an attachment
-        payload = part.get_payload(decode=True) or b""
+        payload = _payload(part)
         found.append(
             Attachment(
                 filename=one_line(filename or "")[:200] or "attachment",

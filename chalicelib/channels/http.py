@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -58,8 +58,7 @@ def json_errors(view: View) -> View:
             log.info("request refused", extra={"code": error.code, "status": error.status})
             return error_response(error.status, error.code, error.message, error.details)
 
-    # functools.wraps keeps the view's name, doc and signature; mypy cannot see it is a View
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps made it a View; mypy can't see
 
 
 def reshape_framework_errors(response: Response) -> Response:
@@ -77,7 +76,9 @@ def as_bytes(raw_body: bytes | str | None) -> bytes:
     return raw_body.encode("utf-8", "surrogatepass") if isinstance(raw_body, str) else raw_body
 
 
-def signed_form(raw_body: bytes | str | None, verify: Callable[[dict[str, str]], None]) -> dict:
+def signed_form(
+    raw_body: bytes | str | None, verify: Callable[[dict[str, str]], None]
+) -> dict[str, str]:
     """An application/x-www-form-urlencoded body as a dict (blank values kept: they are signed),
     returned only once `verify` has accepted its signature.
 
@@ -100,7 +101,7 @@ def signed_form(raw_body: bytes | str | None, verify: Callable[[dict[str, str]],
     return fields
 
 
-def with_query(url: str, query: dict[str, str] | None) -> str:
+def with_query(url: str, query: Mapping[str, str] | None) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import Identity, InboundMessage
@@ -213,9 +214,9 @@ def answer(next_step: Next, url: Url, recording_callback: str) -> str:
     return str(response)
 
 
-def _ask(response: object, step: str, hints: str, text: str, url: Url) -> object:
+def _ask(response: Any, step: str, hints: str, text: str, url: Url) -> Any:
     """One keypress or a spoken word; silence asks the same step again."""
-    gather = response.gather(  # type: ignore[attr-defined]
+    gather = response.gather(
         input="dtmf speech",
         num_digits=1,
         timeout=6,
@@ -226,7 +227,7 @@ def _ask(response: object, step: str, hints: str, text: str, url: Url) -> object
         method="POST",
     )
     gather.say(text, language=LANGUAGE)
-    response.redirect(url(step), method="POST")  # type: ignore[attr-defined]
+    response.redirect(url(step), method="POST")
     return response
 
 

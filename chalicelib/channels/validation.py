@@ -93,13 +93,14 @@ def json_body(raw: bytes | str | None, schema: str) -> dict[str, Any]:
     body = _plain(parsed, "")
     from jsonschema.exceptions import best_match
 
-    error = best_match(_validator(schema).iter_errors(body))
-    if error is not None:
-        field = ".".join(str(p) for p in error.absolute_path)
-        if error.validator == "required":
-            field = error.message.split("'")[1] if "'" in error.message else field
-        elif error.validator == "additionalProperties":
-            field = error.message.split("'")[1] if "'" in error.message else field
+    invalid = best_match(_validator(schema).iter_errors(body))
+    if invalid is not None:
+        field = ".".join(str(p) for p in invalid.absolute_path)
+        if invalid.validator == "required":
+            field = invalid.message.split("'")[1] if "'" in invalid.message else field
+        elif invalid.validator == "additionalProperties":
+            field = invalid.message.split("'")[1] if "'" in invalid.message else field
         where = f"field '{field}'" if field else "the body"
-        raise InvalidField(f"Invalid {where}: {error.message}", field or "")
-    return body
+        raise InvalidField(f"Invalid {where}: {invalid.message}", field or "")
+    checked: dict[str, Any] = body  # the schemas' top level is an object
+    return checked

@@ -14,8 +14,7 @@ citizen's message arrived since, it is refused with those messages, and nothing 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import delivery, mail, routing
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -39,33 +38,13 @@ from chalicelib.domain.ports import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.domain.ports import Deps
+    from chalicelib.domain.ports import CaseStore, Deps
 
 log = logging.getLogger("contact-centre")
 
 STATUSES = ("queued", "assigned", "closed")
 OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other")
 PAGE_SIZE = 25
-
-
-class CaseworkStore(mail.MailStore, Protocol):
-    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
-
-    def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None: ...
-
-    def case_reads(self, case_id: str) -> list[CaseRead]: ...
-
-    def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
-
-    def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None: ...
-
-    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None: ...
-
-    def reopen(self, case: CaseRef, now: datetime) -> None: ...
-
-    def add_reply(
-        self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool
-    ) -> None: ...
 
 
 class UnseenMessages(Conflict):
@@ -86,7 +65,7 @@ def _ref(case: Case, *, unchanged_inbound: bool = False) -> CaseRef:
     )
 
 
-def profile_of(actor: Actor, store: CaseworkStore) -> Practitioner | None:
+def profile_of(actor: Actor, store: CaseStore) -> Practitioner | None:
     """A practitioner's profile (queues, capacity), read afresh on every request: a cached copy
     would let someone removed from a queue keep reading its cases. Managers need none."""
     if actor.is_manager:
@@ -107,7 +86,7 @@ def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
 
 
 def _visible_case(
-    case_id: str, actor: Actor, store: CaseworkStore, with_timeline: bool = False
+    case_id: str, actor: Actor, store: CaseStore, with_timeline: bool = False
 ) -> tuple[Case, Practitioner | None]:
     """The case, if this actor may see it (by their profile as stored now)."""
     profile = profile_of(actor, store)
@@ -148,7 +127,7 @@ def _refuse_unseen(case: Case, seen: str) -> None:
         raise UnseenMessages(unseen)
 
 
-def _changed(case_id: str, store: CaseworkStore, seen: str | None) -> Conflict:
+def _changed(case_id: str, store: CaseStore, seen: str | None) -> Conflict:
     """Why a conditional write lost: a message that landed meanwhile, a close, another change."""
     fresh = store.get_case(case_id, with_timeline=seen is not None)
     if seen is not None and fresh is not None:
@@ -169,7 +148,7 @@ def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
 
 
 def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
-    store: CaseworkStore = deps.store
+    store: CaseStore = deps.store
     if store.get_case(case_id) is None:
         raise NotFound("No such case.")
     return store.case_reads(case_id)
@@ -187,7 +166,7 @@ def inbox(
 ) -> tuple[list[Case], str | None]:
     """A practitioner's inbox: their cases and their queues' waiting cases, newest activity first.
     A manager's: every case, filterable by queue, status and assignee."""
-    store: CaseworkStore = deps.store
+    store: CaseStore = deps.store
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", code="invalid_status")
     statuses = frozenset({status} if status else {"queued", "assigned"})
@@ -334,7 +313,7 @@ def reply(
     The reply is written to the timeline, conditional on the case being as read, before it is
     sent: racing a close or transfer, it is refused (409) before anything leaves, never after.
     Given `seen`, a citizen's message after that event refuses it too."""
-    store: CaseworkStore = deps.store
+    store: CaseStore = deps.store
     case, _ = _visible_case(case_id, actor, store, with_timeline=seen is not None)
     if case.status == "closed":
         raise Conflict("The case is closed; reopen it to reply.", code="closed")
@@ -357,7 +336,7 @@ class _ReplyGate:
     recorded with the case's first-response time, only while the case is as the practitioner
     read it."""
 
-    def __init__(self, store: CaseworkStore, case: CaseRef, *, answered_by_assignee: bool) -> None:
+    def __init__(self, store: CaseStore, case: CaseRef, *, answered_by_assignee: bool) -> None:
         self._store = store
         self._case = case
         self._answered_by_assignee = answered_by_assignee
@@ -382,7 +361,7 @@ def _send_reply(
     raise Conflict("The citizen left no address to answer (an anonymous call).", code="no_address")
 
 
-def _fresh(case_id: str, store: CaseworkStore) -> Case:
+def _fresh(case_id: str, store: CaseStore) -> Case:
     case = store.get_case(case_id)
     if case is None:  # cases are never deleted by these operations
         raise NotFound("No such case.")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib.domain.records import record
 
 DEMO_TIMEZONE = "Europe/Copenhagen"
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -20,7 +22,7 @@ _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _ISO_WEEK = re.compile(r"([1-9]\d{3})-W(\d{2})")
 
 
-@dataclass(frozen=True)
+@record
 class Window:
     """One opening window; `end <= start` (incl. 00:00) means it ends on the next day."""
 
@@ -86,7 +88,7 @@ def _parse_weekday(key: Any) -> int:
     return WEEKDAY_KEYS.index(key)
 
 
-@dataclass(frozen=True)
+@record
 class OpeningHours:
     """Weekly schedule plus holidays and special days; hashable despite its dict fields."""
 
@@ -240,7 +242,7 @@ def iso_week_of(at: datetime, timezone: str) -> str:
 
 def demo_hours() -> OpeningHours:
     """The model service: 68 hours a week in Copenhagen."""
-    weekly = dict.fromkeys(range(4), (Window(time(9), time(21)),))
+    weekly: dict[int, tuple[Window, ...]] = dict.fromkeys(range(4), (Window(time(9), time(21)),))
     weekly[4] = (Window(time(9), time(17)),)
     weekly[5] = weekly[6] = (Window(time(10), time(16)),)
     return OpeningHours(timezone=DEMO_TIMEZONE, weekly=weekly)

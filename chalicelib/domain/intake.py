@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
 
 from chalicelib.domain import autoreplies, routing
 from chalicelib.domain.errors import Busy
@@ -33,16 +32,12 @@ from chalicelib.domain.ports import (
     Deps,
     DuplicateDelivery,
     IdentityTaken,
-    IntakeStore,
+    IntakeAndRoutingStore,
     OpenCaseExists,
+    RoutingStore,
     WriteConflict,
 )
-from chalicelib.domain.routing import RoutingStore
-
-
-class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):
-    """Intake records the message, then routes a case it opened."""
-
+from chalicelib.domain.records import record
 
 log = logging.getLogger("contact-centre")
 
@@ -50,7 +45,7 @@ MAX_ATTEMPTS = 12
 _UNKNOWN = object()
 
 
-@dataclass(frozen=True)
+@record
 class IntakeOutcome:
     case_id: str
     new_case: bool
@@ -111,7 +106,7 @@ def receive(
                 now,
                 contact_id=record.contact_id,
                 new_contact=False,
-                open_case_id=open_case_id,  # type: ignore[arg-type]
+                open_case_id=open_case_id,  # type: ignore[arg-type]  # str | None: not _UNKNOWN
                 opted_out=record.opted_out,
                 linked_case_id=record.open_case_id,
             )

@@ -12,19 +12,11 @@ to close (outcome `duplicate`); the sender's later mail threads onto the target.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from chalicelib.domain import casework
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.model import Actor, Case, Interaction
-from chalicelib.domain.ports import CaseChanged, Deps, WriteConflict
-
-
-class LinkStore(casework.CaseworkStore, Protocol):
-    def confirm_link(self, source: Case, target: Case, note: Interaction) -> None: ...
-
-    def dismiss_link(self, case_id: str, target_id: str) -> None: ...
+from chalicelib.domain.ports import CaseChanged, Deps, LinkStore, WriteConflict
 
 
 def _cases(case_id: str, actor: Actor, store: LinkStore) -> tuple[Case, Case | None]:

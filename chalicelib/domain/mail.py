@@ -18,39 +18,24 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Protocol
 
 from chalicelib.domain import delivery, intake
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.intake import IntakeAndRoutingStore, IntakeOutcome
+from chalicelib.domain.intake import IntakeOutcome
 from chalicelib.domain.model import (
     Case,
     CaseRef,
-    Delivery,
     EmailDetails,
     Identity,
     InboundMessage,
     Interaction,
     Webinar,
 )
-from chalicelib.domain.ports import Deps, OutboundStore
+from chalicelib.domain.ports import Deps, MailStore
 from chalicelib.domain.queues import MAILBOXES
 
 QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers review it
-
-
-class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
-    def case_for_token(self, token: str) -> CaseRef | None: ...
-
-    def cases_for_message_ids(self, message_ids: tuple[str, ...]) -> dict[str, CaseRef]: ...
-
-    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None: ...
-
-    def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None: ...
-
-    def mark_undeliverable(self, identity: Identity, reason: str) -> bool: ...
-
 
 # Line and paragraph breaks of any kind (CR, LF, VT, FF, NEL, U+2028/2029) and other controls:
 # a decoded header (`=?utf-8?b?...?=`) may carry them, and they must never reach a header we write.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any, Literal
+
+from chalicelib.domain.records import record
 
 Channel = Literal["sms", "voice", "email", "webinar", "note"]
 Direction = Literal["in", "out", "internal"]
@@ -13,7 +15,7 @@ Keyword = Literal["stop", "start", "help"]
 DEFAULT_QUEUE = "general"
 
 
-@dataclass(frozen=True)
+@record
 class Identity:
     """How a citizen reaches us: a phone number in E.164 or a lower-cased email address."""
 
@@ -21,13 +23,15 @@ class Identity:
     value: str
 
 
-@dataclass(frozen=True)
+@record
 class Media:
+    """A picture, file or recording the provider holds (an MMS attachment, a voicemail): its URL."""
+
     url: str
     content_type: str
 
 
-@dataclass(frozen=True)
+@record
 class Attachment:
     """An attachment's facts; its bytes live in the blob store under `key`, never in DynamoDB."""
 
@@ -38,7 +42,7 @@ class Attachment:
     inline: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class EmailDetails:
     """What only email has: threading headers, the mailbox written to, and what to flag."""
 
@@ -65,7 +69,7 @@ class EmailDetails:
     new_message_id: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class InboundMessage:
     """One message from a citizen, whatever the provider sent it as."""
 
@@ -84,7 +88,7 @@ class InboundMessage:
     answerable: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class IdentityRecord:
     """A stored identity. `open_case_id` is a read shortcut; the open-case pointer is the truth."""
 
@@ -97,7 +101,7 @@ class IdentityRecord:
     open_case_booked: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Interaction:
     """One entry of a case timeline."""
 
@@ -121,7 +125,7 @@ class Interaction:
     answered: bool | None = None  # on calls: whether a practitioner picked up
 
 
-@dataclass(frozen=True)
+@record
 class CaseOpening:
     """The fields of a case that a first message creates."""
 
@@ -133,7 +137,7 @@ class CaseOpening:
     reply_token: str = ""  # unguessable: the case's own reply address <mailbox>+<token>@<domain>
 
 
-@dataclass(frozen=True)
+@record
 class InboundWrite:
     """Everything one inbound message changes, written by the store as one transaction."""
 
@@ -152,7 +156,7 @@ class InboundWrite:
     booking: BookingPlan | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Delivery:
     """What an earlier delivery of the same provider message produced (for retries). After an
     erasure only a tombstone is left: no case (`case_id` empty), no reply."""
@@ -163,7 +167,7 @@ class Delivery:
     interaction_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Case:
     """A case as practitioners see it; `timeline` is filled only when asked for."""
 
@@ -194,7 +198,7 @@ class Case:
     erased_at: datetime | None = None  # its citizen was erased: it stays closed for good
 
 
-@dataclass(frozen=True)
+@record
 class InboxQuery:
     """What one inbox page asks for; the store turns it into one Query on gsi1."""
 
@@ -207,8 +211,11 @@ class InboxQuery:
     cursor: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CaseRef:
+    """What a write needs to know about a case (not its timeline): enough to route it, and to
+    make the write fail if the case changed since it was read."""
+
     id: str
     queue: str
     language: str | None
@@ -218,7 +225,7 @@ class CaseRef:
     inbound_count: int | None = None  # as read; set when a write must fail if a message lands
 
 
-@dataclass(frozen=True)
+@record
 class Actor:
     """Who is acting: a signed-in practitioner or manager (their user name is their id)."""
 
@@ -230,8 +237,10 @@ class Actor:
         return self.role == "manager"
 
 
-@dataclass(frozen=True)
+@record
 class Practitioner:
+    """Who answers: the queues and languages they serve, and how many cases they may hold."""
+
     id: str
     display_name: str
     queues: tuple[str, ...]
@@ -251,23 +260,29 @@ class Practitioner:
         return self.active_cases < self.max_active_cases
 
 
-@dataclass(frozen=True)
+@record
 class Shift:
+    """One spell on duty, for the weekly report's staffed hours."""
+
     practitioner_id: str
     start: datetime
     end: datetime
 
 
-@dataclass(frozen=True)
+@record
 class CaseRead:
+    """Who opened a case and when: the case's access log."""
+
     case_id: str
     user_id: str
     role: str
     at: datetime
 
 
-@dataclass(frozen=True)
+@record
 class Webinar:
+    """A group session citizens book a seat in; `waitlist_size` more may wait for a seat."""
+
     id: str
     title: str
     starts_at: datetime
@@ -287,7 +302,7 @@ class Webinar:
         return max(0, self.capacity - self.seats_taken)
 
 
-@dataclass(frozen=True)
+@record
 class BookingPlan:
     """A booking written in the same transaction as its case interaction: a seat (only while
     seats_taken < capacity) or a waitlist place (only while the waitlist has room), under the
@@ -310,8 +325,10 @@ class BookingPlan:
     also_told: tuple[str, ...] = ()  # other people (a phone beside the email) messaged: their limit
 
 
-@dataclass(frozen=True)
+@record
 class Booking:
+    """A seat (or a waitlist place) in a webinar, and the case it is recorded on."""
+
     webinar_id: str
     id: str
     status: str  # confirmed | waitlisted | cancelled
@@ -327,7 +344,7 @@ class Booking:
     booker: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Parked:
     """A message waiting in the outbox for its next try."""
 
@@ -344,7 +361,7 @@ class Parked:
 # --- one citizen's data, as export, erasure and retention see it ---------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Contact:
     """A citizen under a pseudonymous id: the cases opened for them and their known addresses
     (phone numbers, email addresses), as the contact record lists them."""
@@ -355,7 +372,7 @@ class Contact:
     erased_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@record
 class StoredMessage:
     """One message of a case's timeline, as erasure and retention see it: what names the sender
     and where its bytes live, not its body."""
@@ -370,7 +387,7 @@ class StoredMessage:
     personal: bool = False  # still holds a body, an address, an email or a recording
 
 
-@dataclass(frozen=True)
+@record
 class CaseRecords:
     """A case as erasure and retention see it: what it is indexed under, and its messages."""
 
@@ -380,7 +397,7 @@ class CaseRecords:
     messages: tuple[StoredMessage, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class PersonalData:
     """Everything stored about one citizen, as plain JSON-ready documents (no storage keys, no
     secrets): what a data-subject export hands over."""

@@ -1,23 +1,39 @@
-"""The small interfaces the domain needs from storage and senders, and what they may raise."""
+"""The ports: what the domain needs from storage and senders, and what they may raise.
+
+One module, organised by area, rather than one per area: the areas' ports build on each other
+(mail on intake and sending, casework on mail, links on casework), `Store` combines them all,
+and the adapters (which may see ports but never the domain's services, see .importlinter) are
+checked against them here. Names say what the domain needs (`CaseStore`, `Blobs`, `SmsSender`);
+the adapters are named for what they are (`DynamoStore`, `MemoryStore`, `S3Blobs`, `LocalBlobs`,
+`TwilioSms`, `SesMail`, `TwilioVoice`, the local outboxes)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.model import (
-    CaseRef,
-    Delivery,
-    Identity,
-    IdentityRecord,
-    InboundWrite,
-    Interaction,
-    Parked,
-)
-
 if TYPE_CHECKING:
     from chalicelib.config import Settings
+    from chalicelib.domain.hours import OpeningHours
+    from chalicelib.domain.model import (
+        Booking,
+        Case,
+        CaseRead,
+        CaseRecords,
+        CaseRef,
+        Contact,
+        Delivery,
+        Identity,
+        IdentityRecord,
+        InboundWrite,
+        InboxQuery,
+        Interaction,
+        Parked,
+        PersonalData,
+        Practitioner,
+        Shift,
+        Webinar,
+    )
 
 
 class WriteRejected(Exception):
@@ -66,6 +82,9 @@ class WriteConflict(WriteRejected):
     """A concurrent transaction touched the same items; try again."""
 
 
+# --- Intake and routing: record what came in, open a case, give it to someone ---------------------
+
+
 class IntakeStore(Protocol):
     def find_identity(self, identity: Identity) -> IdentityRecord | None: ...
 
@@ -78,30 +97,37 @@ class IntakeStore(Protocol):
     def promote_booked(self, case_id: str, identity: Identity, at: datetime) -> CaseRef | None: ...
 
 
+class RoutingStore(Protocol):
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
+
+    def get_practitioner(self, practitioner_id: str) -> Practitioner | None: ...
+
+    def last_practitioner(self, contact_id: str) -> str | None: ...
+
+    def assign(
+        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
+    ) -> None: ...
+
+    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]: ...
+
+    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]: ...
+
+    def to_queue(
+        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
+    ) -> None: ...
+
+
+class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):
+    """Intake records the message, then routes a case it opened."""
+
+
 class HoursStore(Protocol):
     def load_hours(self) -> OpeningHours | None: ...
 
     def save_hours(self, hours: OpeningHours) -> None: ...
 
 
-class OutboundStore(Protocol):
-    def get_reply_identity(self, case_id: str) -> Identity | None: ...
-
-    def find_identity(self, identity: Identity) -> IdentityRecord | None: ...
-
-    def add_interaction(self, interaction: Interaction) -> None: ...
-
-    def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
-    ) -> bool: ...
+# --- Sending: the one delivery path (`delivery`) and the providers behind it ----------------------
 
 
 class MessageRejected(Exception):
@@ -114,9 +140,16 @@ class MessageRejected(Exception):
 
 
 class SentMessage(Protocol):
-    provider: str
-    provider_id: str
-    status: str
+    """What a provider answered: read-only, so a frozen record of it will do."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def provider_id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
 
 
 class SmsSender(Protocol):
@@ -139,6 +172,26 @@ class Dialer(Protocol):
     def connect(
         self, practitioner_phone: str, citizen: str, status_callback: str | None
     ) -> SentMessage: ...
+
+
+class OutboundStore(Protocol):
+    def get_reply_identity(self, case_id: str) -> Identity | None: ...
+
+    def find_identity(self, identity: Identity) -> IdentityRecord | None: ...
+
+    def add_interaction(self, interaction: Interaction) -> None: ...
+
+    def update_delivery_status(
+        self,
+        case_id: str,
+        interaction_id: str,
+        status: str,
+        rank: int,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+        provider: str | None = None,
+        duration_seconds: int | None = None,
+    ) -> bool: ...
 
 
 class OutboxStore(OutboundStore, Protocol):
@@ -173,21 +226,273 @@ class OutboxStore(OutboundStore, Protocol):
     ) -> None: ...
 
 
+# --- Mail: threading, raw messages and attachments ------------------------------------------------
+
+
+class Blobs(Protocol):
+    """Raw mail and attachments, by key: kept out of DynamoDB (its items are small and read
+    often); `put_new` refuses to overwrite, so a provider retry cannot replace what we kept."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def put_new(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
+    def case_for_token(self, token: str) -> CaseRef | None: ...
+
+    def cases_for_message_ids(self, message_ids: tuple[str, ...]) -> dict[str, CaseRef]: ...
+
+    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None: ...
+
+    def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None: ...
+
+    def mark_undeliverable(self, identity: Identity, reason: str) -> bool: ...
+
+
+# --- Casework: the inbox, answering, closing; linking cases a message pointed at ------------------
+
+
+class CaseStore(MailStore, Protocol):
+    """Casework: reading, claiming, transferring, answering and closing a case."""
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
+    def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None: ...
+
+    def case_reads(self, case_id: str) -> list[CaseRead]: ...
+
+    def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
+
+    def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None: ...
+
+    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None: ...
+
+    def reopen(self, case: CaseRef, now: datetime) -> None: ...
+
+    def add_reply(
+        self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool
+    ) -> None: ...
+
+
+class LinkStore(CaseStore, Protocol):
+    def confirm_link(self, source: Case, target: Case, note: Interaction) -> None: ...
+
+    def dismiss_link(self, case_id: str, target_id: str) -> None: ...
+
+
+# --- Calls ----------------------------------------------------------------------------------------
+
+
+class VoiceStore(IntakeAndRoutingStore, OutboundStore, Protocol):
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
+    def set_waiting_queue(self, case_id: str, queue: str) -> bool: ...
+
+    def request_callback(self, case_id: str, number: str, now: datetime) -> None: ...
+
+    def clear_callback(self, case_id: str) -> None: ...
+
+    def count_callback_request(self, number: str, now: datetime, limit: int) -> bool: ...
+
+    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
+
+    def add_interaction_once(self, interaction: Interaction) -> bool: ...
+
+
+# --- Staffing: practitioners and their shifts -----------------------------------------------------
+
+
+class StaffingStore(RoutingStore, Protocol):
+    def create_practitioner(self, practitioner: Practitioner) -> bool: ...
+
+    def update_practitioner(
+        self, practitioner_id: str, changes: dict[str, Any]
+    ) -> Practitioner | None: ...
+
+    def go_on_duty(self, practitioner_id: str, now: datetime) -> bool: ...
+
+    def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None: ...
+
+    def shifts(self, practitioner_id: str) -> list[Shift]: ...
+
+
+# --- Webinars: sessions, bookings, waitlists, reminders -------------------------------------------
+
+
+class WebinarStore(IntakeAndRoutingStore, Protocol):
+    def get_webinar(self, webinar_id: str) -> Webinar | None: ...
+
+    def create_webinar(self, webinar: Webinar) -> bool: ...
+
+    def update_webinar(self, webinar_id: str, changes: dict[str, Any]) -> Webinar | None: ...
+
+    def cancel_webinar(self, webinar_id: str) -> bool: ...
+
+    def webinars_between(self, start: datetime, end: datetime) -> list[Webinar]: ...
+
+    def bookings_of(self, webinar_id: str) -> list[Booking]: ...
+
+    def get_booking(self, webinar_id: str, booking_id: str) -> Booking | None: ...
+
+    def booking_for_token(self, token_hash: str) -> Booking | None: ...
+
+    def waitlist(self, webinar_id: str, limit: int | None = None) -> list[Booking]: ...
+
+    def waitlist_position(self, webinar_id: str, waitlisted_at: str) -> int: ...
+
+    def cancel_booking(self, booking: Booking, promote: Booking | None, now: datetime) -> None: ...
+
+    def recount_booker(self, booker: str, now: datetime) -> bool: ...
+
+    def release_session(self, booker: str, webinar_id: str) -> None: ...
+
+    def count_booking_message(self, booker: str, now: datetime, most: int) -> bool: ...
+
+    def held_booking(self, webinar_id: str, holder: str) -> str | None: ...
+
+    def release_holder(self, webinar_id: str, holder: str, booking_id: str) -> None: ...
+
+    def add_booking_token(self, booking: Booking, token_hash: str) -> None: ...
+
+    def mark_reminded(self, booking: Booking, which: str, now: datetime) -> bool: ...
+
+    def set_attendance(self, booking: Booking, attended: bool) -> None: ...
+
+    def add_interaction(self, interaction: Interaction) -> None: ...
+
+
+# --- Privacy: export, erasure and retention -------------------------------------------------------
+
+
+class PrivacyStore(Protocol):
+    """What export and erasure need from storage: domain objects only."""
+
+    def contact(self, contact_id: str) -> Contact | None: ...
+
+    def personal_data(self, contact: Contact, bookings: list[tuple[str, str]]) -> PersonalData: ...
+
+    def identities_of(self, contact: Contact) -> list[Identity]: ...
+
+    def erase_identity(self, identity: Identity) -> None: ...
+
+    def case_records(self, case_id: str) -> CaseRecords: ...
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
+    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None: ...
+
+    def cancel_parked(self, case_id: str, interaction_id: str) -> bool: ...
+
+    def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None: ...
+
+    def tombstone_delivery(self, provider: str, provider_id: str) -> None: ...
+
+    def forget_delivery(self, provider: str, provider_id: str) -> None: ...
+
+    def forget_contact(self, contact_id: str) -> None: ...
+
+    def mark_case_erased(self, case_id: str, now: datetime) -> None: ...
+
+    def scrub_case(self, case_id: str) -> None: ...
+
+    def scrub_event(
+        self, case_id: str, event_id: str, forget_provider_id: bool = False
+    ) -> None: ...
+
+    def scrub_booking(self, webinar_id: str, booking_id: str) -> None: ...
+
+    def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None: ...
+
+    def audit(
+        self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
+    ) -> None: ...
+
+
+class RetentionStore(PrivacyStore, Protocol):
+    """What the daily retention job needs on top."""
+
+    def week_items(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[Case], list[Interaction], list[Shift]]: ...
+
+    def remove_media(self, case_id: str, event_id: str) -> None: ...
+
+    def forget_records_between(self, start: datetime, end: datetime) -> int: ...
+
+    def find_open_case(self, contact_id: str) -> str | None: ...
+
+
+# --- Reports --------------------------------------------------------------------------------------
+
+
+class ReportStore(Protocol):
+    def week_items(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[Case], list[Interaction], list[Shift]]: ...
+
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
+
+    def webinars_between(self, start: datetime, end: datetime) -> list[Webinar]: ...
+
+    def bookings_of(self, webinar_id: str) -> list[Booking]: ...
+
+    def get_report(self, week: str) -> dict[str, Any] | None: ...
+
+    def save_report(self, week: str, figures: dict[str, Any]) -> None: ...
+
+    def claim_report_email(self, week: str, now: datetime) -> bool: ...
+
+
+# --- All of it: what `Deps.store` is --------------------------------------------------------------
+
+
+class Store(
+    LinkStore,
+    VoiceStore,
+    WebinarStore,
+    StaffingStore,
+    OutboxStore,
+    HoursStore,
+    RetentionStore,
+    ReportStore,
+    Protocol,
+):
+    """Everything the domain stores: each area's port above (the most specific ones; the rest
+    come with them), so an adapter (`DynamoStore`,
+    `MemoryStore`) is checked against all of them at once, and each module names the one it
+    uses."""
+
+
 class Deps(Protocol):
     """The one set of dependencies every domain entry point takes as its first argument, built
     once per Lambda container by `chalicelib.wiring` (tests build theirs, with fakes or DynamoDB
     Local): storage, senders, blobs, time, the opening hours, settings and our public URLs.
 
     Time comes only from `clock()`, so a test (or the local scheduler) moves it for everyone.
-    FIRST VERSION (issue 15): `store`, `sms`, `calls`, `mail` and `blobs` are typed by the ports
-    of each area until the ports are gathered in one place per area."""
+    The parts are read-only here (properties), so any implementation of a port will do."""
 
-    settings: Settings
-    store: Any
-    sms: Any
-    calls: Any
-    mail: Any
-    blobs: Any
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def sms(self) -> SmsSender: ...
+
+    @property
+    def calls(self) -> Dialer: ...
+
+    @property
+    def mail(self) -> MailSender: ...
+
+    @property
+    def blobs(self) -> Blobs: ...
 
     def clock(self) -> datetime: ...
 

@@ -22,78 +22,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.errors import Busy, NotFound
 from chalicelib.domain.model import (
-    Case,
     CaseRecords,
     CaseRef,
-    Contact,
-    Identity,
-    Interaction,
-    PersonalData,
     StoredMessage,
 )
-from chalicelib.domain.ports import Deps, WriteRejected
-
-
-class PrivacyStore(Protocol):
-    """What export and erasure need from storage: domain objects only."""
-
-    def contact(self, contact_id: str) -> Contact | None: ...
-
-    def personal_data(self, contact: Contact, bookings: list[tuple[str, str]]) -> PersonalData: ...
-
-    def identities_of(self, contact: Contact) -> list[Identity]: ...
-
-    def erase_identity(self, identity: Identity) -> None: ...
-
-    def case_records(self, case_id: str) -> CaseRecords: ...
-
-    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
-
-    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None: ...
-
-    def cancel_parked(self, case_id: str, interaction_id: str) -> bool: ...
-
-    def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None: ...
-
-    def tombstone_delivery(self, provider: str, provider_id: str) -> None: ...
-
-    def forget_delivery(self, provider: str, provider_id: str) -> None: ...
-
-    def forget_contact(self, contact_id: str) -> None: ...
-
-    def mark_case_erased(self, case_id: str, now: datetime) -> None: ...
-
-    def scrub_case(self, case_id: str) -> None: ...
-
-    def scrub_event(
-        self, case_id: str, event_id: str, forget_provider_id: bool = False
-    ) -> None: ...
-
-    def scrub_booking(self, webinar_id: str, booking_id: str) -> None: ...
-
-    def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None: ...
-
-    def audit(
-        self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
-    ) -> None: ...
-
-
-class RetentionStore(PrivacyStore, Protocol):
-    """What the daily retention job needs on top."""
-
-    def week_items(
-        self, start: datetime, end: datetime
-    ) -> tuple[list[Any], list[Interaction], list[Any]]: ...
-
-    def remove_media(self, case_id: str, event_id: str) -> None: ...
-
-    def forget_records_between(self, start: datetime, end: datetime) -> int: ...
-
-    def find_open_case(self, contact_id: str) -> str | None: ...
+from chalicelib.domain.ports import Deps, PrivacyStore, RetentionStore, WriteRejected
 
 
 def _bookings(messages: Iterable[StoredMessage]) -> list[tuple[str, str]]:
@@ -125,7 +62,8 @@ def export(deps: Deps, contact_id: str, by: str) -> dict[str, Any]:
         "exported_at": now.isoformat(),
     }
     store.audit("export", contact_id, by, now, {"cases": len(data.cases)})
-    return json.loads(json.dumps(result, default=str))  # JSON's own types only
+    exported: dict[str, Any] = json.loads(json.dumps(result, default=str))  # JSON's types only
+    return exported
 
 
 def erase(deps: Deps, contact_id: str, by: str) -> dict[str, int]:

@@ -13,38 +13,20 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import delivery, mail
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.hours import OpeningHours, iso_week_of, parse_iso_week
-from chalicelib.domain.model import Booking, Case, Interaction, Practitioner, Shift, Webinar
-from chalicelib.domain.ports import Deps
+from chalicelib.domain.model import Case, Interaction
+from chalicelib.domain.ports import Deps, ReportStore
 
 CHANNELS = ("sms", "call", "voicemail", "email", "webinar_booking")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_SHIFT = timedelta(days=1)  # shifts starting this long before the week are read too
 FIRST_YEAR, LAST_YEAR = 2000, 9998
-
-
-class ReportStore(Protocol):
-    def week_items(
-        self, start: datetime, end: datetime
-    ) -> tuple[list[Case], list[Interaction], list[Shift]]: ...
-
-    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
-
-    def webinars_between(self, start: datetime, end: datetime) -> list[Webinar]: ...
-
-    def bookings_of(self, webinar_id: str) -> list[Booking]: ...
-
-    def get_report(self, week: str) -> dict[str, Any] | None: ...
-
-    def save_report(self, week: str, figures: dict[str, Any]) -> None: ...
-
-    def claim_report_email(self, week: str, now: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -239,13 +221,13 @@ def _handling(
         first[channel]["wall"].append(wall)
         first[channel]["open"].append(open_minutes)
     response = {}
-    for channel in sorted(set(first) | set(unanswered)):
-        wall, open_ = first[channel]["wall"], first[channel]["open"]
-        response[channel] = {
-            "responded": len(wall),
-            "unanswered": unanswered[channel],
-            "median_wall_minutes": _round(statistics.median(wall)) if wall else None,
-            "p90_wall_minutes": _percentile(wall, 0.9),
+    for name in sorted(set(first) | set(unanswered)):
+        walls, open_ = first[name]["wall"], first[name]["open"]
+        response[name] = {
+            "responded": len(walls),
+            "unanswered": unanswered[name],
+            "median_wall_minutes": _round(statistics.median(walls)) if walls else None,
+            "p90_wall_minutes": _percentile(walls, 0.9),
             "median_open_minutes": _round(statistics.median(open_)) if open_ else None,
             "p90_open_minutes": _percentile(open_, 0.9),
         }

@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from chalicelib.domain.model import CaseRef, Practitioner
-from chalicelib.domain.ports import CaseChanged, Deps, PractitionerUnavailable, WriteConflict
+from chalicelib.domain.ports import (
+    CaseChanged,
+    Deps,
+    PractitionerUnavailable,
+    RoutingStore,
+    WriteConflict,
+)
 
 log = logging.getLogger("contact-centre")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class RoutingStore(Protocol):
-    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
-
-    def get_practitioner(self, practitioner_id: str) -> Practitioner | None: ...
-
-    def last_practitioner(self, contact_id: str) -> str | None: ...
-
-    def assign(
-        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
-    ) -> None: ...
-
-    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]: ...
-
-    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]: ...
-
-    def to_queue(
-        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
-    ) -> None: ...
 
 
 def rank(

@@ -7,28 +7,12 @@ Coming on duty offers the oldest waiting cases at once.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import routing
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.model import Actor, Practitioner, Shift
-from chalicelib.domain.ports import Deps
-from chalicelib.domain.routing import RoutingStore
-
-
-class StaffingStore(RoutingStore, Protocol):
-    def create_practitioner(self, practitioner: Practitioner) -> bool: ...
-
-    def update_practitioner(
-        self, practitioner_id: str, changes: dict[str, Any]
-    ) -> Practitioner | None: ...
-
-    def go_on_duty(self, practitioner_id: str, now: datetime) -> bool: ...
-
-    def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None: ...
-
-    def shifts(self, practitioner_id: str) -> list[Shift]: ...
+from chalicelib.domain.ports import Deps, StaffingStore
 
 
 def create(deps: Deps, fields: dict[str, Any]) -> Practitioner:

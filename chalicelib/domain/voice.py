@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from chalicelib.domain import autoreplies, delivery, intake, routing
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
 from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.intake import IntakeAndRoutingStore
 from chalicelib.domain.model import (
     Actor,
     Case,
@@ -28,7 +27,7 @@ from chalicelib.domain.model import (
     Media,
     Practitioner,
 )
-from chalicelib.domain.ports import Deps, MessageRejected, OutboundStore
+from chalicelib.domain.ports import Deps, MessageRejected, VoiceStore
 
 MENU = {"1": "education", "2": "careers", "3": "general"}
 SPOKEN = {
@@ -53,22 +52,6 @@ CALLBACKS_PER_NUMBER_PER_DAY = 3
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
-
-
-class VoiceStore(IntakeAndRoutingStore, OutboundStore, Protocol):
-    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
-
-    def set_waiting_queue(self, case_id: str, queue: str) -> bool: ...
-
-    def request_callback(self, case_id: str, number: str, now: datetime) -> None: ...
-
-    def clear_callback(self, case_id: str) -> None: ...
-
-    def count_callback_request(self, number: str, now: datetime, limit: int) -> bool: ...
-
-    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
-
-    def add_interaction_once(self, interaction: Interaction) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -208,7 +191,7 @@ def choose_option(call: Call, choice: str | None, attempt: int, reason: str) -> 
         last = call.caller[-2:] if call.caller else None
         return CallbackNumber(last)
     if attempt < MAX_MENU_ATTEMPTS:
-        return Options(reason, attempt + 1, can_call_back=True)  # type: ignore[arg-type]
+        return Options(reason, attempt + 1, can_call_back=True)  # type: ignore[arg-type]  # one of Options' reasons, passed on
     return Voicemail()
 
 

@@ -20,13 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import delivery, intake, mail
 from chalicelib.domain.delivery import Kind, Outgoing
 from chalicelib.domain.errors import Conflict, NotFound, TooManyRequests
 from chalicelib.domain.ids import interaction_id, new_id
-from chalicelib.domain.intake import IntakeAndRoutingStore
 from chalicelib.domain.model import (
     Booking,
     BookingPlan,
@@ -40,53 +39,12 @@ from chalicelib.domain.ports import (
     CaseChanged,
     Deps,
     SessionUnavailable,
+    WebinarStore,
     WriteConflict,
 )
 
 log = logging.getLogger("contact-centre")
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
-
-
-class WebinarStore(IntakeAndRoutingStore, Protocol):
-    def get_webinar(self, webinar_id: str) -> Webinar | None: ...
-
-    def create_webinar(self, webinar: Webinar) -> bool: ...
-
-    def update_webinar(self, webinar_id: str, changes: dict[str, Any]) -> Webinar | None: ...
-
-    def cancel_webinar(self, webinar_id: str) -> bool: ...
-
-    def webinars_between(self, start: datetime, end: datetime) -> list[Webinar]: ...
-
-    def bookings_of(self, webinar_id: str) -> list[Booking]: ...
-
-    def get_booking(self, webinar_id: str, booking_id: str) -> Booking | None: ...
-
-    def booking_for_token(self, token_hash: str) -> Booking | None: ...
-
-    def waitlist(self, webinar_id: str, limit: int | None = None) -> list[Booking]: ...
-
-    def waitlist_position(self, webinar_id: str, waitlisted_at: str) -> int: ...
-
-    def cancel_booking(self, booking: Booking, promote: Booking | None, now: datetime) -> None: ...
-
-    def recount_booker(self, booker: str, now: datetime) -> bool: ...
-
-    def release_session(self, booker: str, webinar_id: str) -> None: ...
-
-    def count_booking_message(self, booker: str, now: datetime, most: int) -> bool: ...
-
-    def held_booking(self, webinar_id: str, holder: str) -> str | None: ...
-
-    def release_holder(self, webinar_id: str, holder: str, booking_id: str) -> None: ...
-
-    def add_booking_token(self, booking: Booking, token_hash: str) -> None: ...
-
-    def mark_reminded(self, booking: Booking, which: str, now: datetime) -> bool: ...
-
-    def set_attendance(self, booking: Booking, attended: bool) -> None: ...
-
-    def add_interaction(self, interaction: Interaction) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,9 @@ class Area(Blueprint):
         return services()
 
     def query(self, name: str) -> str | None:
-        return (self.current_request.query_params or {}).get(name)
+        params = self.current_request.query_params  # chalice's MultiDict, untyped
+        value: str | None = params.get(name) if params is not None else None
+        return value
 
     def body(self, schema: str) -> dict[str, Any]:
         from chalicelib.channels.validation import json_body

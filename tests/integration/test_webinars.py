@@ -20,8 +20,8 @@ from chalicelib.domain import delivery, staffing, webinars
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Actor, Identity, Practitioner, Webinar
-from tests.conftest import bearer, deps_of
-from tests.sending import Fixed, TestDeps, deps_for
+from tests.conftest import TestServices, bearer, deps_of
+from tests.sending import Fixed
 from tests.twilio_fakes import signed, sms_form
 
 HOURS = demo_hours()
@@ -51,13 +51,13 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-def notifier(senders, store, clock, tmp_path) -> TestDeps:
+def notifier(senders, store, clock, tmp_path) -> TestServices:
     """The app's dependencies with these senders, and the real outbox for what they refuse."""
-    return deps_for(store, clock, sms=senders, mail=senders, blobs=LocalBlobs(tmp_path / "blobs"))
+    return deps_of(store, clock, sms=senders, mail=senders, blobs=LocalBlobs(tmp_path / "blobs"))
 
 
 @pytest.fixture
-def notify(recorder, store, clock, tmp_path) -> TestDeps:
+def notify(recorder, store, clock, tmp_path) -> TestServices:
     return notifier(recorder, store, clock, tmp_path)
 
 

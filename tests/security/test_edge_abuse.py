@@ -13,7 +13,6 @@ from chalicelib.domain import delivery, intake
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage, Practitioner
 from tests.conftest import bearer, deps_of
-from tests.sending import deps_for
 from tests.twilio_fakes import call_form, new_sid, signed
 
 ACCOUNT = "AC" + "a" * 32
@@ -59,16 +58,14 @@ def test_an_sms_to_a_refused_country_never_reaches_twilio_and_fails_visibly(moto
     responses.post(MESSAGES_URL, json={"sid": "SM" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, ABROAD)
     sender = sms_sender(twilio_settings())
-    sent = delivery.send_sms(deps_for(moto_store, clock, sms=sender), case_id, "Hi")
+    sent = delivery.send_sms(deps_of(moto_store, clock, sms=sender), case_id, "Hi")
     assert sent.status == "failed"
     [reply] = [i for i in moto_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.error_code) == ("failed", "rejected: country-not-allowed")
     assert len(responses.calls) == 0
     # and a number in an allowed country still goes out
     other = open_case(moto_store, clock, DANISH)
-    assert (
-        delivery.send_sms(deps_for(moto_store, clock, sms=sender), other, "Hi").status == "queued"
-    )
+    assert delivery.send_sms(deps_of(moto_store, clock, sms=sender), other, "Hi").status == "queued"
     assert len(responses.calls) == 1
 
 
@@ -79,7 +76,7 @@ def test_a_configured_country_is_texted(moto_store, clock):
     responses.post(MESSAGES_URL, json={"sid": "SM" + "0" * 32, "status": "queued"})
     case_id = open_case(moto_store, clock, "+4670000001")
     sender = sms_sender(twilio_settings(ALLOWED_COUNTRY_CODES="+45,+46"))
-    assert delivery.send_sms(deps_for(moto_store, clock, sms=sender), case_id, "Hej").status == (
+    assert delivery.send_sms(deps_of(moto_store, clock, sms=sender), case_id, "Hej").status == (
         "queued"
     )
 
@@ -99,7 +96,7 @@ def test_a_callback_to_a_refused_country_is_409_not_callable_and_never_dialled(m
     )
     with pytest.raises(Conflict) as refused:
         voice.start_callback(
-            deps_for(moto_store, clock, calls=dialer(twilio_settings())),
+            deps_of(moto_store, clock, calls=dialer(twilio_settings())),
             case_id,
             Actor("anna", "practitioner"),
         )

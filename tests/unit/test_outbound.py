@@ -15,7 +15,7 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Identity, InboundMessage
 from tests.conftest import deps_of
-from tests.sending import Fixed, by_ref, deps_for
+from tests.sending import Fixed, by_ref
 
 CITIZEN = Identity("phone", "+4520000001")
 ACCOUNT = "AC" + "a" * 32
@@ -45,7 +45,7 @@ def test_without_an_account_messages_go_to_the_local_outbox(memory_store, clock)
     assert isinstance(sms_sender(load_settings({"TWILIO_AUTH_TOKEN": "x"})), LocalOutbox)
     case_id = open_case(memory_store, clock)
     sent = delivery.send_sms(
-        deps_for(memory_store, clock, sms=LocalOutbox()), case_id, "We can talk at 14:00"
+        deps_of(memory_store, clock, sms=LocalOutbox()), case_id, "We can talk at 14:00"
     )
     assert sent.status == "local"
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
@@ -68,7 +68,7 @@ def test_with_an_account_twilio_rest_is_called_with_the_status_callback(memory_s
     case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     assert isinstance(sender, TwilioSms)
-    sent = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Hi")
+    sent = delivery.send_sms(deps_of(memory_store, clock, sms=sender), case_id, "Hi")
 
     form = parse_qs(responses.calls[0].request.body)
     assert form["To"] == [CITIZEN.value] and form["From"] == ["+4570203040"]
@@ -87,11 +87,11 @@ def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(memory_s
     case_id = open_case(memory_store, clock)
     sender = sms_sender(twilio_settings())
     responses.post(MESSAGES_URL, status=500, json={"code": 20500, "message": "Internal"})
-    sent = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Hi")
+    sent = delivery.send_sms(deps_of(memory_store, clock, sms=sender), case_id, "Hi")
     assert sent.status == "retrying"
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.body) == ("retrying", "Hi")
-    assert delivery.retry_due(deps_for(memory_store, Fixed(clock()), sms=sender)) == {
+    assert delivery.retry_due(deps_of(memory_store, Fixed(clock()), sms=sender)) == {
         "sent": 0,
         "retrying": 0,
         "failed": 0,
@@ -100,17 +100,17 @@ def test_a_provider_failure_parks_the_message_and_retries_then_gives_up(memory_s
     responses.replace(
         responses.POST, MESSAGES_URL, status=201, json={"sid": "SM" + "b" * 32, "status": "queued"}
     )
-    assert delivery.retry_due(deps_for(memory_store, Fixed(later), sms=sender))["sent"] == 1
-    assert delivery.retry_due(deps_for(memory_store, Fixed(later), sms=sender))["sent"] == 0
+    assert delivery.retry_due(deps_of(memory_store, Fixed(later), sms=sender))["sent"] == 1
+    assert delivery.retry_due(deps_of(memory_store, Fixed(later), sms=sender))["sent"] == 0
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.provider_id) == ("queued", "SM" + "b" * 32)
 
     responses.replace(responses.POST, MESSAGES_URL, status=503, json={"code": 1})
-    failing = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Again")
+    failing = delivery.send_sms(deps_of(memory_store, clock, sms=sender), case_id, "Again")
     now = clock()
     for _ in range(delivery.MAX_ATTEMPTS):
         now += timedelta(hours=1)
-        delivery.retry_due(deps_for(memory_store, Fixed(now), sms=sender))
+        delivery.retry_due(deps_of(memory_store, Fixed(now), sms=sender))
     [gone] = [i for i in memory_store.timeline(case_id) if i.id == failing.interaction_id]
     assert gone.status == "failed" and gone.error_code.startswith("gave up")
     attempts = [c for c in responses.calls if c.request.body and "Again" in c.request.body]
@@ -130,12 +130,12 @@ def test_a_number_twilio_will_never_take_fails_at_once_and_is_not_retried(memory
         status=400,
         json={"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400},
     )
-    sent = delivery.send_sms(deps_for(memory_store, clock, sms=sender), case_id, "Hi")
+    sent = delivery.send_sms(deps_of(memory_store, clock, sms=sender), case_id, "Hi")
     assert sent.status == "failed"
     [reply] = [i for i in memory_store.timeline(case_id) if i.id == sent.interaction_id]
     assert (reply.status, reply.error_code) == ("failed", "rejected: twilio-21211")
     later = clock() + timedelta(hours=2)
-    assert delivery.retry_due(deps_for(memory_store, Fixed(later), sms=sender))["sent"] == 0
+    assert delivery.retry_due(deps_of(memory_store, Fixed(later), sms=sender))["sent"] == 0
     assert len(responses.calls) == 1
 
 
@@ -161,7 +161,7 @@ def test_a_callback_twilio_does_not_place_fails_on_the_case_and_stays_pending(
     )
     with pytest.raises(ServiceError) as refused:
         voice.start_callback(
-            deps_for(memory_store, clock, by_ref(callback), calls=dialer(twilio_settings())),
+            deps_of(memory_store, clock, urls=by_ref(callback), calls=dialer(twilio_settings())),
             case_id,
             Actor("anna", "practitioner"),
         )
@@ -180,7 +180,7 @@ def test_an_opted_out_number_is_never_sent_to(memory_store, clock):
     with responses.RequestsMock() as http:  # any HTTP call would fail the test
         with pytest.raises(Conflict) as refused:
             delivery.send_sms(
-                deps_for(memory_store, clock, sms=sms_sender(twilio_settings())), case_id, "Hi"
+                deps_of(memory_store, clock, sms=sms_sender(twilio_settings())), case_id, "Hi"
             )
         assert not http.calls
     assert refused.value.code == "opted_out"
@@ -188,14 +188,14 @@ def test_an_opted_out_number_is_never_sent_to(memory_store, clock):
 
 def test_unknown_case(memory_store, clock):
     with pytest.raises(NotFound):
-        delivery.send_sms(deps_for(memory_store, clock, sms=LocalOutbox()), "nope", "Hi")
+        delivery.send_sms(deps_of(memory_store, clock, sms=LocalOutbox()), "nope", "Hi")
 
 
 def test_status_reports_move_forward_only(memory_store, clock):
     case_id = open_case(memory_store, clock)
-    sent = delivery.send_sms(deps_for(memory_store, clock, sms=LocalOutbox()), case_id, "Hi")
+    sent = delivery.send_sms(deps_of(memory_store, clock, sms=LocalOutbox()), case_id, "Hi")
     ref = f"{case_id}.{sent.interaction_id}"
-    deps = deps_for(memory_store, clock)
+    deps = deps_of(memory_store, clock)
     assert delivery.record_status(deps, ref, "sent", "SM1", None)
     assert delivery.record_status(deps, ref, "delivered", "SM1", None)
     assert not delivery.record_status(deps, ref, "sent", "SM1", None)
@@ -222,7 +222,7 @@ def test_a_callback_through_twilio_rings_the_practitioner_then_bridges_the_citiz
         Practitioner("anna", "Anna", ("general",), ("da",), 5, phone="+4540000001")
     )
     made = voice.start_callback(
-        deps_for(memory_store, clock, by_ref(callback), calls=dialer(twilio_settings())),
+        deps_of(memory_store, clock, urls=by_ref(callback), calls=dialer(twilio_settings())),
         case_id,
         Actor("anna", "practitioner"),
     )

@@ -7,34 +7,39 @@ which rule held, so the domain can re-plan without knowing DynamoDB.
 
 from __future__ import annotations
 
-from chalicelib.adapters.dynamodb.cases import CaseStore
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.adapters.dynamodb.cases import DynamoCases
 from chalicelib.adapters.dynamodb.codec import case_key, iso, open_case_key, parse_iso, week_key
-from chalicelib.adapters.dynamodb.inbound import InboundStore
-from chalicelib.adapters.dynamodb.messages import MessageStore, OutboxStore
-from chalicelib.adapters.dynamodb.practitioners import PractitionerStore
-from chalicelib.adapters.dynamodb.privacy import PrivacyStore
-from chalicelib.adapters.dynamodb.settings import ReportStore, SettingsStore
-from chalicelib.adapters.dynamodb.webinars import WebinarStore
+from chalicelib.adapters.dynamodb.inbound import DynamoInbound
+from chalicelib.adapters.dynamodb.messages import DynamoMessages, DynamoOutbox
+from chalicelib.adapters.dynamodb.practitioners import DynamoPractitioners
+from chalicelib.adapters.dynamodb.privacy import DynamoPrivacy
+from chalicelib.adapters.dynamodb.settings import DynamoReports, DynamoSettings
+from chalicelib.adapters.dynamodb.webinars import DynamoWebinars
+
+if TYPE_CHECKING:
+    from chalicelib.domain.model import Interaction
 
 
 class DynamoStore(
-    InboundStore,
-    MessageStore,
-    CaseStore,
-    PractitionerStore,
-    SettingsStore,
-    WebinarStore,
-    ReportStore,
-    PrivacyStore,
-    OutboxStore,
+    DynamoInbound,
+    DynamoMessages,
+    DynamoCases,
+    DynamoPractitioners,
+    DynamoSettings,
+    DynamoWebinars,
+    DynamoReports,
+    DynamoPrivacy,
+    DynamoOutbox,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 
-    def timeline(self, case_id: str) -> list:
+    def timeline(self, case_id: str) -> list[Interaction]:
         case = self.get_case(case_id, with_timeline=True)
         return list(case.timeline) if case else []
 
-    def get_case_item(self, case_id: str) -> dict | None:
+    def get_case_item(self, case_id: str) -> dict[str, Any] | None:
         return self._get(case_key(case_id))
 
 

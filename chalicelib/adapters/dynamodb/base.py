@@ -74,7 +74,7 @@ class StoreBase:
 
 def put(
     table: str, item: dict[str, Any], condition: str | None = "attribute_not_exists(pk)"
-) -> dict:
+) -> dict[str, Any]:
     operation: dict[str, Any] = {"TableName": table, "Item": dump(item)}
     if condition:
         operation["ConditionExpression"] = condition
@@ -88,7 +88,7 @@ def update(
     values: dict[str, Any] | None = None,
     condition: str | None = None,
     names: dict[str, str] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "TableName": table,
         "Key": dump(key),
@@ -109,7 +109,7 @@ def delete(
     condition: str,
     values: dict[str, Any],
     names: dict[str, str] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "TableName": table,
         "Key": dump(key),

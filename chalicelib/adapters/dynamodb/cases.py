@@ -60,7 +60,7 @@ def _raise_for(lost: Cancelled) -> None:
     raise WriteConflict(str(lost)) from lost
 
 
-class CaseStore(StoreBase):
+class DynamoCases(StoreBase):
     # --- reading -----------------------------------------------------------------------------
 
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
@@ -105,7 +105,7 @@ class CaseStore(StoreBase):
             ExpressionAttributeValues=dump({":pk": f"CASE#{case_id}", ":read": "READ#"}),
         )
         return [
-            CaseRead(i["case_id"], i["user_id"], i["role"], parse_iso(i["at"]))  # type: ignore[arg-type]
+            CaseRead(i["case_id"], i["user_id"], i["role"], parse_iso(i["at"]))  # type: ignore[arg-type]  # always set
             for i in items
         ]
 

@@ -49,7 +49,7 @@ DEDUPE_DAYS = 35  # longer than any provider's retry window
 NOT_ERASED = "attribute_exists(pk) AND attribute_not_exists(erased_at)"
 
 
-class InboundStore(StoreBase):
+class DynamoInbound(StoreBase):
     def find_identity(self, identity: Identity) -> IdentityRecord | None:
         item = self._get(identity_key(identity))
         if item is None:
@@ -362,11 +362,11 @@ class InboundStore(StoreBase):
                 )
             )
         else:
-            sets = (
+            expression = (
                 "SET last_activity_at = :at, gsi1sk = :at, reply_to = :reply_to, "
                 "last_inbound_at = :at"
             )
-            values: dict[str, Any] = {
+            values = {
                 ":at": now,
                 ":reply_to": reply_to,
                 ":one": 1,
@@ -374,7 +374,7 @@ class InboundStore(StoreBase):
                 ":channel": {inbound.channel},
             }
             if inbound.email is not None and inbound.email.message_id:
-                sets += (
+                expression += (
                     ", email_thread = list_append(if_not_exists(email_thread, :none), :ids)"
                     ", email_subject = if_not_exists(email_subject, :subject)"
                 )
@@ -386,7 +386,7 @@ class InboundStore(StoreBase):
                     }
                 )
             if inbound.email is not None and inbound.email.possible_link:
-                sets += ", possible_link = :link"
+                expression += ", possible_link = :link"
                 values[":link"] = _link(inbound.email.possible_link)
             ops.append(
                 (
@@ -394,7 +394,7 @@ class InboundStore(StoreBase):
                     update(
                         t,
                         case_key(write.case_id),
-                        sets + " ADD inbound_count :one, channels :channel",
+                        expression + " ADD inbound_count :one, channels :channel",
                         values,
                         "attribute_exists(pk) AND #status <> :closed",
                         {"#status": "status"},

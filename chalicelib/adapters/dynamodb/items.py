@@ -77,8 +77,8 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         queue=item["queue"],
         channel=item["channel"],
         channels=tuple(sorted(item.get("channels", {item["channel"]}))),
-        opened_at=parse_iso(item["opened_at"]),  # type: ignore[arg-type]
-        last_activity_at=parse_iso(item["last_activity_at"]),  # type: ignore[arg-type]
+        opened_at=parse_iso(item["opened_at"]),  # type: ignore[arg-type]  # always set
+        last_activity_at=parse_iso(item["last_activity_at"]),  # type: ignore[arg-type]  # always set
         assignee=item.get("assignee"),
         assigned_at=parse_iso(item.get("assigned_at")),
         first_response_at=parse_iso(item.get("first_response_at")),
@@ -144,7 +144,7 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
     return Interaction(
         id=item["id"],
         case_id=item["case_id"],
-        at=parse_iso(item["at"]),  # type: ignore[arg-type]
+        at=parse_iso(item["at"]),  # type: ignore[arg-type]  # always set
         channel=item["channel"],
         direction=item["direction"],
         body=item.get("body", ""),

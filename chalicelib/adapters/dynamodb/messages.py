@@ -13,7 +13,7 @@ from chalicelib.adapters.dynamodb.items import interaction_item
 from chalicelib.domain.model import Identity, Interaction, Parked
 
 
-class MessageStore(StoreBase):
+class DynamoMessages(StoreBase):
     def get_reply_identity(self, case_id: str) -> Identity | None:
         """Where a reply on this case goes: the identity of the citizen's latest message."""
         item = self._get(case_key(case_id))
@@ -94,7 +94,7 @@ OUTBOX = "OUTBOX"
 ADDRESSED = "attribute_exists(pk) AND attribute_exists(#to)"  # erasure removes the address
 
 
-class OutboxStore(StoreBase):
+class DynamoOutbox(StoreBase):
     """Parked messages sit in the sparse gsi3 under OUTBOX, ordered by their next try."""
 
     def add_interaction_unless_erased(self, interaction: Interaction) -> bool:

@@ -23,7 +23,7 @@ from chalicelib.domain.model import Practitioner, Shift
 EDITABLE = ("display_name", "queues", "languages", "max_active_cases", "phone")
 
 
-class PractitionerStore(StoreBase):
+class DynamoPractitioners(StoreBase):
     def create_practitioner(self, practitioner: Practitioner) -> bool:
         """Create a profile unless one exists with that id; True when created."""
         return self._put_new(practitioner_item(practitioner))
@@ -146,6 +146,10 @@ class PractitionerStore(StoreBase):
             ),
         )
         return [
-            Shift(i["practitioner_id"], parse_iso(i["start"]), parse_iso(i["end"]))  # type: ignore[arg-type]
+            Shift(  # a shift item is written whole, on going off duty
+                i["practitioner_id"],
+                parse_iso(i["start"]),  # type: ignore[arg-type]  # always set
+                parse_iso(i["end"]),  # type: ignore[arg-type]  # always set
+            )
             for i in items
         ]

@@ -93,7 +93,7 @@ def _message(item: dict[str, Any]) -> StoredMessage:
     )
 
 
-class PrivacyStore(StoreBase):
+class DynamoPrivacy(StoreBase):
     def contact_record(self, contact_id: str) -> dict[str, Any] | None:
         """The contact's item as stored (tests look at it)."""
         return self._get(contact_key(contact_id))

@@ -14,7 +14,7 @@ from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import Case, Interaction, Shift
 
 
-class SettingsStore(StoreBase):
+class DynamoSettings(StoreBase):
     def load_hours(self) -> OpeningHours | None:
         item = self._get(HOURS_KEY, consistent=False)
         return OpeningHours.from_item(item["hours"]) if item else None
@@ -53,7 +53,7 @@ REPORT_FIELDS = (
 )
 
 
-class ReportStore(StoreBase):
+class DynamoReports(StoreBase):
     """The weekly report reads one week's items from gsi2, never a scan of the table."""
 
     def week_items(
@@ -98,12 +98,12 @@ class ReportStore(StoreBase):
                     interactions.append(interaction_from(item))
                 elif kind == "shift":
                     shifts.append(
-                        Shift(
+                        Shift(  # a shift item is written whole, on going off duty:
                             item["practitioner_id"],
-                            parse_iso(item["start"]),  # type: ignore[arg-type]
-                            parse_iso(item["end"]),
+                            parse_iso(item["start"]),  # type: ignore[arg-type]  # always set
+                            parse_iso(item["end"]),  # type: ignore[arg-type]  # always set
                         )
-                    )  # type: ignore[arg-type]
+                    )
         return cases, interactions, shifts
 
     def get_report(self, week: str) -> dict[str, Any] | None:

@@ -116,7 +116,7 @@ def webinar_from(item: dict[str, Any]) -> Webinar:
     return Webinar(
         id=item["id"],
         title=item["title"],
-        starts_at=parse_iso(item["starts_at"]),  # type: ignore[arg-type]
+        starts_at=parse_iso(item["starts_at"]),  # type: ignore[arg-type]  # always set
         duration_minutes=int(item["duration_minutes"]),
         capacity=int(item["capacity"]),
         waitlist_size=int(item["waitlist_size"]),
@@ -138,7 +138,7 @@ def booking_from(item: dict[str, Any]) -> Booking:
         email=item.get("email"),
         phone=item.get("phone"),
         first_name=item.get("first_name"),
-        created_at=parse_iso(item["created_at"]),  # type: ignore[arg-type]
+        created_at=parse_iso(item["created_at"]),  # type: ignore[arg-type]  # always set
         case_id=item.get("case_id"),
         contact_id=item.get("contact_id"),
         waitlisted_at=item.get("gsi3sk") or item.get("waitlisted_at"),
@@ -238,7 +238,7 @@ def booking_ops(
     ]
 
 
-class WebinarStore(StoreBase):
+class DynamoWebinars(StoreBase):
     def create_webinar(self, webinar: Webinar) -> bool:
         return self._put_new(webinar_item(webinar))
 
@@ -423,7 +423,7 @@ class WebinarStore(StoreBase):
                 None,
                 None,
                 None,
-                parse_iso(i["gsi3sk"].split("#")[0]),  # type: ignore[arg-type]
+                parse_iso(i["gsi3sk"].split("#")[0]),  # type: ignore[arg-type]  # always set
                 waitlisted_at=i["gsi3sk"],
             )
             for i in items
