@@ -278,6 +278,7 @@ class MemoryStore(_PrivacyMixin):
         self._cases: dict[str, Case] = {}
         self._events: dict[str, dict[str, _Event]] = {}
         self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
+        self._booked: set[str] = set()  # cases holding webinar bookings only
         self._unanswered: dict[str, str] = {}  # case id -> "<assigned at>#<case id>"
         self._practitioners: dict[str, Practitioner] = {}
         self._shifts: list[Shift] = []
@@ -362,8 +363,13 @@ class MemoryStore(_PrivacyMixin):
 
     def _apply_inbound(self, write: InboundWrite) -> None:
         inbound = write.interactions[0]
+        booked = write.opening is not None and write.opening.channel == "webinar"
         new_record = IdentityRecord(
-            write.identity, write.contact_id, write.case_id, bool(write.opted_out)
+            write.identity,
+            write.contact_id,
+            write.case_id,
+            bool(write.opted_out),
+            open_case_booked=booked,
         )
         if write.new_contact:
             self._identities[write.identity] = new_record
@@ -376,7 +382,7 @@ class MemoryStore(_PrivacyMixin):
         elif write.link_identity or write.opted_out is not None:
             record = self._identities[write.identity]
             if write.link_identity:
-                record = replace(record, open_case_id=write.case_id)
+                record = replace(record, open_case_id=write.case_id, open_case_booked=booked)
             if write.opted_out is not None:
                 record = replace(record, opted_out=write.opted_out)
             self._identities[write.identity] = record
@@ -402,7 +408,10 @@ class MemoryStore(_PrivacyMixin):
                 email_thread=(email.message_id,) if email and email.message_id else (),
                 possible_link=email.possible_link if email else None,
             )
-            self._waiting[write.case_id] = f"{_iso(inbound.at)}#{write.case_id}"
+            if booked:  # kept for its timeline: no inbox, no waiting list
+                self._booked.add(write.case_id)
+            else:
+                self._waiting[write.case_id] = f"{_iso(inbound.at)}#{write.case_id}"
         else:
             case = self._cases[write.case_id]
             changes: dict[str, Any] = {
@@ -429,6 +438,18 @@ class MemoryStore(_PrivacyMixin):
         self._deliveries[(write.provider, write.provider_id)] = Delivery(
             write.case_id, write.reply, reply_ref, inbound.id
         )
+
+    def promote_booked(self, case_id: str, identity: Identity, at: datetime) -> CaseRef | None:
+        with self._lock:
+            record = self._identities.get(identity)
+            if record is not None and record.open_case_id == case_id:
+                self._identities[identity] = replace(record, open_case_booked=False)
+            case = self._cases.get(case_id)
+            if case_id not in self._booked or case is None or case.status != "queued":
+                return None
+            self._booked.discard(case_id)
+            self._waiting[case_id] = f"{_iso(at)}#{case_id}"
+            return self._ref(case_id)
 
     # --- cases ---------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from chalicelib.domain.model import (
     BookingPlan,
     CaseOpening,
     CaseRef,
+    IdentityRecord,
     InboundMessage,
     InboundWrite,
     Interaction,
@@ -161,6 +162,8 @@ def receive(
         if write.opening is not None and message.channel not in ("voice", "webinar"):
             # a caller is routed once they choose a topic; a booking alone asks for nobody yet
             _route_new_case(write, store, now)
+        elif _asks_on_a_booking(write, record, message):
+            _promote_booked(write, message, store, now)
         reply_ref = (
             f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
         )
@@ -185,6 +188,34 @@ def _route_new_case(write: InboundWrite, store: RoutingStore, now: datetime) -> 
         routing.route(case, store, now, returning=not write.new_contact)
     except Exception:
         log.exception("routing failed; the case waits in its queue", extra={"case_id": case.id})
+
+
+def _asks_on_a_booking(
+    write: InboundWrite, record: IdentityRecord | None, message: InboundMessage
+) -> bool:
+    """The citizen's first message on a case that held only their webinar bookings."""
+    return (
+        write.opening is None
+        and message.channel != "webinar"
+        and record is not None
+        and record.open_case_booked
+        and record.open_case_id == write.case_id
+    )
+
+
+def _promote_booked(
+    write: InboundWrite, message: InboundMessage, store: IntakeAndRoutingStore, now: datetime
+) -> None:
+    """Best effort, like routing a new case: the message is recorded whatever happens here. The
+    case now waits in its queue and is routed; a caller is routed by their menu choice."""
+    try:
+        case = store.promote_booked(write.case_id, message.sender, now)
+        if case is not None and message.channel != "voice":
+            routing.route(case, store, now, returning=True)
+    except Exception:
+        log.exception(
+            "a booked case could not be made a case to answer", extra={"case_id": write.case_id}
+        )
 
 
 def _plan(

@@ -93,6 +93,8 @@ class IdentityRecord:
     open_case_id: str | None
     opted_out: bool
     undeliverable: str | None = None  # an email address that bounced or complained
+    # the open case holds bookings only: the citizen's next message makes it a case to answer
+    open_case_booked: bool = False
 
 
 @dataclass(frozen=True)

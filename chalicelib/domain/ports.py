@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
+    CaseRef,
     Delivery,
     Identity,
     IdentityRecord,
@@ -73,6 +74,8 @@ class IntakeStore(Protocol):
     def record_inbound(self, write: InboundWrite) -> None: ...
 
     def find_delivery(self, provider: str, provider_id: str) -> Delivery | None: ...
+
+    def promote_booked(self, case_id: str, identity: Identity, at: datetime) -> CaseRef | None: ...
 
 
 class HoursStore(Protocol):

@@ -205,6 +205,33 @@ def test_nothing_is_appended_to_a_closed_case_and_a_new_one_opens(store):
     assert store.find_identity(PHONE).open_case_id == again.case_id
 
 
+def test_a_case_of_bookings_waits_only_once_the_citizen_writes(store):
+    booking = first()
+    booking = replace(
+        booking,
+        opening=replace(booking.opening, channel="webinar"),
+        interactions=(replace(booking.interactions[0], channel="webinar"),),
+        reply=None,
+    )
+    store.record_inbound(booking)
+    assert store.find_identity(PHONE).open_case_booked
+    assert store.waiting_cases("general") == []
+    store.record_inbound(later(booking, "SM2", T0 + timedelta(minutes=1)))
+    promoted = store.promote_booked(booking.case_id, PHONE, T0 + timedelta(minutes=1))
+    assert promoted is not None and promoted.id == booking.case_id
+    assert [c.id for c in store.waiting_cases("general")] == [booking.case_id]
+    assert not store.find_identity(PHONE).open_case_booked
+    assert store.promote_booked(booking.case_id, PHONE, T0 + timedelta(minutes=2)) is None
+
+
+def test_a_case_to_answer_is_not_promoted_again(store):
+    write = first()
+    store.record_inbound(write)
+    assert not store.find_identity(PHONE).open_case_booked
+    assert store.promote_booked(write.case_id, PHONE, T0) is None
+    assert [c.id for c in store.waiting_cases("general")] == [write.case_id]
+
+
 def test_opting_out_is_kept_on_the_identity(store):
     write = first()
     store.record_inbound(write)

@@ -16,10 +16,10 @@ import pytest
 
 from chalicelib.adapters.blobs import LocalBlobs
 from chalicelib.adapters.senders import Sent
-from chalicelib.domain import delivery, webinars
+from chalicelib.domain import delivery, staffing, webinars
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.hours import demo_hours
-from chalicelib.domain.model import Identity, Webinar
+from chalicelib.domain.model import Actor, Identity, Practitioner, Webinar
 from tests.conftest import bearer, deps_of
 from tests.sending import Fixed, TestDeps, deps_for
 from tests.twilio_fakes import signed, sms_form
@@ -410,3 +410,34 @@ def test_bad_booking_bodies_are_400(api, local_services, body):
         "/webinars/w1/bookings", headers={"Content-Type": "application/json"}, body=json.dumps(body)
     )
     assert answer.status_code == 400
+
+
+def test_a_booking_alone_waits_for_nobody_until_the_citizen_asks(api, local_services):
+    """A booking opens the citizen's case for its timeline, not a case to answer: it is neither in
+    the practitioners' inbox nor in the queue's waiting list, and nobody is handed it. The
+    citizen's first question makes it a case to answer, routed like any new one."""
+    store = local_services.store
+    store.create_practitioner(Practitioner("anna", "Anna", ("education",), ("da",), 5))
+    staffing.set_duty(local_services, Actor("anna", "practitioner"), True)
+    session(store, local_services.clock)
+    booked = api.post(
+        "/webinars/w1/bookings",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"phone": "+4520000002", "first_name": "Sofie", "consent": True}),
+    )
+    assert booked.status_code == 202
+    case_id = store.find_identity(Identity("phone", "+4520000002")).open_case_id
+    inbox = api.get("/inbox", headers=bearer("anna", "practitioner"))
+    assert json.loads(inbox.body)["cases"] == []
+    assert store.waiting_cases("education") == []
+    assert store.get_practitioner("anna").active_cases == 0
+    local_services.clock.at += timedelta(minutes=5)
+    api.post(
+        "/webhooks/twilio/sms",
+        **signed("/webhooks/twilio/sms", sms_form("+4520000002", "Is there a recording?")),
+    )
+    case = store.get_case(case_id, with_timeline=True)
+    assert (case.status, case.assignee) == ("assigned", "anna")
+    assert [i.channel for i in case.timeline if i.direction == "in"] == ["webinar", "sms"]
+    inbox = api.get("/inbox", headers=bearer("anna", "practitioner"))
+    assert [c["id"] for c in json.loads(inbox.body)["cases"]] == [case_id]

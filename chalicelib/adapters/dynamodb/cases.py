@@ -31,7 +31,12 @@ from chalicelib.adapters.dynamodb.codec import (
     waiting_key,
     week_key,
 )
-from chalicelib.adapters.dynamodb.items import case_from, interaction_from, interaction_item
+from chalicelib.adapters.dynamodb.items import (
+    case_from,
+    case_ref,
+    interaction_from,
+    interaction_item,
+)
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.model import Case, CaseRead, CaseRef, InboxQuery, Interaction
@@ -158,7 +163,7 @@ class CaseStore(StoreBase):
             ExpressionAttributeValues=dump({":pk": waiting_key(queue)}),
             Limit=limit,
         )
-        return [_ref(load(i)) for i in page.get("Items", [])]
+        return [case_ref(load(i)) for i in page.get("Items", [])]
 
     def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]:
         """Assigned cases with no reply since they were assigned before `cutoff`."""
@@ -167,7 +172,7 @@ class CaseStore(StoreBase):
             KeyConditionExpression="gsi3pk = :pk AND gsi3sk < :cutoff",
             ExpressionAttributeValues=dump({":pk": UNANSWERED, ":cutoff": iso(cutoff)}),
         )
-        return [_ref(i) for i in items]
+        return [case_ref(i) for i in items]
 
     # --- changes of hands ----------------------------------------------------------------------
 
@@ -510,17 +515,6 @@ def _held_by(assignee: str | None, inbound_count: int | None = None) -> tuple[st
         values[":inbound"] = inbound_count
         condition += " AND inbound_count = :inbound"
     return condition, values
-
-
-def _ref(item: dict[str, Any]) -> CaseRef:
-    case_id = item.get("id") or item["pk"].removeprefix("CASE#")
-    return CaseRef(
-        case_id,
-        item.get("queue", ""),
-        item.get("language"),
-        item.get("contact_id", ""),
-        item.get("assignee"),
-    )
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import (
+    INBOX_OPEN,
     case_key,
     contact_key,
     dedupe_key,
@@ -18,7 +21,7 @@ from chalicelib.adapters.dynamodb.codec import (
     message_id_key,
     open_case_key,
 )
-from chalicelib.adapters.dynamodb.items import interaction_item, new_case_item
+from chalicelib.adapters.dynamodb.items import case_ref, interaction_item, new_case_item
 from chalicelib.adapters.dynamodb.webinars import BOOKING_ROLES, booking_ops
 from chalicelib.domain.model import (
     Case,
@@ -57,6 +60,7 @@ class InboundStore(StoreBase):
             open_case_id=item.get("open_case_id"),
             opted_out=bool(item.get("opted_out", False)),
             undeliverable=item.get("undeliverable"),
+            open_case_booked=bool(item.get("open_case_booked", False)),
         )
 
     def find_open_case(self, contact_id: str) -> str | None:
@@ -240,6 +244,7 @@ class InboundStore(StoreBase):
         inbound = write.interactions[0]
         now = iso(inbound.at)
         reply_to = {"kind": write.identity.kind, "value": write.identity.value}
+        booked = write.opening is not None and write.opening.channel == "webinar"
         t = self.table
         ops: list[tuple[str, dict[str, Any]]] = []
         identity_item = {  # for a new contact, or a new address of a known one
@@ -250,6 +255,7 @@ class InboundStore(StoreBase):
             "contact_id": write.contact_id,
             "open_case_id": write.case_id,
             "opted_out": bool(write.opted_out),
+            "open_case_booked": booked or None,
             "created_at": now,
         }
         if write.new_contact:
@@ -285,21 +291,22 @@ class InboundStore(StoreBase):
                 )
             )
         elif write.link_identity or write.opted_out is not None:
-            sets, values = [], {":cid": write.contact_id}
+            changes: list[str] = []
+            known: dict[str, Any] = {":cid": write.contact_id}
             if write.link_identity:
-                sets.append("open_case_id = :case")
-                values[":case"] = write.case_id
+                changes.append("open_case_id = :case, open_case_booked = :booked")
+                known.update({":case": write.case_id, ":booked": booked})
             if write.opted_out is not None:
-                sets.append("opted_out = :out")
-                values[":out"] = write.opted_out
+                changes.append("opted_out = :out")
+                known[":out"] = write.opted_out
             ops.append(
                 (
                     "identity",
                     update(
                         t,
                         identity_key(write.identity),
-                        "SET " + ", ".join(sets),
-                        values,
+                        "SET " + ", ".join(changes),
+                        known,
                         "contact_id = :cid",
                     ),
                 )
@@ -458,6 +465,50 @@ class InboundStore(StoreBase):
                 if role in lost.failed:
                     raise error(role) from lost
             raise WriteConflict(str(lost)) from lost
+
+    def promote_booked(self, case_id: str, identity: Identity, at: datetime) -> CaseRef | None:
+        """The citizen wrote on a case that held bookings only: from now on it waits in its
+        queue (since `at`) and shows in the inbox. None when it was a case to answer already
+        (another message promoted it); either way the identity's mark goes."""
+        now = iso(at)
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key=dump(case_key(case_id)),
+                UpdateExpression=(
+                    "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, "
+                    "gsi3sk = :since, queued_at = :at REMOVE booked_only, booked_waiting"
+                ),
+                ConditionExpression="booked_only = :yes AND #status = :queued",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=dump(
+                    {
+                        ":inbox": INBOX_OPEN,
+                        ":at": now,
+                        ":since": f"{now}#{case_id}",
+                        ":yes": True,
+                        ":queued": "queued",
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+            promoted: CaseRef | None = case_ref(load(answer["Attributes"]))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            promoted = None
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump(identity_key(identity)),
+                UpdateExpression="REMOVE open_case_booked",
+                ConditionExpression="open_case_id = :case",
+                ExpressionAttributeValues=dump({":case": case_id}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        return promoted
 
 
 def _link(link: tuple[str, str] | None) -> dict[str, str] | None:

@@ -20,6 +20,7 @@ from chalicelib.domain.model import (
     Attachment,
     Case,
     CaseOpening,
+    CaseRef,
     EmailDetails,
     Identity,
     Interaction,
@@ -29,6 +30,24 @@ from chalicelib.domain.model import (
 
 
 def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
+    """A case opened by a webinar booking is kept for its timeline only: in no inbox and no
+    waiting list (`booked_only`, with the waiting key it takes once the citizen writes)."""
+    if opening.channel == "webinar":
+        return {
+            **_case_fields(opening, reply_to, now),
+            "booked_only": True,
+            "booked_waiting": waiting_key(opening.queue),
+        }
+    return {
+        **_case_fields(opening, reply_to, now),
+        "gsi1pk": INBOX_OPEN,
+        "gsi1sk": iso(now),
+        "gsi3pk": waiting_key(opening.queue),
+        "gsi3sk": f"{iso(now)}#{opening.case_id}",
+    }
+
+
+def _case_fields(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
     return {
         **case_key(opening.case_id),
         "type": "case",
@@ -45,12 +64,8 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
         "inbound_count": 1,
         "reply_to": reply_to,
         "reply_token": opening.reply_token or None,
-        "gsi1pk": INBOX_OPEN,
-        "gsi1sk": iso(now),
         "gsi2pk": week_key(opening.opened_at),
         "gsi2sk": f"{iso(opening.opened_at)}#CASE#{opening.case_id}",
-        "gsi3pk": waiting_key(opening.queue),
-        "gsi3sk": f"{iso(now)}#{opening.case_id}",
     }
 
 
@@ -85,6 +100,17 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         else None,
         timeline=timeline,
         erased_at=parse_iso(item.get("erased_at")),
+    )
+
+
+def case_ref(item: dict[str, Any]) -> CaseRef:
+    case_id = item.get("id") or item["pk"].removeprefix("CASE#")
+    return CaseRef(
+        case_id,
+        item.get("queue", ""),
+        item.get("language"),
+        item.get("contact_id", ""),
+        item.get("assignee"),
     )
 
 
