@@ -13,12 +13,15 @@ citizen's message arrived since, it is refused with those messages, and nothing 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain import delivery, mail, routing
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidCursor, InvalidInput, NotFound
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.mail import QUARANTINE_QUEUE
 from chalicelib.domain.model import (
@@ -46,6 +49,7 @@ log = logging.getLogger("contact-centre")
 STATUSES = ("queued", "assigned", "closed")
 OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other")
 PAGE_SIZE = 25
+MAX_CURSOR = 512  # ours are under 100 characters
 
 
 class CaseworkStore(mail.MailStore, Protocol):
@@ -56,6 +60,14 @@ class CaseworkStore(mail.MailStore, Protocol):
     def case_reads(self, case_id: str) -> list[CaseRead]: ...
 
     def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
+
+    def mine_page(
+        self, practitioner_id: str, after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]: ...
+
+    def waiting_page(
+        self, queues: frozenset[str], after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]: ...
 
     def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None: ...
 
@@ -194,15 +206,84 @@ def inbox(
     queues = frozenset({queue}) if queue else None
     closed = status == "closed"
     if actor.is_manager:
+        if assignee is not None and not closed:  # one assignee's partition, nothing else read
+            return _open_page(store, status, queues, (assignee, frozenset()), cursor, limit)
+        if queue is not None and status == "queued":
+            return _open_page(store, status, None, ("", frozenset({queue})), cursor, limit)
         query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor)
     else:
         profile = profile_of(actor, store)
         assert profile is not None
         if assignee not in (None, actor.user_id):
             raise Forbidden("Practitioners see their own assigned cases only.")
+        if not closed:
+            mine = (
+                actor.user_id,
+                frozenset(profile.queues) & (queues or frozenset(profile.queues)),
+            )
+            return _open_page(store, status, queues, mine, cursor, limit)
         mine = (actor.user_id, frozenset(profile.queues))
         query = InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor)
     return store.inbox_page(query)
+
+
+def _open_page(
+    store: CaseworkStore,
+    status: str | None,
+    queues: frozenset[str] | None,
+    whose: tuple[str, frozenset[str]],  # (assignee, waiting queues); "" / empty: none
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Case], str | None]:
+    """Someone's cases first (every one, up to the page), newest activity first, then the
+    longest waiting cases of the queues: one Query of the assignee's partition and one per
+    queue, each reading only what the page shows. The cursor says which part continues where."""
+    assignee, waiting_in = whose
+    part, after = _decode_position(cursor)
+    cases: list[Case] = []
+    if assignee and status in (None, "assigned") and part == "mine":
+        mine, more = store.mine_page(assignee, after, limit)
+        cases = sorted(
+            (c for c in mine if queues is None or c.queue in queues),
+            key=lambda c: c.last_activity_at,
+            reverse=True,
+        )
+        if more is not None:
+            return cases, _encode_position("mine", more)
+        part, after = "waiting", None
+    if not waiting_in or status not in (None, "queued"):
+        return cases, None
+    room = limit - len(cases)
+    if room <= 0:
+        return cases, _encode_position("waiting", None)
+    waiting, more = store.waiting_page(waiting_in, after, room)
+    return cases + waiting, _encode_position("waiting", more) if more is not None else None
+
+
+def _encode_position(part: str, after: str | None) -> str:
+    """Opaque to clients: which part of the page continues, and after which entry."""
+    text = json.dumps({"part": part, "after": after}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode_position(cursor: str | None) -> tuple[str, str | None]:
+    """Only a cursor shaped like ours (the store checks the position itself)."""
+    if cursor is None:
+        return "mine", None
+    try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(plain, dict) or set(plain) != {"part", "after"}:
+            raise ValueError
+        part, after = plain["part"], plain["after"]
+        if part not in ("mine", "waiting") or not isinstance(after, str | None):
+            raise ValueError
+        if part == "mine" and after is None:
+            raise ValueError
+        return part, after
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise InvalidCursor("This cursor is not one we gave out.") from error
 
 
 def claim(deps: Deps, case_id: str, actor: Actor) -> Case:

@@ -24,9 +24,11 @@ from chalicelib.adapters.dynamodb.codec import (
     dump,
     iso,
     load,
+    mine_key,
     open_case_key,
     parse_iso,
     practitioner_key,
+    queue_inbox_key,
     read_key,
     waiting_key,
     week_key,
@@ -154,6 +156,53 @@ class CaseStore(StoreBase):
         last = page.get("LastEvaluatedKey")
         return cases, _encode_cursor(last) if last else None
 
+    def mine_page(
+        self, practitioner_id: str, after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]:
+        """A practitioner's open cases in the order they were handed them: one Query of their
+        own gsi4 partition, which holds nothing else. The position is where the next page
+        starts (None: no more)."""
+        cases, positions, more = self._section(mine_key(practitioner_id), after, limit)
+        return cases, positions[-1] if more and positions else None
+
+    def waiting_page(
+        self, queues: frozenset[str], after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]:
+        """The waiting cases of these queues, longest waiting first: one Query per queue (each
+        reads at most `limit`), merged by waiting time. Only the queues' own partitions are read,
+        whatever the number of open cases elsewhere."""
+        found: list[tuple[str, Case]] = []
+        more = False
+        for queue in sorted(queues):
+            cases, positions, queue_more = self._section(queue_inbox_key(queue), after, limit)
+            found += zip(positions, cases, strict=True)
+            more = more or queue_more
+        found.sort(key=lambda pair: pair[0])
+        more = more or len(found) > limit
+        page = found[:limit]
+        return [case for _, case in page], page[-1][0] if more and page else None
+
+    def _section(
+        self, partition: str, after: str | None, limit: int
+    ) -> tuple[list[Case], list[str], bool]:
+        """One Query of a gsi4 partition after a position; cases, their positions, more?"""
+        condition, values = "gsi4pk = :pk", {":pk": partition}
+        if after is not None:
+            if not POSITION.match(after):
+                raise InvalidCursor("This cursor is not one we gave out.")
+            condition += " AND gsi4sk > :after"
+            values[":after"] = after
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="gsi4",
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dump(values),
+            Limit=limit,
+        )
+        items = [load(item) for item in page.get("Items", [])]
+        cases = [case_from(item) for item in items]
+        return cases, [item["gsi4sk"] for item in items], "LastEvaluatedKey" in page
+
     def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
         """The queue's waiting cases, longest waiting first (sparse gsi3)."""
         page = self.client.query(
@@ -190,10 +239,11 @@ class CaseStore(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :assigned, assignee = :p, assigned_at = :now, "
-                    "gsi3pk = :unanswered, gsi3sk = :since",
+                    "gsi3pk = :unanswered, gsi3sk = :since, gsi4pk = :mine, gsi4sk = :since",
                     {
                         ":assigned": "assigned",
                         ":p": practitioner_id,
+                        ":mine": mine_key(practitioner_id),
                         ":now": iso(now),
                         ":unanswered": UNANSWERED,
                         ":since": f"{iso(now)}#{case.id}",
@@ -240,13 +290,15 @@ class CaseStore(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :queued, #queue = :queue, queued_at = :now, gsi3pk = :waiting, "
-                    "gsi3sk = :since REMOVE assignee, assigned_at",
+                    "gsi3sk = :since, gsi4pk = :queued_in, gsi4sk = :since "
+                    "REMOVE assignee, assigned_at",
                     {
                         **values,
                         ":queued": "queued",
                         ":queue": queue,
                         ":now": iso(now),
                         ":waiting": waiting_key(queue),
+                        ":queued_in": queue_inbox_key(queue),
                         ":since": f"{iso(now)}#{case.id}",
                     },
                     condition,
@@ -266,11 +318,12 @@ class CaseStore(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :assigned, assignee = :p, assigned_at = :now, "
-                    "gsi3pk = :unanswered, gsi3sk = :since",
+                    "gsi3pk = :unanswered, gsi3sk = :since, gsi4pk = :mine, gsi4sk = :since",
                     {
                         **values,
                         ":assigned": "assigned",
                         ":p": practitioner_id,
+                        ":mine": mine_key(practitioner_id),
                         ":now": iso(now),
                         ":unanswered": UNANSWERED,
                         ":since": f"{iso(now)}#{case.id}",
@@ -313,7 +366,7 @@ class CaseStore(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :closed, outcome = :outcome, closed_at = :now, closed_by = :by, "
-                    "gsi1pk = :inbox REMOVE gsi3pk, gsi3sk",
+                    "gsi1pk = :inbox REMOVE gsi3pk, gsi3sk, gsi4pk, gsi4sk",
                     {
                         **values,
                         ":closed": "closed",
@@ -372,7 +425,8 @@ class CaseStore(StoreBase):
                         self.table,
                         case_key(case.id),
                         "SET #status = :queued, queued_at = :now, gsi1pk = :inbox, gsi1sk = :now, "
-                        "last_activity_at = :now, gsi3pk = :waiting, gsi3sk = :since "
+                        "last_activity_at = :now, gsi3pk = :waiting, gsi3sk = :since, "
+                        "gsi4pk = :queued_in, gsi4sk = :since "
                         "REMOVE assignee, assigned_at, closed_at, outcome, closed_by",
                         {
                             ":queued": "queued",
@@ -380,6 +434,7 @@ class CaseStore(StoreBase):
                             ":now": iso(now),
                             ":inbox": INBOX_OPEN,
                             ":waiting": waiting_key(case.queue),
+                            ":queued_in": queue_inbox_key(case.queue),
                             ":since": f"{iso(now)}#{case.id}",
                         },
                         "#status = :closed AND attribute_not_exists(erased_at)",  # never erased
@@ -425,11 +480,16 @@ class CaseStore(StoreBase):
             self.client.update_item(
                 TableName=self.table,
                 Key=dump(case_key(case_id)),
-                UpdateExpression="SET #queue = :queue, gsi3pk = :waiting",
+                UpdateExpression="SET #queue = :queue, gsi3pk = :waiting, gsi4pk = :queued_in",
                 ConditionExpression="#status = :queued",
                 ExpressionAttributeNames={**NAMES, "#queue": "queue"},
                 ExpressionAttributeValues=dump(
-                    {":queue": queue, ":waiting": waiting_key(queue), ":queued": "queued"}
+                    {
+                        ":queue": queue,
+                        ":waiting": waiting_key(queue),
+                        ":queued_in": queue_inbox_key(queue),
+                        ":queued": "queued",
+                    }
                 ),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -522,6 +582,7 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
 
 
+POSITION = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-zA-Z_-]{1,64}\Z")
 MAX_CURSOR = 512  # ours are ~150 characters; anything far longer was not given out by us
 CURSOR_KEY = {
     "pk": re.compile(r"CASE#[0-9a-zA-Z_-]{1,64}\Z"),

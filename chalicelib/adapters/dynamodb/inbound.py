@@ -476,8 +476,9 @@ class InboundStore(StoreBase):
                 TableName=self.table,
                 Key=dump(case_key(case_id)),
                 UpdateExpression=(
-                    "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, "
-                    "gsi3sk = :since, queued_at = :at REMOVE booked_only, booked_waiting"
+                    "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, gsi3sk = :since, "
+                    "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
+                    "REMOVE booked_only, booked_waiting, booked_inbox"
                 ),
                 ConditionExpression="booked_only = :yes AND #status = :queued",
                 ExpressionAttributeNames={"#status": "status"},

@@ -13,6 +13,7 @@ from chalicelib.adapters.dynamodb.codec import (
     iso,
     parse_iso,
     practitioner_key,
+    queue_inbox_key,
     waiting_key,
     week_key,
 )
@@ -37,6 +38,7 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
             **_case_fields(opening, reply_to, now),
             "booked_only": True,
             "booked_waiting": waiting_key(opening.queue),
+            "booked_inbox": queue_inbox_key(opening.queue),
         }
     return {
         **_case_fields(opening, reply_to, now),
@@ -44,6 +46,8 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
         "gsi1sk": iso(now),
         "gsi3pk": waiting_key(opening.queue),
         "gsi3sk": f"{iso(now)}#{opening.case_id}",
+        "gsi4pk": queue_inbox_key(opening.queue),
+        "gsi4sk": f"{iso(now)}#{opening.case_id}",
     }
 
 
