@@ -4,50 +4,15 @@ elsewhere, and reads only what it shows."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-
-from chalicelib.adapters.dynamodb.codec import dump, iso, mine_key
-from chalicelib.adapters.dynamodb.items import new_case_item
+from bench import inbox_load as load
 from chalicelib.domain import casework, intake
 from chalicelib.domain.hours import demo_hours
-from chalicelib.domain.ids import new_id
-from chalicelib.domain.model import Actor, CaseOpening, Identity, InboundMessage, Practitioner
+from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
 from tests.conftest import deps_of
-
-REPLY_TO = {"kind": "phone", "value": "+4520000000"}
 
 
 def open_cases(store, clock, count, queue, assignee=None, start=0):
-    """`count` open cases written with BatchWriteItem (25 a request), as intake and routing
-    leave them; returns their ids, oldest first."""
-    ids, items = [], []
-    for n in range(count):
-        at = clock.at + timedelta(seconds=start + n)
-        case_id = new_id()
-        item = new_case_item(
-            CaseOpening(case_id, new_id(), queue, "sms", at, new_id()), REPLY_TO, at
-        )
-        if assignee is not None:
-            del item["gsi3pk"], item["gsi3sk"]
-            item.update(status="assigned", assignee=assignee, assigned_at=iso(at))
-            item.update(gsi4pk=mine_key(assignee), gsi4sk=f"{iso(at)}#{case_id}")
-        for unread in ("gsi2pk", "gsi2sk", "reply_to", "reply_token", "channels", "queued_at"):
-            del item[unread]  # what neither the inbox nor this test reads: a faster write
-        ids.append(case_id)
-        items.append(item)
-    batches = [
-        [{"PutRequest": {"Item": dump(item)}} for item in items[i : i + 25]]
-        for i in range(0, len(items), 25)
-    ]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(
-            pool.map(
-                lambda batch: store.client.batch_write_item(RequestItems={store.table: batch}),
-                batches,
-            )
-        )
-    return ids
+    return load.open_cases(store.client, store.table, clock.at, count, queue, assignee, start)
 
 
 class Requests:
