@@ -44,6 +44,7 @@ from chalicelib.domain.model import (
     Practitioner,
     Shift,
     StoredMessage,
+    preview_of,
 )
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -187,6 +188,7 @@ class _PrivacyMixin:
                     email_thread=(),
                     callback_number=None,
                     callback_requested_at=None,
+                    preview=None,
                 )
 
     def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:
@@ -407,6 +409,9 @@ class MemoryStore(_PrivacyMixin):
                 email_subject=email.subject if email else None,
                 email_thread=(email.message_id,) if email and email.message_id else (),
                 possible_link=email.possible_link if email else None,
+                preview=None if booked else preview_of(inbound.body),
+                last_inbound_channel=None if booked else inbound.channel,
+                waiting_since=None if booked else inbound.at,
             )
             if booked:  # kept for its timeline: no inbox, no waiting list
                 self._booked.add(write.case_id)
@@ -425,6 +430,10 @@ class MemoryStore(_PrivacyMixin):
                 changes["email_subject"] = case.email_subject or email.subject
             if email is not None and email.possible_link:
                 changes["possible_link"] = email.possible_link
+            if inbound.channel != "webinar":  # a booking is no question: nothing to answer
+                changes["preview"] = preview_of(inbound.body)
+                changes["last_inbound_channel"] = inbound.channel
+                changes["waiting_since"] = case.waiting_since or inbound.at
             self._cases[write.case_id] = replace(case, **changes)
         events = self._events.setdefault(write.case_id, {})
         for interaction in write.interactions:
@@ -610,6 +619,7 @@ class MemoryStore(_PrivacyMixin):
                 current,
                 last_activity_at=reply.at,
                 first_response_at=current.first_response_at or reply.at,
+                waiting_since=None,
             )
             if answered_by_assignee:
                 self._waiting.pop(case.id, None)

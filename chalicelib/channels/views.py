@@ -34,6 +34,10 @@ def case_summary(case: Case) -> dict[str, Any]:
         "opened_at": _at(case.opened_at),
         "first_response_at": _at(case.first_response_at),
         "callback_pending": case.callback_number is not None,
+        "channel": case.last_inbound_channel or case.channel,
+        "preview": case.preview,
+        "waiting_since": _at(case.waiting_since),
+        "needs_reply": case.needs_reply,
     }
 
 

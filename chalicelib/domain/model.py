@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -192,6 +193,31 @@ class Case:
     inbound_count: int | None = None  # the citizen's messages so far: a close is conditional on it
     timeline: tuple[Interaction, ...] = field(default=())
     erased_at: datetime | None = None  # its citizen was erased: it stays closed for good
+    preview: str | None = None  # the citizen's latest message, as `preview_of` cut it
+    last_inbound_channel: str | None = None  # the channel of the citizen's latest message
+    # the citizen's oldest message since our last reply (None: nothing waits for an answer)
+    waiting_since: datetime | None = None
+
+    @property
+    def needs_reply(self) -> bool:
+        """A citizen's message came after our last reply: what a practitioner answers first."""
+        return self.waiting_since is not None
+
+
+PREVIEW_CHARS = 140
+
+
+def preview_of(body: str) -> str:
+    """What an inbox entry shows of a message: plain text on one line, at most 140 characters.
+    Control and format characters (bidi overrides, zero-width, line separators) go, so a
+    message cannot reorder or hide what a practitioner reads beside it."""
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in body
+        if unicodedata.category(ch) != "Cf"
+    )
+    text = " ".join(kept.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True)

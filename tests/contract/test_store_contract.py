@@ -389,6 +389,23 @@ def test_a_reply_needs_the_case_as_read_and_ends_unanswered(store):
     assert store.get_case(write.case_id).first_response_at == answer.at
 
 
+def test_a_case_shows_the_latest_message_and_what_waits_for_an_answer(store):
+    store.create_practitioner(ANNA)
+    write = first()
+    store.record_inbound(write)
+    case = store.get_case(write.case_id)
+    assert (case.preview, case.last_inbound_channel, case.waiting_since) == ("hello", "sms", T0)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
+    answer = replace(reply(write.case_id, T0 + timedelta(minutes=1)), author="anna")
+    store.add_reply(answer, ref(store, write.case_id), answered_by_assignee=True)
+    assert not store.get_case(write.case_id).needs_reply
+    for n in (2, 3):
+        store.record_inbound(later(write, f"SM{n}", T0 + timedelta(minutes=n), f"more {n}"))
+    case = store.get_case(write.case_id)
+    assert case.needs_reply and case.waiting_since == T0 + timedelta(minutes=2)
+    assert case.preview == "more 3"
+
+
 def test_a_waiting_case_moves_queue_and_keeps_its_place(store):
     one, two = first(), first(OTHER, "SM2", at=T0 + timedelta(minutes=1))
     store.record_inbound(one)
@@ -636,6 +653,7 @@ def test_scrubbing_keeps_what_the_reports_count(store):
     store.scrub_event(write.case_id, message.id, forget_provider_id=True)
     case = store.get_case(write.case_id, with_timeline=True)
     assert (case.reply_to, case.reply_token, case.callback_number) == (None, None, None)
+    assert case.preview is None  # the inbox's copy of the citizen's words goes too
     [scrubbed] = case.timeline
     assert (scrubbed.body, scrubbed.to, scrubbed.provider_id) == ("", None, None)
     assert (scrubbed.channel, scrubbed.direction, scrubbed.at) == ("sms", "in", T0)

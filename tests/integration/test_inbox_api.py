@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -133,6 +134,39 @@ def test_the_inbox_shows_my_cases_and_my_queues_waiting_cases_only(api, case_id)
     ]
     closed = json.loads(call(api, "GET", "/inbox?status=closed", BOSS).body)
     assert closed["cases"] == []
+
+
+def test_an_inbox_entry_shows_the_latest_message_and_whether_it_needs_a_reply(
+    api, case_id, local_services
+):
+    clock = local_services.clock
+
+    def entry():
+        [summary] = json.loads(call(api, "GET", "/inbox", ANNA).body)["cases"]
+        return summary
+
+    first = entry()
+    assert (first["channel"], first["preview"], first["needs_reply"]) == (
+        "sms",
+        "I need help",
+        True,
+    )
+    assert first["waiting_since"] == first["opened_at"]
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    call(api, "POST", f"/cases/{case_id}/replies", ANNA, {"body": "Hi! How can I help?"})
+    answered = entry()
+    assert answered["needs_reply"] is False and answered["waiting_since"] is None
+    assert answered["preview"] == "I need help"  # still the citizen's words, not ours
+    clock.at += timedelta(minutes=3)
+    tricky = "Line one\nline\u202etwo\u200b " + "x" * 200  # a newline, a bidi override, zero-width
+    text = sms_form("+4520000001", tricky, sid="SM" + "7" * 32)
+    api.post("/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", text))
+    asked = entry()
+    assert asked["needs_reply"] is True and asked["waiting_since"].startswith(
+        clock.at.strftime("%Y-%m-%dT%H:%M")
+    )
+    assert asked["preview"].startswith("Line one linetwo xxx") and len(asked["preview"]) == 140
+    assert not any(ch in asked["preview"] for ch in "\n\u202e\u200b")
 
 
 def test_close_and_reopen(api, case_id, local_services):

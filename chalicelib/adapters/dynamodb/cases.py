@@ -454,9 +454,10 @@ class CaseStore(StoreBase):
         expression = (
             "SET last_activity_at = :now, gsi1sk = :now, "
             "first_response_at = if_not_exists(first_response_at, :now)"
+            " REMOVE waiting_since"
         )
         if answered_by_assignee:
-            expression += " REMOVE gsi3pk, gsi3sk"
+            expression += ", gsi3pk, gsi3sk"
         self._run(
             [
                 (

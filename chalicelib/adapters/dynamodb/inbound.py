@@ -31,6 +31,7 @@ from chalicelib.domain.model import (
     IdentityRecord,
     InboundWrite,
     Interaction,
+    preview_of,
 )
 from chalicelib.domain.ports import (
     BookingRefused,
@@ -340,6 +341,8 @@ class InboundStore(StoreBase):
                 )
             )
             item = new_case_item(write.opening, reply_to, inbound.at)
+            if not booked:
+                item.update(preview=preview_of(inbound.body), last_inbound_channel=inbound.channel)
             if inbound.email is not None:
                 item.update(
                     email_subject=inbound.email.subject,
@@ -384,6 +387,14 @@ class InboundStore(StoreBase):
                         ":ids": [inbound.email.message_id],
                         ":subject": inbound.email.subject,
                     }
+                )
+            if inbound.channel != "webinar":  # a booking is no question: nothing to answer
+                sets += (
+                    ", preview = :preview, last_inbound_channel = :last_channel"
+                    ", waiting_since = if_not_exists(waiting_since, :at)"
+                )
+                values.update(
+                    {":preview": preview_of(inbound.body), ":last_channel": inbound.channel}
                 )
             if inbound.email is not None and inbound.email.possible_link:
                 sets += ", possible_link = :link"

@@ -42,6 +42,7 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
         }
     return {
         **_case_fields(opening, reply_to, now),
+        "waiting_since": iso(now),
         "gsi1pk": INBOX_OPEN,
         "gsi1sk": iso(now),
         "gsi3pk": waiting_key(opening.queue),
@@ -104,6 +105,9 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         else None,
         timeline=timeline,
         erased_at=parse_iso(item.get("erased_at")),
+        preview=item.get("preview"),
+        last_inbound_channel=item.get("last_inbound_channel"),
+        waiting_since=parse_iso(item.get("waiting_since")),
     )
 
 
