@@ -107,3 +107,20 @@ def test_the_inbox_entries_follow_the_case(store, clock):
     assert where() == ([], [])
     casework.reopen(deps, case_id, boss)
     assert where() == ([], [case_id])
+
+
+def test_open_cases_written_before_the_inbox_index_are_indexed_once(store, clock):
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 25))
+    waiting = open_cases(store, clock, 2, "general")
+    mine = open_cases(store, clock, 1, "general", assignee="anna", start=10)
+    for case_id in waiting + mine:  # as the table held them before gsi4
+        store.client.update_item(
+            TableName=store.table,
+            Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "CASE"}},
+            UpdateExpression="REMOVE gsi4pk, gsi4sk",
+        )
+    anna = Actor("anna", "practitioner")
+    assert casework.inbox(deps_of(store, clock), anna)[0] == []
+    assert store.index_open_cases() == 3
+    assert [c.id for c in casework.inbox(deps_of(store, clock), anna)[0]] == mine + waiting
+    assert store.index_open_cases() == 0

@@ -203,6 +203,39 @@ class CaseStore(StoreBase):
         cases = [case_from(item) for item in items]
         return cases, [item["gsi4sk"] for item in items], "LastEvaluatedKey" in page
 
+    def index_open_cases(self) -> int:
+        """Once, on deploying gsi4: every open case written before it gets its inbox entry (as
+        waiting or as its assignee's), under the condition that it is still as read, so a
+        hand-over meanwhile wins. Safe to run again; returns how many it indexed."""
+        indexed = 0
+        for item in self._query_all(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=dump({":pk": INBOX_OPEN}),
+        ):
+            if "gsi4pk" in item or item.get("status") not in ("queued", "assigned"):
+                continue
+            if item["status"] == "assigned":
+                entry = (mine_key(item["assignee"]), item.get("assigned_at"))
+            else:
+                entry = (queue_inbox_key(item["queue"]), item.get("queued_at"))
+            since = entry[1] or item["opened_at"]
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=dump(case_key(item["id"])),
+                    UpdateExpression="SET gsi4pk = :pk, gsi4sk = :sk",
+                    ConditionExpression="#status = :status AND attribute_not_exists(gsi4pk)",
+                    ExpressionAttributeNames=NAMES,
+                    ExpressionAttributeValues=dump(
+                        {":pk": entry[0], ":sk": f"{since}#{item['id']}", ":status": item["status"]}
+                    ),
+                )
+                indexed += 1
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+        return indexed
+
     def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
         """The queue's waiting cases, longest waiting first (sparse gsi3)."""
         page = self.client.query(
