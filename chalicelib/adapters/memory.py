@@ -42,6 +42,7 @@ from chalicelib.domain.model import (
     Parked,
     PersonalData,
     Practitioner,
+    Presence,
     Shift,
     StoredMessage,
     preview_of,
@@ -627,6 +628,14 @@ class MemoryStore(_PrivacyMixin):
             self._events.setdefault(case.id, {})[reply.id] = _Event(
                 reply, rank=0 if reply.status else None
             )
+
+    def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None:
+        with self._lock:
+            case = self._cases[case_id]
+            others = tuple(p for p in case.presence if p.user_id != user_id)
+            entry = Presence(user_id, activity, until)
+            presence = tuple(sorted((*others, entry), key=lambda p: p.user_id))
+            self._cases[case_id] = replace(case, presence=presence)
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         with self._lock:

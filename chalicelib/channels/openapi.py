@@ -54,6 +54,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         (201,),
     ),
     ("POST", "/cases/{case_id}/notes"): ("Internal note", "staff", "note", (201,)),
+    ("POST", "/cases/{case_id}/presence"): (
+        "I am viewing or writing on this case (lapses after 30 s)",
+        "staff",
+        "presence",
+        (200,),
+    ),
     ("POST", "/cases/{case_id}/transfer"): (
         "Transfer to a queue or practitioner",
         "staff",

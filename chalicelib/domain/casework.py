@@ -17,7 +17,8 @@ import base64
 import binascii
 import json
 import logging
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain import delivery, mail, routing
@@ -49,6 +50,8 @@ log = logging.getLogger("contact-centre")
 STATUSES = ("queued", "assigned", "closed")
 OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other")
 PAGE_SIZE = 25
+PRESENCE_SECONDS = 30
+ACTIVITIES = ("viewing", "writing")
 MAX_CURSOR = 512  # ours are under 100 characters
 
 
@@ -60,6 +63,8 @@ class CaseworkStore(mail.MailStore, Protocol):
     def case_reads(self, case_id: str) -> list[CaseRead]: ...
 
     def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
+
+    def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None: ...
 
     def mine_page(
         self, practitioner_id: str, after: str | None, limit: int
@@ -177,7 +182,26 @@ def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
-    return case
+    return _as_seen_by(case, actor, now)
+
+
+def mark_presence(deps: Deps, case_id: str, actor: Actor, activity: str) -> Case:
+    """`activity` (viewing, writing) on the case for the next 30 s: the client repeats it while
+    it lasts. Colleagues see it on the case and its inbox entry, so two practitioners do not
+    answer one citizen. Answers the case as this actor sees it (the others on it)."""
+    store, now = deps.store, deps.clock()
+    if activity not in ACTIVITIES:
+        raise InvalidInput(f"activity must be one of {', '.join(ACTIVITIES)}.")
+    case, _ = _visible_case(case_id, actor, store)
+    until = now + timedelta(seconds=PRESENCE_SECONDS)
+    store.mark_presence(case_id, actor.user_id, activity, until)
+    return _as_seen_by(case, actor, now)
+
+
+def _as_seen_by(case: Case, actor: Actor, now: datetime) -> Case:
+    """Only the others who are on the case now: a lapsed signal, or one's own, is not shown."""
+    live = tuple(p for p in case.presence if p.until > now and p.user_id != actor.user_id)
+    return replace(case, presence=live)
 
 
 def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
@@ -197,8 +221,23 @@ def inbox(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> tuple[list[Case], str | None]:
-    """A practitioner's inbox: their cases and their queues' waiting cases, newest activity first.
-    A manager's: every case, filterable by queue, status and assignee."""
+    """A practitioner's inbox: every case of theirs, then their queues' longest waiting cases.
+    A manager's: every case, filterable by queue, status and assignee. Each entry shows who
+    else is on the case now."""
+    cases, next_cursor = _inbox(deps, actor, status, queue, assignee, cursor, limit)
+    now = deps.clock()
+    return [_as_seen_by(case, actor, now) for case in cases], next_cursor
+
+
+def _inbox(
+    deps: Deps,
+    actor: Actor,
+    status: str | None,
+    queue: str | None,
+    assignee: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Case], str | None]:
     store: CaseworkStore = deps.store
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", code="invalid_status")

@@ -165,6 +165,15 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Presence:
+    """A practitioner viewing or writing on a case; it lapses by itself at `until`."""
+
+    user_id: str
+    activity: str  # viewing | writing
+    until: datetime
+
+
+@dataclass(frozen=True)
 class Case:
     """A case as practitioners see it; `timeline` is filled only when asked for."""
 
@@ -197,6 +206,7 @@ class Case:
     last_inbound_channel: str | None = None  # the channel of the citizen's latest message
     # the citizen's oldest message since our last reply (None: nothing waits for an answer)
     waiting_since: datetime | None = None
+    presence: tuple[Presence, ...] = ()  # who said they are on the case, until when
 
     @property
     def needs_reply(self) -> bool:

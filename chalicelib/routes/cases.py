@@ -85,6 +85,16 @@ def note_on_case(case_id: str) -> Response:
     return created(views.interaction(note))
 
 
+@bp.route("/cases/{case_id}/presence", methods=["POST"], content_types=JSON)
+def presence_on_case(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    activity = bp.body("presence")["activity"]
+    case = casework.mark_presence(bp.deps, case_id, bp.actor(*BOTH), activity)
+    return {"others": views.case_summary(case)["others"]}
+
+
 @bp.route("/cases/{case_id}/transfer", methods=["POST"], content_types=JSON)
 def transfer_case(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views

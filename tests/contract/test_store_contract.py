@@ -406,6 +406,20 @@ def test_a_case_shows_the_latest_message_and_what_waits_for_an_answer(store):
     assert case.preview == "more 3"
 
 
+def test_presence_is_one_entry_per_user_overwritten_by_their_next(store):
+    write = first()
+    store.record_inbound(write)
+    until = T0 + timedelta(seconds=30)
+    store.mark_presence(write.case_id, "anna", "viewing", until)
+    store.mark_presence(write.case_id, "bea", "viewing", until)
+    store.mark_presence(write.case_id, "anna", "writing", until + timedelta(seconds=5))
+    presence = store.get_case(write.case_id).presence
+    assert [(p.user_id, p.activity, p.until) for p in presence] == [
+        ("anna", "writing", until + timedelta(seconds=5)),
+        ("bea", "viewing", until),
+    ]
+
+
 def test_a_waiting_case_moves_queue_and_keeps_its_place(store):
     one, two = first(), first(OTHER, "SM2", at=T0 + timedelta(minutes=1))
     store.record_inbound(one)

@@ -241,3 +241,31 @@ def test_staffing_set_duty_is_idempotent(local_services, clock):
     staffing.set_duty(deps_of(store, clock()), sam, False)
     staffing.set_duty(deps_of(store, clock()), sam, False)
     assert len(store.shifts("sam")) == 1
+
+
+def test_who_else_is_on_a_case_shows_on_it_and_its_entry_and_lapses_after_30s(
+    api, case_id, local_services
+):
+    clock = local_services.clock
+    answer = call(api, "POST", f"/cases/{case_id}/presence", ANNA, {"activity": "writing"})
+    assert answer.status_code == 200 and json.loads(answer.body) == {"others": []}
+    clock.at += timedelta(seconds=10)
+    boss_sees = call(api, "POST", f"/cases/{case_id}/presence", BOSS, {"activity": "viewing"})
+    assert json.loads(boss_sees.body)["others"] == [{"user_id": "anna", "activity": "writing"}]
+    detail = json.loads(call(api, "GET", f"/cases/{case_id}", ANNA).body)
+    assert detail["others"] == [{"user_id": "boss", "activity": "viewing"}]  # never myself
+    [entry] = json.loads(call(api, "GET", "/inbox", BOSS).body)["cases"]
+    assert entry["others"] == [{"user_id": "anna", "activity": "writing"}]
+    clock.at += timedelta(seconds=21)  # anna's signal is 31 s old: it lapsed by itself
+    [entry] = json.loads(call(api, "GET", "/inbox", BOSS).body)["cases"]
+    assert entry["others"] == []
+    assert json.loads(call(api, "GET", f"/cases/{case_id}", ANNA).body)["others"] == [
+        {"user_id": "boss", "activity": "viewing"}  # 21 s old: still there
+    ]
+
+
+@pytest.mark.parametrize("body", [{}, {"activity": "typing"}, {"activity": "writing", "x": 1}])
+def test_a_bad_presence_is_400_and_a_stranger_403(api, case_id, body):
+    assert call(api, "POST", f"/cases/{case_id}/presence", ANNA, body).status_code == 400
+    stranger = call(api, "POST", f"/cases/{case_id}/presence", OMAR, {"activity": "viewing"})
+    assert stranger.status_code == 403

@@ -508,6 +508,37 @@ class CaseStore(StoreBase):
             ]
         )
 
+    def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None:
+        """One entry per user in the case's `presence` map, overwritten by their next signal;
+        readers ignore it once `until` has passed, so it expires by itself."""
+        entry = {"activity": activity, "until": iso(until)}
+        names = {"#u": user_id}
+        for _ in range(3):
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=dump(case_key(case_id)),
+                    UpdateExpression="SET presence.#u = :entry",
+                    ConditionExpression="attribute_exists(presence)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=dump({":entry": entry}),
+                )
+                return
+            except self.client.exceptions.ConditionalCheckFailedException:
+                pass  # the case's first presence: create the map, unless someone just did
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=dump(case_key(case_id)),
+                    UpdateExpression="SET presence = :map",
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(presence)",
+                    ExpressionAttributeValues=dump({":map": {user_id: entry}}),
+                )
+                return
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+        raise WriteConflict("presence")
+
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         """A waiting case moves to the queue the citizen chose (it keeps its place in time)."""
         try:

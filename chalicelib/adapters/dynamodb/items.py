@@ -27,6 +27,7 @@ from chalicelib.domain.model import (
     Interaction,
     Media,
     Practitioner,
+    Presence,
 )
 
 
@@ -108,6 +109,10 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         preview=item.get("preview"),
         last_inbound_channel=item.get("last_inbound_channel"),
         waiting_since=parse_iso(item.get("waiting_since")),
+        presence=tuple(
+            Presence(user, entry["activity"], parse_iso(entry["until"]))  # type: ignore[arg-type]
+            for user, entry in sorted(item.get("presence", {}).items())
+        ),
     )
 
 
