@@ -39,6 +39,7 @@ from chalicelib.domain.model import (
     IdentityRecord,
     InboundWrite,
     Interaction,
+    Mention,
     Parked,
     PersonalData,
     Practitioner,
@@ -282,6 +283,7 @@ class MemoryStore(_PrivacyMixin):
         self._events: dict[str, dict[str, _Event]] = {}
         self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
         self._booked: set[str] = set()  # cases holding webinar bookings only
+        self._mentions: dict[str, list[Mention]] = {}  # user id -> notes naming them
         self._unanswered: dict[str, str] = {}  # case id -> "<assigned at>#<case id>"
         self._practitioners: dict[str, Practitioner] = {}
         self._shifts: list[Shift] = []
@@ -786,6 +788,20 @@ class MemoryStore(_PrivacyMixin):
                 return False
             self._identities[identity] = replace(record, undeliverable=reason)
             return True
+
+    def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None:
+        with self._lock:
+            events = self._events.setdefault(note.case_id, {})
+            if note.id in events:
+                raise WriteConflict("note")
+            events[note.id] = _Event(note, rank=None)
+            for user in mentioned:
+                entry = Mention(user, note.case_id, note.id, note.author or "", note.at)
+                self._mentions.setdefault(user, []).append(entry)
+
+    def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
+        entries = self._mentions.get(user_id, [])
+        return sorted(entries, key=lambda m: (m.at, m.case_id, m.note_id), reverse=True)[:limit]
 
     def add_interaction_once(self, interaction: Interaction) -> bool:
         try:

@@ -44,6 +44,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         (200, 201),
     ),
     ("GET", "/inbox"): ("My inbox, or every case for managers", "staff", None, (200,)),
+    ("GET", "/mentions"): ("Notes that named me (@id), newest first", "staff", None, (200,)),
     ("GET", "/cases/{case_id}"): ("A case and its timeline (read recorded)", "staff", None, (200,)),
     ("GET", "/cases/{case_id}/reads"): ("Who read a case", "manager", None, (200,)),
     ("POST", "/cases/{case_id}/claim"): ("Claim a waiting case", "practitioner", None, (200,)),

@@ -13,6 +13,7 @@ from chalicelib.domain.model import (
     Case,
     CaseRead,
     Interaction,
+    Mention,
     Practitioner,
     Shift,
     Webinar,
@@ -39,6 +40,15 @@ def case_summary(case: Case) -> dict[str, Any]:
         "waiting_since": _at(case.waiting_since),
         "needs_reply": case.needs_reply,
         "others": [{"user_id": p.user_id, "activity": p.activity} for p in case.presence],
+    }
+
+
+def mention(entry: Mention) -> dict[str, Any]:
+    return {
+        "case_id": entry.case_id,
+        "note_id": entry.note_id,
+        "author": entry.author,
+        "at": _at(entry.at),
     }
 
 

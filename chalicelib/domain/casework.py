@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -32,6 +33,7 @@ from chalicelib.domain.model import (
     CaseRef,
     InboxQuery,
     Interaction,
+    Mention,
     Practitioner,
 )
 from chalicelib.domain.ports import (
@@ -63,6 +65,10 @@ class CaseworkStore(mail.MailStore, Protocol):
     def case_reads(self, case_id: str) -> list[CaseRead]: ...
 
     def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
+
+    def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None: ...
+
+    def mentions_of(self, user_id: str, limit: int) -> list[Mention]: ...
 
     def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None: ...
 
@@ -388,8 +394,12 @@ def transfer(
 
 
 def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
+    """An internal note; each `@id` in it that names a practitioner who may see the case puts
+    the case in their mentions view. Naming anyone else is 400 `invalid_mention`, so a note
+    never points someone at a case they may not open (nor says who exists to a typo)."""
     store, now = deps.store, deps.clock()
-    _visible_case(case_id, actor, store)
+    case, _ = _visible_case(case_id, actor, store)
+    mentioned = _mentioned(store, case, actor, body)
     note = Interaction(
         id=interaction_id(now),
         case_id=case_id,
@@ -399,8 +409,31 @@ def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
         body=body,
         author=actor.user_id,
     )
-    store.add_interaction(note)
+    store.add_note(note, mentioned)
     return note
+
+
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
+MAX_MENTIONS = 10
+
+
+def _mentioned(store: CaseworkStore, case: Case, actor: Actor, body: str) -> tuple[str, ...]:
+    names = sorted({m.rstrip(".") for m in MENTION.findall(body)} - {actor.user_id})
+    if len(names) > MAX_MENTIONS:
+        raise InvalidInput(f"At most {MAX_MENTIONS} mentions a note.", code="invalid_mention")
+    for name in names:
+        profile = store.get_practitioner(name)
+        if profile is None or not (case.assignee == name or case.queue in profile.queues):
+            raise InvalidInput(
+                f"@{name} is not a practitioner who can see this case.", code="invalid_mention"
+            )
+    return tuple(names)
+
+
+def mentions(deps: Deps, actor: Actor, limit: int = PAGE_SIZE) -> list[Mention]:
+    """The notes that named me, newest first; opening a case still needs the right to see it."""
+    store: CaseworkStore = deps.store
+    return store.mentions_of(actor.user_id, limit)
 
 
 def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) -> Case:

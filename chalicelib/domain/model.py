@@ -165,6 +165,17 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A note that names a practitioner (`@id`): it is in their mentions view."""
+
+    user_id: str
+    case_id: str
+    note_id: str
+    author: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Presence:
     """A practitioner viewing or writing on a case; it lapses by itself at `until`."""
 

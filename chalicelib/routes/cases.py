@@ -27,6 +27,14 @@ def inbox() -> dict[str, Any]:
     return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
 
 
+@bp.route("/mentions", methods=["GET"])
+def my_mentions() -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    return {"mentions": [views.mention(m) for m in casework.mentions(bp.deps, bp.actor(*BOTH))]}
+
+
 @bp.route("/cases/{case_id}", methods=["GET"])
 def case_detail(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views

@@ -33,6 +33,7 @@ from chalicelib.domain.ports import (
     IdentityTaken,
     OpenCaseExists,
     PractitionerUnavailable,
+    WriteConflict,
 )
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -418,6 +419,29 @@ def test_presence_is_one_entry_per_user_overwritten_by_their_next(store):
         ("anna", "writing", until + timedelta(seconds=5)),
         ("bea", "viewing", until),
     ]
+
+
+def test_a_note_and_its_mentions_are_written_together(store):
+    write = first()
+    store.record_inbound(write)
+    note = Interaction(
+        interaction_id(T0), write.case_id, T0, "note", "internal", "@bea look", author="anna"
+    )
+    store.add_note(note, ("bea", "carl"))
+    later_note = replace(
+        note, id=interaction_id(T0 + timedelta(minutes=1)), at=T0 + timedelta(minutes=1)
+    )
+    store.add_note(later_note, ("bea",))
+    assert [(m.case_id, m.note_id, m.author) for m in store.mentions_of("bea", 10)] == [
+        (write.case_id, later_note.id, "anna"),
+        (write.case_id, note.id, "anna"),
+    ]
+    assert [m.at for m in store.mentions_of("carl", 10)] == [T0]
+    assert store.mentions_of("anna", 10) == []
+    with pytest.raises(WriteConflict):  # the same note again: refused whole
+        store.add_note(note, ("dan",))
+    assert store.mentions_of("dan", 10) == []
+    assert store.get_case(write.case_id, with_timeline=True).timeline[-1].id == later_note.id
 
 
 def test_a_waiting_case_moves_queue_and_keeps_its_place(store):

@@ -269,3 +269,27 @@ def test_a_bad_presence_is_400_and_a_stranger_403(api, case_id, body):
     assert call(api, "POST", f"/cases/{case_id}/presence", ANNA, body).status_code == 400
     stranger = call(api, "POST", f"/cases/{case_id}/presence", OMAR, {"activity": "viewing"})
     assert stranger.status_code == 403
+
+
+def test_a_mentioned_practitioner_finds_the_case_in_their_mentions(api, case_id, local_services):
+    local_services.store.create_practitioner(Practitioner("bea", "Bea", ("general",), ("da",), 5))
+    bea = bearer("bea", "practitioner")
+    refused = call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": "@bea and @omar?"})
+    assert refused.status_code == 400 and error_code(refused) == "invalid_mention"  # omar: careers
+    assert (
+        call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": "@nobody?"}).status_code == 400
+    )
+    assert (
+        json.loads(call(api, "GET", "/mentions", bea).body)["mentions"] == []
+    )  # nothing half done
+    note = call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": "@bea, can you take this?"})
+    assert note.status_code == 201
+    [mention] = json.loads(call(api, "GET", "/mentions", bea).body)["mentions"]
+    assert (mention["case_id"], mention["author"]) == (case_id, "anna")
+    assert mention["note_id"] == json.loads(note.body)["id"]
+    assert json.loads(call(api, "GET", "/mentions", ANNA).body)["mentions"] == []
+    assert json.loads(call(api, "GET", "/mentions", OMAR).body)["mentions"] == []
+
+
+def error_code(answer) -> str:
+    return json.loads(answer.body)["error"]["code"]
