@@ -231,6 +231,8 @@ def inbox(
     A manager's: every case, filterable by queue, status and assignee. Each entry shows who
     else is on the case now."""
     cases, next_cursor = _inbox(deps, actor, status, queue, assignee, cursor, limit)
+    if not any(case.presence for case in cases):
+        return cases, next_cursor
     now = deps.clock()
     return [_as_seen_by(case, actor, now) for case in cases], next_cursor
 
