@@ -29,6 +29,7 @@ from typing import Any
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id as new_interaction_id
 from chalicelib.domain.model import (
+    CannedResponse,
     Case,
     CaseRead,
     CaseRecords,
@@ -284,6 +285,7 @@ class MemoryStore(_PrivacyMixin):
         self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
         self._booked: set[str] = set()  # cases holding webinar bookings only
         self._mentions: dict[str, list[Mention]] = {}  # user id -> notes naming them
+        self._canned: dict[tuple[str | None, str], CannedResponse] = {}  # (owner, id)
         self._unanswered: dict[str, str] = {}  # case id -> "<assigned at>#<case id>"
         self._practitioners: dict[str, Practitioner] = {}
         self._shifts: list[Shift] = []
@@ -798,6 +800,21 @@ class MemoryStore(_PrivacyMixin):
             for user in mentioned:
                 entry = Mention(user, note.case_id, note.id, note.author or "", note.at)
                 self._mentions.setdefault(user, []).append(entry)
+
+    def save_canned(self, canned: CannedResponse) -> None:
+        with self._lock:
+            self._canned[(canned.owner, canned.id)] = canned
+
+    def canned_of(self, owner: str | None) -> list[CannedResponse]:
+        mine = [c for (o, _), c in self._canned.items() if o == owner]
+        return sorted(mine, key=lambda c: c.id)
+
+    def get_canned(self, owner: str | None, canned_id: str) -> CannedResponse | None:
+        return self._canned.get((owner, canned_id))
+
+    def delete_canned(self, owner: str | None, canned_id: str) -> bool:
+        with self._lock:
+            return self._canned.pop((owner, canned_id), None) is not None
 
     def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
         entries = self._mentions.get(user_id, [])

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
     Booking,
+    CannedResponse,
     Case,
     CaseRead,
     Interaction,
@@ -41,6 +42,10 @@ def case_summary(case: Case) -> dict[str, Any]:
         "needs_reply": case.needs_reply,
         "others": [{"user_id": p.user_id, "activity": p.activity} for p in case.presence],
     }
+
+
+def canned(item: CannedResponse) -> dict[str, Any]:
+    return {"id": item.id, "title": item.title, "body": item.body, "shared": item.owner is None}
 
 
 def mention(entry: Mention) -> dict[str, Any]:
@@ -93,6 +98,7 @@ def interaction(item: Interaction) -> dict[str, Any]:
         "media": [{"url": m.url, "content_type": m.content_type} for m in item.media],
         "error_code": item.error_code,
         "duration_seconds": item.duration_seconds,
+        "canned_id": item.canned_id,
         "email": {
             "subject": item.email.subject,
             "verdicts": dict(item.email.verdicts),  # SES's SPF/DKIM/DMARC; {} = unknown (relay)

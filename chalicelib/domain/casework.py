@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.domain import delivery, mail, routing
+from chalicelib.domain import canned, delivery, mail, routing
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidCursor, InvalidInput, NotFound
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.mail import QUARANTINE_QUEUE
@@ -482,9 +482,13 @@ def reply(
     body: str,
     *,
     seen: str | None = None,
+    canned_id: str | None = None,
+    first_name: str | None = None,
 ) -> tuple[str, str]:
     """Answer on the citizen's own channel (that of their latest message); the first reply sets
-    the case's first-response time. Returns the reply's interaction id and status.
+    the case's first-response time. Returns the reply's interaction id and status. A reply
+    written from a canned response names it (kept on the timeline) and has its placeholders
+    filled (`domain.canned`).
 
     The reply is written to the timeline, conditional on the case being as read, before it is
     sent: racing a close or transfer, it is refused (409) before anything leaves, never after.
@@ -496,10 +500,14 @@ def reply(
     _require_holder(actor, case, "Another practitioner has this case.")
     if seen is not None:
         _refuse_unseen(case, seen)
+    if canned_id is not None:
+        canned.find(deps, actor, canned_id)
+        body = canned.fill(deps, actor, body, first_name)
     gate = _ReplyGate(
         store,
         _ref(case, unchanged_inbound=seen is not None),
         answered_by_assignee=case.status == "assigned",
+        canned_id=canned_id,
     )
     try:
         return _send_reply(deps, case, actor, body, gate)
@@ -512,14 +520,24 @@ class _ReplyGate:
     recorded with the case's first-response time, only while the case is as the practitioner
     read it."""
 
-    def __init__(self, store: CaseworkStore, case: CaseRef, *, answered_by_assignee: bool) -> None:
+    def __init__(
+        self,
+        store: CaseworkStore,
+        case: CaseRef,
+        *,
+        answered_by_assignee: bool,
+        canned_id: str | None = None,
+    ) -> None:
         self._store = store
         self._case = case
         self._answered_by_assignee = answered_by_assignee
+        self._canned_id = canned_id
 
     def add_interaction(self, interaction: Interaction) -> None:
         self._store.add_reply(
-            interaction, self._case, answered_by_assignee=self._answered_by_assignee
+            replace(interaction, canned_id=self._canned_id),
+            self._case,
+            answered_by_assignee=self._answered_by_assignee,
         )
 
 

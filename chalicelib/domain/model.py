@@ -120,6 +120,7 @@ class Interaction:
     email: EmailDetails | None = None  # subject, threading, attachments and flags of an email
     contact_id: str | None = None  # on inbound interactions
     answered: bool | None = None  # on calls: whether a practitioner picked up
+    canned_id: str | None = None  # on replies: the canned response it was written from
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,17 @@ class Delivery:
     reply: str | None
     reply_ref: str | None
     interaction_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CannedResponse:
+    """A reply text practitioners start from: shared (managed by managers, `owner` None) or
+    one practitioner's own. Its body may hold the placeholders of `domain.canned`."""
+
+    id: str
+    title: str
+    body: str
+    owner: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from chalicelib.adapters.memory import MemoryStore
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.ids import interaction_id, new_id
 from chalicelib.domain.model import (
+    CannedResponse,
     CaseOpening,
     CaseRef,
     Identity,
@@ -442,6 +443,17 @@ def test_a_note_and_its_mentions_are_written_together(store):
         store.add_note(note, ("dan",))
     assert store.mentions_of("dan", 10) == []
     assert store.get_case(write.case_id, with_timeline=True).timeline[-1].id == later_note.id
+
+
+def test_canned_responses_are_kept_per_owner(store):
+    shared = CannedResponse("c1", "Hello", "Hi {first_name}")
+    mine = CannedResponse("c2", "Mine", "Later", owner="anna")
+    store.save_canned(shared)
+    store.save_canned(mine)
+    assert store.canned_of(None) == [shared] and store.canned_of("anna") == [mine]
+    assert store.get_canned("bea", "c2") is None and store.get_canned("anna", "c2") == mine
+    assert store.delete_canned("anna", "c2") and not store.delete_canned("anna", "c2")
+    assert store.canned_of("anna") == []
 
 
 def test_a_waiting_case_moves_queue_and_keeps_its_place(store):

@@ -293,3 +293,47 @@ def test_a_mentioned_practitioner_finds_the_case_in_their_mentions(api, case_id,
 
 def error_code(answer) -> str:
     return json.loads(answer.body)["error"]["code"]
+
+
+def test_canned_responses_shared_by_managers_personal_and_filled_in_a_reply(
+    api, case_id, local_services
+):
+    shared = {"title": "Hello", "body": "Hi {first_name}, {practitioner} here.", "shared": True}
+    assert call(api, "POST", "/canned", ANNA, shared).status_code == 403  # managers only
+    made = json.loads(call(api, "POST", "/canned", BOSS, shared).body)
+    mine = {"title": "Later", "body": "We open again {next_opening}."}
+    own = json.loads(call(api, "POST", "/canned", ANNA, mine).body)
+    assert own["shared"] is False and made["shared"] is True
+    listed = [c["id"] for c in json.loads(call(api, "GET", "/canned", ANNA).body)["canned"]]
+    assert listed == [made["id"], own["id"]]
+    assert [c["id"] for c in json.loads(call(api, "GET", "/canned", OMAR).body)["canned"]] == [
+        made["id"]  # not Anna's own
+    ]
+    bad = {"title": "x", "body": "Hi {surname}"}
+    assert error_code(call(api, "POST", "/canned", ANNA, bad)) == "unknown_placeholder"
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    unfilled = {"body": shared["body"], "canned_id": made["id"]}
+    answer = call(api, "POST", f"/cases/{case_id}/replies", ANNA, unfilled)
+    assert error_code(answer) == "unfilled_placeholder"  # no braces ever reach the citizen
+    foreign = {"body": "Hi", "canned_id": own["id"]}
+    answer = call(api, "POST", f"/cases/{case_id}/replies", BOSS, foreign)
+    assert error_code(answer) == "unknown_canned"  # Anna's own is nobody else's
+    sent = call(
+        api,
+        "POST",
+        f"/cases/{case_id}/replies",
+        ANNA,
+        {**unfilled, "first_name": "Sofie"},
+    )
+    assert sent.status_code == 201, sent.body
+    [reply] = [
+        e
+        for e in json.loads(call(api, "GET", f"/cases/{case_id}", ANNA).body)["timeline"]
+        if e["author"] == "anna"
+    ]
+    assert (reply["body"], reply["canned_id"]) == ("Hi Sofie, Anna here.", made["id"])
+    assert call(api, "DELETE", f"/canned/{made['id']}?shared=true", ANNA).status_code == 403
+    assert call(api, "DELETE", f"/canned/{made['id']}?shared=true", BOSS).status_code == 204
+    assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 204
+    assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 404
+    assert json.loads(call(api, "GET", "/canned", ANNA).body)["canned"] == []

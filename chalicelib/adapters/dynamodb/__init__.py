@@ -7,6 +7,7 @@ which rule held, so the domain can re-plan without knowing DynamoDB.
 
 from __future__ import annotations
 
+from chalicelib.adapters.dynamodb.canned import CannedStore
 from chalicelib.adapters.dynamodb.cases import CaseStore
 from chalicelib.adapters.dynamodb.codec import case_key, iso, open_case_key, parse_iso, week_key
 from chalicelib.adapters.dynamodb.inbound import InboundStore
@@ -27,6 +28,7 @@ class DynamoStore(
     ReportStore,
     PrivacyStore,
     OutboxStore,
+    CannedStore,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

@@ -148,6 +148,7 @@ def interaction_item(interaction: Interaction) -> dict[str, Any]:
         "author": interaction.author,
         "duration_seconds": interaction.duration_seconds,
         "email": _email_item(interaction.email) if interaction.email else None,
+        "canned_id": interaction.canned_id,
         "gsi2pk": week_key(interaction.at),
         "gsi2sk": f"{iso(interaction.at)}#EVENT#{interaction.id}",
     }
@@ -173,6 +174,7 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         email=_email_from(item["email"]) if "email" in item else None,
         contact_id=item.get("contact_id"),
         answered=item.get("answered"),
+        canned_id=item.get("canned_id"),
     )
 
 
