@@ -54,7 +54,7 @@ GOALS = {
     "webinar booking, confirmed (new citizen)": "goal <= 2",
     "first SMS of a new citizen (warm; nobody on duty)": "intake 2 (goal <= 2) + routing 1",
     "later SMS on an open case": "goal <= 2",
-    "inbox page (practitioner, profile read afresh)": "goal 2 (profile GetItem + Query)",
+    "inbox page (practitioner, profile read afresh)": "profile GetItem + mine + 1 per queue",
     "inbox page (manager)": "goal 1",
     "call arrival, new caller": "goal <= 2",
     "call arrival, caller with an open case": "goal <= 2",
@@ -255,6 +255,77 @@ def report_figures(endpoint: str) -> list[tuple[str, str, str]]:
     return rows
 
 
+def inbox_figures(endpoint: str) -> list[tuple[str, str, str]]:
+    """A busy helpline's inbox: 10,000 open cases, 200 practitioners with 8 cases each, the rest
+    waiting in four queues. Requests and warm milliseconds (median of 5) of a practitioner's
+    first page (two queues) and of managers' pages."""
+    from botocore.config import Config
+
+    from bench.inbox_load import open_cases
+    from chalicelib.domain.hours import demo_hours
+    from chalicelib.domain.model import Practitioner
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="eu-west-1",
+        config=Config(max_pool_connections=8),
+    )
+    create_table(client, "bench-inbox")
+    store = DynamoStore(client, "bench-inbox")
+    now = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    deps = Services(
+        settings=load_settings({"TABLE_NAME": "bench-inbox", "HOURS_CACHE_SECONDS": "3600"}),
+        store=store,
+        sms=LocalOutbox(),
+        calls=LocalDialer(),
+        mail=LocalMailOutbox(),
+        blobs=LocalBlobs(Path(tempfile.mkdtemp())),
+        clock=lambda: now,
+    )
+    deps.hours_changed(demo_hours())
+    queues = ("general", "careers", "education", "abroad")
+    started = time.perf_counter()
+    for p in range(200):
+        mine = (queues[p % 4], queues[(p + 1) % 4])
+        store.create_practitioner(Practitioner(f"p{p}", f"P{p}", mine, ("da",), 10))
+        open_cases(client, "bench-inbox", now, 8, mine[0], assignee=f"p{p}", start=p * 8)
+    for i, queue in enumerate(queues):
+        open_cases(client, "bench-inbox", now, 2100, queue, start=2000 + i * 2100)
+    load_s = time.perf_counter() - started
+    counter = RequestCounter(client)
+
+    def measure(label: str, actor: Actor, goal: str, **filters: str) -> tuple[str, str, str]:
+        timings, calls, shown = [], [], 0
+        for _ in range(6):  # the first warms the connection; the median of the other five
+            counter.take()
+            begun = time.perf_counter()
+            cases, _ = casework.inbox(deps, actor, **filters)  # type: ignore[arg-type]
+            timings.append(time.perf_counter() - begun)
+            calls, shown = counter.take(), len(cases)
+        ms = statistics.median(timings[1:]) * 1000
+        value = f"{ms:.0f} ms, {len(calls)} requests ({', '.join(calls)}), {shown} cases shown"
+        return (f"inbox at 10,000 open cases: {label}", value, goal)
+
+    return [
+        ("inbox at 10,000 open cases: load (BatchWriteItem)", f"{load_s:.1f} s", ""),
+        measure(
+            "practitioner's first page (8 mine, 2 queues)",
+            Actor("p7", "practitioner"),
+            "goal: 8 mine + 17 waiting, <= 1 + queues Queries (+ profile), < 100 ms",
+        ),
+        measure("manager, one assignee", Actor("boss", "manager"), "1 Query", assignee="p7"),
+        measure(
+            "manager, one queue's waiting",
+            Actor("boss", "manager"),
+            "1 Query",
+            status="queued",
+            queue="careers",
+        ),
+        measure("manager, all open (gsi1, unchanged)", Actor("boss", "manager"), "1 Query"),
+    ]
+
+
 def compile_ours() -> None:
     """Our modules' bytecode, as the package ships it (scripts/package.py) and as the floor's
     libraries have theirs: a cold start then pays for importing, not for compiling."""
@@ -283,6 +354,8 @@ def main() -> None:
             rows.append((f"DynamoDB requests: {name}", f"{len(calls)} ({', '.join(calls)})", goal))
     with DynamoDBLocal() as database:
         rows += report_figures(database.endpoint)
+    with DynamoDBLocal() as database:
+        rows += inbox_figures(database.endpoint)
     subprocess.run(
         [sys.executable, "scripts/package.py"], cwd=ROOT, check=True, capture_output=True
     )

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id as new_interaction_id
 from chalicelib.domain.model import (
+    CannedResponse,
     Case,
     CaseRead,
     CaseRecords,
@@ -39,11 +40,14 @@ from chalicelib.domain.model import (
     IdentityRecord,
     InboundWrite,
     Interaction,
+    Mention,
     Parked,
     PersonalData,
     Practitioner,
+    Presence,
     Shift,
     StoredMessage,
+    preview_of,
 )
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -200,6 +204,7 @@ class _PrivacyMixin:
                     email_thread=(),
                     callback_number=None,
                     callback_requested_at=None,
+                    preview=None,
                 )
 
     def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:
@@ -292,6 +297,8 @@ class MemoryStore(_PrivacyMixin):
         self._events: dict[str, dict[str, _Event]] = {}
         self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
         self._booked: set[str] = set()  # cases holding webinar bookings only
+        self._mentions: dict[str, list[Mention]] = {}  # user id -> notes naming them
+        self._canned: dict[tuple[str | None, str], CannedResponse] = {}  # (owner, id)
         self._unanswered: dict[str, str] = {}  # case id -> "<assigned at>#<case id>"
         self._practitioners: dict[str, Practitioner] = {}
         self._shifts: list[Shift] = []
@@ -420,6 +427,9 @@ class MemoryStore(_PrivacyMixin):
                 email_subject=email.subject if email else None,
                 email_thread=(email.message_id,) if email and email.message_id else (),
                 possible_link=email.possible_link if email else None,
+                preview=None if booked else preview_of(inbound.body),
+                last_inbound_channel=None if booked else inbound.channel,
+                waiting_since=None if booked else inbound.at,
             )
             if booked:  # kept for its timeline: no inbox, no waiting list
                 self._booked.add(write.case_id)
@@ -438,6 +448,10 @@ class MemoryStore(_PrivacyMixin):
                 changes["email_subject"] = case.email_subject or email.subject
             if email is not None and email.possible_link:
                 changes["possible_link"] = email.possible_link
+            if inbound.channel != "webinar":  # a booking is no question: nothing to answer
+                changes["preview"] = preview_of(inbound.body)
+                changes["last_inbound_channel"] = inbound.channel
+                changes["waiting_since"] = case.waiting_since or inbound.at
             self._cases[write.case_id] = replace(case, **changes)
         events = self._events.setdefault(write.case_id, {})
         for interaction in write.interactions:
@@ -623,6 +637,7 @@ class MemoryStore(_PrivacyMixin):
                 current,
                 last_activity_at=reply.at,
                 first_response_at=current.first_response_at or reply.at,
+                waiting_since=None,
             )
             if answered_by_assignee:
                 self._waiting.pop(case.id, None)
@@ -630,6 +645,14 @@ class MemoryStore(_PrivacyMixin):
             self._events.setdefault(case.id, {})[reply.id] = _Event(
                 reply, rank=0 if reply.status else None
             )
+
+    def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None:
+        with self._lock:
+            case = self._cases[case_id]
+            others = tuple(p for p in case.presence if p.user_id != user_id)
+            entry = Presence(user_id, activity, until)
+            presence = tuple(sorted((*others, entry), key=lambda p: p.user_id))
+            self._cases[case_id] = replace(case, presence=presence)
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         with self._lock:
@@ -780,6 +803,35 @@ class MemoryStore(_PrivacyMixin):
                 return False
             self._identities[identity] = replace(record, undeliverable=reason)
             return True
+
+    def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None:
+        with self._lock:
+            events = self._events.setdefault(note.case_id, {})
+            if note.id in events:
+                raise WriteConflict("note")
+            events[note.id] = _Event(note, rank=None)
+            for user in mentioned:
+                entry = Mention(user, note.case_id, note.id, note.author or "", note.at)
+                self._mentions.setdefault(user, []).append(entry)
+
+    def save_canned(self, canned: CannedResponse) -> None:
+        with self._lock:
+            self._canned[(canned.owner, canned.id)] = canned
+
+    def canned_of(self, owner: str | None) -> list[CannedResponse]:
+        mine = [c for (o, _), c in self._canned.items() if o == owner]
+        return sorted(mine, key=lambda c: c.id)
+
+    def get_canned(self, owner: str | None, canned_id: str) -> CannedResponse | None:
+        return self._canned.get((owner, canned_id))
+
+    def delete_canned(self, owner: str | None, canned_id: str) -> bool:
+        with self._lock:
+            return self._canned.pop((owner, canned_id), None) is not None
+
+    def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
+        entries = self._mentions.get(user_id, [])
+        return sorted(entries, key=lambda m: (m.at, m.case_id, m.note_id), reverse=True)[:limit]
 
     def add_interaction_once(self, interaction: Interaction) -> bool:
         try:

@@ -44,6 +44,15 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         (200, 201),
     ),
     ("GET", "/inbox"): ("My inbox, or every case for managers", "staff", None, (200,)),
+    ("GET", "/canned"): ("Canned responses: the shared ones, then mine", "staff", None, (200,)),
+    ("POST", "/canned"): ("A canned response (shared: managers)", "staff", "canned", (201,)),
+    ("DELETE", "/canned/{canned_id}"): (
+        "Delete my canned response (?shared=true: a shared one, managers)",
+        "staff",
+        None,
+        (204,),
+    ),
+    ("GET", "/mentions"): ("Notes that named me (@id), newest first", "staff", None, (200,)),
     ("GET", "/cases/{case_id}"): ("A case and its timeline (read recorded)", "staff", None, (200,)),
     ("GET", "/cases/{case_id}/reads"): ("Who read a case", "manager", None, (200,)),
     ("POST", "/cases/{case_id}/claim"): ("Claim a waiting case", "practitioner", None, (200,)),
@@ -54,6 +63,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         (201,),
     ),
     ("POST", "/cases/{case_id}/notes"): ("Internal note", "staff", "note", (201,)),
+    ("POST", "/cases/{case_id}/presence"): (
+        "I am viewing or writing on this case (lapses after 30 s)",
+        "staff",
+        "presence",
+        (200,),
+    ),
     ("POST", "/cases/{case_id}/transfer"): (
         "Transfer to a queue or practitioner",
         "staff",

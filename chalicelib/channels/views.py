@@ -10,9 +10,11 @@ from typing import Any
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
     Booking,
+    CannedResponse,
     Case,
     CaseRead,
     Interaction,
+    Mention,
     Practitioner,
     Shift,
     Webinar,
@@ -34,6 +36,24 @@ def case_summary(case: Case) -> dict[str, Any]:
         "opened_at": _at(case.opened_at),
         "first_response_at": _at(case.first_response_at),
         "callback_pending": case.callback_number is not None,
+        "channel": case.last_inbound_channel or case.channel,
+        "preview": case.preview,
+        "waiting_since": _at(case.waiting_since),
+        "needs_reply": case.needs_reply,
+        "others": [{"user_id": p.user_id, "activity": p.activity} for p in case.presence],
+    }
+
+
+def canned(item: CannedResponse) -> dict[str, Any]:
+    return {"id": item.id, "title": item.title, "body": item.body, "shared": item.owner is None}
+
+
+def mention(entry: Mention) -> dict[str, Any]:
+    return {
+        "case_id": entry.case_id,
+        "note_id": entry.note_id,
+        "author": entry.author,
+        "at": _at(entry.at),
     }
 
 
@@ -78,6 +98,7 @@ def interaction(item: Interaction) -> dict[str, Any]:
         "media": [{"url": m.url, "content_type": m.content_type} for m in item.media],
         "error_code": item.error_code,
         "duration_seconds": item.duration_seconds,
+        "canned_id": item.canned_id,
         "email": {
             "subject": item.email.subject,
             "verdicts": dict(item.email.verdicts),  # SES's SPF/DKIM/DMARC; {} = unknown (relay)

@@ -13,11 +13,17 @@ citizen's message arrived since, it is refused with those messages, and nothing 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain import delivery, mail, routing
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain import canned, delivery, mail, routing
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidCursor, InvalidInput, NotFound
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.mail import QUARANTINE_QUEUE
 from chalicelib.domain.model import (
@@ -27,6 +33,7 @@ from chalicelib.domain.model import (
     CaseRef,
     InboxQuery,
     Interaction,
+    Mention,
     Practitioner,
 )
 from chalicelib.domain.ports import (
@@ -45,6 +52,9 @@ log = logging.getLogger("contact-centre")
 STATUSES = ("queued", "assigned", "closed")
 OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other")
 PAGE_SIZE = 25
+PRESENCE_SECONDS = 30
+ACTIVITIES = ("viewing", "writing")
+MAX_CURSOR = 512  # ours are under 100 characters
 
 
 class UnseenMessages(Conflict):
@@ -144,7 +154,26 @@ def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
-    return case
+    return _as_seen_by(case, actor, now)
+
+
+def mark_presence(deps: Deps, case_id: str, actor: Actor, activity: str) -> Case:
+    """`activity` (viewing, writing) on the case for the next 30 s: the client repeats it while
+    it lasts. Colleagues see it on the case and its inbox entry, so two practitioners do not
+    answer one citizen. Answers the case as this actor sees it (the others on it)."""
+    store, now = deps.store, deps.clock()
+    if activity not in ACTIVITIES:
+        raise InvalidInput(f"activity must be one of {', '.join(ACTIVITIES)}.")
+    case, _ = _visible_case(case_id, actor, store)
+    until = now + timedelta(seconds=PRESENCE_SECONDS)
+    store.mark_presence(case_id, actor.user_id, activity, until)
+    return _as_seen_by(case, actor, now)
+
+
+def _as_seen_by(case: Case, actor: Actor, now: datetime) -> Case:
+    """Only the others who are on the case now: a lapsed signal, or one's own, is not shown."""
+    live = tuple(p for p in case.presence if p.until > now and p.user_id != actor.user_id)
+    return replace(case, presence=live)
 
 
 def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
@@ -164,8 +193,25 @@ def inbox(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> tuple[list[Case], str | None]:
-    """A practitioner's inbox: their cases and their queues' waiting cases, newest activity first.
-    A manager's: every case, filterable by queue, status and assignee."""
+    """A practitioner's inbox: every case of theirs, then their queues' longest waiting cases.
+    A manager's: every case, filterable by queue, status and assignee. Each entry shows who
+    else is on the case now."""
+    cases, next_cursor = _inbox(deps, actor, status, queue, assignee, cursor, limit)
+    if not any(case.presence for case in cases):
+        return cases, next_cursor
+    now = deps.clock()
+    return [_as_seen_by(case, actor, now) for case in cases], next_cursor
+
+
+def _inbox(
+    deps: Deps,
+    actor: Actor,
+    status: str | None,
+    queue: str | None,
+    assignee: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Case], str | None]:
     store: CaseStore = deps.store
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", code="invalid_status")
@@ -173,15 +219,84 @@ def inbox(
     queues = frozenset({queue}) if queue else None
     closed = status == "closed"
     if actor.is_manager:
+        if assignee is not None and not closed:  # one assignee's partition, nothing else read
+            return _open_page(store, status, queues, (assignee, frozenset()), cursor, limit)
+        if queue is not None and status == "queued":
+            return _open_page(store, status, None, ("", frozenset({queue})), cursor, limit)
         query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor)
     else:
         profile = profile_of(actor, store)
         assert profile is not None
         if assignee not in (None, actor.user_id):
             raise Forbidden("Practitioners see their own assigned cases only.")
+        if not closed:
+            mine = (
+                actor.user_id,
+                frozenset(profile.queues) & (queues or frozenset(profile.queues)),
+            )
+            return _open_page(store, status, queues, mine, cursor, limit)
         mine = (actor.user_id, frozenset(profile.queues))
         query = InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor)
     return store.inbox_page(query)
+
+
+def _open_page(
+    store: CaseStore,
+    status: str | None,
+    queues: frozenset[str] | None,
+    whose: tuple[str, frozenset[str]],  # (assignee, waiting queues); "" / empty: none
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Case], str | None]:
+    """Someone's cases first (every one, up to the page), newest activity first, then the
+    longest waiting cases of the queues: one Query of the assignee's partition and one per
+    queue, each reading only what the page shows. The cursor says which part continues where."""
+    assignee, waiting_in = whose
+    part, after = _decode_position(cursor)
+    cases: list[Case] = []
+    if assignee and status in (None, "assigned") and part == "mine":
+        mine, more = store.mine_page(assignee, after, limit)
+        cases = sorted(
+            (c for c in mine if queues is None or c.queue in queues),
+            key=lambda c: c.last_activity_at,
+            reverse=True,
+        )
+        if more is not None:
+            return cases, _encode_position("mine", more)
+        part, after = "waiting", None
+    if not waiting_in or status not in (None, "queued"):
+        return cases, None
+    room = limit - len(cases)
+    if room <= 0:
+        return cases, _encode_position("waiting", None)
+    waiting, more = store.waiting_page(waiting_in, after, room)
+    return cases + waiting, _encode_position("waiting", more) if more is not None else None
+
+
+def _encode_position(part: str, after: str | None) -> str:
+    """Opaque to clients: which part of the page continues, and after which entry."""
+    text = json.dumps({"part": part, "after": after}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode_position(cursor: str | None) -> tuple[str, str | None]:
+    """Only a cursor shaped like ours (the store checks the position itself)."""
+    if cursor is None:
+        return "mine", None
+    try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(plain, dict) or set(plain) != {"part", "after"}:
+            raise ValueError
+        part, after = plain["part"], plain["after"]
+        if part not in ("mine", "waiting") or not isinstance(after, str | None):
+            raise ValueError
+        if part == "mine" and after is None:
+            raise ValueError
+        return part, after
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise InvalidCursor("This cursor is not one we gave out.") from error
 
 
 def claim(deps: Deps, case_id: str, actor: Actor) -> Case:
@@ -247,8 +362,12 @@ def transfer(
 
 
 def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
+    """An internal note; each `@id` in it that names a practitioner who may see the case puts
+    the case in their mentions view. Naming anyone else is 400 `invalid_mention`, so a note
+    never points someone at a case they may not open (nor says who exists to a typo)."""
     store, now = deps.store, deps.clock()
-    _visible_case(case_id, actor, store)
+    case, _ = _visible_case(case_id, actor, store)
+    mentioned = _mentioned(store, case, actor, body)
     note = Interaction(
         id=interaction_id(now),
         case_id=case_id,
@@ -258,8 +377,31 @@ def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
         body=body,
         author=actor.user_id,
     )
-    store.add_interaction(note)
+    store.add_note(note, mentioned)
     return note
+
+
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
+MAX_MENTIONS = 10
+
+
+def _mentioned(store: CaseStore, case: Case, actor: Actor, body: str) -> tuple[str, ...]:
+    names = sorted({m.rstrip(".") for m in MENTION.findall(body)} - {actor.user_id})
+    if len(names) > MAX_MENTIONS:
+        raise InvalidInput(f"At most {MAX_MENTIONS} mentions a note.", code="invalid_mention")
+    for name in names:
+        profile = store.get_practitioner(name)
+        if profile is None or not (case.assignee == name or case.queue in profile.queues):
+            raise InvalidInput(
+                f"@{name} is not a practitioner who can see this case.", code="invalid_mention"
+            )
+    return tuple(names)
+
+
+def mentions(deps: Deps, actor: Actor, limit: int = PAGE_SIZE) -> list[Mention]:
+    """The notes that named me, newest first; opening a case still needs the right to see it."""
+    store: CaseStore = deps.store
+    return store.mentions_of(actor.user_id, limit)
 
 
 def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) -> Case:
@@ -306,9 +448,13 @@ def reply(
     body: str,
     *,
     seen: str | None = None,
+    canned_id: str | None = None,
+    first_name: str | None = None,
 ) -> tuple[str, str]:
     """Answer on the citizen's own channel (that of their latest message); the first reply sets
-    the case's first-response time. Returns the reply's interaction id and status.
+    the case's first-response time. Returns the reply's interaction id and status. A reply
+    written from a canned response names it (kept on the timeline) and has its placeholders
+    filled (`domain.canned`).
 
     The reply is written to the timeline, conditional on the case being as read, before it is
     sent: racing a close or transfer, it is refused (409) before anything leaves, never after.
@@ -320,10 +466,14 @@ def reply(
     _require_holder(actor, case, "Another practitioner has this case.")
     if seen is not None:
         _refuse_unseen(case, seen)
+    if canned_id is not None:
+        canned.find(deps, actor, canned_id)
+        body = canned.fill(deps, actor, body, first_name)
     gate = _ReplyGate(
         store,
         _ref(case, unchanged_inbound=seen is not None),
         answered_by_assignee=case.status == "assigned",
+        canned_id=canned_id,
     )
     try:
         return _send_reply(deps, case, actor, body, gate)
@@ -336,14 +486,24 @@ class _ReplyGate:
     recorded with the case's first-response time, only while the case is as the practitioner
     read it."""
 
-    def __init__(self, store: CaseStore, case: CaseRef, *, answered_by_assignee: bool) -> None:
+    def __init__(
+        self,
+        store: CaseStore,
+        case: CaseRef,
+        *,
+        answered_by_assignee: bool,
+        canned_id: str | None = None,
+    ) -> None:
         self._store = store
         self._case = case
         self._answered_by_assignee = answered_by_assignee
+        self._canned_id = canned_id
 
     def add_interaction(self, interaction: Interaction) -> None:
         self._store.add_reply(
-            interaction, self._case, answered_by_assignee=self._answered_by_assignee
+            replace(interaction, canned_id=self._canned_id),
+            self._case,
+            answered_by_assignee=self._answered_by_assignee,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import field
 from datetime import datetime
 from typing import Any, Literal
@@ -123,6 +124,7 @@ class Interaction:
     email: EmailDetails | None = None  # subject, threading, attachments and flags of an email
     contact_id: str | None = None  # on inbound interactions
     answered: bool | None = None  # on calls: whether a practitioner picked up
+    canned_id: str | None = None  # on replies: the canned response it was written from
 
 
 @record
@@ -168,6 +170,37 @@ class Delivery:
 
 
 @record
+class CannedResponse:
+    """A reply text practitioners start from: shared (managed by managers, `owner` None) or
+    one practitioner's own. Its body may hold the placeholders of `domain.canned`."""
+
+    id: str
+    title: str
+    body: str
+    owner: str | None = None
+
+
+@record
+class Mention:
+    """A note that names a practitioner (`@id`): it is in their mentions view."""
+
+    user_id: str
+    case_id: str
+    note_id: str
+    author: str
+    at: datetime
+
+
+@record
+class Presence:
+    """A practitioner viewing or writing on a case; it lapses by itself at `until`."""
+
+    user_id: str
+    activity: str  # viewing | writing
+    until: datetime
+
+
+@record
 class Case:
     """A case as practitioners see it; `timeline` is filled only when asked for."""
 
@@ -196,6 +229,32 @@ class Case:
     inbound_count: int | None = None  # the citizen's messages so far: a close is conditional on it
     timeline: tuple[Interaction, ...] = field(default=())
     erased_at: datetime | None = None  # its citizen was erased: it stays closed for good
+    preview: str | None = None  # the citizen's latest message, as `preview_of` cut it
+    last_inbound_channel: str | None = None  # the channel of the citizen's latest message
+    # the citizen's oldest message since our last reply (None: nothing waits for an answer)
+    waiting_since: datetime | None = None
+    presence: tuple[Presence, ...] = ()  # who said they are on the case, until when
+
+    @property
+    def needs_reply(self) -> bool:
+        """A citizen's message came after our last reply: what a practitioner answers first."""
+        return self.waiting_since is not None
+
+
+PREVIEW_CHARS = 140
+
+
+def preview_of(body: str) -> str:
+    """What an inbox entry shows of a message: plain text on one line, at most 140 characters.
+    Control and format characters (bidi overrides, zero-width, line separators) go, so a
+    message cannot reorder or hide what a practitioner reads beside it."""
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in body
+        if unicodedata.category(ch) != "Cf"
+    )
+    text = " ".join(kept.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
 @record

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import (
         Booking,
+        CannedResponse,
         Case,
         CaseRead,
         CaseRecords,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         InboundWrite,
         InboxQuery,
         Interaction,
+        Mention,
         Parked,
         PersonalData,
         Practitioner,
@@ -268,6 +270,20 @@ class CaseStore(MailStore, Protocol):
 
     def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
 
+    def mine_page(
+        self, practitioner_id: str, after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]: ...
+
+    def waiting_page(
+        self, queues: frozenset[str], after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]: ...
+
+    def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None: ...
+
+    def mentions_of(self, user_id: str, limit: int) -> list[Mention]: ...
+
+    def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None: ...
+
     def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None: ...
 
     def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None: ...
@@ -277,6 +293,18 @@ class CaseStore(MailStore, Protocol):
     def add_reply(
         self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool
     ) -> None: ...
+
+
+class CannedStore(Protocol):
+    """Canned responses: shared ones (`owner` None) and each practitioner's own."""
+
+    def save_canned(self, canned: CannedResponse) -> None: ...
+
+    def canned_of(self, owner: str | None) -> list[CannedResponse]: ...
+
+    def get_canned(self, owner: str | None, canned_id: str) -> CannedResponse | None: ...
+
+    def delete_canned(self, owner: str | None, canned_id: str) -> bool: ...
 
 
 class LinkStore(CaseStore, Protocol):
@@ -453,6 +481,7 @@ class ReportStore(Protocol):
 
 class Store(
     LinkStore,
+    CannedStore,
     VoiceStore,
     WebinarStore,
     StaffingStore,

@@ -27,6 +27,40 @@ def inbox() -> dict[str, Any]:
     return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
 
 
+@bp.route("/canned", methods=["GET"])
+def canned_responses() -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import canned
+
+    return {"canned": [views.canned(c) for c in canned.available(bp.deps, bp.actor(*BOTH))]}
+
+
+@bp.route("/canned", methods=["POST"], content_types=JSON)
+def new_canned_response() -> Response:
+    from chalicelib.channels import views
+    from chalicelib.domain import canned
+
+    actor, fields = bp.actor(*BOTH), bp.body("canned")
+    return created(views.canned(canned.create(bp.deps, actor, fields)))
+
+
+@bp.route("/canned/{canned_id}", methods=["DELETE"])
+def delete_canned_response(canned_id: str) -> Response:
+    from chalicelib.domain import canned
+
+    shared = bp.query("shared") == "true"
+    canned.remove(bp.deps, bp.actor(*BOTH), canned_id, shared=shared)
+    return Response(body="", status_code=204)
+
+
+@bp.route("/mentions", methods=["GET"])
+def my_mentions() -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    return {"mentions": [views.mention(m) for m in casework.mentions(bp.deps, bp.actor(*BOTH))]}
+
+
 @bp.route("/cases/{case_id}", methods=["GET"])
 def case_detail(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
@@ -60,7 +94,13 @@ def reply_to_case(case_id: str) -> Response:
     actor, deps, request = bp.actor(*BOTH), bp.deps, bp.body("reply")
     with views.unseen_shown():
         reply_id, status = casework.reply(
-            deps, case_id, actor, request["body"], seen=request.get("seen")
+            deps,
+            case_id,
+            actor,
+            request["body"],
+            seen=request.get("seen"),
+            canned_id=request.get("canned_id"),
+            first_name=request.get("first_name"),
         )
     return created({"id": reply_id, "status": status})
 
@@ -83,6 +123,16 @@ def note_on_case(case_id: str) -> Response:
     actor = bp.actor(*BOTH)
     note = casework.add_note(bp.deps, case_id, actor, bp.body("note")["body"])
     return created(views.interaction(note))
+
+
+@bp.route("/cases/{case_id}/presence", methods=["POST"], content_types=JSON)
+def presence_on_case(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    activity = bp.body("presence")["activity"]
+    case = casework.mark_presence(bp.deps, case_id, bp.actor(*BOTH), activity)
+    return {"others": views.case_summary(case)["others"]}
 
 
 @bp.route("/cases/{case_id}/transfer", methods=["POST"], content_types=JSON)

@@ -28,6 +28,7 @@ def test_the_local_table_is_the_template_table():
         "gsi1",
         "gsi2",
         "gsi3",
+        "gsi4",
     }
     assert definition["BillingMode"] == "PAY_PER_REQUEST"
 

@@ -18,6 +18,7 @@ from chalicelib.adapters.memory import MemoryStore
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.ids import interaction_id, new_id
 from chalicelib.domain.model import (
+    CannedResponse,
     CaseOpening,
     CaseRef,
     Identity,
@@ -33,6 +34,7 @@ from chalicelib.domain.ports import (
     IdentityTaken,
     OpenCaseExists,
     PractitionerUnavailable,
+    WriteConflict,
 )
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -389,6 +391,71 @@ def test_a_reply_needs_the_case_as_read_and_ends_unanswered(store):
     assert store.get_case(write.case_id).first_response_at == answer.at
 
 
+def test_a_case_shows_the_latest_message_and_what_waits_for_an_answer(store):
+    store.create_practitioner(ANNA)
+    write = first()
+    store.record_inbound(write)
+    case = store.get_case(write.case_id)
+    assert (case.preview, case.last_inbound_channel, case.waiting_since) == ("hello", "sms", T0)
+    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
+    answer = replace(reply(write.case_id, T0 + timedelta(minutes=1)), author="anna")
+    store.add_reply(answer, ref(store, write.case_id), answered_by_assignee=True)
+    assert not store.get_case(write.case_id).needs_reply
+    for n in (2, 3):
+        store.record_inbound(later(write, f"SM{n}", T0 + timedelta(minutes=n), f"more {n}"))
+    case = store.get_case(write.case_id)
+    assert case.needs_reply and case.waiting_since == T0 + timedelta(minutes=2)
+    assert case.preview == "more 3"
+
+
+def test_presence_is_one_entry_per_user_overwritten_by_their_next(store):
+    write = first()
+    store.record_inbound(write)
+    until = T0 + timedelta(seconds=30)
+    store.mark_presence(write.case_id, "anna", "viewing", until)
+    store.mark_presence(write.case_id, "bea", "viewing", until)
+    store.mark_presence(write.case_id, "anna", "writing", until + timedelta(seconds=5))
+    presence = store.get_case(write.case_id).presence
+    assert [(p.user_id, p.activity, p.until) for p in presence] == [
+        ("anna", "writing", until + timedelta(seconds=5)),
+        ("bea", "viewing", until),
+    ]
+
+
+def test_a_note_and_its_mentions_are_written_together(store):
+    write = first()
+    store.record_inbound(write)
+    note = Interaction(
+        interaction_id(T0), write.case_id, T0, "note", "internal", "@bea look", author="anna"
+    )
+    store.add_note(note, ("bea", "carl"))
+    later_note = replace(
+        note, id=interaction_id(T0 + timedelta(minutes=1)), at=T0 + timedelta(minutes=1)
+    )
+    store.add_note(later_note, ("bea",))
+    assert [(m.case_id, m.note_id, m.author) for m in store.mentions_of("bea", 10)] == [
+        (write.case_id, later_note.id, "anna"),
+        (write.case_id, note.id, "anna"),
+    ]
+    assert [m.at for m in store.mentions_of("carl", 10)] == [T0]
+    assert store.mentions_of("anna", 10) == []
+    with pytest.raises(WriteConflict):  # the same note again: refused whole
+        store.add_note(note, ("dan",))
+    assert store.mentions_of("dan", 10) == []
+    assert store.get_case(write.case_id, with_timeline=True).timeline[-1].id == later_note.id
+
+
+def test_canned_responses_are_kept_per_owner(store):
+    shared = CannedResponse("c1", "Hello", "Hi {first_name}")
+    mine = CannedResponse("c2", "Mine", "Later", owner="anna")
+    store.save_canned(shared)
+    store.save_canned(mine)
+    assert store.canned_of(None) == [shared] and store.canned_of("anna") == [mine]
+    assert store.get_canned("bea", "c2") is None and store.get_canned("anna", "c2") == mine
+    assert store.delete_canned("anna", "c2") and not store.delete_canned("anna", "c2")
+    assert store.canned_of("anna") == []
+
+
 def test_a_waiting_case_moves_queue_and_keeps_its_place(store):
     one, two = first(), first(OTHER, "SM2", at=T0 + timedelta(minutes=1))
     store.record_inbound(one)
@@ -636,6 +703,7 @@ def test_scrubbing_keeps_what_the_reports_count(store):
     store.scrub_event(write.case_id, message.id, forget_provider_id=True)
     case = store.get_case(write.case_id, with_timeline=True)
     assert (case.reply_to, case.reply_token, case.callback_number) == (None, None, None)
+    assert case.preview is None  # the inbox's copy of the citizen's words goes too
     [scrubbed] = case.timeline
     assert (scrubbed.body, scrubbed.to, scrubbed.provider_id) == ("", None, None)
     assert (scrubbed.channel, scrubbed.direction, scrubbed.at) == ("sms", "in", T0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -135,6 +136,39 @@ def test_the_inbox_shows_my_cases_and_my_queues_waiting_cases_only(api, case_id)
     assert closed["cases"] == []
 
 
+def test_an_inbox_entry_shows_the_latest_message_and_whether_it_needs_a_reply(
+    api, case_id, local_services
+):
+    clock = local_services.clock
+
+    def entry():
+        [summary] = json.loads(call(api, "GET", "/inbox", ANNA).body)["cases"]
+        return summary
+
+    first = entry()
+    assert (first["channel"], first["preview"], first["needs_reply"]) == (
+        "sms",
+        "I need help",
+        True,
+    )
+    assert first["waiting_since"] == first["opened_at"]
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    call(api, "POST", f"/cases/{case_id}/replies", ANNA, {"body": "Hi! How can I help?"})
+    answered = entry()
+    assert answered["needs_reply"] is False and answered["waiting_since"] is None
+    assert answered["preview"] == "I need help"  # still the citizen's words, not ours
+    clock.at += timedelta(minutes=3)
+    tricky = "Line one\nline\u202etwo\u200b " + "x" * 200  # a newline, a bidi override, zero-width
+    text = sms_form("+4520000001", tricky, sid="SM" + "7" * 32)
+    api.post("/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", text))
+    asked = entry()
+    assert asked["needs_reply"] is True and asked["waiting_since"].startswith(
+        clock.at.strftime("%Y-%m-%dT%H:%M")
+    )
+    assert asked["preview"].startswith("Line one linetwo xxx") and len(asked["preview"]) == 140
+    assert not any(ch in asked["preview"] for ch in "\n\u202e\u200b")
+
+
 def test_close_and_reopen(api, case_id, local_services):
     call(api, "POST", f"/cases/{case_id}/claim", ANNA)
     seen = latest(local_services.store, case_id)
@@ -207,3 +241,99 @@ def test_staffing_set_duty_is_idempotent(local_services, clock):
     staffing.set_duty(deps_of(store, clock()), sam, False)
     staffing.set_duty(deps_of(store, clock()), sam, False)
     assert len(store.shifts("sam")) == 1
+
+
+def test_who_else_is_on_a_case_shows_on_it_and_its_entry_and_lapses_after_30s(
+    api, case_id, local_services
+):
+    clock = local_services.clock
+    answer = call(api, "POST", f"/cases/{case_id}/presence", ANNA, {"activity": "writing"})
+    assert answer.status_code == 200 and json.loads(answer.body) == {"others": []}
+    clock.at += timedelta(seconds=10)
+    boss_sees = call(api, "POST", f"/cases/{case_id}/presence", BOSS, {"activity": "viewing"})
+    assert json.loads(boss_sees.body)["others"] == [{"user_id": "anna", "activity": "writing"}]
+    detail = json.loads(call(api, "GET", f"/cases/{case_id}", ANNA).body)
+    assert detail["others"] == [{"user_id": "boss", "activity": "viewing"}]  # never myself
+    [entry] = json.loads(call(api, "GET", "/inbox", BOSS).body)["cases"]
+    assert entry["others"] == [{"user_id": "anna", "activity": "writing"}]
+    clock.at += timedelta(seconds=21)  # anna's signal is 31 s old: it lapsed by itself
+    [entry] = json.loads(call(api, "GET", "/inbox", BOSS).body)["cases"]
+    assert entry["others"] == []
+    assert json.loads(call(api, "GET", f"/cases/{case_id}", ANNA).body)["others"] == [
+        {"user_id": "boss", "activity": "viewing"}  # 21 s old: still there
+    ]
+
+
+@pytest.mark.parametrize("body", [{}, {"activity": "typing"}, {"activity": "writing", "x": 1}])
+def test_a_bad_presence_is_400_and_a_stranger_403(api, case_id, body):
+    assert call(api, "POST", f"/cases/{case_id}/presence", ANNA, body).status_code == 400
+    stranger = call(api, "POST", f"/cases/{case_id}/presence", OMAR, {"activity": "viewing"})
+    assert stranger.status_code == 403
+
+
+def test_a_mentioned_practitioner_finds_the_case_in_their_mentions(api, case_id, local_services):
+    local_services.store.create_practitioner(Practitioner("bea", "Bea", ("general",), ("da",), 5))
+    bea = bearer("bea", "practitioner")
+    refused = call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": "@bea and @omar?"})
+    assert refused.status_code == 400 and error_code(refused) == "invalid_mention"  # omar: careers
+    assert (
+        call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": "@nobody?"}).status_code == 400
+    )
+    assert (
+        json.loads(call(api, "GET", "/mentions", bea).body)["mentions"] == []
+    )  # nothing half done
+    note = call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": "@bea, can you take this?"})
+    assert note.status_code == 201
+    [mention] = json.loads(call(api, "GET", "/mentions", bea).body)["mentions"]
+    assert (mention["case_id"], mention["author"]) == (case_id, "anna")
+    assert mention["note_id"] == json.loads(note.body)["id"]
+    assert json.loads(call(api, "GET", "/mentions", ANNA).body)["mentions"] == []
+    assert json.loads(call(api, "GET", "/mentions", OMAR).body)["mentions"] == []
+
+
+def error_code(answer) -> str:
+    return json.loads(answer.body)["error"]["code"]
+
+
+def test_canned_responses_shared_by_managers_personal_and_filled_in_a_reply(
+    api, case_id, local_services
+):
+    shared = {"title": "Hello", "body": "Hi {first_name}, {practitioner} here.", "shared": True}
+    assert call(api, "POST", "/canned", ANNA, shared).status_code == 403  # managers only
+    made = json.loads(call(api, "POST", "/canned", BOSS, shared).body)
+    mine = {"title": "Later", "body": "We open again {next_opening}."}
+    own = json.loads(call(api, "POST", "/canned", ANNA, mine).body)
+    assert own["shared"] is False and made["shared"] is True
+    listed = [c["id"] for c in json.loads(call(api, "GET", "/canned", ANNA).body)["canned"]]
+    assert listed == [made["id"], own["id"]]
+    assert [c["id"] for c in json.loads(call(api, "GET", "/canned", OMAR).body)["canned"]] == [
+        made["id"]  # not Anna's own
+    ]
+    bad = {"title": "x", "body": "Hi {surname}"}
+    assert error_code(call(api, "POST", "/canned", ANNA, bad)) == "unknown_placeholder"
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    unfilled = {"body": shared["body"], "canned_id": made["id"]}
+    answer = call(api, "POST", f"/cases/{case_id}/replies", ANNA, unfilled)
+    assert error_code(answer) == "unfilled_placeholder"  # no braces ever reach the citizen
+    foreign = {"body": "Hi", "canned_id": own["id"]}
+    answer = call(api, "POST", f"/cases/{case_id}/replies", BOSS, foreign)
+    assert error_code(answer) == "unknown_canned"  # Anna's own is nobody else's
+    sent = call(
+        api,
+        "POST",
+        f"/cases/{case_id}/replies",
+        ANNA,
+        {**unfilled, "first_name": "Sofie"},
+    )
+    assert sent.status_code == 201, sent.body
+    [reply] = [
+        e
+        for e in json.loads(call(api, "GET", f"/cases/{case_id}", ANNA).body)["timeline"]
+        if e["author"] == "anna"
+    ]
+    assert (reply["body"], reply["canned_id"]) == ("Hi Sofie, Anna here.", made["id"])
+    assert call(api, "DELETE", f"/canned/{made['id']}?shared=true", ANNA).status_code == 403
+    assert call(api, "DELETE", f"/canned/{made['id']}?shared=true", BOSS).status_code == 204
+    assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 204
+    assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 404
+    assert json.loads(call(api, "GET", "/canned", ANNA).body)["canned"] == []

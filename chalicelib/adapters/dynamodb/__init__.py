@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.adapters.dynamodb.canned import DynamoCanned
 from chalicelib.adapters.dynamodb.cases import DynamoCases
 from chalicelib.adapters.dynamodb.codec import case_key, iso, open_case_key, parse_iso, week_key
 from chalicelib.adapters.dynamodb.inbound import DynamoInbound
@@ -32,6 +33,7 @@ class DynamoStore(
     DynamoReports,
     DynamoPrivacy,
     DynamoOutbox,
+    DynamoCanned,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

@@ -24,9 +24,11 @@ from chalicelib.adapters.dynamodb.codec import (
     dump,
     iso,
     load,
+    mine_key,
     open_case_key,
     parse_iso,
     practitioner_key,
+    queue_inbox_key,
     read_key,
     waiting_key,
     week_key,
@@ -154,6 +156,86 @@ class DynamoCases(StoreBase):
         last = page.get("LastEvaluatedKey")
         return cases, _encode_cursor(last) if last else None
 
+    def mine_page(
+        self, practitioner_id: str, after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]:
+        """A practitioner's open cases in the order they were handed them: one Query of their
+        own gsi4 partition, which holds nothing else. The position is where the next page
+        starts (None: no more)."""
+        cases, positions, more = self._section(mine_key(practitioner_id), after, limit)
+        return cases, positions[-1] if more and positions else None
+
+    def waiting_page(
+        self, queues: frozenset[str], after: str | None, limit: int
+    ) -> tuple[list[Case], str | None]:
+        """The waiting cases of these queues, longest waiting first: one Query per queue (each
+        reads at most `limit`), merged by waiting time. Only the queues' own partitions are read,
+        whatever the number of open cases elsewhere."""
+        found: list[tuple[str, Case]] = []
+        more = False
+        for queue in sorted(queues):
+            cases, positions, queue_more = self._section(queue_inbox_key(queue), after, limit)
+            found += zip(positions, cases, strict=True)
+            more = more or queue_more
+        found.sort(key=lambda pair: pair[0])
+        more = more or len(found) > limit
+        page = found[:limit]
+        return [case for _, case in page], page[-1][0] if more and page else None
+
+    def _section(
+        self, partition: str, after: str | None, limit: int
+    ) -> tuple[list[Case], list[str], bool]:
+        """One Query of a gsi4 partition after a position; cases, their positions, more?"""
+        condition, values = "gsi4pk = :pk", {":pk": partition}
+        if after is not None:
+            if not POSITION.match(after):
+                raise InvalidCursor("This cursor is not one we gave out.")
+            condition += " AND gsi4sk > :after"
+            values[":after"] = after
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="gsi4",
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dump(values),
+            Limit=limit,
+        )
+        items = [load(item) for item in page.get("Items", [])]
+        cases = [case_from(item) for item in items]
+        return cases, [item["gsi4sk"] for item in items], "LastEvaluatedKey" in page
+
+    def index_open_cases(self) -> int:
+        """Once, on deploying gsi4: every open case written before it gets its inbox entry (as
+        waiting or as its assignee's), under the condition that it is still as read, so a
+        hand-over meanwhile wins. Safe to run again; returns how many it indexed."""
+        indexed = 0
+        for item in self._query_all(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=dump({":pk": INBOX_OPEN}),
+        ):
+            if "gsi4pk" in item or item.get("status") not in ("queued", "assigned"):
+                continue
+            if item["status"] == "assigned":
+                entry = (mine_key(item["assignee"]), item.get("assigned_at"))
+            else:
+                entry = (queue_inbox_key(item["queue"]), item.get("queued_at"))
+            since = entry[1] or item["opened_at"]
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=dump(case_key(item["id"])),
+                    UpdateExpression="SET gsi4pk = :pk, gsi4sk = :sk",
+                    ConditionExpression="#status = :status AND attribute_not_exists(gsi4pk)",
+                    ExpressionAttributeNames=NAMES,
+                    ExpressionAttributeValues=dump(
+                        {":pk": entry[0], ":sk": f"{since}#{item['id']}", ":status": item["status"]}
+                    ),
+                )
+                indexed += 1
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+        return indexed
+
     def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
         """The queue's waiting cases, longest waiting first (sparse gsi3)."""
         page = self.client.query(
@@ -190,10 +272,11 @@ class DynamoCases(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :assigned, assignee = :p, assigned_at = :now, "
-                    "gsi3pk = :unanswered, gsi3sk = :since",
+                    "gsi3pk = :unanswered, gsi3sk = :since, gsi4pk = :mine, gsi4sk = :since",
                     {
                         ":assigned": "assigned",
                         ":p": practitioner_id,
+                        ":mine": mine_key(practitioner_id),
                         ":now": iso(now),
                         ":unanswered": UNANSWERED,
                         ":since": f"{iso(now)}#{case.id}",
@@ -240,13 +323,15 @@ class DynamoCases(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :queued, #queue = :queue, queued_at = :now, gsi3pk = :waiting, "
-                    "gsi3sk = :since REMOVE assignee, assigned_at",
+                    "gsi3sk = :since, gsi4pk = :queued_in, gsi4sk = :since "
+                    "REMOVE assignee, assigned_at",
                     {
                         **values,
                         ":queued": "queued",
                         ":queue": queue,
                         ":now": iso(now),
                         ":waiting": waiting_key(queue),
+                        ":queued_in": queue_inbox_key(queue),
                         ":since": f"{iso(now)}#{case.id}",
                     },
                     condition,
@@ -266,11 +351,12 @@ class DynamoCases(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :assigned, assignee = :p, assigned_at = :now, "
-                    "gsi3pk = :unanswered, gsi3sk = :since",
+                    "gsi3pk = :unanswered, gsi3sk = :since, gsi4pk = :mine, gsi4sk = :since",
                     {
                         **values,
                         ":assigned": "assigned",
                         ":p": practitioner_id,
+                        ":mine": mine_key(practitioner_id),
                         ":now": iso(now),
                         ":unanswered": UNANSWERED,
                         ":since": f"{iso(now)}#{case.id}",
@@ -313,7 +399,7 @@ class DynamoCases(StoreBase):
                     self.table,
                     case_key(case.id),
                     "SET #status = :closed, outcome = :outcome, closed_at = :now, closed_by = :by, "
-                    "gsi1pk = :inbox REMOVE gsi3pk, gsi3sk",
+                    "gsi1pk = :inbox REMOVE gsi3pk, gsi3sk, gsi4pk, gsi4sk",
                     {
                         **values,
                         ":closed": "closed",
@@ -372,7 +458,8 @@ class DynamoCases(StoreBase):
                         self.table,
                         case_key(case.id),
                         "SET #status = :queued, queued_at = :now, gsi1pk = :inbox, gsi1sk = :now, "
-                        "last_activity_at = :now, gsi3pk = :waiting, gsi3sk = :since "
+                        "last_activity_at = :now, gsi3pk = :waiting, gsi3sk = :since, "
+                        "gsi4pk = :queued_in, gsi4sk = :since "
                         "REMOVE assignee, assigned_at, closed_at, outcome, closed_by",
                         {
                             ":queued": "queued",
@@ -380,6 +467,7 @@ class DynamoCases(StoreBase):
                             ":now": iso(now),
                             ":inbox": INBOX_OPEN,
                             ":waiting": waiting_key(case.queue),
+                            ":queued_in": queue_inbox_key(case.queue),
                             ":since": f"{iso(now)}#{case.id}",
                         },
                         "#status = :closed AND attribute_not_exists(erased_at)",  # never erased
@@ -399,9 +487,10 @@ class DynamoCases(StoreBase):
         expression = (
             "SET last_activity_at = :now, gsi1sk = :now, "
             "first_response_at = if_not_exists(first_response_at, :now)"
+            " REMOVE waiting_since"
         )
         if answered_by_assignee:
-            expression += " REMOVE gsi3pk, gsi3sk"
+            expression += ", gsi3pk, gsi3sk"
         self._run(
             [
                 (
@@ -419,17 +508,53 @@ class DynamoCases(StoreBase):
             ]
         )
 
+    def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None:
+        """One entry per user in the case's `presence` map, overwritten by their next signal;
+        readers ignore it once `until` has passed, so it expires by itself."""
+        entry = {"activity": activity, "until": iso(until)}
+        names = {"#u": user_id}
+        for _ in range(3):
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=dump(case_key(case_id)),
+                    UpdateExpression="SET presence.#u = :entry",
+                    ConditionExpression="attribute_exists(presence)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=dump({":entry": entry}),
+                )
+                return
+            except self.client.exceptions.ConditionalCheckFailedException:
+                pass  # the case's first presence: create the map, unless someone just did
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=dump(case_key(case_id)),
+                    UpdateExpression="SET presence = :map",
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(presence)",
+                    ExpressionAttributeValues=dump({":map": {user_id: entry}}),
+                )
+                return
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+        raise WriteConflict("presence")
+
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         """A waiting case moves to the queue the citizen chose (it keeps its place in time)."""
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=dump(case_key(case_id)),
-                UpdateExpression="SET #queue = :queue, gsi3pk = :waiting",
+                UpdateExpression="SET #queue = :queue, gsi3pk = :waiting, gsi4pk = :queued_in",
                 ConditionExpression="#status = :queued",
                 ExpressionAttributeNames={**NAMES, "#queue": "queue"},
                 ExpressionAttributeValues=dump(
-                    {":queue": queue, ":waiting": waiting_key(queue), ":queued": "queued"}
+                    {
+                        ":queue": queue,
+                        ":waiting": waiting_key(queue),
+                        ":queued_in": queue_inbox_key(queue),
+                        ":queued": "queued",
+                    }
                 ),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -522,6 +647,7 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
 
 
+POSITION = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-zA-Z_-]{1,64}\Z")
 MAX_CURSOR = 512  # ours are ~150 characters; anything far longer was not given out by us
 CURSOR_KEY = {
     "pk": re.compile(r"CASE#[0-9a-zA-Z_-]{1,64}\Z"),

@@ -92,3 +92,14 @@ def practitioner_key(practitioner_id: str) -> dict[str, str]:
 
 def waiting_key(queue: str) -> str:
     return f"WAITING#{queue}"
+
+
+def mine_key(practitioner_id: str) -> str:
+    """gsi4: a practitioner's open cases, in the order they were handed them (full copies, so a
+    page is one Query that reads only what it shows)."""
+    return f"MINE#{practitioner_id}"
+
+
+def queue_inbox_key(queue: str) -> str:
+    """gsi4: a queue's waiting cases, longest waiting first (full copies, unlike gsi3's)."""
+    return f"QUEUED#{queue}"

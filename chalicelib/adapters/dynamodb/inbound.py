@@ -31,6 +31,7 @@ from chalicelib.domain.model import (
     IdentityRecord,
     InboundWrite,
     Interaction,
+    preview_of,
 )
 from chalicelib.domain.ports import (
     BookingRefused,
@@ -340,6 +341,8 @@ class DynamoInbound(StoreBase):
                 )
             )
             item = new_case_item(write.opening, reply_to, inbound.at)
+            if not booked:
+                item.update(preview=preview_of(inbound.body), last_inbound_channel=inbound.channel)
             if inbound.email is not None:
                 item.update(
                     email_subject=inbound.email.subject,
@@ -384,6 +387,14 @@ class DynamoInbound(StoreBase):
                         ":ids": [inbound.email.message_id],
                         ":subject": inbound.email.subject,
                     }
+                )
+            if inbound.channel != "webinar":  # a booking is no question: nothing to answer
+                expression += (
+                    ", preview = :preview, last_inbound_channel = :last_channel"
+                    ", waiting_since = if_not_exists(waiting_since, :at)"
+                )
+                values.update(
+                    {":preview": preview_of(inbound.body), ":last_channel": inbound.channel}
                 )
             if inbound.email is not None and inbound.email.possible_link:
                 expression += ", possible_link = :link"
@@ -476,8 +487,9 @@ class DynamoInbound(StoreBase):
                 TableName=self.table,
                 Key=dump(case_key(case_id)),
                 UpdateExpression=(
-                    "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, "
-                    "gsi3sk = :since, queued_at = :at REMOVE booked_only, booked_waiting"
+                    "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, gsi3sk = :since, "
+                    "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
+                    "REMOVE booked_only, booked_waiting, booked_inbox"
                 ),
                 ConditionExpression="booked_only = :yes AND #status = :queued",
                 ExpressionAttributeNames={"#status": "status"},

@@ -13,6 +13,7 @@ from chalicelib.adapters.dynamodb.codec import (
     iso,
     parse_iso,
     practitioner_key,
+    queue_inbox_key,
     waiting_key,
     week_key,
 )
@@ -26,6 +27,7 @@ from chalicelib.domain.model import (
     Interaction,
     Media,
     Practitioner,
+    Presence,
 )
 
 
@@ -37,13 +39,17 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
             **_case_fields(opening, reply_to, now),
             "booked_only": True,
             "booked_waiting": waiting_key(opening.queue),
+            "booked_inbox": queue_inbox_key(opening.queue),
         }
     return {
         **_case_fields(opening, reply_to, now),
+        "waiting_since": iso(now),
         "gsi1pk": INBOX_OPEN,
         "gsi1sk": iso(now),
         "gsi3pk": waiting_key(opening.queue),
         "gsi3sk": f"{iso(now)}#{opening.case_id}",
+        "gsi4pk": queue_inbox_key(opening.queue),
+        "gsi4sk": f"{iso(now)}#{opening.case_id}",
     }
 
 
@@ -100,6 +106,13 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         else None,
         timeline=timeline,
         erased_at=parse_iso(item.get("erased_at")),
+        preview=item.get("preview"),
+        last_inbound_channel=item.get("last_inbound_channel"),
+        waiting_since=parse_iso(item.get("waiting_since")),
+        presence=tuple(
+            Presence(user, entry["activity"], parse_iso(entry["until"]))  # type: ignore[arg-type]
+            for user, entry in sorted(item.get("presence", {}).items())
+        ),
     )
 
 
@@ -135,6 +148,7 @@ def interaction_item(interaction: Interaction) -> dict[str, Any]:
         "author": interaction.author,
         "duration_seconds": interaction.duration_seconds,
         "email": _email_item(interaction.email) if interaction.email else None,
+        "canned_id": interaction.canned_id,
         "gsi2pk": week_key(interaction.at),
         "gsi2sk": f"{iso(interaction.at)}#EVENT#{interaction.id}",
     }
@@ -160,6 +174,7 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         email=_email_from(item["email"]) if "email" in item else None,
         contact_id=item.get("contact_id"),
         answered=item.get("answered"),
+        canned_id=item.get("canned_id"),
     )
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put
-from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso
+from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import interaction_item
-from chalicelib.domain.model import Identity, Interaction, Parked
+from chalicelib.domain.model import Identity, Interaction, Mention, Parked
+from chalicelib.domain.ports import WriteConflict
+
+MENTION_DAYS = 90  # a mention older than a quarter is history: the note stays on the case
 
 
 class DynamoMessages(StoreBase):
@@ -27,6 +30,49 @@ class DynamoMessages(StoreBase):
             Item=dump(interaction_item(interaction)),
             ConditionExpression="attribute_not_exists(pk)",
         )
+
+    def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None:
+        """The note and an entry in each mentioned practitioner's mentions, in one transaction
+        (a note is never half mentioned). Entries expire after MENTION_DAYS."""
+        ops = [("note", put(self.table, interaction_item(note)))]
+        expires = int((note.at + timedelta(days=MENTION_DAYS)).timestamp())
+        for user in mentioned:
+            ops.append(
+                (
+                    "mention",
+                    put(
+                        self.table,
+                        {
+                            "pk": f"MENTIONS#{user}",
+                            "sk": f"{iso(note.at)}#{note.case_id}#{note.id}",
+                            "type": "mention",
+                            "case_id": note.case_id,
+                            "note_id": note.id,
+                            "author": note.author,
+                            "at": iso(note.at),
+                            "expires_at": expires,
+                        },
+                    ),
+                )
+            )
+        try:
+            self._transact(ops)
+        except Cancelled as lost:
+            raise WriteConflict(str(lost)) from lost
+
+    def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
+        """Newest first: one Query of the user's own partition."""
+        page = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=dump({":pk": f"MENTIONS#{user_id}"}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [
+            Mention(user_id, i["case_id"], i["note_id"], i["author"], parse_iso(i["at"]))  # type: ignore[arg-type]
+            for i in map(load, page.get("Items", []))
+        ]
 
     def add_interaction_once(self, interaction: Interaction) -> bool:
         """For ids derived from the provider's: False when it was recorded already."""

@@ -34,6 +34,7 @@ SCRUBBED_CASE = (
     "email_thread",
     "callback_number",
     "callback_requested_at",
+    "preview",  # the citizen's own words
 )
 SCRUBBED_EVENT = ("to", "media", "email", "outbox_raw_key")
 PERSONAL_BOOKING = ("email", "phone", "first_name", "token_hash")

@@ -1,0 +1,126 @@
+"""The inbox of a busy helpline, against DynamoDB Local: a practitioner's first page holds every
+case of theirs and then their queues' longest waiting cases, whatever the number of open cases
+elsewhere, and reads only what it shows."""
+
+from __future__ import annotations
+
+from bench import inbox_load as load
+from chalicelib.domain import casework, intake
+from chalicelib.domain.hours import demo_hours
+from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
+from tests.conftest import deps_of
+
+
+def open_cases(store, clock, count, queue, assignee=None, start=0):
+    return load.open_cases(store.client, store.table, clock.at, count, queue, assignee, start)
+
+
+class Requests:
+    """Counts the DynamoDB requests the client makes."""
+
+    def __init__(self, client):
+        self.calls: list[str] = []
+        client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model, **_):
+        self.calls.append(model.name)
+
+
+def test_my_first_page_holds_all_my_cases_among_10000_open_cases_of_others(store, clock):
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 25))
+    waiting_mine = open_cases(store, clock, 30, "general")  # the oldest, all in my queue
+    open_cases(store, clock, 5000, "careers", start=100)  # waiting in a queue I do not serve
+    for p in range(200):  # 200 colleagues with 25 cases each, most recent activity of all
+        open_cases(store, clock, 25, "general", assignee=f"p{p}", start=6000 + p * 25)
+    mine = open_cases(store, clock, 21, "general", assignee="anna", start=50)
+    counted = Requests(store.client)
+    cases, cursor = casework.inbox(deps_of(store, clock), Actor("anna", "practitioner"))
+    assert [c.id for c in cases[:21]] == list(reversed(mine))  # newest activity first
+    assert [c.id for c in cases[21:]] == waiting_mine[:4]  # then the longest waiting
+    assert cursor is not None
+    # the profile (read afresh), my cases, and one Query per queue I serve
+    assert counted.calls == ["GetItem", "Query", "Query"]
+    rest, cursor = casework.inbox(
+        deps_of(store, clock), Actor("anna", "practitioner"), cursor=cursor
+    )
+    assert [c.id for c in rest] == waiting_mine[4:29]
+
+
+def test_a_managers_view_of_one_assignee_or_one_queue_reads_only_those(store, clock):
+    theirs = open_cases(store, clock, 3, "careers", assignee="omar")
+    open_cases(store, clock, 40, "general", assignee="anna", start=10)
+    waiting = open_cases(store, clock, 2, "careers", start=100)
+    boss = Actor("boss", "manager")
+    counted = Requests(store.client)
+    cases, _ = casework.inbox(deps_of(store, clock), boss, assignee="omar")
+    assert {c.id for c in cases} == set(theirs)
+    cases, _ = casework.inbox(deps_of(store, clock), boss, status="queued", queue="careers")
+    assert [c.id for c in cases] == waiting
+    assert counted.calls == ["Query", "Query"]
+
+
+def test_a_practitioners_pages_show_all_their_cases_then_the_longest_waiting(store, clock):
+    store.create_practitioner(Practitioner("anna", "Anna", ("general", "careers"), ("da",), 25))
+    mine = set(open_cases(store, clock, 7, "general", assignee="anna"))
+    general = open_cases(store, clock, 6, "general", start=10)
+    careers = open_cases(store, clock, 6, "careers", start=20)
+    open_cases(store, clock, 9, "education", start=30)  # a queue Anna does not serve
+    seen, cursor = [], None
+    for _ in range(20):
+        cases, cursor = casework.inbox(
+            deps_of(store, clock), Actor("anna", "practitioner"), cursor=cursor, limit=4
+        )
+        seen += [c.id for c in cases]
+        if cursor is None:
+            break
+    assert set(seen[:7]) == mine and len(seen) == 19
+    assert seen[7:] == general + careers  # longest waiting first, across my queues
+
+
+def test_the_inbox_entries_follow_the_case(store, clock):
+    """Routed or claimed, a case leaves its queue's waiting list for its assignee's; back in a
+    queue, it waits there; closed, it is in neither; reopened, it waits again."""
+    store.create_practitioner(Practitioner("anna", "Anna", ("general", "careers"), ("da",), 5))
+    hello = InboundMessage(
+        "sms", "twilio", "SM" + "1" * 32, Identity("phone", "+4520000001"), "+4570203040", "hi"
+    )
+    case_id = intake.receive(deps_of(store, clock, hours=demo_hours()), hello).case_id
+    anna, boss, deps = (
+        Actor("anna", "practitioner"),
+        Actor("boss", "manager"),
+        deps_of(store, clock),
+    )
+
+    def where():
+        return (
+            [c.id for c in store.mine_page("anna", None, 10)[0]],
+            [c.id for c in store.waiting_page(frozenset({"general", "careers"}), None, 10)[0]],
+        )
+
+    assert where() == ([], [case_id])
+    casework.claim(deps, case_id, anna)
+    assert where() == ([case_id], [])
+    casework.transfer(deps, case_id, anna, queue="careers")
+    assert where() == ([], [case_id]) and store.get_case(case_id).queue == "careers"
+    seen = store.get_case(case_id, with_timeline=True).timeline[-1].id
+    casework.close(deps, case_id, boss, "answered", seen=seen)
+    assert where() == ([], [])
+    casework.reopen(deps, case_id, boss)
+    assert where() == ([], [case_id])
+
+
+def test_open_cases_written_before_the_inbox_index_are_indexed_once(store, clock):
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 25))
+    waiting = open_cases(store, clock, 2, "general")
+    mine = open_cases(store, clock, 1, "general", assignee="anna", start=10)
+    for case_id in waiting + mine:  # as the table held them before gsi4
+        store.client.update_item(
+            TableName=store.table,
+            Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "CASE"}},
+            UpdateExpression="REMOVE gsi4pk, gsi4sk",
+        )
+    anna = Actor("anna", "practitioner")
+    assert casework.inbox(deps_of(store, clock), anna)[0] == []
+    assert store.index_open_cases() == 3
+    assert [c.id for c in casework.inbox(deps_of(store, clock), anna)[0]] == mine + waiting
+    assert store.index_open_cases() == 0
