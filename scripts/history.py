@@ -240,7 +240,7 @@ class Helpline:
             return
         if set(case.get("channels") or []) <= {"voice"}:
             return  # an answered call needs no written reply
-        reply = {"body": REPLIES[rng.randrange(len(REPLIES))]}
+        reply = {"body": REPLIES[rng.randrange(len(REPLIES))], "seen": case["timeline"][-1]["id"]}
         if self._json("post", f"/cases/{case_id}/replies", who, reply)[1] == 201:
             self.counts["replies"] += 1
 

@@ -249,6 +249,16 @@ def bearer(user: str, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}
 
 
+def seen(case_id: str) -> str:
+    """The id of the newest event of the case: what a practitioner's screen shows as read, and
+    what a reply or a close carries (`seen`)."""
+    from chalicelib.wiring import services
+
+    case = services().store.get_case(case_id, with_timeline=True)
+    assert case is not None and case.timeline, case_id
+    return case.timeline[-1].id
+
+
 def relay(api: Any, raw: bytes, *, secret: str = RELAY_SECRET, at: float | None = None) -> Any:
     """POST a raw email to the relay route, signed as the mail relay signs it."""
     import time

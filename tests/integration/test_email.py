@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain.model import Identity, Practitioner
-from tests.conftest import MAIL_DOMAIN, bearer, relay
+from tests.conftest import MAIL_DOMAIN, bearer, relay, seen
 
 CORPUS = Path(__file__).resolve().parents[1] / "email_corpus"
 PATH = "/webhooks/email/inbound"
@@ -165,7 +165,7 @@ def test_threading_by_in_reply_to_our_reply(api, local_services, outbox):
     case = case_of(local_services.store)
     answer = api.post(
         f"/cases/{case.id}/replies",
-        body=json.dumps({"body": "Which subjects?"}),
+        body=json.dumps({"body": "Which subjects?", "seen": seen(case.id)}),
         headers={**ANNA, "Content-Type": "application/json"},
     )
     assert answer.status_code == 201
@@ -263,7 +263,7 @@ def test_a_bounce_makes_the_address_undeliverable_and_replies_are_refused(
     assert record.undeliverable == "bounce"
     answer = api.post(
         f"/cases/{case.id}/replies",
-        body=json.dumps({"body": "Hello?"}),
+        body=json.dumps({"body": "Hello?", "seen": seen(case.id)}),
         headers={**ANNA, "Content-Type": "application/json"},
     )
     assert answer.status_code == 409

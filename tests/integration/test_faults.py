@@ -18,7 +18,7 @@ from chalicelib.adapters.senders import SesMail, TwilioSms
 from chalicelib.config import load_settings
 from chalicelib.domain import delivery
 from chalicelib.domain.model import Identity, Practitioner
-from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay
+from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay, seen
 from tests.sending import Fixed
 
 
@@ -61,7 +61,7 @@ def _reply(api, case_id: str):
     """Anna answers the case from her inbox."""
     return api.post(
         f"/cases/{case_id}/replies",
-        body=json.dumps({"body": "Answer"}),
+        body=json.dumps({"body": "Answer", "seen": seen(case_id)}),
         headers={**bearer("anna", "practitioner"), "Content-Type": "application/json"},
     )
 

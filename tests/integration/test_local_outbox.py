@@ -17,7 +17,7 @@ import pytest
 from chalicelib.adapters.senders import LocalDialer, LocalMailOutbox, LocalOutbox
 from chalicelib.domain.model import Identity, Practitioner, Webinar
 from scripts import outbox as outbox_tool
-from tests.conftest import bearer, relay
+from tests.conftest import bearer, relay, seen
 from tests.integration.test_email import email
 from tests.twilio_fakes import signed, sms_form
 
@@ -69,7 +69,9 @@ def test_an_acknowledgement_and_a_practitioners_sms_reply_land_with_their_case_i
     sms_case = open_case(store, "phone", "+4520000001")
     api.post(f"/cases/{sms_case}/claim", headers=ANNA)
     reply = api.post(
-        f"/cases/{sms_case}/replies", headers={**ANNA, **JSON}, body='{"body": "Hi! Let us talk."}'
+        f"/cases/{sms_case}/replies",
+        headers={**ANNA, **JSON},
+        body=json.dumps({"body": "Hi! Let us talk.", "seen": seen(sms_case)}),
     )
     assert reply.status_code == 201
     [text] = texts(folder)

@@ -257,6 +257,14 @@ def test_close_requires_the_latest_event_seen(api, held, local_services):
     assert local_services.store.get_case(held).status == "assigned"
 
 
+def test_a_reply_requires_the_latest_event_seen(api, held, local_services):
+    """Nobody answers a citizen past a message they have not read (a disclosure, say)."""
+    before = len(local_services.store.get_case(held, with_timeline=True).timeline)
+    answer = call(api, "POST", f"/cases/{held}/replies", ANNA, {"body": "All good?"})
+    assert answer.status_code == 400 and "seen" in error(answer)["message"]
+    assert len(local_services.store.get_case(held, with_timeline=True).timeline) == before
+
+
 def test_a_close_with_an_unknown_seen_is_refused(api, held, local_services):
     answer = call(
         api, "POST", f"/cases/{held}/close", ANNA, {"outcome": "answered", "seen": "nope"}

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from chalicelib.domain.model import Identity
-from tests.conftest import MAIL_DOMAIN, bearer, relay
+from tests.conftest import MAIL_DOMAIN, bearer, relay, seen
 from tests.integration.test_email import ANNA, RecordingMail, case_of, email
 
 BOSS = bearer("boss", "manager")
@@ -55,7 +55,9 @@ def detail(api, case_id: str, headers=ANNA) -> dict:
 
 def reply(api, case_id: str, text: str = "Which subjects?"):
     return api.post(
-        f"/cases/{case_id}/replies", body=json.dumps({"body": text}), headers={**ANNA, **JSON}
+        f"/cases/{case_id}/replies",
+        body=json.dumps({"body": text, "seen": seen(case_id)}),
+        headers={**ANNA, **JSON},
     )
 
 

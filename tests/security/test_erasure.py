@@ -17,7 +17,7 @@ import pytest
 from chalicelib.adapters.senders import Sent
 from chalicelib.domain import delivery, intake, privacy
 from chalicelib.domain.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
-from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay
+from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay, seen
 from tests.sending import Fixed
 from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 
@@ -125,7 +125,7 @@ def test_erasure_cancels_parked_messages_so_the_retry_job_sends_nothing(api, loc
     assert _sms(api, SECRET).status_code == 200
     case = store.get_case(store.find_identity(Identity("phone", PHONE)).open_case_id)
     local_services.sms = Refusing()
-    body = json.dumps({"body": "Call me"})
+    body = json.dumps({"body": "Call me", "seen": seen(case.id)})
     reply = api.post(f"/cases/{case.id}/replies", body=body, headers=ANNA)
     assert json.loads(reply.body)["status"] == "retrying"
     raw = f"To: {ADDRESS}\r\nSubject: Your seat\r\n\r\nSee you there, Sofie\r\n".encode()
@@ -159,7 +159,8 @@ def test_after_erasure_no_item_holds_an_address_message_id_reply_token_or_body(
     _anna(store)
     contact_id, case_id = _email_citizen(api, store)
     token = store.get_case(case_id).reply_token
-    reply = api.post(f"/cases/{case_id}/replies", body=json.dumps({"body": "Hi"}), headers=ANNA)
+    body = json.dumps({"body": "Hi", "seen": seen(case_id)})
+    reply = api.post(f"/cases/{case_id}/replies", body=body, headers=ANNA)
     assert reply.status_code == 201
     ours = next(
         e.email.message_id
