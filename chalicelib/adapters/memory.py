@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -832,6 +833,29 @@ class MemoryStore(_PrivacyMixin):
     def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
         entries = self._mentions.get(user_id, [])
         return sorted(entries, key=lambda m: (m.at, m.case_id, m.note_id), reverse=True)[:limit]
+
+    def count_mentions(self, user_id: str) -> int:
+        return len(self._mentions.get(user_id, []))
+
+    def count_mine(self, practitioner_id: str) -> int:
+        with self._lock:
+            return sum(1 for c in self._in_inbox() if c.assignee == practitioner_id)
+
+    def count_waiting(self, queue: str) -> int:
+        with self._lock:
+            return sum(1 for c in self._in_inbox() if c.status == "queued" and c.queue == queue)
+
+    def count_open(self) -> int:
+        with self._lock:
+            return sum(1 for _ in self._in_inbox())
+
+    def _in_inbox(self) -> Iterator[Case]:
+        """The open cases the inbox lists (a case holding bookings only is in none)."""
+        return (
+            c
+            for c in self._cases.values()
+            if c.status in ("queued", "assigned") and c.id not in self._booked
+        )
 
     def add_interaction_once(self, interaction: Interaction) -> bool:
         try:

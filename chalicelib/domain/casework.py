@@ -203,6 +203,26 @@ def inbox(
     return [_as_seen_by(case, actor, now) for case in cases], next_cursor
 
 
+def inbox_counts(deps: Deps, actor: Actor) -> dict[str, object]:
+    """The figures beside the inbox, counted afresh from the index keys the pages read (never
+    a counter kept beside them, which concurrent hand-overs could let drift): a practitioner's
+    own cases, the cases waiting in the queues they serve, their mentions; a manager's open
+    cases and the waiting cases of each queue someone serves."""
+    store: CaseStore = deps.store
+    profile = profile_of(actor, store)
+    if profile is None:
+        queues = sorted({q for p in store.list_practitioners() for q in p.queues})
+        return {
+            "open": store.count_open(),
+            "waiting": {queue: store.count_waiting(queue) for queue in queues},
+        }
+    return {
+        "mine": store.count_mine(actor.user_id),
+        "waiting": sum(store.count_waiting(queue) for queue in sorted(profile.queues)),
+        "mentions": store.count_mentions(actor.user_id),
+    }
+
+
 def _inbox(
     deps: Deps,
     actor: Actor,

@@ -16,15 +16,17 @@ def inbox() -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
+    actor = bp.actor(*BOTH)
     cases, cursor = casework.inbox(
         bp.deps,
-        bp.actor(*BOTH),
+        actor,
         status=bp.query("status"),
         queue=bp.query("queue"),
         assignee=bp.query("assignee"),
         cursor=bp.query("cursor"),
     )
-    return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
+    counts = casework.inbox_counts(bp.deps, actor)
+    return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor, "counts": counts}
 
 
 @bp.route("/canned", methods=["GET"])

@@ -132,6 +132,21 @@ def test_the_inbox_shows_my_cases_and_my_queues_waiting_cases_only(api, case_id)
     assert closed["cases"] == []
 
 
+def test_every_inbox_answer_carries_the_counts_of_its_views(api, case_id):
+    counts = {
+        who: json.loads(call(api, "GET", "/inbox", header).body)["counts"]
+        for who, header in (("anna", ANNA), ("omar", OMAR), ("boss", BOSS))
+    }
+    assert counts["anna"] == {"mine": 0, "waiting": 1, "mentions": 0}
+    assert counts["omar"] == {"mine": 0, "waiting": 0, "mentions": 0}
+    assert counts["boss"] == {"open": 1, "waiting": {"careers": 0, "general": 1}}
+    call(api, "POST", f"/cases/{case_id}/notes", BOSS, {"body": "@anna can you take it?"})
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    answer = json.loads(call(api, "GET", "/inbox?status=closed", ANNA).body)
+    assert answer["cases"] == [] and answer["counts"] == {"mine": 1, "waiting": 0, "mentions": 1}
+    assert json.loads(call(api, "GET", "/inbox", BOSS).body)["counts"]["open"] == 1
+
+
 def test_an_inbox_entry_shows_the_latest_message_and_whether_it_needs_a_reply(
     api, case_id, local_services
 ):

@@ -182,6 +182,31 @@ class DynamoCases(StoreBase):
         page = found[:limit]
         return [case for _, case in page], page[-1][0] if more and page else None
 
+    def count_mine(self, practitioner_id: str) -> int:
+        """How many open cases a practitioner holds: their gsi4 partition, at most
+        `max_active_cases` items (plus reopened ones), so it costs what their page costs."""
+        return self._count_gsi4(mine_key(practitioner_id))
+
+    def count_waiting(self, queue: str) -> int:
+        """How many cases wait in a queue, from the same gsi4 partition the page reads: it is
+        moved in the same UpdateItem as every hand-over, so no counter can drift from it."""
+        return self._count_gsi4(queue_inbox_key(queue))
+
+    def count_open(self) -> int:
+        """Every open case in the inbox (the managers' figure): gsi1 `INBOX#open`."""
+        return self._count(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=dump({":pk": INBOX_OPEN}),
+        )
+
+    def _count_gsi4(self, partition: str) -> int:
+        return self._count(
+            IndexName="gsi4",
+            KeyConditionExpression="gsi4pk = :pk",
+            ExpressionAttributeValues=dump({":pk": partition}),
+        )
+
     def _section(
         self, partition: str, after: str | None, limit: int
     ) -> tuple[list[Case], list[str], bool]:
