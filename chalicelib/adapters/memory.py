@@ -246,6 +246,10 @@ class _PrivacyMixin:
                 kept = [r for r in reads if not start <= r.at < end]
                 forgotten += len(reads) - len(kept)
                 self._reads[case_id] = kept
+                case = self._cases.get(case_id)
+                if case is not None:  # a marker goes with the read it marks
+                    marks = tuple((u, at) for u, at in case.last_read if not start <= at < end)
+                    self._cases[case_id] = replace(case, last_read=marks)
             kept_audits = [a for a in self._audits if not start <= a["at"] < end]
             forgotten += len(self._audits) - len(kept_audits)
             self._audits[:] = kept_audits
@@ -431,6 +435,7 @@ class MemoryStore(_PrivacyMixin):
                 preview=None if booked else preview_of(inbound.body),
                 last_inbound_channel=None if booked else inbound.channel,
                 waiting_since=None if booked else inbound.at,
+                last_inbound_at=inbound.at,
             )
             if booked:  # kept for its timeline: no inbox, no waiting list
                 self._booked.add(write.case_id)
@@ -440,6 +445,7 @@ class MemoryStore(_PrivacyMixin):
             case = self._cases[write.case_id]
             changes: dict[str, Any] = {
                 "last_activity_at": inbound.at,
+                "last_inbound_at": inbound.at,
                 "reply_to": write.identity,
                 "inbound_count": (case.inbound_count or 0) + 1,
                 "channels": tuple(sorted({*case.channels, inbound.channel})),
@@ -666,6 +672,10 @@ class MemoryStore(_PrivacyMixin):
     def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
         with self._lock:
             self._reads.setdefault(case_id, []).append(CaseRead(case_id, user_id, role, at))
+            case = self._cases.get(case_id)
+            if case is not None:
+                read = {**dict(case.last_read), user_id: at}
+                self._cases[case_id] = replace(case, last_read=tuple(sorted(read.items())))
 
     def case_reads(self, case_id: str) -> list[CaseRead]:
         return sorted(self._reads.get(case_id, []), key=lambda r: (_iso(r.at), r.user_id))

@@ -171,9 +171,13 @@ def mark_presence(deps: Deps, case_id: str, actor: Actor, activity: str) -> Case
 
 
 def _as_seen_by(case: Case, actor: Actor, now: datetime) -> Case:
-    """Only the others who are on the case now: a lapsed signal, or one's own, is not shown."""
+    """Only the others who are on the case now: a lapsed signal, or one's own, is not shown;
+    unread: the citizen wrote after the actor's latest read (never read: any message)."""
     live = tuple(p for p in case.presence if p.until > now and p.user_id != actor.user_id)
-    return replace(case, presence=live)
+    mine = dict(case.last_read).get(actor.user_id)
+    wrote = case.last_inbound_at
+    unread = wrote is not None and (mine is None or wrote > mine)
+    return replace(case, presence=live, unread=unread)
 
 
 def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
@@ -197,8 +201,6 @@ def inbox(
     A manager's: every case, filterable by queue, status and assignee. Each entry shows who
     else is on the case now."""
     cases, next_cursor = _inbox(deps, actor, status, queue, assignee, cursor, limit)
-    if not any(case.presence for case in cases):
-        return cases, next_cursor
     now = deps.clock()
     return [_as_seen_by(case, actor, now) for case in cases], next_cursor
 

@@ -234,6 +234,9 @@ class Case:
     # the citizen's oldest message since our last reply (None: nothing waits for an answer)
     waiting_since: datetime | None = None
     presence: tuple[Presence, ...] = ()  # who said they are on the case, until when
+    last_inbound_at: datetime | None = None  # the citizen's latest message or booking
+    last_read: tuple[tuple[str, datetime], ...] = ()  # (user, their latest read), by user
+    unread: bool = False  # for whoever looks: the citizen wrote after their latest read
 
     @property
     def needs_reply(self) -> bool:

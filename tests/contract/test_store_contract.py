@@ -777,3 +777,22 @@ def test_the_inbox_counts_follow_hand_overs_and_closes(store):
     )
     store.add_note(note, ("bea",))
     assert (store.count_mentions("bea"), store.count_mentions("anna")) == (1, 0)
+
+
+def test_a_read_marks_the_case_for_its_reader_until_the_read_is_forgotten(store):
+    write = first()
+    store.record_inbound(write)
+    assert store.get_case(write.case_id).last_inbound_at == T0
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(minutes=1))
+    store.record_read(write.case_id, "bea", "practitioner", T0 + timedelta(minutes=3))
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(minutes=2))
+    store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=4)))
+    case = store.get_case(write.case_id)
+    assert case.last_inbound_at == T0 + timedelta(minutes=4)
+    assert case.last_read == (
+        ("anna", T0 + timedelta(minutes=2)),
+        ("bea", T0 + timedelta(minutes=3)),
+    )
+    # retention forgets the reads up to minute 3: anna's marker goes, bea's (minute 3) stays
+    store.forget_records_between(T0, T0 + timedelta(minutes=3))
+    assert store.get_case(write.case_id).last_read == (("bea", T0 + timedelta(minutes=3)),)

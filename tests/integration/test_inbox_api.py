@@ -180,6 +180,24 @@ def test_an_inbox_entry_shows_the_latest_message_and_whether_it_needs_a_reply(
     assert not any(ch in asked["preview"] for ch in "\n\u202e\u200b")
 
 
+def test_an_entry_is_unread_for_me_until_i_read_what_the_citizen_wrote(
+    api, case_id, local_services
+):
+    def unread(header) -> bool:
+        [summary] = json.loads(call(api, "GET", "/inbox", header).body)["cases"]
+        return summary["unread"]
+
+    assert unread(ANNA) is True and unread(BOSS) is True  # nobody has read it yet
+    call(api, "GET", f"/cases/{case_id}", ANNA)
+    assert unread(ANNA) is False and unread(BOSS) is True  # my read is mine only
+    local_services.clock.at += timedelta(minutes=1)
+    more = sms_form("+4520000001", "Hello?", sid="SM" + "8" * 32)
+    api.post("/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", more))
+    assert unread(ANNA) is True
+    call(api, "GET", f"/cases/{case_id}", ANNA)
+    assert unread(ANNA) is False
+
+
 def test_close_and_reopen(api, case_id, local_services):
     call(api, "POST", f"/cases/{case_id}/claim", ANNA)
     newest = seen(case_id)

@@ -100,6 +100,8 @@ class DynamoCases(StoreBase):
                 }
             ),
         )
+        # the inbox's `unread` reads this marker from the case item, not the reads' items
+        self._set_in_map(case_id, "last_read", user_id, iso(at))
 
     def case_reads(self, case_id: str) -> list[CaseRead]:
         items = self._query_all(
@@ -537,32 +539,38 @@ class DynamoCases(StoreBase):
         """One entry per user in the case's `presence` map, overwritten by their next signal;
         readers ignore it once `until` has passed, so it expires by itself."""
         entry = {"activity": activity, "until": iso(until)}
-        names = {"#u": user_id}
+        self._set_in_map(case_id, "presence", user_id, entry)
+
+    def _set_in_map(self, case_id: str, attribute: str, user_id: str, value: Any) -> None:
+        """One entry per user in a map attribute of the case item (a nested SET needs the map
+        to exist, so the first entry creates it, unless someone just did)."""
+        names = {"#m": attribute, "#u": user_id}
         for _ in range(3):
             try:
                 self.client.update_item(
                     TableName=self.table,
                     Key=dump(case_key(case_id)),
-                    UpdateExpression="SET presence.#u = :entry",
-                    ConditionExpression="attribute_exists(presence)",
+                    UpdateExpression="SET #m.#u = :entry",
+                    ConditionExpression="attribute_exists(#m)",
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=dump({":entry": entry}),
+                    ExpressionAttributeValues=dump({":entry": value}),
                 )
                 return
             except self.client.exceptions.ConditionalCheckFailedException:
-                pass  # the case's first presence: create the map, unless someone just did
+                pass
             try:
                 self.client.update_item(
                     TableName=self.table,
                     Key=dump(case_key(case_id)),
-                    UpdateExpression="SET presence = :map",
-                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(presence)",
-                    ExpressionAttributeValues=dump({":map": {user_id: entry}}),
+                    UpdateExpression="SET #m = :map",
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#m)",
+                    ExpressionAttributeNames={"#m": attribute},
+                    ExpressionAttributeValues=dump({":map": {user_id: value}}),
                 )
                 return
             except self.client.exceptions.ConditionalCheckFailedException:
                 continue
-        raise WriteConflict("presence")
+        raise WriteConflict(attribute)
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         """A waiting case moves to the queue the citizen chose (it keeps its place in time)."""
