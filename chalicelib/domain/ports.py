@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         Identity,
         IdentityRecord,
         InboundWrite,
+        InboxFilter,
         InboxQuery,
         Interaction,
         Mention,
@@ -271,11 +272,15 @@ class CaseStore(MailStore, Protocol):
     def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
 
     def mine_page(
-        self, practitioner_id: str, after: str | None, limit: int
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
     ) -> tuple[list[Case], str | None]: ...
 
     def waiting_page(
-        self, queues: frozenset[str], after: str | None, limit: int
+        self,
+        queues: frozenset[str],
+        after: str | None,
+        limit: int,
+        only: InboxFilter | None = None,
     ) -> tuple[list[Case], str | None]: ...
 
     def count_mine(self, practitioner_id: str) -> int: ...

@@ -16,15 +16,9 @@ def inbox() -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    actor = bp.actor(*BOTH)
-    cases, cursor = casework.inbox(
-        bp.deps,
-        actor,
-        status=bp.query("status"),
-        queue=bp.query("queue"),
-        assignee=bp.query("assignee"),
-        cursor=bp.query("cursor"),
-    )
+    actor, params = bp.actor(*BOTH), bp.params("inbox_query")  # no other parameter
+    needs_reply = {"true": True, "false": False}.get(params.pop("needs_reply", ""))
+    cases, cursor = casework.inbox(bp.deps, actor, needs_reply=needs_reply, **params)
     counts = casework.inbox_counts(bp.deps, actor)
     return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor, "counts": counts}
 

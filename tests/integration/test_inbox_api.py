@@ -255,6 +255,34 @@ def test_malformed_json_and_bad_cursor_are_400(api, case_id):
     assert json.loads(answer.body)["error"]["code"] == "invalid_cursor"
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("channel=fax", "channel"),
+        ("channel=note", "channel"),  # notes are ours, not a citizen's channel
+        ("needs_reply=yes", "needs_reply"),
+        ("chanel=sms", "chanel"),  # a misspelt filter is refused, not ignored
+    ],
+)
+def test_unknown_inbox_filters_are_400_naming_the_parameter(api, case_id, query, field):
+    answer = call(api, "GET", f"/inbox?{query}", ANNA)
+    assert answer.status_code == 400
+    error = json.loads(answer.body)["error"]
+    assert (error["code"], error["field"]) == ("invalid_field", field)
+
+
+def test_the_inbox_filters_by_channel_and_needs_reply(api, case_id):
+    def ids(query: str) -> list[str]:
+        return [
+            c["id"] for c in json.loads(call(api, "GET", f"/inbox?{query}", ANNA).body)["cases"]
+        ]
+
+    assert ids("channel=sms&needs_reply=true") == [case_id]
+    assert ids("channel=email") == [] and ids("needs_reply=false") == []
+    call(api, "POST", f"/cases/{case_id}/replies", BOSS, {"body": "Hi!", "seen": seen(case_id)})
+    assert ids("needs_reply=false") == [case_id] and ids("needs_reply=true") == []
+
+
 def test_duty_status_keeps_shifts(api, case_id, local_services, clock):
     call(api, "PUT", "/practitioners/me/status", ANNA, {"on_duty": True})
     assert local_services.store.get_case(case_id).assignee == "anna"  # offered on arrival
