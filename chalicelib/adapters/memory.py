@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -245,6 +246,10 @@ class _PrivacyMixin:
                 kept = [r for r in reads if not start <= r.at < end]
                 forgotten += len(reads) - len(kept)
                 self._reads[case_id] = kept
+                case = self._cases.get(case_id)
+                if case is not None:  # a marker goes with the read it marks
+                    marks = tuple((u, at) for u, at in case.last_read if not start <= at < end)
+                    self._cases[case_id] = replace(case, last_read=marks)
             kept_audits = [a for a in self._audits if not start <= a["at"] < end]
             forgotten += len(self._audits) - len(kept_audits)
             self._audits[:] = kept_audits
@@ -430,6 +435,7 @@ class MemoryStore(_PrivacyMixin):
                 preview=None if booked else preview_of(inbound.body),
                 last_inbound_channel=None if booked else inbound.channel,
                 waiting_since=None if booked else inbound.at,
+                last_inbound_at=inbound.at,
             )
             if booked:  # kept for its timeline: no inbox, no waiting list
                 self._booked.add(write.case_id)
@@ -439,6 +445,7 @@ class MemoryStore(_PrivacyMixin):
             case = self._cases[write.case_id]
             changes: dict[str, Any] = {
                 "last_activity_at": inbound.at,
+                "last_inbound_at": inbound.at,
                 "reply_to": write.identity,
                 "inbound_count": (case.inbound_count or 0) + 1,
                 "channels": tuple(sorted({*case.channels, inbound.channel})),
@@ -665,6 +672,10 @@ class MemoryStore(_PrivacyMixin):
     def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
         with self._lock:
             self._reads.setdefault(case_id, []).append(CaseRead(case_id, user_id, role, at))
+            case = self._cases.get(case_id)
+            if case is not None:
+                read = {**dict(case.last_read), user_id: at}
+                self._cases[case_id] = replace(case, last_read=tuple(sorted(read.items())))
 
     def case_reads(self, case_id: str) -> list[CaseRead]:
         return sorted(self._reads.get(case_id, []), key=lambda r: (_iso(r.at), r.user_id))
@@ -832,6 +843,29 @@ class MemoryStore(_PrivacyMixin):
     def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
         entries = self._mentions.get(user_id, [])
         return sorted(entries, key=lambda m: (m.at, m.case_id, m.note_id), reverse=True)[:limit]
+
+    def count_mentions(self, user_id: str) -> int:
+        return len(self._mentions.get(user_id, []))
+
+    def count_mine(self, practitioner_id: str) -> int:
+        with self._lock:
+            return sum(1 for c in self._in_inbox() if c.assignee == practitioner_id)
+
+    def count_waiting(self, queue: str) -> int:
+        with self._lock:
+            return sum(1 for c in self._in_inbox() if c.status == "queued" and c.queue == queue)
+
+    def count_open(self) -> int:
+        with self._lock:
+            return sum(1 for _ in self._in_inbox())
+
+    def _in_inbox(self) -> Iterator[Case]:
+        """The open cases the inbox lists (a case holding bookings only is in none)."""
+        return (
+            c
+            for c in self._cases.values()
+            if c.status in ("queued", "assigned") and c.id not in self._booked
+        )
 
     def add_interaction_once(self, interaction: Interaction) -> bool:
         try:

@@ -159,6 +159,9 @@ REFUSALS = {
 }
 
 
+QUERY_SCHEMAS = {"/inbox": "inbox_query"}  # routes whose query parameters a schema lists
+
+
 @cache
 def request_schemas() -> dict[str, Any]:
     schemas = {}
@@ -231,6 +234,12 @@ def _operation(
             for name in _path_parameters(path)
         ],
     }
+    if path in QUERY_SCHEMAS:  # the same schema the edge checks the parameters with
+        query = request_schemas()[QUERY_SCHEMAS[path]]["properties"]
+        operation["parameters"] += [
+            {"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in query.items()
+        ]
     if who in ("staff", "practitioner", "manager"):
         operation["security"] = [{"bearer": []}]
     if body == "form":

@@ -90,7 +90,15 @@ def json_body(raw: bytes | str | None, schema: str) -> dict[str, Any]:
         raise InvalidInput(
             f"The body nests deeper than {MAX_JSON_DEPTH} levels.", code="invalid_json"
         )
-    body = _plain(parsed, "")
+    return _checked(_plain(parsed, ""), schema)
+
+
+def query_params(params: dict[str, str], schema: str) -> dict[str, Any]:
+    """A request's query parameters (all text), or a 400 naming the one a schema refuses."""
+    return _checked(_plain(dict(params), ""), schema)
+
+
+def _checked(body: Any, schema: str) -> dict[str, Any]:
     from jsonschema.exceptions import best_match
 
     invalid = best_match(_validator(schema).iter_errors(body))

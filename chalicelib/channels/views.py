@@ -40,6 +40,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "preview": case.preview,
         "waiting_since": _at(case.waiting_since),
         "needs_reply": case.needs_reply,
+        "unread": case.unread,
         "others": [{"user_id": p.user_id, "activity": p.activity} for p in case.presence],
     }
 

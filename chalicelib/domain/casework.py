@@ -31,6 +31,7 @@ from chalicelib.domain.model import (
     Case,
     CaseRead,
     CaseRef,
+    InboxFilter,
     InboxQuery,
     Interaction,
     Mention,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("contact-centre")
 
 STATUSES = ("queued", "assigned", "closed")
+INBOX_CHANNELS = ("sms", "voice", "email", "webinar")  # what a citizen writes by (no notes)
 OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other")
 PAGE_SIZE = 25
 PRESENCE_SECONDS = 30
@@ -170,10 +172,16 @@ def mark_presence(deps: Deps, case_id: str, actor: Actor, activity: str) -> Case
     return _as_seen_by(case, actor, now)
 
 
-def _as_seen_by(case: Case, actor: Actor, now: datetime) -> Case:
-    """Only the others who are on the case now: a lapsed signal, or one's own, is not shown."""
-    live = tuple(p for p in case.presence if p.until > now and p.user_id != actor.user_id)
-    return replace(case, presence=live)
+def _as_seen_by(case: Case, actor: Actor, now: datetime | None) -> Case:
+    """Only the others who are on the case now: a lapsed signal, or one's own, is not shown;
+    unread: the citizen wrote after the actor's latest read (never read: any message)."""
+    live = tuple(
+        p for p in case.presence if now is not None and p.until > now and p.user_id != actor.user_id
+    )
+    mine = dict(case.last_read).get(actor.user_id)
+    wrote = case.last_inbound_at
+    unread = wrote is not None and (mine is None or wrote > mine)
+    return replace(case, presence=live, unread=unread)
 
 
 def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
@@ -192,15 +200,40 @@ def inbox(
     assignee: str | None = None,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
+    channel: str | None = None,
+    needs_reply: bool | None = None,
 ) -> tuple[list[Case], str | None]:
     """A practitioner's inbox: every case of theirs, then their queues' longest waiting cases.
-    A manager's: every case, filterable by queue, status and assignee. Each entry shows who
-    else is on the case now."""
-    cases, next_cursor = _inbox(deps, actor, status, queue, assignee, cursor, limit)
-    if not any(case.presence for case in cases):
-        return cases, next_cursor
-    now = deps.clock()
+    A manager's: every case, filterable by queue, status and assignee. Both by the channel of
+    the citizen's latest message and by whether it needs a reply. Each entry shows who else is
+    on the case now."""
+    if channel is not None and channel not in INBOX_CHANNELS:
+        raise InvalidInput(f"channel must be one of {', '.join(INBOX_CHANNELS)}.")
+    has_filter = channel is not None or needs_reply is not None
+    only = InboxFilter(channel, needs_reply) if has_filter else None
+    cases, next_cursor = _inbox(deps, actor, status, queue, assignee, cursor, limit, only)
+    now = deps.clock() if any(case.presence for case in cases) else None  # none to lapse
     return [_as_seen_by(case, actor, now) for case in cases], next_cursor
+
+
+def inbox_counts(deps: Deps, actor: Actor) -> dict[str, object]:
+    """The figures beside the inbox, counted afresh from the index keys the pages read (never
+    a counter kept beside them, which concurrent hand-overs could let drift): a practitioner's
+    own cases, the cases waiting in the queues they serve, their mentions; a manager's open
+    cases and the waiting cases of each queue someone serves."""
+    store: CaseStore = deps.store
+    profile = profile_of(actor, store)
+    if profile is None:
+        queues = sorted({q for p in store.list_practitioners() for q in p.queues})
+        return {
+            "open": store.count_open(),
+            "waiting": {queue: store.count_waiting(queue) for queue in queues},
+        }
+    return {
+        "mine": store.count_mine(actor.user_id),
+        "waiting": sum(store.count_waiting(queue) for queue in sorted(profile.queues)),
+        "mentions": store.count_mentions(actor.user_id),
+    }
 
 
 def _inbox(
@@ -211,6 +244,7 @@ def _inbox(
     assignee: str | None,
     cursor: str | None,
     limit: int,
+    only: InboxFilter | None,
 ) -> tuple[list[Case], str | None]:
     store: CaseStore = deps.store
     if status is not None and status not in STATUSES:
@@ -220,10 +254,10 @@ def _inbox(
     closed = status == "closed"
     if actor.is_manager:
         if assignee is not None and not closed:  # one assignee's partition, nothing else read
-            return _open_page(store, status, queues, (assignee, frozenset()), cursor, limit)
+            return _open_page(store, status, queues, (assignee, frozenset()), cursor, limit, only)
         if queue is not None and status == "queued":
-            return _open_page(store, status, None, ("", frozenset({queue})), cursor, limit)
-        query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor)
+            return _open_page(store, status, None, ("", frozenset({queue})), cursor, limit, only)
+        query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor, only)
     else:
         profile = profile_of(actor, store)
         assert profile is not None
@@ -234,9 +268,9 @@ def _inbox(
                 actor.user_id,
                 frozenset(profile.queues) & (queues or frozenset(profile.queues)),
             )
-            return _open_page(store, status, queues, mine, cursor, limit)
+            return _open_page(store, status, queues, mine, cursor, limit, only)
         mine = (actor.user_id, frozenset(profile.queues))
-        query = InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor)
+        query = InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor, only)
     return store.inbox_page(query)
 
 
@@ -247,6 +281,7 @@ def _open_page(
     whose: tuple[str, frozenset[str]],  # (assignee, waiting queues); "" / empty: none
     cursor: str | None,
     limit: int,
+    only: InboxFilter | None,
 ) -> tuple[list[Case], str | None]:
     """Someone's cases first (every one, up to the page), newest activity first, then the
     longest waiting cases of the queues: one Query of the assignee's partition and one per
@@ -255,7 +290,7 @@ def _open_page(
     part, after = _decode_position(cursor)
     cases: list[Case] = []
     if assignee and status in (None, "assigned") and part == "mine":
-        mine, more = store.mine_page(assignee, after, limit)
+        mine, more = store.mine_page(assignee, after, limit, only)
         cases = sorted(
             (c for c in mine if queues is None or c.queue in queues),
             key=lambda c: c.last_activity_at,
@@ -269,7 +304,7 @@ def _open_page(
     room = limit - len(cases)
     if room <= 0:
         return cases, _encode_position("waiting", None)
-    waiting, more = store.waiting_page(waiting_in, after, room)
+    waiting, more = store.waiting_page(waiting_in, after, room, only)
     return cases + waiting, _encode_position("waiting", more) if more is not None else None
 
 

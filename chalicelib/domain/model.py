@@ -234,6 +234,9 @@ class Case:
     # the citizen's oldest message since our last reply (None: nothing waits for an answer)
     waiting_since: datetime | None = None
     presence: tuple[Presence, ...] = ()  # who said they are on the case, until when
+    last_inbound_at: datetime | None = None  # the citizen's latest message or booking
+    last_read: tuple[tuple[str, datetime], ...] = ()  # (user, their latest read), by user
+    unread: bool = False  # for whoever looks: the citizen wrote after their latest read
 
     @property
     def needs_reply(self) -> bool:
@@ -258,6 +261,15 @@ def preview_of(body: str) -> str:
 
 
 @record
+class InboxFilter:
+    """What an inbox page keeps of the cases it reads: no index key holds a case by its channel
+    or by whether it needs a reply, so the store applies this after reading (docs/inbox.md)."""
+
+    channel: str | None = None  # the channel of the citizen's latest message
+    needs_reply: bool | None = None
+
+
+@record
 class InboxQuery:
     """What one inbox page asks for; the store turns it into one Query on gsi1."""
 
@@ -268,6 +280,7 @@ class InboxQuery:
     mine_or_waiting_in: tuple[str, frozenset[str]] | None = None  # (me, my queues)
     limit: int = 25
     cursor: str | None = None
+    only: InboxFilter | None = None
 
 
 @record

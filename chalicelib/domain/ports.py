@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         Identity,
         IdentityRecord,
         InboundWrite,
+        InboxFilter,
         InboxQuery,
         Interaction,
         Mention,
@@ -271,16 +272,28 @@ class CaseStore(MailStore, Protocol):
     def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
 
     def mine_page(
-        self, practitioner_id: str, after: str | None, limit: int
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
     ) -> tuple[list[Case], str | None]: ...
 
     def waiting_page(
-        self, queues: frozenset[str], after: str | None, limit: int
+        self,
+        queues: frozenset[str],
+        after: str | None,
+        limit: int,
+        only: InboxFilter | None = None,
     ) -> tuple[list[Case], str | None]: ...
+
+    def count_mine(self, practitioner_id: str) -> int: ...
+
+    def count_waiting(self, queue: str) -> int: ...
+
+    def count_open(self) -> int: ...
 
     def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None: ...
 
     def mentions_of(self, user_id: str, limit: int) -> list[Mention]: ...
+
+    def count_mentions(self, user_id: str) -> int: ...
 
     def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None: ...
 

@@ -16,15 +16,11 @@ def inbox() -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    cases, cursor = casework.inbox(
-        bp.deps,
-        bp.actor(*BOTH),
-        status=bp.query("status"),
-        queue=bp.query("queue"),
-        assignee=bp.query("assignee"),
-        cursor=bp.query("cursor"),
-    )
-    return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor}
+    actor, params = bp.actor(*BOTH), bp.params("inbox_query")  # no other parameter
+    needs_reply = {"true": True, "false": False}.get(params.pop("needs_reply", ""))
+    cases, cursor = casework.inbox(bp.deps, actor, needs_reply=needs_reply, **params)
+    counts = casework.inbox_counts(bp.deps, actor)
+    return {"cases": [views.case_summary(c) for c in cases], "cursor": cursor, "counts": counts}
 
 
 @bp.route("/canned", methods=["GET"])

@@ -43,6 +43,12 @@ class Area(Blueprint):
         value: str | None = params.get(name) if params is not None else None
         return value
 
+    def params(self, schema: str) -> dict[str, Any]:
+        """The query parameters, checked against a schema (400 `invalid_field` naming one)."""
+        from chalicelib.channels.validation import query_params
+
+        return query_params(dict(self.current_request.query_params or {}), schema)
+
     def body(self, schema: str) -> dict[str, Any]:
         from chalicelib.channels.validation import json_body
 

@@ -744,3 +744,55 @@ def test_reads_and_audits_are_forgotten_by_age(store):
     assert store.forget_records_between(T0 - timedelta(days=1), T0 + timedelta(days=1)) == 2
     assert [r.at for r in store.case_reads(write.case_id)] == [T0 + timedelta(days=10)]
     assert store.forget_records_between(T0 - timedelta(days=1), T0 + timedelta(days=1)) == 0
+
+
+def test_the_inbox_counts_follow_hand_overs_and_closes(store):
+    store.create_practitioner(replace(ANNA, max_active_cases=2))
+    one, two, three = first(), first(OTHER, "SM2"), first(Identity("phone", "+4520000003"), "SM3")
+    booking = first(Identity("phone", "+4520000004"), "SM4")
+    booking = replace(  # bookings only: in no inbox, counted nowhere
+        booking,
+        opening=replace(booking.opening, channel="webinar"),
+        interactions=(replace(booking.interactions[0], channel="webinar"),),
+        reply=None,
+    )
+    for write in (one, two, three, booking):
+        store.record_inbound(write)
+    assert (store.count_open(), store.count_waiting("general"), store.count_mine("anna")) == (
+        3,
+        3,
+        0,
+    )
+    store.assign(ref(store, one.case_id), "anna", T0, require_on_duty=False)
+    store.assign(ref(store, two.case_id), "anna", T0, require_on_duty=False)
+    store.close(ref(store, two.case_id), "answered", "anna", T0 + timedelta(minutes=1))
+    assert (store.count_open(), store.count_waiting("general"), store.count_mine("anna")) == (
+        2,
+        1,
+        1,
+    )
+    assert (store.count_waiting("careers"), store.count_mine("bea")) == (0, 0)
+    note = Interaction(
+        interaction_id(T0), one.case_id, T0, "note", "internal", "@bea", author="anna"
+    )
+    store.add_note(note, ("bea",))
+    assert (store.count_mentions("bea"), store.count_mentions("anna")) == (1, 0)
+
+
+def test_a_read_marks_the_case_for_its_reader_until_the_read_is_forgotten(store):
+    write = first()
+    store.record_inbound(write)
+    assert store.get_case(write.case_id).last_inbound_at == T0
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(minutes=1))
+    store.record_read(write.case_id, "bea", "practitioner", T0 + timedelta(minutes=3))
+    store.record_read(write.case_id, "anna", "practitioner", T0 + timedelta(minutes=2))
+    store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=4)))
+    case = store.get_case(write.case_id)
+    assert case.last_inbound_at == T0 + timedelta(minutes=4)
+    assert case.last_read == (
+        ("anna", T0 + timedelta(minutes=2)),
+        ("bea", T0 + timedelta(minutes=3)),
+    )
+    # retention forgets the reads up to minute 3: anna's marker goes, bea's (minute 3) stays
+    store.forget_records_between(T0, T0 + timedelta(minutes=3))
+    assert store.get_case(write.case_id).last_read == (("bea", T0 + timedelta(minutes=3)),)

@@ -132,6 +132,21 @@ def test_the_inbox_shows_my_cases_and_my_queues_waiting_cases_only(api, case_id)
     assert closed["cases"] == []
 
 
+def test_every_inbox_answer_carries_the_counts_of_its_views(api, case_id):
+    counts = {
+        who: json.loads(call(api, "GET", "/inbox", header).body)["counts"]
+        for who, header in (("anna", ANNA), ("omar", OMAR), ("boss", BOSS))
+    }
+    assert counts["anna"] == {"mine": 0, "waiting": 1, "mentions": 0}
+    assert counts["omar"] == {"mine": 0, "waiting": 0, "mentions": 0}
+    assert counts["boss"] == {"open": 1, "waiting": {"careers": 0, "general": 1}}
+    call(api, "POST", f"/cases/{case_id}/notes", BOSS, {"body": "@anna can you take it?"})
+    call(api, "POST", f"/cases/{case_id}/claim", ANNA)
+    answer = json.loads(call(api, "GET", "/inbox?status=closed", ANNA).body)
+    assert answer["cases"] == [] and answer["counts"] == {"mine": 1, "waiting": 0, "mentions": 1}
+    assert json.loads(call(api, "GET", "/inbox", BOSS).body)["counts"]["open"] == 1
+
+
 def test_an_inbox_entry_shows_the_latest_message_and_whether_it_needs_a_reply(
     api, case_id, local_services
 ):
@@ -163,6 +178,24 @@ def test_an_inbox_entry_shows_the_latest_message_and_whether_it_needs_a_reply(
     )
     assert asked["preview"].startswith("Line one linetwo xxx") and len(asked["preview"]) == 140
     assert not any(ch in asked["preview"] for ch in "\n\u202e\u200b")
+
+
+def test_an_entry_is_unread_for_me_until_i_read_what_the_citizen_wrote(
+    api, case_id, local_services
+):
+    def unread(header) -> bool:
+        [summary] = json.loads(call(api, "GET", "/inbox", header).body)["cases"]
+        return summary["unread"]
+
+    assert unread(ANNA) is True and unread(BOSS) is True  # nobody has read it yet
+    call(api, "GET", f"/cases/{case_id}", ANNA)
+    assert unread(ANNA) is False and unread(BOSS) is True  # my read is mine only
+    local_services.clock.at += timedelta(minutes=1)
+    more = sms_form("+4520000001", "Hello?", sid="SM" + "8" * 32)
+    api.post("/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", more))
+    assert unread(ANNA) is True
+    call(api, "GET", f"/cases/{case_id}", ANNA)
+    assert unread(ANNA) is False
 
 
 def test_close_and_reopen(api, case_id, local_services):
@@ -220,6 +253,34 @@ def test_malformed_json_and_bad_cursor_are_400(api, case_id):
     answer = call(api, "GET", "/inbox?cursor=bm9wZQ", BOSS)
     assert answer.status_code == 400
     assert json.loads(answer.body)["error"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("channel=fax", "channel"),
+        ("channel=note", "channel"),  # notes are ours, not a citizen's channel
+        ("needs_reply=yes", "needs_reply"),
+        ("chanel=sms", "chanel"),  # a misspelt filter is refused, not ignored
+    ],
+)
+def test_unknown_inbox_filters_are_400_naming_the_parameter(api, case_id, query, field):
+    answer = call(api, "GET", f"/inbox?{query}", ANNA)
+    assert answer.status_code == 400
+    error = json.loads(answer.body)["error"]
+    assert (error["code"], error["field"]) == ("invalid_field", field)
+
+
+def test_the_inbox_filters_by_channel_and_needs_reply(api, case_id):
+    def ids(query: str) -> list[str]:
+        return [
+            c["id"] for c in json.loads(call(api, "GET", f"/inbox?{query}", ANNA).body)["cases"]
+        ]
+
+    assert ids("channel=sms&needs_reply=true") == [case_id]
+    assert ids("channel=email") == [] and ids("needs_reply=false") == []
+    call(api, "POST", f"/cases/{case_id}/replies", BOSS, {"body": "Hi!", "seen": seen(case_id)})
+    assert ids("needs_reply=false") == [case_id] and ids("needs_reply=true") == []
 
 
 def test_duty_status_keeps_shifts(api, case_id, local_services, clock):

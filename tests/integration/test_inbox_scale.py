@@ -5,6 +5,7 @@ elsewhere, and reads only what it shows."""
 from __future__ import annotations
 
 from bench import inbox_load as load
+from chalicelib.adapters.dynamodb.codec import case_key, dump
 from chalicelib.domain import casework, intake
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
@@ -124,3 +125,57 @@ def test_open_cases_written_before_the_inbox_index_are_indexed_once(store, clock
     assert store.index_open_cases() == 3
     assert [c.id for c in casework.inbox(deps_of(store, clock), anna)[0]] == mine + waiting
     assert store.index_open_cases() == 0
+
+
+def tag(store, case_ids, expression: str, values: dict | None = None) -> None:
+    """Changes what the bench's cases share (their latest channel, whether they need a reply)."""
+    for case_id in case_ids:
+        store.client.update_item(
+            TableName=store.table,
+            Key=dump(case_key(case_id)),
+            UpdateExpression=expression,
+            **({"ExpressionAttributeValues": dump(values)} if values else {}),
+        )
+
+
+def test_a_filtered_inbox_reads_on_boundedly_and_skips_no_case(store, clock):
+    store.create_practitioner(Practitioner("anna", "Anna", ("general", "careers"), ("da",), 25))
+    general = open_cases(store, clock, 200, "general")
+    careers = open_cases(store, clock, 30, "careers", start=300)
+    emails = [general[3], general[150], general[199], careers[5]]  # longest waiting first
+    tag(store, emails, "SET last_inbound_channel = :email", {":email": "email"})
+    anna = Actor("anna", "practitioner")
+    seen, cursor, pages = [], None, 0
+    while pages < 100:
+        counted = Requests(store.client)
+        cases, cursor = casework.inbox(
+            deps_of(store, clock), anna, cursor=cursor, limit=2, channel="email"
+        )
+        # the profile, my cases, and at most 5 Queries per queue served: bounded, if short
+        assert len(cases) <= 2 and len(counted.calls) <= 2 + 5 * 2
+        seen += [c.id for c in cases]
+        pages += 1
+        if cursor is None:
+            break
+    assert seen == emails
+    assert pages < 100 and all(c.channel == "sms" for c in cases)  # the case's own channel
+
+
+def test_managers_and_practitioners_filter_by_needs_reply_and_channel(store, clock):
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 25))
+    mine = open_cases(store, clock, 4, "general", assignee="anna")
+    waiting = open_cases(store, clock, 4, "general", start=10)
+    asked = [mine[1], waiting[2]]
+    tag(store, set(mine + waiting) - set(asked), "REMOVE waiting_since")  # answered
+    anna, boss = Actor("anna", "practitioner"), Actor("boss", "manager")
+    cases, _ = casework.inbox(deps_of(store, clock), anna, needs_reply=True)
+    assert [c.id for c in cases] == asked
+    cases, _ = casework.inbox(deps_of(store, clock), anna, needs_reply=False)
+    assert {c.id for c in cases} == set(mine + waiting) - set(asked)
+    cases, _ = casework.inbox(
+        deps_of(store, clock), boss, status="queued", queue="general", needs_reply=True
+    )
+    assert [c.id for c in cases] == [waiting[2]]
+    cases, _ = casework.inbox(deps_of(store, clock), boss, needs_reply=True, channel="sms")
+    assert {c.id for c in cases} == set(asked)  # all open (gsi1), filtered there too
+    assert casework.inbox(deps_of(store, clock), boss, channel="voice")[0] == []

@@ -52,6 +52,17 @@ class StoreBase:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def _count(self, **kwargs: Any) -> int:
+        """How many items a Query matches (`Select=COUNT`): no items cross the wire, but DynamoDB
+        still charges the RCU of reading them, so only partitions bounded by what they hold."""
+        count = 0
+        while True:
+            page = self.client.query(TableName=self.table, Select="COUNT", **kwargs)
+            count += int(page["Count"])
+            if "LastEvaluatedKey" not in page:
+                return count
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def _transact(self, ops: list[tuple[str, dict[str, Any]]]) -> None:
         """One TransactWriteItems; a lost condition raises Cancelled naming the roles."""
         try:

@@ -41,7 +41,7 @@ from chalicelib.adapters.dynamodb.items import (
 )
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import Case, CaseRead, CaseRef, InboxQuery, Interaction
+from chalicelib.domain.model import Case, CaseRead, CaseRef, InboxFilter, InboxQuery, Interaction
 from chalicelib.domain.ports import (
     CaseChanged,
     OpenCaseExists,
@@ -60,6 +60,32 @@ def _raise_for(lost: Cancelled) -> None:
     if "open_case" in lost.failed:
         raise OpenCaseExists("open_case") from lost
     raise WriteConflict(str(lost)) from lost
+
+
+FILTERED_READS = 5  # Queries a filtered section reads at most before it answers a short page
+
+
+def _filter(only: InboxFilter) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A FilterExpression for the inbox's filters: the entry's channel is its latest citizen
+    message's (the case's own channel before any); needs a reply: `waiting_since` is set."""
+    terms: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if only.channel is not None:
+        terms.append(
+            "(#last_channel = :channel OR "
+            "(attribute_not_exists(#last_channel) AND #channel = :channel))"
+        )
+        names.update({"#last_channel": "last_inbound_channel", "#channel": "channel"})
+        values[":channel"] = only.channel
+    if only.needs_reply is not None:
+        terms.append(
+            "attribute_exists(#waiting_since)"
+            if only.needs_reply
+            else "attribute_not_exists(#waiting_since)"
+        )
+        names["#waiting_since"] = "waiting_since"
+    return " AND ".join(terms), names, values
 
 
 class DynamoCases(StoreBase):
@@ -100,6 +126,8 @@ class DynamoCases(StoreBase):
                 }
             ),
         )
+        # the inbox's `unread` reads this marker from the case item, not the reads' items
+        self._set_in_map(case_id, "last_read", user_id, iso(at))
 
     def case_reads(self, case_id: str) -> list[CaseRead]:
         items = self._query_all(
@@ -136,6 +164,11 @@ class DynamoCases(StoreBase):
                 + ", ".join(f":m{i}" for i in range(len(queues)))
                 + ")))"
             )
+        names: dict[str, str] = {}
+        if query.only is not None:
+            expression, names, filter_values = _filter(query.only)
+            filters.append(expression)
+            values.update(filter_values)
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "gsi1",
@@ -145,6 +178,7 @@ class DynamoCases(StoreBase):
             "ExpressionAttributeNames": {
                 "#status": "status",
                 **({"#queue": "queue"} if any("#queue" in f for f in filters) else {}),
+                **names,
             },
             "ExpressionAttributeValues": dump(values),
             "Limit": query.limit,
@@ -157,51 +191,94 @@ class DynamoCases(StoreBase):
         return cases, _encode_cursor(last) if last else None
 
     def mine_page(
-        self, practitioner_id: str, after: str | None, limit: int
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
     ) -> tuple[list[Case], str | None]:
         """A practitioner's open cases in the order they were handed them: one Query of their
         own gsi4 partition, which holds nothing else. The position is where the next page
         starts (None: no more)."""
-        cases, positions, more = self._section(mine_key(practitioner_id), after, limit)
-        return cases, positions[-1] if more and positions else None
+        cases, _, resume = self._section(mine_key(practitioner_id), after, limit, only)
+        return cases, resume
 
     def waiting_page(
-        self, queues: frozenset[str], after: str | None, limit: int
+        self,
+        queues: frozenset[str],
+        after: str | None,
+        limit: int,
+        only: InboxFilter | None = None,
     ) -> tuple[list[Case], str | None]:
         """The waiting cases of these queues, longest waiting first: one Query per queue (each
         reads at most `limit`), merged by waiting time. Only the queues' own partitions are read,
-        whatever the number of open cases elsewhere."""
+        whatever the number of open cases elsewhere. The page stops at the earliest position a
+        queue was read to (past it, that queue's cases are unseen): nothing is skipped."""
         found: list[tuple[str, Case]] = []
-        more = False
+        cutoff: str | None = None
         for queue in sorted(queues):
-            cases, positions, queue_more = self._section(queue_inbox_key(queue), after, limit)
+            cases, positions, resume = self._section(queue_inbox_key(queue), after, limit, only)
             found += zip(positions, cases, strict=True)
-            more = more or queue_more
+            if resume is not None:
+                cutoff = resume if cutoff is None else min(cutoff, resume)
         found.sort(key=lambda pair: pair[0])
-        more = more or len(found) > limit
+        if cutoff is not None:
+            found = [pair for pair in found if pair[0] <= cutoff]
         page = found[:limit]
-        return [case for _, case in page], page[-1][0] if more and page else None
+        if len(found) > limit:
+            return [case for _, case in page], page[-1][0]
+        return [case for _, case in page], cutoff
+
+    def count_mine(self, practitioner_id: str) -> int:
+        """How many open cases a practitioner holds: their gsi4 partition, at most
+        `max_active_cases` items (plus reopened ones), so it costs what their page costs."""
+        return self._count_gsi4(mine_key(practitioner_id))
+
+    def count_waiting(self, queue: str) -> int:
+        """How many cases wait in a queue, from the same gsi4 partition the page reads: it is
+        moved in the same UpdateItem as every hand-over, so no counter can drift from it."""
+        return self._count_gsi4(queue_inbox_key(queue))
+
+    def count_open(self) -> int:
+        """Every open case in the inbox (the managers' figure): gsi1 `INBOX#open`."""
+        return self._count(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=dump({":pk": INBOX_OPEN}),
+        )
+
+    def _count_gsi4(self, partition: str) -> int:
+        return self._count(
+            IndexName="gsi4",
+            KeyConditionExpression="gsi4pk = :pk",
+            ExpressionAttributeValues=dump({":pk": partition}),
+        )
 
     def _section(
-        self, partition: str, after: str | None, limit: int
-    ) -> tuple[list[Case], list[str], bool]:
-        """One Query of a gsi4 partition after a position; cases, their positions, more?"""
+        self, partition: str, after: str | None, limit: int, only: InboxFilter | None
+    ) -> tuple[list[Case], list[str], str | None]:
+        """A gsi4 partition after a position: cases, their positions, where to resume (None:
+        read to its end). Unfiltered, one Query of `limit`. Filtered (DynamoDB drops what does
+        not match after reading it), reads on until `limit` match or the key is exhausted, at
+        most FILTERED_READS Queries: a page may then be short, its cursor goes on."""
         condition, values = "gsi4pk = :pk", {":pk": partition}
         if after is not None:
             if not POSITION.match(after):
                 raise InvalidCursor("This cursor is not one we gave out.")
             condition += " AND gsi4sk > :after"
             values[":after"] = after
-        page = self.client.query(
-            TableName=self.table,
-            IndexName="gsi4",
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=dump(values),
-            Limit=limit,
-        )
-        items = [load(item) for item in page.get("Items", [])]
-        cases = [case_from(item) for item in items]
-        return cases, [item["gsi4sk"] for item in items], "LastEvaluatedKey" in page
+        kwargs: dict[str, Any] = {"IndexName": "gsi4", "KeyConditionExpression": condition}
+        if only is not None:
+            expression, names, filter_values = _filter(only)
+            kwargs.update(FilterExpression=expression, ExpressionAttributeNames=names)
+            values.update(filter_values)
+        kwargs["ExpressionAttributeValues"] = dump(values)
+        items: list[dict[str, Any]] = []
+        for _ in range(FILTERED_READS if only is not None else 1):
+            page = self.client.query(TableName=self.table, Limit=limit - len(items), **kwargs)
+            items += [load(item) for item in page.get("Items", [])]
+            last = page.get("LastEvaluatedKey")
+            if last is None or len(items) >= limit:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        resume = load(last)["gsi4sk"] if last is not None else None
+        return [case_from(item) for item in items], [item["gsi4sk"] for item in items], resume
 
     def index_open_cases(self) -> int:
         """Once, on deploying gsi4: every open case written before it gets its inbox entry (as
@@ -512,32 +589,38 @@ class DynamoCases(StoreBase):
         """One entry per user in the case's `presence` map, overwritten by their next signal;
         readers ignore it once `until` has passed, so it expires by itself."""
         entry = {"activity": activity, "until": iso(until)}
-        names = {"#u": user_id}
+        self._set_in_map(case_id, "presence", user_id, entry)
+
+    def _set_in_map(self, case_id: str, attribute: str, user_id: str, value: Any) -> None:
+        """One entry per user in a map attribute of the case item (a nested SET needs the map
+        to exist, so the first entry creates it, unless someone just did)."""
+        names = {"#m": attribute, "#u": user_id}
         for _ in range(3):
             try:
                 self.client.update_item(
                     TableName=self.table,
                     Key=dump(case_key(case_id)),
-                    UpdateExpression="SET presence.#u = :entry",
-                    ConditionExpression="attribute_exists(presence)",
+                    UpdateExpression="SET #m.#u = :entry",
+                    ConditionExpression="attribute_exists(#m)",
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=dump({":entry": entry}),
+                    ExpressionAttributeValues=dump({":entry": value}),
                 )
                 return
             except self.client.exceptions.ConditionalCheckFailedException:
-                pass  # the case's first presence: create the map, unless someone just did
+                pass
             try:
                 self.client.update_item(
                     TableName=self.table,
                     Key=dump(case_key(case_id)),
-                    UpdateExpression="SET presence = :map",
-                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(presence)",
-                    ExpressionAttributeValues=dump({":map": {user_id: entry}}),
+                    UpdateExpression="SET #m = :map",
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#m)",
+                    ExpressionAttributeNames={"#m": attribute},
+                    ExpressionAttributeValues=dump({":map": {user_id: value}}),
                 )
                 return
             except self.client.exceptions.ConditionalCheckFailedException:
                 continue
-        raise WriteConflict("presence")
+        raise WriteConflict(attribute)
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         """A waiting case moves to the queue the citizen chose (it keeps its place in time)."""

@@ -109,6 +109,11 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
         preview=item.get("preview"),
         last_inbound_channel=item.get("last_inbound_channel"),
         waiting_since=parse_iso(item.get("waiting_since")),
+        last_inbound_at=parse_iso(item.get("last_inbound_at")),
+        last_read=tuple(
+            (user, parse_iso(at))  # type: ignore[misc]  # always set
+            for user, at in sorted(item.get("last_read", {}).items())
+        ),
         presence=tuple(
             Presence(user, entry["activity"], parse_iso(entry["until"]))  # type: ignore[arg-type]
             for user, entry in sorted(item.get("presence", {}).items())

@@ -74,6 +74,13 @@ class DynamoMessages(StoreBase):
             for i in map(load, page.get("Items", []))
         ]
 
+    def count_mentions(self, user_id: str) -> int:
+        """How many mentions the user has (the last MENTION_DAYS): their own partition."""
+        return self._count(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=dump({":pk": f"MENTIONS#{user_id}"}),
+        )
+
     def add_interaction_once(self, interaction: Interaction) -> bool:
         """For ids derived from the provider's: False when it was recorded already."""
         try:

@@ -345,14 +345,33 @@ class DynamoPrivacy(StoreBase):
                 IndexName="gsi2",
                 KeyConditionExpression="gsi2pk = :p AND gsi2sk BETWEEN :a AND :b",
                 ExpressionAttributeValues=dump({":p": partition, ":a": iso(start), ":b": iso(end)}),
-                ProjectionExpression="pk, sk, #t",
-                ExpressionAttributeNames={"#t": "type"},
+                ProjectionExpression="pk, sk, #t, user_id, #at",
+                ExpressionAttributeNames={"#t": "type", "#at": "at"},
             ):
                 if item.get("type") in ("case_read", "audit"):
-                    found.append({"pk": item["pk"], "sk": item["sk"]})
-        for key in found:
-            self.client.delete_item(TableName=self.table, Key=dump(key))
+                    found.append(item)
+        for item in found:
+            self.client.delete_item(
+                TableName=self.table, Key=dump({"pk": item["pk"], "sk": item["sk"]})
+            )
+            if item["type"] == "case_read":
+                self._forget_read_mark(item["pk"], item["user_id"], item["at"])
         return len(found)
+
+    def _forget_read_mark(self, case_pk: str, user_id: str, at: str) -> None:
+        """The case's `last_read` marker of a forgotten read goes with it (kept while it marks
+        a later read, whose own record is still kept)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=dump({"pk": case_pk, "sk": "CASE"}),
+                UpdateExpression="REMOVE last_read.#u",
+                ConditionExpression="last_read.#u = :at",
+                ExpressionAttributeNames={"#u": user_id},
+                ExpressionAttributeValues=dump({":at": at}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
 
     def audits(self, month: str) -> list[dict[str, Any]]:
         return self._query_all(
