@@ -31,17 +31,77 @@ class StoreBase:
 
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Create unless it exists; True when created."""
+        return self._unless_lost(self.client.put_item, put(self.table, item)["Put"])
+
+    def _update(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any] | None = None,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """One UpdateItem; False when its condition did not hold."""
+        operation = update(self.table, key, expression, values, condition, names)["Update"]
+        return self._unless_lost(self.client.update_item, operation)
+
+    def _delete(
+        self,
+        key: dict[str, str],
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """One DeleteItem; False when its condition did not hold."""
+        operation = delete(self.table, key, condition, values, names)["Delete"]
+        return self._unless_lost(self.client.delete_item, operation)
+
+    def _set_fields(
+        self,
+        key: dict[str, str],
+        fields: dict[str, Any],
+        condition: str,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Set each of `fields` (through names, so reserved words are fine) when `condition`
+        holds; the item as it is afterwards, or None when the condition did not hold."""
+        return self._update_new(
+            key,
+            "SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+            {**{f":{k}": v for k, v in fields.items()}, **(values or {})},
+            condition,
+            {**{f"#{k}": k for k in fields}, **(names or {})},
+        )
+
+    def _update_new(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any],
+        condition: str,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """The item as it is after one UpdateItem; None when its condition did not hold."""
+        operation = update(self.table, key, expression, values, condition, names)["Update"]
+        answer = self._write(self.client.update_item, {**operation, "ReturnValues": "ALL_NEW"})
+        return load(answer["Attributes"]) if answer is not None else None
+
+    def _unless_lost(self, call: Any, operation: dict[str, Any]) -> bool:
+        """One conditional write; False when only its condition failed."""
+        return self._write(call, operation) is not None
+
+    @staticmethod
+    def _write(call: Any, operation: dict[str, Any]) -> dict[str, Any] | None:
+        """One conditional write and its answer; None when only its condition failed (callers
+        read that as "someone else got there first" or "it is gone"), other errors raise."""
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=dump(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            answer: dict[str, Any] = call(**operation)
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
+            if lost_condition(error):
+                return None
             raise
-        return True
+        return answer
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -70,6 +130,11 @@ class StoreBase:
                     if reason.get("Code") == "ConditionalCheckFailed"
                 }
             ) from error
+
+
+def lost_condition(error: ClientError) -> bool:
+    """True when a single write failed only because its condition did not hold."""
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
 
 def put(

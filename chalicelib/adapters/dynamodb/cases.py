@@ -220,20 +220,13 @@ class DynamoCases(StoreBase):
             else:
                 entry = (queue_inbox_key(item["queue"]), item.get("queued_at"))
             since = entry[1] or item["opened_at"]
-            try:
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=dump(case_key(item["id"])),
-                    UpdateExpression="SET gsi4pk = :pk, gsi4sk = :sk",
-                    ConditionExpression="#status = :status AND attribute_not_exists(gsi4pk)",
-                    ExpressionAttributeNames=NAMES,
-                    ExpressionAttributeValues=dump(
-                        {":pk": entry[0], ":sk": f"{since}#{item['id']}", ":status": item["status"]}
-                    ),
-                )
-                indexed += 1
-            except self.client.exceptions.ConditionalCheckFailedException:
-                continue
+            indexed += self._update(
+                case_key(item["id"]),
+                "SET gsi4pk = :pk, gsi4sk = :sk",
+                {":pk": entry[0], ":sk": f"{since}#{item['id']}", ":status": item["status"]},
+                "#status = :status AND attribute_not_exists(gsi4pk)",
+                NAMES,
+            )
         return indexed
 
     def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
@@ -514,52 +507,38 @@ class DynamoCases(StoreBase):
         entry = {"activity": activity, "until": iso(until)}
         names = {"#u": user_id}
         for _ in range(3):
-            try:
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=dump(case_key(case_id)),
-                    UpdateExpression="SET presence.#u = :entry",
-                    ConditionExpression="attribute_exists(presence)",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=dump({":entry": entry}),
-                )
+            if self._update(
+                case_key(case_id),
+                "SET presence.#u = :entry",
+                {":entry": entry},
+                "attribute_exists(presence)",
+                names,
+            ):
                 return
-            except self.client.exceptions.ConditionalCheckFailedException:
-                pass  # the case's first presence: create the map, unless someone just did
-            try:
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=dump(case_key(case_id)),
-                    UpdateExpression="SET presence = :map",
-                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(presence)",
-                    ExpressionAttributeValues=dump({":map": {user_id: entry}}),
-                )
+            # the case's first presence: create the map, unless someone just did
+            if self._update(
+                case_key(case_id),
+                "SET presence = :map",
+                {":map": {user_id: entry}},
+                "attribute_exists(pk) AND attribute_not_exists(presence)",
+            ):
                 return
-            except self.client.exceptions.ConditionalCheckFailedException:
-                continue
         raise WriteConflict("presence")
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         """A waiting case moves to the queue the citizen chose (it keeps its place in time)."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(case_key(case_id)),
-                UpdateExpression="SET #queue = :queue, gsi3pk = :waiting, gsi4pk = :queued_in",
-                ConditionExpression="#status = :queued",
-                ExpressionAttributeNames={**NAMES, "#queue": "queue"},
-                ExpressionAttributeValues=dump(
-                    {
-                        ":queue": queue,
-                        ":waiting": waiting_key(queue),
-                        ":queued_in": queue_inbox_key(queue),
-                        ":queued": "queued",
-                    }
-                ),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            case_key(case_id),
+            "SET #queue = :queue, gsi3pk = :waiting, gsi4pk = :queued_in",
+            {
+                ":queue": queue,
+                ":waiting": waiting_key(queue),
+                ":queued_in": queue_inbox_key(queue),
+                ":queued": "queued",
+            },
+            "#status = :queued",
+            {**NAMES, "#queue": "queue"},
+        )
 
     def request_callback(self, case_id: str, number: str, now: datetime) -> None:
         """The case shows a pending callback until a practitioner makes it."""
@@ -579,23 +558,12 @@ class DynamoCases(StoreBase):
         days (DynamoDB's TTL), so it outlives no erasure by long and holds nothing readable."""
         day = now.astimezone(UTC).date().isoformat()
         digest = hashlib.sha256(number.encode()).hexdigest()
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump({"pk": f"CALLBACKS#{digest}", "sk": day}),
-                UpdateExpression="ADD requests :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(requests) OR requests < :limit",
-                ExpressionAttributeValues=dump(
-                    {
-                        ":one": 1,
-                        ":limit": limit,
-                        ":expires": int((now + timedelta(days=2)).timestamp()),
-                    }
-                ),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            {"pk": f"CALLBACKS#{digest}", "sk": day},
+            "ADD requests :one SET expires_at = :expires",
+            {":one": 1, ":limit": limit, ":expires": int((now + timedelta(days=2)).timestamp())},
+            "attribute_not_exists(requests) OR requests < :limit",
+        )
 
     def clear_callback(self, case_id: str) -> None:
         self.client.update_item(

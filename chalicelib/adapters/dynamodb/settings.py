@@ -125,14 +125,9 @@ class DynamoReports(StoreBase):
 
     def claim_report_email(self, week: str, now: datetime) -> bool:
         """True for the one run that emails this week's report."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump({"pk": "REPORT#WEEKLY", "sk": week}),
-                UpdateExpression="SET emailed_at = :now",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(emailed_at)",
-                ExpressionAttributeValues=dump({":now": iso(now)}),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            {"pk": "REPORT#WEEKLY", "sk": week},
+            "SET emailed_at = :now",
+            {":now": iso(now)},
+            "attribute_exists(pk) AND attribute_not_exists(emailed_at)",
+        )
