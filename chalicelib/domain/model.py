@@ -7,6 +7,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any, Literal
 
+from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.records import record
 
 Channel = Literal["sms", "voice", "email", "webinar", "note"]
@@ -125,6 +126,21 @@ class Interaction:
     contact_id: str | None = None  # on inbound interactions
     answered: bool | None = None  # on calls: whether a practitioner picked up
     canned_id: str | None = None  # on replies: the canned response it was written from
+
+
+def closing_note(case_id: str, outcome: str, closed_by: str, now: datetime) -> Interaction:
+    """The note a close leaves on the timeline, written by the store in the same write as the
+    close itself (so every store writes this same one)."""
+    return Interaction(
+        id=interaction_id(now) + "c",
+        case_id=case_id,
+        at=now,
+        channel="note",
+        direction="internal",
+        body=f"Closed: {outcome}",
+        status="closed",
+        author=closed_by,
+    )
 
 
 @record

@@ -140,10 +140,7 @@ def lost_condition(error: ClientError) -> bool:
 def put(
     table: str, item: dict[str, Any], condition: str | None = "attribute_not_exists(pk)"
 ) -> dict[str, Any]:
-    operation: dict[str, Any] = {"TableName": table, "Item": dump(item)}
-    if condition:
-        operation["ConditionExpression"] = condition
-    return {"Put": operation}
+    return {"Put": _conditioned({"TableName": table, "Item": dump(item)}, condition)}
 
 
 def update(
@@ -154,18 +151,8 @@ def update(
     condition: str | None = None,
     names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "TableName": table,
-        "Key": dump(key),
-        "UpdateExpression": expression,
-    }
-    if values:
-        operation["ExpressionAttributeValues"] = dump(values)
-    if condition:
-        operation["ConditionExpression"] = condition
-    if names:
-        operation["ExpressionAttributeNames"] = names
-    return {"Update": operation}
+    operation = {"TableName": table, "Key": dump(key), "UpdateExpression": expression}
+    return {"Update": _conditioned(operation, condition, values, names)}
 
 
 def delete(
@@ -175,15 +162,25 @@ def delete(
     values: dict[str, Any],
     names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "TableName": table,
-        "Key": dump(key),
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": dump(values),
-    }
+    operation = {"TableName": table, "Key": dump(key)}
+    return {"Delete": _conditioned(operation, condition, values, names)}
+
+
+def _conditioned(
+    operation: dict[str, Any],
+    condition: str | None,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The operation with whichever of the condition, values and names are given: DynamoDB
+    refuses an empty ExpressionAttributeValues or ExpressionAttributeNames."""
+    if condition:
+        operation["ConditionExpression"] = condition
+    if values:
+        operation["ExpressionAttributeValues"] = dump(values)
     if names:
         operation["ExpressionAttributeNames"] = names
-    return {"Delete": operation}
+    return operation
 
 
 def _reasons_from(error: ClientError, count: int) -> list[dict[str, str]]:

@@ -40,8 +40,7 @@ from chalicelib.adapters.dynamodb.items import (
     interaction_item,
 )
 from chalicelib.domain.errors import InvalidCursor
-from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import Case, CaseRead, CaseRef, InboxQuery, Interaction
+from chalicelib.domain.model import Case, CaseRead, CaseRef, InboxQuery, Interaction, closing_note
 from chalicelib.domain.ports import (
     CaseChanged,
     OpenCaseExists,
@@ -255,50 +254,9 @@ class DynamoCases(StoreBase):
         self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
     ) -> None:
         """Queued case → practitioner, atomically with their load and the contact's memory."""
-        capacity = "active_cases < max_active_cases"
-        if require_on_duty:
-            capacity += " AND on_duty = :true"
-        ops = [
-            (
-                "case",
-                update(
-                    self.table,
-                    case_key(case.id),
-                    "SET #status = :assigned, assignee = :p, assigned_at = :now, "
-                    "gsi3pk = :unanswered, gsi3sk = :since, gsi4pk = :mine, gsi4sk = :since",
-                    {
-                        ":assigned": "assigned",
-                        ":p": practitioner_id,
-                        ":mine": mine_key(practitioner_id),
-                        ":now": iso(now),
-                        ":unanswered": UNANSWERED,
-                        ":since": f"{iso(now)}#{case.id}",
-                        ":queued": "queued",
-                    },
-                    "#status = :queued",
-                    NAMES,
-                ),
-            ),
-            (
-                "practitioner",
-                update(
-                    self.table,
-                    practitioner_key(practitioner_id),
-                    "SET last_assigned_at = :now ADD active_cases :one",
-                    {":now": iso(now), ":one": 1, **({":true": True} if require_on_duty else {})},
-                    f"attribute_exists(pk) AND {capacity}",
-                ),
-            ),
-            (
-                "contact",
-                update(
-                    self.table,
-                    contact_key(case.contact_id),
-                    "SET last_practitioner_id = :p",
-                    {":p": practitioner_id},
-                ),
-            ),
-        ]
+        ops = self._hand_to(
+            case, practitioner_id, now, "#status = :queued", {":queued": "queued"}, require_on_duty
+        )
         self._run(ops)
 
     def to_queue(
@@ -337,7 +295,23 @@ class DynamoCases(StoreBase):
 
     def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
         condition, values = _held_by(case.assignee)
-        ops = [
+        ops = self._hand_to(case, practitioner_id, now, condition, values, on_duty=False)
+        ops += self._release(case.assignee)
+        self._run(ops)
+
+    def _hand_to(
+        self,
+        case: CaseRef,
+        practitioner_id: str,
+        now: datetime,
+        condition: str,
+        values: dict[str, Any],
+        on_duty: bool,
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The case to the practitioner (when `condition` still holds of it), one more case on
+        their load (within capacity, and on duty if asked), and the contact's memory of them."""
+        capacity = "active_cases < max_active_cases" + (" AND on_duty = :true" if on_duty else "")
+        return [
             (
                 "case",
                 update(
@@ -364,8 +338,8 @@ class DynamoCases(StoreBase):
                     self.table,
                     practitioner_key(practitioner_id),
                     "SET last_assigned_at = :now ADD active_cases :one",
-                    {":now": iso(now), ":one": 1},
-                    "attribute_exists(pk) AND active_cases < max_active_cases",
+                    {":now": iso(now), ":one": 1, **({":true": True} if on_duty else {})},
+                    f"attribute_exists(pk) AND {capacity}",
                 ),
             ),
             (
@@ -378,8 +352,6 @@ class DynamoCases(StoreBase):
                 ),
             ),
         ]
-        ops += self._release(case.assignee)
-        self._run(ops)
 
     def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
         """Closed only as read: same assignee and, when `case.inbound_count` is set, no citizen
@@ -416,18 +388,7 @@ class DynamoCases(StoreBase):
                 "event",
                 put(
                     self.table,
-                    interaction_item(
-                        Interaction(
-                            id=interaction_id(now) + "c",
-                            case_id=case.id,
-                            at=now,
-                            channel="note",
-                            direction="internal",
-                            body=f"Closed: {outcome}",
-                            status="closed",
-                            author=closed_by,
-                        )
-                    ),
+                    interaction_item(closing_note(case.id, outcome, closed_by, now)),
                 ),
             ),
         ]
