@@ -249,13 +249,21 @@ def bearer(user: str, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}
 
 
-def relay(api: Any, raw: bytes, *, secret: str = RELAY_SECRET, at: float | None = None) -> Any:
-    """POST a raw email to the relay route, signed as the mail relay signs it."""
+def relay(
+    api: Any,
+    raw: bytes,
+    *,
+    secret: str = RELAY_SECRET,
+    at: float | None = None,
+    stamp: str | None = None,
+) -> Any:
+    """POST a raw email to the relay route, signed as the mail relay signs it (`stamp`: the
+    timestamp header exactly as given, for tests of odd ones)."""
     import time
 
     from chalicelib.channels.email_relay import signature
 
-    stamp = str(int(at if at is not None else time.time()))
+    stamp = stamp if stamp is not None else str(int(at if at is not None else time.time()))
     return api.post(
         "/webhooks/email/inbound",
         body=raw,

@@ -531,11 +531,17 @@ def reply(case_id: str, at: datetime, to: str | None = PHONE.value) -> Interacti
     )
 
 
-def test_a_delivery_status_only_moves_forward(store):
+def replied(store, at: datetime, to: str | None = PHONE.value) -> tuple[InboundWrite, Interaction]:
+    """A citizen's first message, and a reply recorded on its case (not sent yet)."""
     write = first()
     store.record_inbound(write)
-    sent = reply(write.case_id, T0 + timedelta(minutes=1))
+    sent = reply(write.case_id, at, to)
     store.add_interaction(sent)
+    return write, sent
+
+
+def test_a_delivery_status_only_moves_forward(store):
+    write, sent = replied(store, T0 + timedelta(minutes=1))
     assert store.add_interaction_once(sent) is False
     assert store.update_delivery_status(write.case_id, sent.id, "sent", 2, provider_id="SMx")
     assert store.update_delivery_status(write.case_id, sent.id, "delivered", 3)
@@ -559,10 +565,7 @@ def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
 
 
 def test_a_parked_message_is_retried_once_per_claim(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0)
     retry_at = T0 + timedelta(minutes=1)
     assert store.park(write.case_id, sent.id, 1, retry_at, "Timeout", "raw/1")
     assert store.due(T0) == []
@@ -583,19 +586,13 @@ def test_a_parked_message_is_retried_once_per_claim(store):
 
 
 def test_a_message_without_an_address_is_never_parked(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0, to=None)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0, to=None)
     assert store.park(write.case_id, sent.id, 1, T0, "Timeout") is False
     assert store.due(T0 + timedelta(days=1)) == []
 
 
 def test_a_parked_message_is_cancelled_once(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0)
     store.park(write.case_id, sent.id, 1, T0, "Timeout")
     assert store.cancel_parked(write.case_id, sent.id) is True
     assert store.cancel_parked(write.case_id, sent.id) is False
@@ -675,10 +672,7 @@ def test_a_contact_is_tombstoned_and_forgotten(store):
 
 
 def test_case_records_name_what_erasure_must_reach(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0)
     store.park(write.case_id, sent.id, 1, T0, "Timeout", "outbox/raw1")
     records = store.case_records(write.case_id)
     assert records.id == write.case_id and records.email_thread == ()
