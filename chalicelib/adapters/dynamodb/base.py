@@ -29,6 +29,10 @@ class StoreBase:
         item = answer.get("Item")
         return load(item) if item else None
 
+    def _put(self, item: dict[str, Any]) -> None:
+        """Write the item whole, replacing any with its key."""
+        self.client.put_item(TableName=self.table, Item=dump(item))
+
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Create unless it exists; True when created."""
         return self._unless_lost(self.client.put_item, put(self.table, item)["Put"])

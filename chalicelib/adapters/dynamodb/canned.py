@@ -29,7 +29,7 @@ class DynamoCanned(StoreBase):
             "body": canned.body,
             "owner": canned.owner,
         }
-        self.client.put_item(TableName=self.table, Item=dump(item))
+        self._put(item)
 
     def canned_of(self, owner: str | None) -> list[CannedResponse]:
         """One owner's (None: the shared ones), in id order."""

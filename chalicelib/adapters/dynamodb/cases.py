@@ -83,21 +83,18 @@ class DynamoCases(StoreBase):
         return case_from(head[0], events)
 
     def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    **read_key(case_id, at, user_id),
-                    "type": "case_read",
-                    "case_id": case_id,
-                    "user_id": user_id,
-                    "role": role,
-                    "at": iso(at),
-                    # in the week's partition, so the retention job finds it without a scan
-                    "gsi2pk": week_key(at),
-                    "gsi2sk": f"{iso(at)}#READ#{case_id}",
-                }
-            ),
+        self._put(
+            {
+                **read_key(case_id, at, user_id),
+                "type": "case_read",
+                "case_id": case_id,
+                "user_id": user_id,
+                "role": role,
+                "at": iso(at),
+                # in the week's partition, so the retention job finds it without a scan
+                "gsi2pk": week_key(at),
+                "gsi2sk": f"{iso(at)}#READ#{case_id}",
+            }
         )
 
     def case_reads(self, case_id: str) -> list[CaseRead]:

@@ -99,16 +99,13 @@ class DynamoInbound(StoreBase):
         return found
 
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    **message_id_key(message_id),
-                    "type": "message_id",
-                    "case_id": case_id,
-                    "contact_id": contact_id,
-                }
-            ),
+        self._put(
+            {
+                **message_id_key(message_id),
+                "type": "message_id",
+                "case_id": case_id,
+                "contact_id": contact_id,
+            }
         )
 
     def confirm_link(self, source: Case, target: Case, note: Interaction) -> None:

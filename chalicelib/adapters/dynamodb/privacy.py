@@ -276,22 +276,19 @@ class DynamoPrivacy(StoreBase):
         self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
     ) -> None:
         """Who did what to which pseudonymous contact, and how much: no personal data."""
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    "pk": f"AUDIT#{iso(now)[:7]}",
-                    "sk": f"{iso(now)}#{action}#{contact_id}",
-                    "type": "audit",
-                    "action": action,
-                    "contact_id": contact_id,
-                    "by": by,
-                    "at": iso(now),
-                    "counts": counts,
-                    "gsi2pk": week_key(now),
-                    "gsi2sk": f"{iso(now)}#AUDIT#{contact_id}",
-                }
-            ),
+        self._put(
+            {
+                "pk": f"AUDIT#{iso(now)[:7]}",
+                "sk": f"{iso(now)}#{action}#{contact_id}",
+                "type": "audit",
+                "action": action,
+                "contact_id": contact_id,
+                "by": by,
+                "at": iso(now),
+                "counts": counts,
+                "gsi2pk": week_key(now),
+                "gsi2sk": f"{iso(now)}#AUDIT#{contact_id}",
+            }
         )
 
     def forget_records_between(self, start: datetime, end: datetime) -> int:

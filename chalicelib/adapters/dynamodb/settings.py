@@ -20,9 +20,7 @@ class DynamoSettings(StoreBase):
         return OpeningHours.from_item(item["hours"]) if item else None
 
     def save_hours(self, hours: OpeningHours) -> None:
-        self.client.put_item(
-            TableName=self.table, Item=dump({**HOURS_KEY, "hours": hours.to_item()})
-        )
+        self._put({**HOURS_KEY, "hours": hours.to_item()})
 
 
 REPORT_FIELDS = (
@@ -111,16 +109,13 @@ class DynamoReports(StoreBase):
         return json.loads(item["figures"]) if item else None
 
     def save_report(self, week: str, figures: dict[str, Any]) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    "pk": "REPORT#WEEKLY",
-                    "sk": week,
-                    "type": "report",
-                    "figures": json.dumps(figures, sort_keys=True),
-                }
-            ),
+        self._put(
+            {
+                "pk": "REPORT#WEEKLY",
+                "sk": week,
+                "type": "report",
+                "figures": json.dumps(figures, sort_keys=True),
+            }
         )
 
     def claim_report_email(self, week: str, now: datetime) -> bool:
