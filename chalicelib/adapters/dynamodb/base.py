@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.codec import dump, load
+
+T = TypeVar("T")
 
 
 class Cancelled(Exception):
@@ -28,6 +31,11 @@ class StoreBase:
         )
         item = answer.get("Item")
         return load(item) if item else None
+
+    def _get_as(self, key: dict[str, str], into: Callable[[dict[str, Any]], T]) -> T | None:
+        """The item read (consistently) into a domain object; None when there is none."""
+        item = self._get(key)
+        return into(item) if item else None
 
     def _put(self, item: dict[str, Any]) -> None:
         """Write the item whole, replacing any with its key."""

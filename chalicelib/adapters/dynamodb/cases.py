@@ -67,8 +67,7 @@ class DynamoCases(StoreBase):
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
         """The case, and its timeline oldest first, from one Query of its partition."""
         if not with_timeline:
-            item = self._get(case_key(case_id))
-            return case_from(item) if item else None
+            return self._get_as(case_key(case_id), case_from)
         items = self._query_all(
             KeyConditionExpression="pk = :pk AND sk BETWEEN :case AND :events",
             ExpressionAttributeValues=dump(

@@ -26,8 +26,7 @@ class DynamoPractitioners(StoreBase):
         return self._put_new(practitioner_item(practitioner))
 
     def get_practitioner(self, practitioner_id: str) -> Practitioner | None:
-        item = self._get(practitioner_key(practitioner_id))
-        return practitioner_from(item) if item else None
+        return self._get_as(practitioner_key(practitioner_id), practitioner_from)
 
     def update_practitioner(
         self, practitioner_id: str, changes: dict[str, Any]

@@ -97,8 +97,7 @@ class DynamoPrivacy(StoreBase):
         return self._get(contact_key(contact_id))
 
     def contact(self, contact_id: str) -> Contact | None:
-        item = self._get(contact_key(contact_id))
-        return _contact(item) if item else None
+        return self._get_as(contact_key(contact_id), _contact)
 
     def _identity_items(self, contact: Contact) -> list[dict[str, Any]]:
         found = []

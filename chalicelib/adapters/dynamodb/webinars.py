@@ -235,8 +235,7 @@ class DynamoWebinars(StoreBase):
         return self._put_new(webinar_item(webinar))
 
     def get_webinar(self, webinar_id: str) -> Webinar | None:
-        item = self._get(webinar_key(webinar_id))
-        return webinar_from(item) if item else None
+        return self._get_as(webinar_key(webinar_id), webinar_from)
 
     def update_webinar(self, webinar_id: str, changes: dict[str, Any]) -> Webinar | None:
         fields = {k: v for k, v in changes.items() if k in EDITABLE}
@@ -280,8 +279,7 @@ class DynamoWebinars(StoreBase):
         return [booking_from(i) for i in items]
 
     def get_booking(self, webinar_id: str, booking_id: str) -> Booking | None:
-        item = self._get(booking_key(webinar_id, booking_id))
-        return booking_from(item) if item else None
+        return self._get_as(booking_key(webinar_id, booking_id), booking_from)
 
     def booking_for_token(self, token_hash: str) -> Booking | None:
         item = self._get(token_key(token_hash))
