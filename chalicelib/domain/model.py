@@ -128,18 +128,20 @@ class Interaction:
     canned_id: str | None = None  # on replies: the canned response it was written from
 
 
+def new_entry(
+    case_id: str, at: datetime, channel: Channel, direction: Direction, body: str, **more: Any
+) -> Interaction:
+    """A timeline entry written at `at` under a fresh time-ordered id; `more`: its optional
+    fields (provider, status, author, ...)."""
+    return Interaction(interaction_id(at), case_id, at, channel, direction, body, **more)
+
+
 def closing_note(case_id: str, outcome: str, closed_by: str, now: datetime) -> Interaction:
     """The note a close leaves on the timeline, written by the store in the same write as the
     close itself (so every store writes this same one)."""
+    note_id, body = interaction_id(now) + "c", f"Closed: {outcome}"
     return Interaction(
-        id=interaction_id(now) + "c",
-        case_id=case_id,
-        at=now,
-        channel="note",
-        direction="internal",
-        body=f"Closed: {outcome}",
-        status="closed",
-        author=closed_by,
+        note_id, case_id, now, "note", "internal", body, status="closed", author=closed_by
     )
 
 
