@@ -276,12 +276,18 @@ def test_an_off_duty_practitioner_is_not_given_cases_by_routing(store):
     assert store.get_case(write.case_id).assignee == "anna"
 
 
-def test_back_to_the_queue_frees_the_slot(store):
+def assigned_to_anna(store) -> InboundWrite:
+    """A first message whose case Anna, on duty, holds."""
     store.create_practitioner(ANNA)
     store.go_on_duty("anna", T0)
     write = first()
     store.record_inbound(write)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
+    return write
+
+
+def test_back_to_the_queue_frees_the_slot(store):
+    write = assigned_to_anna(store)
     stale = replace(ref(store, write.case_id), assignee=None)
     with pytest.raises(CaseChanged):
         store.to_queue(stale, "general", T0)
@@ -294,11 +300,7 @@ def test_back_to_the_queue_frees_the_slot(store):
 
 
 def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
-    store.create_practitioner(ANNA)
-    store.go_on_duty("anna", T0)
-    write = first()
-    store.record_inbound(write)
-    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
+    write = assigned_to_anna(store)
     read = replace(ref(store, write.case_id), inbound_count=1)
     store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1)))
     with pytest.raises(CaseChanged):  # a message landed since it was read
