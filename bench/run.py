@@ -88,20 +88,36 @@ class RequestCounter:
         return calls
 
 
-def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1")
-    create_table(client, "bench-table")
-    store = DynamoStore(client, "bench-table")
-    seed(store, datetime.now(UTC))
-    settings = load_settings({"TABLE_NAME": "bench-table", "HOURS_CACHE_SECONDS": "60"})
+def bench_services(
+    endpoint: str, table: str, hours_cache: str, pool: int = 10, **clock: Any
+) -> tuple[Any, DynamoStore, Services]:
+    """A fresh table on DynamoDB Local (a client with `pool` connections) and services over it
+    that send nothing anywhere; `clock=` fixes the time."""
+    from botocore.config import Config
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="eu-west-1",
+        config=Config(max_pool_connections=pool),
+    )
+    create_table(client, table)
+    store = DynamoStore(client, table)
     services = Services(
-        settings=settings,
+        settings=load_settings({"TABLE_NAME": table, "HOURS_CACHE_SECONDS": hours_cache}),
         store=store,
         sms=LocalOutbox(),
         calls=LocalDialer(),
         mail=LocalMailOutbox(),
         blobs=LocalBlobs(Path(tempfile.mkdtemp())),
+        **clock,
     )
+    return client, store, services
+
+
+def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
+    client, store, services = bench_services(endpoint, "bench-table", "60")
+    seed(store, datetime.now(UTC))
     counter = RequestCounter(client)
 
     def sms(sender: str, body: str, sid: str) -> list[str]:
@@ -131,7 +147,7 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
 
     def email(raw: bytes) -> list[str]:
         counter.take()
-        parsed = email_mime.parse(raw, settings.mail_domain)
+        parsed = email_mime.parse(raw, services.settings.mail_domain)
         mail.receive(services, parsed.message, parsed.attachments, raw, None)
         return counter.take()
 
@@ -191,32 +207,13 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
 
 def report_figures(endpoint: str) -> list[tuple[str, str, str]]:
     """The weekly report's time and reads at 1k and 10k contacts, and with 10x history."""
-    from botocore.config import Config
-
     from bench.report_load import contacts_in_week, write
     from chalicelib.domain import reports
-
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="eu-west-1",
-        config=Config(max_pool_connections=16),
-    )
-    create_table(client, "bench-report")
-    store = DynamoStore(client, "bench-report")
     from chalicelib.domain.hours import demo_hours
 
     now = datetime(2026, 11, 24, tzinfo=UTC)
-    deps = Services(  # the demo hours held by the container, so that no request reads them
-        settings=load_settings({"TABLE_NAME": "bench-report", "HOURS_CACHE_SECONDS": "3600"}),
-        store=store,
-        sms=LocalOutbox(),
-        calls=LocalDialer(),
-        mail=LocalMailOutbox(),
-        blobs=LocalBlobs(Path(tempfile.mkdtemp())),
-        clock=lambda: now,
-    )
-    deps.hours_changed(demo_hours())
+    client, _, deps = bench_services(endpoint, "bench-report", "3600", 16, clock=lambda: now)
+    deps.hours_changed(demo_hours())  # held by the container, so that no request reads them
     rows: list[tuple[str, str, str]] = []
     reads: list[str] = []
 
@@ -259,30 +256,12 @@ def inbox_figures(endpoint: str) -> list[tuple[str, str, str]]:
     """A busy helpline's inbox: 10,000 open cases, 200 practitioners with 8 cases each, the rest
     waiting in four queues. Requests and warm milliseconds (median of 5) of a practitioner's
     first page (two queues) and of managers' pages."""
-    from botocore.config import Config
-
     from bench.inbox_load import open_cases
     from chalicelib.domain.hours import demo_hours
     from chalicelib.domain.model import Practitioner
 
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="eu-west-1",
-        config=Config(max_pool_connections=8),
-    )
-    create_table(client, "bench-inbox")
-    store = DynamoStore(client, "bench-inbox")
     now = datetime(2026, 11, 24, 9, tzinfo=UTC)
-    deps = Services(
-        settings=load_settings({"TABLE_NAME": "bench-inbox", "HOURS_CACHE_SECONDS": "3600"}),
-        store=store,
-        sms=LocalOutbox(),
-        calls=LocalDialer(),
-        mail=LocalMailOutbox(),
-        blobs=LocalBlobs(Path(tempfile.mkdtemp())),
-        clock=lambda: now,
-    )
+    client, store, deps = bench_services(endpoint, "bench-inbox", "3600", 8, clock=lambda: now)
     deps.hours_changed(demo_hours())
     queues = ("general", "careers", "education", "abroad")
     started = time.perf_counter()

@@ -7,7 +7,7 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -259,13 +259,21 @@ def seen(case_id: str) -> str:
     return case.timeline[-1].id
 
 
-def relay(api: Any, raw: bytes, *, secret: str = RELAY_SECRET, at: float | None = None) -> Any:
-    """POST a raw email to the relay route, signed as the mail relay signs it."""
+def relay(
+    api: Any,
+    raw: bytes,
+    *,
+    secret: str = RELAY_SECRET,
+    at: float | None = None,
+    stamp: str | None = None,
+) -> Any:
+    """POST a raw email to the relay route, signed as the mail relay signs it (`stamp`: the
+    timestamp header exactly as given, for tests of odd ones)."""
     import time
 
     from chalicelib.channels.email_relay import signature
 
-    stamp = str(int(at if at is not None else time.time()))
+    stamp = stamp if stamp is not None else str(int(at if at is not None else time.time()))
     return api.post(
         "/webhooks/email/inbound",
         body=raw,
@@ -309,3 +317,34 @@ def no_personal_data_in_any_log_line():
         if PERSONAL.search(line) or any(body in line for body in BODIES)
     ]
     assert not leaks, f"{len(leaks)} log lines hold personal data, e.g. {leaks[0]}"
+
+
+@dataclass
+class RecordingMail:
+    """The outbound mail adapter's interface, keeping what would have been sent."""
+
+    sent: list[tuple[bytes, str]] = field(default_factory=list)
+
+    def send_email(self, raw: bytes, to: str, ref: str | None = None):
+        from chalicelib.adapters.senders import Sent
+
+        self.sent.append((raw, to))
+        return Sent("ses", f"ses-{len(self.sent)}", "sent")
+
+    def last(self):
+        from email import policy
+        from email.parser import BytesParser
+
+        return BytesParser(policy=policy.default).parsebytes(self.sent[-1][0])
+
+
+@pytest.fixture
+def outbox(local_services):
+    """The mail that would have been sent; Anna works the queues mail lands in."""
+    from chalicelib.domain.model import Practitioner
+
+    local_services.mail = RecordingMail()
+    local_services.store.create_practitioner(
+        Practitioner("anna", "Anna", ("general", "education", "careers"), ("da",), 5)
+    )
+    return local_services.mail

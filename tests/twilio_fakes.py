@@ -65,3 +65,17 @@ def call_form(sender: str, sid: str | None = None, status: str = "ringing", **ex
         "ToCountry": "DK",
         **extra,
     }
+
+
+def recording_form(sender: str, sid: str, recording: str = "RE1") -> dict:
+    """What Twilio posts when a 34-second voicemail on call `sid` is ready (`recording`: the
+    last part of its URL)."""
+    return call_form(
+        sender,
+        sid,
+        "completed",
+        RecordingSid=new_sid("RE"),
+        RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/{recording}",
+        RecordingDuration="34",
+        RecordingStatus="completed",
+    )

@@ -44,23 +44,21 @@ class S3Blobs:
         self.bucket = bucket
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=data,
-            ContentType=content_type,
-            ServerSideEncryption="AES256",
-        )
+        self._put_object(key, data, content_type)
 
     def put_new(self, key: str, data: bytes, content_type: str) -> None:
         """Write once (`If-None-Match: *`): S3 refuses with 412 rather than replace an object."""
+        self._put_object(key, data, content_type, IfNoneMatch="*")
+
+    def _put_object(self, key: str, data: bytes, content_type: str, **conditions: str) -> None:
+        """Every object encrypted at rest, whichever way it is written."""
         self.client.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=data,
             ContentType=content_type,
             ServerSideEncryption="AES256",
-            IfNoneMatch="*",
+            **conditions,
         )
 
     def get(self, key: str) -> bytes:

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.ids import interaction_id as new_interaction_id
 from chalicelib.domain.model import (
     CannedResponse,
     Case,
@@ -48,6 +47,7 @@ from chalicelib.domain.model import (
     Presence,
     Shift,
     StoredMessage,
+    closing_note,
     preview_of,
 )
 from chalicelib.domain.ports import (
@@ -533,17 +533,22 @@ class MemoryStore(_PrivacyMixin):
             ):
                 failed.add("practitioner")
             self._raise_for_hands(failed)
-            assert current is not None and practitioner is not None
-            self._cases[case.id] = replace(
-                current, status="assigned", assignee=practitioner_id, assigned_at=now
-            )
-            self._waiting.pop(case.id, None)
-            self._unanswered[case.id] = f"{_iso(now)}#{case.id}"
-            self._practitioners[practitioner_id] = replace(
-                practitioner, active_cases=practitioner.active_cases + 1, last_assigned_at=now
-            )
-            contact = self._contacts.setdefault(case.contact_id, _Contact(case.contact_id))
-            contact.last_practitioner = practitioner_id
+            self._hand_to(case, practitioner_id, now)
+
+    def _hand_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
+        """The checked case to the practitioner, one more on their load, and the contact's
+        memory of them (as DynamoCases._hand_to writes it)."""
+        practitioner = self._practitioners[practitioner_id]
+        self._cases[case.id] = replace(
+            self._cases[case.id], status="assigned", assignee=practitioner_id, assigned_at=now
+        )
+        self._waiting.pop(case.id, None)
+        self._unanswered[case.id] = f"{_iso(now)}#{case.id}"
+        self._practitioners[practitioner_id] = replace(
+            practitioner, active_cases=practitioner.active_cases + 1, last_assigned_at=now
+        )
+        contact = self._contacts.setdefault(case.contact_id, _Contact(case.contact_id))
+        contact.last_practitioner = practitioner_id
 
     def to_queue(
         self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
@@ -567,16 +572,7 @@ class MemoryStore(_PrivacyMixin):
             failed = self._held_by(case)
             if self._open_cases.get(case.contact_id) != case.id:
                 failed.add("open_case")
-            note = Interaction(
-                id=new_interaction_id(now) + "c",
-                case_id=case.id,
-                at=now,
-                channel="note",
-                direction="internal",
-                body=f"Closed: {outcome}",
-                status="closed",
-                author=closed_by,
-            )
+            note = closing_note(case.id, outcome, closed_by, now)
             if note.id in self._events.get(case.id, {}):
                 failed.add("event")
             failed |= self._release_failures(case.assignee)
@@ -597,19 +593,8 @@ class MemoryStore(_PrivacyMixin):
                 failed.add("practitioner")
             failed |= self._release_failures(case.assignee)
             self._raise_for_hands(failed)
-            assert practitioner is not None
             self._release(case.assignee)
-            practitioner = self._practitioners[practitioner_id]  # as released, if the same
-            self._cases[case.id] = replace(
-                self._cases[case.id], status="assigned", assignee=practitioner_id, assigned_at=now
-            )
-            self._waiting.pop(case.id, None)
-            self._unanswered[case.id] = f"{_iso(now)}#{case.id}"
-            self._practitioners[practitioner_id] = replace(
-                practitioner, active_cases=practitioner.active_cases + 1, last_assigned_at=now
-            )
-            contact = self._contacts.setdefault(case.contact_id, _Contact(case.contact_id))
-            contact.last_practitioner = practitioner_id
+            self._hand_to(case, practitioner_id, now)  # its load as released, if the same
 
     def reopen(self, case: CaseRef, now: datetime) -> None:
         with self._lock:

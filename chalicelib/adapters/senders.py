@@ -129,7 +129,10 @@ def _folder(directory: str | Path | None) -> LocalFolder | None:
     return LocalFolder(Path(directory)) if directory else None
 
 
-class LocalOutbox(_Destinations):
+class _LocalSender(_Destinations):
+    """Without a Twilio account: the same country check, and a line in `directory` (when set)
+    instead of the provider's request."""
+
     def __init__(
         self,
         allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES,
@@ -138,11 +141,19 @@ class LocalOutbox(_Destinations):
         self.allowed_country_codes = allowed_country_codes
         self.folder = _folder(directory)
 
-    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+    def _keep(
+        self, file: str, provider_id: str, to: str, status_callback: str | None, **fields: Any
+    ) -> Sent:
         self._check(to)
         if self.folder is not None:
-            self.folder.record("sms.jsonl", to=to, body=body, case_id=case_of(status_callback))
-        return Sent(provider="local", provider_id="LOCAL" + secrets.token_hex(16), status="local")
+            self.folder.record(file, to=to, **fields, case_id=case_of(status_callback))
+        return Sent(provider="local", provider_id=provider_id, status="local")
+
+
+class LocalOutbox(_LocalSender):
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        sid = "LOCAL" + secrets.token_hex(16)
+        return self._keep("sms.jsonl", sid, to, status_callback, body=body)
 
 
 class TwilioSms(_Destinations):
@@ -177,34 +188,26 @@ class TwilioSms(_Destinations):
             arguments["messaging_service_sid"] = self._settings.twilio_messaging_service_sid
         else:
             arguments["from_"] = self._settings.twilio_from_number
+        return self._create(self._twilio().messages, arguments, status_callback)
+
+    @staticmethod
+    def _create(resource: Any, arguments: dict[str, Any], status_callback: str | None) -> Sent:
+        """One create on Twilio's Messages or Calls, refusals read by `_twilio_refusals`."""
         if status_callback:
             arguments["status_callback"] = status_callback
         with _twilio_refusals():
-            message = self._twilio().messages.create(**arguments)
-        return Sent(provider="twilio", provider_id=str(message.sid), status=str(message.status))
+            created = resource.create(**arguments)
+        return Sent(provider="twilio", provider_id=str(created.sid), status=str(created.status))
 
 
-class LocalDialer(_Destinations):
+class LocalDialer(_LocalSender):
     """Without a Twilio account, a callback is recorded on the case with status `local`."""
 
-    def __init__(
-        self,
-        allowed_country_codes: tuple[str, ...] = DEFAULT_COUNTRY_CODES,
-        directory: str | Path | None = None,
-    ) -> None:
-        self.allowed_country_codes = allowed_country_codes
-        self.folder = _folder(directory)
-
     def connect(self, practitioner_phone: str, citizen: str, status_callback: str | None) -> Sent:
-        self._check(citizen)
-        if self.folder is not None:
-            self.folder.record(
-                "calls.jsonl",
-                to=citizen,
-                practitioner=practitioner_phone,
-                case_id=case_of(status_callback),
-            )
-        return Sent(provider="local", provider_id="LOCALCA" + secrets.token_hex(15), status="local")
+        sid = "LOCALCA" + secrets.token_hex(15)
+        return self._keep(
+            "calls.jsonl", sid, citizen, status_callback, practitioner=practitioner_phone
+        )
 
 
 class TwilioVoice(TwilioSms):
@@ -222,11 +225,7 @@ class TwilioVoice(TwilioSms):
             "from_": self._settings.twilio_from_number,
             "twiml": self._bridge(citizen),
         }
-        if status_callback:
-            arguments["status_callback"] = status_callback
-        with _twilio_refusals():
-            call = self._twilio().calls.create(**arguments)
-        return Sent(provider="twilio", provider_id=str(call.sid), status=str(call.status))
+        return self._create(self._twilio().calls, arguments, status_callback)
 
 
 class LocalMailOutbox:

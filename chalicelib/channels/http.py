@@ -105,9 +105,8 @@ def with_query(url: str, query: Mapping[str, str] | None) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-class HeaderTooLarge(ServiceError):
-    status = 431
-    code = "header_too_large"
+class HeaderTooLarge(ServiceError, status=431, code="header_too_large"):
+    """A request header over MAX_HEADER_BYTES (431)."""
 
 
 def bounded(request: Any) -> ServiceError | None:

@@ -17,8 +17,8 @@ MAX_JSON_BYTES = 32 * 1024
 MAX_JSON_DEPTH = 16
 
 
-class InvalidField(InvalidInput):
-    code = "invalid_field"
+class InvalidField(InvalidInput, code="invalid_field"):
+    """One field of a JSON body is wrong; the answer names it in `field`."""
 
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)

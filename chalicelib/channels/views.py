@@ -25,22 +25,25 @@ def _at(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def _fields(item: Any, *names: str) -> dict[str, Any]:
+    """The named attributes as a view shows them: times as ISO 8601 UTC, tuples as lists; a
+    view lists the fields it shows (nothing else leaves) and renders the others beside them."""
+    return {name: _plain(getattr(item, name)) for name in names}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _at(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
 def case_summary(case: Case) -> dict[str, Any]:
     return {
-        "id": case.id,
-        "status": case.status,
-        "queue": case.queue,
-        "assignee": case.assignee,
-        "channels": list(case.channels),
-        "last_activity_at": _at(case.last_activity_at),
-        "opened_at": _at(case.opened_at),
-        "first_response_at": _at(case.first_response_at),
+        **_fields(case, "id", "status", "queue", "assignee", "channels", "last_activity_at"),
+        **_fields(case, "opened_at", "first_response_at"),
         "callback_pending": case.callback_number is not None,
         "channel": case.last_inbound_channel or case.channel,
-        "preview": case.preview,
-        "waiting_since": _at(case.waiting_since),
-        "needs_reply": case.needs_reply,
-        "unread": case.unread,
+        **_fields(case, "preview", "waiting_since", "needs_reply", "unread"),
         "others": [{"user_id": p.user_id, "activity": p.activity} for p in case.presence],
     }
 
@@ -50,20 +53,13 @@ def canned(item: CannedResponse) -> dict[str, Any]:
 
 
 def mention(entry: Mention) -> dict[str, Any]:
-    return {
-        "case_id": entry.case_id,
-        "note_id": entry.note_id,
-        "author": entry.author,
-        "at": _at(entry.at),
-    }
+    return _fields(entry, "case_id", "note_id", "author", "at")
 
 
 def case_detail(case: Case) -> dict[str, Any]:
     return {
         **case_summary(case),
-        "assigned_at": _at(case.assigned_at),
-        "closed_at": _at(case.closed_at),
-        "outcome": case.outcome,
+        **_fields(case, "assigned_at", "closed_at", "outcome"),
         "callback": {
             "number": case.callback_number,
             "requested_at": _at(case.callback_requested_at),
@@ -88,18 +84,10 @@ def case_links(case: Case) -> dict[str, Any]:
 
 def interaction(item: Interaction) -> dict[str, Any]:
     return {
-        "id": item.id,
-        "at": _at(item.at),
-        "channel": item.channel,
-        "direction": item.direction,
-        "body": item.body,
-        "status": item.status,
-        "automated": item.automated,
+        **_fields(item, "id", "at", "channel", "direction", "body", "status", "automated"),
         "author": item.author,
         "media": [{"url": m.url, "content_type": m.content_type} for m in item.media],
-        "error_code": item.error_code,
-        "duration_seconds": item.duration_seconds,
-        "canned_id": item.canned_id,
+        **_fields(item, "error_code", "duration_seconds", "canned_id"),
         "email": {
             "subject": item.email.subject,
             "verdicts": dict(item.email.verdicts),  # SES's SPF/DKIM/DMARC; {} = unknown (relay)
@@ -124,35 +112,31 @@ def unseen_shown() -> Iterator[None]:
 
 
 def practitioner(p: Practitioner) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "display_name": p.display_name,
-        "queues": list(p.queues),
-        "languages": list(p.languages),
-        "max_active_cases": p.max_active_cases,
-        "active_cases": p.active_cases,
-        "on_duty": p.on_duty,
-        "phone": p.phone,
-    }
+    return _fields(
+        p,
+        "id",
+        "display_name",
+        "queues",
+        "languages",
+        "max_active_cases",
+        "active_cases",
+        "on_duty",
+        "phone",
+    )
 
 
 def shift(s: Shift) -> dict[str, Any]:
-    return {"start": _at(s.start), "end": _at(s.end)}
+    return _fields(s, "start", "end")
 
 
 def case_read(r: CaseRead) -> dict[str, Any]:
-    return {"user_id": r.user_id, "role": r.role, "at": _at(r.at)}
+    return _fields(r, "user_id", "role", "at")
 
 
 def webinar_public(w: Webinar) -> dict[str, Any]:
     """What anyone may see: never who booked."""
     return {
-        "id": w.id,
-        "title": w.title,
-        "description": w.description,
-        "starts_at": _at(w.starts_at),
-        "duration_minutes": w.duration_minutes,
-        "seats_left": w.seats_left,
+        **_fields(w, "id", "title", "description", "starts_at", "duration_minutes", "seats_left"),
         "waitlist_open": w.seats_left == 0 and w.waitlist_taken < w.waitlist_size,
         "status": w.status,
     }
@@ -160,24 +144,15 @@ def webinar_public(w: Webinar) -> dict[str, Any]:
 
 def webinar_booked(w: Webinar) -> dict[str, Any]:
     """The session as a booking answer shows it (seat counts change too fast to echo)."""
-    return {
-        "id": w.id,
-        "title": w.title,
-        "starts_at": _at(w.starts_at),
-        "duration_minutes": w.duration_minutes,
-    }
+    return _fields(w, "id", "title", "starts_at", "duration_minutes")
 
 
 def webinar_admin(w: Webinar) -> dict[str, Any]:
     return {
         **webinar_public(w),
-        "queue": w.queue,
-        "capacity": w.capacity,
-        "waitlist_size": w.waitlist_size,
-        "seats_taken": w.seats_taken,
+        **_fields(w, "queue", "capacity", "waitlist_size", "seats_taken"),
         "waitlisted": w.waitlist_taken,
-        "join_url": w.join_url,
-        "host": w.host,
+        **_fields(w, "join_url", "host"),
     }
 
 
@@ -194,20 +169,13 @@ def booking_requested(w: Webinar) -> dict[str, Any]:
 
 def booking_public(b: Booking, position: int | None) -> dict[str, Any]:
     """The booker's own booking: its status, never anyone else's data."""
-    return {"id": b.id, "webinar_id": b.webinar_id, "status": b.status, "position": position}
+    return {**_fields(b, "id", "webinar_id", "status"), "position": position}
 
 
 def booking_admin(b: Booking) -> dict[str, Any]:
-    return {
-        "id": b.id,
-        "status": b.status,
-        "first_name": b.first_name,
-        "email": b.email,
-        "phone": b.phone,
-        "created_at": _at(b.created_at),
-        "attended": b.attended,
-        "case_id": b.case_id,
-    }
+    return _fields(
+        b, "id", "status", "first_name", "email", "phone", "created_at", "attended", "case_id"
+    )
 
 
 def opening_hours(hours: OpeningHours, now: datetime) -> dict[str, Any]:

@@ -6,10 +6,20 @@ from typing import Any
 
 
 class ServiceError(Exception):
-    """An error a caller can act on; `code` is stable, `message` is for people."""
+    """An error a caller can act on; `code` is stable, `message` is for people.
+
+    A subclass names its answer in its header, `class NotFound(ServiceError, status=404,
+    code="not_found")`, and inherits whichever of the two it does not name."""
 
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init_subclass__()
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -19,62 +29,45 @@ class ServiceError(Exception):
             self.code = code
 
 
-class InvalidInput(ServiceError):
-    status = 400
-    code = "invalid_input"
+class InvalidInput(ServiceError, status=400, code="invalid_input"):
+    """The request itself is wrong: a field, a form, a query value (400)."""
 
 
-class InvalidCursor(InvalidInput):
-    code = "invalid_cursor"
+class InvalidCursor(InvalidInput, code="invalid_cursor"):
+    """A page cursor we did not issue, or one issued for another listing."""
 
 
-class Unauthenticated(ServiceError):
-    status = 401
-    code = "unauthenticated"
+class Unauthenticated(ServiceError, status=401, code="unauthenticated"):
+    """No valid token or provider signature: who is asking is not known (401)."""
 
 
-class Forbidden(ServiceError):
-    status = 403
-    code = "forbidden"
+class Forbidden(ServiceError, status=403, code="forbidden"):
+    """Known, but not allowed to do this (403)."""
 
 
-class NotFound(ServiceError):
-    status = 404
-    code = "not_found"
+class NotFound(ServiceError, status=404, code="not_found"):
+    """Nothing by that id that the caller may see (404)."""
 
 
-class PayloadTooLarge(ServiceError):
-    status = 413
-    code = "payload_too_large"
+class PayloadTooLarge(ServiceError, status=413, code="payload_too_large"):
+    """A body over the route's limit (413)."""
 
 
-class Conflict(ServiceError):
-    status = 409
-    code = "conflict"
+class Conflict(ServiceError, status=409, code="conflict"):
+    """The thing changed since it was read, or is not in a state that allows this (409)."""
 
 
-class TooManyRequests(ServiceError):
+class TooManyRequests(ServiceError, status=429, code="too_many_requests"):
     """A limit on how often one address, number or caller may ask (429); says nothing of others."""
 
-    status = 429
-    code = "too_many_requests"
 
-
-class Unavailable(ServiceError):
+class Unavailable(ServiceError, status=503, code="unavailable"):
     """Something we depend on did not answer; the caller should retry later (503)."""
 
-    status = 503
-    code = "unavailable"
 
-
-class Busy(Unavailable):
+class Busy(Unavailable, code="busy"):
     """The store stayed contended after every retry; the provider should retry later."""
 
-    code = "busy"
 
-
-class ProviderUnavailable(ServiceError):
+class ProviderUnavailable(ServiceError, status=502, code="provider_unavailable"):
     """Twilio or SES did not take a request that cannot wait for the outbox (a call)."""
-
-    status = 502
-    code = "provider_unavailable"

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from chalicelib.domain import casework
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
-from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import Actor, Case, Interaction
+from chalicelib.domain.model import Actor, Case, new_entry
 from chalicelib.domain.ports import CaseChanged, Deps, LinkStore, WriteConflict
 
 
@@ -47,15 +46,8 @@ def confirm(deps: Deps, case_id: str, actor: Actor) -> Case:
         raise Conflict("The linked case no longer exists.", code="no_possible_link")
     if target.status == "closed":
         raise Conflict("The linked case is closed; reopen it first.", code="closed")
-    note = Interaction(
-        id=interaction_id(now),
-        case_id=target.id,
-        at=now,
-        channel="note",
-        direction="internal",
-        body=f"Linked with case {source.id}: its sender is this citizen.",
-        author=actor.user_id,
-    )
+    body = f"Linked with case {source.id}: its sender is this citizen."
+    note = new_entry(target.id, now, "note", "internal", body, author=actor.user_id)
     try:
         store.confirm_link(source, target, note)
     except (CaseChanged, WriteConflict) as lost:

@@ -7,6 +7,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any, Literal
 
+from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.records import record
 
 Channel = Literal["sms", "voice", "email", "webinar", "note"]
@@ -125,6 +126,23 @@ class Interaction:
     contact_id: str | None = None  # on inbound interactions
     answered: bool | None = None  # on calls: whether a practitioner picked up
     canned_id: str | None = None  # on replies: the canned response it was written from
+
+
+def new_entry(
+    case_id: str, at: datetime, channel: Channel, direction: Direction, body: str, **more: Any
+) -> Interaction:
+    """A timeline entry written at `at` under a fresh time-ordered id; `more`: its optional
+    fields (provider, status, author, ...)."""
+    return Interaction(interaction_id(at), case_id, at, channel, direction, body, **more)
+
+
+def closing_note(case_id: str, outcome: str, closed_by: str, now: datetime) -> Interaction:
+    """The note a close leaves on the timeline, written by the store in the same write as the
+    close itself (so every store writes this same one)."""
+    note_id, body = interaction_id(now) + "c", f"Closed: {outcome}"
+    return Interaction(
+        note_id, case_id, now, "note", "internal", body, status="closed", author=closed_by
+    )
 
 
 @record

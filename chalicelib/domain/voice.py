@@ -17,7 +17,6 @@ from chalicelib.domain import autoreplies, delivery, intake, routing
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
-from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.model import (
     Actor,
     Case,
@@ -26,6 +25,7 @@ from chalicelib.domain.model import (
     Interaction,
     Media,
     Practitioner,
+    new_entry,
 )
 from chalicelib.domain.ports import Deps, MessageRejected, VoiceStore
 
@@ -239,18 +239,9 @@ def book_callback(
             "us a text or call again tomorrow. Goodbye."
         )
     store.request_callback(call.case_id, number, now)
-    store.add_interaction(
-        Interaction(
-            id=interaction_id(now),
-            case_id=call.case_id,
-            at=now,
-            channel="voice",
-            direction="in",
-            body="Callback requested",
-            provider="twilio",
-            status="callback-requested",
-        )
-    )
+    body, status = "Callback requested", "callback-requested"
+    entry = new_entry(call.case_id, now, "voice", "in", body, provider="twilio", status=status)
+    store.add_interaction(entry)
     _offer(call.case_id, store, now)
     return Goodbye("Thank you. A guidance counsellor will call you back. Goodbye.")
 

@@ -25,14 +25,14 @@ from typing import Any
 from chalicelib.domain import delivery, intake, mail
 from chalicelib.domain.delivery import Kind, Outgoing
 from chalicelib.domain.errors import Conflict, NotFound, TooManyRequests
-from chalicelib.domain.ids import interaction_id, new_id
+from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import (
     Booking,
     BookingPlan,
     Identity,
     InboundMessage,
-    Interaction,
     Webinar,
+    new_entry,
 )
 from chalicelib.domain.ports import (
     BookingRefused,
@@ -310,17 +310,9 @@ def cancel(deps: Deps, token: str) -> Booking:
 
 def _note(store: WebinarStore, booking: Booking, text: str, now: datetime) -> None:
     if booking.case_id:
+        booked = {"provider": "booking", "provider_id": booking.id}
         store.add_interaction(
-            Interaction(
-                id=interaction_id(now),
-                case_id=booking.case_id,
-                at=now,
-                channel="webinar",
-                direction="internal",
-                body=text,
-                provider="booking",
-                provider_id=booking.id,
-            )
+            new_entry(booking.case_id, now, "webinar", "internal", text, **booked)
         )
 
 

@@ -276,12 +276,18 @@ def test_an_off_duty_practitioner_is_not_given_cases_by_routing(store):
     assert store.get_case(write.case_id).assignee == "anna"
 
 
-def test_back_to_the_queue_frees_the_slot(store):
+def assigned_to_anna(store) -> InboundWrite:
+    """A first message whose case Anna, on duty, holds."""
     store.create_practitioner(ANNA)
     store.go_on_duty("anna", T0)
     write = first()
     store.record_inbound(write)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
+    return write
+
+
+def test_back_to_the_queue_frees_the_slot(store):
+    write = assigned_to_anna(store)
     stale = replace(ref(store, write.case_id), assignee=None)
     with pytest.raises(CaseChanged):
         store.to_queue(stale, "general", T0)
@@ -294,11 +300,7 @@ def test_back_to_the_queue_frees_the_slot(store):
 
 
 def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
-    store.create_practitioner(ANNA)
-    store.go_on_duty("anna", T0)
-    write = first()
-    store.record_inbound(write)
-    store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
+    write = assigned_to_anna(store)
     read = replace(ref(store, write.case_id), inbound_count=1)
     store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1)))
     with pytest.raises(CaseChanged):  # a message landed since it was read
@@ -531,11 +533,17 @@ def reply(case_id: str, at: datetime, to: str | None = PHONE.value) -> Interacti
     )
 
 
-def test_a_delivery_status_only_moves_forward(store):
+def replied(store, at: datetime, to: str | None = PHONE.value) -> tuple[InboundWrite, Interaction]:
+    """A citizen's first message, and a reply recorded on its case (not sent yet)."""
     write = first()
     store.record_inbound(write)
-    sent = reply(write.case_id, T0 + timedelta(minutes=1))
+    sent = reply(write.case_id, at, to)
     store.add_interaction(sent)
+    return write, sent
+
+
+def test_a_delivery_status_only_moves_forward(store):
+    write, sent = replied(store, T0 + timedelta(minutes=1))
     assert store.add_interaction_once(sent) is False
     assert store.update_delivery_status(write.case_id, sent.id, "sent", 2, provider_id="SMx")
     assert store.update_delivery_status(write.case_id, sent.id, "delivered", 3)
@@ -559,10 +567,7 @@ def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
 
 
 def test_a_parked_message_is_retried_once_per_claim(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0)
     retry_at = T0 + timedelta(minutes=1)
     assert store.park(write.case_id, sent.id, 1, retry_at, "Timeout", "raw/1")
     assert store.due(T0) == []
@@ -583,19 +588,13 @@ def test_a_parked_message_is_retried_once_per_claim(store):
 
 
 def test_a_message_without_an_address_is_never_parked(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0, to=None)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0, to=None)
     assert store.park(write.case_id, sent.id, 1, T0, "Timeout") is False
     assert store.due(T0 + timedelta(days=1)) == []
 
 
 def test_a_parked_message_is_cancelled_once(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0)
     store.park(write.case_id, sent.id, 1, T0, "Timeout")
     assert store.cancel_parked(write.case_id, sent.id) is True
     assert store.cancel_parked(write.case_id, sent.id) is False
@@ -675,10 +674,7 @@ def test_a_contact_is_tombstoned_and_forgotten(store):
 
 
 def test_case_records_name_what_erasure_must_reach(store):
-    write = first()
-    store.record_inbound(write)
-    sent = reply(write.case_id, T0)
-    store.add_interaction(sent)
+    write, sent = replied(store, T0)
     store.park(write.case_id, sent.id, 1, T0, "Timeout", "outbox/raw1")
     records = store.case_records(write.case_id)
     assert records.id == write.case_id and records.email_thread == ()

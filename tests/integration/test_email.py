@@ -5,44 +5,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.model import Identity, Practitioner
+from chalicelib.domain.model import Identity
 from tests.conftest import MAIL_DOMAIN, bearer, relay, seen
 
 CORPUS = Path(__file__).resolve().parents[1] / "email_corpus"
 PATH = "/webhooks/email/inbound"
 ANNA = bearer("anna", "practitioner")
-
-
-@dataclass
-class RecordingMail:
-    """The outbound mail adapter's interface, keeping what would have been sent."""
-
-    sent: list[tuple[bytes, str]] = field(default_factory=list)
-
-    def send_email(self, raw: bytes, to: str, ref: str | None = None):
-        from chalicelib.adapters.senders import Sent
-
-        self.sent.append((raw, to))
-        return Sent("ses", f"ses-{len(self.sent)}", "sent")
-
-    def last(self):
-        return BytesParser(policy=policy.default).parsebytes(self.sent[-1][0])
-
-
-@pytest.fixture
-def outbox(local_services):
-    local_services.mail = RecordingMail()
-    local_services.store.create_practitioner(
-        Practitioner("anna", "Anna", ("general", "education", "careers"), ("da",), 5)
-    )
-    return local_services.mail
 
 
 def email(

@@ -40,24 +40,24 @@ def test_a_simulated_sms_reaches_the_real_local_server(server, local_store):
     assert "Hej, kan I hjælpe mig? æøå" in bodies
 
 
-def test_make_call_walks_the_menu_to_a_voicemail(server, local_store):
-    env = {**os.environ, "PUBLIC_BASE_URL": server, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "scripts/call.py",
-            "--from",
-            "+4520000002",
-            "--digits",
-            "11",
-            "--dial",
-            "no-answer",
-        ],
+def _script(server: str, secrets: dict[str, str], *command: str) -> subprocess.CompletedProcess:
+    """One of the make targets' scripts, run as a developer would against the local server."""
+    return subprocess.run(
+        [sys.executable, *command],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "PUBLIC_BASE_URL": server, **secrets},
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+def test_make_call_walks_the_menu_to_a_voicemail(server, local_store):
+    run = _script(
+        server,
+        {"TWILIO_AUTH_TOKEN": AUTH_TOKEN},
+        "scripts/call.py",
+        *("--from", "+4520000002", "--digits", "11", "--dial", "no-answer"),
     )
     out = run.stdout
     assert "<Gather" in out and "<Record" in out and "<Hangup" in out, run.stderr
@@ -67,19 +67,11 @@ def test_make_call_walks_the_menu_to_a_voicemail(server, local_store):
 
 
 def test_make_email_posts_a_signed_message_to_the_relay(server, local_store):
-    env = {**os.environ, "PUBLIC_BASE_URL": server, "EMAIL_RELAY_SECRET": RELAY_SECRET}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "scripts/relay_email.py",
-            "--file",
-            "tests/email_corpus/19-pdf-attachment.eml",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    run = _script(
+        server,
+        {"EMAIL_RELAY_SECRET": RELAY_SECRET},
+        "scripts/relay_email.py",
+        *("--file", "tests/email_corpus/19-pdf-attachment.eml"),
     )
     assert run.stdout.startswith("HTTP 201"), run.stdout + run.stderr
     items = local_store.client.scan(TableName=local_store.table)["Items"]

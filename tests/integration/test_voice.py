@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.model import Identity, Practitioner
 from tests.conftest import bearer, deps_of
-from tests.twilio_fakes import call_form, new_sid, signed, sms_form
+from tests.twilio_fakes import call_form, new_sid, recording_form, signed, sms_form
 
 VOICE = "/webhooks/twilio/voice"
 CITIZEN = "+4520000001"
@@ -147,15 +147,7 @@ def test_voicemail_when_the_only_practitioner_does_not_answer(api, local_service
     [record] = root.findall("Record")
     assert record.get("maxLength") == "120" and step_of(record) == "recorded"
     assert urlparse(record.get("recordingStatusCallback")).path == f"{VOICE}/recording"
-    recording = call_form(
-        CITIZEN,
-        sid,
-        "completed",
-        RecordingSid=new_sid("RE"),
-        RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1",
-        RecordingDuration="34",
-        RecordingStatus="completed",
-    )
+    recording = recording_form(CITIZEN, sid)
     path = f"{VOICE}/recording"
     for _ in range(2):  # Twilio retries: still one voicemail
         assert api.post(path, **signed(path, recording)).status_code == 204

@@ -185,8 +185,9 @@ class CountingSms:
 
 
 class ChangedAfterRead:
-    """The store, but between the reply's read of the case and its first write, a manager
-    closes or transfers the case (what a concurrent request does on another container)."""
+    """The store, but between a request's read of the case and its first write, `meanwhile`
+    happens: a manager closes or transfers it, or the citizen writes (what a concurrent request
+    does on another container)."""
 
     def __init__(self, store: Any, meanwhile: Any) -> None:
         self._store, self._meanwhile, self._done = store, meanwhile, False
@@ -309,27 +310,10 @@ def test_a_reply_to_a_stale_view_is_409_and_sends_nothing(api, held, local_servi
     assert len(local_services.store.get_case(held, with_timeline=True).timeline) == before
 
 
-class ArrivesAfterRead:
-    """Between the close's read and its write, the citizen's message lands."""
-
-    def __init__(self, store: Any, arrive: Any) -> None:
-        self._store, self._arrive, self._done = store, arrive, False
-
-    def get_case(self, *args: Any, **kwargs: Any) -> Any:
-        case = self._store.get_case(*args, **kwargs)
-        if not self._done:
-            self._done = True
-            self._arrive()
-        return case
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
 def test_a_message_landing_during_the_close_is_not_buried(api, held, local_services, clock):
     store = local_services.store
     seen = latest(api, held, ANNA)
-    gate = ArrivesAfterRead(store, lambda: text_in(api, "wait, please"))
+    gate = ChangedAfterRead(store, lambda: text_in(api, "wait, please"))  # the citizen writes
     with pytest.raises(casework.UnseenMessages) as refused:
         casework.close(
             deps_of(gate, clock()), held, Actor("anna", "practitioner"), "answered", seen=seen

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.domain.model import Identity
 from tests.conftest import MAIL_DOMAIN, bearer, relay, seen
-from tests.integration.test_email import ANNA, RecordingMail, case_of, email
+from tests.integration.test_email import ANNA, case_of, email
 
 BOSS = bearer("boss", "manager")
 JSON = {"Content-Type": "application/json"}
@@ -27,17 +27,6 @@ Content-Disposition: attachment; filename="grades.pdf"
 {pdf}
 --b--
 """
-
-
-@pytest.fixture
-def outbox(local_services):
-    from chalicelib.domain.model import Practitioner
-
-    local_services.mail = RecordingMail()
-    local_services.store.create_practitioner(
-        Practitioner("anna", "Anna", ("general", "education", "careers"), ("da",), 5)
-    )
-    return local_services.mail
 
 
 def contact_identities(store, contact_id: str) -> list[str]:

@@ -19,7 +19,7 @@ from chalicelib.domain import delivery, intake, privacy
 from chalicelib.domain.model import CaseRef, Identity, InboundMessage, Practitioner, Webinar
 from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay, seen
 from tests.sending import Fixed
-from tests.twilio_fakes import call_form, new_sid, signed, sms_form
+from tests.twilio_fakes import call_form, new_sid, recording_form, signed, sms_form
 
 BOSS = bearer("boss", "manager")
 ANNA = {**bearer("anna", "practitioner"), "Content-Type": "application/json"}
@@ -345,15 +345,7 @@ def test_a_voicemail_recorded_after_erasure_is_stored_nowhere(api, local_service
     case = store.get_case(store.find_identity(Identity("phone", PHONE)).open_case_id)
     _erase(api, case.contact_id)
 
-    recording = call_form(
-        PHONE,
-        sid,
-        "completed",
-        RecordingSid=new_sid("RE"),
-        RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE-after",
-        RecordingDuration="34",
-        RecordingStatus="completed",
-    )
+    recording = recording_form(PHONE, sid, "RE-after")
     path = f"{voice}/recording"
     assert api.post(path, **signed(path, recording)).status_code == 204
 

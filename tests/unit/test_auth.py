@@ -300,10 +300,15 @@ def jwks_server(keys):
         server.server_close()
 
 
+def user_pool(base: str, pool: str, client_id: str = "app", **more: str):
+    """A user pool served by the test's JWKS server: its issuer, and settings that trust it."""
+    issuer = f"{base}/eu-west-1_{pool}"
+    return issuer, load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": client_id, **more})
+
+
 def test_the_jwks_url_is_fetched_once_and_cached(keys, jwks_server):
     base, fetches = jwks_server
-    issuer = f"{base}/eu-west-1_pool"
-    settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app-client"})
+    issuer, settings = user_pool(base, "pool", "app-client")
     for user in ("a", "b"):
         token = issue_token(keys, user, "practitioner", issuer=issuer, client_id="app-client")
         assert auth.authenticate(bearer(token), settings).user_id == user
@@ -312,10 +317,7 @@ def test_the_jwks_url_is_fetched_once_and_cached(keys, jwks_server):
 
 def test_auth_jwks_url_overrides_the_issuer_default(keys, jwks_server):
     base, fetches = jwks_server
-    issuer = f"{base}/eu-west-1_elsewhere"
-    settings = load_settings(
-        {"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app", "AUTH_JWKS_URL": f"{base}/keys.json"}
-    )
+    issuer, settings = user_pool(base, "elsewhere", AUTH_JWKS_URL=f"{base}/keys.json")
     token = issue_token(keys, "boss", "manager", issuer=issuer, client_id="app")
     assert auth.authenticate(bearer(token), settings) == auth.Principal("boss", "manager")
     assert fetches == ["/keys.json"]
@@ -323,8 +325,7 @@ def test_auth_jwks_url_overrides_the_issuer_default(keys, jwks_server):
 
 def test_an_unknown_kid_from_the_jwks_url_is_401(keys, tmp_path, jwks_server):
     base, _ = jwks_server
-    issuer = f"{base}/eu-west-1_unknown"
-    settings = load_settings({"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app"})
+    issuer, settings = user_pool(base, "unknown")
     assert auth.authenticate(
         bearer(issue_token(keys, "a", "manager", issuer=issuer, client_id="app")), settings
     )
@@ -336,10 +337,7 @@ def test_an_unknown_kid_from_the_jwks_url_is_401(keys, tmp_path, jwks_server):
 def test_an_unreachable_jwks_endpoint_is_503_not_401(keys, jwks_server):
     """The user pool's keys not answering is our outage, not a bad token: 503, try again."""
     base, fetches = jwks_server
-    issuer = f"{base}/eu-west-1_gone"
-    settings = load_settings(
-        {"AUTH_ISSUER": issuer, "AUTH_CLIENT_ID": "app", "AUTH_JWKS_URL": f"{base}/missing.json"}
-    )
+    issuer, settings = user_pool(base, "gone", AUTH_JWKS_URL=f"{base}/missing.json")
     token = issue_token(keys, "a", "manager", issuer=issuer, client_id="app")
     with pytest.raises(Unavailable) as refused:
         auth.authenticate(bearer(token), settings)

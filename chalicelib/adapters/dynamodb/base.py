@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.codec import dump, load
+
+T = TypeVar("T")
 
 
 class Cancelled(Exception):
@@ -29,19 +32,88 @@ class StoreBase:
         item = answer.get("Item")
         return load(item) if item else None
 
+    def _get_as(self, key: dict[str, str], into: Callable[[dict[str, Any]], T]) -> T | None:
+        """The item read (consistently) into a domain object; None when there is none."""
+        item = self._get(key)
+        return into(item) if item else None
+
+    def _put(self, item: dict[str, Any]) -> None:
+        """Write the item whole, replacing any with its key."""
+        self.client.put_item(TableName=self.table, Item=dump(item))
+
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Create unless it exists; True when created."""
+        return self._unless_lost(self.client.put_item, put(self.table, item)["Put"])
+
+    def _update(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any] | None = None,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """One UpdateItem; False when its condition did not hold."""
+        operation = update(self.table, key, expression, values, condition, names)["Update"]
+        return self._unless_lost(self.client.update_item, operation)
+
+    def _delete(
+        self,
+        key: dict[str, str],
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """One DeleteItem; False when its condition did not hold."""
+        operation = delete(self.table, key, condition, values, names)["Delete"]
+        return self._unless_lost(self.client.delete_item, operation)
+
+    def _set_fields(
+        self,
+        key: dict[str, str],
+        fields: dict[str, Any],
+        condition: str,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Set each of `fields` (through names, so reserved words are fine) when `condition`
+        holds; the item as it is afterwards, or None when the condition did not hold."""
+        return self._update_new(
+            key,
+            "SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+            {**{f":{k}": v for k, v in fields.items()}, **(values or {})},
+            condition,
+            {**{f"#{k}": k for k in fields}, **(names or {})},
+        )
+
+    def _update_new(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any],
+        condition: str,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """The item as it is after one UpdateItem; None when its condition did not hold."""
+        operation = update(self.table, key, expression, values, condition, names)["Update"]
+        answer = self._write(self.client.update_item, {**operation, "ReturnValues": "ALL_NEW"})
+        return load(answer["Attributes"]) if answer is not None else None
+
+    def _unless_lost(self, call: Any, operation: dict[str, Any]) -> bool:
+        """One conditional write; False when only its condition failed."""
+        return self._write(call, operation) is not None
+
+    @staticmethod
+    def _write(call: Any, operation: dict[str, Any]) -> dict[str, Any] | None:
+        """One conditional write and its answer; None when only its condition failed (callers
+        read that as "someone else got there first" or "it is gone"), other errors raise."""
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=dump(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            answer: dict[str, Any] = call(**operation)
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
+            if lost_condition(error):
+                return None
             raise
-        return True
+        return answer
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -83,13 +155,15 @@ class StoreBase:
             ) from error
 
 
+def lost_condition(error: ClientError) -> bool:
+    """True when a single write failed only because its condition did not hold."""
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
 def put(
     table: str, item: dict[str, Any], condition: str | None = "attribute_not_exists(pk)"
 ) -> dict[str, Any]:
-    operation: dict[str, Any] = {"TableName": table, "Item": dump(item)}
-    if condition:
-        operation["ConditionExpression"] = condition
-    return {"Put": operation}
+    return {"Put": _conditioned({"TableName": table, "Item": dump(item)}, condition)}
 
 
 def update(
@@ -100,18 +174,8 @@ def update(
     condition: str | None = None,
     names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "TableName": table,
-        "Key": dump(key),
-        "UpdateExpression": expression,
-    }
-    if values:
-        operation["ExpressionAttributeValues"] = dump(values)
-    if condition:
-        operation["ConditionExpression"] = condition
-    if names:
-        operation["ExpressionAttributeNames"] = names
-    return {"Update": operation}
+    operation = {"TableName": table, "Key": dump(key), "UpdateExpression": expression}
+    return {"Update": _conditioned(operation, condition, values, names)}
 
 
 def delete(
@@ -121,15 +185,25 @@ def delete(
     values: dict[str, Any],
     names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "TableName": table,
-        "Key": dump(key),
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": dump(values),
-    }
+    operation = {"TableName": table, "Key": dump(key)}
+    return {"Delete": _conditioned(operation, condition, values, names)}
+
+
+def _conditioned(
+    operation: dict[str, Any],
+    condition: str | None,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The operation with whichever of the condition, values and names are given: DynamoDB
+    refuses an empty ExpressionAttributeValues or ExpressionAttributeNames."""
+    if condition:
+        operation["ConditionExpression"] = condition
+    if values:
+        operation["ExpressionAttributeValues"] = dump(values)
     if names:
         operation["ExpressionAttributeNames"] = names
-    return {"Delete": operation}
+    return operation
 
 
 def _reasons_from(error: ClientError, count: int) -> list[dict[str, str]]:

@@ -29,7 +29,7 @@ class DynamoCanned(StoreBase):
             "body": canned.body,
             "owner": canned.owner,
         }
-        self.client.put_item(TableName=self.table, Item=dump(item))
+        self._put(item)
 
     def canned_of(self, owner: str | None) -> list[CannedResponse]:
         """One owner's (None: the shared ones), in id order."""
@@ -40,8 +40,7 @@ class DynamoCanned(StoreBase):
         return [_from(item) for item in items]
 
     def get_canned(self, owner: str | None, canned_id: str) -> CannedResponse | None:
-        item = self._get({"pk": _partition(owner), "sk": f"CANNED#{canned_id}"})
-        return _from(item) if item else None
+        return self._get_as({"pk": _partition(owner), "sk": f"CANNED#{canned_id}"}, _from)
 
     def delete_canned(self, owner: str | None, canned_id: str) -> bool:
         answer = self.client.delete_item(

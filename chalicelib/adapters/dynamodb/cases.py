@@ -40,8 +40,15 @@ from chalicelib.adapters.dynamodb.items import (
     interaction_item,
 )
 from chalicelib.domain.errors import InvalidCursor
-from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import Case, CaseRead, CaseRef, InboxFilter, InboxQuery, Interaction
+from chalicelib.domain.model import (
+    Case,
+    CaseRead,
+    CaseRef,
+    InboxFilter,
+    InboxQuery,
+    Interaction,
+    closing_note,
+)
 from chalicelib.domain.ports import (
     CaseChanged,
     OpenCaseExists,
@@ -94,8 +101,7 @@ class DynamoCases(StoreBase):
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
         """The case, and its timeline oldest first, from one Query of its partition."""
         if not with_timeline:
-            item = self._get(case_key(case_id))
-            return case_from(item) if item else None
+            return self._get_as(case_key(case_id), case_from)
         items = self._query_all(
             KeyConditionExpression="pk = :pk AND sk BETWEEN :case AND :events",
             ExpressionAttributeValues=dump(
@@ -110,21 +116,18 @@ class DynamoCases(StoreBase):
         return case_from(head[0], events)
 
     def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    **read_key(case_id, at, user_id),
-                    "type": "case_read",
-                    "case_id": case_id,
-                    "user_id": user_id,
-                    "role": role,
-                    "at": iso(at),
-                    # in the week's partition, so the retention job finds it without a scan
-                    "gsi2pk": week_key(at),
-                    "gsi2sk": f"{iso(at)}#READ#{case_id}",
-                }
-            ),
+        self._put(
+            {
+                **read_key(case_id, at, user_id),
+                "type": "case_read",
+                "case_id": case_id,
+                "user_id": user_id,
+                "role": role,
+                "at": iso(at),
+                # in the week's partition, so the retention job finds it without a scan
+                "gsi2pk": week_key(at),
+                "gsi2sk": f"{iso(at)}#READ#{case_id}",
+            }
         )
         # the inbox's `unread` reads this marker from the case item, not the reads' items
         self._set_in_map(case_id, "last_read", user_id, iso(at))
@@ -297,20 +300,13 @@ class DynamoCases(StoreBase):
             else:
                 entry = (queue_inbox_key(item["queue"]), item.get("queued_at"))
             since = entry[1] or item["opened_at"]
-            try:
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=dump(case_key(item["id"])),
-                    UpdateExpression="SET gsi4pk = :pk, gsi4sk = :sk",
-                    ConditionExpression="#status = :status AND attribute_not_exists(gsi4pk)",
-                    ExpressionAttributeNames=NAMES,
-                    ExpressionAttributeValues=dump(
-                        {":pk": entry[0], ":sk": f"{since}#{item['id']}", ":status": item["status"]}
-                    ),
-                )
-                indexed += 1
-            except self.client.exceptions.ConditionalCheckFailedException:
-                continue
+            indexed += self._update(
+                case_key(item["id"]),
+                "SET gsi4pk = :pk, gsi4sk = :sk",
+                {":pk": entry[0], ":sk": f"{since}#{item['id']}", ":status": item["status"]},
+                "#status = :status AND attribute_not_exists(gsi4pk)",
+                NAMES,
+            )
         return indexed
 
     def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
@@ -339,50 +335,9 @@ class DynamoCases(StoreBase):
         self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
     ) -> None:
         """Queued case → practitioner, atomically with their load and the contact's memory."""
-        capacity = "active_cases < max_active_cases"
-        if require_on_duty:
-            capacity += " AND on_duty = :true"
-        ops = [
-            (
-                "case",
-                update(
-                    self.table,
-                    case_key(case.id),
-                    "SET #status = :assigned, assignee = :p, assigned_at = :now, "
-                    "gsi3pk = :unanswered, gsi3sk = :since, gsi4pk = :mine, gsi4sk = :since",
-                    {
-                        ":assigned": "assigned",
-                        ":p": practitioner_id,
-                        ":mine": mine_key(practitioner_id),
-                        ":now": iso(now),
-                        ":unanswered": UNANSWERED,
-                        ":since": f"{iso(now)}#{case.id}",
-                        ":queued": "queued",
-                    },
-                    "#status = :queued",
-                    NAMES,
-                ),
-            ),
-            (
-                "practitioner",
-                update(
-                    self.table,
-                    practitioner_key(practitioner_id),
-                    "SET last_assigned_at = :now ADD active_cases :one",
-                    {":now": iso(now), ":one": 1, **({":true": True} if require_on_duty else {})},
-                    f"attribute_exists(pk) AND {capacity}",
-                ),
-            ),
-            (
-                "contact",
-                update(
-                    self.table,
-                    contact_key(case.contact_id),
-                    "SET last_practitioner_id = :p",
-                    {":p": practitioner_id},
-                ),
-            ),
-        ]
+        ops = self._hand_to(
+            case, practitioner_id, now, "#status = :queued", {":queued": "queued"}, require_on_duty
+        )
         self._run(ops)
 
     def to_queue(
@@ -421,7 +376,23 @@ class DynamoCases(StoreBase):
 
     def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
         condition, values = _held_by(case.assignee)
-        ops = [
+        ops = self._hand_to(case, practitioner_id, now, condition, values, on_duty=False)
+        ops += self._release(case.assignee)
+        self._run(ops)
+
+    def _hand_to(
+        self,
+        case: CaseRef,
+        practitioner_id: str,
+        now: datetime,
+        condition: str,
+        values: dict[str, Any],
+        on_duty: bool,
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The case to the practitioner (when `condition` still holds of it), one more case on
+        their load (within capacity, and on duty if asked), and the contact's memory of them."""
+        capacity = "active_cases < max_active_cases" + (" AND on_duty = :true" if on_duty else "")
+        return [
             (
                 "case",
                 update(
@@ -448,8 +419,8 @@ class DynamoCases(StoreBase):
                     self.table,
                     practitioner_key(practitioner_id),
                     "SET last_assigned_at = :now ADD active_cases :one",
-                    {":now": iso(now), ":one": 1},
-                    "attribute_exists(pk) AND active_cases < max_active_cases",
+                    {":now": iso(now), ":one": 1, **({":true": True} if on_duty else {})},
+                    f"attribute_exists(pk) AND {capacity}",
                 ),
             ),
             (
@@ -462,8 +433,6 @@ class DynamoCases(StoreBase):
                 ),
             ),
         ]
-        ops += self._release(case.assignee)
-        self._run(ops)
 
     def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
         """Closed only as read: same assignee and, when `case.inbound_count` is set, no citizen
@@ -500,18 +469,7 @@ class DynamoCases(StoreBase):
                 "event",
                 put(
                     self.table,
-                    interaction_item(
-                        Interaction(
-                            id=interaction_id(now) + "c",
-                            case_id=case.id,
-                            at=now,
-                            channel="note",
-                            direction="internal",
-                            body=f"Closed: {outcome}",
-                            status="closed",
-                            author=closed_by,
-                        )
-                    ),
+                    interaction_item(closing_note(case.id, outcome, closed_by, now)),
                 ),
             ),
         ]
@@ -596,53 +554,39 @@ class DynamoCases(StoreBase):
         to exist, so the first entry creates it, unless someone just did)."""
         names = {"#m": attribute, "#u": user_id}
         for _ in range(3):
-            try:
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=dump(case_key(case_id)),
-                    UpdateExpression="SET #m.#u = :entry",
-                    ConditionExpression="attribute_exists(#m)",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=dump({":entry": value}),
-                )
+            if self._update(
+                case_key(case_id),
+                "SET #m.#u = :entry",
+                {":entry": value},
+                "attribute_exists(#m)",
+                names,
+            ):
                 return
-            except self.client.exceptions.ConditionalCheckFailedException:
-                pass
-            try:
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=dump(case_key(case_id)),
-                    UpdateExpression="SET #m = :map",
-                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#m)",
-                    ExpressionAttributeNames={"#m": attribute},
-                    ExpressionAttributeValues=dump({":map": {user_id: value}}),
-                )
+            # the case's first entry in the map: create it, unless someone just did
+            if self._update(
+                case_key(case_id),
+                "SET #m = :map",
+                {":map": {user_id: value}},
+                "attribute_exists(pk) AND attribute_not_exists(#m)",
+                {"#m": attribute},
+            ):
                 return
-            except self.client.exceptions.ConditionalCheckFailedException:
-                continue
         raise WriteConflict(attribute)
 
     def set_waiting_queue(self, case_id: str, queue: str) -> bool:
         """A waiting case moves to the queue the citizen chose (it keeps its place in time)."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(case_key(case_id)),
-                UpdateExpression="SET #queue = :queue, gsi3pk = :waiting, gsi4pk = :queued_in",
-                ConditionExpression="#status = :queued",
-                ExpressionAttributeNames={**NAMES, "#queue": "queue"},
-                ExpressionAttributeValues=dump(
-                    {
-                        ":queue": queue,
-                        ":waiting": waiting_key(queue),
-                        ":queued_in": queue_inbox_key(queue),
-                        ":queued": "queued",
-                    }
-                ),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            case_key(case_id),
+            "SET #queue = :queue, gsi3pk = :waiting, gsi4pk = :queued_in",
+            {
+                ":queue": queue,
+                ":waiting": waiting_key(queue),
+                ":queued_in": queue_inbox_key(queue),
+                ":queued": "queued",
+            },
+            "#status = :queued",
+            {**NAMES, "#queue": "queue"},
+        )
 
     def request_callback(self, case_id: str, number: str, now: datetime) -> None:
         """The case shows a pending callback until a practitioner makes it."""
@@ -662,23 +606,12 @@ class DynamoCases(StoreBase):
         days (DynamoDB's TTL), so it outlives no erasure by long and holds nothing readable."""
         day = now.astimezone(UTC).date().isoformat()
         digest = hashlib.sha256(number.encode()).hexdigest()
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump({"pk": f"CALLBACKS#{digest}", "sk": day}),
-                UpdateExpression="ADD requests :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(requests) OR requests < :limit",
-                ExpressionAttributeValues=dump(
-                    {
-                        ":one": 1,
-                        ":limit": limit,
-                        ":expires": int((now + timedelta(days=2)).timestamp()),
-                    }
-                ),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            {"pk": f"CALLBACKS#{digest}", "sk": day},
+            "ADD requests :one SET expires_at = :expires",
+            {":one": 1, ":limit": limit, ":expires": int((now + timedelta(days=2)).timestamp())},
+            "attribute_not_exists(requests) OR requests < :limit",
+        )
 
     def clear_callback(self, case_id: str) -> None:
         self.client.update_item(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import (
     INBOX_OPEN,
@@ -101,16 +99,13 @@ class DynamoInbound(StoreBase):
         return found
 
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    **message_id_key(message_id),
-                    "type": "message_id",
-                    "case_id": case_id,
-                    "contact_id": contact_id,
-                }
-            ),
+        self._put(
+            {
+                **message_id_key(message_id),
+                "type": "message_id",
+                "case_id": case_id,
+                "contact_id": contact_id,
+            }
         )
 
     def confirm_link(self, source: Case, target: Case, note: Interaction) -> None:
@@ -224,17 +219,12 @@ class DynamoInbound(StoreBase):
             raise (CaseChanged if lost.failed else WriteConflict)(str(lost)) from lost
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(identity_key(identity)),
-                UpdateExpression="SET undeliverable = :reason",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=dump({":reason": reason}),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            identity_key(identity),
+            "SET undeliverable = :reason",
+            {":reason": reason},
+            "attribute_exists(pk)",
+        )
 
     def last_practitioner(self, contact_id: str) -> str | None:
         item = self._get(contact_key(contact_id))
@@ -482,45 +472,28 @@ class DynamoInbound(StoreBase):
         queue (since `at`) and shows in the inbox. None when it was a case to answer already
         (another message promoted it); either way the identity's mark goes."""
         now = iso(at)
-        try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key=dump(case_key(case_id)),
-                UpdateExpression=(
-                    "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, gsi3sk = :since, "
-                    "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
-                    "REMOVE booked_only, booked_waiting, booked_inbox"
-                ),
-                ConditionExpression="booked_only = :yes AND #status = :queued",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=dump(
-                    {
-                        ":inbox": INBOX_OPEN,
-                        ":at": now,
-                        ":since": f"{now}#{case_id}",
-                        ":yes": True,
-                        ":queued": "queued",
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-            promoted: CaseRef | None = case_ref(load(answer["Attributes"]))
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            promoted = None
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(identity_key(identity)),
-                UpdateExpression="REMOVE open_case_booked",
-                ConditionExpression="open_case_id = :case",
-                ExpressionAttributeValues=dump({":case": case_id}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-        return promoted
+        item = self._update_new(
+            case_key(case_id),
+            "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, gsi3sk = :since, "
+            "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
+            "REMOVE booked_only, booked_waiting, booked_inbox",
+            {
+                ":inbox": INBOX_OPEN,
+                ":at": now,
+                ":since": f"{now}#{case_id}",
+                ":yes": True,
+                ":queued": "queued",
+            },
+            "booked_only = :yes AND #status = :queued",
+            {"#status": "status"},
+        )
+        self._update(
+            identity_key(identity),
+            "REMOVE open_case_booked",
+            {":case": case_id},
+            "open_case_id = :case",
+        )
+        return case_ref(item) if item else None
 
 
 def _link(link: tuple[str, str] | None) -> dict[str, str] | None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import interaction_item
 from chalicelib.domain.model import Identity, Interaction, Mention, Parked
@@ -25,11 +23,7 @@ class DynamoMessages(StoreBase):
         return Identity(kind=item["reply_to"]["kind"], value=item["reply_to"]["value"])
 
     def add_interaction(self, interaction: Interaction) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(interaction_item(interaction)),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        self.client.put_item(**put(self.table, interaction_item(interaction))["Put"])
 
     def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None:
         """The note and an entry in each mentioned practitioner's mentions, in one transaction
@@ -83,21 +77,17 @@ class DynamoMessages(StoreBase):
 
     def add_interaction_once(self, interaction: Interaction) -> bool:
         """For ids derived from the provider's: False when it was recorded already."""
-        try:
-            self.add_interaction(interaction)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_new(interaction_item(interaction))
 
     def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
         self.client.update_item(
-            TableName=self.table,
-            Key=dump(event_key(case_id, interaction_id)),
-            UpdateExpression="SET answered = :a",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=dump({":a": answered}),
+            **update(
+                self.table,
+                event_key(case_id, interaction_id),
+                "SET answered = :a",
+                {":a": answered},
+                "attribute_exists(pk)",
+            )["Update"]
         )
 
     def update_delivery_status(
@@ -113,34 +103,33 @@ class DynamoMessages(StoreBase):
     ) -> bool:
         """Move a message's or call's status forward only: a late or repeated callback changes
         nothing, so a call's minutes are never counted twice."""
-        sets = ["#status = :status", "status_rank = :rank"]
-        values: dict[str, Any] = {":status": status, ":rank": rank}
-        for name, value in (
-            ("provider_id", provider_id),
-            ("error_code", error_code),
-            ("provider", provider),
-            ("duration_seconds", duration_seconds),
-        ):
-            if value is not None and value != "":
-                sets.append(f"{name} = :{name}")
-                values[f":{name}"] = value
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(event_key(case_id, interaction_id)),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=(
-                    "attribute_exists(pk) AND (attribute_not_exists(status_rank) "
-                    "OR status_rank < :rank)"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=dump(values),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        sets, values = _status_sets(
+            status,
+            rank,
+            provider_id=provider_id,
+            error_code=error_code,
+            provider=provider,
+            duration_seconds=duration_seconds,
+        )
+        return self._update(
+            event_key(case_id, interaction_id),
+            sets,
+            values,
+            "attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)",
+            {"#status": "status"},
+        )
+
+
+def _status_sets(status: str, rank: int, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """The SET clause and values for a new delivery status and whichever of `fields` are given
+    (None or "" leaves the stored value as it was)."""
+    sets = ["#status = :status", "status_rank = :rank"]
+    values: dict[str, Any] = {":status": status, ":rank": rank}
+    for name, value in fields.items():
+        if value is not None and value != "":
+            sets.append(f"{name} = :{name}")
+            values[f":{name}"] = value
+    return "SET " + ", ".join(sets), values
 
 
 OUTBOX = "OUTBOX"
@@ -201,20 +190,13 @@ class DynamoOutbox(StoreBase):
         if raw_key:
             sets += ", outbox_raw_key = :raw"
             values[":raw"] = raw_key
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(event_key(case_id, interaction_id)),
-                UpdateExpression=sets,
-                ConditionExpression=ADDRESSED,
-                ExpressionAttributeNames={"#status": "status", "#to": "to"},
-                ExpressionAttributeValues=dump(values),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update(
+            event_key(case_id, interaction_id),
+            sets,
+            values,
+            ADDRESSED,
+            {"#status": "status", "#to": "to"},
+        )
 
     def due(self, now: datetime) -> list[Parked]:
         items = self._query_all(
@@ -241,51 +223,28 @@ class DynamoOutbox(StoreBase):
         return parked
 
     def claim(self, entry: Parked, lease_until: datetime) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(event_key(entry.case_id, entry.interaction_id)),
-                UpdateExpression="SET gsi3sk = :lease",
-                ConditionExpression="gsi3sk = :slot AND attribute_exists(#to)",
-                ExpressionAttributeNames={"#to": "to"},
-                ExpressionAttributeValues=dump(
-                    {
-                        ":slot": entry.slot,
-                        ":lease": f"{iso(lease_until)}#{entry.case_id}#{entry.interaction_id}",
-                    }
-                ),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update(
+            event_key(entry.case_id, entry.interaction_id),
+            "SET gsi3sk = :lease",
+            {
+                ":slot": entry.slot,
+                ":lease": f"{iso(lease_until)}#{entry.case_id}#{entry.interaction_id}",
+            },
+            "gsi3sk = :slot AND attribute_exists(#to)",
+            {"#to": "to"},
+        )
 
     def cancel_parked(self, case_id: str, interaction_id: str) -> bool:
         """Out of the outbox for good (its contact is being erased); False if it was not there.
         A retry that claimed it already finds no address when it wants to park it again."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(event_key(case_id, interaction_id)),
-                UpdateExpression="SET #status = :failed, status_rank = :rank, error_code = :why "
-                "REMOVE gsi3pk, gsi3sk, next_try_at, outbox_raw_key",
-                ConditionExpression="gsi3pk = :outbox",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=dump(
-                    {
-                        ":failed": "failed",
-                        ":rank": 4,
-                        ":why": "cancelled: erased",
-                        ":outbox": OUTBOX,
-                    }
-                ),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update(
+            event_key(case_id, interaction_id),
+            "SET #status = :failed, status_rank = :rank, error_code = :why "
+            "REMOVE gsi3pk, gsi3sk, next_try_at, outbox_raw_key",
+            {":failed": "failed", ":rank": 4, ":why": "cancelled: erased", ":outbox": OUTBOX},
+            "gsi3pk = :outbox",
+            {"#status": "status"},
+        )
 
     def unpark(
         self,
@@ -297,20 +256,12 @@ class DynamoOutbox(StoreBase):
         provider: str | None,
         error: str | None,
     ) -> None:
-        sets = ["#status = :status", "status_rank = :rank"]
-        values: dict[str, Any] = {":status": status, ":rank": rank}
-        for name, value in (
-            ("provider_id", provider_id),
-            ("provider", provider),
-            ("error_code", error),
-        ):
-            if value:
-                sets.append(f"{name} = :{name}")
-                values[f":{name}"] = value
-        self.client.update_item(
-            TableName=self.table,
-            Key=dump(event_key(case_id, interaction_id)),
-            UpdateExpression="SET " + ", ".join(sets) + " REMOVE gsi3pk, gsi3sk, next_try_at",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=dump(values),
+        sets, values = _status_sets(
+            status, rank, provider_id=provider_id, provider=provider, error_code=error
+        )
+        self._update(
+            event_key(case_id, interaction_id),
+            sets + " REMOVE gsi3pk, gsi3sk, next_try_at",
+            values,
+            names={"#status": "status"},
         )

@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import (
     PRACTITIONERS,
     dump,
     iso,
-    load,
     parse_iso,
     practitioner_key,
     week_key,
@@ -29,8 +26,7 @@ class DynamoPractitioners(StoreBase):
         return self._put_new(practitioner_item(practitioner))
 
     def get_practitioner(self, practitioner_id: str) -> Practitioner | None:
-        item = self._get(practitioner_key(practitioner_id))
-        return practitioner_from(item) if item else None
+        return self._get_as(practitioner_key(practitioner_id), practitioner_from)
 
     def update_practitioner(
         self, practitioner_id: str, changes: dict[str, Any]
@@ -40,22 +36,8 @@ class DynamoPractitioners(StoreBase):
         }
         if not fields:
             return self.get_practitioner(practitioner_id)
-        names = {f"#{k}": k for k in fields}
-        try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key=dump(practitioner_key(practitioner_id)),
-                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=dump({f":{k}": v for k, v in fields.items()}),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return practitioner_from(load(answer["Attributes"]))
+        item = self._set_fields(practitioner_key(practitioner_id), fields, "attribute_exists(pk)")
+        return practitioner_from(item) if item else None
 
     def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]:
         condition, values = "gsi1pk = :p", {":p": PRACTITIONERS}
@@ -71,26 +53,17 @@ class DynamoPractitioners(StoreBase):
 
     def go_on_duty(self, practitioner_id: str, now: datetime) -> bool:
         """False when already on duty (the call is idempotent)."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(practitioner_key(practitioner_id)),
-                UpdateExpression="SET on_duty = :true, shift_started_at = :now, gsi1sk = :sk",
-                ConditionExpression="attribute_exists(pk) AND on_duty = :false",
-                ExpressionAttributeValues=dump(
-                    {
-                        ":true": True,
-                        ":false": False,
-                        ":now": iso(now),
-                        ":sk": duty_sort_key(practitioner_id, True),
-                    }
-                ),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update(
+            practitioner_key(practitioner_id),
+            "SET on_duty = :true, shift_started_at = :now, gsi1sk = :sk",
+            {
+                ":true": True,
+                ":false": False,
+                ":now": iso(now),
+                ":sk": duty_sort_key(practitioner_id, True),
+            },
+            "attribute_exists(pk) AND on_duty = :false",
+        )
 
     def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None:
         """Close the current shift and keep it; None when not on duty."""

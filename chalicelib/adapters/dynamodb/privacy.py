@@ -6,8 +6,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.adapters.dynamodb.base import StoreBase
 from chalicelib.adapters.dynamodb.codec import (
     case_key,
@@ -17,7 +15,6 @@ from chalicelib.adapters.dynamodb.codec import (
     event_key,
     identity_key,
     iso,
-    load,
     mail_token_key,
     message_id_key,
     open_case_key,
@@ -100,8 +97,7 @@ class DynamoPrivacy(StoreBase):
         return self._get(contact_key(contact_id))
 
     def contact(self, contact_id: str) -> Contact | None:
-        item = self._get(contact_key(contact_id))
-        return _contact(item) if item else None
+        return self._get_as(contact_key(contact_id), _contact)
 
     def _identity_items(self, contact: Contact) -> list[dict[str, Any]]:
         found = []
@@ -166,23 +162,14 @@ class DynamoPrivacy(StoreBase):
     def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None:
         """The contact, marked erased (intake's writes to it fail from now on), as it is after
         the mark: the list of its cases can no longer grow. None: no such contact."""
-        try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key=dump(contact_key(contact_id)),
-                UpdateExpression=(
-                    "SET #status = :erased, erased_at = if_not_exists(erased_at, :now)"
-                ),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=dump({":erased": "erased", ":now": iso(now)}),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return _contact(load(answer["Attributes"]))
+        item = self._update_new(
+            contact_key(contact_id),
+            "SET #status = :erased, erased_at = if_not_exists(erased_at, :now)",
+            {":erased": "erased", ":now": iso(now)},
+            "attribute_exists(pk)",
+            {"#status": "status"},
+        )
+        return _contact(item) if item else None
 
     def forget_contact(self, contact_id: str) -> None:
         """The last step of an erasure: the contact keeps its cases' ids, not its addresses."""
@@ -200,48 +187,30 @@ class DynamoPrivacy(StoreBase):
         if token:
             keys.append(mail_token_key(token))
         for key in keys:
-            try:
-                self.client.delete_item(
-                    TableName=self.table,
-                    Key=dump(key),
-                    ConditionExpression="case_id = :case",  # a copy indexed for another case stays
-                    ExpressionAttributeValues=dump({":case": case_id}),
-                )
-            except self.client.exceptions.ConditionalCheckFailedException:
-                pass
+            self._delete(key, "case_id = :case", {":case": case_id})  # another case's stays
 
     def tombstone_delivery(self, provider: str, provider_id: str) -> None:
         """The provider's dedupe item stays until it expires, keyed by a digest and holding
         nothing else: a retry of the erased message is still a duplicate (recorded nowhere,
         answered with nothing) instead of bringing the message back on a new contact."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(dedupe_key(provider, provider_id)),
-                UpdateExpression=(
-                    "SET erased = :yes REMOVE case_id, interaction_id, reply, reply_ref"
-                ),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=dump({":yes": True}),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass
+        self._update(
+            dedupe_key(provider, provider_id),
+            "SET erased = :yes REMOVE case_id, interaction_id, reply, reply_ref",
+            {":yes": True},
+            "attribute_exists(pk)",
+        )
 
     def forget_delivery(self, provider: str, provider_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key=dump(dedupe_key(provider, provider_id)))
 
     def mark_case_erased(self, case_id: str, now: datetime) -> None:
         """From now on the case is never reopened, and a refused message is not parked on it."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(case_key(case_id)),
-                UpdateExpression="SET erased_at = if_not_exists(erased_at, :now)",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=dump({":now": iso(now)}),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass
+        self._update(
+            case_key(case_id),
+            "SET erased_at = if_not_exists(erased_at, :now)",
+            {":now": iso(now)},
+            "attribute_exists(pk)",
+        )
 
     def scrub_case(self, case_id: str) -> None:
         self.client.update_item(
@@ -289,16 +258,9 @@ class DynamoPrivacy(StoreBase):
         if item.get("token_hash"):
             self.client.delete_item(TableName=self.table, Key=dump(token_key(item["token_hash"])))
         if item.get("holder"):
-            try:
-                self.client.delete_item(
-                    TableName=self.table,
-                    Key=dump(holder_key(webinar_id, item["holder"])),
-                    ConditionExpression="booking_id = :id",
-                    ExpressionAttributeValues=dump({":id": booking_id}),
-                )
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
+            self._delete(
+                holder_key(webinar_id, item["holder"]), "booking_id = :id", {":id": booking_id}
+            )
         if item.get("booker"):
             for counter in self._query_all(
                 KeyConditionExpression="pk = :pk",
@@ -313,22 +275,19 @@ class DynamoPrivacy(StoreBase):
         self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
     ) -> None:
         """Who did what to which pseudonymous contact, and how much: no personal data."""
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    "pk": f"AUDIT#{iso(now)[:7]}",
-                    "sk": f"{iso(now)}#{action}#{contact_id}",
-                    "type": "audit",
-                    "action": action,
-                    "contact_id": contact_id,
-                    "by": by,
-                    "at": iso(now),
-                    "counts": counts,
-                    "gsi2pk": week_key(now),
-                    "gsi2sk": f"{iso(now)}#AUDIT#{contact_id}",
-                }
-            ),
+        self._put(
+            {
+                "pk": f"AUDIT#{iso(now)[:7]}",
+                "sk": f"{iso(now)}#{action}#{contact_id}",
+                "type": "audit",
+                "action": action,
+                "contact_id": contact_id,
+                "by": by,
+                "at": iso(now),
+                "counts": counts,
+                "gsi2pk": week_key(now),
+                "gsi2sk": f"{iso(now)}#AUDIT#{contact_id}",
+            }
         )
 
     def forget_records_between(self, start: datetime, end: datetime) -> int:

@@ -20,9 +20,7 @@ class DynamoSettings(StoreBase):
         return OpeningHours.from_item(item["hours"]) if item else None
 
     def save_hours(self, hours: OpeningHours) -> None:
-        self.client.put_item(
-            TableName=self.table, Item=dump({**HOURS_KEY, "hours": hours.to_item()})
-        )
+        self._put({**HOURS_KEY, "hours": hours.to_item()})
 
 
 REPORT_FIELDS = (
@@ -111,28 +109,20 @@ class DynamoReports(StoreBase):
         return json.loads(item["figures"]) if item else None
 
     def save_report(self, week: str, figures: dict[str, Any]) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=dump(
-                {
-                    "pk": "REPORT#WEEKLY",
-                    "sk": week,
-                    "type": "report",
-                    "figures": json.dumps(figures, sort_keys=True),
-                }
-            ),
+        self._put(
+            {
+                "pk": "REPORT#WEEKLY",
+                "sk": week,
+                "type": "report",
+                "figures": json.dumps(figures, sort_keys=True),
+            }
         )
 
     def claim_report_email(self, week: str, now: datetime) -> bool:
         """True for the one run that emails this week's report."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump({"pk": "REPORT#WEEKLY", "sk": week}),
-                UpdateExpression="SET emailed_at = :now",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(emailed_at)",
-                ExpressionAttributeValues=dump({":now": iso(now)}),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            {"pk": "REPORT#WEEKLY", "sk": week},
+            "SET emailed_at = :now",
+            {":now": iso(now)},
+            "attribute_exists(pk) AND attribute_not_exists(emailed_at)",
+        )

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import dump, iso, load, parse_iso
 from chalicelib.domain.model import Booking, BookingPlan, Webinar
@@ -153,25 +151,19 @@ def booking_ops(
 ) -> list[tuple[str, dict[str, Any]]]:
     """The seat (or waitlist place), the booking and its cancel token, for intake's transaction."""
     now = iso(plan.at)
-    scheduled = "#status = :scheduled AND starts_at > :now"
-    if plan.mode == "seat":
-        take = update(
-            table,
-            webinar_key(plan.webinar_id),
-            "ADD seats_taken :one",
-            {":one": 1, ":scheduled": "scheduled", ":now": now},
-            f"{scheduled} AND seats_taken < #capacity",
-            {"#status": "status", "#capacity": "capacity"},
-        )
-    else:
-        take = update(
-            table,
-            webinar_key(plan.webinar_id),
-            "ADD waitlist_taken :one",
-            {":one": 1, ":scheduled": "scheduled", ":now": now},
-            f"{scheduled} AND seats_taken >= #capacity AND waitlist_taken < waitlist_size",
-            {"#status": "status", "#capacity": "capacity"},
-        )
+    counter, room = (
+        ("seats_taken", "seats_taken < #capacity")
+        if plan.mode == "seat"
+        else ("waitlist_taken", "seats_taken >= #capacity AND waitlist_taken < waitlist_size")
+    )
+    take = update(
+        table,
+        webinar_key(plan.webinar_id),
+        f"ADD {counter} :one",
+        {":one": 1, ":scheduled": "scheduled", ":now": now},
+        f"#status = :scheduled AND starts_at > :now AND {room}",
+        {"#status": "status", "#capacity": "capacity"},
+    )
     status = "confirmed" if plan.mode == "seat" else "waitlisted"
     booking = {
         **booking_key(plan.webinar_id, plan.booking_id),
@@ -243,8 +235,7 @@ class DynamoWebinars(StoreBase):
         return self._put_new(webinar_item(webinar))
 
     def get_webinar(self, webinar_id: str) -> Webinar | None:
-        item = self._get(webinar_key(webinar_id))
-        return webinar_from(item) if item else None
+        return self._get_as(webinar_key(webinar_id), webinar_from)
 
     def update_webinar(self, webinar_id: str, changes: dict[str, Any]) -> Webinar | None:
         fields = {k: v for k, v in changes.items() if k in EDITABLE}
@@ -253,41 +244,23 @@ class DynamoWebinars(StoreBase):
             fields["gsi1sk"] = fields["starts_at"]
         if not fields:
             return self.get_webinar(webinar_id)
-        try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key=dump(webinar_key(webinar_id)),
-                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
-                ConditionExpression="attribute_exists(pk) AND #status = :scheduled",
-                ExpressionAttributeNames={**{f"#{k}": k for k in fields}, "#status": "status"},
-                ExpressionAttributeValues=dump(
-                    {**{f":{k}": v for k, v in fields.items()}, ":scheduled": "scheduled"}
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return webinar_from(load(answer["Attributes"]))
+        item = self._set_fields(
+            webinar_key(webinar_id),
+            fields,
+            "attribute_exists(pk) AND #status = :scheduled",
+            {":scheduled": "scheduled"},
+            {"#status": "status"},
+        )
+        return webinar_from(item) if item else None
 
     def cancel_webinar(self, webinar_id: str) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(webinar_key(webinar_id)),
-                UpdateExpression="SET #status = :cancelled",
-                ConditionExpression="#status = :scheduled",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=dump(
-                    {":cancelled": "cancelled", ":scheduled": "scheduled"}
-                ),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update(
+            webinar_key(webinar_id),
+            "SET #status = :cancelled",
+            {":cancelled": "cancelled", ":scheduled": "scheduled"},
+            "#status = :scheduled",
+            {"#status": "status"},
+        )
 
     def webinars_between(self, start: datetime, end: datetime) -> list[Webinar]:
         items = self._query_all(
@@ -306,8 +279,7 @@ class DynamoWebinars(StoreBase):
         return [booking_from(i) for i in items]
 
     def get_booking(self, webinar_id: str, booking_id: str) -> Booking | None:
-        item = self._get(booking_key(webinar_id, booking_id))
-        return booking_from(item) if item else None
+        return self._get_as(booking_key(webinar_id, booking_id), booking_from)
 
     def booking_for_token(self, token_hash: str) -> Booking | None:
         item = self._get(token_key(token_hash))
@@ -328,51 +300,31 @@ class DynamoWebinars(StoreBase):
         expression = "SET active = :live" + (
             " REMOVE " + ", ".join(f"#e{i}" for i in range(len(ended))) if ended else ""
         )
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(booker_key(booker)),
-                UpdateExpression=expression,
-                ConditionExpression="active = :was",
-                ExpressionAttributeValues=dump({":live": live, ":was": item.get("active", 0)}),
-                **(
-                    {"ExpressionAttributeNames": {f"#e{i}": k for i, k in enumerate(ended)}}
-                    if ended
-                    else {}
-                ),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return True  # it changed meanwhile: worth another try
-            raise
+        self._update(  # when it changed meanwhile, that too is worth another try
+            booker_key(booker),
+            expression,
+            {":live": live, ":was": item.get("active", 0)},
+            "active = :was",
+            {f"#e{i}": k for i, k in enumerate(ended)},
+        )
         return True
 
     def release_session(self, booker: str, webinar_id: str) -> None:
         """A cancelled booking no longer counts (once: only while its session is still listed;
         if this write is lost, `recount_booker` corrects the count)."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(booker_key(booker)),
-                UpdateExpression="REMOVE #session ADD active :minus",
-                ConditionExpression="attribute_exists(#session)",
-                ExpressionAttributeNames={"#session": session_attribute(webinar_id)},
-                ExpressionAttributeValues=dump({":minus": -1}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._update(
+            booker_key(booker),
+            "REMOVE #session ADD active :minus",
+            {":minus": -1},
+            "attribute_exists(#session)",
+            {"#session": session_attribute(webinar_id)},
+        )
 
     def count_booking_message(self, booker: str, now: datetime, most: int) -> bool:
         """One more booking message to this person today; False once `most` were sent."""
-        op = rate_op(self.table, booker, now, most)["Update"]
-        try:
-            self.client.update_item(**op)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._unless_lost(
+            self.client.update_item, rate_op(self.table, booker, now, most)["Update"]
+        )
 
     def held_booking(self, webinar_id: str, holder: str) -> str | None:
         """The id of the live booking this person holds for the session, if any."""
@@ -381,16 +333,7 @@ class DynamoWebinars(StoreBase):
 
     def release_holder(self, webinar_id: str, holder: str, booking_id: str) -> None:
         """Free a holder whose booking is gone, cancelled or erased (only if still that one's)."""
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=dump(holder_key(webinar_id, holder)),
-                ConditionExpression="booking_id = :id",
-                ExpressionAttributeValues=dump({":id": booking_id}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._delete(holder_key(webinar_id, holder), "booking_id = :id", {":id": booking_id})
 
     def add_booking_token(self, booking: Booking, token_hash: str) -> None:
         """Another cancel link for a live booking, sent only to the booking's own address."""
@@ -510,20 +453,13 @@ class DynamoWebinars(StoreBase):
 
     def mark_reminded(self, booking: Booking, which: str, now: datetime) -> bool:
         """True only for the one run that claims this reminder: each is sent exactly once."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=dump(booking_key(booking.webinar_id, booking.id)),
-                UpdateExpression=f"SET reminded_{which} = :now",
-                ConditionExpression=f"attribute_not_exists(reminded_{which}) AND #status = :c",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=dump({":now": iso(now), ":c": "confirmed"}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update(
+            booking_key(booking.webinar_id, booking.id),
+            f"SET reminded_{which} = :now",
+            {":now": iso(now), ":c": "confirmed"},
+            f"attribute_not_exists(reminded_{which}) AND #status = :c",
+            {"#status": "status"},
+        )
 
     def set_attendance(self, booking: Booking, attended: bool) -> None:
         self.client.update_item(
