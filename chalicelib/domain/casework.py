@@ -23,7 +23,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.domain import canned, delivery, mail, routing
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidCursor, InvalidInput, NotFound
+from chalicelib.domain.errors import (
+    ChangedMeanwhile,
+    Conflict,
+    Forbidden,
+    InvalidCursor,
+    InvalidInput,
+    NotFound,
+)
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.mail import QUARANTINE_QUEUE
 from chalicelib.domain.model import (
@@ -148,7 +155,7 @@ def _changed(case_id: str, store: CaseStore, seen: str | None) -> Conflict:
             return UnseenMessages(unseen)
     if fresh is not None and fresh.status == "closed":
         return Conflict("The case was closed meanwhile; nothing was done.", code="closed")
-    return Conflict("The case changed meanwhile; reload it.", code="changed")
+    return ChangedMeanwhile()
 
 
 def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
@@ -390,7 +397,7 @@ def transfer(
             "That practitioner has no room for another case.", code="at_capacity"
         ) from full
     except (CaseChanged, WriteConflict) as lost:
-        raise Conflict("The case changed meanwhile; reload it.", code="changed") from lost
+        raise ChangedMeanwhile() from lost
     if case.assignee and case.assignee != practitioner_id:
         routing.fill(case.assignee, store, now)  # a slot freed: offer the oldest waiting case
     return _fresh(case_id, store)
@@ -471,7 +478,7 @@ def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
             "The citizen has another open case; work that one.", code="other_case_open"
         ) from other
     except (CaseChanged, WriteConflict) as lost:
-        raise Conflict("The case changed meanwhile; reload it.", code="changed") from lost
+        raise ChangedMeanwhile() from lost
     routing.route(CaseRef(case.id, case.queue, case.language, case.contact_id), store, now)
     return _fresh(case_id, store)
 

@@ -57,6 +57,13 @@ class Conflict(ServiceError, status=409, code="conflict"):
     """The thing changed since it was read, or is not in a state that allows this (409)."""
 
 
+class ChangedMeanwhile(Conflict, code="changed"):
+    """Someone moved, answered or closed the case between our read and our write (409)."""
+
+    def __init__(self, message: str = "The case changed meanwhile; reload it.") -> None:
+        super().__init__(message)
+
+
 class TooManyRequests(ServiceError, status=429, code="too_many_requests"):
     """A limit on how often one address, number or caller may ask (429); says nothing of others."""
 

@@ -13,7 +13,7 @@ to close (outcome `duplicate`); the sender's later mail threads onto the target.
 from __future__ import annotations
 
 from chalicelib.domain import casework
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import ChangedMeanwhile, Conflict, Forbidden, NotFound
 from chalicelib.domain.model import Actor, Case, new_entry
 from chalicelib.domain.ports import CaseChanged, Deps, LinkStore, WriteConflict
 
@@ -51,7 +51,7 @@ def confirm(deps: Deps, case_id: str, actor: Actor) -> Case:
     try:
         store.confirm_link(source, target, note)
     except (CaseChanged, WriteConflict) as lost:
-        raise Conflict("The case changed meanwhile; reload it.", code="changed") from lost
+        raise ChangedMeanwhile() from lost
     return _fresh(case_id, store)
 
 
@@ -62,7 +62,7 @@ def dismiss(deps: Deps, case_id: str, actor: Actor) -> Case:
     try:
         store.dismiss_link(source.id, source.possible_link[0])
     except (CaseChanged, WriteConflict) as lost:
-        raise Conflict("The case changed meanwhile; reload it.", code="changed") from lost
+        raise ChangedMeanwhile() from lost
     return _fresh(case_id, store)
 
 
