@@ -510,7 +510,7 @@ def reply(
         _refuse_unseen(case, seen)
     if canned_id is not None:
         canned.find(deps, actor, canned_id)
-        body = canned.fill(deps, actor, body, first_name)
+        body = canned.fill(deps, actor, body, first_name, case.language)
     gate = _ReplyGate(
         store,
         _ref(case, unchanged_inbound=seen is not None),

@@ -88,6 +88,7 @@ class InboundMessage:
     # False for a sender we may not text back (a country off the allow-list): the message is
     # recorded like any other, but no automatic reply goes out to it.
     answerable: bool = True
+    language: str | None = None  # chosen by the citizen (a booking page); else detected
 
 
 @record
@@ -155,6 +156,7 @@ class CaseOpening:
     channel: Channel
     opened_at: datetime
     reply_token: str = ""  # unguessable: the case's own reply address <mailbox>+<token>@<domain>
+    language: str | None = None  # `wording.LANGUAGES`: what the service speaks to the citizen
 
 
 @record
