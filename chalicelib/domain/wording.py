@@ -132,6 +132,10 @@ class Wording:
         self.default = default if default in LANGUAGES else LANGUAGES[0]
         self.edits = {(v.language, v.key): v for v in overrides if v.key in KEYS}
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return LANGUAGES
+
     def language(self, value: str | None) -> str:
         """A language we speak: `value` if we have its templates, else the service's default."""
         return value if value in DEFAULTS else self.default
