@@ -54,6 +54,7 @@ class IntakeOutcome:
     reply_ref: str | None  # "<case id>.<interaction id>" of the recorded automatic reply
     interaction_id: str | None = None  # the inbound interaction (a call's, for its later events)
     reply_token: str | None = None  # a new case's reply-address token
+    language: str | None = None  # what the automatic reply was written in
 
 
 def receive(
@@ -174,6 +175,7 @@ def receive(
             reply_ref,
             write.interactions[0].id,
             write.opening.reply_token if write.opening else None,
+            message.language,
         )
     raise Busy("The case store is busy; please retry.")
 

@@ -415,6 +415,7 @@ class BookingPlan:
     max_active: int = 5
     max_per_day: int = 10
     also_told: tuple[str, ...] = ()  # other people (a phone beside the email) messaged: their limit
+    language: str | None = None  # the booking page's: what the booking's messages are in
 
 
 @record
@@ -434,6 +435,7 @@ class Booking:
     attended: bool | None = None
     holder: str | None = None  # see BookingPlan: released when the booking is cancelled
     booker: str | None = None
+    language: str | None = None  # see BookingPlan (None: booked before languages, the default)
 
 
 @record

@@ -37,8 +37,6 @@ SAMPLES = {
     "position": "3",
     "digits": "0 1",
     "digit": "1",
-    "day": "30",
-    "time": "9.00",
     "hour": "9",
     "hh": "09",
     "minute": "00",
@@ -131,18 +129,13 @@ def _samples(words: wording.Wording, language: str, deps: Deps) -> dict[str, str
     hours, now = deps.hours(), deps.clock()
     opening = autoreplies.next_opening(words, language, hours, now)
     later = now + timedelta(days=3)
-    when = words.say(
-        language,
-        "webinar.when",
-        time=SAMPLES["time"],
-        **words.date_words(language, later.astimezone(hours.tz)),
-    )
+    date = words.date_words(language, later.astimezone(hours.tz))
     shared = {name: words.text(language, name) for name in wording.SHARED}
     return {
         **SAMPLES,
         **shared,
-        **words.date_words(language, later.astimezone(hours.tz)),
+        **date,
         "next_opening": opening or words.when(language, later, now, hours.timezone),
-        "when": when,
+        "when": words.say(language, "webinar.when", **date),
         "cancel_link": words.say(language, "webinar.cancel_link", url=SAMPLES["url"]),
     }

@@ -159,28 +159,25 @@ class Wording:
         the language's own date words (data in its templates, not a locale of the machine)."""
         zone = ZoneInfo(timezone)
         local, today = at.astimezone(zone), now.astimezone(zone).date()
-        time = self.say(
-            language,
-            "date.time",
-            hour=str(local.hour),
-            hh=f"{local.hour:02d}",
-            minute=f"{local.minute:02d}",
-        )
+        words = self.date_words(language, local)
         days = (local.date() - today).days
         if days == 0:
-            return self.say(language, "date.today", time=time)
+            return self.say(language, "date.today", time=words["time"])
         if days == 1:
-            return self.say(language, "date.tomorrow", time=time)
-        return self.say(language, "date.later", time=time, **self.date_words(language, local))
+            return self.say(language, "date.tomorrow", time=words["time"])
+        return self.say(language, "date.later", **words)
 
     def date_words(self, language: str, local: datetime) -> dict[str, str]:
-        """The weekday, day and month of a local time, for `date.later` and `webinar.when`."""
+        """The weekday, day, month and time of a local time in `language`'s words, for
+        `date.later` and `webinar.when`."""
         weekdays = self.text(language, "date.weekdays").split()
         months = self.text(language, "date.months").split()
+        clock = {"hour": str(local.hour), "hh": f"{local.hour:02d}", "minute": f"{local:%M}"}
         return {
             "weekday": weekdays[local.weekday()],
             "day": str(local.day),
             "month": months[local.month - 1],
+            "time": self.say(language, "date.time", **clock),
         }
 
 

@@ -189,3 +189,34 @@ def test_a_practitioner_corrects_a_case_language_and_the_timeline_says_who(api, 
         f"/cases/{case_id}/language", body=json.dumps({"language": "xx"}), headers={**JSON, **BOSS}
     )
     assert (refused.status_code, error_of(refused)) == (400, "unknown_language")
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "words"),
+    [
+        (None, "Booket: Vælg uddannelse", "torsdag den 26. november kl. 15.00"),
+        ("en", "Booked: Vælg uddannelse", "on Thursday 26 November at 15:00"),
+    ],
+)
+def test_a_booking_is_confirmed_in_the_booking_page_language(
+    api, local_services, outbox, language, subject, words
+):
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.model import Webinar
+
+    starts = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    webinar = Webinar(
+        "w1", "Vælg uddannelse", starts, 60, 25, 20, "education", "https://meet.example.org/w1"
+    )
+    local_services.store.create_webinar(webinar)
+    body = {"email": "sofie@example.com", "consent": True}
+    answer = api.post(
+        "/webinars/w1/bookings",
+        headers=JSON,
+        body=json.dumps({**body, "language": language} if language else body),
+    )
+    assert answer.status_code == 202, answer.body
+    confirmation = outbox.last()
+    assert confirmation["Subject"] == subject
+    assert words in confirmation.get_body(("plain",)).get_content()
