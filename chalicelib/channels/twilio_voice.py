@@ -14,10 +14,9 @@ from chalicelib.domain.voice import (
     Connect,
     Goodbye,
     Greeting,
-    LanguageMenu,
+    Menu,
     Next,
     Options,
-    TopicMenu,
     Voicemail,
 )
 from chalicelib.domain.wording import LANGUAGES, META, Wording
@@ -148,17 +147,18 @@ def bridge(citizen: str, caller_id: str | None) -> str:
 
 def welcome(words: Wording, url: Url) -> str:
     """The first question, before anything else: each language offered in its own voice."""
-    return answer(LanguageMenu(1), Speaker(words, None, url), "")
+    return answer(Menu("lang", 1), Speaker(words, None, url), "")
 
 
 def answer(next_step: Next, speaker: Speaker, recording_callback: str) -> str:
     from twilio.twiml.voice_response import VoiceResponse
 
     response = VoiceResponse()
-    if isinstance(next_step, LanguageMenu):
+    if isinstance(next_step, Menu):
         if next_step.attempt > 1:
             speaker.say(response, speaker.text("voice.not_understood"))
-        _languages(response, next_step.attempt, speaker)
+        ask = _languages if next_step.question == "lang" else _topics
+        ask(response, next_step.attempt, speaker)
     elif isinstance(next_step, Greeting):
         speaker = Speaker(speaker.words, next_step.language, speaker.plain_url)
         if next_step.open:
@@ -170,9 +170,6 @@ def answer(next_step: Next, speaker: Speaker, recording_callback: str) -> str:
                 key, values = "voice.welcome_closed", {"next_opening": next_step.next_opening}
             speaker.say(response, speaker.text(key, **values))
             _options(response, Options("closed", 1, next_step.can_call_back), speaker)
-    elif isinstance(next_step, TopicMenu):
-        speaker.say(response, speaker.text("voice.not_understood"))
-        _topics(response, next_step.attempt, speaker)
     elif isinstance(next_step, Connect):
         speaker.say(response, speaker.text("voice.connecting"))
         dial = response.dial(

@@ -77,11 +77,6 @@ class Welcome:
 
 
 @dataclass(frozen=True)
-class LanguageMenu:
-    attempt: int
-
-
-@dataclass(frozen=True)
 class Greeting:
     """The language is chosen: open, the topics follow; closed, the next opening and options."""
 
@@ -92,7 +87,10 @@ class Greeting:
 
 
 @dataclass(frozen=True)
-class TopicMenu:
+class Menu:
+    """A question asked (again): the caller's language first, then the topic."""
+
+    question: Literal["lang", "topic"]
     attempt: int
 
 
@@ -127,9 +125,7 @@ class Goodbye:
     key: str  # the template said before hanging up
 
 
-Next = (
-    LanguageMenu | Greeting | TopicMenu | Connect | Options | Voicemail | CallbackNumber | Goodbye
-)
+Next = Menu | Greeting | Connect | Options | Voicemail | CallbackNumber | Goodbye
 
 
 # --- the steps -----------------------------------------------------------------------------
@@ -157,7 +153,7 @@ def choose_language(deps: Deps, call: Call, choice: str | None, attempt: int) ->
     and travels in every later menu URL; unanswered three times, the service's default."""
     language = language_for(choice)
     if language is None and attempt < MAX_MENU_ATTEMPTS:
-        return LanguageMenu(attempt + 1)
+        return Menu("lang", attempt + 1)
     words = deps.wording()
     language = words.language(language)
     store: VoiceStore = deps.store
@@ -185,7 +181,7 @@ def choose_topic(
     """The caller's choice sets the case's queue; then someone on duty is found, or not."""
     queue = topic_for(choice)
     if queue is None and attempt < MAX_MENU_ATTEMPTS:
-        return TopicMenu(attempt + 1)
+        return Menu("topic", attempt + 1)
     queue = queue or "general"
     case = store.get_case(call.case_id)
     if case is None:

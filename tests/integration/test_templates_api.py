@@ -93,22 +93,22 @@ def test_every_edit_is_a_version_and_audited(api, local_services, clock):
     ] * 2
 
 
-@pytest.mark.parametrize(
-    ("language", "key", "text", "code"),
-    [
-        ("da", "sms.ack_open", "Hej {first_name}!", "unknown_placeholder"),
-        ("da", "sms.ack_open", "Vi åbner {next_opening}.", "unknown_placeholder"),
-        ("da", "sms.ack_open", "{service_name.__class__}", "invalid_placeholder"),
-        ("da", "sms.ack_open", "{0}", "invalid_placeholder"),
-        ("da", "sms.ack_open", "Hej {", "invalid_placeholder"),
-        ("da", "sms.ack_open", "Hej\u202efra os", "invalid_template"),
-        ("da", "sms.ack_open", "Hej\x07", "invalid_template"),
-        ("da", "date.weekdays", "mandag tirsdag", "invalid_template"),
-        ("de", "sms.ack_open", "Hallo", "unknown_language"),
-        ("da", "sms.nonsense", "Hej", "unknown_template"),
-        ("da", "service_name", "{service_name}", "unknown_placeholder"),
-    ],
-)
+REFUSED = [  # (language, key, text, error code)
+    ("da", "sms.ack_open", "Hej {first_name}!", "unknown_placeholder"),
+    ("da", "sms.ack_open", "Vi åbner {next_opening}.", "unknown_placeholder"),
+    ("da", "service_name", "{service_name}", "unknown_placeholder"),
+    ("da", "sms.ack_open", "{service_name.__class__}", "invalid_placeholder"),
+    ("da", "sms.ack_open", "{0}", "invalid_placeholder"),
+    ("da", "sms.ack_open", "Hej {", "invalid_placeholder"),
+    ("da", "sms.ack_open", "Hej\u202efra os", "invalid_template"),
+    ("da", "sms.ack_open", "Hej\x07", "invalid_template"),
+    ("da", "date.weekdays", "mandag tirsdag", "invalid_template"),
+    ("de", "sms.ack_open", "Hallo", "unknown_language"),
+    ("da", "sms.nonsense", "Hej", "unknown_template"),
+]
+
+
+@pytest.mark.parametrize(("language", "key", "text", "code"), REFUSED)
 def test_a_template_with_an_unknown_placeholder_language_or_key_is_refused(
     api, language, key, text, code
 ):
