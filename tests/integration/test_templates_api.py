@@ -176,6 +176,10 @@ def test_a_practitioner_corrects_a_case_language_and_the_timeline_says_who(api, 
     text_in(api, "+4520000004", "Hej, jeg har et spørgsmål")
     store = local_services.store
     case_id = store.find_identity(Identity("phone", "+4520000004")).open_case_id
+    stranger = api.put(  # a practitioner who may not see the case (no profile, no queues)
+        f"/cases/{case_id}/language", body=json.dumps({"language": "en"}), headers={**JSON, **ANNA}
+    )
+    assert stranger.status_code == 403
     answer = api.put(
         f"/cases/{case_id}/language", body=json.dumps({"language": "en"}), headers={**JSON, **BOSS}
     )
