@@ -57,7 +57,7 @@ BODY ?= Hello, I need help choosing an education
 sms: $(STAMP_PY)
 	$(PY) scripts/sms.py --from "$(FROM)" --body "$(BODY)"
 
-## make call FROM=+4520000001 DIGITS=21 [DIAL=no-answer]: a signed call through the phone menu.
+## make call FROM=+4520000001 DIGITS=21 [DIAL=no-answer]: a signed call through the phone menu (first digit: the language).
 DIGITS ?=
 DIAL ?= completed
 call: $(STAMP_PY)

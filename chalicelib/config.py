@@ -59,6 +59,8 @@ class Settings:
     booking_max_active: int = 5
     booking_max_per_day: int = 10
     outbox_dir: str | None = None  # the local senders keep what they send here (`make outbox`)
+    # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
+    default_language: str = "da"
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -109,6 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         booking_max_active=int(env.get("BOOKING_MAX_ACTIVE", "5")),
         booking_max_per_day=int(env.get("BOOKING_MAX_PER_DAY", "10")),
         outbox_dir=env.get("LOCAL_OUTBOX_DIR") or None,
+        default_language=env.get("DEFAULT_LANGUAGE", "da"),
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import Webinar
     from chalicelib.domain.ports import Blobs, Dialer, MailSender, SmsSender, Store
+    from chalicelib.domain.wording import Wording
 
 log = logging.getLogger("contact-centre")
 WEBINAR_CACHE_SECONDS = 30.0
+WORDING_CACHE_SECONDS = 30.0
 
 
 def utc_now() -> datetime:
@@ -61,6 +63,7 @@ class Services:
     _hours: OpeningHours | None = field(default=None, repr=False)
     _hours_read_at: float = field(default=0.0, repr=False)
     _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
+    _wording: tuple[float, Wording] | None = field(default=None, repr=False)
 
     def public_url(self, path: str) -> str:
         return self.settings.public_url(path)
@@ -72,6 +75,20 @@ class Services:
     def hours_changed(self, hours: OpeningHours) -> None:
         """This container uses new hours at once; others within HOURS_CACHE_SECONDS."""
         self._hours, self._hours_read_at = hours, time.monotonic()
+
+    def wording(self) -> Wording:
+        """The templates with managers' edits, re-read at most every WORDING_CACHE_SECONDS: an
+        edit reaches this container at once (`wording_changed`), the others within that."""
+        from chalicelib.domain.wording import Wording
+
+        now = time.monotonic()
+        if self._wording is None or now - self._wording[0] > WORDING_CACHE_SECONDS:
+            edits = self.store.template_overrides()
+            self._wording = (now, Wording(edits, self.settings.default_language))
+        return self._wording[1]
+
+    def wording_changed(self) -> None:
+        self._wording = None
 
     def webinar(self, webinar_id: str) -> Webinar | None:
         """Session details for booking, kept WEBINAR_CACHE_SECONDS: seats are not taken from

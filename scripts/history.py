@@ -303,7 +303,9 @@ def _contact(
             case_id = desk.email(address, subject, text)
         else:
             answered = rng.random() < 0.6
-            digits = "1" if answered else rng.choice(("11", "12"))  # voicemail or callback
+            language = "1" if rng.random() < 0.8 else "2"  # dansk, or English
+            topic = "1" if answered else rng.choice(("11", "12"))  # voicemail or callback
+            digits = language + topic
             dial = "completed" if answered else "no-answer"
             case_id = desk.call(number, digits, dial, rng.randint(90, 900) if answered else 20)
         if case_id is None:

@@ -60,6 +60,7 @@ from chalicelib.domain.ports import (
     WriteConflict,
     WriteRejected,
 )
+from chalicelib.domain.wording import TemplateVersion
 
 if TYPE_CHECKING:
     from chalicelib.domain.ports import (
@@ -313,6 +314,7 @@ class MemoryStore(_PrivacyMixin):
         self._callback_requests: dict[tuple[str, str], int] = {}
         self._reads: dict[str, list[CaseRead]] = {}
         self._audits: list[dict[str, Any]] = []
+        self._templates: dict[tuple[str, str], list[TemplateVersion]] = {}
 
     # --- intake --------------------------------------------------------------------------------
 
@@ -429,6 +431,7 @@ class MemoryStore(_PrivacyMixin):
                 inbound_count=1,
                 reply_to=write.identity,
                 reply_token=opening.reply_token or None,
+                language=opening.language,
                 email_subject=email.subject if email else None,
                 email_thread=(email.message_id,) if email and email.message_id else (),
                 possible_link=email.possible_link if email else None,
@@ -984,6 +987,28 @@ class MemoryStore(_PrivacyMixin):
             event.slot = None
 
     # --- settings and reports ------------------------------------------------------------------
+
+    def template_overrides(self) -> list[TemplateVersion]:
+        return [versions[-1] for versions in self._templates.values()]
+
+    def save_template(self, version: TemplateVersion) -> bool:
+        with self._lock:
+            versions = self._templates.setdefault((version.language, version.key), [])
+            if len(versions) != version.version - 1:
+                return False
+            versions.append(version)
+            return True
+
+    def template_versions(self, language: str, key: str) -> list[TemplateVersion]:
+        return list(self._templates.get((language, key), []))
+
+    def set_case_language(self, case_id: str, language: str) -> bool:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is None:
+                return False
+            self._cases[case_id] = replace(case, language=language)
+            return True
 
     def load_hours(self) -> OpeningHours | None:
         return OpeningHours.from_item(self._hours) if self._hours is not None else None

@@ -90,6 +90,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         (200,),
     ),
     ("POST", "/cases/{case_id}/callback"): ("Call the citizen back", "practitioner", None, (201,)),
+    ("PUT", "/cases/{case_id}/language"): (
+        "Correct the case's language (noted on its timeline)",
+        "staff",
+        "case_language",
+        (200,),
+    ),
     ("PUT", "/practitioners/me/status"): (
         "Go on or off duty",
         "practitioner",
@@ -98,6 +104,30 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
     ),
     ("GET", "/hours"): ("The opening hours, open now, next opening", "public", None, (200,)),
     ("PUT", "/hours"): ("Publish new opening hours", "manager", "hours", (200,)),
+    ("GET", "/templates"): (
+        "Every citizen-facing template per language, as it stands and by default",
+        "manager",
+        None,
+        (200,),
+    ),
+    ("POST", "/templates/preview"): (
+        "A template rendered with sample values; SMS encoding and segments",
+        "manager",
+        "template_preview",
+        (200,),
+    ),
+    ("PUT", "/templates/{language}/{key}"): (
+        "New wording of a template (a new version, audited)",
+        "manager",
+        "template",
+        (200,),
+    ),
+    ("GET", "/templates/{language}/{key}/versions"): (
+        "Every version of a template, oldest first",
+        "manager",
+        None,
+        (200,),
+    ),
     ("GET", "/practitioners"): ("Practitioners", "manager", None, (200,)),
     ("POST", "/practitioners"): ("Add a practitioner", "manager", "practitioner", (201,)),
     ("PUT", "/practitioners/{practitioner_id}"): (

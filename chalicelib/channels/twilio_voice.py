@@ -9,21 +9,23 @@ from typing import Any
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import Identity, InboundMessage
 from chalicelib.domain.voice import (
+    LANGUAGE_WORDS,
     CallbackNumber,
     Connect,
     Goodbye,
+    Greeting,
+    Menu,
     Next,
     Options,
-    TopicMenu,
     Voicemail,
-    Welcome,
 )
+from chalicelib.domain.wording import LANGUAGES, META, Wording
 
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 # What Twilio puts in From when the caller id is withheld, restricted, blocked or unavailable.
 WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "anonymous", "restricted"}
-LANGUAGE = "en-GB"
+LANGUAGE = "en-GB"  # what a practitioner hears on a callback's bridge
 DIAL_TIMEOUT_SECONDS = 20
 VOICEMAIL_MAX_SECONDS = 120
 
@@ -61,19 +63,21 @@ def choice(form: dict[str, str]) -> str | None:
     return form.get("Digits") or form.get("SpeechResult") or None
 
 
-def parse_step(step: str | None) -> tuple[str, str, int]:
-    """'topic-2' → ('topic', '', 2); 'offer-closed-1' → ('offer', 'closed', 1)."""
+def parse_step(step: str | None) -> tuple[str, str, int, str | None]:
+    """'da.topic-2' → ('topic', '', 2, 'da'); 'en.offer-closed-1' → ('offer', 'closed', 1, 'en').
+    The caller's language travels in the step (None: not chosen, or not one we speak)."""
+    language, _, step = (step or "").rpartition(".")
     parts = (step or "topic-1").split("-")
     kind, reason, attempt = parts[0], "", 1
     if kind == "offer" and len(parts) >= 2:
         reason = parts[1]
     if re.fullmatch(r"[0-9]{1,2}", parts[-1]):  # str.isdigit() also takes "²", which int() refuses
         attempt = max(1, min(int(parts[-1]), 9))
-    if kind not in {"topic", "dialed", "offer", "callback", "recorded"}:
+    if kind not in {"lang", "topic", "dialed", "offer", "callback", "recorded"}:
         raise InvalidInput("Unknown menu step.", code="invalid_step")
     if kind == "offer" and reason not in {"closed", "busy", "no_answer"}:
         reason = "busy"
-    return kind, reason, attempt
+    return kind, reason, attempt, language if language in LANGUAGES else None
 
 
 def recording(form: dict[str, str]) -> tuple[str, str, int, str]:
@@ -111,10 +115,23 @@ def call_status(form: dict[str, str]) -> tuple[str, int | None]:
 
 # --- TwiML ---------------------------------------------------------------------------------
 
-TOPICS = (
-    "For education and study choices, press 1 or say education. "
-    "For careers and jobs, press 2 or say careers. For anything else, press 3."
-)
+
+class Speaker:
+    """Says templates in one language, with its own voice (Polly.Naja for Danish), and tags
+    every menu URL with it, so the whole call stays in the language the caller chose."""
+
+    def __init__(self, words: Wording, language: str | None, url: Url) -> None:
+        self.words, self.language = words, words.language(language)
+        self.meta, self.plain_url = META[self.language], url
+
+    def url(self, step: str) -> str:
+        return self.plain_url(f"{self.language}.{step}")
+
+    def text(self, key: str, **values: str) -> str:
+        return self.words.say(self.language, key, **values)
+
+    def say(self, node: Any, text: str) -> None:
+        node.say(text, language=self.meta["speech"], voice=self.meta["voice"])
 
 
 def bridge(citizen: str, caller_id: str | None) -> str:
@@ -128,116 +145,125 @@ def bridge(citizen: str, caller_id: str | None) -> str:
     return str(response)
 
 
-def welcome(greeting: Welcome, url: Url) -> str:
+def welcome(words: Wording, url: Url) -> str:
+    """The first question, before anything else: each language offered in its own voice."""
+    return answer(Menu("lang", 1), Speaker(words, None, url), "")
+
+
+def answer(next_step: Next, speaker: Speaker, recording_callback: str) -> str:
     from twilio.twiml.voice_response import VoiceResponse
 
     response = VoiceResponse()
-    if greeting.open:
-        response.say("Welcome to the guidance helpline.", language=LANGUAGE)
-        return str(_topics(response, 1, url))
-    response.say(
-        "Thank you for calling the guidance helpline. We are closed right now. "
-        f"{greeting.reopening}",
-        language=LANGUAGE,
-    )
-    return str(_options(response, Options("closed", 1, greeting.call.caller is not None), url))
-
-
-def answer(next_step: Next, url: Url, recording_callback: str) -> str:
-    from twilio.twiml.voice_response import VoiceResponse
-
-    response = VoiceResponse()
-    if isinstance(next_step, TopicMenu):
-        response.say("Sorry, I did not get that.", language=LANGUAGE)
-        _topics(response, next_step.attempt, url)
+    if isinstance(next_step, Menu):
+        if next_step.attempt > 1:
+            speaker.say(response, speaker.text("voice.not_understood"))
+        ask = _languages if next_step.question == "lang" else _topics
+        ask(response, next_step.attempt, speaker)
+    elif isinstance(next_step, Greeting):
+        speaker = Speaker(speaker.words, next_step.language, speaker.plain_url)
+        if next_step.open:
+            speaker.say(response, speaker.text("voice.welcome_open"))
+            _topics(response, 1, speaker)
+        else:
+            key, values = "voice.welcome_no_hours", {}
+            if next_step.next_opening:
+                key, values = "voice.welcome_closed", {"next_opening": next_step.next_opening}
+            speaker.say(response, speaker.text(key, **values))
+            _options(response, Options("closed", 1, next_step.can_call_back), speaker)
     elif isinstance(next_step, Connect):
-        response.say("Connecting you to a guidance counsellor.", language=LANGUAGE)
+        speaker.say(response, speaker.text("voice.connecting"))
         dial = response.dial(
-            timeout=DIAL_TIMEOUT_SECONDS, action=url("dialed"), method="POST", answer_on_bridge=True
+            timeout=DIAL_TIMEOUT_SECONDS,
+            action=speaker.url("dialed"),
+            method="POST",
+            answer_on_bridge=True,
         )
         if next_step.phone:
             dial.number(next_step.phone)
         else:
             dial.client(next_step.practitioner_id)
     elif isinstance(next_step, Options):
-        reason = {
-            "busy": "All our counsellors are busy right now.",
-            "no_answer": "Sorry, the counsellor could not answer.",
-            "closed": "",
-        }[next_step.reason]
+        reason = {"busy": "voice.busy", "no_answer": "voice.no_answer", "closed": ""}[
+            next_step.reason
+        ]
         if next_step.attempt > 1:
-            reason = "Sorry, I did not get that."
+            reason = "voice.not_understood"
         if reason:
-            response.say(reason, language=LANGUAGE)
-        _options(response, next_step, url)
+            speaker.say(response, speaker.text(reason))
+        _options(response, next_step, speaker)
     elif isinstance(next_step, Voicemail):
-        response.say(
-            "Please leave your message after the tone, and press the hash key when you are done.",
-            language=LANGUAGE,
-        )
+        speaker.say(response, speaker.text("voice.leave_message"))
         response.record(
             max_length=VOICEMAIL_MAX_SECONDS,
             play_beep=True,
             finish_on_key="#",
-            action=url("recorded"),
+            action=speaker.url("recorded"),
             method="POST",
             recording_status_callback=recording_callback,
             recording_status_callback_method="POST",
         )
-        response.say("We did not get a message. Goodbye.", language=LANGUAGE)
+        speaker.say(response, speaker.text("voice.no_message"))
     elif isinstance(next_step, CallbackNumber):
+        step = speaker.url(f"callback-{next_step.attempt}")
         gather = response.gather(
-            input="dtmf",
-            finish_on_key="#",
-            timeout=10,
-            action=url(f"callback-{next_step.attempt}"),
-            method="POST",
+            input="dtmf", finish_on_key="#", timeout=10, action=step, method="POST"
         )
         if next_step.caller_last_digits:
             digits = " ".join(next_step.caller_last_digits)
-            gather.say(
-                f"We will call you back on the number ending in {digits}. Press 1 to "
-                "confirm, or type another number with its country code, then the hash "
-                "key.",
-                language=LANGUAGE,
-            )
+            speaker.say(gather, speaker.text("voice.confirm_number", digits=digits))
         else:
-            gather.say(
-                "Please type the number we should call, with its country code, then the hash key.",
-                language=LANGUAGE,
-            )
-        response.redirect(url(f"callback-{next_step.attempt}"), method="POST")
+            speaker.say(gather, speaker.text("voice.type_number"))
+        response.redirect(step, method="POST")
     else:
         assert isinstance(next_step, Goodbye)
-        response.say(next_step.text, language=LANGUAGE)
+        speaker.say(response, speaker.text(next_step.key))
         response.hangup()
     return str(response)
 
 
-def _ask(response: Any, step: str, hints: str, text: str, url: Url) -> Any:
-    """One keypress or a spoken word; silence asks the same step again."""
+def _ask(response: Any, action: str, hints: str, texts: list[tuple[Speaker, str]]) -> Any:
+    """One keypress or a spoken word, heard in the first speaker's language; silence asks the
+    same step again."""
     gather = response.gather(
         input="dtmf speech",
         num_digits=1,
         timeout=6,
         speech_timeout="auto",
         hints=hints,
-        language=LANGUAGE,
-        action=url(step),
+        language=texts[0][0].meta["speech"],
+        action=action,
         method="POST",
     )
-    gather.say(text, language=LANGUAGE)
-    response.redirect(url(step), method="POST")
+    for speaker, text in texts:
+        speaker.say(gather, text)
+    response.redirect(action, method="POST")
     return response
 
 
-def _topics(response: object, attempt: int, url: Url) -> object:
-    return _ask(response, f"topic-{attempt}", "education, careers, jobs, other", TOPICS, url)
+def _languages(response: Any, attempt: int, speaker: Speaker) -> Any:
+    """'Tryk 1 for dansk. Press 2 for English.', each in its own voice, the service's default
+    first; speech is heard in the default language, with every language's name as a hint. The
+    step carries no language yet."""
+    words = speaker.words
+    offers = [
+        (Speaker(words, language, speaker.plain_url), digit)
+        for digit, language in enumerate(LANGUAGES, 1)
+    ]
+    offers.sort(key=lambda offer: offer[0].language != words.default)
+    texts = [(each, each.text("voice.choose_language", digit=str(n))) for each, n in offers]
+    hints = ", ".join(LANGUAGE_WORDS)
+    return _ask(response, speaker.plain_url(f"lang-{attempt}"), hints, texts)
 
 
-def _options(response: object, options: Options, url: Url) -> object:
-    text = "To leave a voicemail, press 1."
+def _topics(response: Any, attempt: int, speaker: Speaker) -> Any:
+    hints = speaker.text("voice.topic_hints")
+    text = speaker.text("voice.topics")
+    return _ask(response, speaker.url(f"topic-{attempt}"), hints, [(speaker, text)])
+
+
+def _options(response: Any, options: Options, speaker: Speaker) -> Any:
+    text = speaker.text("voice.option_voicemail")
     if options.can_call_back:
-        text += " To have a counsellor call you back, press 2."
-    step = f"offer-{options.reason}-{options.attempt}"
-    return _ask(response, step, "voicemail, callback", text, url)
+        text += " " + speaker.text("voice.option_callback")
+    step = speaker.url(f"offer-{options.reason}-{options.attempt}")
+    return _ask(response, step, "voicemail, callback, besked, ring", [(speaker, text)])

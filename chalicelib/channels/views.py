@@ -19,6 +19,7 @@ from chalicelib.domain.model import (
     Shift,
     Webinar,
 )
+from chalicelib.domain.wording import TemplateVersion
 
 
 def _at(value: datetime | None) -> str | None:
@@ -39,13 +40,29 @@ def _plain(value: Any) -> Any:
 
 def case_summary(case: Case) -> dict[str, Any]:
     return {
-        **_fields(case, "id", "status", "queue", "assignee", "channels", "last_activity_at"),
+        **_fields(case, "id", "status", "queue", "language", "assignee", "channels"),
+        **_fields(case, "last_activity_at"),
         **_fields(case, "opened_at", "first_response_at"),
         "callback_pending": case.callback_number is not None,
         "channel": case.last_inbound_channel or case.channel,
         **_fields(case, "preview", "waiting_since", "needs_reply", "unread"),
         "others": [{"user_id": p.user_id, "activity": p.activity} for p in case.presence],
     }
+
+
+def template_version(item: TemplateVersion) -> dict[str, Any]:
+    return _fields(item, "language", "key", "text", "version", "by", "at")
+
+
+def templates(listing: dict[str, Any]) -> dict[str, Any]:
+    """GET /templates: every template per language, edit times as ISO 8601 UTC."""
+    return {**listing, "templates": _nested(listing["templates"])}
+
+
+def _nested(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _nested(v) for k, v in value.items()}
+    return _plain(value)
 
 
 def canned(item: CannedResponse) -> dict[str, Any]:

@@ -62,19 +62,24 @@ def find(deps: Deps, actor: Actor, canned_id: str) -> CannedResponse:
     return canned
 
 
-def fill(deps: Deps, actor: Actor, body: str, first_name: str | None) -> str:
-    """The reply's placeholders filled; any left refuses it (400 `unfilled_placeholder`)."""
+def fill(
+    deps: Deps, actor: Actor, body: str, first_name: str | None, language: str | None = None
+) -> str:
+    """The reply's placeholders filled, the opening in the case's `language`; any left refuses
+    it (400 `unfilled_placeholder`)."""
     values: dict[str, str] = {}
     names = set(PLACEHOLDER.findall(body))
+    words = deps.wording()
+    language = words.language(language)
     if "practitioner" in names:
         profile = None if actor.is_manager else deps.store.get_practitioner(actor.user_id)
-        values["practitioner"] = profile.display_name if profile else autoreplies.SERVICE_NAME
-    if "next_opening" in names:
-        hours, now = deps.hours(), deps.clock()
-        opening = hours.next_opening(now)
-        values["next_opening"] = (
-            autoreplies.when(opening, now, hours.timezone) if opening else "soon"
+        values["practitioner"] = (
+            profile.display_name if profile else words.text(language, "service_name")
         )
+    if "next_opening" in names:
+        opening = autoreplies.next_opening(words, language, deps.hours(), deps.clock())
+        if opening:
+            values["next_opening"] = opening
     if first_name:
         values["first_name"] = first_name
     missing = sorted(names - set(values))

@@ -43,6 +43,7 @@ from chalicelib.domain.model import (
     Interaction,
     Mention,
     Practitioner,
+    new_entry,
 )
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -423,6 +424,24 @@ def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
     return note
 
 
+def set_language(deps: Deps, case_id: str, actor: Actor, language: str) -> Case:
+    """Whoever may see the case corrects its language (a guess from a first message, a caller's
+    slip); a note on the timeline says who and when. Routing and every later automatic text
+    use it."""
+    store: CaseStore = deps.store
+    now = deps.clock()
+    if language not in deps.wording().languages:
+        raise InvalidInput(f"We do not speak {language!r} yet.", code="unknown_language")
+    case, _ = _visible_case(case_id, actor, store)
+    if case.language != language:
+        store.set_case_language(case_id, language)
+        body = f"Language: {case.language or 'not set'} -> {language}"
+        store.add_interaction(
+            new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
+        )
+    return replace(case, language=language)
+
+
 MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 MAX_MENTIONS = 10
 
@@ -510,7 +529,7 @@ def reply(
         _refuse_unseen(case, seen)
     if canned_id is not None:
         canned.find(deps, actor, canned_id)
-        body = canned.fill(deps, actor, body, first_name)
+        body = canned.fill(deps, actor, body, first_name, case.language)
     gate = _ReplyGate(
         store,
         _ref(case, unchanged_inbound=seen is not None),

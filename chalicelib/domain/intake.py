@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 
-from chalicelib.domain import autoreplies, routing
+from chalicelib.domain import autoreplies, routing, wording
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id, reply_token
@@ -54,6 +54,7 @@ class IntakeOutcome:
     reply_ref: str | None  # "<case id>.<interaction id>" of the recorded automatic reply
     interaction_id: str | None = None  # the inbound interaction (a call's, for its later events)
     reply_token: str | None = None  # a new case's reply-address token
+    language: str | None = None  # what the automatic reply was written in
 
 
 def receive(
@@ -65,7 +66,8 @@ def receive(
     """Record one inbound message on the citizen's case; safe to repeat with the same message.
     `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
     store: IntakeAndRoutingStore = deps.store
-    hours, clock = deps.hours(), deps.clock
+    hours, clock, words = deps.hours(), deps.clock, deps.wording()
+    message = replace(message, language=words.language(message.language or _detected(message)))
     authoritative_open_case: object = _UNKNOWN
     for attempt in range(MAX_ATTEMPTS):
         record = store.find_identity(message.sender)
@@ -75,6 +77,7 @@ def receive(
             write = _plan(
                 message,
                 hours,
+                words,
                 now,
                 contact_id=thread.contact_id,
                 new_contact=False,
@@ -87,6 +90,7 @@ def receive(
             write = _plan(
                 message,
                 hours,
+                words,
                 now,
                 contact_id=new_id(),
                 new_contact=True,
@@ -103,6 +107,7 @@ def receive(
             write = _plan(
                 message,
                 hours,
+                words,
                 now,
                 contact_id=record.contact_id,
                 new_contact=False,
@@ -170,6 +175,7 @@ def receive(
             reply_ref,
             write.interactions[0].id,
             write.opening.reply_token if write.opening else None,
+            message.language,
         )
     raise Busy("The case store is busy; please retry.")
 
@@ -178,7 +184,7 @@ def _route_new_case(write: InboundWrite, store: RoutingStore, now: datetime) -> 
     """Best effort: the message is safely recorded; a case that cannot be routed now waits in its
     queue, and the next free slot (or the scheduled sweep) picks it up."""
     assert write.opening is not None
-    case = CaseRef(write.case_id, write.opening.queue, None, write.contact_id)
+    case = CaseRef(write.case_id, write.opening.queue, write.opening.language, write.contact_id)
     try:
         routing.route(case, store, now, returning=not write.new_contact)
     except Exception:
@@ -213,9 +219,18 @@ def _promote_booked(
         )
 
 
+def _detected(message: InboundMessage) -> str | None:
+    """The language of a first SMS or email's words (None: too few to tell)."""
+    if message.channel not in ("sms", "email"):
+        return None
+    subject = message.email.subject if message.email else ""
+    return wording.detect(f"{subject} {message.body}", "")
+
+
 def _plan(
     message: InboundMessage,
     hours: OpeningHours,
+    words: wording.Wording,
     now: datetime,
     *,
     contact_id: str,
@@ -230,12 +245,18 @@ def _plan(
     if case_id is None:
         case_id = new_id()
         opening = CaseOpening(
-            case_id, contact_id, message.queue, message.channel, now, reply_token()
+            case_id,
+            contact_id,
+            message.queue,
+            message.channel,
+            now,
+            reply_token(),
+            message.language,
         )
 
     opted_out_after = {"stop": True, "start": False}.get(message.keyword or "", opted_out)
     reply = _automatic_reply(
-        message, hours, now, first=opening is not None, opted_out=opted_out_after
+        message, hours, words, now, first=opening is not None, opted_out=opted_out_after
     )
     inbound = Interaction(
         id=interaction_id(now),
@@ -283,25 +304,34 @@ def _plan(
 
 
 def _automatic_reply(
-    message: InboundMessage, hours: OpeningHours, now: datetime, *, first: bool, opted_out: bool
+    message: InboundMessage,
+    hours: OpeningHours,
+    words: wording.Wording,
+    now: datetime,
+    *,
+    first: bool,
+    opted_out: bool,
 ) -> str | None:
     """At most one automatic text answer, never to an opted-out number nor to one we may not
     text (a country off the allow-list), never twice in a case. Calls are answered by the
     voice menu instead."""
+    language = words.language(message.language)
     if message.channel == "email":
         email = message.email
         clean = email is not None and not (
             email.auto_reply or email.quarantine or email.needs_review
         )
-        return autoreplies.acknowledgement(hours, now) if first and clean else None
+        if not (first and clean):
+            return None
+        return autoreplies.acknowledgement(words, language, hours, now, "email")
     if opted_out or message.channel != "sms" or not message.answerable:
         return None
     if message.keyword == "help":
-        return autoreplies.help_text(hours, now)
+        return autoreplies.help_text(words, language, hours, now)
     if message.keyword == "start":
-        return autoreplies.resubscribed()
+        return autoreplies.resubscribed(words, language)
     if first:
-        return autoreplies.acknowledgement(hours, now)
+        return autoreplies.acknowledgement(words, language, hours, now)
     return None
 
 

@@ -152,6 +152,7 @@ def _send_acknowledgement(deps: Deps, message: InboundMessage, outcome: IntakeOu
         body=outcome.reply,
         thread=tuple(x for x in (message.email.message_id,) if x),
         automatic=True,
+        language=outcome.language,
     )
     case_id, ack_id = outcome.reply_ref.split(".", 1)
     out = Outgoing(
@@ -179,13 +180,16 @@ def compose(
     body: str,
     thread: tuple[str, ...] = (),
     automatic: bool = False,
+    language: str | None = None,
 ) -> tuple[bytes, str]:
-    """A plain-text reply that threads under the citizen's message in their mail client."""
+    """A plain-text reply that threads under the citizen's message in their mail client; one
+    without a subject gets `email.subject` in `language`."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = _from(deps, mailbox)
     msg["To"] = to
     msg["Reply-To"] = case_address(deps, mailbox, token)
-    subject = one_line(subject) or "Your message to the guidance helpline"
+    words = deps.wording()
+    subject = one_line(subject) or words.say(words.language(language), "email.subject")
     msg["Subject"] = subject if subject.lower().startswith(("re:", "sv:")) else f"Re: {subject}"
     msg["Date"] = format_datetime(deps.clock())
     message_id = make_msgid(domain=deps.settings.mail_domain)
@@ -199,7 +203,9 @@ def compose(
     return msg.as_bytes(), message_id
 
 
-def invitation(deps: Deps, to: str, webinar: Webinar, text: str, cancelled: bool = False) -> bytes:
+def invitation(
+    deps: Deps, to: str, webinar: Webinar, text: str, subject: str, cancelled: bool = False
+) -> bytes:
     """A webinar's booking (or its cancellation) with an iCalendar invite: one recipient per
     message, never a list of attendees."""
     import icalendar
@@ -225,7 +231,7 @@ def invitation(deps: Deps, to: str, webinar: Webinar, text: str, cancelled: bool
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = _from(deps, "webinars")
     msg["To"] = to
-    msg["Subject"] = ("Cancelled: " if cancelled else "Booked: ") + webinar.title
+    msg["Subject"] = one_line(subject)
     msg["Message-ID"] = make_msgid(domain=domain)
     msg.set_content(text)
     msg.add_attachment(
@@ -278,6 +284,7 @@ def send_reply(
         subject=case.email_subject or "",
         body=body,
         thread=case.email_thread,
+        language=case.language,
     )
     details = EmailDetails(
         subject=case.email_subject or "", message_id=message_id, in_reply_to=case.email_thread[-1:]

@@ -88,6 +88,7 @@ class InboundMessage:
     # False for a sender we may not text back (a country off the allow-list): the message is
     # recorded like any other, but no automatic reply goes out to it.
     answerable: bool = True
+    language: str | None = None  # chosen by the citizen (a booking page); else detected
 
 
 @record
@@ -155,6 +156,7 @@ class CaseOpening:
     channel: Channel
     opened_at: datetime
     reply_token: str = ""  # unguessable: the case's own reply address <mailbox>+<token>@<domain>
+    language: str | None = None  # `wording.LANGUAGES`: what the service speaks to the citizen
 
 
 @record
@@ -413,6 +415,7 @@ class BookingPlan:
     max_active: int = 5
     max_per_day: int = 10
     also_told: tuple[str, ...] = ()  # other people (a phone beside the email) messaged: their limit
+    language: str | None = None  # the booking page's: what the booking's messages are in
 
 
 @record
@@ -432,6 +435,7 @@ class Booking:
     attended: bool | None = None
     holder: str | None = None  # see BookingPlan: released when the booking is cancelled
     booker: str | None = None
+    language: str | None = None  # see BookingPlan (None: booked before languages, the default)
 
 
 @record

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Shift,
         Webinar,
     )
+    from chalicelib.domain.wording import TemplateVersion, Wording
 
 
 class WriteRejected(Exception):
@@ -123,11 +124,32 @@ class RoutingStore(Protocol):
 class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):
     """Intake records the message, then routes a case it opened."""
 
+    def set_case_language(self, case_id: str, language: str) -> bool:
+        """False when there is no such case (the caller's menu choice, a practitioner's fix)."""
+        ...
+
 
 class HoursStore(Protocol):
     def load_hours(self) -> OpeningHours | None: ...
 
     def save_hours(self, hours: OpeningHours) -> None: ...
+
+
+class TemplateStore(Protocol):
+    """Managers' wording of the citizen-facing templates, every version kept."""
+
+    def template_overrides(self) -> list[TemplateVersion]:
+        """The latest version of every edited template."""
+        ...
+
+    def save_template(self, version: TemplateVersion) -> bool:
+        """Stores `version` as the latest; False when that version number was taken (another
+        manager saved meanwhile)."""
+        ...
+
+    def template_versions(self, language: str, key: str) -> list[TemplateVersion]:
+        """Oldest first."""
+        ...
 
 
 # --- Sending: the one delivery path (`delivery`) and the providers behind it ----------------------
@@ -500,6 +522,7 @@ class Store(
     StaffingStore,
     OutboxStore,
     HoursStore,
+    TemplateStore,
     RetentionStore,
     ReportStore,
     Protocol,
@@ -539,6 +562,10 @@ class Deps(Protocol):
     def clock(self) -> datetime: ...
 
     def hours(self) -> OpeningHours: ...
+
+    def wording(self) -> Wording:
+        """Every citizen-facing text: the default templates with managers' edits."""
+        ...
 
     def public_url(self, path: str) -> str:
         """Our URL for `path` (status callbacks, cancel links): what Twilio calls and signs."""

@@ -29,15 +29,23 @@ def rank(
     previous: str | None = None,
     exclude: frozenset[str] = frozenset(),
 ) -> list[Practitioner]:
-    """On duty, serving the queue and language, with room; the citizen's previous practitioner
-    first, then the least loaded, then the longest idle."""
+    """On duty, serving the queue, with room; those who speak the case's language first (a
+    young person is not left waiting when nobody on duty speaks it), then the citizen's previous
+    practitioner, then the least loaded, then the longest idle."""
     fit = [
         p
         for p in candidates
-        if p.on_duty and p.has_room and p.serves(case.queue, case.language) and p.id not in exclude
+        if p.on_duty and p.has_room and p.serves(case.queue, None) and p.id not in exclude
     ]
     return sorted(
-        fit, key=lambda p: (p.id != previous, p.active_cases, p.last_assigned_at or NEVER, p.id)
+        fit,
+        key=lambda p: (
+            not p.serves(case.queue, case.language),
+            p.id != previous,
+            p.active_cases,
+            p.last_assigned_at or NEVER,
+            p.id,
+        ),
     )
 
 
@@ -74,7 +82,7 @@ def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
                 case
                 for queue in practitioner.queues
                 for case in store.waiting_cases(queue)
-                if practitioner.serves(case.queue, case.language)
+                if practitioner.serves(case.queue, None)
             ),
             key=lambda case: case.waiting_since or "",
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from chalicelib.domain import autoreplies, delivery, intake, routing
+from chalicelib.domain import autoreplies, delivery, intake, routing, wording
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
@@ -30,6 +30,9 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import Deps, MessageRejected, VoiceStore
 
 MENU = {"1": "education", "2": "careers", "3": "general"}
+# The first question, "Tryk 1 for dansk, press 2 for English": digits in `wording.LANGUAGES`
+# order, or the language's name said in either language.
+LANGUAGE_WORDS = {"dansk": "da", "danish": "da", "english": "en", "engelsk": "en"}
 SPOKEN = {
     "education": "education",
     "study": "education",
@@ -68,13 +71,26 @@ class Call:
 
 @dataclass(frozen=True)
 class Welcome:
+    """The call is recorded: the caller is asked their language first."""
+
     call: Call
-    open: bool
-    reopening: str | None  # spoken, when closed
 
 
 @dataclass(frozen=True)
-class TopicMenu:
+class Greeting:
+    """The language is chosen: open, the topics follow; closed, the next opening and options."""
+
+    language: str
+    open: bool
+    next_opening: str | None  # in the caller's language, when closed
+    can_call_back: bool = True
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A question asked (again): the caller's language first, then the topic."""
+
+    question: Literal["lang", "topic"]
     attempt: int
 
 
@@ -106,10 +122,10 @@ class CallbackNumber:
 
 @dataclass(frozen=True)
 class Goodbye:
-    text: str
+    key: str  # the template said before hanging up
 
 
-Next = TopicMenu | Connect | Options | Voicemail | CallbackNumber | Goodbye
+Next = Menu | Greeting | Connect | Options | Voicemail | CallbackNumber | Goodbye
 
 
 # --- the steps -----------------------------------------------------------------------------
@@ -118,21 +134,35 @@ Next = TopicMenu | Connect | Options | Voicemail | CallbackNumber | Goodbye
 def answer(deps: Deps, message: InboundMessage) -> Welcome:
     """A call arrives: it is recorded on the caller's case before anything is said."""
     outcome = intake.receive(deps, message)
+    caller = message.sender.value if message.sender.kind == "phone" else None
+    return Welcome(Call(outcome.case_id, outcome.interaction_id or "", caller))
+
+
+def language_for(choice: str | None) -> str | None:
+    choice = (choice or "").strip().lower()
+    if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(wording.LANGUAGES):
+        return wording.LANGUAGES[int(choice) - 1]
+    for word in re.findall(r"[a-zæøå]+", choice):
+        if word in LANGUAGE_WORDS:
+            return LANGUAGE_WORDS[word]
+    return None
+
+
+def choose_language(deps: Deps, call: Call, choice: str | None, attempt: int) -> Next:
+    """The caller's language is kept on the case (routing prefers practitioners who speak it)
+    and travels in every later menu URL; unanswered three times, the service's default."""
+    language = language_for(choice)
+    if language is None and attempt < MAX_MENU_ATTEMPTS:
+        return Menu("lang", attempt + 1)
+    words = deps.wording()
+    language = words.language(language)
+    store: VoiceStore = deps.store
+    store.set_case_language(call.case_id, language)
     hours, now = deps.hours(), deps.clock()
-    call = Call(
-        outcome.case_id,
-        outcome.interaction_id or "",
-        message.sender.value if message.sender.kind == "phone" else None,
-    )
     if hours.is_open(now):
-        return Welcome(call, True, None)
-    opening = hours.next_opening(now)
-    reopening = (
-        f"We open again {autoreplies.spoken_when(opening, now, hours.timezone)}."
-        if opening
-        else "We have no opening hours planned yet."
-    )
-    return Welcome(call, False, reopening)
+        return Greeting(language, True, None)
+    opening = autoreplies.next_opening(words, language, hours, now)
+    return Greeting(language, False, opening, can_call_back=call.caller is not None)
 
 
 def topic_for(choice: str | None) -> str | None:
@@ -151,7 +181,7 @@ def choose_topic(
     """The caller's choice sets the case's queue; then someone on duty is found, or not."""
     queue = topic_for(choice)
     if queue is None and attempt < MAX_MENU_ATTEMPTS:
-        return TopicMenu(attempt + 1)
+        return Menu("topic", attempt + 1)
     queue = queue or "general"
     case = store.get_case(call.case_id)
     if case is None:
@@ -179,7 +209,7 @@ def after_dial(call: Call, dial_status: str | None, store: VoiceStore) -> Next:
     """The <Dial> ended: whether a practitioner answered is kept on the call (for the report)."""
     store.mark_call_answered(call.case_id, call.interaction_id, dial_status == "completed")
     if dial_status == "completed":
-        return Goodbye("Thank you for calling. Goodbye.")
+        return Goodbye("voice.goodbye_answered")
     return Options("no_answer", can_call_back=call.caller is not None)
 
 
@@ -224,26 +254,20 @@ def book_callback(
     if not E164.fullmatch(number):
         if attempt < MAX_MENU_ATTEMPTS:
             return CallbackNumber(call.caller[-2:] if call.caller else None, attempt + 1)
-        return Goodbye("Sorry, we could not take a number. Please call again or send us a text.")
+        return Goodbye("voice.bad_number")
     if not destination_allowed(number, rules.countries):
-        return Goodbye(
-            "Sorry, we can only call back numbers in our own country. Please leave a voicemail "
-            "or send us a text instead. Goodbye."
-        )
+        return Goodbye("voice.country_not_allowed")
     case = store.get_case(call.case_id)
     if case is not None and case.callback_number:
-        return Goodbye("We already have your callback request. We will call you back. Goodbye.")
+        return Goodbye("voice.callback_exists")
     if not store.count_callback_request(number, now, rules.per_number_per_day):
-        return Goodbye(
-            "Sorry, we cannot take more callback requests for this number today. Please send "
-            "us a text or call again tomorrow. Goodbye."
-        )
+        return Goodbye("voice.callback_limit")
     store.request_callback(call.case_id, number, now)
     body, status = "Callback requested", "callback-requested"
     entry = new_entry(call.case_id, now, "voice", "in", body, provider="twilio", status=status)
     store.add_interaction(entry)
     _offer(call.case_id, store, now)
-    return Goodbye("Thank you. A guidance counsellor will call you back. Goodbye.")
+    return Goodbye("voice.callback_booked")
 
 
 def record_voicemail(deps: Deps, call: Call, recording_sid: str, url: str, duration: int) -> None:
@@ -355,7 +379,9 @@ def menu(
     settings = deps.settings
     rules = CallbackRules(settings.allowed_country_codes, settings.callbacks_per_number_per_day)
     if call is None:
-        return Goodbye("Sorry, something went wrong. Please call again.")
+        return Goodbye("voice.error")
+    if step == "lang":
+        return choose_language(deps, call, choice, attempt)
     if step == "topic":
         return choose_topic(call, choice, attempt, store, now)
     if step == "dialed":
@@ -364,4 +390,4 @@ def menu(
         return choose_option(call, choice, attempt, reason)
     if step == "callback":
         return book_callback(call, choice, attempt, store, now, rules)
-    return Goodbye("Thank you, we have your message. Goodbye.")
+    return Goodbye("voice.recorded")

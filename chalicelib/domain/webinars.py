@@ -104,6 +104,7 @@ def book(
     phone = (request.get("phone") or "").strip() or None
     identity = Identity("email", email) if email else Identity("phone", phone or "")
     holder, booker = _person(webinar.id, identity), _booker(identity)
+    language = deps.wording().language(request.get("language"))
     for _ in range(3):
         try:
             return _book_new(
@@ -113,6 +114,7 @@ def book(
                 (holder, booker),
                 deps,
                 limits,
+                language,
             )
         except BookingRefused as refused:
             if refused.role == "rate":
@@ -120,7 +122,7 @@ def book(
             if refused.role == "limit":
                 if store.recount_booker(booker, clock()):  # sessions that ended stop counting
                     continue
-                return _over_limit(deps, webinar, identity, booker, limits)
+                return _over_limit(deps, webinar, identity, booker, limits, language)
             repeat = _repeat(deps, webinar, identity, holder, booker, limits)
             if repeat is not None:
                 return repeat
@@ -142,6 +144,7 @@ def _book_new(
     person: tuple[str, str],  # holder, booker
     deps: Deps,
     limits: BookingLimits,
+    language: str,
 ) -> BookingResult:
     """One transaction takes the seat (or waitlist place), the holder, a place among the person's
     upcoming sessions and one of today's messages; the confirmation is sent after it commits.
@@ -169,6 +172,7 @@ def _book_new(
             max_per_day=limits.max_per_day,
             # a number given beside an address is messaged too: its daily limit holds as well
             also_told=(_booker(Identity("phone", phone)),) if email and phone else (),
+            language=language,
         )
         word = "Booked" if mode == "seat" else "Waitlisted for"
         message = InboundMessage(
@@ -179,6 +183,7 @@ def _book_new(
             recipient=webinar.id,
             body=f"{word} webinar: {webinar.title}",
             queue=webinar.queue,
+            language=language,
         )
         try:
             outcome = intake.receive(deps, message, booking=plan)
@@ -196,6 +201,7 @@ def _book_new(
             waitlisted_at=f"{iso_utc(now)}#{booking_id}" if mode == "waitlist" else None,
             holder=holder,
             booker=booker,
+            language=language,
         )
         position = _position(booking, store)
         _tell(deps, booking, webinar, booking.status, position, token, record_first=False)
@@ -251,14 +257,20 @@ def _repeat(
 
 
 def _over_limit(
-    deps: Deps, webinar: Webinar, identity: Identity, booker: str, limits: BookingLimits
+    deps: Deps,
+    webinar: Webinar,
+    identity: Identity,
+    booker: str,
+    limits: BookingLimits,
+    language: str,
 ) -> BookingResult:
     """Nothing is booked; the address's owner (only) is told why."""
     store: WebinarStore = deps.store
     now = deps.clock()
     if not store.count_booking_message(booker, now, limits.max_per_day):
         raise _too_many()
-    person = _only_to(Booking(webinar.id, "", "refused", None, None, None, now), identity)
+    refused = Booking(webinar.id, "", "refused", None, None, None, now, language=language)
+    person = _only_to(refused, identity)
     _tell(deps, person, webinar, "over_limit", limits.max_active, None)
     log.info("webinar booking over the limit", extra={"webinar_id": webinar.id})
     return BookingResult(None, None, None)
@@ -364,31 +376,30 @@ def send_reminders(deps: Deps) -> int:
 # --- telling the citizen -------------------------------------------------------------------
 
 
-def _when(webinar: Webinar, timezone: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    local = webinar.starts_at.astimezone(ZoneInfo(timezone))
-    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
-
-
-def _text(kind: str, webinar: Webinar, when: str, position: int | None, cancel: str | None) -> str:
-    """Our words and the manager-written session details only: the booker chose the recipient,
-    so nothing else they typed (their first name) may travel to it (no phishing relay)."""
-    link = f" To cancel: {cancel}" if cancel else ""
-    return {
-        "confirmed": f'Hello, your seat is booked for "{webinar.title}" on {when}. '
-        f"Join at {webinar.join_url}{link}",
-        "waitlisted": f'Hello, "{webinar.title}" on {when} is full; you are number {position} '
-        f"on the waitlist. We will tell you if a seat frees up.{link}",
-        "promoted": f'Hello, a seat freed up: you are booked for "{webinar.title}" on {when}. '
-        f"Join at {webinar.join_url}",
-        "session_cancelled": f'Hello, we are sorry: "{webinar.title}" on {when} is cancelled.',
-        "reminder_24h": f'Reminder: "{webinar.title}" is tomorrow, {when}. {webinar.join_url}',
-        "reminder_1h": f'Reminder: "{webinar.title}" starts in an hour. {webinar.join_url}',
-        "over_limit": f'Hello, we could not book "{webinar.title}" on {when}: you already have '
-        f"{position} upcoming webinar bookings, the most we hold for one person. Cancel one to "
-        "book another.",
-    }[kind]
+def _text(
+    deps: Deps,
+    language: str,
+    kind: str,
+    webinar: Webinar,
+    position: int | None,
+    cancel: str | None,
+) -> str:
+    """Our words (`webinar.<kind>` in the booking's language) and the manager-written session
+    details only: the booker chose the recipient, so nothing else they typed (their first name)
+    may travel to it (no phishing relay). Values are never read as placeholders themselves."""
+    words = deps.wording()
+    local = webinar.starts_at.astimezone(deps.hours().tz)
+    when = words.say(language, "webinar.when", **words.date_words(language, local))
+    link = words.say(language, "webinar.cancel_link", url=cancel) if cancel else ""
+    return words.say(
+        language,
+        f"webinar.{kind}",
+        title=webinar.title,
+        when=when,
+        join_url=webinar.join_url,
+        position=str(position),
+        cancel_link=link,
+    )
 
 
 def _tell(
@@ -407,16 +418,21 @@ def _tell(
     booking's cancel link goes with the message. `record_first=False`: the booking route's
     answer to the booker is sent first, recorded only if refused (see `delivery.Outgoing`)."""
     cancel = deps.public_url(f"/bookings/{token}/cancel") if token else None
-    text = _text(kind, webinar, _when(webinar, deps.hours().timezone), position, cancel)
+    language = deps.wording().language(booking.language)
+    text = _text(deps, language, kind, webinar, position, cancel)
     if booking.email:
         email = booking.email
         invite = kind in ("confirmed", "promoted", "session_cancelled")
 
         def compose() -> bytes:
             if invite:
-                return mail.invitation(
-                    deps, email, webinar, text, cancelled=kind == "session_cancelled"
+                cancelled = kind == "session_cancelled"
+                subject = deps.wording().say(
+                    language,
+                    "webinar.subject_cancelled" if cancelled else "webinar.subject_booked",
+                    title=webinar.title,
                 )
+                return mail.invitation(deps, email, webinar, text, subject, cancelled)
             return mail.compose(
                 deps, mailbox="webinars", token=None, to=email, subject=webinar.title, body=text
             )[0]

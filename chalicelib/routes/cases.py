@@ -101,6 +101,15 @@ def reply_to_case(case_id: str) -> Response:
     return created({"id": reply_id, "status": status})
 
 
+@bp.route("/cases/{case_id}/language", methods=["PUT"], content_types=JSON)
+def case_language(case_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import casework
+
+    actor, language = bp.actor(*BOTH), bp.body("case_language")["language"]
+    return views.case_summary(casework.set_language(bp.deps, case_id, actor, language))
+
+
 @bp.route("/cases/{case_id}/callback", methods=["POST"])
 def call_back(case_id: str) -> Response:
     from chalicelib.channels import views

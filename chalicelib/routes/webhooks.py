@@ -44,8 +44,8 @@ def twilio_voice_inbound() -> Response:
     from chalicelib.domain import voice
 
     message, deps = twilio_voice.parse_call(bp.twilio_form(VOICE)), bp.deps
-    greeting = voice.answer(deps, message)
-    return twiml(twilio_voice.welcome(greeting, menu_url(deps)))
+    voice.answer(deps, message)
+    return twiml(twilio_voice.welcome(deps.wording(), menu_url(deps)))
 
 
 @bp.route(f"{VOICE}/menu", methods=["POST"], content_types=FORM)
@@ -54,12 +54,13 @@ def twilio_voice_menu() -> Response:
     from chalicelib.domain import voice
 
     form, deps = bp.twilio_form(f"{VOICE}/menu"), bp.deps
-    step, reason, attempt = twilio_voice.parse_step(bp.query("step"))
+    step, reason, attempt, language = twilio_voice.parse_step(bp.query("step"))
     call = voice.find_call(deps, twilio_voice.call_sid(form), twilio_voice.caller(form))
     choice, dialled = twilio_voice.choice(form), form.get("DialCallStatus")
     next_step = voice.menu(deps, call, step, attempt, reason, choice, dialled)
+    speaker = twilio_voice.Speaker(deps.wording(), language, menu_url(deps))
     recording = deps.settings.public_url(f"{VOICE}/recording")
-    return twiml(twilio_voice.answer(next_step, menu_url(deps), recording))
+    return twiml(twilio_voice.answer(next_step, speaker, recording))
 
 
 @bp.route(f"{VOICE}/recording", methods=["POST"], content_types=FORM)

@@ -792,3 +792,32 @@ def test_a_read_marks_the_case_for_its_reader_until_the_read_is_forgotten(store)
     # retention forgets the reads up to minute 3: anna's marker goes, bea's (minute 3) stays
     store.forget_records_between(T0, T0 + timedelta(minutes=3))
     assert store.get_case(write.case_id).last_read == (("bea", T0 + timedelta(minutes=3)),)
+
+
+# --- languages and templates ---------------------------------------------------------------------
+
+
+def test_a_case_keeps_the_language_it_opened_with_until_it_is_corrected(store):
+    write = first()
+    write = replace(write, opening=replace(write.opening, language="da"))
+    store.record_inbound(write)
+    assert store.get_case(write.case_id).language == "da"
+    assert ref(store, write.case_id).language == "da"
+    assert store.set_case_language(write.case_id, "en") is True
+    assert store.get_case(write.case_id).language == "en"
+    assert store.set_case_language("no-such-case", "en") is False
+
+
+def test_template_versions_follow_each_other_and_the_latest_is_the_override(store):
+    from chalicelib.domain.wording import TemplateVersion
+
+    v1 = TemplateVersion("da", "sms.ack_open", "Hej", 1, "boss", T0)
+    v2 = replace(v1, text="Hej igen", version=2, at=T0 + timedelta(minutes=1))
+    assert store.template_overrides() == []
+    assert store.save_template(v1) is True
+    assert store.save_template(replace(v1, text="Hej, samtidig")) is False  # version 1 is taken
+    assert store.save_template(replace(v2, version=3)) is False  # no version 2 yet
+    assert store.save_template(v2) is True
+    assert store.template_overrides() == [v2]
+    assert store.template_versions("da", "sms.ack_open") == [v1, v2]
+    assert store.template_versions("en", "sms.ack_open") == []

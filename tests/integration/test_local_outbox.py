@@ -110,7 +110,9 @@ def book(api, local_services, starts_in: timedelta, address: str) -> tuple[Webin
     answer = api.post(
         "/webinars/w1/bookings",
         headers=JSON,
-        body=json.dumps({"email": address, "first_name": "Sofie", "consent": True}),
+        body=json.dumps(
+            {"email": address, "first_name": "Sofie", "consent": True, "language": "en"}
+        ),
     )
     assert answer.status_code == 202
     return webinar, open_case(local_services.store, "email", address)

@@ -30,7 +30,7 @@ def test_a_simulated_sms_reaches_the_real_local_server(server, local_store):
     status, twiml = post_signed(url, form, AUTH_TOKEN)
     assert status == 200
     [message] = ET.fromstring(twiml).findall("Message")
-    assert "guidance helpline" in message.text
+    assert "Vejledningen" in message.text  # a Danish message: the Danish answer
     again_status, again = post_signed(url, form, AUTH_TOKEN)
     assert (again_status, again) == (200, twiml)
     status, _ = post_signed(url, form, "wrong-token")
@@ -57,7 +57,7 @@ def test_make_call_walks_the_menu_to_a_voicemail(server, local_store):
         server,
         {"TWILIO_AUTH_TOKEN": AUTH_TOKEN},
         "scripts/call.py",
-        *("--from", "+4520000002", "--digits", "11", "--dial", "no-answer"),
+        *("--from", "+4520000002", "--digits", "111", "--dial", "no-answer"),  # dansk, topic 1
     )
     out = run.stdout
     assert "<Gather" in out and "<Record" in out and "<Hangup" in out, run.stderr

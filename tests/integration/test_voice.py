@@ -34,14 +34,21 @@ def step_of(element: ET.Element) -> str:
     return parse_qs(url.query)["step"][0]
 
 
-def menu(api, sid: str, step: str, **fields) -> ET.Element:
+def menu(api, sid: str, step: str, sender: str = CITIZEN, **fields) -> ET.Element:
+    """One answer; a step without a language is the English caller's (as `call` chooses)."""
+    step = step if "." in step or step.startswith("lang") else f"en.{step}"
     path = f"{VOICE}/menu?step={step}"
-    return post(api, path, call_form(CITIZEN, sid, "in-progress", **fields))
+    return post(api, path, call_form(sender, sid, "in-progress", **fields))
 
 
-def call(api, sender: str = CITIZEN) -> tuple[str, ET.Element]:
+def call(api, sender: str = CITIZEN, language: str | None = "2") -> tuple[str, ET.Element]:
+    """A call arrives and the caller answers the language question (2: English); the TwiML
+    after it (or the question itself, `language=None`)."""
     sid = new_sid("CA")
-    return sid, post(api, VOICE, call_form(sender, sid))
+    root = post(api, VOICE, call_form(sender, sid))
+    if language is None:
+        return sid, root
+    return sid, menu(api, sid, "lang-1", sender=sender, Digits=language)
 
 
 def case_of(store, number: str = CITIZEN):
@@ -69,7 +76,7 @@ def test_in_hours_the_caller_hears_the_topic_menu_and_the_call_is_on_the_case(ap
     sid, root = call(api)
     [gather] = root.findall("Gather")
     assert gather.get("input") == "dtmf speech" and gather.get("numDigits") == "1"
-    assert step_of(gather) == "topic-1"
+    assert step_of(gather) == "en.topic-1"
     assert "Welcome to the guidance helpline" in said(root)
     assert "press 2 or say careers" in said(gather)
     case = case_of(local_services.store)
@@ -95,11 +102,11 @@ def test_a_call_just_before_and_just_after_closing(api, clock, minute, open_):
     clock.set_local(2026, 11, 23, 20 if minute == 59 else 21, minute)  # Monday closes at 21:00
     _, root = call(api)
     if open_:
-        assert "closed" not in said(root) and step_of(root.find("Gather")) == "topic-1"
+        assert "closed" not in said(root) and step_of(root.find("Gather")) == "en.topic-1"
     else:
-        assert "We are closed right now. We open again tomorrow at 9 a.m." in said(root)
+        assert "We are closed right now. We open again tomorrow at 09:00." in said(root)
         gather = root.find("Gather")
-        assert step_of(gather) == "offer-closed-1"
+        assert step_of(gather) == "en.offer-closed-1"
         assert "voicemail, press 1" in said(gather) and "call you back, press 2" in said(gather)
 
 
@@ -114,7 +121,7 @@ def test_a_choice_sets_the_queue_and_dials_an_on_duty_practitioner(api, local_se
     root = menu(api, sid, "topic-1", Digits="2")
     [dial] = root.findall("Dial")
     assert dial.find("Number").text == "+4540000001" and dial.get("timeout") == "20"
-    assert step_of(dial) == "dialed"
+    assert step_of(dial) == "en.dialed"
     case = case_of(local_services.store)
     assert (case.queue, case.assignee) == ("careers", "anna")
 
@@ -129,11 +136,11 @@ def test_a_choice_not_on_the_menu_repeats_it_at_most_twice(api, local_services):
     sid, _ = call(api)
     first = menu(api, sid, "topic-1", Digits="9")
     assert "Sorry, I did not get that" in said(first)
-    assert step_of(first.find("Gather")) == "topic-2"
+    assert step_of(first.find("Gather")) == "en.topic-2"
     second = menu(api, sid, "topic-2")  # nothing pressed
-    assert step_of(second.find("Gather")) == "topic-3"
+    assert step_of(second.find("Gather")) == "en.topic-3"
     third = menu(api, sid, "topic-3", Digits="7")
-    assert "busy" in said(third) and step_of(third.find("Gather")) == "offer-busy-1"
+    assert "busy" in said(third) and step_of(third.find("Gather")) == "en.offer-busy-1"
     assert case_of(local_services.store).queue == "general"
 
 
@@ -142,10 +149,10 @@ def test_voicemail_when_the_only_practitioner_does_not_answer(api, local_service
     menu(api, sid, "topic-1", Digits="1")
     missed = menu(api, sid, "dialed", DialCallStatus="no-answer")
     assert "could not answer" in said(missed)
-    assert step_of(missed.find("Gather")) == "offer-no_answer-1"
+    assert step_of(missed.find("Gather")) == "en.offer-no_answer-1"
     root = menu(api, sid, "offer-no_answer-1", Digits="1")
     [record] = root.findall("Record")
-    assert record.get("maxLength") == "120" and step_of(record) == "recorded"
+    assert record.get("maxLength") == "120" and step_of(record) == "en.recorded"
     assert urlparse(record.get("recordingStatusCallback")).path == f"{VOICE}/recording"
     recording = recording_form(CITIZEN, sid)
     path = f"{VOICE}/recording"
@@ -185,7 +192,7 @@ def test_another_number_can_be_given_for_the_callback(api, local_services, clock
     sid, _ = call(api)
     menu(api, sid, "offer-closed-1", Digits="2")
     retry = menu(api, sid, "callback-1", Digits="12")
-    assert step_of(retry.find("Gather")) == "callback-2"
+    assert step_of(retry.find("Gather")) == "en.callback-2"
     menu(api, sid, "callback-2", Digits="4531313131")
     assert case_of(local_services.store).callback_number == "+4531313131"
 
@@ -228,3 +235,69 @@ def test_a_badly_signed_call_is_refused_and_stores_nothing(api, local_services):
     assert answer.status_code == 403
     store = local_services.store
     assert store.client.scan(TableName=store.table)["Items"] == []
+
+
+def speech(root: ET.Element) -> set[tuple[str | None, str | None]]:
+    """The (language, voice) of everything said."""
+    return {(e.get("language"), e.get("voice")) for e in root.iter("Say")}
+
+
+def test_the_caller_is_first_asked_their_language_in_danish_and_english(api):
+    _, root = call(api, language=None)
+    [gather] = root.findall("Gather")
+    assert step_of(gather) == "lang-1" and gather.get("language") == "da-DK"
+    assert "english" in gather.get("hints") and "dansk" in gather.get("hints")
+    says = [(e.get("language"), e.get("voice"), e.text) for e in gather.iter("Say")]
+    assert says == [
+        ("da-DK", "Polly.Naja", "Tryk 1 for dansk."),
+        ("en-GB", "Polly.Amy", "Press 2 for English."),
+    ]
+
+
+@pytest.mark.parametrize("answer", [{"Digits": "2"}, {"SpeechResult": "English please"}])
+def test_a_caller_choosing_english_hears_english_to_the_end_and_gets_an_english_speaker(
+    api, local_services, clock, answer
+):
+    from chalicelib.domain import staffing
+    from chalicelib.domain.model import Actor
+
+    store = local_services.store
+    # Mads has room to spare but speaks only Danish; Emma speaks English.
+    store.create_practitioner(
+        Practitioner("mads", "Mads", ("general",), ("da",), 9, phone="+4540000002")
+    )
+    store.create_practitioner(
+        Practitioner("emma", "Emma", ("general",), ("da", "en"), 1, phone="+4540000003")
+    )
+    for who in ("mads", "emma"):
+        staffing.set_duty(deps_of(store, clock()), Actor(who, "practitioner"), True)
+    sid, _ = call(api, language=None)
+    welcome = menu(api, sid, "lang-1", **answer)
+    connect = menu(api, sid, step_of(welcome.find("Gather")), Digits="3")
+    assert connect.find("Dial").find("Number").text == "+4540000003"
+    missed = menu(api, sid, step_of(connect.find("Dial")), DialCallStatus="no-answer")
+    voicemail = menu(api, sid, step_of(missed.find("Gather")), Digits="1")
+    bye = menu(api, sid, step_of(voicemail.find("Record")))
+    heard = [welcome, connect, missed, voicemail, bye]
+    assert set().union(*(speech(root) for root in heard)) == {("en-GB", "Polly.Amy")}
+    assert "Welcome to the guidance helpline" in said(welcome)
+    assert "Thank you, we have your message. Goodbye." in said(bye)
+    case = case_of(store)
+    assert (case.language, case.assignee) == ("en", "emma")
+
+
+def test_a_danish_caller_hears_danish_with_a_danish_voice_and_the_opening_in_danish(api, clock):
+    clock.set_local(2026, 11, 29, 20, 0)  # Sunday evening: we open again on Monday at 9
+    sid, root = call(api, language="1")
+    assert speech(root) == {("da-DK", "Polly.Naja")}
+    assert "Vi har lukket lige nu. Vi åbner i morgen kl. 9.00." in said(root)
+    assert step_of(root.find("Gather")) == "da.offer-closed-1"
+    ask = menu(api, sid, "da.offer-closed-1", Digits="2")
+    assert "nummeret, der slutter på 0 1" in said(ask)
+
+
+def test_a_language_step_that_is_not_ours_falls_back_to_the_default(api):
+    sid, _ = call(api, language=None)
+    root = menu(api, sid, "xx.topic-1", Digits="9")
+    assert speech(root) == {("da-DK", "Polly.Naja")}
+    assert step_of(root.find("Gather")) == "da.topic-2"

@@ -189,7 +189,7 @@ def test_reminders_are_sent_once_even_when_the_job_runs_twice(store, clock, noti
     recorder.texts.clear()
     assert webinars.send_reminders(notify) == 3
     assert webinars.send_reminders(notify) == 0
-    assert len(recorder.texts) == 3 and all("tomorrow" in t for _, t in recorder.texts)
+    assert len(recorder.texts) == 3 and all("i morgen" in t for _, t in recorder.texts)
     later = clock() + timedelta(hours=22, minutes=30)
     reminding = replace(notify, clock=Fixed(later))
     assert webinars.send_reminders(reminding) == 3  # the 1-hour reminder
@@ -332,7 +332,7 @@ def test_no_public_answer_contains_another_attendees_data(api, local_services):
     # confirmed and waitlisted look alike to the booker: the state goes to their address
     assert [a.status_code for a in answers] == [202, 202, 409]
     assert answers[0].body == answers[1].body
-    assert "number 1 on the waitlist" in sent.texts[0][1]
+    assert "nummer 1 på ventelisten" in sent.texts[0][1]  # Danish: no page language given
     listing = api.get("/webinars")
     bodies = [a.body.decode() for a in answers] + [listing.body.decode()]
     for i, body in enumerate(bodies):

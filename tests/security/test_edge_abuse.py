@@ -134,13 +134,18 @@ def said(root) -> str:
 
 
 def ask_for_callback(api, caller: str, digits: str):
+    """An English-speaking caller (the steps carry `en`) asks to be called back on `digits`."""
     sid = new_sid("CA")
     post(api, VOICE, call_form(caller, sid))
     post(
-        api, f"{VOICE}/menu?step=offer-closed-1", call_form(caller, sid, "in-progress", Digits="2")
+        api,
+        f"{VOICE}/menu?step=en.offer-closed-1",
+        call_form(caller, sid, "in-progress", Digits="2"),
     )
     return post(
-        api, f"{VOICE}/menu?step=callback-1", call_form(caller, sid, "in-progress", Digits=digits)
+        api,
+        f"{VOICE}/menu?step=en.callback-1",
+        call_form(caller, sid, "in-progress", Digits=digits),
     )
 
 

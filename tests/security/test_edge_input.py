@@ -261,7 +261,11 @@ def test_twilio_voice_numbers_are_ascii_and_bounded():
     from chalicelib.channels import twilio_voice
     from chalicelib.domain.errors import InvalidInput
 
-    assert twilio_voice.parse_step("callback-\u00b2") == ("callback", "", 1)
+    assert twilio_voice.parse_step("callback-\u00b2") == ("callback", "", 1, None)
+    # the language a menu URL carries is one we speak, or none (the default is spoken)
+    assert twilio_voice.parse_step("en.topic-2") == ("topic", "", 2, "en")
+    assert twilio_voice.parse_step("xx.offer-closed-1") == ("offer", "closed", 1, None)
+    assert twilio_voice.parse_step("da.en.topic-1")[3] is None
     for duration in ("9" * 400, "\u0661\u0662", "12\n"):
         with pytest.raises(InvalidInput):
             twilio_voice.call_status({"CallStatus": "completed", "CallDuration": duration})

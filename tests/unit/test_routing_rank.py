@@ -23,9 +23,12 @@ def test_only_on_duty_practitioners_of_the_queue_with_room():
     assert ids(rank(candidates, CASE)) == ["ok"]
 
 
-def test_language_must_match_when_the_case_has_one():
+def test_those_who_speak_the_case_language_come_first_even_before_the_previous_one():
+    # Issue 18 changed this from "must speak it": a case nobody on duty speaks still goes to
+    # someone rather than waiting.
     arabic = CaseRef("c2", "education", "ar", "contact-2")
-    assert ids(rank([p("da"), p("ar", languages=("da", "ar"))], arabic)) == ["ar"]
+    candidates = [p("da"), p("ar", languages=("da", "ar"), active=3)]
+    assert ids(rank(candidates, arabic, previous="da")) == ["ar", "da"]
 
 
 def test_least_loaded_then_longest_idle():

@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb.messages import DynamoMessages, DynamoOutbox
 from chalicelib.adapters.dynamodb.practitioners import DynamoPractitioners
 from chalicelib.adapters.dynamodb.privacy import DynamoPrivacy
 from chalicelib.adapters.dynamodb.settings import DynamoReports, DynamoSettings
+from chalicelib.adapters.dynamodb.templates import DynamoTemplates
 from chalicelib.adapters.dynamodb.webinars import DynamoWebinars
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class DynamoStore(
     DynamoPrivacy,
     DynamoOutbox,
     DynamoCanned,
+    DynamoTemplates,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

@@ -70,6 +70,7 @@ def _case_fields(opening: CaseOpening, reply_to: dict[str, str], now: datetime) 
         "inbound_count": 1,
         "reply_to": reply_to,
         "reply_token": opening.reply_token or None,
+        "language": opening.language,
         "gsi2pk": week_key(opening.opened_at),
         "gsi2sk": f"{iso(opening.opened_at)}#CASE#{opening.case_id}",
     }

@@ -143,6 +143,7 @@ def booking_from(item: dict[str, Any]) -> Booking:
         attended=item.get("attended"),
         holder=item.get("holder"),
         booker=item.get("booker"),
+        language=item.get("language"),
     )
 
 
@@ -180,6 +181,7 @@ def booking_ops(
         "contact_id": contact_id,
         "holder": plan.holder,
         "booker": plan.booker,
+        "language": plan.language,
     }
     if plan.mode == "waitlist":  # the waitlist in arrival order (sparse gsi3)
         booking.update(gsi3pk=waitlist_key(plan.webinar_id), gsi3sk=f"{now}#{plan.booking_id}")
