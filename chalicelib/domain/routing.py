@@ -21,6 +21,7 @@ from chalicelib.domain.ports import (
 
 log = logging.getLogger("contact-centre")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+SAFEGUARDING = "safeguarding"  # the skill a high-risk case is offered to first
 
 
 def rank(
@@ -29,15 +30,24 @@ def rank(
     previous: str | None = None,
     exclude: frozenset[str] = frozenset(),
 ) -> list[Practitioner]:
-    """On duty, serving the queue and language, with room; the citizen's previous practitioner
-    first, then the least loaded, then the longest idle."""
+    """On duty, serving the queue and language, with room; for a high-risk case those with the
+    `safeguarding` skill first; then the citizen's previous practitioner, then the least
+    loaded, then the longest idle."""
     fit = [
         p
         for p in candidates
         if p.on_duty and p.has_room and p.serves(case.queue, case.language) and p.id not in exclude
     ]
+    high = case.risk == "high"
     return sorted(
-        fit, key=lambda p: (p.id != previous, p.active_cases, p.last_assigned_at or NEVER, p.id)
+        fit,
+        key=lambda p: (
+            high and SAFEGUARDING not in p.skills,
+            p.id != previous,
+            p.active_cases,
+            p.last_assigned_at or NEVER,
+            p.id,
+        ),
     )
 
 
@@ -65,9 +75,12 @@ def route(
 
 
 def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
-    """Offer waiting cases, oldest first, to a practitioner who came on duty or freed a slot."""
+    """Offer waiting cases, high risk first then oldest first (their waiting positions sort so),
+    to a practitioner who came on duty or freed a slot; a high-risk case only if no on-duty
+    `safeguarding` practitioner has room for it."""
     taken: list[str] = []
     practitioner = store.get_practitioner(practitioner_id)
+    skilled_free: bool | None = None
     while practitioner is not None and practitioner.on_duty and practitioner.has_room:
         waiting = sorted(
             (
@@ -80,6 +93,11 @@ def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
         )
         progressed = False
         for case in waiting:
+            if case.risk == "high" and SAFEGUARDING not in practitioner.skills:
+                if skilled_free is None:
+                    skilled_free = _skilled_free(store, case)
+                if skilled_free:
+                    continue
             try:
                 store.assign(case, practitioner.id, now, require_on_duty=True)
             except CaseChanged:
@@ -93,6 +111,13 @@ def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
             return taken
         practitioner = store.get_practitioner(practitioner_id)
     return taken
+
+
+def _skilled_free(store: RoutingStore, case: CaseRef) -> bool:
+    return any(
+        SAFEGUARDING in p.skills and p.has_room and p.serves(case.queue, case.language)
+        for p in store.list_practitioners(on_duty_only=True)
+    )
 
 
 def requeue_unanswered(deps: Deps, after: timedelta | None = None) -> list[str]:

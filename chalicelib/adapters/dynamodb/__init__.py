@@ -16,6 +16,7 @@ from chalicelib.adapters.dynamodb.inbound import DynamoInbound
 from chalicelib.adapters.dynamodb.messages import DynamoMessages, DynamoOutbox
 from chalicelib.adapters.dynamodb.practitioners import DynamoPractitioners
 from chalicelib.adapters.dynamodb.privacy import DynamoPrivacy
+from chalicelib.adapters.dynamodb.safeguarding import DynamoSafeguarding
 from chalicelib.adapters.dynamodb.settings import DynamoReports, DynamoSettings
 from chalicelib.adapters.dynamodb.webinars import DynamoWebinars
 
@@ -34,6 +35,7 @@ class DynamoStore(
     DynamoPrivacy,
     DynamoOutbox,
     DynamoCanned,
+    DynamoSafeguarding,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 
