@@ -64,11 +64,14 @@ class DynamoSafeguarding(StoreBase):
         """The current list, only over the version read; each version is also kept under its
         number, so what the rules were on any day can be shown."""
         version = int(terms["version"])
+        values: dict[str, Any] = {":terms": json.dumps(terms), ":version": version}
+        if expected_version:
+            values[":expected"] = expected_version
         saved = self._update(
             TERMS_KEY,
             "SET terms = :terms, version = :version",
-            {":terms": json.dumps(terms), ":version": version, ":expected": expected_version},
-            "attribute_not_exists(pk)" if expected_version == 0 else "version = :expected",
+            values,
+            "version = :expected" if expected_version else "attribute_not_exists(pk)",
         )
         if saved:
             self._put(
