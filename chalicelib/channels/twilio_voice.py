@@ -8,9 +8,11 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import Identity, InboundMessage
+from chalicelib.domain.safeguarding_texts import PHONE_DANGER
 from chalicelib.domain.voice import (
     CallbackNumber,
     Connect,
+    Crisis,
     Goodbye,
     Next,
     Options,
@@ -24,6 +26,7 @@ CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 # What Twilio puts in From when the caller id is withheld, restricted, blocked or unavailable.
 WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "anonymous", "restricted"}
 LANGUAGE = "en-GB"
+VOICES = {"da": "da-DK", "en": "en-GB"}  # Twilio's <Say> language for a text's language
 DIAL_TIMEOUT_SECONDS = 20
 VOICEMAIL_MAX_SECONDS = 120
 
@@ -132,6 +135,8 @@ def welcome(greeting: Welcome, url: Url) -> str:
     from twilio.twiml.voice_response import VoiceResponse
 
     response = VoiceResponse()
+    for language, text in PHONE_DANGER.items():  # before anything else, in every language
+        response.say(text, language=VOICES.get(language, LANGUAGE))
     if greeting.open:
         response.say("Welcome to the guidance helpline.", language=LANGUAGE)
         return str(_topics(response, 1, url))
@@ -147,6 +152,9 @@ def answer(next_step: Next, url: Url, recording_callback: str) -> str:
     from twilio.twiml.voice_response import VoiceResponse
 
     response = VoiceResponse()
+    if isinstance(next_step, Crisis):
+        response.say(next_step.text, language=VOICES.get(next_step.language, LANGUAGE))
+        next_step = next_step.then
     if isinstance(next_step, TopicMenu):
         response.say("Sorry, I did not get that.", language=LANGUAGE)
         _topics(response, next_step.attempt, url)

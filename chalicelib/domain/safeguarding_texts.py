@@ -20,6 +20,17 @@ CRISIS_ANSWER = {
     ),
 }
 
+CRISIS_SPOKEN = {
+    "da": (
+        "Tak fordi du ringer. Er du i fare lige nu, så læg på og ring 112. "
+        "Du kan også ringe til {crisis_lines}. Bliv på linjen, så finder vi en, du kan tale med."
+    ),
+    "en": (
+        "Thank you for calling. If you are in danger right now, hang up and call 112. "
+        "You can also call {crisis_lines}. Stay on the line and we will find someone to talk to."
+    ),
+}
+
 CRISIS_SUBJECT = {"da": "Vi har læst din besked", "en": "We have read your message"}
 
 # What the phone menu says before anything else.
@@ -37,6 +48,11 @@ ALERT_SUBJECT = "Risk alert ({level}): case {case_id}"
 
 def crisis_answer(language: str | None, crisis_lines: str) -> str:
     text = CRISIS_ANSWER.get(language or DEFAULT_LANGUAGE, CRISIS_ANSWER[DEFAULT_LANGUAGE])
+    return text.format(crisis_lines=crisis_lines)
+
+
+def crisis_spoken(language: str | None, crisis_lines: str) -> str:
+    text = CRISIS_SPOKEN.get(language or DEFAULT_LANGUAGE, CRISIS_SPOKEN[DEFAULT_LANGUAGE])
     return text.format(crisis_lines=crisis_lines)
 
 

@@ -228,3 +228,34 @@ def test_a_badly_signed_call_is_refused_and_stores_nothing(api, local_services):
     assert answer.status_code == 403
     store = local_services.store
     assert store.client.scan(TableName=store.table)["Items"] == []
+
+
+def test_the_first_words_tell_a_caller_in_danger_to_hang_up_and_call_112(api, clock):
+    for moment in ((2026, 11, 24, 10, 0), (2026, 11, 24, 23, 0)):  # in and out of hours
+        clock.set_local(*moment)
+        _, root = call(api)
+        first = next(root.iter("Say"))
+        assert "læg på og ring 112" in first.text and first.get("language") == "da-DK"
+        assert "hang up and call 112" in said(root).split("Welcome")[0].split("Thank you")[0]
+
+
+def test_a_caller_at_risk_hears_the_crisis_lines_then_reaches_safeguarding_first(
+    api, local_services, anna, clock
+):
+    from chalicelib.domain import staffing
+    from chalicelib.domain.model import Actor
+
+    store = local_services.store
+    store.create_practitioner(
+        Practitioner(
+            "sara", "Sara", ("general",), ("da",), 5, phone="+4540000002", skills=("safeguarding",)
+        )
+    )
+    staffing.set_duty(deps_of(store, clock()), Actor("sara", "practitioner"), True)
+    sid, _ = call(api)
+    root = menu(api, sid, "topic-1", SpeechResult="jeg vil slå mig selv ihjel")
+    assert "ring 112" in said(root) and "Livslinien 70 201 201" in said(root)
+    [dial] = root.findall("Dial")
+    assert [n.text for n in dial.iter("Number")] == ["+4540000002"]
+    case = case_of(store)
+    assert case.risk.level == "high" and case.assignee == "sara"
