@@ -180,6 +180,8 @@ def _assess(deps: Deps, case_id: str, message: InboundMessage) -> str | None:
     like routing: the message is recorded whatever happens here."""
     if message.channel in ("voice", "webinar"):
         return None  # a caller's words come with the menu's speech result (voice.py)
+    if message.email and (message.email.quarantine or message.email.auto_reply):
+        return None  # spam selling pills, bounces, robots: nobody to alert or answer about
     text = f"{message.email.subject}\n{message.body}" if message.email else message.body
     try:
         return safeguarding.on_inbound(deps, case_id, text)

@@ -232,3 +232,28 @@ def test_no_risk_term_or_message_text_reaches_a_log(deps, clock, captured_logs):
     assert "risk" in logged  # the flag is logged, by case id and level
     for word in ("panodil", "30 ", "alle sammen", "Talked", "+4520000001"):
         assert word not in logged
+
+
+def email(subject: str, body: str, n: int, **flags) -> InboundMessage:
+    from chalicelib.domain.model import EmailDetails
+
+    return InboundMessage(
+        channel="email",
+        provider="email",
+        provider_id=f"<m{n}@example.org>",
+        sender=Identity("email", f"young{n}@example.org"),
+        recipient="helpline@helpline.example.org",
+        body=body,
+        email=EmailDetails(subject, f"<m{n}@example.org>", **flags),
+    )
+
+
+def test_an_emails_subject_is_assessed_and_spam_is_not(deps, clock):
+    clock.set_local(2026, 11, 24, 23, 30)
+    flagged = intake.receive(deps, email("I want to end my life", "Please help", 1))
+    assert deps.store.get_case(flagged.case_id).risk.level == "high"
+    [answer] = sent_to(deps, "young1@example.org")[-1:]
+    assert "112" in answer["raw"].decode() and answer["kind"] == "email"
+    spam = intake.receive(deps, email("Cheap pills", "50 mg pills tonight", 2, quarantine="spam"))
+    assert deps.store.get_case(spam.case_id).risk is None
+    assert not sent_to(deps, "young2@example.org")
