@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.domain import safeguarding
 from chalicelib.domain.model import CaseRef, Practitioner
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -135,7 +136,8 @@ def requeue_unanswered(deps: Deps, after: timedelta | None = None) -> list[str]:
             continue  # answered, moved or closed since we looked
         moved.append(case.id)
         previous = frozenset({case.assignee}) if case.assignee else frozenset()
-        waiting = CaseRef(case.id, case.queue, case.language, case.contact_id)
+        level = safeguarding.keep_first(deps, case.id)
+        waiting = CaseRef(case.id, case.queue, case.language, case.contact_id, risk=level)
         route(waiting, store, now, returning=False, exclude=previous)
     if moved:
         log.info("unanswered cases requeued", extra={"count": len(moved)})

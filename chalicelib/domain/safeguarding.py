@@ -105,6 +105,17 @@ def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> C
     return updated
 
 
+def keep_first(deps: Deps, case_id: str) -> str | None:
+    """A case put back in its queue (unanswered in time) waits from now: a high-risk one is put
+    first again. Its risk level (None: never flagged)."""
+    case = deps.store.get_case(case_id)
+    if case is None or case.risk is None:
+        return None
+    if case.risk.level == "high":
+        deps.store.set_risk(case_id, case.risk, only_if_higher=False)
+    return case.risk.level
+
+
 def _recorded(
     deps: Deps, case: Case, flag: Risk, by: str, now: datetime, before: Risk | None = None
 ) -> None:

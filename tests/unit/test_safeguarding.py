@@ -257,3 +257,15 @@ def test_an_emails_subject_is_assessed_and_spam_is_not(deps, clock):
     spam = intake.receive(deps, email("Cheap pills", "50 mg pills tonight", 2, quarantine="spam"))
     assert deps.store.get_case(spam.case_id).risk is None
     assert not sent_to(deps, "young2@example.org")
+
+
+def test_a_high_risk_case_back_from_an_unanswering_practitioner_waits_first_again(deps, clock):
+    ordinary = intake.receive(deps, sms(EVERYDAY, 1))
+    staff(deps.store, clock, "anna", room=1)
+    urgent = intake.receive(deps, sms(HIGH, 2, "+4520000002"))
+    assert deps.store.get_case(urgent.case_id).assignee == "anna"
+    deps.store.go_off_duty(deps.store.get_practitioner("anna"), clock())
+    clock.at += timedelta(minutes=deps.settings.unanswered_minutes + 1)
+    assert routing.requeue_unanswered(deps) == [urgent.case_id]
+    waiting = [c.id for c in deps.store.waiting_cases("general")]
+    assert waiting == [urgent.case_id, ordinary.case_id]
