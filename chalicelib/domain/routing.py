@@ -64,15 +64,29 @@ def route(
     previous = store.last_practitioner(case.contact_id) if returning else None
     for practitioner in rank(store.list_practitioners(on_duty_only=True), case, previous, exclude):
         try:
-            store.assign(case, practitioner.id, now, require_on_duty=True)
-        except (PractitionerUnavailable, WriteConflict):
-            continue
+            if not _hand_over(case, practitioner.id, store, now):
+                continue
         except CaseChanged:
             return None  # claimed, moved or closed meanwhile: not ours to route any more
         log.info("case routed", extra={"case_id": case.id, "practitioner_id": practitioner.id})
         return practitioner.id
     log.info("case waiting", extra={"case_id": case.id, "queue": case.queue})
     return None
+
+
+def _hand_over(case: CaseRef, practitioner_id: str, store: RoutingStore, now: datetime) -> bool:
+    """False when the practitioner is full or off duty. A transaction conflict (another
+    hand-over touched the same practitioner at that moment) is no refusal: tried again, so the
+    best candidate (for a high-risk case, a safeguarding one with room) is not skipped."""
+    for _ in range(3):
+        try:
+            store.assign(case, practitioner_id, now, require_on_duty=True)
+        except PractitionerUnavailable:
+            return False
+        except WriteConflict:
+            continue
+        return True
+    return False
 
 
 def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:

@@ -96,3 +96,30 @@ def test_managers_maintain_the_terms_versioned_and_safely(api, staffed):
     assert send(api, "PUT", "/safeguarding/terms", BOSS, both)[0] == 400
     text(api, "+4520000003", "I am playing the blue whale game")
     assert send(api, "GET", "/inbox", BOSS)[1]["cases"][0]["risk"]["level"] == "high"
+
+
+def test_concurrent_high_risk_messages_go_to_safeguarding_first_each_once(local_store, clock):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.domain import intake
+    from chalicelib.domain.model import Identity, InboundMessage
+    from tests.conftest import deps_of
+
+    for pid, skills in (("anna", ()), ("sara", ("safeguarding",)), ("sune", ("safeguarding",))):
+        local_store.create_practitioner(
+            Practitioner(pid, pid.title(), ("general",), ("da", "en"), 2, skills=skills)
+        )
+        local_store.go_on_duty(pid, clock())
+    messages = [
+        InboundMessage(
+            "sms", "twilio", f"SM{n:032x}", Identity("phone", f"+452000{n:04d}"), "", URGENT
+        )
+        for n in range(6)
+    ]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(
+            pool.map(lambda m: intake.receive(deps_of(local_store, clock), m), messages)
+        )
+    owners = sorted(str(local_store.get_case(o.case_id).assignee) for o in outcomes)
+    # four go to the two safeguarding practitioners (two each: their room), the rest to anna
+    assert owners == ["anna", "anna", "sara", "sara", "sune", "sune"]
