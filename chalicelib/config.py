@@ -58,6 +58,11 @@ class Settings:
     callbacks_per_number_per_day: int = 3
     booking_max_active: int = 5
     booking_max_per_day: int = 10
+    # safeguarding: an unacknowledged alert goes on to the next supervisor and managers after
+    # this; a high-risk case nobody took in hours gets the crisis answer after this
+    safeguarding_alert_minutes: int = 5
+    safeguarding_answer_minutes: int = 10
+    crisis_lines: str = "112 (akut fare), Livslinien 70 201 201, Børnetelefonen 116 111"
     outbox_dir: str | None = None  # the local senders keep what they send here (`make outbox`)
     # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
     default_language: str = "da"
@@ -112,6 +117,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         booking_max_per_day=int(env.get("BOOKING_MAX_PER_DAY", "10")),
         outbox_dir=env.get("LOCAL_OUTBOX_DIR") or None,
         default_language=env.get("DEFAULT_LANGUAGE", "da"),
+        safeguarding_alert_minutes=int(env.get("SAFEGUARDING_ALERT_MINUTES", "5")),
+        safeguarding_answer_minutes=int(env.get("SAFEGUARDING_ANSWER_MINUTES", "10")),
+        crisis_lines=env.get("CRISIS_LINES")
+        or "112 (akut fare), Livslinien 70 201 201, Børnetelefonen 116 111",
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

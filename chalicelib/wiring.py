@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import Webinar
     from chalicelib.domain.ports import Blobs, Dialer, MailSender, SmsSender, Store
+    from chalicelib.domain.risk import TermList
     from chalicelib.domain.wording import Wording
 
 log = logging.getLogger("contact-centre")
@@ -64,6 +65,7 @@ class Services:
     _hours_read_at: float = field(default=0.0, repr=False)
     _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
     _wording: tuple[float, Wording] | None = field(default=None, repr=False)
+    _terms: tuple[float, TermList] | None = field(default=None, repr=False)
 
     def public_url(self, path: str) -> str:
         return self.settings.public_url(path)
@@ -99,6 +101,21 @@ class Services:
             cached = (now, self.store.get_webinar(webinar_id))
             self._webinars[webinar_id] = cached
         return cached[1]
+
+    def risk_terms(self) -> TermList:
+        """The risk terms, re-read at most every HOURS_CACHE_SECONDS: a manager's change takes
+        effect in this container at once (`risk_terms_changed`), in others within that time."""
+        if (
+            self._terms is None
+            or time.monotonic() - self._terms[0] > self.settings.hours_cache_seconds
+        ):
+            from chalicelib.domain import safeguarding
+
+            self._terms = (time.monotonic(), safeguarding.current_terms(self.store))
+        return self._terms[1]
+
+    def risk_terms_changed(self, terms: TermList) -> None:
+        self._terms = (time.monotonic(), terms)
 
     def hours(self) -> OpeningHours:
         """The opening hours, re-read at most every HOURS_CACHE_SECONDS (they change rarely)."""

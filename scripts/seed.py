@@ -15,7 +15,13 @@ from chalicelib.domain.model import Practitioner, Webinar
 PRACTITIONERS = (
     # phones (for callbacks and calls put through) in the demo range, like the citizens'
     Practitioner(
-        "p-anna", "Anna Holm", ("general", "education"), ("da", "en"), 5, phone="+4520009901"
+        "p-anna",
+        "Anna Holm",
+        ("general", "education"),
+        ("da", "en"),
+        5,
+        phone="+4520009901",
+        skills=("safeguarding",),  # high-risk cases are offered to her first
     ),
     Practitioner("p-jonas", "Jonas Berg", ("general", "careers"), ("da",), 5, phone="+4520009902"),
     Practitioner(
@@ -25,6 +31,8 @@ PRACTITIONERS = (
         ("da", "en", "ar"),
         4,
         phone="+4520009903",
+        skills=("safeguarding", "supervisor"),  # on duty, she gets the risk alerts
+        email="sara@helpline.example.org",
     ),
 )
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
+    Alert,
     CannedResponse,
     Case,
     CaseRead,
@@ -60,6 +61,7 @@ from chalicelib.domain.ports import (
     WriteConflict,
     WriteRejected,
 )
+from chalicelib.domain.risk import RANK, Risk, prioritised, queue_position
 from chalicelib.domain.wording import TemplateVersion
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
         MailSender,
         OutboxStore,
         RetentionStore,
+        SafeguardingStore,
         SmsSender,
         VoiceStore,
     )
@@ -315,6 +318,8 @@ class MemoryStore(_PrivacyMixin):
         self._reads: dict[str, list[CaseRead]] = {}
         self._audits: list[dict[str, Any]] = []
         self._templates: dict[tuple[str, str], list[TemplateVersion]] = {}
+        self._risk_terms: dict[str, Any] | None = None
+        self._alerts: dict[str, Alert] = {}
 
     # --- intake --------------------------------------------------------------------------------
 
@@ -518,7 +523,60 @@ class MemoryStore(_PrivacyMixin):
 
     def _ref(self, case_id: str) -> CaseRef:
         case = self._cases[case_id]
-        return CaseRef(case.id, case.queue, case.language, case.contact_id, case.assignee)
+        position = self._waiting.get(case_id)
+        level = case.risk.level if case.risk else None
+        return CaseRef(
+            case.id,
+            case.queue,
+            case.language,
+            case.contact_id,
+            case.assignee,
+            waiting_since=position,
+            risk="high" if position and prioritised(position) else level,
+        )
+
+    # --- safeguarding --------------------------------------------------------------------------
+
+    def set_risk(self, case_id: str, risk: Risk, *, only_if_higher: bool) -> Case | None:
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is None:
+                return None
+            held = RANK[case.risk.level] if case.risk else None
+            if only_if_higher and held is not None and held >= RANK[risk.level]:
+                return None
+            self._cases[case_id] = replace(case, risk=risk)
+            if case_id in self._waiting:
+                self._waiting[case_id] = queue_position(
+                    self._waiting[case_id], risk.level == "high"
+                )
+            return self._cases[case_id]
+
+    def load_risk_terms(self) -> dict[str, Any] | None:
+        return self._risk_terms
+
+    def save_risk_terms(self, terms: dict[str, Any], expected_version: int) -> bool:
+        with self._lock:
+            held = int(self._risk_terms["version"]) if self._risk_terms else 0
+            if held != expected_version:
+                return False
+            self._risk_terms = json.loads(json.dumps(terms))
+            return True
+
+    def get_alert(self, case_id: str) -> Alert | None:
+        return self._alerts.get(case_id)
+
+    def put_alert(self, alert: Alert, expected_version: int | None) -> bool:
+        with self._lock:
+            held = self._alerts.get(alert.case_id)
+            if (held.version if held else None) != expected_version:
+                return False
+            self._alerts[alert.case_id] = alert
+            return True
+
+    def alerts_due(self, now: datetime) -> list[Alert]:
+        due = [a for a in self._alerts.values() if a.next_look and a.next_look <= now]
+        return sorted(due, key=lambda a: (a.next_look, a.case_id))
 
     def assign(
         self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
@@ -1111,6 +1169,7 @@ if TYPE_CHECKING:
     # casework, mail threading, staffing, webinars and reports are tested on DynamoDB Local.
     def _stands_in_for_the_ports() -> tuple[
         IntakeAndRoutingStore,
+        SafeguardingStore,
         OutboxStore,
         HoursStore,
         VoiceStore,
@@ -1121,4 +1180,4 @@ if TYPE_CHECKING:
         MailSender,
     ]:
         store, sender = MemoryStore(), RecordingSender()
-        return store, store, store, store, store, MemoryBlobs(), sender, sender, sender
+        return store, store, store, store, store, store, MemoryBlobs(), sender, sender, sender

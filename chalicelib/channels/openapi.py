@@ -102,6 +102,25 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         "duty_status",
         (200,),
     ),
+    ("PUT", "/cases/{case_id}/risk"): (
+        "Raise or lower a case's risk, with a reason (timeline, audit)",
+        "staff",
+        "risk_change",
+        (200,),
+    ),
+    ("POST", "/cases/{case_id}/risk/acknowledge"): (
+        "Acknowledge a case's risk alert (supervisors, safeguarding, managers)",
+        "staff",
+        None,
+        (200,),
+    ),
+    ("GET", "/safeguarding/terms"): ("The risk terms, versioned", "manager", None, (200,)),
+    ("PUT", "/safeguarding/terms"): (
+        "Replace the risk terms (over the version read; audited)",
+        "manager",
+        "risk_terms",
+        (200,),
+    ),
     ("GET", "/hours"): ("The opening hours, open now, next opening", "public", None, (200,)),
     ("PUT", "/hours"): ("Publish new opening hours", "manager", "hours", (200,)),
     ("GET", "/templates"): (

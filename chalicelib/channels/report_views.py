@@ -76,6 +76,15 @@ def as_text(figures: dict[str, Any]) -> str:
         f"callbacks {calls['callbacks_requested']} requested, "
         f"{calls['callbacks_completed']} completed.",
     ]
+    if "safeguarding" in figures:  # reports stored before issue 19 have none
+        g = figures["safeguarding"]
+        lines.append(
+            f"Safeguarding: {g['flagged']['high']} cases flagged high risk, "
+            f"{g['flagged']['elevated']} elevated; high-risk alerts acknowledged after a median "
+            f"{g['minutes_to_acknowledge']['median']} min ({g['unacknowledged']} not "
+            f"acknowledged), first human answer after a median "
+            f"{g['minutes_to_first_answer']['median']} min ({g['unanswered']} not answered)."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -148,7 +157,13 @@ def as_html(figures: dict[str, Any]) -> str:
     )
     rows = "".join(
         f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>"
-        for k, v in flatten({k: figures[k] for k in ("hours", "cases", "calls", "webinars")})
+        for k, v in flatten(
+            {
+                k: figures[k]
+                for k in ("hours", "cases", "calls", "safeguarding", "webinars")
+                if k in figures
+            }
+        )
     )
     title = f"Weekly service report {figures['week']}" + (
         "" if figures["complete"] else " (so far)"

@@ -12,6 +12,7 @@ from chalicelib.domain.voice import (
     LANGUAGE_WORDS,
     CallbackNumber,
     Connect,
+    Crisis,
     Goodbye,
     Greeting,
     Menu,
@@ -154,6 +155,10 @@ def answer(next_step: Next, speaker: Speaker, recording_callback: str) -> str:
     from twilio.twiml.voice_response import VoiceResponse
 
     response = VoiceResponse()
+    if isinstance(next_step, Crisis):
+        crisis = Speaker(speaker.words, next_step.language, speaker.plain_url)
+        crisis.say(response, crisis.text("voice.crisis", crisis_lines=next_step.crisis_lines))
+        next_step = next_step.then
     if isinstance(next_step, Menu):
         if next_step.attempt > 1:
             speaker.say(response, speaker.text("voice.not_understood"))
@@ -250,6 +255,9 @@ def _languages(response: Any, attempt: int, speaker: Speaker) -> Any:
         for digit, language in enumerate(LANGUAGES, 1)
     ]
     offers.sort(key=lambda offer: offer[0].language != words.default)
+    if attempt == 1:  # before anything else: a caller in danger hangs up and calls 112
+        for each, _ in offers:
+            each.say(response, each.text("voice.danger"))
     texts = [(each, each.text("voice.choose_language", digit=str(n))) for each, n in offers]
     hints = ", ".join(LANGUAGE_WORDS)
     return _ask(response, speaker.plain_url(f"lang-{attempt}"), hints, texts)

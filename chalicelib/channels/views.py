@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
+    Alert,
     Booking,
     CannedResponse,
     Case,
@@ -19,6 +20,7 @@ from chalicelib.domain.model import (
     Shift,
     Webinar,
 )
+from chalicelib.domain.risk import TermList
 from chalicelib.domain.wording import TemplateVersion
 
 
@@ -47,6 +49,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "channel": case.last_inbound_channel or case.channel,
         **_fields(case, "preview", "waiting_since", "needs_reply", "unread"),
         "others": [{"user_id": p.user_id, "activity": p.activity} for p in case.presence],
+        "risk": case_risk(case),
     }
 
 
@@ -63,6 +66,22 @@ def _nested(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _nested(v) for k, v in value.items()}
     return _plain(value)
+
+
+NO_RISK = {"level": "none", "reasons": [], "by": "rules"}
+
+
+def case_risk(case: Case) -> dict[str, Any]:
+    """Safeguarding's flag or a practitioner's judgement; a case never flagged shows none."""
+    return case.risk.to_json() if case.risk else dict(NO_RISK)
+
+
+def alert(item: Alert) -> dict[str, Any]:
+    return _fields(item, "case_id", "raised_at", "acknowledged_by", "acknowledged_at", "stage")
+
+
+def risk_terms(terms: TermList) -> dict[str, Any]:
+    return terms.to_json()
 
 
 def canned(item: CannedResponse) -> dict[str, Any]:
@@ -139,6 +158,8 @@ def practitioner(p: Practitioner) -> dict[str, Any]:
         "active_cases",
         "on_duty",
         "phone",
+        "skills",
+        "email",
     )
 
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 
-from chalicelib.domain import autoreplies, routing, wording
+from chalicelib.domain import autoreplies, routing, safeguarding, wording
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id, reply_token
@@ -159,9 +159,10 @@ def receive(
                 "attempts": attempt + 1,
             },
         )
+        level = _assess(deps, write.case_id, message)
         if write.opening is not None and message.channel not in ("voice", "webinar"):
             # a caller is routed once they choose a topic; a booking alone asks for nobody yet
-            _route_new_case(write, store, now)
+            _route_new_case(write, store, now, level)
         elif _asks_on_a_booking(write, record, message):
             _promote_booked(write, message, store, now)
         reply_ref = (
@@ -180,11 +181,30 @@ def receive(
     raise Busy("The case store is busy; please retry.")
 
 
-def _route_new_case(write: InboundWrite, store: RoutingStore, now: datetime) -> None:
+def _assess(deps: Deps, case_id: str, message: InboundMessage) -> str | None:
+    """Safeguarding's assessment of the citizen's words (an email's subject too); best effort
+    like routing: the message is recorded whatever happens here."""
+    if message.channel in ("voice", "webinar"):
+        return None  # a caller's words come with the menu's speech result (voice.py)
+    if message.email and (message.email.quarantine or message.email.auto_reply):
+        return None  # spam selling pills, bounces, robots: nobody to alert or answer about
+    text = f"{message.email.subject}\n{message.body}" if message.email else message.body
+    try:
+        return safeguarding.on_inbound(deps, case_id, text)
+    except Exception:
+        log.exception("risk assessment failed", extra={"case_id": case_id})
+        return None
+
+
+def _route_new_case(
+    write: InboundWrite, store: RoutingStore, now: datetime, risk: str | None = None
+) -> None:
     """Best effort: the message is safely recorded; a case that cannot be routed now waits in its
     queue, and the next free slot (or the scheduled sweep) picks it up."""
     assert write.opening is not None
-    case = CaseRef(write.case_id, write.opening.queue, write.opening.language, write.contact_id)
+    case = CaseRef(
+        write.case_id, write.opening.queue, write.opening.language, write.contact_id, risk=risk
+    )
     try:
         routing.route(case, store, now, returning=not write.new_contact)
     except Exception:

@@ -261,6 +261,19 @@ def report(
     return msg.as_bytes()
 
 
+def notice(deps: Deps, to: str, subject: str, text: str) -> bytes:
+    """A short notice to staff (a safeguarding alert): plain text, never answered by robots."""
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = _from(deps, "safeguarding")
+    msg["To"] = to
+    msg["Subject"] = one_line(subject)
+    msg["Date"] = format_datetime(deps.clock())
+    msg["Message-ID"] = make_msgid(domain=deps.settings.mail_domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    return msg.as_bytes()
+
+
 def mailbox_for(case: Case) -> str:
     return next((box for box, queue in MAILBOXES.items() if queue == case.queue), "helpline")
 

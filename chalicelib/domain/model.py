@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.records import record
+from chalicelib.domain.risk import Risk
 
 Channel = Literal["sms", "voice", "email", "webinar", "note"]
 Direction = Literal["in", "out", "internal"]
@@ -257,6 +258,7 @@ class Case:
     last_inbound_at: datetime | None = None  # the citizen's latest message or booking
     last_read: tuple[tuple[str, datetime], ...] = ()  # (user, their latest read), by user
     unread: bool = False  # for whoever looks: the citizen wrote after their latest read
+    risk: Risk | None = None  # safeguarding: the rules' flag or a practitioner's judgement
 
     @property
     def needs_reply(self) -> bool:
@@ -315,6 +317,7 @@ class CaseRef:
     assignee: str | None = None
     waiting_since: str | None = None  # sorts oldest first
     inbound_count: int | None = None  # as read; set when a write must fail if a message lands
+    risk: str | None = None  # the risk level: a high one goes to `safeguarding` practitioners first
 
 
 @record
@@ -343,6 +346,8 @@ class Practitioner:
     last_assigned_at: datetime | None = None
     phone: str | None = None
     shift_started_at: datetime | None = None
+    skills: tuple[str, ...] = ()  # e.g. "safeguarding"; "supervisor": gets risk alerts on duty
+    email: str | None = None  # where a supervisor's risk alerts go, beside `phone`
 
     def serves(self, queue: str, language: str | None) -> bool:
         return queue in self.queues and (language is None or language in self.languages)
@@ -350,6 +355,30 @@ class Practitioner:
     @property
     def has_room(self) -> bool:
         return self.active_cases < self.max_active_cases
+
+
+@record
+class Alert:
+    """A high-risk case's alert to supervisors, until someone acknowledges it; and its crisis
+    answer to the citizen, due when nobody has taken the case by `answer_at`. `version`: each
+    change is written on condition that the stored alert is the one read (one job at a time)."""
+
+    case_id: str
+    raised_at: datetime
+    version: int = 0
+    stage: int = 0  # 0: the on-duty supervisor; each escalation: the next one, and managers
+    notified: tuple[str, ...] = ()  # practitioner ids alerted so far
+    escalate_at: datetime | None = None  # None once acknowledged
+    answer_at: datetime | None = None  # None once answered (or taken) or when not needed
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    crisis_answered_at: datetime | None = None
+
+    @property
+    def next_look(self) -> datetime | None:
+        """When the scheduled job must look at it again (None: it is done)."""
+        times = [t for t in (self.escalate_at, self.answer_at) if t is not None]
+        return min(times) if times else None
 
 
 @record

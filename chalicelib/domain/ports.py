@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import (
+        Alert,
         Booking,
         CannedResponse,
         Case,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         Shift,
         Webinar,
     )
+    from chalicelib.domain.risk import Risk, TermList
     from chalicelib.domain.wording import TemplateVersion, Wording
 
 
@@ -384,6 +386,41 @@ class StaffingStore(RoutingStore, Protocol):
     def shifts(self, practitioner_id: str) -> list[Shift]: ...
 
 
+# --- Safeguarding: risk on cases, the term list, alerts to supervisors ---------------------------
+
+
+class SafeguardingStore(Protocol):
+    def set_risk(self, case_id: str, risk: Risk, *, only_if_higher: bool) -> Case | None:
+        """Store the case's risk (with `only_if_higher`, only above the stored level) and put a
+        waiting high-risk case first in its queue (a lowered one back in its place); the case
+        as it is afterwards, or None when nothing changed (or there is no such case)."""
+        ...
+
+    def load_risk_terms(self) -> dict[str, Any] | None: ...
+
+    def save_risk_terms(self, terms: dict[str, Any], expected_version: int) -> bool:
+        """Only over the version given (0: none saved yet); False when another save won."""
+        ...
+
+    def get_alert(self, case_id: str) -> Alert | None: ...
+
+    def put_alert(self, alert: Alert, expected_version: int | None) -> bool:
+        """Write the alert if the stored one is at `expected_version` (None: there is none)."""
+        ...
+
+    def alerts_due(self, now: datetime) -> list[Alert]: ...
+
+    def add_interaction(self, interaction: Interaction) -> None: ...
+
+    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
+
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
+    def audit(
+        self, action: str, contact_id: str, by: str, now: datetime, counts: dict[str, int]
+    ) -> None: ...
+
+
 # --- Webinars: sessions, bookings, waitlists, reminders -------------------------------------------
 
 
@@ -515,6 +552,7 @@ class ReportStore(Protocol):
 
 
 class Store(
+    SafeguardingStore,
     LinkStore,
     CannedStore,
     VoiceStore,
@@ -565,6 +603,10 @@ class Deps(Protocol):
 
     def wording(self) -> Wording:
         """Every citizen-facing text: the default templates with managers' edits."""
+        ...
+
+    def risk_terms(self) -> TermList:
+        """The risk terms managers maintain (or the shipped defaults), cached like the hours."""
         ...
 
     def public_url(self, path: str) -> str:

@@ -159,6 +159,7 @@ def _compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) 
     figures.update(_demand(interactions, hours))
     figures["cases"] = _handling(cases, interactions, hours)
     figures["calls"] = _calls(interactions)
+    figures["safeguarding"] = _safeguarding(cases)
     figures["webinars"] = _webinars(store, utc_start, utc_end)
     figures["practitioners"] = _practitioners(per_practitioner_spans, staffed, interactions)
     figures["by_day"] = _by_day(interactions, open_spans, covered, hours, start)
@@ -236,6 +237,39 @@ def _handling(
         "closed": closed,
         "opened_and_still_open": sum(1 for c in cases if c.status != "closed"),
         "first_response": response,
+    }
+
+
+def _safeguarding(cases: list[Case]) -> dict[str, Any]:
+    """This week's cases by risk level as it stands (a practitioner's judgement included), and
+    for the high ones: how long from the flag to a supervisor's acknowledgement, and to the
+    first human answer (a practitioner's reply; never the automatic crisis answer)."""
+    flagged: Counter[str] = Counter(c.risk.level for c in cases if c.risk)
+    to_ack: list[float] = []
+    to_answer: list[float] = []
+    high = [c for c in cases if c.risk and c.risk.level == "high" and c.risk.at]
+    for case in high:
+        assert case.risk is not None and case.risk.at is not None
+        flagged_at = datetime.fromisoformat(case.risk.at)
+        if case.risk.acknowledged_at:
+            acknowledged = datetime.fromisoformat(case.risk.acknowledged_at)
+            to_ack.append(max(0.0, (acknowledged - flagged_at).total_seconds() / 60))
+        if case.first_response_at:
+            answered = max(case.first_response_at, flagged_at)
+            to_answer.append((answered - flagged_at).total_seconds() / 60)
+
+    def minutes(values: list[float]) -> dict[str, float | None]:
+        median = _round(statistics.median(values)) if values else None
+        return {"median": median, "p90": _percentile(values, 0.9)}
+
+    return {
+        "flagged": {"high": flagged["high"], "elevated": flagged["elevated"]},
+        "acknowledged": len(to_ack),
+        "unacknowledged": len(high) - len(to_ack),
+        "minutes_to_acknowledge": minutes(to_ack),
+        "answered": len(to_answer),
+        "unanswered": len(high) - len(to_answer),
+        "minutes_to_first_answer": minutes(to_answer),
     }
 
 

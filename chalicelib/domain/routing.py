@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.domain import safeguarding
 from chalicelib.domain.model import CaseRef, Practitioner
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -21,6 +22,7 @@ from chalicelib.domain.ports import (
 
 log = logging.getLogger("contact-centre")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+SAFEGUARDING = "safeguarding"  # the skill a high-risk case is offered to first
 
 
 def rank(
@@ -29,17 +31,20 @@ def rank(
     previous: str | None = None,
     exclude: frozenset[str] = frozenset(),
 ) -> list[Practitioner]:
-    """On duty, serving the queue, with room; those who speak the case's language first (a
-    young person is not left waiting when nobody on duty speaks it), then the citizen's previous
-    practitioner, then the least loaded, then the longest idle."""
+    """On duty, serving the queue, with room; for a high-risk case those with the
+    `safeguarding` skill first; then those who speak the case's language (a young person is not
+    left waiting when nobody on duty speaks it), then the citizen's previous practitioner, then
+    the least loaded, then the longest idle."""
     fit = [
         p
         for p in candidates
         if p.on_duty and p.has_room and p.serves(case.queue, None) and p.id not in exclude
     ]
+    high = case.risk == "high"
     return sorted(
         fit,
         key=lambda p: (
+            high and SAFEGUARDING not in p.skills,
             not p.serves(case.queue, case.language),
             p.id != previous,
             p.active_cases,
@@ -61,9 +66,8 @@ def route(
     previous = store.last_practitioner(case.contact_id) if returning else None
     for practitioner in rank(store.list_practitioners(on_duty_only=True), case, previous, exclude):
         try:
-            store.assign(case, practitioner.id, now, require_on_duty=True)
-        except (PractitionerUnavailable, WriteConflict):
-            continue
+            if not _hand_over(case, practitioner.id, store, now):
+                continue
         except CaseChanged:
             return None  # claimed, moved or closed meanwhile: not ours to route any more
         log.info("case routed", extra={"case_id": case.id, "practitioner_id": practitioner.id})
@@ -72,10 +76,28 @@ def route(
     return None
 
 
+def _hand_over(case: CaseRef, practitioner_id: str, store: RoutingStore, now: datetime) -> bool:
+    """False when the practitioner is full or off duty. A transaction conflict (another
+    hand-over touched the same practitioner at that moment) is no refusal: tried again, so the
+    best candidate (for a high-risk case, a safeguarding one with room) is not skipped."""
+    for _ in range(3):
+        try:
+            store.assign(case, practitioner_id, now, require_on_duty=True)
+        except PractitionerUnavailable:
+            return False
+        except WriteConflict:
+            continue
+        return True
+    return False
+
+
 def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
-    """Offer waiting cases, oldest first, to a practitioner who came on duty or freed a slot."""
+    """Offer waiting cases, high risk first then oldest first (their waiting positions sort so),
+    to a practitioner who came on duty or freed a slot; a high-risk case only if no on-duty
+    `safeguarding` practitioner has room for it."""
     taken: list[str] = []
     practitioner = store.get_practitioner(practitioner_id)
+    skilled_free: bool | None = None
     while practitioner is not None and practitioner.on_duty and practitioner.has_room:
         waiting = sorted(
             (
@@ -88,6 +110,11 @@ def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
         )
         progressed = False
         for case in waiting:
+            if case.risk == "high" and SAFEGUARDING not in practitioner.skills:
+                if skilled_free is None:
+                    skilled_free = _skilled_free(store, case)
+                if skilled_free:
+                    continue
             try:
                 store.assign(case, practitioner.id, now, require_on_duty=True)
             except CaseChanged:
@@ -101,6 +128,13 @@ def fill(practitioner_id: str, store: RoutingStore, now: datetime) -> list[str]:
             return taken
         practitioner = store.get_practitioner(practitioner_id)
     return taken
+
+
+def _skilled_free(store: RoutingStore, case: CaseRef) -> bool:
+    return any(
+        SAFEGUARDING in p.skills and p.has_room and p.serves(case.queue, case.language)
+        for p in store.list_practitioners(on_duty_only=True)
+    )
 
 
 def requeue_unanswered(deps: Deps, after: timedelta | None = None) -> list[str]:
@@ -118,7 +152,8 @@ def requeue_unanswered(deps: Deps, after: timedelta | None = None) -> list[str]:
             continue  # answered, moved or closed since we looked
         moved.append(case.id)
         previous = frozenset({case.assignee}) if case.assignee else frozenset()
-        waiting = CaseRef(case.id, case.queue, case.language, case.contact_id)
+        level = safeguarding.keep_first(deps, case.id)
+        waiting = CaseRef(case.id, case.queue, case.language, case.contact_id, risk=level)
         route(waiting, store, now, returning=False, exclude=previous)
     if moved:
         log.info("unanswered cases requeued", extra={"count": len(moved)})

@@ -40,6 +40,7 @@ SAMPLES = {
     "hour": "9",
     "hh": "09",
     "minute": "00",
+    "crisis_lines": "112, Livslinien 70 201 201, Børnetelefonen 116 111",
 }
 
 

@@ -8,12 +8,13 @@ voicemail or a callback, and whatever they choose is kept on the case.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from chalicelib.domain import autoreplies, delivery, intake, routing, wording
+from chalicelib.domain import autoreplies, delivery, intake, routing, safeguarding, wording
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
@@ -29,6 +30,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import Deps, MessageRejected, VoiceStore
 
+log = logging.getLogger("contact-centre")
 MENU = {"1": "education", "2": "careers", "3": "general"}
 # The first question, "Tryk 1 for dansk, press 2 for English": digits in `wording.LANGUAGES`
 # order, or the language's name said in either language.
@@ -125,7 +127,18 @@ class Goodbye:
     key: str  # the template said before hanging up
 
 
-Next = Menu | Greeting | Connect | Options | Voicemail | CallbackNumber | Goodbye
+@dataclass(frozen=True)
+class Crisis:
+    """A caller whose words were assessed high risk hears the crisis lines first, in the call's
+    language, then goes on (to a practitioner, `safeguarding` first, without being asked again
+    for a topic)."""
+
+    language: str
+    crisis_lines: str
+    then: Menu | Connect | Options
+
+
+Next = Menu | Greeting | Connect | Options | Voicemail | CallbackNumber | Goodbye | Crisis
 
 
 # --- the steps -----------------------------------------------------------------------------
@@ -176,11 +189,18 @@ def topic_for(choice: str | None) -> str | None:
 
 
 def choose_topic(
-    call: Call, choice: str | None, attempt: int, store: VoiceStore, now: datetime
-) -> Next:
-    """The caller's choice sets the case's queue; then someone on duty is found, or not."""
+    call: Call,
+    choice: str | None,
+    attempt: int,
+    store: VoiceStore,
+    now: datetime,
+    *,
+    urgent: bool = False,
+) -> Menu | Connect | Options:
+    """The caller's choice sets the case's queue; then someone on duty is found, or not. An
+    `urgent` caller (high risk) is never asked again: no topic means the general queue."""
     queue = topic_for(choice)
-    if queue is None and attempt < MAX_MENU_ATTEMPTS:
+    if queue is None and attempt < MAX_MENU_ATTEMPTS and not urgent:
         return Menu("topic", attempt + 1)
     queue = queue or "general"
     case = store.get_case(call.case_id)
@@ -200,7 +220,9 @@ def _who_answers(case: Case, queue: str, store: VoiceStore, now: datetime) -> Pr
         return None
     if case.status == "queued":
         store.set_waiting_queue(case.id, queue)
-        chosen = routing.route(CaseRef(case.id, queue, case.language, case.contact_id), store, now)
+        level = case.risk.level if case.risk else None
+        waiting = CaseRef(case.id, queue, case.language, case.contact_id, risk=level)
+        chosen = routing.route(waiting, store, now)
         return store.get_practitioner(chosen) if chosen else None
     return None
 
@@ -354,6 +376,25 @@ def start_callback(deps: Deps, case_id: str, actor: Actor) -> Interaction:
     return sent.message
 
 
+def _topic_heard(deps: Deps, call: Call, choice: str | None, attempt: int) -> Next:
+    """The menu's speech result is the caller's words: assessed like any message (best effort:
+    the call goes on whatever happens there). High risk: the crisis lines, then a person."""
+    level = None
+    if choice and not choice.strip().isdigit():
+        try:
+            level = safeguarding.on_inbound(deps, call.case_id, choice)
+        except Exception:
+            log.exception("risk assessment failed", extra={"case_id": call.case_id})
+    store: VoiceStore = deps.store
+    urgent = level == "high"
+    then = choose_topic(call, choice, attempt, store, deps.clock(), urgent=urgent)
+    if not urgent:
+        return then
+    case = store.get_case(call.case_id)
+    language = deps.wording().language(case.language if case else None)
+    return Crisis(language, deps.settings.crisis_lines, then)
+
+
 def find_call(deps: Deps, call_sid: str, caller: str | None) -> Call | None:
     """A call's case and interaction, from the dedupe item its arrival wrote."""
     store: VoiceStore = deps.store
@@ -383,7 +424,7 @@ def menu(
     if step == "lang":
         return choose_language(deps, call, choice, attempt)
     if step == "topic":
-        return choose_topic(call, choice, attempt, store, now)
+        return _topic_heard(deps, call, choice, attempt)
     if step == "dialed":
         return after_dial(call, dial_status, store)
     if step == "offer":

@@ -1,5 +1,5 @@
-"""The scheduled functions: routing's safety net, webinar reminders, the weekly report, the
-outbox's retries and the daily retention purge."""
+"""The scheduled functions: routing's safety net, safeguarding alerts, webinar reminders, the
+weekly report, the outbox's retries and the daily retention purge."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ def route_waiting_cases(event: Any) -> dict[str, Any]:
 
     moved, offered = routing.requeue_unanswered(services()), routing.offer_waiting(services())
     return {"requeued": len(moved), "offered": len(offered)}
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def safeguarding_alerts(event: Any) -> dict[str, int]:
+    """Risk alerts nobody acknowledged go on to the next supervisor and the managers; high-risk
+    cases nobody took in time get the crisis answer (once)."""
+    from chalicelib.domain import safeguarding
+
+    return safeguarding.run(services())
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES))

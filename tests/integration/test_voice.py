@@ -301,3 +301,36 @@ def test_a_language_step_that_is_not_ours_falls_back_to_the_default(api):
     root = menu(api, sid, "xx.topic-1", Digits="9")
     assert speech(root) == {("da-DK", "Polly.Naja")}
     assert step_of(root.find("Gather")) == "da.topic-2"
+
+
+def test_the_first_words_tell_a_caller_in_danger_to_hang_up_and_call_112(api, clock):
+    for moment in ((2026, 11, 24, 10, 0), (2026, 11, 24, 23, 0)):  # in and out of hours
+        clock.set_local(*moment)
+        _, root = call(api, language=None)
+        says = [(e.get("language"), e.text) for e in root.iter("Say")]
+        assert says[:2] == [
+            ("da-DK", "Er du i fare lige nu, så læg på og ring 112."),
+            ("en-GB", "If you are in danger right now, hang up and call 112."),
+        ]
+
+
+def test_a_caller_at_risk_hears_the_crisis_lines_then_reaches_safeguarding_first(
+    api, local_services, anna, clock
+):
+    from chalicelib.domain import staffing
+    from chalicelib.domain.model import Actor
+
+    store = local_services.store
+    store.create_practitioner(
+        Practitioner(
+            "sara", "Sara", ("general",), ("da",), 5, phone="+4540000002", skills=("safeguarding",)
+        )
+    )
+    staffing.set_duty(deps_of(store, clock()), Actor("sara", "practitioner"), True)
+    sid, _ = call(api, language="1")
+    root = menu(api, sid, "da.topic-1", SpeechResult="jeg vil slå mig selv ihjel")
+    assert "ring 112" in said(root) and "Livslinien 70 201 201" in said(root)
+    [dial] = root.findall("Dial")
+    assert [n.text for n in dial.iter("Number")] == ["+4540000002"]
+    case = case_of(store)
+    assert case.risk.level == "high" and case.assignee == "sara"

@@ -246,3 +246,33 @@ def test_json_csv_and_page_agree_and_only_managers_read_them(api, week, local_se
     assert api.get("/reports/weekly/2099-W01", headers=boss).status_code == 404
     empty = json.loads(api.get("/reports/weekly/2026-W30", headers=boss).body)
     assert empty["contacts"]["total"] == 0 and empty["hours"]["scheduled"] == 68.0
+
+
+def test_flagged_cases_and_how_fast_they_were_acknowledged_and_answered(week):
+    from chalicelib.domain import safeguarding
+
+    def receive(number: str, sid: str, body: str, when: datetime) -> str:
+        msg = message("sms", Identity("phone", number), sid, body)
+        return intake.receive(deps_of(week, Fixed(when), hours=HOURS), msg).case_id
+
+    boss, anna = Actor("boss", "manager"), Actor("anna", "practitioner")
+    first = receive("+4520000011", "SM" + "a" * 32, "I want to kill myself", at(20, 10))
+    second = receive("+4520000012", "SM" + "b" * 32, "jeg har købt et reb", at(20, 10, 20))
+    receive("+4520000013", "SM" + "c" * 32, "I feel hopeless and worthless", at(22, 12))
+    receive("+4520000014", "SM" + "d" * 32, "this exam is killing me", at(22, 13))
+    safeguarding.acknowledge(deps_of(week, at(20, 10, 3), hours=HOURS), boss, first)
+    safeguarding.acknowledge(deps_of(week, at(20, 10, 30), hours=HOURS), boss, second)
+    casework.claim(deps_of(week, at(20, 10, 5)), first, anna)
+    casework.reply(make_services(week, Fixed(at(20, 10, 10))), first, anna, "We are here.")
+    figures = reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
+    assert figures["safeguarding"] == {
+        "flagged": {"high": 2, "elevated": 1},
+        "acknowledged": 2,
+        "unacknowledged": 0,
+        "minutes_to_acknowledge": {"median": 6.5, "p90": 10.0},
+        "answered": 1,
+        "unanswered": 1,
+        "minutes_to_first_answer": {"median": 10.0, "p90": 10.0},
+    }
+    assert "2 cases flagged high risk" in report_views.as_text(figures)
+    assert "kill" not in json.dumps(figures) and "reb" not in json.dumps(figures["safeguarding"])

@@ -28,6 +28,7 @@ def test_every_scheduled_function_of_the_app_is_found(app_jobs):
     names = {job.name for job in app_jobs}
     assert names == {
         "route_waiting_cases",
+        "safeguarding_alerts",
         "webinar_reminders",
         "weekly_service_report",
         "retry_outbox",
@@ -52,6 +53,7 @@ def test_each_job_fires_on_its_own_schedule_over_a_week(app_jobs):
     minutes = 7 * 24 * 60
     assert len(fired["route_waiting_cases"]) == minutes
     assert len(fired["retry_outbox"]) == minutes
+    assert len(fired["safeguarding_alerts"]) == minutes
     assert len(fired["webinar_reminders"]) == minutes // 5
     assert fired["weekly_service_report"] == [datetime(2026, 11, 23, 6, 0, tzinfo=UTC)]
     assert [at.day for at in fired["retention_purge"]] == [23, 24, 25, 26, 27, 28, 29]

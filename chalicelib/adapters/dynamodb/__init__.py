@@ -16,6 +16,7 @@ from chalicelib.adapters.dynamodb.inbound import DynamoInbound
 from chalicelib.adapters.dynamodb.messages import DynamoMessages, DynamoOutbox
 from chalicelib.adapters.dynamodb.practitioners import DynamoPractitioners
 from chalicelib.adapters.dynamodb.privacy import DynamoPrivacy
+from chalicelib.adapters.dynamodb.safeguarding import DynamoSafeguarding
 from chalicelib.adapters.dynamodb.settings import DynamoReports, DynamoSettings
 from chalicelib.adapters.dynamodb.templates import DynamoTemplates
 from chalicelib.adapters.dynamodb.webinars import DynamoWebinars
@@ -36,6 +37,7 @@ class DynamoStore(
     DynamoOutbox,
     DynamoCanned,
     DynamoTemplates,
+    DynamoSafeguarding,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

@@ -29,6 +29,7 @@ from chalicelib.domain.model import (
     Practitioner,
     Presence,
 )
+from chalicelib.domain.risk import Risk, prioritised
 
 
 def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
@@ -115,6 +116,7 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
             (user, parse_iso(at))  # type: ignore[misc]  # always set
             for user, at in sorted(item.get("last_read", {}).items())
         ),
+        risk=Risk.from_json(item.get("risk")),
         presence=tuple(
             Presence(user, entry["activity"], parse_iso(entry["until"]))  # type: ignore[arg-type]
             for user, entry in sorted(item.get("presence", {}).items())
@@ -123,13 +125,20 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
 
 
 def case_ref(item: dict[str, Any]) -> CaseRef:
+    """From a case item or its copy in gsi3 (which projects neither its risk nor its waiting
+    time: a waiting case's position says both, `risk.queue_position`)."""
     case_id = item.get("id") or item["pk"].removeprefix("CASE#")
+    waiting = str(item.get("gsi3pk", "")).startswith("WAITING#")
+    position = item.get("gsi3sk") if waiting else None
+    level = (item.get("risk") or {}).get("level")
     return CaseRef(
         case_id,
         item.get("queue", ""),
         item.get("language"),
         item.get("contact_id", ""),
         item.get("assignee"),
+        waiting_since=position,
+        risk="high" if position and prioritised(position) else level,
     )
 
 
@@ -196,6 +205,8 @@ def practitioner_item(practitioner: Practitioner) -> dict[str, Any]:
         "active_cases": practitioner.active_cases,
         "on_duty": practitioner.on_duty,
         "phone": practitioner.phone,
+        "skills": list(practitioner.skills) or None,
+        "email": practitioner.email,
         "gsi1pk": PRACTITIONERS,
         "gsi1sk": duty_sort_key(practitioner.id, practitioner.on_duty),
     }
@@ -218,6 +229,8 @@ def practitioner_from(item: dict[str, Any]) -> Practitioner:
         last_assigned_at=parse_iso(item.get("last_assigned_at")),
         phone=item.get("phone"),
         shift_started_at=parse_iso(item.get("shift_started_at")),
+        skills=tuple(item.get("skills", ())),
+        email=item.get("email"),
     )
 
 

@@ -17,7 +17,15 @@ from chalicelib.adapters.dynamodb.codec import (
 from chalicelib.adapters.dynamodb.items import duty_sort_key, practitioner_from, practitioner_item
 from chalicelib.domain.model import Practitioner, Shift
 
-EDITABLE = ("display_name", "queues", "languages", "max_active_cases", "phone")
+EDITABLE = (
+    "display_name",
+    "queues",
+    "languages",
+    "max_active_cases",
+    "phone",
+    "skills",
+    "email",
+)
 
 
 class DynamoPractitioners(StoreBase):

@@ -48,6 +48,7 @@ REPORT_FIELDS = (
     "start",
     "end",
     "media",  # voicemail recordings' references, for the retention job
+    "risk",  # safeguarding's flag on a case: its level, when flagged and acknowledged
 )
 
 

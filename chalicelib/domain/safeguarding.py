@@ -1,0 +1,337 @@
+"""Safeguarding: a young person at risk never waits in a queue, and a human always decides.
+
+Every inbound text is assessed (`risk.assess`) against the terms managers maintain. A flag
+raises the case's risk, never lowers it (only a practitioner does, with a reason); every flag
+and change is a note on the case's timeline and an audit record. A high-risk case waits first in
+its queue and is offered to `safeguarding` practitioners first (`routing.rank`); it alerts the
+on-duty supervisor (a practitioner with the `supervisor` skill) by SMS and email through the
+one delivery path, and `run` (every minute) passes an alert nobody acknowledged within
+SAFEGUARDING_ALERT_MINUTES to the next supervisor and the managers, again and again. Out of
+hours, or when nobody took the case within SAFEGUARDING_ANSWER_MINUTES, the citizen gets the
+crisis answer (`safeguarding_texts`) on their own channel, once per case. Nothing else is sent or
+closed automatically. Logs carry case ids and levels, never a matched term or a message's words.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain import delivery, risk, safeguarding_texts
+from chalicelib.domain.errors import ChangedMeanwhile, Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.model import Actor, Alert, Case, Practitioner, new_entry
+from chalicelib.domain.ports import Deps, SafeguardingStore, Store
+from chalicelib.domain.risk import Risk, TermList
+
+log = logging.getLogger("contact-centre")
+SUPERVISOR, SAFEGUARDING = "supervisor", "safeguarding"
+AUTHOR = "safeguarding"  # the author of the rules' notes on a timeline
+
+
+def _at(now: datetime) -> str:
+    return now.isoformat().replace("+00:00", "Z")
+
+
+# --- the term list ------------------------------------------------------------------------------
+
+
+def current_terms(store: SafeguardingStore) -> TermList:
+    """The managers' list as stored, else the shipped defaults (version 0: nothing saved)."""
+    stored = store.load_risk_terms()
+    if stored is None:
+        return replace(risk.defaults(), version=0)
+    return risk.parse(stored)
+
+
+def save_terms(deps: Deps, actor: Actor, fields: dict[str, Any]) -> TermList:
+    """A manager's new list, over the version they read (`version`; 409 `changed` if another
+    save came first). Patterns are compiled and refused (400) if invalid or ReDoS-shaped."""
+    store: SafeguardingStore = deps.store
+    now = deps.clock()
+    expected = int(fields["version"])
+    try:
+        terms = risk.parse(
+            {**fields, "version": expected + 1, "updated_by": actor.user_id, "updated_at": _at(now)}
+        )
+    except risk.InvalidTerms as error:
+        raise InvalidInput(str(error), code="invalid_terms") from None
+    if not store.save_risk_terms(terms.to_json(), expected):
+        raise ChangedMeanwhile("The term list changed meanwhile; reload it.")
+    store.audit("risk_terms", "terms", actor.user_id, now, {"version": terms.version})
+    log.info("risk terms saved", extra={"version": terms.version, "terms": len(terms.terms)})
+    return terms
+
+
+# --- assessment and changes -----------------------------------------------------------------------
+
+
+def on_inbound(deps: Deps, case_id: str, text: str) -> str | None:
+    """Assess a citizen's message on `case_id`; raise the case's risk if it is higher, and for a
+    high one alert and (out of hours) answer. The level found, or None when nothing was."""
+    assessed = risk.assess(text, deps.risk_terms())
+    if assessed.level == "none":
+        return None
+    now = deps.clock()
+    flag = Risk(assessed.level, assessed.reasons, "rules", _at(now))
+    case = deps.store.set_risk(case_id, flag, only_if_higher=True)
+    if case is not None:
+        _recorded(deps, case, flag, "rules", now)
+        if flag.level == "high":
+            raise_alert(deps, case, now)
+    return assessed.level
+
+
+def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> Case:
+    """A practitioner who may see the case raises or lowers its risk, with a reason."""
+    from chalicelib.domain import casework
+
+    store: Store = deps.store
+    case = store.get_case(case_id)
+    if case is None:
+        raise NotFound("No such case.")
+    if not casework.can_see(actor, casework.profile_of(actor, store), case):
+        raise Forbidden("This case is not in your queues nor assigned to you.")
+    now = deps.clock()
+    reasons = case.risk.reasons if case.risk else ()
+    judged = Risk(level, reasons, actor.user_id, _at(now), reason)  # type: ignore[arg-type]
+    updated = store.set_risk(case_id, judged, only_if_higher=False)
+    if updated is None:
+        raise NotFound("No such case.")
+    _recorded(deps, updated, judged, actor.user_id, now, before=case.risk)
+    if level == "high" and not (case.risk and case.risk.level == "high"):
+        raise_alert(deps, updated, now)
+    return updated
+
+
+def keep_first(deps: Deps, case_id: str) -> str | None:
+    """A case put back in its queue (unanswered in time) waits from now: a high-risk one is put
+    first again. Its risk level (None: never flagged)."""
+    case = deps.store.get_case(case_id)
+    if case is None or case.risk is None:
+        return None
+    if case.risk.level == "high":
+        deps.store.set_risk(case_id, case.risk, only_if_higher=False)
+    return case.risk.level
+
+
+def _recorded(
+    deps: Deps, case: Case, flag: Risk, by: str, now: datetime, before: Risk | None = None
+) -> None:
+    """The flag or change on the case's timeline (with its reasons: practitioners read them
+    there) and in the audit (levels only)."""
+    was = before.level if before else "none"
+    body = f"Risk {was} -> {flag.level} by {by}"
+    if flag.note:
+        body += f": {flag.note}"
+    elif flag.reasons:
+        body += f" (matched: {', '.join(flag.reasons)})"
+    author = AUTHOR if by == "rules" else by
+    deps.store.add_interaction(
+        new_entry(case.id, now, "note", "internal", body, author=author, status="risk")
+    )
+    deps.store.audit(
+        f"risk_{flag.level}",
+        case.contact_id,
+        by,
+        now,
+        {"from": risk.RANK[was], "to": risk.RANK[flag.level]},
+    )
+    log.info(
+        "case risk changed",
+        extra={"case_id": case.id, "level": flag.level, "by_rules": by == "rules"},
+    )
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+
+
+def raise_alert(deps: Deps, case: Case, now: datetime) -> None:
+    """Alert the on-duty supervisor about a high-risk case (once while an alert is open); out of
+    hours, answer the citizen with the crisis lines at once."""
+    store: SafeguardingStore = deps.store
+    settings = deps.settings
+    existing = store.get_alert(case.id)
+    if existing is not None and existing.escalate_at is not None:
+        return  # still alerting: the job escalates it
+    in_hours = deps.hours().is_open(now)
+    supervisor = _next_supervisor(store, ())
+    alert = Alert(
+        case.id,
+        now,
+        version=existing.version + 1 if existing else 1,
+        notified=(supervisor.id,) if supervisor else (),
+        escalate_at=now + timedelta(minutes=settings.safeguarding_alert_minutes),
+        answer_at=now + timedelta(minutes=settings.safeguarding_answer_minutes)
+        if in_hours and not (existing and existing.crisis_answered_at)
+        else None,
+        crisis_answered_at=existing.crisis_answered_at if existing else None,
+    )
+    if not store.put_alert(alert, existing.version if existing else None):
+        return  # another message raised it at the same time
+    if supervisor is not None:
+        _notify(deps, case, [supervisor], [])
+    else:
+        _notify(deps, case, [], list(settings.manager_emails))
+    log.info("risk alert raised", extra={"case_id": case.id, "supervisor": bool(supervisor)})
+    if not in_hours:
+        _answer_once(deps, case, alert, now)
+
+
+def acknowledge(deps: Deps, actor: Actor, case_id: str) -> Alert:
+    """A supervisor, safeguarding practitioner or manager has seen the alert: it stops
+    escalating (idempotent). The crisis answer, if due, still goes when nobody takes the case."""
+    store: Store = deps.store
+    if not actor.is_manager:
+        profile = store.get_practitioner(actor.user_id)
+        if profile is None or not {SUPERVISOR, SAFEGUARDING} & set(profile.skills):
+            raise Forbidden(
+                "Only supervisors, safeguarding practitioners and managers acknowledge alerts.",
+                code="not_safeguarding",
+            )
+    for _ in range(5):
+        alert = store.get_alert(case_id)
+        if alert is None:
+            raise NotFound("No risk alert on this case.")
+        if alert.acknowledged_at is not None:
+            return alert
+        now = deps.clock()
+        done = replace(
+            alert,
+            version=alert.version + 1,
+            acknowledged_by=actor.user_id,
+            acknowledged_at=now,
+            escalate_at=None,
+        )
+        if store.put_alert(done, alert.version):
+            case = store.get_case(case_id)
+            if case is not None and case.risk is not None:
+                seen = replace(case.risk, acknowledged_by=actor.user_id, acknowledged_at=_at(now))
+                store.set_risk(case_id, seen, only_if_higher=False)
+            store.add_interaction(
+                new_entry(
+                    case_id,
+                    now,
+                    "note",
+                    "internal",
+                    "Risk alert acknowledged",
+                    author=actor.user_id,
+                    status="risk",
+                )
+            )
+            if case is not None:
+                store.audit("risk_acknowledged", case.contact_id, actor.user_id, now, {})
+            return done
+    raise Conflict("The alert is changing; try again.", code="changed")
+
+
+def run(deps: Deps) -> dict[str, int]:
+    """Every minute: alerts nobody acknowledged go on to the next supervisor and the managers;
+    high-risk cases nobody took in time get the crisis answer. Each step is claimed with a
+    conditional write of the alert, so overlapping runs do it once."""
+    store: Store = deps.store
+    settings = deps.settings
+    now = deps.clock()
+    counts = {"escalated": 0, "answered": 0}
+    for alert in store.alerts_due(now):
+        case = store.get_case(alert.case_id)
+        open_case = case is not None and case.status != "closed"
+        escalate = open_case and alert.escalate_at is not None and alert.escalate_at <= now
+        due = alert.answer_at is not None and alert.answer_at <= now
+        answer = open_case and due and case is not None and case.assignee is None
+        supervisor = _next_supervisor(store, alert.notified) if escalate else None
+        after = replace(
+            alert,
+            version=alert.version + 1,
+            stage=alert.stage + 1 if escalate else alert.stage,
+            notified=alert.notified + ((supervisor.id,) if supervisor else ()),
+            escalate_at=now + timedelta(minutes=settings.safeguarding_alert_minutes)
+            if escalate
+            else (alert.escalate_at if open_case else None),
+            answer_at=None if due or not open_case else alert.answer_at,
+            crisis_answered_at=now if answer else alert.crisis_answered_at,
+        )
+        if not store.put_alert(after, alert.version):
+            continue  # another run took this step
+        assert case is not None or not (escalate or answer)
+        if escalate and case is not None:
+            _notify(deps, case, [supervisor] if supervisor else [], list(settings.manager_emails))
+            counts["escalated"] += 1
+        if answer and case is not None:
+            _send_crisis_answer(deps, case)
+            counts["answered"] += 1
+    if any(counts.values()):
+        log.info("safeguarding job", extra=counts)
+    return counts
+
+
+def _next_supervisor(store: SafeguardingStore, notified: tuple[str, ...]) -> Practitioner | None:
+    """The on-duty supervisor not yet alerted, in a stable order (by id)."""
+    on_duty = sorted(store.list_practitioners(on_duty_only=True), key=lambda p: p.id)
+    return next((p for p in on_duty if SUPERVISOR in p.skills and p.id not in notified), None)
+
+
+def _notify(deps: Deps, case: Case, supervisors: list[Practitioner], managers: list[str]) -> None:
+    """SMS and email to each, recorded on the case like every message: the case id, the level
+    and a link; never the citizen's words or contact details."""
+    from chalicelib.domain import mail
+
+    level = case.risk.level if case.risk else "high"
+    text = safeguarding_texts.alert(level, case.id, deps.public_url(f"/cases/{case.id}"))
+    subject = safeguarding_texts.alert_subject(level, case.id)
+    emails = [*(p.email for p in supervisors if p.email), *managers]
+    for p in supervisors:
+        if p.phone:
+            _quietly(deps, delivery.Outgoing(case.id, "sms", p.phone, text, automated=True))
+    for address in emails:
+        raw = mail.notice(deps, address, subject, text)
+        _quietly(deps, delivery.Outgoing(case.id, "email", address, text, raw=raw, automated=True))
+
+
+def _answer_once(deps: Deps, case: Case, alert: Alert, now: datetime) -> None:
+    if alert.crisis_answered_at is not None:
+        return
+    answered = replace(alert, version=alert.version + 1, crisis_answered_at=now, answer_at=None)
+    if deps.store.put_alert(answered, alert.version):
+        _send_crisis_answer(deps, case)
+
+
+def _send_crisis_answer(deps: Deps, case: Case) -> None:
+    """The crisis lines on the citizen's own channel (their latest message's sender); a caller
+    heard them in the menu, and an opted-out number or a bouncing address gets nothing."""
+    from chalicelib.domain import mail
+
+    to = case.reply_to
+    if to is None or to.kind == "anonymous":
+        return
+    words = deps.wording()
+    language = words.language(case.language)
+    text = words.say(language, "sms.crisis", crisis_lines=deps.settings.crisis_lines)
+    try:
+        delivery.refuse_unreachable(deps, "sms" if to.kind == "phone" else "email", to)
+    except Conflict:
+        log.info("crisis answer not sent: unreachable", extra={"case_id": case.id})
+        return
+    if to.kind == "phone":
+        _quietly(deps, delivery.Outgoing(case.id, "sms", to.value, text, automated=True))
+        return
+    raw, _ = mail.compose(
+        deps,
+        mailbox=mail.mailbox_for(case),
+        token=case.reply_token,
+        to=to.value,
+        subject=case.email_subject or words.say(language, "email.crisis_subject"),
+        body=text,
+        thread=case.email_thread,
+        automatic=True,
+    )
+    _quietly(deps, delivery.Outgoing(case.id, "email", to.value, text, raw=raw, automated=True))
+
+
+def _quietly(deps: Deps, out: delivery.Outgoing) -> None:
+    """Sending never stops the others: a refusal is parked or failed on the case by delivery."""
+    try:
+        delivery.send(deps, out)
+    except Exception:
+        log.exception("safeguarding message not sent", extra={"case_id": out.case_id})

@@ -1,0 +1,71 @@
+"""The safeguarding part of the store's contract, on the in-memory fake and DynamoDB Local."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryStore
+from chalicelib.domain.model import Alert
+from chalicelib.domain.risk import Risk
+from tests.contract.test_store_contract import OTHER, T0, first, ref
+
+HIGH = Risk("high", ("pills",), "rules", "2026-11-24T09:00:00Z")
+ELEVATED = Risk("elevated", ("hopeless",), "rules", "2026-11-24T09:00:00Z")
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStore()
+    return request.getfixturevalue("local_store")
+
+
+def test_a_risk_only_rises_unless_set_on_purpose(store):
+    write = first()
+    store.record_inbound(write)
+    assert store.get_case(write.case_id).risk is None
+    assert store.set_risk(write.case_id, HIGH, only_if_higher=True).risk == HIGH
+    assert store.set_risk(write.case_id, ELEVATED, only_if_higher=True) is None
+    assert store.set_risk(write.case_id, HIGH, only_if_higher=True) is None
+    assert store.get_case(write.case_id).risk == HIGH
+    lowered = Risk("none", ("pills",), "anna", "2026-11-24T09:05:00Z", "A song lyric")
+    assert store.set_risk(write.case_id, lowered, only_if_higher=False).risk == lowered
+    assert store.get_case(write.case_id).risk == lowered
+    assert store.set_risk("no-such-case", HIGH, only_if_higher=False) is None
+
+
+def test_a_high_risk_case_waits_first_and_a_lowered_one_goes_back_in_its_place(store):
+    early, late = first(), first(OTHER, "SM2", T0 + timedelta(minutes=5))
+    store.record_inbound(early)
+    store.record_inbound(late)
+    assert [c.id for c in store.waiting_cases("general")] == [early.case_id, late.case_id]
+    store.set_risk(late.case_id, HIGH, only_if_higher=True)
+    waiting = store.waiting_cases("general")
+    assert [(c.id, c.risk) for c in waiting] == [(late.case_id, "high"), (early.case_id, None)]
+    store.set_risk(late.case_id, ELEVATED, only_if_higher=False)
+    assert [c.id for c in store.waiting_cases("general")] == [early.case_id, late.case_id]
+    assert ref(store, late.case_id).id == late.case_id
+
+
+def test_the_term_list_is_saved_only_over_the_version_read(store):
+    assert store.load_risk_terms() is None
+    one = {"version": 1, "terms": [{"phrase": "pills", "weight": 6}]}
+    assert store.save_risk_terms(one, 0)
+    assert not store.save_risk_terms({**one, "version": 2}, 0)
+    assert store.save_risk_terms({**one, "version": 2}, 1)
+    assert store.load_risk_terms()["version"] == 2
+
+
+def test_an_alert_is_written_over_the_version_read_and_listed_when_due(store):
+    alert = Alert("case-1", T0, version=1, escalate_at=T0 + timedelta(minutes=5))
+    assert store.put_alert(alert, None)
+    assert not store.put_alert(alert, None)  # one alert per case
+    assert store.alerts_due(T0) == []
+    assert store.alerts_due(T0 + timedelta(minutes=5)) == [alert]
+    done = Alert("case-1", T0, version=2, acknowledged_by="sofie", acknowledged_at=T0)
+    assert not store.put_alert(done, 5)
+    assert store.put_alert(done, 1)
+    assert store.get_alert("case-1") == done
+    assert store.alerts_due(T0 + timedelta(days=1)) == []
