@@ -30,7 +30,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-MANAGER = {"id": "boss", "name": "Boss (manager)", "role": "manager"}
+MANAGER = {"id": "boss", "name": "Boss", "role": "manager"}
 MAX_SIGN_IN_BODY = 1024
 
 

@@ -29,8 +29,8 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def stack(dynamodb_local) -> Iterator[str]:
-    """The local server on a fresh, seeded table; yields its base URL (the app is at /app/)."""
+def demo_store(dynamodb_local) -> Any:
+    """A fresh table with the demo practitioners, hours and webinars (scripts/seed.py)."""
     import secrets
 
     import boto3
@@ -38,14 +38,20 @@ def stack(dynamodb_local) -> Iterator[str]:
     from chalicelib.adapters.dynamodb import DynamoStore
     from scripts.localdb import create_table
 
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-west-1")
+    store = DynamoStore(client, f"test-{secrets.token_hex(6)}")
+    create_table(client, store.table)
+    seed(store, datetime.now(UTC))
+    return store
+
+
+@pytest.fixture(scope="module")
+def stack(demo_store, dynamodb_local) -> Iterator[str]:
+    """The local server on the demo table; yields its base URL (the app is at /app/)."""
     if not (ROOT / "web" / "dist" / "index.html").exists():
         pytest.fail("web/dist is missing: run `make web` (make test does it)")
-    client = boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-west-1")
-    table = f"test-{secrets.token_hex(6)}"
-    create_table(client, table)
-    seed(DynamoStore(client, table), datetime.now(UTC))
     blobs = Path(tempfile.mkdtemp(prefix="browser-blobs-"))
-    with chalice_local(table, dynamodb_local.endpoint, blobs) as base:
+    with chalice_local(demo_store.table, dynamodb_local.endpoint, blobs) as base:
         yield base
     shutil.rmtree(blobs, ignore_errors=True)
 

@@ -105,3 +105,21 @@ def test_the_inbox_by_keyboard_alone(stack, page):
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator(".facts")).to_contain_text("closed")
+
+
+def test_an_expired_session_leads_back_to_sign_in_and_keeps_the_draft(stack, page):
+    text_in(stack, "+4520001004", "Hvornår er fristen for kvote 2?")
+    page.clock.install()  # the page's clock, moved on below
+    response = page.goto(stack + "/app/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    sign_in(page, stack, "p-anna")
+    page.get_by_role("link", name="Hvornår er fristen for kvote 2?").click()
+    page.get_by_label("Reply to the citizen by SMS").fill("Fristen er 15. marts kl. 12")
+    page.clock.fast_forward("08:00:01")  # the token's lifetime is over
+    expect(page.get_by_text("Your session ended")).to_be_visible(timeout=5000)
+    assert "token" not in page.url and "eyJ" not in page.url
+    page.get_by_label("Demo user").select_option("p-anna")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Reply to the citizen by SMS")).to_have_value(
+        "Fristen er 15. marts kl. 12"
+    )

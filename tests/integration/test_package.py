@@ -257,3 +257,13 @@ def test_the_bundle_alone_serves_requests_against_dynamodb(template, tmp_path, l
     assert inbox["statusCode"] == 200
     [case] = json.loads(inbox["body"])["cases"]
     assert case["channels"] == ["sms"]
+
+
+def test_the_web_app_and_the_local_sign_in_stay_out_of_the_lambda_package(template):
+    """The browser's files go to S3 (infra/web.json); the demo sign-in, which mints tokens,
+    exists on the local stack only: neither is in the zip Lambda runs."""
+    with zipfile.ZipFile(ROOT / "dist" / "prod" / "deployment.zip") as bundle:
+        names = bundle.namelist()
+    assert not [n for n in names if n.startswith(("web/", "scripts/", "node_modules/"))]
+    assert not [n for n in names if n.endswith((".html", ".css")) or "web_local" in n]
+    assert "app.py" in names

@@ -51,7 +51,7 @@ export function Workspace({ caseId, go }) {
     return () => document.removeEventListener("keydown", onKey);
   }, [cases, caseId]);
 
-  return html`<div class="workspace">
+  return html`<div class=${caseId ? "workspace has-case" : "workspace"}>
     <section class="inbox" aria-labelledby="inbox-title">
       <h1 id="inbox-title">${t("inbox.title")}</h1>
       ${me.role === "practitioner" && html`<${Duty} />`}
@@ -91,6 +91,7 @@ export function Workspace({ caseId, go }) {
       </ul>
     </section>
     <section class="case" aria-label=${t("case.title")} id="main-case">
+      ${caseId && html`<a class="back" href="#/inbox">← ${t("nav.inbox")}</a>`}
       ${caseId ? html`<${CaseView} key=${caseId} id=${caseId} me=${me} />` : html`<p>${t("case.none")}</p>`}
     </section>
   </div>`;
