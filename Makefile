@@ -10,7 +10,7 @@ STAMP_NODE := node_modules/.installed
 STAMP_WEB := web/node_modules/.installed
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.js
 
-.PHONY: web chromium run test lint unit integration bench sms call email report package openapi token tick outbox install java clean
+.PHONY: web chromium screenshots deploy-web run test lint unit integration bench sms call email report package openapi token tick outbox install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -112,6 +112,15 @@ package: $(STAMP_PY)
 ## make openapi: rewrite docs/openapi.json from the routes and schemas/ (a test checks it).
 openapi: $(STAMP_PY)
 	$(PY) -c "import json, app; from chalicelib.channels.openapi import document; open('docs/openapi.json', 'w').write(json.dumps(document(app.app.routes), indent=2, sort_keys=True) + '\n')"
+
+## make deploy-web STACK=<stack>: the built web app into the deployed stack's bucket (after sam deploy).
+STACK ?=
+deploy-web: web
+	$(PY) scripts/deploy_web.py --stack "$(STACK)"
+
+## make screenshots: docs/screenshots/ (the main pages at 1280x900 and 390x844, demo history).
+screenshots: install web chromium
+	SCREENSHOTS=docs/screenshots $(PY) -m pytest -p no:cacheprovider -q tests/browser/test_screenshots.py
 
 ## make token ROLE=practitioner USER=p-anna: a bearer token for the local stack (alone on stdout).
 ROLE ?= practitioner
