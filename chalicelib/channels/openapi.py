@@ -98,6 +98,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
     ),
     ("GET", "/hours"): ("The opening hours, open now, next opening", "public", None, (200,)),
     ("PUT", "/hours"): ("Publish new opening hours", "manager", "hours", (200,)),
+    ("GET", "/practitioners/me"): ("My profile and duty", "practitioner", None, (200, 404)),
     ("GET", "/practitioners"): ("Practitioners", "manager", None, (200,)),
     ("POST", "/practitioners"): ("Add a practitioner", "manager", "practitioner", (201,)),
     ("PUT", "/practitioners/{practitioner_id}"): (

@@ -23,6 +23,7 @@ def text_in(base: str, sender: str, body: str) -> None:
 
 def test_a_citizens_sms_appears_within_5_s_and_the_reply_shows_with_its_status(stack, page):
     sign_in(page, stack, "p-anna")
+    expect(page.get_by_role("button", name="Off duty")).to_have_attribute("aria-pressed", "true")
     page.get_by_role("button", name="On duty").click()
     expect(page.get_by_role("button", name="On duty")).to_have_attribute("aria-pressed", "true")
     sent = time.monotonic()
@@ -123,3 +124,28 @@ def test_an_expired_session_leads_back_to_sign_in_and_keeps_the_draft(stack, pag
     expect(page.get_by_label("Reply to the citizen by SMS")).to_have_value(
         "Fristen er 15. marts kl. 12"
     )
+
+
+def test_a_manager_adds_a_practitioner_and_erasure_waits_for_a_typed_confirmation(stack, page):
+    sign_in(page, stack, "boss")
+    page.get_by_role("link", name="Practitioners").click()
+    expect(page.get_by_role("row", name="p-anna")).to_contain_text("Anna Holm")
+    form = page.locator("form", has=page.get_by_role("heading", name="Add practitioner"))
+    form.get_by_label("User name", exact=True).fill("p-mette")
+    form.get_by_label("Name", exact=True).fill("Mette <b>Lund</b>")
+    form.get_by_role("button", name="Add practitioner").click()
+    expect(page.get_by_role("row", name="p-mette")).to_contain_text("Mette <b>Lund</b>")
+    page.get_by_role("link", name="Opening hours").click()
+    expect(page.get_by_label("Monday")).to_have_value("09:00-21:00")
+    page.get_by_role("link", name="Webinars").click()
+    expect(page.get_by_role("button", name="Show bookings").first).to_be_visible()
+    page.get_by_role("link", name="Contact data").click()
+    page.get_by_label("Contact id", exact=True).fill("c-nobody")
+    page.get_by_role("button", name="Erase").click()
+    dialog = page.get_by_role("dialog", name="Erase")
+    erase = dialog.get_by_role("button", name="Erase")
+    expect(erase).to_be_disabled()
+    dialog.get_by_label("Contact id again").fill("c-nobod")
+    expect(erase).to_be_disabled()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()

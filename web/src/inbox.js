@@ -107,22 +107,23 @@ function Counts({ counts, role }) {
 }
 
 function Duty() {
-  const [onDuty, setOnDuty] = useState(JSON.parse(sessionStorage.getItem("on_duty") ?? "null"));
+  const [profile, setProfile] = useState(null);
   const [error, setError] = useState(null);
+  useEffect(() => { get("/practitioners/me").then(setProfile, setError); }, []);
+  const onDuty = profile ? profile.on_duty : null;
   async function choose(value) {
     try {
-      const profile = await put("/practitioners/me/status", { on_duty: value });
-      sessionStorage.setItem("on_duty", JSON.stringify(profile.on_duty));
-      setOnDuty(profile.on_duty);
+      setProfile(await put("/practitioners/me/status", { on_duty: value }));
       setError(null);
     } catch (e) {
       setError(e);
     }
   }
   return html`<div class="duty" role="group" aria-label=${t("duty.label")}>
-    <span>${t("duty.label")}: ${onDuty === null ? t("duty.unknown") : ""}</span>
+    <span>${t("duty.label")}:</span>
     <button type="button" aria-pressed=${onDuty === true} onClick=${() => choose(true)}>${t("duty.on")}</button>
     <button type="button" aria-pressed=${onDuty === false} onClick=${() => choose(false)}>${t("duty.off")}</button>
+    ${profile && html`<span class="muted">${t("staff.active")}: ${profile.active_cases}/${profile.max_active_cases}</span>`}
     <${ErrorText} error=${error} />
   </div>`;
 }
