@@ -149,3 +149,33 @@ def test_a_manager_adds_a_practitioner_and_erasure_waits_for_a_typed_confirmatio
     expect(erase).to_be_disabled()
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
+
+
+def test_an_emails_attachment_downloads_from_the_timeline(stack, page):
+    import json
+    import time as clock
+    import urllib.request
+    from pathlib import Path
+
+    from chalicelib.channels.email_relay import signature
+    from tests.conftest import RELAY_SECRET
+
+    raw = (Path(__file__).parents[1] / "email_corpus" / "19-pdf-attachment.eml").read_bytes()
+    stamp = str(int(clock.time()))
+    request = urllib.request.Request(
+        stack + "/webhooks/email/inbound",
+        data=raw,
+        headers={
+            "Content-Type": "message/rfc822",
+            "X-Relay-Timestamp": stamp,
+            "X-Relay-Signature": signature(RELAY_SECRET, stamp, raw),
+        },
+    )
+    with urllib.request.urlopen(request) as answer:
+        case_id = json.loads(answer.read())["case_id"]
+    sign_in(page, stack, "boss")
+    page.goto(f"{stack}/app/#/inbox/{case_id}")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download attachment: cv.pdf").click()
+    assert download.value.suggested_filename == "cv.pdf"
+    assert open(download.value.path(), "rb").read().startswith(b"%PDF-1.4")

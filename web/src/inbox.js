@@ -180,7 +180,7 @@ function CaseView({ id, me }) {
     <${ErrorText} error=${error} />
     ${reads && html`<ul class="reads" aria-label=${t("case.reads")}>${reads.map((r) => html`<li>${r.user_id} (${r.role}) ${when(r.at)}</li>`)}</ul>`}
     <h3>${t("case.timeline")}</h3>
-    <ol class="timeline">${item.timeline.map((entry) => html`<${Entry} key=${entry.id} entry=${entry} />`)}</ol>
+    <ol class="timeline">${item.timeline.map((entry) => html`<${Entry} key=${entry.id} entry=${entry} caseId=${id} />`)}</ol>
     ${item.status !== "closed" && html`<${Reply} id=${id} seen=${latest} channel=${replyChannel} inputRef=${replyRef} onSent=${load} />`}
     <${Note} id=${id} inputRef=${noteRef} onSent=${load} />
     <${Dialog} title=${t("case.close")} open=${closing} onClose=${() => setClosing(false)}>
@@ -213,7 +213,7 @@ function CloseForm({ onClose }) {
   </form>`;
 }
 
-function Entry({ entry }) {
+function Entry({ entry, caseId }) {
   const side = entry.channel === "note" ? "note" : entry.direction === "in" ? "in" : "out";
   const who = entry.channel === "note" ? entry.author : entry.direction === "in" ? t("case.in") : entry.author || t("case.out");
   return html`<li class=${`entry ${side}`}>
@@ -224,6 +224,9 @@ function Entry({ entry }) {
     ${entry.email?.subject && html`<p class="subject">${entry.email.subject}</p>`}
     ${entry.body && html`<p class="body">${entry.channel === "note" ? mentions(entry.body) : entry.body}</p>`}
     ${entry.duration_seconds != null && html`<p>${t("case.duration")}: ${Math.floor(entry.duration_seconds / 60)}:${String(entry.duration_seconds % 60).padStart(2, "0")}</p>`}
+    ${entry.email?.attachments?.map((a) => html`<p><button type="button" class="link"
+      onClick=${() => download(`/cases/${encodeURIComponent(caseId)}/emails/${encodeURIComponent(entry.id)}/attachments/${a.index}`, a.filename, "application/octet-stream")}>
+      ${t("case.attachment")}: ${a.filename} (${Math.ceil(a.size / 1024)} KB)</button></p>`)}
     ${entry.media?.map((m, n) => html`<p><button type="button" class="link" onClick=${() => saveMedia(m, n)}>
       ${m.content_type?.startsWith("audio") ? t("case.voicemail") : t("case.attachment")} (${m.content_type})</button></p>`)}
   </li>`;
