@@ -104,7 +104,7 @@ def interaction(item: Interaction) -> dict[str, Any]:
     }
 
 
-def download_headers(attachment: Attachment) -> dict[str, str]:
+def download_headers(attachment: Attachment) -> dict[str, str | list[str]]:
     """An attachment as a file to save, whatever it claims to be (HTML or SVG from a citizen
     must never render on the API's origin): octet-stream, nosniff, and the name we stored it
     under (its key's last part: characters outside [A-Za-z0-9._-] already replaced)."""
