@@ -56,6 +56,7 @@ export function Workspace({ caseId, go }) {
       <h1 id="inbox-title">${t("inbox.title")}</h1>
       ${me.role === "practitioner" && html`<${Duty} />`}
       <${Counts} counts=${inbox?.counts} role=${me.role} />
+      <${Mentions} />
       <fieldset class="filters">
         <legend>${t("inbox.views")}</legend>
         <label>${t("inbox.channel")}
@@ -190,16 +191,30 @@ function CaseView({ id, me }) {
 }
 
 function Transfer({ onTransfer }) {
+  const [kind, setKind] = useState("queue");
   const [target, setTarget] = useState("");
   function submit(event) {
     event.preventDefault();
     const value = target.trim();
-    if (value) onTransfer(value.startsWith("p-") || value.includes(".") ? { practitioner_id: value } : { queue: value });
+    if (value) onTransfer(kind === "queue" ? { queue: value } : { practitioner_id: value });
   }
   return html`<form class="inline" onSubmit=${submit}>
-    <label>${t("case.transferTo")} <input value=${target} onInput=${(e) => setTarget(e.target.value)} /></label>
+    <label>${t("case.transfer")}
+      <select value=${kind} onChange=${(e) => setKind(e.target.value)}>
+        <option value="queue">${t("case.queue")}</option><option value="practitioner">${t("case.practitioner")}</option>
+      </select></label>
+    <label>${t("case.transferTo")} <input value=${target} required onInput=${(e) => setTarget(e.target.value)} /></label>
     <button type="submit">${t("case.transfer")}</button>
   </form>`;
+}
+
+function Mentions() {
+  const [mentions, setMentions] = useState([]);
+  usePoll(() => get("/mentions").then((r) => setMentions(r.mentions), () => {}), 15000, []);
+  if (!mentions.length) return null;
+  return html`<details class="mentions"><summary>${t("inbox.mentions")} (${mentions.length})</summary>
+    <ul>${mentions.map((m) => html`<li key=${m.note_id}><a href=${`#/inbox/${m.case_id}`}>${m.author}: ${m.case_id}</a> <time class="muted">${when(m.at)}</time></li>`)}</ul>
+  </details>`;
 }
 
 function CloseForm({ onClose }) {
