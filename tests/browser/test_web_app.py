@@ -179,3 +179,15 @@ def test_an_emails_attachment_downloads_from_the_timeline(stack, page):
         page.get_by_role("button", name="Download attachment: cv.pdf").click()
     assert download.value.suggested_filename == "cv.pdf"
     assert open(download.value.path(), "rb").read().startswith(b"%PDF-1.4")
+
+
+def test_the_user_chooses_danish_and_it_stays_chosen(stack, page):
+    page.goto(stack + "/app/")
+    page.get_by_label("Language").select_option("da")
+    expect(page.get_by_role("heading", name="Log ind")).to_be_visible()
+    page.reload()
+    assert page.evaluate("document.documentElement.lang") == "da"
+    page.get_by_label("Demobruger").select_option("p-anna")
+    page.get_by_role("button", name="Log ind").click()
+    expect(page.get_by_role("heading", name="Indbakke")).to_be_visible()
+    expect(page.get_by_role("button", name="På vagt")).to_be_visible()
