@@ -7,8 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
+STAMP_WEB := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.js
 
-.PHONY: run test lint unit integration bench sms call email report package openapi token tick outbox install java clean
+.PHONY: web chromium screenshots deploy-web run test lint unit integration bench sms call email report package openapi token tick outbox install java clean
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +21,23 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## make web: the web app (web/, its own npm lock) built into web/dist, served at /app/ by `make run`.
+$(STAMP_WEB): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: $(STAMP_WEB) $(WEB_SOURCES)
+	cd web && npm run build --silent
+
+web: web/dist/index.html
+
+# The browser tests drive Debian's Chromium; nothing downloads a browser.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "The browser tests need Debian's Chromium. Install it with:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y chromium"; exit 1; fi; }
+
 java:
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "DynamoDB Local needs Java 17. Install it with:"; \
@@ -28,11 +47,12 @@ java:
 install: $(STAMP_PY) $(STAMP_NODE) java
 
 ## make run: DynamoDB Local (data in .data/), the table, demo data, the API on :8000. Ctrl-C stops.
-run: install
+run: install web
 	$(PY) scripts/run_local.py
 
-## make test: lint, architecture contracts, unit tests (moto) and integration tests (DynamoDB Local).
-test: install lint
+## make test: lint, architecture contracts, unit tests (moto), integration tests (DynamoDB Local) and
+## the browser tests (tests/browser: Playwright driving /usr/bin/chromium against the local stack).
+test: install web chromium lint
 	$(PY) -m pytest -p no:cacheprovider
 
 lint: $(STAMP_PY)
@@ -93,6 +113,15 @@ package: $(STAMP_PY)
 openapi: $(STAMP_PY)
 	$(PY) -c "import json, app; from chalicelib.channels.openapi import document; open('docs/openapi.json', 'w').write(json.dumps(document(app.app.routes), indent=2, sort_keys=True) + '\n')"
 
+## make deploy-web STACK=<stack>: the built web app into the deployed stack's bucket (after sam deploy).
+STACK ?=
+deploy-web: web
+	$(PY) scripts/deploy_web.py --stack "$(STACK)"
+
+## make screenshots: docs/screenshots/ (the main pages at 1280x900 and 390x844, demo history).
+screenshots: install web chromium
+	SCREENSHOTS=docs/screenshots $(PY) -m pytest -p no:cacheprovider -q tests/browser/test_screenshots.py
+
 ## make token ROLE=practitioner USER=p-anna: a bearer token for the local stack (alone on stdout).
 ROLE ?= practitioner
 # USER is also the shell's login name: only a USER given on the command line counts.
@@ -101,4 +130,4 @@ token: $(STAMP_PY)
 	@$(PY) scripts/auth_token.py --role "$(ROLE)" --user "$(TOKEN_USER)"
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules web/node_modules web/dist .pytest_cache .ruff_cache

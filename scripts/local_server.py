@@ -2,7 +2,8 @@
 request handler, stage config and local gateway), with two differences a working helpline needs:
 
 - a listen backlog of BACKLOG instead of Python's 5, so 50 clients at once are queued, not reset;
-- every scheduled function running on its own schedule beside it (`scripts/scheduler.py`).
+- every scheduled function running on its own schedule beside it (`scripts/scheduler.py`);
+- the web app at /app/ and the demo sign-in at /local/sign-in (`scripts/web_local.py`).
 
 Usage: python scripts/local_server.py --stage local --host 127.0.0.1 --port 8000 [--no-schedules]
 """
@@ -27,14 +28,39 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     """(the LocalDevServer, the app) for `stage`, bound to host:port."""
     from chalice.cli.factory import CLIFactory
     from chalice.local import (
+        ChaliceRequestHandler,
         CustomLocalChalice,
         LocalChalice,
         LocalDevServer,
         ThreadedHTTPServer,
     )
 
+    from scripts import web_local
+
     class QueuedServer(ThreadedHTTPServer):
         request_queue_size = BACKLOG
+
+    class WithWebApp(ChaliceRequestHandler):
+        """The web app's paths answered here; every other request goes to the app."""
+
+        def _generic_handle(self) -> None:
+            if self.path.startswith(("/app", "/local/")):
+                headers, body = self._parse_payload()
+                answer = web_local.handle(self.command, self.path, body)
+                if answer is not None:
+                    self._send_http_response(answer[0], answer[1], answer[2])
+                    return
+                self.headers_parsed = (headers, body)
+            super()._generic_handle()
+
+        def _parse_payload(self) -> tuple[Any, Any]:
+            parsed = getattr(self, "headers_parsed", None)
+            if parsed is not None:  # the body was read above: read once
+                self.headers_parsed = None
+                return parsed
+            return super()._parse_payload()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as `chalice local` sets it
     factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
@@ -44,7 +70,10 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     # what chalice.local.create_local_server does, with our server class
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, server_cls=QueuedServer), app
+    server = LocalDevServer(
+        app, config, host, port, handler_cls=WithWebApp, server_cls=QueuedServer
+    )
+    return server, app
 
 
 def main() -> int:

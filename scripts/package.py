@@ -191,6 +191,13 @@ def merged_infra() -> dict:
         "AllowedPattern": "^https://[^ ]+[^/]$",
         "Description": "PUBLIC_BASE_URL: the https address Twilio calls, without a trailing /",
     }
+    merged["Parameters"]["ApiBasePath"] = {
+        "Type": "String",
+        "Default": "/api",
+        "AllowedPattern": "^(/[A-Za-z0-9_-]+)?$",
+        "Description": "The path of PublicBaseUrl (/api for the execute-api address, empty "
+        "for a custom domain mapped to the stage): the web app's CloudFront origin path",
+    }
     variables: dict = {name: {"Ref": _parameter(name)} for name in SECRETS_ENV}
     variables.update(
         {
@@ -211,7 +218,62 @@ def merged_infra() -> dict:
         merged["Resources"][function] = {"DependsOn": [topic]}  # the topic must exist first
     # Deep-merged by chalice into the API it generates (logical id RestAPI): its stage throttles.
     merged["Resources"]["RestAPI"] = {"Properties": {"MethodSettings": method_settings()}}
+    web_app(merged["Resources"])
     return merged
+
+
+# CloudFront's managed policies: no caching, and every viewer header (Authorization included,
+# allowed with caching off) but Host, which API Gateway's own domain needs.
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def api_paths() -> list[str]:
+    """CloudFront path patterns for every route the web app calls: each first path segment
+    of the app's routes, the provider webhooks excepted (Twilio and SES call the API directly)."""
+    sys.path.insert(0, str(ROOT))
+    from app import app
+
+    firsts = sorted({path.split("/")[1] for path in app.routes} - {"webhooks"})
+    return [f"/{first}" if "." in first else f"/{first}*" for first in firsts]
+
+
+def web_app(resources: dict) -> None:
+    """The API as a second origin of the app's distribution (same origin: no CORS, and the CSP's
+    connect-src stays 'self'), and the hosted UI's app client: code flow, PKCE by the app."""
+    # The API's address from PublicBaseUrl, not from RestAPI: the app client's callback names
+    # the distribution, and the functions name the app client (a cycle through RestAPI).
+    distribution = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    distribution["Origins"].append(
+        {
+            "Id": "api",
+            "DomainName": {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "PublicBaseUrl"}]}]},
+            "OriginPath": {"Ref": "ApiBasePath"},
+            "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"},
+        }
+    )
+    distribution["CacheBehaviors"] = [
+        {
+            "PathPattern": pattern,
+            "TargetOriginId": "api",
+            "ViewerProtocolPolicy": "https-only",
+            "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+            "CachePolicyId": CACHING_DISABLED,
+            "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
+        }
+        for pattern in api_paths()
+    ]
+    app_url = {"Fn::Sub": "https://${WebDistribution.DomainName}/app/"}
+    resources["AppClient"]["Properties"].update(
+        {
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid"],
+            "SupportedIdentityProviders": ["COGNITO"],
+            "CallbackURLs": [app_url],
+            "LogoutURLs": [app_url],
+        }
+    )
 
 
 def _sns_subscriptions(resources: dict) -> dict[str, str]:

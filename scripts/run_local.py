@@ -90,6 +90,7 @@ def main() -> int:
 
 NEXT_STEPS = """
 Ready. The API is on {api} (DynamoDB Local data in .data/; Ctrl-C stops everything).
+The web app: {api}/app/ (sign in as a demo practitioner or the manager).
 The scheduled functions run on their own schedules here (outbox retries and routing every minute,
 webinar reminders every 5 minutes, the Monday report, retention at night).
 

@@ -62,7 +62,10 @@ class S3Blobs:
         )
 
     def get(self, key: str) -> bytes:
-        data: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            data: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None  # the port's answer, as on a disk
         return data
 
     def delete(self, key: str) -> None:

@@ -55,6 +55,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
     ("GET", "/mentions"): ("Notes that named me (@id), newest first", "staff", None, (200,)),
     ("GET", "/cases/{case_id}"): ("A case and its timeline (read recorded)", "staff", None, (200,)),
     ("GET", "/cases/{case_id}/reads"): ("Who read a case", "manager", None, (200,)),
+    ("GET", "/cases/{case_id}/emails/{interaction_id}/attachments/{index}"): (
+        "An email's attachment, as a download (application/octet-stream)",
+        "staff",
+        None,
+        (200, 404),
+    ),
     ("POST", "/cases/{case_id}/claim"): ("Claim a waiting case", "practitioner", None, (200,)),
     ("POST", "/cases/{case_id}/replies"): (
         "Reply on the citizen's channel",
@@ -147,6 +153,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         None,
         (200,),
     ),
+    ("GET", "/practitioners/me"): ("My profile and duty", "practitioner", None, (200, 404)),
     ("GET", "/practitioners"): ("Practitioners", "manager", None, (200,)),
     ("POST", "/practitioners"): ("Add a practitioner", "manager", "practitioner", (201,)),
     ("PUT", "/practitioners/{practitioner_id}"): (

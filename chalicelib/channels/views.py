@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
     Alert,
+    Attachment,
     Booking,
     CannedResponse,
     Case,
@@ -128,9 +129,27 @@ def interaction(item: Interaction) -> dict[str, Any]:
             "subject": item.email.subject,
             "verdicts": dict(item.email.verdicts),  # SES's SPF/DKIM/DMARC; {} = unknown (relay)
             "needs_review": item.email.needs_review,
+            "attachments": [
+                {"index": n, **_fields(a, "filename", "content_type", "size")}
+                for n, a in enumerate(item.email.attachments)
+                if a.key  # erased or purged: no bytes left to offer
+            ],
         }
         if item.email
         else None,
+    }
+
+
+def download_headers(attachment: Attachment) -> dict[str, str | list[str]]:
+    """An attachment as a file to save, whatever it claims to be (HTML or SVG from a citizen
+    must never render on the API's origin): octet-stream, nosniff, and the name we stored it
+    under (its key's last part: characters outside [A-Za-z0-9._-] already replaced)."""
+    stored = (attachment.key or "").rsplit("/", 1)[-1].split("-", 1)[-1] or "attachment"
+    return {
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": f'attachment; filename="{stored}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
     }
 
 

@@ -38,13 +38,21 @@ def update(deps: Deps, practitioner_id: str, changes: dict[str, Any]) -> Practit
     return updated
 
 
+def own_profile(deps: Deps, actor: Actor) -> Practitioner:
+    """The signed-in practitioner's profile (on duty or not, queues, room): what the web app's
+    duty switch shows before they touch it."""
+    store: StaffingStore = deps.store
+    practitioner = store.get_practitioner(actor.user_id)
+    if practitioner is None:
+        raise NotFound("No practitioner profile for this user; ask a manager to create one.")
+    return practitioner
+
+
 def set_duty(deps: Deps, actor: Actor, on_duty: bool) -> Practitioner:
     store: StaffingStore = deps.store
     now = deps.clock()
     """Idempotent: asking for the state one is in changes nothing."""
-    practitioner = store.get_practitioner(actor.user_id)
-    if practitioner is None:
-        raise NotFound("No practitioner profile for this user; ask a manager to create one.")
+    practitioner = own_profile(deps, actor)
     if on_duty and not practitioner.on_duty:
         store.go_on_duty(practitioner.id, now)
         routing.fill(practitioner.id, store, now)

@@ -44,6 +44,14 @@ def publish_opening_hours() -> dict[str, Any]:
     return views.opening_hours(hours, deps.clock())
 
 
+@bp.route("/practitioners/me", methods=["GET"])
+def my_profile() -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import staffing
+
+    return views.practitioner(staffing.own_profile(bp.deps, bp.actor("practitioner")))
+
+
 @bp.route("/practitioners/me/status", methods=["PUT"], content_types=JSON)
 def my_duty_status() -> dict[str, Any]:
     from chalicelib.channels import views

@@ -65,6 +65,16 @@ def case_detail(case_id: str) -> dict[str, Any]:
     return views.case_detail(casework.view_case(bp.deps, case_id, bp.actor(*BOTH)))
 
 
+@bp.route("/cases/{case_id}/emails/{interaction_id}/attachments/{index}", methods=["GET"])
+def email_attachment(case_id: str, interaction_id: str, index: str) -> Response:
+    """The bytes as a download, never rendered: a citizen's attachment may be HTML or script."""
+    from chalicelib.channels import views
+    from chalicelib.domain import attachments
+
+    found, data = attachments.attachment(bp.deps, case_id, interaction_id, index, bp.actor(*BOTH))
+    return Response(body=data, headers=views.download_headers(found))
+
+
 @bp.route("/cases/{case_id}/reads", methods=["GET"])
 def case_reads(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views

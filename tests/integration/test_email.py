@@ -15,6 +15,7 @@ from tests.conftest import MAIL_DOMAIN, bearer, relay, seen
 CORPUS = Path(__file__).resolve().parents[1] / "email_corpus"
 PATH = "/webhooks/email/inbound"
 ANNA = bearer("anna", "practitioner")
+BOSS = bearer("boss", "manager")
 
 
 def email(
@@ -255,3 +256,37 @@ def test_a_reply_to_a_closed_cases_address_opens_a_new_case(api, local_services,
     relay(api, email(to=token_address, mid="<late@example.com>", body="Back again"))
     again = case_of(local_services.store)
     assert again.id != case.id and again.timeline[0].body == "Back again"
+
+
+def test_a_practitioner_downloads_an_attachment_as_a_file_never_as_a_page(
+    api, local_services, outbox
+):
+    raw = (CORPUS / "19-pdf-attachment.eml").read_bytes()
+    relay(api, raw)
+    case = case_of(local_services.store)
+    shown = json.loads(api.get(f"/cases/{case.id}", headers=ANNA).body)
+    [entry] = [e for e in shown["timeline"] if e["email"] and e["email"]["attachments"]]
+    assert entry["email"]["attachments"] == [
+        {
+            "index": 0,
+            "filename": "cv.pdf",
+            "content_type": "application/pdf",
+            "size": entry["email"]["attachments"][0]["size"],
+        }
+    ]
+    path = f"/cases/{case.id}/emails/{entry['id']}/attachments/0"
+    accept = {"Accept": "application/octet-stream"}
+    answer = api.get(path, headers={**ANNA, **accept})
+    assert answer.status_code == 200 and answer.body.startswith(b"%PDF-1.4")
+    assert answer.headers["Content-Type"] == "application/octet-stream"
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="cv.pdf"'
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    reads = json.loads(api.get(f"/cases/{case.id}/reads", headers=BOSS).body)["reads"]
+    assert [r["user_id"] for r in reads].count("anna") == 2  # the case, then the file
+    outsider = bearer("omar", "practitioner")  # serves careers only
+    assert api.get(path, headers={**outsider, **accept}).status_code in (403, 404)
+    for other in ("1", "-1", "x", "00", "²", "9" * 30):
+        wrong = f"/cases/{case.id}/emails/{entry['id']}/attachments/{other}"
+        assert api.get(wrong, headers={**ANNA, **accept}).status_code == 404
+    elsewhere = f"/cases/{case.id}/emails/nope/attachments/0"
+    assert api.get(elsewhere, headers={**ANNA, **accept}).status_code == 404

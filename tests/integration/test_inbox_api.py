@@ -56,6 +56,7 @@ ROUTES = [
     ("POST", "/cases/{id}/close", {"outcome": "answered", "seen": LATEST}, (401, 200, 403, 200)),
     ("POST", "/cases/{id}/reopen", None, (401, 409, 403, 409)),
     ("PUT", "/practitioners/me/status", {"on_duty": True}, (401, 200, 200, 403)),
+    ("GET", "/practitioners/me", None, (401, 200, 200, 403)),
     ("GET", "/practitioners", None, (401, 403, 403, 200)),
     (
         "PUT",
@@ -284,8 +285,10 @@ def test_the_inbox_filters_by_channel_and_needs_reply(api, case_id):
 
 
 def test_duty_status_keeps_shifts(api, case_id, local_services, clock):
+    assert json.loads(call(api, "GET", "/practitioners/me", ANNA).body)["on_duty"] is False
     call(api, "PUT", "/practitioners/me/status", ANNA, {"on_duty": True})
     assert local_services.store.get_case(case_id).assignee == "anna"  # offered on arrival
+    assert json.loads(call(api, "GET", "/practitioners/me", ANNA).body)["on_duty"] is True
     clock.at = clock.at.replace(hour=clock.at.hour + 2)
     off = json.loads(call(api, "PUT", "/practitioners/me/status", ANNA, {"on_duty": False}).body)
     assert off["on_duty"] is False

@@ -257,3 +257,35 @@ def test_the_bundle_alone_serves_requests_against_dynamodb(template, tmp_path, l
     assert inbox["statusCode"] == 200
     [case] = json.loads(inbox["body"])["cases"]
     assert case["channels"] == ["sms"]
+
+
+def test_the_web_app_and_the_local_sign_in_stay_out_of_the_lambda_package(template):
+    """The browser's files go to S3 (infra/web.json); the demo sign-in, which mints tokens,
+    exists on the local stack only: neither is in the zip Lambda runs."""
+    with zipfile.ZipFile(ROOT / "dist" / "prod" / "deployment.zip") as bundle:
+        names = bundle.namelist()
+    assert not [n for n in names if n.startswith(("web/", "scripts/", "node_modules/"))]
+    assert not [n for n in names if n.endswith((".html", ".css")) or "web_local" in n]
+    assert "app.py" in names
+
+
+def test_the_web_app_is_served_by_cloudfront_with_the_api_on_the_same_origin(template):
+    from app import app
+
+    resources = template["Resources"]
+    config = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    assert origins["web"]["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccess", "Id"]}
+    assert origins["api"]["OriginPath"] == {"Ref": "ApiBasePath"}
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    for path in app.routes:
+        first = path.split("/")[1]
+        if first != "webhooks":  # Twilio and SES call the API itself
+            assert f"/{first}*" in behaviors or f"/{first}" in behaviors, path
+    assert {b["TargetOriginId"] for b in behaviors.values()} == {"api"}
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": "WebHeaders"}
+    bucket = resources["WebBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(bucket.values())
+    client = resources["AppClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"] and client["GenerateSecret"] is False
+    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${WebDistribution.DomainName}/app/"}]
