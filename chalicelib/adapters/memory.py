@@ -814,6 +814,13 @@ class MemoryStore(_PrivacyMixin):
         with self._lock:
             self._canned[(canned.owner, canned.id)] = canned
 
+    def replace_canned(self, canned: CannedResponse) -> bool:
+        with self._lock:
+            if (canned.owner, canned.id) not in self._canned:
+                return False
+            self._canned[(canned.owner, canned.id)] = canned
+            return True
+
     def canned_of(self, owner: str | None) -> list[CannedResponse]:
         mine = [c for (o, _), c in self._canned.items() if o == owner]
         return sorted(mine, key=lambda c: c.id)

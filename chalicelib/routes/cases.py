@@ -40,6 +40,15 @@ def new_canned_response() -> Response:
     return created(views.canned(canned.create(bp.deps, actor, fields)))
 
 
+@bp.route("/canned/{canned_id}", methods=["PUT"], content_types=JSON)
+def edit_canned_response(canned_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import canned
+
+    actor, fields = bp.actor(*BOTH), bp.body("canned")
+    return views.canned(canned.edit(bp.deps, actor, canned_id, fields))
+
+
 @bp.route("/canned/{canned_id}", methods=["DELETE"])
 def delete_canned_response(canned_id: str) -> Response:
     from chalicelib.domain import canned

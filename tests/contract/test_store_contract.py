@@ -454,8 +454,13 @@ def test_canned_responses_are_kept_per_owner(store):
     store.save_canned(mine)
     assert store.canned_of(None) == [shared] and store.canned_of("anna") == [mine]
     assert store.get_canned("bea", "c2") is None and store.get_canned("anna", "c2") == mine
+    edited = CannedResponse("c2", "Mine", "Sooner", owner="anna")
+    assert not store.replace_canned(CannedResponse("c2", "Theirs", "x", owner="bea"))
+    assert store.replace_canned(edited) and store.canned_of("anna") == [edited]
+    assert store.canned_of("bea") == []
     assert store.delete_canned("anna", "c2") and not store.delete_canned("anna", "c2")
     assert store.canned_of("anna") == []
+    assert not store.replace_canned(edited)  # deleted stays deleted
 
 
 def test_a_waiting_case_moves_queue_and_keeps_its_place(store):

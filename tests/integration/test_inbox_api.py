@@ -398,3 +398,49 @@ def test_canned_responses_shared_by_managers_personal_and_filled_in_a_reply(
     assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 204
     assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 404
     assert json.loads(call(api, "GET", "/canned", ANNA).body)["canned"] == []
+
+
+def test_canned_responses_are_edited_by_whoever_may_keep_them_and_nobody_else(
+    api, case_id, local_services
+):
+    shared = json.loads(
+        call(api, "POST", "/canned", BOSS, {"title": "Hi", "body": "Hello", "shared": True}).body
+    )
+    own = json.loads(call(api, "POST", "/canned", ANNA, {"title": "Mine", "body": "Hej"}).body)
+    edit = {"title": "Later", "body": "We open {next_opening}, {practitioner} here."}
+    answer = call(api, "PUT", f"/canned/{own['id']}", ANNA, edit)
+    assert answer.status_code == 200, answer.body
+    assert json.loads(answer.body) == {**edit, "id": own["id"], "shared": False}
+    shared_edit = {**edit, "shared": True}
+    assert error_code(call(api, "PUT", f"/canned/{shared['id']}", ANNA, shared_edit)) == (
+        "managers_only"
+    )
+    assert call(api, "PUT", f"/canned/{shared['id']}", BOSS, shared_edit).status_code == 200
+    # someone else's own, a shared one edited as one's own, a forged id: all "no such" (404)
+    for who, canned_id, body in (
+        (OMAR, own["id"], edit),
+        (BOSS, own["id"], edit),
+        (ANNA, shared["id"], edit),
+        (ANNA, "0" * 20, edit),
+        (ANNA, "x" * 2000, edit),
+        (ANNA, "..%2F" + own["id"], edit),
+    ):
+        answer = call(api, "PUT", f"/canned/{canned_id}", who, body)
+        assert answer.status_code == 404 and error_code(answer) == "not_found", canned_id
+    for bad, code in (
+        ({"title": "x", "body": "Hi {surname}"}, "unknown_placeholder"),
+        ({"title": "x", "body": "x" * 1601}, "invalid_field"),
+        ({"title": "x", "body": {"nested": ["deep"]}}, "invalid_field"),
+        ({"title": "x", "body": "Hi", "owner": "omar"}, "invalid_field"),
+        ({"title": "x"}, "invalid_field"),
+    ):
+        answer = call(api, "PUT", f"/canned/{own['id']}", ANNA, bad)
+        assert answer.status_code == 400 and error_code(answer) == code, bad
+    listed = {c["id"]: c for c in json.loads(call(api, "GET", "/canned", ANNA).body)["canned"]}
+    assert listed[own["id"]]["body"] == edit["body"]  # the refused edits changed nothing
+    assert listed[shared["id"]]["shared"] is True
+    assert [c["id"] for c in json.loads(call(api, "GET", "/canned", OMAR).body)["canned"]] == [
+        shared["id"]
+    ]
+    call(api, "DELETE", f"/canned/{own['id']}", ANNA)
+    assert call(api, "PUT", f"/canned/{own['id']}", ANNA, edit).status_code == 404  # not revived
