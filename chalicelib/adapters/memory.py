@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain import positions
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
     CannedResponse,
@@ -274,6 +275,11 @@ def _stored(event: _Event) -> StoredMessage:
         files=tuple(f for f in files if f),
         personal=bool(interaction.body or interaction.to or email or interaction.media),
     )
+
+
+def _mention_position(mention: Mention) -> str:
+    """Where a mention sorts, as the DynamoDB store's sort key: time, case, note."""
+    return f"{_iso(mention.at)}#{mention.case_id}#{mention.note_id}"
 
 
 def _document(value: Any) -> Any:
@@ -832,12 +838,30 @@ class MemoryStore(_PrivacyMixin):
         with self._lock:
             return self._canned.pop((owner, canned_id), None) is not None
 
-    def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
-        entries = self._mentions.get(user_id, [])
-        return sorted(entries, key=lambda m: (m.at, m.case_id, m.note_id), reverse=True)[:limit]
+    def mentions_of(
+        self, user_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[Mention], str | None]:
+        positions.checked(after, positions.MENTION)
+        with self._lock:
+            entries = sorted(
+                ((_mention_position(m), m) for m in self._mentions.get(user_id, [])),
+                key=lambda pair: pair[0],
+                reverse=True,
+            )
+        later = [pair for pair in entries if after is None or pair[0] < after]
+        page = later[:limit]
+        more = len(later) > limit
+        return [m for _, m in page], page[-1][0] if more else None
+
+    def read_mentions(self, user_id: str, case_id: str) -> None:
+        with self._lock:
+            self._mentions[user_id] = [
+                replace(m, read=True) if m.case_id == case_id else m
+                for m in self._mentions.get(user_id, [])
+            ]
 
     def count_mentions(self, user_id: str) -> int:
-        return len(self._mentions.get(user_id, []))
+        return sum(1 for m in self._mentions.get(user_id, []) if not m.read)
 
     def count_mine(self, practitioner_id: str) -> int:
         with self._lock:

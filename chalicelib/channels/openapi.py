@@ -165,7 +165,10 @@ REFUSALS = {
 }
 
 
-QUERY_SCHEMAS = {"/inbox": "inbox_query"}  # routes whose query parameters a schema lists
+QUERY_SCHEMAS = {
+    "/inbox": "inbox_query",
+    "/mentions": "mentions_query",
+}  # routes whose query parameters a schema lists
 
 
 @cache

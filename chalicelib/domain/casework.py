@@ -163,6 +163,7 @@ def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
+    store.read_mentions(actor.user_id, case_id)  # opening the case reads what named me on it
     return _as_seen_by(case, actor, now)
 
 
@@ -321,10 +322,13 @@ def _encode_position(part: str, after: str | None) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def _decode_position(cursor: str | None) -> tuple[str, str | None]:
-    """Only a cursor shaped like ours (the store checks the position itself)."""
+def _decode_position(
+    cursor: str | None, parts: tuple[str, ...] = ("mine", "waiting")
+) -> tuple[str, str | None]:
+    """Only a cursor shaped like ours, of one of this view's `parts` (the store checks the
+    position itself); no cursor: the first part from its start."""
     if cursor is None:
-        return "mine", None
+        return parts[0], None
     try:
         if len(cursor) > MAX_CURSOR:
             raise ValueError
@@ -332,9 +336,9 @@ def _decode_position(cursor: str | None) -> tuple[str, str | None]:
         if not isinstance(plain, dict) or set(plain) != {"part", "after"}:
             raise ValueError
         part, after = plain["part"], plain["after"]
-        if part not in ("mine", "waiting") or not isinstance(after, str | None):
+        if part not in parts or not isinstance(after, str | None):
             raise ValueError
-        if part == "mine" and after is None:
+        if part != "waiting" and after is None:
             raise ValueError
         return part, after
     except (ValueError, TypeError, binascii.Error) as error:
@@ -440,10 +444,15 @@ def _mentioned(store: CaseStore, case: Case, actor: Actor, body: str) -> tuple[s
     return tuple(names)
 
 
-def mentions(deps: Deps, actor: Actor, limit: int = PAGE_SIZE) -> list[Mention]:
-    """The notes that named me, newest first; opening a case still needs the right to see it."""
+def mentions(
+    deps: Deps, actor: Actor, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[Mention], str | None]:
+    """The notes that named me, newest first, each read or not (read: I opened the case since);
+    a page at a time. Opening a case still needs the right to see it."""
     store: CaseStore = deps.store
-    return store.mentions_of(actor.user_id, limit)
+    _, after = _decode_position(cursor, ("mentions",))
+    found, more = store.mentions_of(actor.user_id, limit, after)
+    return found, _encode_position("mentions", more) if more is not None else None
 
 
 def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) -> Case:

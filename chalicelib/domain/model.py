@@ -207,6 +207,7 @@ class Mention:
     note_id: str
     author: str
     at: datetime
+    read: bool = False  # set once the mentioned practitioner opens the case
 
 
 @record

@@ -63,7 +63,9 @@ def my_mentions() -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    return {"mentions": [views.mention(m) for m in casework.mentions(bp.deps, bp.actor(*BOTH))]}
+    actor, cursor = bp.actor(*BOTH), bp.params("mentions_query").get("cursor")
+    found, more = casework.mentions(bp.deps, actor, cursor)
+    return {"mentions": [views.mention(m) for m in found], "cursor": more}
 
 
 @bp.route("/cases/{case_id}", methods=["GET"])

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.adapters.memory import MemoryStore
+from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.ids import interaction_id, new_id
 from chalicelib.domain.model import (
@@ -435,16 +436,45 @@ def test_a_note_and_its_mentions_are_written_together(store):
         note, id=interaction_id(T0 + timedelta(minutes=1)), at=T0 + timedelta(minutes=1)
     )
     store.add_note(later_note, ("bea",))
-    assert [(m.case_id, m.note_id, m.author) for m in store.mentions_of("bea", 10)] == [
+    assert [(m.case_id, m.note_id, m.author) for m in store.mentions_of("bea", 10)[0]] == [
         (write.case_id, later_note.id, "anna"),
         (write.case_id, note.id, "anna"),
     ]
-    assert [m.at for m in store.mentions_of("carl", 10)] == [T0]
-    assert store.mentions_of("anna", 10) == []
+    assert [m.at for m in store.mentions_of("carl", 10)[0]] == [T0]
+    assert store.mentions_of("anna", 10) == ([], None)
     with pytest.raises(WriteConflict):  # the same note again: refused whole
         store.add_note(note, ("dan",))
-    assert store.mentions_of("dan", 10) == []
+    assert store.mentions_of("dan", 10) == ([], None)
     assert store.get_case(write.case_id, with_timeline=True).timeline[-1].id == later_note.id
+
+
+def test_mentions_page_newest_first_and_are_read_once_their_case_is_opened(store):
+    write, other = first(), first(Identity("phone", "+4520000002"), sid="SM2")
+    store.record_inbound(write)
+    store.record_inbound(other)
+    notes = []
+    for minute, case_id in enumerate([write.case_id, other.case_id] * 3):
+        at = T0 + timedelta(minutes=minute)
+        notes.append(
+            Interaction(interaction_id(at), case_id, at, "note", "internal", "@bea", author="anna")
+        )
+        store.add_note(notes[-1], ("bea",))
+    seen, after = [], None
+    for _ in range(4):
+        page, after = store.mentions_of("bea", 4, after)
+        seen += page
+        if after is None:
+            break
+    assert [m.note_id for m in seen] == [n.id for n in reversed(notes)]  # none twice or lost
+    assert not any(m.read for m in seen) and store.count_mentions("bea") == 6
+    store.read_mentions("bea", write.case_id)
+    store.read_mentions("bea", write.case_id)  # again (another tab): nothing more changes
+    store.read_mentions("carl", other.case_id)  # not named there: nothing
+    page, _ = store.mentions_of("bea", 10)
+    assert [m.read for m in page] == [m.case_id == write.case_id for m in page]
+    assert store.count_mentions("bea") == 3
+    with pytest.raises(InvalidCursor):
+        store.mentions_of("bea", 10, "MENTIONS#anna")
 
 
 def test_canned_responses_are_kept_per_owner(store):

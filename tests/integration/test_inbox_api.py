@@ -352,6 +352,53 @@ def test_a_mentioned_practitioner_finds_the_case_in_their_mentions(api, case_id,
     assert json.loads(call(api, "GET", "/mentions", OMAR).body)["mentions"] == []
 
 
+def test_a_mention_is_read_once_its_case_is_opened_and_the_mentions_page_on(
+    api, case_id, local_services
+):
+    local_services.store.create_practitioner(Practitioner("bea", "Bea", ("general",), ("da",), 5))
+    bea = bearer("bea", "practitioner")
+    notes = []
+    for n in range(3):
+        local_services.clock.at += timedelta(seconds=1)
+        note = call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": f"@bea {n}"})
+        notes.append(json.loads(note.body))
+    assert json.loads(call(api, "GET", "/inbox", bea).body)["counts"]["mentions"] == 3
+    call(api, "GET", f"/cases/{case_id}", ANNA)  # someone else opening it reads nothing of Bea's
+    page = json.loads(call(api, "GET", "/mentions", bea).body)
+    assert [m["read"] for m in page["mentions"]] == [False] * 3 and page["cursor"] is None
+    assert call(api, "GET", f"/cases/{case_id}", bea).status_code == 200
+    assert json.loads(call(api, "GET", "/inbox", bea).body)["counts"]["mentions"] == 0
+    page = json.loads(call(api, "GET", "/mentions", bea).body)
+    assert [m["read"] for m in page["mentions"]] == [True] * 3
+    assert [m["note_id"] for m in page["mentions"]] == [n["id"] for n in reversed(notes)]
+    for forged in ("x", "e30=", "A" * 600, page["mentions"][0]["note_id"]):
+        answer = call(api, "GET", f"/mentions?cursor={forged}", bea)
+        assert answer.status_code == 400 and error_code(answer) in (
+            "invalid_cursor",
+            "invalid_field",
+        ), forged
+    answer = call(api, "GET", "/mentions?limit=1000", bea)
+    assert answer.status_code == 400 and error_code(answer) == "invalid_field"
+
+
+def test_the_mentions_view_pages_with_its_cursor_none_twice_or_lost(case_id, local_services):
+    from chalicelib.domain import casework
+
+    local_services.store.create_practitioner(Practitioner("bea", "Bea", ("general",), ("da",), 5))
+    deps, bea, made = local_services, Actor("bea", "practitioner"), []
+    for n in range(7):
+        local_services.clock.at += timedelta(seconds=n % 2)  # some in the same moment
+        made.append(casework.add_note(deps, case_id, Actor("boss", "manager"), f"@bea {n}"))
+    made.sort(key=lambda note: (note.at, note.id))
+    seen_ids, cursor = [], None
+    for _ in range(5):
+        page, cursor = casework.mentions(deps, bea, cursor, limit=3)
+        seen_ids += [m.note_id for m in page]
+        if cursor is None:
+            break
+    assert seen_ids == [n.id for n in reversed(made)]
+
+
 def error_code(answer) -> str:
     return json.loads(answer.body)["error"]["code"]
 

@@ -39,6 +39,7 @@ from chalicelib.adapters.dynamodb.items import (
     interaction_from,
     interaction_item,
 )
+from chalicelib.domain import positions
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.model import (
     Case,
@@ -216,8 +217,8 @@ class DynamoCases(StoreBase):
         found: list[tuple[str, Case]] = []
         cutoff: str | None = None
         for queue in sorted(queues):
-            cases, positions, resume = self._section(queue_inbox_key(queue), after, limit, only)
-            found += zip(positions, cases, strict=True)
+            cases, places, resume = self._section(queue_inbox_key(queue), after, limit, only)
+            found += zip(places, cases, strict=True)
             if resume is not None:
                 cutoff = resume if cutoff is None else min(cutoff, resume)
         found.sort(key=lambda pair: pair[0])
@@ -262,8 +263,7 @@ class DynamoCases(StoreBase):
         most FILTERED_READS Queries: a page may then be short, its cursor goes on."""
         condition, values = "gsi4pk = :pk", {":pk": partition}
         if after is not None:
-            if not POSITION.match(after):
-                raise InvalidCursor("This cursor is not one we gave out.")
+            positions.checked(after, positions.CASE)
             condition += " AND gsi4sk > :after"
             values[":after"] = after
         kwargs: dict[str, Any] = {"IndexName": "gsi4", "KeyConditionExpression": condition}
@@ -663,7 +663,6 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
 
 
-POSITION = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-zA-Z_-]{1,64}\Z")
 MAX_CURSOR = 512  # ours are ~150 characters; anything far longer was not given out by us
 CURSOR_KEY = {
     "pk": re.compile(r"CASE#[0-9a-zA-Z_-]{1,64}\Z"),
