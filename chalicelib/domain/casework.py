@@ -267,19 +267,42 @@ def _inbox(
             return _open_page(store, status, None, ("", frozenset({queue})), cursor, limit, only)
         query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor, only)
     else:
-        profile = profile_of(actor, store)
-        assert profile is not None
         if assignee not in (None, actor.user_id):
             raise Forbidden("Practitioners see their own assigned cases only.")
         if not closed:
-            mine = (
-                actor.user_id,
-                frozenset(profile.queues) & (queues or frozenset(profile.queues)),
-            )
-            return _open_page(store, status, queues, mine, cursor, limit, only)
+            return _practitioner_page(store, actor, status, queues, cursor, limit, only)
+        profile = profile_of(actor, store)
+        assert profile is not None
         mine = (actor.user_id, frozenset(profile.queues))
         query = InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor, only)
     return store.inbox_page(query)
+
+
+def _practitioner_page(
+    store: CaseStore,
+    actor: Actor,
+    status: str | None,
+    queues: frozenset[str] | None,
+    cursor: str | None,
+    limit: int,
+    only: InboxFilter | None,
+) -> tuple[list[Case], str | None]:
+    """Their profile, read afresh on every page (a removal from a queue counts on the next
+    one), comes in the same Query as their own cases: it heads their index partition. Then one
+    Query per queue they serve: 1 + queues requests in all."""
+    part, after = _decode_position(cursor)
+    reads_mine = status in (None, "assigned") and part == "mine"
+    profile, mine, more = store.practitioner_page(
+        actor.user_id, after if reads_mine else None, limit if reads_mine else 0, only
+    )
+    if profile is None:  # not in the index (yet): `scripts/index_inbox.py`; read it as before
+        profile = profile_of(actor, store)
+        assert profile is not None
+    waiting_in = frozenset(profile.queues) & (queues or frozenset(profile.queues))
+    first = (mine, more) if reads_mine else None
+    return _open_page(
+        store, status, queues, (actor.user_id, waiting_in), cursor, limit, only, first
+    )
 
 
 def _open_page(
@@ -290,6 +313,7 @@ def _open_page(
     cursor: str | None,
     limit: int,
     only: InboxFilter | None,
+    first: tuple[list[Case], str | None] | None = None,  # the assignee's part, already read
 ) -> tuple[list[Case], str | None]:
     """Someone's cases first (every one, up to the page), newest activity first, then the
     longest waiting cases of the queues: one Query of the assignee's partition and one per
@@ -298,7 +322,7 @@ def _open_page(
     part, after = _decode_position(cursor)
     cases: list[Case] = []
     if assignee and status in (None, "assigned") and part == "mine":
-        mine, more = store.mine_page(assignee, after, limit, only)
+        mine, more = first if first is not None else store.mine_page(assignee, after, limit, only)
         cases = sorted(
             (c for c in mine if queues is None or c.queue in queues),
             key=lambda c: c.last_activity_at,

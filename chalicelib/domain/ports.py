@@ -275,6 +275,10 @@ class CaseStore(MailStore, Protocol):
         self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
     ) -> tuple[list[Case], str | None]: ...
 
+    def practitioner_page(
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
+    ) -> tuple[Practitioner | None, list[Case], str | None]: ...
+
     def waiting_page(
         self,
         queues: frozenset[str],

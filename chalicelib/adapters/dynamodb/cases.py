@@ -18,6 +18,7 @@ from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put,
 from chalicelib.adapters.dynamodb.codec import (
     INBOX_CLOSED,
     INBOX_OPEN,
+    PROFILE_SK,
     UNANSWERED,
     case_key,
     contact_key,
@@ -38,6 +39,7 @@ from chalicelib.adapters.dynamodb.items import (
     case_ref,
     interaction_from,
     interaction_item,
+    practitioner_from,
 )
 from chalicelib.domain import positions
 from chalicelib.domain.errors import InvalidCursor
@@ -48,6 +50,7 @@ from chalicelib.domain.model import (
     InboxFilter,
     InboxQuery,
     Interaction,
+    Practitioner,
     closing_note,
 )
 from chalicelib.domain.ports import (
@@ -198,10 +201,46 @@ class DynamoCases(StoreBase):
         self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
     ) -> tuple[list[Case], str | None]:
         """A practitioner's open cases in the order they were handed them: one Query of their
-        own gsi4 partition, which holds nothing else. The position is where the next page
-        starts (None: no more)."""
+        own gsi4 partition, after their profile. The position is where the next page starts
+        (None: no more)."""
         cases, _, resume = self._section(mine_key(practitioner_id), after, limit, only)
         return cases, resume
+
+    def practitioner_page(
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
+    ) -> tuple[Practitioner | None, list[Case], str | None]:
+        """Their profile and their open cases after `after` (up to `limit`; 0: the profile
+        only), from ONE Query of their gsi4 partition: the profile sorts first. The partition is
+        read whole (the profile and at most `max_active_cases`, 50, cases: under 1 MB), so a
+        page is complete even when filtered or far into it. None: no indexed profile (written
+        before gsi4 held profiles: `index_profiles`)."""
+        if after is not None:
+            positions.checked(after, positions.CASE)
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi4",
+            "KeyConditionExpression": "gsi4pk = :pk",
+            "ExpressionAttributeValues": {":pk": mine_key(practitioner_id)},
+        }
+        if limit == 0:
+            kwargs["Limit"] = 1
+        elif only is not None:
+            expression, names, values = _filter(only)
+            # AND binds before OR: the profile, or a case matching every filter
+            kwargs["FilterExpression"] = f"#type = :profile OR {expression}"
+            kwargs["ExpressionAttributeNames"] = {**names, "#type": "type"}
+            kwargs["ExpressionAttributeValues"].update(values, **{":profile": "practitioner"})
+        kwargs["ExpressionAttributeValues"] = dump(kwargs["ExpressionAttributeValues"])
+        items = [load(item) for item in self.client.query(TableName=self.table, **kwargs)["Items"]]
+        profile = next((i for i in items if i["gsi4sk"] == PROFILE_SK), None)
+        after = after or PROFILE_SK
+        rest = [i for i in items if i["gsi4sk"] > after]
+        page = rest[:limit]
+        more = page[-1]["gsi4sk"] if len(rest) > limit and page else None
+        return (
+            practitioner_from(profile) if profile else None,
+            [case_from(item) for item in page],
+            more,
+        )
 
     def waiting_page(
         self,
@@ -250,8 +289,8 @@ class DynamoCases(StoreBase):
     def _count_gsi4(self, partition: str) -> int:
         return self._count(
             IndexName="gsi4",
-            KeyConditionExpression="gsi4pk = :pk",
-            ExpressionAttributeValues=dump({":pk": partition}),
+            KeyConditionExpression="gsi4pk = :pk AND gsi4sk > :profile",  # cases only
+            ExpressionAttributeValues=dump({":pk": partition, ":profile": PROFILE_SK}),
         )
 
     def _section(
@@ -261,11 +300,10 @@ class DynamoCases(StoreBase):
         read to its end). Unfiltered, one Query of `limit`. Filtered (DynamoDB drops what does
         not match after reading it), reads on until `limit` match or the key is exhausted, at
         most FILTERED_READS Queries: a page may then be short, its cursor goes on."""
-        condition, values = "gsi4pk = :pk", {":pk": partition}
         if after is not None:
             positions.checked(after, positions.CASE)
-            condition += " AND gsi4sk > :after"
-            values[":after"] = after
+        condition = "gsi4pk = :pk AND gsi4sk > :after"  # past a practitioner's profile, too
+        values = {":pk": partition, ":after": after or PROFILE_SK}
         kwargs: dict[str, Any] = {"IndexName": "gsi4", "KeyConditionExpression": condition}
         if only is not None:
             expression, names, filter_values = _filter(only)

@@ -95,9 +95,12 @@ def waiting_key(queue: str) -> str:
 
 
 def mine_key(practitioner_id: str) -> str:
-    """gsi4: a practitioner's open cases, in the order they were handed them (full copies, so a
-    page is one Query that reads only what it shows)."""
+    """gsi4: a practitioner's profile (at PROFILE_SK, first) and then their open cases, in the
+    order they were handed them (full copies): one Query reads who they are and what they hold."""
     return f"MINE#{practitioner_id}"
+
+
+PROFILE_SK = "!profile"  # the profile's gsi4 sort key: before every case's "<time>#<case id>"
 
 
 def queue_inbox_key(queue: str) -> str:

@@ -8,9 +8,11 @@ from typing import Any
 from chalicelib.adapters.dynamodb.codec import (
     INBOX_OPEN,
     PRACTITIONERS,
+    PROFILE_SK,
     case_key,
     event_key,
     iso,
+    mine_key,
     parse_iso,
     practitioner_key,
     queue_inbox_key,
@@ -197,6 +199,9 @@ def practitioner_item(practitioner: Practitioner) -> dict[str, Any]:
         "phone": practitioner.phone,
         "gsi1pk": PRACTITIONERS,
         "gsi1sk": duty_sort_key(practitioner.id, practitioner.on_duty),
+        # first in their inbox partition: the page reads the profile with their own cases
+        "gsi4pk": mine_key(practitioner.id),
+        "gsi4sk": PROFILE_SK,
     }
 
 
