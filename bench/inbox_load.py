@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamodb.codec import dump, iso, mine_key
+from chalicelib.adapters.dynamodb.codec import OPEN_SHARDS, dump, iso, mine_key
 from chalicelib.adapters.dynamodb.items import new_case_item
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import CaseOpening
@@ -26,6 +26,7 @@ def open_cases(
     queue: str,
     assignee: str | None = None,
     start: int = 0,
+    shards: int = OPEN_SHARDS,
 ) -> list[str]:
     """`count` open cases, one a second from `at + start` seconds; their ids, oldest first."""
     ids, items = [], []
@@ -33,7 +34,7 @@ def open_cases(
         when = at + timedelta(seconds=start + n)
         case_id = new_id()
         opening = CaseOpening(case_id, new_id(), queue, "sms", when, new_id())
-        item = new_case_item(opening, REPLY_TO, when)
+        item = new_case_item(opening, REPLY_TO, when, shards)
         for name in UNREAD:
             del item[name]
         if assignee is not None:

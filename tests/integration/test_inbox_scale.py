@@ -219,3 +219,114 @@ def test_managers_and_practitioners_filter_by_needs_reply_and_channel(store, clo
     cases, _ = casework.inbox(deps_of(store, clock), boss, needs_reply=True, channel="sms")
     assert {c.id for c in cases} == set(asked)  # all open (gsi1), filtered there too
     assert casework.inbox(deps_of(store, clock), boss, channel="voice")[0] == []
+
+
+@pytest.fixture
+def sharded(store):
+    """The store over 4 shards of the managers' open inbox (the setting INBOX_SHARDS)."""
+    from chalicelib.adapters.dynamodb import DynamoStore
+
+    return DynamoStore(store.client, store.table, 4)
+
+
+def open_in_shards(store, clock, count, queue, **kwargs):
+    return load.open_cases(
+        store.client, store.table, clock.at, count, queue, shards=store.open_shards, **kwargs
+    )
+
+
+def test_a_managers_open_view_pages_through_every_shard_newest_first_none_twice_or_lost(
+    sharded, clock
+):
+    waiting = open_in_shards(sharded, clock, 23, "general")
+    held = open_in_shards(sharded, clock, 9, "careers", assignee="omar", start=100)
+    keys = {
+        i["gsi1pk"]["S"]
+        for i in sharded.client.scan(TableName=sharded.table)["Items"]
+        if "gsi1pk" in i
+    }
+    assert keys == {"OPEN#0", "OPEN#1", "OPEN#2", "OPEN#3"}  # spread over every shard
+    boss, deps = Actor("boss", "manager"), deps_of(sharded, clock)
+    seen, cursor, pages = [], None, 0
+    while True:
+        counted = Requests(sharded.client)
+        cases, cursor = casework.inbox(deps, boss, cursor=cursor, limit=5)
+        # one Query a shard not yet exhausted, in parallel; a full page until the last
+        assert len(counted.calls) == (4 if pages == 0 else len(counted.calls)) <= 4
+        assert len(cases) == 5 or cursor is None
+        seen += [c.id for c in cases]
+        pages += 1
+        if cursor is None:
+            break
+    assert seen == list(reversed(waiting + held)) and pages == 7  # newest activity first
+    assert sharded.count_open() == 32
+
+
+def test_a_filtered_managers_view_reads_on_over_the_shards_and_skips_no_case(sharded, clock):
+    general = open_in_shards(sharded, clock, 60, "general")
+    emails = [general[2], general[30], general[31], general[59]]
+    tag(sharded, emails, "SET last_inbound_channel = :email", {":email": "email"})
+    boss, deps = Actor("boss", "manager"), deps_of(sharded, clock)
+    seen, cursor = [], None
+    for _ in range(30):
+        counted = Requests(sharded.client)
+        cases, cursor = casework.inbox(deps, boss, cursor=cursor, limit=2, channel="email")
+        assert len(counted.calls) <= 4 * 5  # at most 5 rounds of one Query a shard
+        seen += [c.id for c in cases]
+        if cursor is None:
+            break
+    assert seen == list(reversed(emails))
+
+
+def test_a_forged_or_stale_shard_cursor_is_refused(sharded, clock):
+    import base64
+    import json
+
+    from chalicelib.adapters.dynamodb import DynamoStore
+    from chalicelib.domain.errors import InvalidCursor
+
+    open_in_shards(sharded, clock, 12, "general")
+    boss = Actor("boss", "manager")
+    _, cursor = casework.inbox(deps_of(sharded, clock), boss, limit=3)
+    plain = json.loads(base64.urlsafe_b64decode(cursor))
+
+    def forged(starts):
+        return base64.urlsafe_b64encode(json.dumps({"open": starts}).encode()).decode()
+
+    at = "2026-11-24T09:00:00.000000Z"
+    for bad in (
+        forged(plain["open"][:3]),  # another number of shards
+        forged([False] * 4),
+        forged([[at, "x" * 100]] + [None] * 3),
+        forged([["2026", "abc"]] + [None] * 3),
+        forged([[at, "abc", "more"]] + [None] * 3),
+        forged([{"a": 1}] + [None] * 3),
+        forged([True] + [None] * 3),
+        "A" * 5000,
+        "!!!",
+    ):
+        with pytest.raises(InvalidCursor):
+            casework.inbox(deps_of(sharded, clock), boss, cursor=bad)
+    with pytest.raises(InvalidCursor):  # the setting changed: start again
+        casework.inbox(
+            deps_of(DynamoStore(sharded.client, sharded.table, 8), clock), boss, cursor=cursor
+        )
+
+
+def test_open_cases_of_before_the_shards_are_moved_into_them_once(sharded, clock):
+    before = load.open_cases(sharded.client, sharded.table, clock.at, 6, "general", shards=4)
+    tag(sharded, before, "SET gsi1pk = :old", {":old": "INBOX#open"})  # as they were
+    boss = Actor("boss", "manager")
+    assert casework.inbox(deps_of(sharded, clock), boss)[0] == []
+    assert sharded.index_open_cases() == 6 and sharded.index_open_cases() == 0
+    assert [c.id for c in casework.inbox(deps_of(sharded, clock), boss)[0]] == before[::-1]
+
+
+def test_a_cursor_over_the_most_shards_stays_within_what_the_edge_takes(store, clock):
+    from chalicelib.adapters.dynamodb import DynamoStore
+    from chalicelib.adapters.dynamodb.codec import MAX_OPEN_SHARDS
+
+    widest = DynamoStore(store.client, store.table, MAX_OPEN_SHARDS)
+    open_in_shards(widest, clock, 3 * MAX_OPEN_SHARDS, "general")
+    _, cursor = casework.inbox(deps_of(widest, clock), Actor("boss", "manager"), limit=40)
+    assert cursor is not None and len(cursor) <= 2048

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put, update
 from chalicelib.adapters.dynamodb.codec import (
     INBOX_CLOSED,
     INBOX_OPEN,
+    MAX_OPEN_SHARDS,
     PROFILE_SK,
     UNANSWERED,
     case_key,
@@ -27,6 +30,7 @@ from chalicelib.adapters.dynamodb.codec import (
     load,
     mine_key,
     open_case_key,
+    open_key,
     parse_iso,
     practitioner_key,
     queue_inbox_key,
@@ -190,12 +194,81 @@ class DynamoCases(StoreBase):
             "ExpressionAttributeValues": dump(values),
             "Limit": query.limit,
         }
+        if not query.closed:
+            return self._open_page(kwargs, query.limit, query.cursor)
         if query.cursor:
             kwargs["ExclusiveStartKey"] = _decode_cursor(query.cursor, values[":pk"])
         page = self.client.query(**kwargs)
         cases = [case_from(load(item)) for item in page.get("Items", [])]
         last = page.get("LastEvaluatedKey")
         return cases, _encode_cursor(last) if last else None
+
+    def _open_page(
+        self, kwargs: dict[str, Any], limit: int, cursor: str | None
+    ) -> tuple[list[Case], str | None]:
+        """The open cases, newest activity first, from every shard `OPEN#<n>` (one Query each,
+        in parallel), merged. The cursor holds each shard's position. Filtered, the shards are
+        read on (at most FILTERED_READS rounds) until the page is full or they are exhausted."""
+        starts = _decode_shards(cursor, self.open_shards)
+        cases: list[Case] = []
+        for _ in range(FILTERED_READS):
+            found, starts = self._open_round(kwargs, starts, limit - len(cases))
+            cases += found
+            if len(cases) >= limit or all(start is False for start in starts):
+                break
+        if all(start is False for start in starts):
+            return cases, None
+        return cases, _encode_shards(starts)
+
+    def _open_round(
+        self, kwargs: dict[str, Any], starts: list[Start], room: int
+    ) -> tuple[list[Case], list[Start]]:
+        """One Query of `room` per shard not yet exhausted, merged by last activity. A shard
+        that has more stops the page at the last entry it read (past it, its entries are
+        unseen), so no case is skipped; each shard goes on after the last it showed."""
+
+        def read(shard: int) -> tuple[list[dict[str, Any]], Start]:
+            start = starts[shard]
+            if start is False:
+                return [], False
+            query = {**kwargs, "Limit": room}
+            query["ExpressionAttributeValues"] = {
+                **kwargs["ExpressionAttributeValues"],
+                ":pk": {"S": f"OPEN#{shard}"},
+            }
+            if start is not None:
+                query["ExclusiveStartKey"] = _shard_key(shard, start)
+            page = self.client.query(**query)
+            last = page.get("LastEvaluatedKey")
+            more: Start = _position(load(last)) if last else False
+            return [load(i) for i in page.get("Items", [])], more
+
+        with ThreadPoolExecutor(max_workers=min(self.open_shards, 8)) as pool:
+            results = list(pool.map(read, range(self.open_shards)))
+        stop = max((more for _, more in results if more), default=None)
+        streams = [
+            [(_position(item), shard, item) for item in items]
+            for shard, (items, _) in enumerate(results)
+        ]
+        shown: list[dict[str, Any]] = []
+        last_shown: dict[int, tuple[str, str]] = {}
+        taken = [0] * self.open_shards
+        merged = heapq.merge(*streams, key=lambda entry: entry[0], reverse=True)
+        for position, shard, item in merged:
+            if len(shown) == room or (stop is not None and position < stop):
+                break
+            shown.append(item)
+            last_shown[shard] = position
+            taken[shard] += 1
+        after: list[Start] = []
+        for shard, (items, more) in enumerate(results):
+            if starts[shard] is False:
+                after.append(False)
+            elif taken[shard] == len(items):  # all it read is shown: on after what it read
+                after.append(more)
+            else:
+                after.append(last_shown.get(shard, starts[shard]))
+        return [case_from(item) for item in shown], after
 
     def mine_page(
         self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
@@ -279,11 +352,14 @@ class DynamoCases(StoreBase):
         return self._count_gsi4(queue_inbox_key(queue))
 
     def count_open(self) -> int:
-        """Every open case in the inbox (the managers' figure): gsi1 `INBOX#open`."""
-        return self._count(
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=dump({":pk": INBOX_OPEN}),
+        """Every open case in the inbox (the managers' figure): its shards of gsi1."""
+        return sum(
+            self._count(
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues=dump({":pk": f"OPEN#{shard}"}),
+            )
+            for shard in range(self.open_shards)
         )
 
     def _count_gsi4(self, partition: str) -> int:
@@ -322,30 +398,46 @@ class DynamoCases(StoreBase):
         return [case_from(item) for item in items], [item["gsi4sk"] for item in items], resume
 
     def index_open_cases(self) -> int:
-        """Once, on deploying gsi4: every open case written before it gets its inbox entry (as
-        waiting or as its assignee's), under the condition that it is still as read, so a
-        hand-over meanwhile wins. Safe to run again; returns how many it indexed."""
+        """Once, on deploying gsi4 or the open shards (or after changing their number): every
+        open case gets its inbox entry (as waiting or as its assignee's) and its shard, under
+        the condition that it is still as read, so a hand-over or close meanwhile wins. Reads
+        the one key of before the shards and every shard key there may be. Safe to run again;
+        returns how many cases it changed."""
         indexed = 0
-        for item in self._query_all(
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=dump({":pk": INBOX_OPEN}),
-        ):
-            if "gsi4pk" in item or item.get("status") not in ("queued", "assigned"):
-                continue
+        for partition in [INBOX_OPEN] + [f"OPEN#{n}" for n in range(MAX_OPEN_SHARDS)]:
+            for item in self._query_all(
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues=dump({":pk": partition}),
+            ):
+                indexed += self._index_open_case(item)
+        return indexed
+
+    def _index_open_case(self, item: dict[str, Any]) -> bool:
+        sets, values = [], {":status": item["status"], ":was": item["gsi1pk"]}
+        condition = "#status = :status AND gsi1pk = :was"  # as read: a change meanwhile wins
+        shard = open_key(item["id"], self.open_shards)
+        if item["gsi1pk"] != shard:
+            sets.append("gsi1pk = :shard")
+            values[":shard"] = shard
+        if "gsi4pk" not in item and item.get("status") in ("queued", "assigned"):
             if item["status"] == "assigned":
                 entry = (mine_key(item["assignee"]), item.get("assigned_at"))
             else:
                 entry = (queue_inbox_key(item["queue"]), item.get("queued_at"))
             since = entry[1] or item["opened_at"]
-            indexed += self._update(
-                case_key(item["id"]),
-                "SET gsi4pk = :pk, gsi4sk = :sk",
-                {":pk": entry[0], ":sk": f"{since}#{item['id']}", ":status": item["status"]},
-                "#status = :status AND attribute_not_exists(gsi4pk)",
-                NAMES,
-            )
-        return indexed
+            sets.append("gsi4pk = :pk, gsi4sk = :sk")
+            values.update({":pk": entry[0], ":sk": f"{since}#{item['id']}"})
+            condition += " AND attribute_not_exists(gsi4pk)"
+        if not sets:
+            return False
+        return self._update(
+            case_key(item["id"]),
+            "SET " + ", ".join(sets),
+            values,
+            condition,
+            NAMES,
+        )
 
     def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
         """The queue's waiting cases, longest waiting first (sparse gsi3)."""
@@ -538,7 +630,7 @@ class DynamoCases(StoreBase):
                             ":queued": "queued",
                             ":closed": "closed",
                             ":now": iso(now),
-                            ":inbox": INBOX_OPEN,
+                            ":inbox": open_key(case.id, self.open_shards),
                             ":waiting": waiting_key(case.queue),
                             ":queued_in": queue_inbox_key(case.queue),
                             ":since": f"{iso(now)}#{case.id}",
@@ -696,12 +788,66 @@ def _held_by(assignee: str | None, inbound_count: int | None = None) -> tuple[st
     return condition, values
 
 
+Start = tuple[str, str] | Literal[False] | None  # a shard's place: None its start, False done
+
+
+def _position(item: dict[str, Any]) -> tuple[str, str]:
+    """Where an entry sorts in a shard: last activity, then case id."""
+    return item["gsi1sk"], item["pk"].removeprefix("CASE#")
+
+
+def _shard_key(shard: int, position: tuple[str, str]) -> dict[str, Any]:
+    at, case_id = position
+    return dump({"gsi1pk": f"OPEN#{shard}", "gsi1sk": at, "pk": f"CASE#{case_id}", "sk": "CASE"})
+
+
+def _encode_shards(starts: list[Start]) -> str:
+    plain = {"open": [list(s) if isinstance(s, tuple) else s for s in starts]}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
+
+
+def _decode_shards(cursor: str | None, shards: int) -> list[Start]:
+    """Every shard's position, each shaped like one we gave out; a cursor of another number of
+    shards (the setting changed) or forged is refused: it could only move a manager's view of
+    cases they may all see, but a bad key must be a 400, never DynamoDB's 500."""
+    if cursor is None:
+        return [None] * shards
+    try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(plain, dict) or set(plain) != {"open"}:
+            raise ValueError
+        starts = plain["open"]
+        if not isinstance(starts, list) or len(starts) != shards:
+            raise ValueError
+        decoded: list[Start] = []
+        for start in starts:
+            if start is None or start is False:
+                decoded.append(start)
+                continue
+            if not isinstance(start, list) or len(start) != 2:
+                raise ValueError
+            at, case_id = start
+            if not isinstance(at, str) or not isinstance(case_id, str):
+                raise ValueError
+            if not CURSOR_KEY["gsi1sk"].match(at) or not CASE_ID.match(case_id):
+                raise ValueError
+            decoded.append((at, case_id))
+        if all(start is False for start in decoded):
+            raise ValueError
+        return decoded
+    except (ValueError, TypeError, json.JSONDecodeError) as error:
+        raise InvalidCursor("The cursor is not one this inbox gave out.") from error
+
+
 def _encode_cursor(key: dict[str, Any]) -> str:
     plain = {k: v["S"] for k, v in key.items()}
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
 
 
-MAX_CURSOR = 512  # ours are ~150 characters; anything far longer was not given out by us
+MAX_CURSOR = 2048  # ours are ~150 characters (~75 a shard); far longer was not given out by us
+CASE_ID = re.compile(r"[0-9a-zA-Z_-]{1,64}\Z")
 CURSOR_KEY = {
     "pk": re.compile(r"CASE#[0-9a-zA-Z_-]{1,64}\Z"),
     "sk": re.compile(r"CASE\Z"),

@@ -7,7 +7,6 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import (
-    INBOX_OPEN,
     case_key,
     contact_key,
     dedupe_key,
@@ -18,6 +17,7 @@ from chalicelib.adapters.dynamodb.codec import (
     mail_token_key,
     message_id_key,
     open_case_key,
+    open_key,
 )
 from chalicelib.adapters.dynamodb.items import case_ref, interaction_item, new_case_item
 from chalicelib.adapters.dynamodb.webinars import BOOKING_ROLES, booking_ops
@@ -330,7 +330,7 @@ class DynamoInbound(StoreBase):
                     ),
                 )
             )
-            item = new_case_item(write.opening, reply_to, inbound.at)
+            item = new_case_item(write.opening, reply_to, inbound.at, self.open_shards)
             if not booked:
                 item.update(preview=preview_of(inbound.body), last_inbound_channel=inbound.channel)
             if inbound.email is not None:
@@ -478,7 +478,7 @@ class DynamoInbound(StoreBase):
             "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
             "REMOVE booked_only, booked_waiting, booked_inbox",
             {
-                ":inbox": INBOX_OPEN,
+                ":inbox": open_key(case_id, self.open_shards),
                 ":at": now,
                 ":since": f"{now}#{case_id}",
                 ":yes": True,

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamodb.codec import (
-    INBOX_OPEN,
+    OPEN_SHARDS,
     PRACTITIONERS,
     PROFILE_SK,
     case_key,
     event_key,
     iso,
     mine_key,
+    open_key,
     parse_iso,
     practitioner_key,
     queue_inbox_key,
@@ -33,7 +34,9 @@ from chalicelib.domain.model import (
 )
 
 
-def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
+def new_case_item(
+    opening: CaseOpening, reply_to: dict[str, str], now: datetime, shards: int = OPEN_SHARDS
+) -> dict[str, Any]:
     """A case opened by a webinar booking is kept for its timeline only: in no inbox and no
     waiting list (`booked_only`, with the waiting key it takes once the citizen writes)."""
     if opening.channel == "webinar":
@@ -46,7 +49,7 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
     return {
         **_case_fields(opening, reply_to, now),
         "waiting_since": iso(now),
-        "gsi1pk": INBOX_OPEN,
+        "gsi1pk": open_key(opening.case_id, shards),
         "gsi1sk": iso(now),
         "gsi3pk": waiting_key(opening.queue),
         "gsi3sk": f"{iso(now)}#{opening.case_id}",
