@@ -30,6 +30,7 @@ from chalicelib.adapters.dynamodb.codec import (
     load,
     mine_key,
     open_case_key,
+    open_count_key,
     open_key,
     parse_iso,
     practitioner_key,
@@ -43,6 +44,7 @@ from chalicelib.adapters.dynamodb.items import (
     case_ref,
     interaction_from,
     interaction_item,
+    open_count,
     practitioner_from,
 )
 from chalicelib.domain import positions
@@ -347,20 +349,32 @@ class DynamoCases(StoreBase):
         return self._count_gsi4(mine_key(practitioner_id))
 
     def count_waiting(self, queue: str) -> int:
-        """How many cases wait in a queue, from the same gsi4 partition the page reads: it is
-        moved in the same UpdateItem as every hand-over, so no counter can drift from it."""
-        return self._count_gsi4(queue_inbox_key(queue))
+        """How many cases wait in a queue: a COUNT of routing's waiting list (gsi3
+        `WAITING#<q>`), which every hand-over moves in the same UpdateItem as the page's gsi4
+        key, so it holds exactly the cases the page lists; its entries project a few small
+        attributes (~0.25 KB, not the page's 2 KB): the count reads ~8x less."""
+        return self._count(
+            IndexName="gsi3",
+            KeyConditionExpression="gsi3pk = :pk",
+            ExpressionAttributeValues=dump({":pk": waiting_key(queue)}),
+        )
 
     def count_open(self) -> int:
-        """Every open case in the inbox (the managers' figure): its shards of gsi1."""
-        return sum(
-            self._count(
-                IndexName="gsi1",
-                KeyConditionExpression="gsi1pk = :pk",
-                ExpressionAttributeValues=dump({":pk": f"OPEN#{shard}"}),
-            )
-            for shard in range(self.open_shards)
+        """Every open case in the managers' inbox: the sum of its shards' counters (one
+        BatchGetItem, whatever the number of open cases), each moved in the transaction that
+        moves a case into or out of its shard (opening, a booked case's first message, close,
+        reopen)."""
+        keys = [dump(open_count_key(f"OPEN#{n}")) for n in range(self.open_shards)]
+        answer = self.client.batch_get_item(
+            RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
         )
+        pending = answer.get("UnprocessedKeys", {})
+        items = answer["Responses"].get(self.table, [])
+        while pending:  # throttled: the rest again
+            answer = self.client.batch_get_item(RequestItems=pending)
+            pending = answer.get("UnprocessedKeys", {})
+            items += answer["Responses"].get(self.table, [])
+        return sum(int(load(item).get("open_cases", 0)) for item in items)
 
     def _count_gsi4(self, partition: str) -> int:
         return self._count(
@@ -411,7 +425,22 @@ class DynamoCases(StoreBase):
                 ExpressionAttributeValues=dump({":pk": partition}),
             ):
                 indexed += self._index_open_case(item)
+        self.recount_open()
         return indexed
+
+    def recount_open(self) -> None:
+        """Each shard's counter set to the cases in it, counted afresh: once, when the counters
+        are deployed (or the shards re-keyed). Not safe against cases opened or closed while it
+        counts (a change between its count and its write is lost): run it in a quiet moment;
+        run again, it repairs."""
+        for n in range(MAX_OPEN_SHARDS):
+            shard = f"OPEN#{n}"
+            count = self._count(
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues=dump({":pk": shard}),
+            )
+            self._put({**open_count_key(shard), "type": "count", "open_cases": count})
 
     def _index_open_case(self, item: dict[str, Any]) -> bool:
         sets, values = [], {":status": item["status"], ":was": item["gsi1pk"]}
@@ -566,8 +595,23 @@ class DynamoCases(StoreBase):
 
     def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
         """Closed only as read: same assignee and, when `case.inbound_count` is set, no citizen
-        message since (a close never buries a message nobody has seen)."""
+        message since (a close never buries a message nobody has seen). A case in the managers'
+        open inbox leaves its shard's count in the same transaction; one in none (bookings only,
+        closed by an erasure; or indexed before the shards) is closed without: a second try
+        only when the first found it outside the inbox."""
+        try:
+            self._transact(self._closing(case, outcome, closed_by, now, in_inbox=True))
+        except Cancelled as lost:
+            if "case" not in lost.failed:
+                _raise_for(lost)
+            self._run(self._closing(case, outcome, closed_by, now, in_inbox=False))
+
+    def _closing(
+        self, case: CaseRef, outcome: str, closed_by: str, now: datetime, *, in_inbox: bool
+    ) -> list[tuple[str, dict[str, Any]]]:
         condition, values = _held_by(case.assignee, case.inbound_count)
+        condition += " AND " + ("" if in_inbox else "NOT ") + "begins_with(gsi1pk, :open)"
+        values[":open"] = "OPEN#"
         ops = [
             (
                 "case",
@@ -604,7 +648,9 @@ class DynamoCases(StoreBase):
             ),
         ]
         ops += self._release(case.assignee)
-        self._run(ops)
+        if in_inbox:
+            ops.append(("count", open_count(self.table, case.id, self.open_shards, -1)))
+        return ops
 
     def reopen(self, case: CaseRef, now: datetime) -> None:
         """A closed case back to its queue; refused while the citizen has another open case."""
@@ -639,6 +685,7 @@ class DynamoCases(StoreBase):
                         NAMES,
                     ),
                 ),
+                ("count", open_count(self.table, case.id, self.open_shards, 1)),
             ]
         )
 

@@ -112,6 +112,12 @@ def open_key(case_id: str, shards: int) -> str:
     return f"OPEN#{int.from_bytes(digest[:4], 'big') % shards}"
 
 
+def open_count_key(shard: str) -> dict[str, str]:
+    """The counter of the open cases in one shard (`OPEN#<n>`), a key of its own: moved by the
+    same transaction as every case that enters or leaves the shard."""
+    return {"pk": f"COUNT#{shard}", "sk": "COUNT"}
+
+
 def queue_inbox_key(queue: str) -> str:
     """gsi4: a queue's waiting cases, longest waiting first (full copies, unlike gsi3's)."""
     return f"QUEUED#{queue}"

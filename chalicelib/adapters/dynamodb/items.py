@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters.dynamodb.base import update
 from chalicelib.adapters.dynamodb.codec import (
     OPEN_SHARDS,
     PRACTITIONERS,
@@ -13,6 +14,7 @@ from chalicelib.adapters.dynamodb.codec import (
     event_key,
     iso,
     mine_key,
+    open_count_key,
     open_key,
     parse_iso,
     practitioner_key,
@@ -56,6 +58,18 @@ def new_case_item(
         "gsi4pk": queue_inbox_key(opening.queue),
         "gsi4sk": f"{iso(now)}#{opening.case_id}",
     }
+
+
+def open_count(table: str, case_id: str, shards: int, delta: int) -> dict[str, Any]:
+    """The operation, for the transaction that moves the case into (+1) or out of (-1) the
+    managers' open inbox, that keeps its shard's counter exact."""
+    return update(
+        table,
+        open_count_key(open_key(case_id, shards)),
+        "SET #type = :count ADD open_cases :d",
+        {":d": delta, ":count": "count"},
+        names={"#type": "type"},
+    )
 
 
 def _case_fields(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
