@@ -24,6 +24,8 @@ from chalicelib.domain.model import (
     CaseRef,
     Identity,
     InboundWrite,
+    InboxFilter,
+    InboxQuery,
     Interaction,
     Media,
     Practitioner,
@@ -827,3 +829,79 @@ def test_a_read_marks_the_case_for_its_reader_until_the_read_is_forgotten(store)
     # retention forgets the reads up to minute 3: anna's marker goes, bea's (minute 3) stays
     store.forget_records_between(T0, T0 + timedelta(minutes=3))
     assert store.get_case(write.case_id).last_read == (("bea", T0 + timedelta(minutes=3)),)
+
+
+QUEUES = ("general", "careers", "education")
+
+
+def inbox_of_ten(store) -> list[str]:
+    """Ten cases a minute apart, in turn in general, careers and education; anna (general and
+    careers) was handed cases 0 and 3; case 6 is closed. Their ids, in order."""
+    store.create_practitioner(Practitioner("anna", "Anna", QUEUES[:2], ("da",), 10))
+    ids = []
+    for n in range(10):
+        write = first(
+            Identity("phone", f"+452000{n:04d}"), sid=f"SM{n}", at=T0 + timedelta(minutes=n)
+        )
+        write = replace(write, opening=replace(write.opening, queue=QUEUES[n % 3]))
+        store.record_inbound(write)
+        ids.append(write.case_id)
+    store.assign(ref(store, ids[0]), "anna", T0 + timedelta(hours=1), require_on_duty=False)
+    store.assign(ref(store, ids[3]), "anna", T0 + timedelta(hours=2), require_on_duty=False)
+    store.close(ref(store, ids[6]), "answered", "boss", T0 + timedelta(hours=3))
+    return ids
+
+
+def every_page(read, limit: int) -> list[str]:
+    """Every page of a view, following its cursor: the ids in the order shown."""
+    seen, after = [], None
+    for _ in range(30):
+        cases, after = read(after, limit)
+        seen += [c.id for c in cases]
+        if after is None:
+            return seen
+    raise AssertionError("the cursor never ended")
+
+
+def test_a_practitioners_page_reads_their_profile_own_cases_and_queues_alike(store):
+    ids = inbox_of_ten(store)
+    profile, mine, more = store.practitioner_page("anna", None, 10)
+    assert profile.queues == QUEUES[:2] and [c.id for c in mine] == [ids[0], ids[3]]
+    assert more is None
+    profile, mine, more = store.practitioner_page("anna", None, 1)
+    assert [c.id for c in mine] == [ids[0]] and more is not None
+    assert [c.id for c in store.practitioner_page("anna", more, 1)[1]] == [ids[3]]
+    assert store.practitioner_page("anna", None, 0)[1:] == ([], None)  # the profile only
+    assert store.practitioner_page("zoe", None, 5) == (None, [], None)
+    assert every_page(lambda a, n: store.mine_page("anna", a, n), 1) == [ids[0], ids[3]]
+    waiting = [ids[n] for n in (1, 4, 7, 9)]  # careers; general's 0, 3 anna's, 6 closed
+    assert every_page(lambda a, n: store.waiting_page(frozenset(QUEUES[:2]), a, n), 2) == waiting
+    only_sms = InboxFilter(channel="sms", needs_reply=True)
+    assert [c.id for c in store.waiting_page(frozenset(QUEUES[:2]), None, 10, only_sms)[0]] == (
+        waiting
+    )
+    assert store.waiting_page(frozenset(QUEUES[:2]), None, 10, InboxFilter("email"))[0] == []
+    with pytest.raises(InvalidCursor):
+        store.mine_page("anna", "MINE#bea", 5)
+    assert (store.count_mine("anna"), store.count_waiting("careers")) == (2, 3)
+
+
+def test_the_managers_views_page_newest_first_alike(store):
+    ids = inbox_of_ten(store)
+    open_ = [i for i in reversed(ids) if i != ids[6]]
+
+    def view(**asked):
+        query = InboxQuery(False, frozenset({"queued", "assigned"}), **asked)
+        return lambda after, n: store.inbox_page(replace(query, cursor=after, limit=n))
+
+    assert every_page(view(), 3) == open_  # none twice, none lost
+    assert every_page(view(), 100) == open_
+    assert every_page(view(queues=frozenset({"careers"})), 2) == [ids[7], ids[4], ids[1]]
+    assert every_page(view(assignee="anna"), 1) == [ids[3], ids[0]]
+    assert every_page(view(only=InboxFilter(needs_reply=False)), 2) == []
+    closed = InboxQuery(True, frozenset({"closed"}))
+    assert store.inbox_page(closed) == ([store.get_case(ids[6])], None)
+    assert store.count_open() == 9
+    for forged in ("x", "e30=", "A" * 3000):
+        with pytest.raises(InvalidCursor):
+            store.inbox_page(InboxQuery(False, frozenset({"queued"}), cursor=forged))
