@@ -70,7 +70,6 @@ if TYPE_CHECKING:
     from chalicelib.domain.ports import (
         Blobs,
         CannedStore,
-        CaseStore,
         Dialer,
         HoursStore,
         IntakeAndRoutingStore,

@@ -169,12 +169,14 @@ def test_open_cases_written_before_the_inbox_index_are_indexed_once(store, clock
 
 def tag(store, case_ids, expression: str, values: dict | None = None) -> None:
     """Changes what the bench's cases share (their latest channel, whether they need a reply)."""
+    names = {"ExpressionAttributeNames": {"#s": "status"}} if "#s" in expression else {}
     for case_id in case_ids:
         store.client.update_item(
             TableName=store.table,
             Key=dump(case_key(case_id)),
             UpdateExpression=expression,
             **({"ExpressionAttributeValues": dump(values)} if values else {}),
+            **names,
         )
 
 
@@ -330,3 +332,27 @@ def test_a_cursor_over_the_most_shards_stays_within_what_the_edge_takes(store, c
     open_in_shards(widest, clock, 3 * MAX_OPEN_SHARDS, "general")
     _, cursor = casework.inbox(deps_of(widest, clock), Actor("boss", "manager"), limit=40)
     assert cursor is not None and len(cursor) <= 2048
+
+
+def test_a_filtered_closed_view_reads_on_boundedly_and_skips_no_case(store, clock):
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 25))
+    others = open_cases(store, clock, 24, "general", assignee="bea", start=100)
+    mine = [
+        open_cases(store, clock, 1, "general", assignee="anna", start=104 + n * 8)[0]
+        for n in range(3)
+    ]  # a practitioner's closed view: the cases they held
+    closed = {":closed": "closed", ":inbox": "INBOX#closed"}
+    tag(store, others + mine, "SET #s = :closed, gsi1pk = :inbox REMOVE gsi4pk", closed)
+    anna = Actor("anna", "practitioner")
+    seen, cursor = [], None
+    for _ in range(30):
+        counted = Requests(store.client)
+        cases, cursor = casework.inbox(
+            deps_of(store, clock), anna, status="closed", cursor=cursor, limit=2
+        )
+        assert len(counted.calls) <= 1 + 5  # the profile; at most 5 Queries read on
+        assert len(cases) == 2 or cursor is None or len(counted.calls) == 1 + 5  # full, or bound
+        seen += [c.id for c in cases]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(mine) and len(seen) == 3
