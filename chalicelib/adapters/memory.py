@@ -947,11 +947,7 @@ class MemoryStore(_PrivacyMixin):
         return _after(held, after, limit, only)
 
     def waiting_page(
-        self,
-        queues: frozenset[str],
-        after: str | None,
-        limit: int,
-        only: InboxFilter | None = None,
+        self, queues: frozenset[str], after: str | None, limit: int, only: InboxFilter | None = None
     ) -> tuple[list[Case], str | None]:
         """The queues' waiting cases, longest waiting first (gsi4 `QUEUED#<q>`, merged)."""
         with self._lock:
