@@ -4,11 +4,12 @@ them: waiting in a queue, or assigned to a practitioner."""
 
 from __future__ import annotations
 
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamodb.codec import dump, iso, mine_key
+from chalicelib.adapters.dynamodb.codec import OPEN_SHARDS, dump, iso, mine_key, open_count_key
 from chalicelib.adapters.dynamodb.items import new_case_item
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import CaseOpening
@@ -26,6 +27,7 @@ def open_cases(
     queue: str,
     assignee: str | None = None,
     start: int = 0,
+    shards: int = OPEN_SHARDS,
 ) -> list[str]:
     """`count` open cases, one a second from `at + start` seconds; their ids, oldest first."""
     ids, items = [], []
@@ -33,7 +35,7 @@ def open_cases(
         when = at + timedelta(seconds=start + n)
         case_id = new_id()
         opening = CaseOpening(case_id, new_id(), queue, "sms", when, new_id())
-        item = new_case_item(opening, REPLY_TO, when)
+        item = new_case_item(opening, REPLY_TO, when, shards)
         for name in UNREAD:
             del item[name]
         if assignee is not None:
@@ -54,4 +56,12 @@ def open_cases(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(write, batches))
+    for shard, count in Counter(item["gsi1pk"] for item in items).items():
+        client.update_item(  # as intake counts each case it opens
+            TableName=table,
+            Key=dump(open_count_key(shard)),
+            UpdateExpression="SET #type = :count ADD open_cases :n",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues=dump({":n": count, ":count": "count"}),
+        )
     return ids

@@ -24,6 +24,16 @@ def country_codes(text: str) -> tuple[str, ...]:
     return tuple(codes) or DEFAULT_COUNTRY_CODES
 
 
+def shard_count(text: str) -> int:
+    """1 to 16 (a cursor holds a place in each, and stays under the edge's 2 KB for a query
+    value; `index_open_cases` re-keys from as many): a typo must stop the deploy, not page the
+    managers through the wrong keys."""
+    count = int(text)
+    if not 1 <= count <= 16:
+        raise ValueError(f"INBOX_SHARDS: {count} is not between 1 and 16")
+    return count
+
+
 @record
 class Settings:
     """Everything configurable, read once per container from the environment."""
@@ -66,6 +76,7 @@ class Settings:
     outbox_dir: str | None = None  # the local senders keep what they send here (`make outbox`)
     # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
     default_language: str = "da"
+    inbox_shards: int = 8  # keys the managers' open inbox is spread over (docs/inbox.md)
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -115,6 +126,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # booking messages (confirmations, repeats, refusals) a UTC day; beyond it, 429.
         booking_max_active=int(env.get("BOOKING_MAX_ACTIVE", "5")),
         booking_max_per_day=int(env.get("BOOKING_MAX_PER_DAY", "10")),
+        # Every writer and reader of a table must agree; after a change, scripts/index_inbox.py.
+        inbox_shards=shard_count(env.get("INBOX_SHARDS", "8")),
         outbox_dir=env.get("LOCAL_OUTBOX_DIR") or None,
         default_language=env.get("DEFAULT_LANGUAGE", "da"),
         safeguarding_alert_minutes=int(env.get("SAFEGUARDING_ALERT_MINUTES", "5")),

@@ -136,7 +136,9 @@ def build_services(settings: Settings | None = None, client: Any = None) -> Serv
     from chalicelib.adapters.senders import mail_sender, sms_sender
 
     settings = settings or load_settings()
-    store = DynamoStore(client or dynamodb_client(settings), settings.table_name)
+    store = DynamoStore(
+        client or dynamodb_client(settings), settings.table_name, settings.inbox_shards
+    )
     return Services(
         settings=settings,
         store=store,

@@ -1,6 +1,6 @@
 """`python scripts/index_inbox.py`: once, after deploying the inbox index (gsi4), give every
-open case written before it its inbox entry. Uses the app's settings (TABLE_NAME, ...); safe to
-run again."""
+open case written before it its inbox entry, and every practitioner's profile its place at the
+head of their inbox partition. Uses the app's settings (TABLE_NAME, ...); safe to run again."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> int:
     from chalicelib.wiring import build_services
 
-    print(f"indexed {build_services().store.index_open_cases()} open cases")
+    store = build_services().store
+    print(f"indexed {store.index_open_cases()} open cases")
+    print(f"indexed {store.index_profiles()} practitioner profiles")
     return 0
 
 

@@ -20,6 +20,7 @@ needs them says so at once.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain import positions
+from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
     Alert,
@@ -40,6 +43,8 @@ from chalicelib.domain.model import (
     Identity,
     IdentityRecord,
     InboundWrite,
+    InboxFilter,
+    InboxQuery,
     Interaction,
     Mention,
     Parked,
@@ -67,6 +72,7 @@ from chalicelib.domain.wording import TemplateVersion
 if TYPE_CHECKING:
     from chalicelib.domain.ports import (
         Blobs,
+        CannedStore,
         Dialer,
         HoursStore,
         IntakeAndRoutingStore,
@@ -278,6 +284,67 @@ def _stored(event: _Event) -> StoredMessage:
         files=tuple(f for f in files if f),
         personal=bool(interaction.body or interaction.to or email or interaction.media),
     )
+
+
+def _after(
+    entries: list[tuple[str, Case]], after: str | None, limit: int, only: InboxFilter | None
+) -> tuple[list[Case], str | None]:
+    """The entries past `after` in position order that pass the filters, up to `limit`; the
+    position the next page starts after (None: no more)."""
+    positions.checked(after, positions.CASE)
+    rest = sorted(
+        (
+            entry
+            for entry in entries
+            if (after is None or entry[0] > after) and _kept(only, entry[1])
+        ),
+        key=lambda entry: entry[0],
+    )
+    page = rest[:limit]
+    more = page[-1][0] if len(rest) > limit and page else None
+    return [case for _, case in page], more
+
+
+def _kept(only: InboxFilter | None, case: Case) -> bool:
+    """The inbox's filters, as the DynamoDB store's FilterExpression has them."""
+    if only is None:
+        return True
+    if only.channel is not None and (case.last_inbound_channel or case.channel) != only.channel:
+        return False
+    return only.needs_reply is None or only.needs_reply == (case.waiting_since is not None)
+
+
+def _listed(query: InboxQuery, case: Case) -> bool:
+    if case.status not in query.statuses:
+        return False
+    if query.queues is not None and case.queue not in query.queues:
+        return False
+    if query.assignee is not None and case.assignee != query.assignee:
+        return False
+    if query.mine_or_waiting_in is not None:
+        me, mine = query.mine_or_waiting_in
+        if case.assignee != me and not (case.status == "queued" and case.queue in mine):
+            return False
+    return _kept(query.only, case)
+
+
+def _encode_memory_cursor(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode()
+
+
+def _decode_memory_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        position = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidCursor("This cursor is not one we gave out.") from error
+    return positions.checked(position, positions.CASE)
+
+
+def _mention_position(mention: Mention) -> str:
+    """Where a mention sorts, as the DynamoDB store's sort key: time, case, note."""
+    return f"{_iso(mention.at)}#{mention.case_id}#{mention.note_id}"
 
 
 def _document(value: Any) -> Any:
@@ -875,6 +942,13 @@ class MemoryStore(_PrivacyMixin):
         with self._lock:
             self._canned[(canned.owner, canned.id)] = canned
 
+    def replace_canned(self, canned: CannedResponse) -> bool:
+        with self._lock:
+            if (canned.owner, canned.id) not in self._canned:
+                return False
+            self._canned[(canned.owner, canned.id)] = canned
+            return True
+
     def canned_of(self, owner: str | None) -> list[CannedResponse]:
         mine = [c for (o, _), c in self._canned.items() if o == owner]
         return sorted(mine, key=lambda c: c.id)
@@ -886,12 +960,81 @@ class MemoryStore(_PrivacyMixin):
         with self._lock:
             return self._canned.pop((owner, canned_id), None) is not None
 
-    def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
-        entries = self._mentions.get(user_id, [])
-        return sorted(entries, key=lambda m: (m.at, m.case_id, m.note_id), reverse=True)[:limit]
+    def mentions_of(
+        self, user_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[Mention], str | None]:
+        positions.checked(after, positions.MENTION)
+        with self._lock:
+            entries = sorted(
+                ((_mention_position(m), m) for m in self._mentions.get(user_id, [])),
+                key=lambda pair: pair[0],
+                reverse=True,
+            )
+        later = [pair for pair in entries if after is None or pair[0] < after]
+        page = later[:limit]
+        more = len(later) > limit
+        return [m for _, m in page], page[-1][0] if more else None
+
+    def read_mentions(self, user_id: str, case_id: str) -> None:
+        with self._lock:
+            self._mentions[user_id] = [
+                replace(m, read=True) if m.case_id == case_id else m
+                for m in self._mentions.get(user_id, [])
+            ]
 
     def count_mentions(self, user_id: str) -> int:
-        return len(self._mentions.get(user_id, []))
+        return sum(1 for m in self._mentions.get(user_id, []) if not m.read)
+
+    # --- the inbox: the pages the DynamoDB store reads from its index keys ----------------------
+
+    def practitioner_page(
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
+    ) -> tuple[Practitioner | None, list[Case], str | None]:
+        with self._lock:
+            profile = self._practitioners.get(practitioner_id)
+            cases, more = self.mine_page(practitioner_id, after, limit, only)
+        return profile, cases, more
+
+    def mine_page(
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
+    ) -> tuple[list[Case], str | None]:
+        """Their open cases in the order they were handed them (gsi4 `MINE#<id>`)."""
+        with self._lock:
+            held = [
+                (f"{_iso(c.assigned_at)}#{c.id}", c)
+                for c in self._in_inbox()
+                if c.status == "assigned" and c.assignee == practitioner_id and c.assigned_at
+            ]
+        return _after(held, after, limit, only)
+
+    def waiting_page(
+        self, queues: frozenset[str], after: str | None, limit: int, only: InboxFilter | None = None
+    ) -> tuple[list[Case], str | None]:
+        """The queues' waiting cases, longest waiting first (gsi4 `QUEUED#<q>`, merged)."""
+        with self._lock:
+            waiting = [
+                (since, self._cases[case_id])
+                for case_id, since in self._waiting.items()
+                if self._cases[case_id].queue in queues and case_id not in self._booked
+            ]
+        return _after(waiting, after, limit, only)
+
+    def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]:
+        """Newest activity first (gsi1: the open shards merged, or the closed cases)."""
+        with self._lock:
+            if query.closed:
+                pool = [c for c in self._cases.values() if c.status == "closed"]
+            else:
+                pool = list(self._in_inbox())
+        listed = [(f"{_iso(c.last_activity_at)}#{c.id}", c) for c in pool if _listed(query, c)]
+        listed.sort(key=lambda entry: entry[0], reverse=True)
+        after = _decode_memory_cursor(query.cursor)
+        rest = [c for position, c in listed if after is None or position < after]
+        page = rest[: query.limit]
+        if len(rest) <= query.limit:
+            return page, None
+        last = page[-1]
+        return page, _encode_memory_cursor(f"{_iso(last.last_activity_at)}#{last.id}")
 
     def count_mine(self, practitioner_id: str) -> int:
         with self._lock:
@@ -1174,10 +1317,23 @@ if TYPE_CHECKING:
         HoursStore,
         VoiceStore,
         RetentionStore,
+        CannedStore,
         Blobs,
         SmsSender,
         Dialer,
         MailSender,
     ]:
         store, sender = MemoryStore(), RecordingSender()
-        return store, store, store, store, store, store, MemoryBlobs(), sender, sender, sender
+        return (
+            store,
+            store,
+            store,
+            store,
+            store,
+            store,
+            store,
+            MemoryBlobs(),
+            sender,
+            sender,
+            sender,
+        )

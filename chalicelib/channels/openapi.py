@@ -46,6 +46,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
     ("GET", "/inbox"): ("My inbox, or every case for managers", "staff", None, (200,)),
     ("GET", "/canned"): ("Canned responses: the shared ones, then mine", "staff", None, (200,)),
     ("POST", "/canned"): ("A canned response (shared: managers)", "staff", "canned", (201,)),
+    ("PUT", "/canned/{canned_id}"): (
+        "Edit my canned response (shared: a shared one, managers)",
+        "staff",
+        "canned",
+        (200,),
+    ),
     ("DELETE", "/canned/{canned_id}"): (
         "Delete my canned response (?shared=true: a shared one, managers)",
         "staff",
@@ -215,7 +221,10 @@ REFUSALS = {
 }
 
 
-QUERY_SCHEMAS = {"/inbox": "inbox_query"}  # routes whose query parameters a schema lists
+QUERY_SCHEMAS = {
+    "/inbox": "inbox_query",
+    "/mentions": "mentions_query",
+}  # routes whose query parameters a schema lists
 
 
 @cache

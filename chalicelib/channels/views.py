@@ -90,7 +90,7 @@ def canned(item: CannedResponse) -> dict[str, Any]:
 
 
 def mention(entry: Mention) -> dict[str, Any]:
-    return _fields(entry, "case_id", "note_id", "author", "at")
+    return _fields(entry, "case_id", "note_id", "author", "at", "read")
 
 
 def case_detail(case: Case) -> dict[str, Any]:

@@ -19,9 +19,31 @@ from chalicelib.domain.ports import CannedStore, Deps
 
 PLACEHOLDERS = ("first_name", "next_opening", "practitioner")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+CANNED_ID = re.compile(r"[0-9a-f]{20}")  # what `new_id` gives out: anything else was never made
 
 
 def create(deps: Deps, actor: Actor, fields: dict[str, Any]) -> CannedResponse:
+    canned = _checked(actor, new_id(), fields)
+    store: CannedStore = deps.store
+    store.save_canned(canned)
+    return canned
+
+
+def edit(deps: Deps, actor: Actor, canned_id: str, fields: dict[str, Any]) -> CannedResponse:
+    """The same rules as `create`: a shared one by a manager, a personal one by its owner only.
+    Someone else's personal one is not found (it lives under its owner, never looked up by
+    anyone else), so an edit never says whether a forged id exists; one deleted meanwhile is
+    not brought back."""
+    canned = _checked(actor, canned_id, fields)
+    store: CannedStore = deps.store
+    if not CANNED_ID.fullmatch(canned_id) or not store.replace_canned(canned):
+        raise NotFound("No such canned response.")
+    return canned
+
+
+def _checked(actor: Actor, canned_id: str, fields: dict[str, Any]) -> CannedResponse:
+    """The canned response these fields make, if this actor may keep it: shared ones are for
+    managers only; a body's placeholders must be ones we fill."""
     shared = bool(fields.get("shared", False))
     if shared and not actor.is_manager:
         raise Forbidden("Only managers manage shared canned responses.", code="managers_only")
@@ -31,12 +53,9 @@ def create(deps: Deps, actor: Actor, fields: dict[str, Any]) -> CannedResponse:
             f"Unknown placeholder {{{unknown[0]}}}; use {', '.join(PLACEHOLDERS)}.",
             code="unknown_placeholder",
         )
-    canned = CannedResponse(
-        new_id(), fields["title"], fields["body"], None if shared else actor.user_id
+    return CannedResponse(
+        canned_id, fields["title"], fields["body"], None if shared else actor.user_id
     )
-    store: CannedStore = deps.store
-    store.save_canned(canned)
-    return canned
 
 
 def available(deps: Deps, actor: Actor) -> list[CannedResponse]:

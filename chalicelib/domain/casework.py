@@ -164,6 +164,7 @@ def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
+    store.read_mentions(actor.user_id, case_id)  # opening the case reads what named me on it
     return _as_seen_by(case, actor, now)
 
 
@@ -267,19 +268,42 @@ def _inbox(
             return _open_page(store, status, None, ("", frozenset({queue})), cursor, limit, only)
         query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor, only)
     else:
-        profile = profile_of(actor, store)
-        assert profile is not None
         if assignee not in (None, actor.user_id):
             raise Forbidden("Practitioners see their own assigned cases only.")
         if not closed:
-            mine = (
-                actor.user_id,
-                frozenset(profile.queues) & (queues or frozenset(profile.queues)),
-            )
-            return _open_page(store, status, queues, mine, cursor, limit, only)
+            return _practitioner_page(store, actor, status, queues, cursor, limit, only)
+        profile = profile_of(actor, store)
+        assert profile is not None
         mine = (actor.user_id, frozenset(profile.queues))
         query = InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor, only)
     return store.inbox_page(query)
+
+
+def _practitioner_page(
+    store: CaseStore,
+    actor: Actor,
+    status: str | None,
+    queues: frozenset[str] | None,
+    cursor: str | None,
+    limit: int,
+    only: InboxFilter | None,
+) -> tuple[list[Case], str | None]:
+    """Their profile, read afresh on every page (a removal from a queue counts on the next
+    one), comes in the same Query as their own cases: it heads their index partition. Then one
+    Query per queue they serve: 1 + queues requests in all."""
+    part, after = _decode_position(cursor)
+    reads_mine = status in (None, "assigned") and part == "mine"
+    profile, mine, more = store.practitioner_page(
+        actor.user_id, after if reads_mine else None, limit if reads_mine else 0, only
+    )
+    if profile is None:  # not in the index (yet): `scripts/index_inbox.py`; read it as before
+        profile = profile_of(actor, store)
+        assert profile is not None
+    waiting_in = frozenset(profile.queues) & (queues or frozenset(profile.queues))
+    first = (mine, more) if reads_mine else None
+    return _open_page(
+        store, status, queues, (actor.user_id, waiting_in), cursor, limit, only, first
+    )
 
 
 def _open_page(
@@ -290,6 +314,7 @@ def _open_page(
     cursor: str | None,
     limit: int,
     only: InboxFilter | None,
+    first: tuple[list[Case], str | None] | None = None,  # the assignee's part, already read
 ) -> tuple[list[Case], str | None]:
     """Someone's cases first (every one, up to the page), newest activity first, then the
     longest waiting cases of the queues: one Query of the assignee's partition and one per
@@ -298,7 +323,7 @@ def _open_page(
     part, after = _decode_position(cursor)
     cases: list[Case] = []
     if assignee and status in (None, "assigned") and part == "mine":
-        mine, more = store.mine_page(assignee, after, limit, only)
+        mine, more = first if first is not None else store.mine_page(assignee, after, limit, only)
         cases = sorted(
             (c for c in mine if queues is None or c.queue in queues),
             key=lambda c: c.last_activity_at,
@@ -322,10 +347,13 @@ def _encode_position(part: str, after: str | None) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def _decode_position(cursor: str | None) -> tuple[str, str | None]:
-    """Only a cursor shaped like ours (the store checks the position itself)."""
+def _decode_position(
+    cursor: str | None, parts: tuple[str, ...] = ("mine", "waiting")
+) -> tuple[str, str | None]:
+    """Only a cursor shaped like ours, of one of this view's `parts` (the store checks the
+    position itself); no cursor: the first part from its start."""
     if cursor is None:
-        return "mine", None
+        return parts[0], None
     try:
         if len(cursor) > MAX_CURSOR:
             raise ValueError
@@ -333,9 +361,9 @@ def _decode_position(cursor: str | None) -> tuple[str, str | None]:
         if not isinstance(plain, dict) or set(plain) != {"part", "after"}:
             raise ValueError
         part, after = plain["part"], plain["after"]
-        if part not in ("mine", "waiting") or not isinstance(after, str | None):
+        if part not in parts or not isinstance(after, str | None):
             raise ValueError
-        if part == "mine" and after is None:
+        if part != "waiting" and after is None:
             raise ValueError
         return part, after
     except (ValueError, TypeError, binascii.Error) as error:
@@ -459,10 +487,15 @@ def _mentioned(store: CaseStore, case: Case, actor: Actor, body: str) -> tuple[s
     return tuple(names)
 
 
-def mentions(deps: Deps, actor: Actor, limit: int = PAGE_SIZE) -> list[Mention]:
-    """The notes that named me, newest first; opening a case still needs the right to see it."""
+def mentions(
+    deps: Deps, actor: Actor, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[Mention], str | None]:
+    """The notes that named me, newest first, each read or not (read: I opened the case since);
+    a page at a time. Opening a case still needs the right to see it."""
     store: CaseStore = deps.store
-    return store.mentions_of(actor.user_id, limit)
+    _, after = _decode_position(cursor, ("mentions",))
+    found, more = store.mentions_of(actor.user_id, limit, after)
+    return found, _encode_position("mentions", more) if more is not None else None
 
 
 def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) -> Case:

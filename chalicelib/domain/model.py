@@ -210,6 +210,7 @@ class Mention:
     note_id: str
     author: str
     at: datetime
+    read: bool = False  # set once the mentioned practitioner opens the case
 
 
 @record
@@ -293,7 +294,8 @@ class InboxFilter:
 
 @record
 class InboxQuery:
-    """What one inbox page asks for; the store turns it into one Query on gsi1."""
+    """What one page of the managers' views (or of one's closed cases) asks for; the store reads
+    it from the open cases' shards, or the closed cases' key (docs/inbox.md)."""
 
     closed: bool
     statuses: frozenset[str]

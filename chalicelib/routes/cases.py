@@ -40,6 +40,15 @@ def new_canned_response() -> Response:
     return created(views.canned(canned.create(bp.deps, actor, fields)))
 
 
+@bp.route("/canned/{canned_id}", methods=["PUT"], content_types=JSON)
+def edit_canned_response(canned_id: str) -> dict[str, Any]:
+    from chalicelib.channels import views
+    from chalicelib.domain import canned
+
+    actor, fields = bp.actor(*BOTH), bp.body("canned")
+    return views.canned(canned.edit(bp.deps, actor, canned_id, fields))
+
+
 @bp.route("/canned/{canned_id}", methods=["DELETE"])
 def delete_canned_response(canned_id: str) -> Response:
     from chalicelib.domain import canned
@@ -54,7 +63,9 @@ def my_mentions() -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import casework
 
-    return {"mentions": [views.mention(m) for m in casework.mentions(bp.deps, bp.actor(*BOTH))]}
+    actor, cursor = bp.actor(*BOTH), bp.params("mentions_query").get("cursor")
+    found, more = casework.mentions(bp.deps, actor, cursor)
+    return {"mentions": [views.mention(m) for m in found], "cursor": more}
 
 
 @bp.route("/cases/{case_id}", methods=["GET"])

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.adapters.memory import MemoryStore
+from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.ids import interaction_id, new_id
 from chalicelib.domain.model import (
@@ -23,6 +24,8 @@ from chalicelib.domain.model import (
     CaseRef,
     Identity,
     InboundWrite,
+    InboxFilter,
+    InboxQuery,
     Interaction,
     Media,
     Practitioner,
@@ -435,16 +438,45 @@ def test_a_note_and_its_mentions_are_written_together(store):
         note, id=interaction_id(T0 + timedelta(minutes=1)), at=T0 + timedelta(minutes=1)
     )
     store.add_note(later_note, ("bea",))
-    assert [(m.case_id, m.note_id, m.author) for m in store.mentions_of("bea", 10)] == [
+    assert [(m.case_id, m.note_id, m.author) for m in store.mentions_of("bea", 10)[0]] == [
         (write.case_id, later_note.id, "anna"),
         (write.case_id, note.id, "anna"),
     ]
-    assert [m.at for m in store.mentions_of("carl", 10)] == [T0]
-    assert store.mentions_of("anna", 10) == []
+    assert [m.at for m in store.mentions_of("carl", 10)[0]] == [T0]
+    assert store.mentions_of("anna", 10) == ([], None)
     with pytest.raises(WriteConflict):  # the same note again: refused whole
         store.add_note(note, ("dan",))
-    assert store.mentions_of("dan", 10) == []
+    assert store.mentions_of("dan", 10) == ([], None)
     assert store.get_case(write.case_id, with_timeline=True).timeline[-1].id == later_note.id
+
+
+def test_mentions_page_newest_first_and_are_read_once_their_case_is_opened(store):
+    write, other = first(), first(Identity("phone", "+4520000002"), sid="SM2")
+    store.record_inbound(write)
+    store.record_inbound(other)
+    notes = []
+    for minute, case_id in enumerate([write.case_id, other.case_id] * 3):
+        at = T0 + timedelta(minutes=minute)
+        notes.append(
+            Interaction(interaction_id(at), case_id, at, "note", "internal", "@bea", author="anna")
+        )
+        store.add_note(notes[-1], ("bea",))
+    seen, after = [], None
+    for _ in range(4):
+        page, after = store.mentions_of("bea", 4, after)
+        seen += page
+        if after is None:
+            break
+    assert [m.note_id for m in seen] == [n.id for n in reversed(notes)]  # none twice or lost
+    assert not any(m.read for m in seen) and store.count_mentions("bea") == 6
+    store.read_mentions("bea", write.case_id)
+    store.read_mentions("bea", write.case_id)  # again (another tab): nothing more changes
+    store.read_mentions("carl", other.case_id)  # not named there: nothing
+    page, _ = store.mentions_of("bea", 10)
+    assert [m.read for m in page] == [m.case_id == write.case_id for m in page]
+    assert store.count_mentions("bea") == 3
+    with pytest.raises(InvalidCursor):
+        store.mentions_of("bea", 10, "MENTIONS#anna")
 
 
 def test_canned_responses_are_kept_per_owner(store):
@@ -454,8 +486,13 @@ def test_canned_responses_are_kept_per_owner(store):
     store.save_canned(mine)
     assert store.canned_of(None) == [shared] and store.canned_of("anna") == [mine]
     assert store.get_canned("bea", "c2") is None and store.get_canned("anna", "c2") == mine
+    edited = CannedResponse("c2", "Mine", "Sooner", owner="anna")
+    assert not store.replace_canned(CannedResponse("c2", "Theirs", "x", owner="bea"))
+    assert store.replace_canned(edited) and store.canned_of("anna") == [edited]
+    assert store.canned_of("bea") == []
     assert store.delete_canned("anna", "c2") and not store.delete_canned("anna", "c2")
     assert store.canned_of("anna") == []
+    assert not store.replace_canned(edited)  # deleted stays deleted
 
 
 def test_a_waiting_case_moves_queue_and_keeps_its_place(store):
@@ -821,3 +858,79 @@ def test_template_versions_follow_each_other_and_the_latest_is_the_override(stor
     assert store.template_overrides() == [v2]
     assert store.template_versions("da", "sms.ack_open") == [v1, v2]
     assert store.template_versions("en", "sms.ack_open") == []
+
+
+QUEUES = ("general", "careers", "education")
+
+
+def inbox_of_ten(store) -> list[str]:
+    """Ten cases a minute apart, in turn in general, careers and education; anna (general and
+    careers) was handed cases 0 and 3; case 6 is closed. Their ids, in order."""
+    store.create_practitioner(Practitioner("anna", "Anna", QUEUES[:2], ("da",), 10))
+    ids = []
+    for n in range(10):
+        write = first(
+            Identity("phone", f"+452000{n:04d}"), sid=f"SM{n}", at=T0 + timedelta(minutes=n)
+        )
+        write = replace(write, opening=replace(write.opening, queue=QUEUES[n % 3]))
+        store.record_inbound(write)
+        ids.append(write.case_id)
+    store.assign(ref(store, ids[0]), "anna", T0 + timedelta(hours=1), require_on_duty=False)
+    store.assign(ref(store, ids[3]), "anna", T0 + timedelta(hours=2), require_on_duty=False)
+    store.close(ref(store, ids[6]), "answered", "boss", T0 + timedelta(hours=3))
+    return ids
+
+
+def every_page(read, limit: int) -> list[str]:
+    """Every page of a view, following its cursor: the ids in the order shown."""
+    seen, after = [], None
+    for _ in range(30):
+        cases, after = read(after, limit)
+        seen += [c.id for c in cases]
+        if after is None:
+            return seen
+    raise AssertionError("the cursor never ended")
+
+
+def test_a_practitioners_page_reads_their_profile_own_cases_and_queues_alike(store):
+    ids = inbox_of_ten(store)
+    profile, mine, more = store.practitioner_page("anna", None, 10)
+    assert profile.queues == QUEUES[:2] and [c.id for c in mine] == [ids[0], ids[3]]
+    assert more is None
+    profile, mine, more = store.practitioner_page("anna", None, 1)
+    assert [c.id for c in mine] == [ids[0]] and more is not None
+    assert [c.id for c in store.practitioner_page("anna", more, 1)[1]] == [ids[3]]
+    assert store.practitioner_page("anna", None, 0)[1:] == ([], None)  # the profile only
+    assert store.practitioner_page("zoe", None, 5) == (None, [], None)
+    assert every_page(lambda a, n: store.mine_page("anna", a, n), 1) == [ids[0], ids[3]]
+    waiting = [ids[n] for n in (1, 4, 7, 9)]  # careers; general's 0, 3 anna's, 6 closed
+    assert every_page(lambda a, n: store.waiting_page(frozenset(QUEUES[:2]), a, n), 2) == waiting
+    only_sms = InboxFilter(channel="sms", needs_reply=True)
+    assert [c.id for c in store.waiting_page(frozenset(QUEUES[:2]), None, 10, only_sms)[0]] == (
+        waiting
+    )
+    assert store.waiting_page(frozenset(QUEUES[:2]), None, 10, InboxFilter("email"))[0] == []
+    with pytest.raises(InvalidCursor):
+        store.mine_page("anna", "MINE#bea", 5)
+    assert (store.count_mine("anna"), store.count_waiting("careers")) == (2, 3)
+
+
+def test_the_managers_views_page_newest_first_alike(store):
+    ids = inbox_of_ten(store)
+    open_ = [i for i in reversed(ids) if i != ids[6]]
+
+    def view(**asked):
+        query = InboxQuery(False, frozenset({"queued", "assigned"}), **asked)
+        return lambda after, n: store.inbox_page(replace(query, cursor=after, limit=n))
+
+    assert every_page(view(), 3) == open_  # none twice, none lost
+    assert every_page(view(), 100) == open_
+    assert every_page(view(queues=frozenset({"careers"})), 2) == [ids[7], ids[4], ids[1]]
+    assert every_page(view(assignee="anna"), 1) == [ids[3], ids[0]]
+    assert every_page(view(only=InboxFilter(needs_reply=False)), 2) == []
+    closed = InboxQuery(True, frozenset({"closed"}))
+    assert store.inbox_page(closed) == ([store.get_case(ids[6])], None)
+    assert store.count_open() == 9
+    for forged in ("x", "e30=", "A" * 3000):
+        with pytest.raises(InvalidCursor):
+            store.inbox_page(InboxQuery(False, frozenset({"queued"}), cursor=forged))

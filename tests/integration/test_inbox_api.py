@@ -355,6 +355,53 @@ def test_a_mentioned_practitioner_finds_the_case_in_their_mentions(api, case_id,
     assert json.loads(call(api, "GET", "/mentions", OMAR).body)["mentions"] == []
 
 
+def test_a_mention_is_read_once_its_case_is_opened_and_the_mentions_page_on(
+    api, case_id, local_services
+):
+    local_services.store.create_practitioner(Practitioner("bea", "Bea", ("general",), ("da",), 5))
+    bea = bearer("bea", "practitioner")
+    notes = []
+    for n in range(3):
+        local_services.clock.at += timedelta(seconds=1)
+        note = call(api, "POST", f"/cases/{case_id}/notes", ANNA, {"body": f"@bea {n}"})
+        notes.append(json.loads(note.body))
+    assert json.loads(call(api, "GET", "/inbox", bea).body)["counts"]["mentions"] == 3
+    call(api, "GET", f"/cases/{case_id}", ANNA)  # someone else opening it reads nothing of Bea's
+    page = json.loads(call(api, "GET", "/mentions", bea).body)
+    assert [m["read"] for m in page["mentions"]] == [False] * 3 and page["cursor"] is None
+    assert call(api, "GET", f"/cases/{case_id}", bea).status_code == 200
+    assert json.loads(call(api, "GET", "/inbox", bea).body)["counts"]["mentions"] == 0
+    page = json.loads(call(api, "GET", "/mentions", bea).body)
+    assert [m["read"] for m in page["mentions"]] == [True] * 3
+    assert [m["note_id"] for m in page["mentions"]] == [n["id"] for n in reversed(notes)]
+    for forged in ("x", "e30=", "A" * 600, page["mentions"][0]["note_id"]):
+        answer = call(api, "GET", f"/mentions?cursor={forged}", bea)
+        assert answer.status_code == 400 and error_code(answer) in (
+            "invalid_cursor",
+            "invalid_field",
+        ), forged
+    answer = call(api, "GET", "/mentions?limit=1000", bea)
+    assert answer.status_code == 400 and error_code(answer) == "invalid_field"
+
+
+def test_the_mentions_view_pages_with_its_cursor_none_twice_or_lost(case_id, local_services):
+    from chalicelib.domain import casework
+
+    local_services.store.create_practitioner(Practitioner("bea", "Bea", ("general",), ("da",), 5))
+    deps, bea, made = local_services, Actor("bea", "practitioner"), []
+    for n in range(7):
+        local_services.clock.at += timedelta(seconds=n % 2)  # some in the same moment
+        made.append(casework.add_note(deps, case_id, Actor("boss", "manager"), f"@bea {n}"))
+    made.sort(key=lambda note: (note.at, note.id))
+    seen_ids, cursor = [], None
+    for _ in range(5):
+        page, cursor = casework.mentions(deps, bea, cursor, limit=3)
+        seen_ids += [m.note_id for m in page]
+        if cursor is None:
+            break
+    assert seen_ids == [n.id for n in reversed(made)]
+
+
 def error_code(answer) -> str:
     return json.loads(answer.body)["error"]["code"]
 
@@ -401,3 +448,49 @@ def test_canned_responses_shared_by_managers_personal_and_filled_in_a_reply(
     assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 204
     assert call(api, "DELETE", f"/canned/{own['id']}", ANNA).status_code == 404
     assert json.loads(call(api, "GET", "/canned", ANNA).body)["canned"] == []
+
+
+def test_canned_responses_are_edited_by_whoever_may_keep_them_and_nobody_else(
+    api, case_id, local_services
+):
+    shared = json.loads(
+        call(api, "POST", "/canned", BOSS, {"title": "Hi", "body": "Hello", "shared": True}).body
+    )
+    own = json.loads(call(api, "POST", "/canned", ANNA, {"title": "Mine", "body": "Hej"}).body)
+    edit = {"title": "Later", "body": "We open {next_opening}, {practitioner} here."}
+    answer = call(api, "PUT", f"/canned/{own['id']}", ANNA, edit)
+    assert answer.status_code == 200, answer.body
+    assert json.loads(answer.body) == {**edit, "id": own["id"], "shared": False}
+    shared_edit = {**edit, "shared": True}
+    assert error_code(call(api, "PUT", f"/canned/{shared['id']}", ANNA, shared_edit)) == (
+        "managers_only"
+    )
+    assert call(api, "PUT", f"/canned/{shared['id']}", BOSS, shared_edit).status_code == 200
+    # someone else's own, a shared one edited as one's own, a forged id: all "no such" (404)
+    for who, canned_id, body in (
+        (OMAR, own["id"], edit),
+        (BOSS, own["id"], edit),
+        (ANNA, shared["id"], edit),
+        (ANNA, "0" * 20, edit),
+        (ANNA, "x" * 2000, edit),
+        (ANNA, "..%2F" + own["id"], edit),
+    ):
+        answer = call(api, "PUT", f"/canned/{canned_id}", who, body)
+        assert answer.status_code == 404 and error_code(answer) == "not_found", canned_id
+    for bad, code in (
+        ({"title": "x", "body": "Hi {surname}"}, "unknown_placeholder"),
+        ({"title": "x", "body": "x" * 1601}, "invalid_field"),
+        ({"title": "x", "body": {"nested": ["deep"]}}, "invalid_field"),
+        ({"title": "x", "body": "Hi", "owner": "omar"}, "invalid_field"),
+        ({"title": "x"}, "invalid_field"),
+    ):
+        answer = call(api, "PUT", f"/canned/{own['id']}", ANNA, bad)
+        assert answer.status_code == 400 and error_code(answer) == code, bad
+    listed = {c["id"]: c for c in json.loads(call(api, "GET", "/canned", ANNA).body)["canned"]}
+    assert listed[own["id"]]["body"] == edit["body"]  # the refused edits changed nothing
+    assert listed[shared["id"]]["shared"] is True
+    assert [c["id"] for c in json.loads(call(api, "GET", "/canned", OMAR).body)["canned"]] == [
+        shared["id"]
+    ]
+    call(api, "DELETE", f"/canned/{own['id']}", ANNA)
+    assert call(api, "PUT", f"/canned/{own['id']}", ANNA, edit).status_code == 404  # not revived

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamodb.codec import dump, load
+from chalicelib.adapters.dynamodb.codec import OPEN_SHARDS, dump, load
 
 T = TypeVar("T")
 
@@ -21,9 +21,10 @@ class Cancelled(Exception):
 
 
 class StoreBase:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, open_shards: int = OPEN_SHARDS) -> None:
         self.client = client
         self.table = table_name
+        self.open_shards = open_shards  # the same for every writer and reader of a table
 
     def _get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
         answer = self.client.get_item(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamodb.base import StoreBase
+from chalicelib.adapters.dynamodb.base import StoreBase, put
 from chalicelib.adapters.dynamodb.codec import dump
 from chalicelib.domain.model import CannedResponse
 
@@ -14,22 +14,33 @@ def _partition(owner: str | None) -> str:
     return "CANNED#shared" if owner is None else f"CANNED#user#{owner}"
 
 
+def _item(canned: CannedResponse) -> dict[str, Any]:
+    return {
+        "pk": _partition(canned.owner),
+        "sk": f"CANNED#{canned.id}",
+        "type": "canned",
+        "id": canned.id,
+        "title": canned.title,
+        "body": canned.body,
+        "owner": canned.owner,
+    }
+
+
 def _from(item: dict[str, Any]) -> CannedResponse:
     return CannedResponse(item["id"], item["title"], item["body"], item.get("owner"))
 
 
 class DynamoCanned(StoreBase):
     def save_canned(self, canned: CannedResponse) -> None:
-        item = {
-            "pk": _partition(canned.owner),
-            "sk": f"CANNED#{canned.id}",
-            "type": "canned",
-            "id": canned.id,
-            "title": canned.title,
-            "body": canned.body,
-            "owner": canned.owner,
-        }
-        self._put(item)
+        self._put(_item(canned))
+
+    def replace_canned(self, canned: CannedResponse) -> bool:
+        """Overwrite one that exists under its owner; False when there is none (never made,
+        deleted meanwhile, or someone else's: another owner's partition is not this key)."""
+        item = _item(canned)
+        return self._unless_lost(
+            self.client.put_item, put(self.table, item, "attribute_exists(pk)")["Put"]
+        )
 
     def canned_of(self, owner: str | None) -> list[CannedResponse]:
         """One owner's (None: the shared ones), in id order."""

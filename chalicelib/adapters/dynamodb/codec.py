@@ -14,7 +14,9 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 HOURS_KEY = {"pk": "SETTINGS", "sk": "HOURS"}
-INBOX_OPEN = "INBOX#open"
+INBOX_OPEN = "INBOX#open"  # before the shards: only `index_open_cases` still reads it
+OPEN_SHARDS = 8  # the default number of keys the open cases are spread over (INBOX_SHARDS)
+MAX_OPEN_SHARDS = 16  # a cursor holds a place in each: 16 keep it under 2 KB
 INBOX_CLOSED = "INBOX#closed"
 UNANSWERED = "UNANSWERED"
 PRACTITIONERS = "PRACTITIONERS"
@@ -95,9 +97,25 @@ def waiting_key(queue: str) -> str:
 
 
 def mine_key(practitioner_id: str) -> str:
-    """gsi4: a practitioner's open cases, in the order they were handed them (full copies, so a
-    page is one Query that reads only what it shows)."""
+    """gsi4: a practitioner's profile (at PROFILE_SK, first) and then their open cases, in the
+    order they were handed them (full copies): one Query reads who they are and what they hold."""
     return f"MINE#{practitioner_id}"
+
+
+PROFILE_SK = "!profile"  # the profile's gsi4 sort key: before every case's "<time>#<case id>"
+
+
+def open_key(case_id: str, shards: int) -> str:
+    """gsi1: an open case's shard of the managers' inbox, `OPEN#<n>`, n from a hash of its id
+    (fixed for the case's life, spread evenly): no one key takes every open-case write."""
+    digest = hashlib.sha256(case_id.encode()).digest()
+    return f"OPEN#{int.from_bytes(digest[:4], 'big') % shards}"
+
+
+def open_count_key(shard: str) -> dict[str, str]:
+    """The counter of the open cases in one shard (`OPEN#<n>`), a key of its own: moved by the
+    same transaction as every case that enters or leaves the shard."""
+    return {"pk": f"COUNT#{shard}", "sk": "COUNT"}
 
 
 def queue_inbox_key(queue: str) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import (
-    INBOX_OPEN,
     case_key,
     contact_key,
     dedupe_key,
@@ -18,8 +17,14 @@ from chalicelib.adapters.dynamodb.codec import (
     mail_token_key,
     message_id_key,
     open_case_key,
+    open_key,
 )
-from chalicelib.adapters.dynamodb.items import case_ref, interaction_item, new_case_item
+from chalicelib.adapters.dynamodb.items import (
+    case_ref,
+    interaction_item,
+    new_case_item,
+    open_count,
+)
 from chalicelib.adapters.dynamodb.webinars import BOOKING_ROLES, booking_ops
 from chalicelib.domain.model import (
     Case,
@@ -330,7 +335,7 @@ class DynamoInbound(StoreBase):
                     ),
                 )
             )
-            item = new_case_item(write.opening, reply_to, inbound.at)
+            item = new_case_item(write.opening, reply_to, inbound.at, self.open_shards)
             if not booked:
                 item.update(preview=preview_of(inbound.body), last_inbound_channel=inbound.channel)
             if inbound.email is not None:
@@ -340,6 +345,8 @@ class DynamoInbound(StoreBase):
                     possible_link=_link(inbound.email.possible_link),
                 )
             ops.append(("case", put(t, item)))
+            if not booked:  # in the managers' inbox from now: its shard counts one more
+                ops.append(("count", open_count(t, write.case_id, self.open_shards, 1)))
             ops.append(
                 (
                     "token",
@@ -472,13 +479,14 @@ class DynamoInbound(StoreBase):
         queue (since `at`) and shows in the inbox. None when it was a case to answer already
         (another message promoted it); either way the identity's mark goes."""
         now = iso(at)
-        item = self._update_new(
+        promote = update(
+            self.table,
             case_key(case_id),
             "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, gsi3sk = :since, "
             "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
             "REMOVE booked_only, booked_waiting, booked_inbox",
             {
-                ":inbox": INBOX_OPEN,
+                ":inbox": open_key(case_id, self.open_shards),
                 ":at": now,
                 ":since": f"{now}#{case_id}",
                 ":yes": True,
@@ -487,6 +495,15 @@ class DynamoInbound(StoreBase):
             "booked_only = :yes AND #status = :queued",
             {"#status": "status"},
         )
+        try:  # with its shard's count of open cases
+            self._transact(
+                [("case", promote), ("count", open_count(self.table, case_id, self.open_shards, 1))]
+            )
+            item = self._get(case_key(case_id))
+        except Cancelled as lost:
+            if "case" not in lost.failed:
+                raise WriteConflict(str(lost)) from lost
+            item = None
         self._update(
             identity_key(identity),
             "REMOVE open_case_booked",

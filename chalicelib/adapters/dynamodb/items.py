@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters.dynamodb.base import update
 from chalicelib.adapters.dynamodb.codec import (
-    INBOX_OPEN,
+    OPEN_SHARDS,
     PRACTITIONERS,
+    PROFILE_SK,
     case_key,
     event_key,
     iso,
+    mine_key,
+    open_count_key,
+    open_key,
     parse_iso,
     practitioner_key,
     queue_inbox_key,
@@ -32,7 +37,9 @@ from chalicelib.domain.model import (
 from chalicelib.domain.risk import Risk, prioritised
 
 
-def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
+def new_case_item(
+    opening: CaseOpening, reply_to: dict[str, str], now: datetime, shards: int = OPEN_SHARDS
+) -> dict[str, Any]:
     """A case opened by a webinar booking is kept for its timeline only: in no inbox and no
     waiting list (`booked_only`, with the waiting key it takes once the citizen writes)."""
     if opening.channel == "webinar":
@@ -45,13 +52,25 @@ def new_case_item(opening: CaseOpening, reply_to: dict[str, str], now: datetime)
     return {
         **_case_fields(opening, reply_to, now),
         "waiting_since": iso(now),
-        "gsi1pk": INBOX_OPEN,
+        "gsi1pk": open_key(opening.case_id, shards),
         "gsi1sk": iso(now),
         "gsi3pk": waiting_key(opening.queue),
         "gsi3sk": f"{iso(now)}#{opening.case_id}",
         "gsi4pk": queue_inbox_key(opening.queue),
         "gsi4sk": f"{iso(now)}#{opening.case_id}",
     }
+
+
+def open_count(table: str, case_id: str, shards: int, delta: int) -> dict[str, Any]:
+    """The operation, for the transaction that moves the case into (+1) or out of (-1) the
+    managers' open inbox, that keeps its shard's counter exact."""
+    return update(
+        table,
+        open_count_key(open_key(case_id, shards)),
+        "SET #type = :count ADD open_cases :d",
+        {":d": delta, ":count": "count"},
+        names={"#type": "type"},
+    )
 
 
 def _case_fields(opening: CaseOpening, reply_to: dict[str, str], now: datetime) -> dict[str, Any]:
@@ -209,6 +228,9 @@ def practitioner_item(practitioner: Practitioner) -> dict[str, Any]:
         "email": practitioner.email,
         "gsi1pk": PRACTITIONERS,
         "gsi1sk": duty_sort_key(practitioner.id, practitioner.on_duty),
+        # first in their inbox partition: the page reads the profile with their own cases
+        "gsi4pk": mine_key(practitioner.id),
+        "gsi4sk": PROFILE_SK,
     }
 
 

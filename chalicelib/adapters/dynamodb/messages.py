@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put, update
 from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import interaction_item
+from chalicelib.domain import positions
 from chalicelib.domain.model import Identity, Interaction, Mention, Parked
 from chalicelib.domain.ports import WriteConflict
 
 MENTION_DAYS = 90  # a mention older than a quarter is history: the note stays on the case
+
+
+def _mention_key(user_id: str, position: str) -> dict[str, str]:
+    return {"pk": f"MENTIONS#{user_id}", "sk": position}
 
 
 class DynamoMessages(StoreBase):
@@ -26,27 +31,33 @@ class DynamoMessages(StoreBase):
         self.client.put_item(**put(self.table, interaction_item(interaction))["Put"])
 
     def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None:
-        """The note and an entry in each mentioned practitioner's mentions, in one transaction
-        (a note is never half mentioned). Entries expire after MENTION_DAYS."""
+        """The note and an entry in each mentioned practitioner's mentions, unread, in one
+        transaction (a note is never half mentioned). Each unread one also has a marker in
+        the practitioner's `UNREAD#` partition, by case: opening a case finds its markers with
+        one Query, and the count reads only the unread. Both expire after MENTION_DAYS."""
         ops = [("note", put(self.table, interaction_item(note)))]
         expires = int((note.at + timedelta(days=MENTION_DAYS)).timestamp())
         for user in mentioned:
+            position = f"{iso(note.at)}#{note.case_id}#{note.id}"
+            entry = {
+                "type": "mention",
+                "case_id": note.case_id,
+                "note_id": note.id,
+                "author": note.author,
+                "at": iso(note.at),
+                "expires_at": expires,
+            }
             ops.append(
                 (
                     "mention",
-                    put(
-                        self.table,
-                        {
-                            "pk": f"MENTIONS#{user}",
-                            "sk": f"{iso(note.at)}#{note.case_id}#{note.id}",
-                            "type": "mention",
-                            "case_id": note.case_id,
-                            "note_id": note.id,
-                            "author": note.author,
-                            "at": iso(note.at),
-                            "expires_at": expires,
-                        },
-                    ),
+                    put(self.table, {**_mention_key(user, position), **entry, "unread": True}),
+                )
+            )
+            marker = {"pk": f"UNREAD#{user}", "sk": f"{note.case_id}#{position}"}
+            ops.append(
+                (
+                    "unread",
+                    put(self.table, {**marker, "type": "mention_unread", "expires_at": expires}),
                 )
             )
         try:
@@ -54,25 +65,71 @@ class DynamoMessages(StoreBase):
         except Cancelled as lost:
             raise WriteConflict(str(lost)) from lost
 
-    def mentions_of(self, user_id: str, limit: int) -> list[Mention]:
-        """Newest first: one Query of the user's own partition."""
+    def mentions_of(
+        self, user_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[Mention], str | None]:
+        """Newest first, after a position (None: from the newest): one Query of the user's own
+        partition; the position where the next page starts (None: no more)."""
+        condition, values = "pk = :pk", {":pk": f"MENTIONS#{user_id}"}
+        if after is not None:
+            positions.checked(after, positions.MENTION)
+            condition += " AND sk < :after"
+            values[":after"] = after
         page = self.client.query(
             TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=dump({":pk": f"MENTIONS#{user_id}"}),
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dump(values),
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [
-            Mention(user_id, i["case_id"], i["note_id"], i["author"], parse_iso(i["at"]))  # type: ignore[arg-type]
-            for i in map(load, page.get("Items", []))
+        items = [load(item) for item in page.get("Items", [])]
+        mentions = [
+            Mention(
+                user_id,
+                i["case_id"],
+                i["note_id"],
+                i["author"],
+                parse_iso(i["at"]),  # type: ignore[arg-type]  # always set
+                read=not i.get("unread", False),
+            )
+            for i in items
         ]
+        more = "LastEvaluatedKey" in page and bool(items)
+        return mentions, items[-1]["sk"] if more else None
+
+    def read_mentions(self, user_id: str, case_id: str) -> None:
+        """The user's unread mentions on this case marked read: one Query of their markers for
+        it (none, mostly), then per mention its marker gone and its entry read, together."""
+        markers = self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :case)",
+            ExpressionAttributeValues=dump({":pk": f"UNREAD#{user_id}", ":case": f"{case_id}#"}),
+        )
+        for marker in markers:
+            key = {"pk": marker["pk"], "sk": marker["sk"]}
+            position = marker["sk"].removeprefix(f"{case_id}#")
+            try:
+                self._transact(
+                    [
+                        ("unread", delete(self.table, key, "attribute_exists(pk)", {})),
+                        (
+                            "mention",
+                            update(
+                                self.table,
+                                _mention_key(user_id, position),
+                                "REMOVE unread",
+                                condition="attribute_exists(pk)",
+                            ),
+                        ),
+                    ]
+                )
+            except Cancelled:  # read meanwhile (another tab), or its entry expired first
+                self.client.delete_item(TableName=self.table, Key=dump(key))
 
     def count_mentions(self, user_id: str) -> int:
-        """How many mentions the user has (the last MENTION_DAYS): their own partition."""
+        """How many unread mentions the user has (the last MENTION_DAYS): their markers only."""
         return self._count(
             KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=dump({":pk": f"MENTIONS#{user_id}"}),
+            ExpressionAttributeValues=dump({":pk": f"UNREAD#{user_id}"}),
         )
 
     def add_interaction_once(self, interaction: Interaction) -> bool:

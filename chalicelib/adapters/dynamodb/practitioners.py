@@ -8,8 +8,10 @@ from typing import Any
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import (
     PRACTITIONERS,
+    PROFILE_SK,
     dump,
     iso,
+    mine_key,
     parse_iso,
     practitioner_key,
     week_key,
@@ -58,6 +60,23 @@ class DynamoPractitioners(StoreBase):
             ExpressionAttributeValues=dump(values),
         )
         return [practitioner_from(item) for item in items]
+
+    def index_profiles(self) -> int:
+        """Once, on deploying profiles in gsi4: every profile written before gets its place at
+        the head of its inbox partition. Safe to run again; returns how many it indexed."""
+        indexed = 0
+        for item in self._query_all(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues=dump({":p": PRACTITIONERS}),
+        ):
+            indexed += self._update(
+                practitioner_key(item["id"]),
+                "SET gsi4pk = :pk, gsi4sk = :sk",
+                {":pk": mine_key(item["id"]), ":sk": PROFILE_SK},
+                "attribute_exists(pk) AND attribute_not_exists(gsi4pk)",
+            )
+        return indexed
 
     def go_on_duty(self, practitioner_id: str, now: datetime) -> bool:
         """False when already on duty (the call is idempotent)."""
