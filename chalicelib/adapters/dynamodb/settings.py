@@ -48,6 +48,10 @@ REPORT_FIELDS = (
     "start",
     "end",
     "media",  # voicemail recordings' references, for the retention job
+    "outcome",  # the export's columns, and the figures by outcome
+    "assignee",
+    "channels",
+    "rating",  # satisfaction answers
     "risk",  # safeguarding's flag on a case: its level, when flagged and acknowledged
 )
 
