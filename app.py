@@ -22,6 +22,7 @@ from chalicelib.routes import (
     reports,
     safeguarding,
     schedules,
+    survey,
     templates,
     webhooks,
     webinars,
@@ -47,5 +48,5 @@ def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Resp
         request_id.reset(token)
 
 
-for area in (webhooks, cases, webinars, reports, admin, templates, safeguarding, schedules):
+for area in (webhooks, cases, webinars, reports, admin, templates, safeguarding, schedules, survey):
     app.register_blueprint(area.bp)

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 
-from chalicelib.domain import autoreplies, routing, safeguarding, wording
+from chalicelib.domain import autoreplies, routing, safeguarding, satisfaction, wording
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id, reply_token
@@ -66,6 +66,8 @@ def receive(
     """Record one inbound message on the citizen's case; safe to repeat with the same message.
     `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
     store: IntakeAndRoutingStore = deps.store
+    if message.channel == "sms" and (rated := satisfaction.take_sms(deps, message)):
+        return IntakeOutcome(rated, new_case=False, duplicate=False, reply=None, reply_ref=None)
     hours, clock, words = deps.hours(), deps.clock, deps.wording()
     message = replace(message, language=words.language(message.language or _detected(message)))
     authoritative_open_case: object = _UNKNOWN
