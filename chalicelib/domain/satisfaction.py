@@ -101,7 +101,9 @@ def _ask_by_email(deps: Deps, case: Case) -> None:
         thread=case.email_thread,
         automatic=True,
     )
-    out = delivery.Outgoing(case.id, "email", case.reply_to.value, text, raw=raw, automated=True)
+    # the timeline keeps the words without the link: the token is stored hashed only
+    kept = words.say(language, "email.survey", link="[satisfaction link]")
+    out = delivery.Outgoing(case.id, "email", case.reply_to.value, kept, raw=raw, automated=True)
     delivery.send(deps, out)
 
 
