@@ -218,6 +218,11 @@ def export_rows(deps: Deps, week: str) -> list[dict[str, Any]]:
     utc_start, utc_end = start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
     cases, interactions, _ = store.week_items(utc_start, utc_end)
     rating = {i.case_id: i.rating for i in interactions if i.status == "rating" and i.rating}
+    replied = {  # who handled a case a reopen took from its assignee: who last answered it
+        i.case_id: i.author
+        for i in sorted(interactions, key=lambda i: i.at)
+        if i.author and i.direction == "out" and not i.automated
+    }
     rows = []
     for case in sorted(cases, key=lambda c: (c.opened_at, c.id)):
         if not utc_start <= case.opened_at < utc_end:
@@ -235,7 +240,7 @@ def export_rows(deps: Deps, week: str) -> list[dict[str, Any]]:
                 "satisfaction": rating.get(case.id),
                 "risk": case.risk.level if case.risk else None,
                 "queue": case.queue,
-                "practitioner": case.assignee,
+                "practitioner": case.assignee or replied.get(case.id),
             }
         )
     return rows

@@ -24,7 +24,9 @@ CITIZEN = "+4520001234"
 
 @pytest.fixture
 def desk(local_store):
-    local_store.create_practitioner(Practitioner("anna", "Anna", ("general", "education", "careers"), ("da", "en"), 5))
+    local_store.create_practitioner(
+        Practitioner("anna", "Anna", ("general", "education", "careers"), ("da", "en"), 5)
+    )
     return local_store
 
 

@@ -39,6 +39,7 @@ REPORT_FIELDS = (
     "duration_seconds",
     "answered",
     "provider_id",
+    "provider",  # on a satisfaction question's note: the channel it was asked on
     "queue",
     "opened_at",
     "last_activity_at",
