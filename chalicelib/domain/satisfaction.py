@@ -22,11 +22,19 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Literal
 
 from chalicelib.domain import delivery
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import Case, InboundMessage, Interaction, Survey, new_entry
+from chalicelib.domain.model import (
+    Case,
+    Identity,
+    InboundMessage,
+    Interaction,
+    Survey,
+    new_entry,
+)
 from chalicelib.domain.ports import Deps
 
 log = logging.getLogger("contact-centre")
@@ -110,6 +118,36 @@ def _ask_by_email(deps: Deps, case: Case) -> None:
 ASKERS: dict[str, Callable[[Deps, Case], None]] = {"sms": _ask_by_sms, "email": _ask_by_email}
 
 
+def ask_on_call(deps: Deps, case_id: str, call_id: str, caller: str | None) -> bool:
+    """Whether to ask a caller who talked to a practitioner, at the end of the call (and the
+    question is recorded as asked): never a withheld or opted-out number, never a high-risk
+    case, once per case. The case's outcome is not known yet: a call that reached someone is
+    the answer."""
+    case = deps.store.get_case(case_id)
+    if case is None or caller is None or case.erased_at is not None:
+        return False
+    if case.risk is not None and case.risk.level == "high":
+        return False
+    record = deps.store.find_identity(Identity("phone", caller))
+    if record is not None and record.opted_out:
+        return False
+    return _start(deps, case, "voice", call_key(case_id, call_id))
+
+
+def take_call(deps: Deps, case_id: str, call_id: str, digits: str | None) -> bool:
+    """The caller's keypress after the question: the rating, once; anything else nothing."""
+    rating = rating_of(digits or "")
+    key = call_key(case_id, call_id)
+    survey = deps.store.find_survey(key, deps.clock())
+    if rating is None or survey is None or survey.rating is not None:
+        return False
+    return _answer(deps, key, survey, rating, "", "voice", call_id)
+
+
+def call_key(case_id: str, call_id: str) -> str:
+    return f"call#{case_id}.{call_id}"
+
+
 def phone_key(number: str) -> str:
     """A digest, not the number: the question outlives nothing personal (and expires in 7 days)."""
     return "phone#" + hashlib.sha256(number.encode()).hexdigest()
@@ -178,7 +216,13 @@ def clean(comment: str) -> str:
 
 
 def _answer(
-    deps: Deps, key: str, survey: Survey, rating: int, comment: str, channel: str, by: str
+    deps: Deps,
+    key: str,
+    survey: Survey,
+    rating: int,
+    comment: str,
+    channel: Literal["sms", "email", "voice"],
+    by: str,
 ) -> bool:
     now = deps.clock()
     body = f"Rated {rating} of 5" + (f": {comment}" if comment else "")
@@ -186,12 +230,12 @@ def _answer(
         interaction_id(now),
         survey.case_id,
         now,
-        "sms" if channel == "sms" else "email",
+        channel,  # sms, email or voice: the channel it came by
         "in",
         body,
         status="rating",
         rating=rating,
         author=survey.practitioner,
-        provider_id=by if channel == "sms" else None,
+        provider_id=by if channel != "email" else None,
     )
     return deps.store.answer_survey(key, rating, by, entry)

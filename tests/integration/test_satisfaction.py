@@ -16,6 +16,8 @@ from chalicelib.adapters.memory import RecordingSender
 from chalicelib.domain import casework, intake
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
 from tests.conftest import MAIL_DOMAIN, deps_of, relay
+from tests.integration.test_voice import CITIZEN as CITIZEN_CALLER
+from tests.integration.test_voice import anna  # noqa: F401  (a fixture)
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, open
 ANNA = Actor("anna", "practitioner")
@@ -231,3 +233,52 @@ def test_huge_comments_and_control_characters(emailed, desk):
     sneaky = "ok%1B%5B31m%E2%80%AEevil%00%0Afine"  # ANSI escape, RTL override, NUL, newline
     assert api.post(path, body=f"rating=3&comment={sneaky}", headers=FORM).status_code == 200
     assert ratings_of(desk, case_id) == [(3, "Rated 3 of 5: ok[31mevil\nfine", "anna")]
+
+
+def test_a_caller_who_talked_to_a_practitioner_is_asked_at_the_end(api, local_services, anna):  # noqa: F811
+    from tests.integration.test_voice import call, menu, said, step_of
+
+    sid, _ = call(api)
+    menu(api, sid, "topic-1", Digits="1")
+    ended = menu(api, sid, "dialed", DialCallStatus="completed")
+    gather = ended.find("Gather")
+    assert "how did we do" in said(ended).lower() and step_of(gather) == "en.rate"
+    assert gather.get("input") == "dtmf" and ended.find("Hangup") is not None
+    bye = menu(api, sid, "rate", Digits="5")
+    assert bye.find("Hangup") is not None and bye.find("Gather") is None
+    menu(api, sid, "rate", Digits="1")  # Twilio repeats, or the caller tries again: kept once
+    store = local_services.store
+    record = store.find_identity(Identity("phone", CITIZEN_CALLER))
+    case = store.get_case(record.open_case_id, with_timeline=True)
+    assert [(e.rating, e.channel, e.author) for e in case.timeline if e.status == "rating"] == [
+        (5, "voice", "anna")
+    ]
+    again, _ = call(api)  # the same case, another call: not asked twice
+    menu(api, again, "topic-1", Digits="1")
+    assert menu(api, again, "dialed", DialCallStatus="completed").find("Gather") is None
+
+
+def test_a_call_nobody_answered_or_a_high_risk_caller_is_not_asked(api, local_services, anna):  # noqa: F811
+    from chalicelib.domain.risk import Risk
+    from tests.integration.test_voice import call, menu
+
+    sid, _ = call(api)
+    menu(api, sid, "topic-1", Digits="1")
+    assert (
+        menu(api, sid, "dialed", DialCallStatus="no-answer")
+        .find("Gather")
+        .get("action")
+        .endswith("offer-no_answer-1")
+    )
+    store = local_services.store
+    case_id = store.find_identity(Identity("phone", CITIZEN_CALLER)).open_case_id
+    store.set_risk(
+        case_id, Risk("high", ("pills",), "rules", "2026-11-24T09:00:00Z"), only_if_higher=True
+    )
+    other, _ = call(api)
+    menu(api, other, "topic-1", Digits="1")
+    ended = menu(api, other, "dialed", DialCallStatus="completed")
+    assert ended.find("Gather") is None and ended.find("Hangup") is not None
+    assert menu(api, other, "rate", Digits="5").find("Hangup") is not None  # nothing asked
+    case = store.get_case(case_id, with_timeline=True)
+    assert [e for e in case.timeline if e.status in ("rating", "survey-asked")] == []
