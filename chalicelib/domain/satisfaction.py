@@ -164,7 +164,8 @@ def rating_of(text: str) -> int | None:
 
 def take_sms(deps: Deps, message: InboundMessage) -> str | None:
     """The case an SMS rated (recorded once; a retry of the same SMS finds it recorded), or
-    None: not a rating, or nothing asked of this number lately; intake takes it as usual."""
+    None: not a rating, nothing asked of this number lately, or the citizen has an open case
+    again; intake takes it as usual."""
     rating = rating_of(message.body)
     if rating is None or message.sender.kind != "phone":
         return None
@@ -172,6 +173,9 @@ def take_sms(deps: Deps, message: InboundMessage) -> str | None:
     survey = deps.store.find_survey(key, deps.clock())
     if survey is None or survey.channel != "sms":
         return None
+    record = deps.store.find_identity(message.sender)
+    if record is not None and record.open_case_id and not record.open_case_booked:
+        return None  # a conversation is open again: "3" may answer a practitioner's question
     if survey.rating is not None:  # the same SMS again (Twilio retried) is taken; a new one is not
         return survey.case_id if survey.answered_by == message.provider_id else None
     if _answer(deps, key, survey, rating, "", "sms", message.provider_id):

@@ -132,6 +132,14 @@ def test_never_a_high_risk_case_nor_an_opted_out_number(world):
     assert world.asks() == []
 
 
+def test_a_digit_sent_while_a_new_case_is_open_is_part_of_that_conversation(world):
+    case_id = world.sms("hello").case_id
+    world.answer_and_close(case_id)
+    newer = world.sms("One more question: which of the 3 options?").case_id
+    assert newer != case_id
+    assert world.sms("3").case_id == newer and world.ratings(case_id) == []
+
+
 def test_a_rating_from_another_number_rates_nothing(world):
     case_id = world.sms("hello").case_id
     world.answer_and_close(case_id)
