@@ -576,6 +576,8 @@ class SurveyStore(Protocol):
 
     def find_identity(self, identity: Identity) -> IdentityRecord | None: ...
 
+    def find_open_case(self, contact_id: str) -> str | None: ...
+
 
 # --- All of it: what `Deps.store` is --------------------------------------------------------------
 

@@ -175,7 +175,9 @@ def take_sms(deps: Deps, message: InboundMessage) -> str | None:
         return None
     record = deps.store.find_identity(message.sender)
     if record is not None and record.open_case_id and not record.open_case_booked:
-        return None  # a conversation is open again: "3" may answer a practitioner's question
+        # the shortcut may name the closed case: the open-case pointer is the truth
+        if deps.store.find_open_case(record.contact_id):
+            return None  # a conversation is open again: "3" may answer a practitioner
     if survey.rating is not None:  # the same SMS again (Twilio retried) is taken; a new one is not
         return survey.case_id if survey.answered_by == message.provider_id else None
     if _answer(deps, key, survey, rating, "", "sms", message.provider_id):
