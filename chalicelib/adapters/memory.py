@@ -466,11 +466,8 @@ class MemoryStore(_PrivacyMixin):
                 replace(interaction, contact_id=write.contact_id),
                 rank=0 if interaction.status else None,
             )
-        reply_ref = (
-            f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
-        )
         self._deliveries[(write.provider, write.provider_id)] = Delivery(
-            write.case_id, write.reply, reply_ref, inbound.id
+            write.case_id, write.reply, write.reply_ref, inbound.id
         )
 
     def promote_booked(self, case_id: str, identity: Identity, at: datetime) -> CaseRef | None:

@@ -84,10 +84,8 @@ class Outgoing:
 
     `raw`: an email's composed bytes (`mail.compose`, `mail.invitation`); `caller`: for a call,
     the practitioner's phone that rings first. `interaction_id`: the message was recorded
-    already (an acknowledgement, written with the citizen's message in one transaction).
-    `record_first=False`: the booking route's own confirmation, sent first and recorded only
-    if refused (to wait in the outbox), so that the route pays no write for it and the booking
-    stays the last entry of the case its answer creates."""
+    already (an acknowledgement, or a booking's confirmation, written with the citizen's
+    message in one transaction: `intake.receive`)."""
 
     case_id: str
     channel: Kind
@@ -99,7 +97,6 @@ class Outgoing:
     email: EmailDetails | None = None
     caller: str | None = None
     interaction_id: str | None = None
-    record_first: bool = True
 
 
 @dataclass(frozen=True)
@@ -151,13 +148,11 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
     on the case being as the practitioner read it); when it answers False (the case's citizen
     was erased), nothing is sent and the status is `dropped`. A call that is not placed raises,
     after its attempt is failed on the case."""
-    if not out.record_first:
-        return _send_then_record(deps, out, record)
     message_id = out.interaction_id
     message = None
     if message_id is None:
         now = deps.clock()
-        message = _message(out, interaction_id(now), now, "queued")
+        message = entry(replace(out, interaction_id=interaction_id(now)), now, "queued")
         message_id = message.id
         if (record or deps.store.add_interaction)(message) is False:
             log.info("message dropped: its citizen was erased", extra={"case_id": out.case_id})
@@ -201,28 +196,11 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
     )
 
 
-def _send_then_record(
-    deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | None
-) -> Sent:
-    try:
-        # Not recorded yet, so no status report can find it; an email still names its case.
-        ref = out.case_id if out.channel == "email" else None
-        sent = transmit(deps, out.channel, out.to, out.body, out.raw, ref, out.caller)
-    except Exception as error:
-        now = deps.clock()
-        message = _message(out, interaction_id(now), now, RETRYING)
-        if (record or deps.store.add_interaction)(message) is False:
-            log.info("message dropped: its citizen was erased", extra={"case_id": out.case_id})
-            return Sent(out.case_id, message.id, DROPPED)
-        status = failed_first_try(deps, out.case_id, message.id, out.channel, error, out.raw)
-        return Sent(out.case_id, message.id, status, message=_with(message, status))
-    status = sent.status if sent.status in RANKS[out.channel] else ACCEPTED[out.channel]
-    return Sent(out.case_id, "", status, sent.provider, sent.provider_id)
-
-
-def _message(out: Outgoing, message_id: str, now: datetime, status: str) -> Interaction:
+def entry(out: Outgoing, now: datetime, status: str) -> Interaction:
+    """The timeline entry of a message to send, under its `interaction_id`."""
+    assert out.interaction_id is not None
     return Interaction(
-        id=message_id,
+        id=out.interaction_id,
         case_id=out.case_id,
         at=now,
         channel=out.channel,

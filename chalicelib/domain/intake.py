@@ -14,7 +14,8 @@ import time
 from dataclasses import replace
 from datetime import datetime
 
-from chalicelib.domain import autoreplies, routing
+from chalicelib.domain import autoreplies, delivery, routing
+from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id, reply_token
@@ -54,6 +55,8 @@ class IntakeOutcome:
     reply_ref: str | None  # "<case id>.<interaction id>" of the recorded automatic reply
     interaction_id: str | None = None  # the inbound interaction (a call's, for its later events)
     reply_token: str | None = None  # a new case's reply-address token
+    # `answers`, recorded with the message on its case (queued), to send through `delivery.send`
+    answers: tuple[Outgoing, ...] = ()
 
 
 def receive(
@@ -61,9 +64,13 @@ def receive(
     message: InboundMessage,
     thread: CaseRef | None = None,
     booking: BookingPlan | None = None,
+    answers: tuple[Outgoing, ...] = (),
 ) -> IntakeOutcome:
     """Record one inbound message on the citizen's case; safe to repeat with the same message.
-    `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
+    `thread`: the open case an email replies to (its reply address or Message-IDs said so).
+    `answers`: messages that answer it (a booking's confirmation, `case_id` left empty), recorded
+    on the same case in the same transaction, so none is sent that the case does not show; the
+    outcome carries them, with their case and ids, for `delivery.send`."""
     store: IntakeAndRoutingStore = deps.store
     hours, clock = deps.hours(), deps.clock
     authoritative_open_case: object = _UNKNOWN
@@ -110,26 +117,32 @@ def receive(
                 opted_out=record.opted_out,
                 linked_case_id=record.open_case_id,
             )
-        if booking is not None:
-            write = replace(write, booking=booking)
+        if booking is not None or answers:
+            recorded = _answers(answers, write)
+            write = replace(
+                write,
+                booking=booking,
+                interactions=write.interactions
+                + tuple(delivery.entry(out, now, "queued") for out in recorded),
+            )
         try:
             store.record_inbound(write)
         except DuplicateDelivery:
-            delivery = store.find_delivery(message.provider, message.provider_id)
-            if delivery is None:  # the winner's transaction is not visible yet
+            earlier = store.find_delivery(message.provider, message.provider_id)
+            if earlier is None:  # the winner's transaction is not visible yet
                 _backoff(attempt)
                 continue
             log.info(
                 "inbound duplicate",
-                extra={"case_id": delivery.case_id, "provider": message.provider},
+                extra={"case_id": earlier.case_id, "provider": message.provider},
             )
             return IntakeOutcome(
-                delivery.case_id,
+                earlier.case_id,
                 False,
                 True,
-                delivery.reply,
-                delivery.reply_ref,
-                delivery.interaction_id,
+                earlier.reply,
+                earlier.reply_ref,
+                earlier.interaction_id,
             )
         except (OpenCaseExists, CaseNotOpen):
             if thread is not None:  # the thread's case closed meanwhile: a message like any other
@@ -159,19 +172,26 @@ def receive(
             _route_new_case(write, store, now)
         elif _asks_on_a_booking(write, record, message):
             _promote_booked(write, message, store, now)
-        reply_ref = (
-            f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
-        )
         return IntakeOutcome(
             write.case_id,
             write.opening is not None,
             False,
             write.reply,
-            reply_ref,
+            write.reply_ref,
             write.interactions[0].id,
             write.opening.reply_token if write.opening else None,
+            _answers(answers, write),
         )
     raise Busy("The case store is busy; please retry.")
+
+
+def _answers(answers: tuple[Outgoing, ...], write: InboundWrite) -> tuple[Outgoing, ...]:
+    """The answers as recorded on the write's case: right after the message (and its reply)."""
+    inbound = write.interactions[0].id
+    return tuple(
+        replace(out, case_id=write.case_id, interaction_id=f"{inbound}a{n}")
+        for n, out in enumerate(answers)
+    )
 
 
 def _route_new_case(write: InboundWrite, store: RoutingStore, now: datetime) -> None:

@@ -175,6 +175,13 @@ class InboundWrite:
     new_identity: bool = False  # a new address of a known contact (an email threaded to a case)
     booking: BookingPlan | None = None
 
+    @property
+    def reply_ref(self) -> str | None:
+        """`<case id>.<interaction id>` of the recorded automatic reply (it follows the message);
+        messages recorded as answers after it (a booking's confirmation) are not the reply."""
+        recorded = self.reply is not None and len(self.interactions) > 1
+        return f"{self.case_id}.{self.interactions[1].id}" if recorded else None
+
 
 @record
 class Delivery:

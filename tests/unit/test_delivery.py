@@ -213,16 +213,12 @@ def test_a_call_is_never_parked():
     assert call.status == "failed" and not deps.store.parked
 
 
-def test_sent_first_recorded_only_if_refused_and_never_onto_an_erased_case():
+def test_a_message_for_an_erased_citizen_is_neither_recorded_nor_sent():
     deps = Deps()
-    assert delivery.send(deps, sms(record_first=False)).status == "queued"
-    assert deps.store.events == {}  # the booking route pays no write for it
-    deps.sms.down = True
-    record = deps.store.add_interaction_unless_erased
-    assert delivery.send(deps, sms(record_first=False), record).status == "retrying"
     deps.store.erased.add("c2")
-    assert delivery.send(deps, sms("c2", record_first=False), record).status == "dropped"
-    assert [k[0] for k in deps.store.events] == ["c1"]
+    record = deps.store.add_interaction_unless_erased
+    assert delivery.send(deps, sms("c2"), record).status == "dropped"
+    assert deps.store.events == {} and deps.sms.sent == []
 
 
 def test_an_opted_out_number_is_refused_before_anything_is_recorded():
