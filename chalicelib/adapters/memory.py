@@ -46,6 +46,7 @@ from chalicelib.domain.model import (
     Practitioner,
     Presence,
     Shift,
+    StatusUpdate,
     StoredMessage,
     closing_note,
     preview_of,
@@ -857,44 +858,24 @@ class MemoryStore(_PrivacyMixin):
         return True
 
     def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
+        self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool:
         with self._lock:
             event = self._events.get(case_id, {}).get(interaction_id)
-            if event is None or (event.rank is not None and event.rank >= rank):
+            if event is None or (event.rank is not None and event.rank >= update.rank):
                 return False
-            self._set_status(event, status, rank, provider_id, provider, error_code)
-            if duration_seconds is not None:
-                event.interaction = replace(event.interaction, duration_seconds=duration_seconds)
+            self._set_status(event, update)
             return True
 
     @staticmethod
-    def _set_status(
-        event: _Event,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error_code: str | None,
-    ) -> None:
-        changes: dict[str, Any] = {"status": status}
-        for name, value in (
-            ("provider_id", provider_id),
-            ("provider", provider),
-            ("error_code", error_code),
-        ):
-            if value:
+    def _set_status(event: _Event, update: StatusUpdate) -> None:
+        changes: dict[str, Any] = {"status": update.status}
+        for name in ("provider_id", "provider", "error_code", "duration_seconds"):
+            value = getattr(update, name)
+            if value is not None and value != "":  # as DynamoDB's: None or "" keeps the stored
                 changes[name] = value
         event.interaction = replace(event.interaction, **changes)
-        event.rank = rank
+        event.rank = update.rank
 
     def add_interaction_unless_erased(self, interaction: Interaction) -> bool:
         with self._lock:
@@ -959,25 +940,17 @@ class MemoryStore(_PrivacyMixin):
             event = self._events.get(case_id, {}).get(interaction_id)
             if event is None or event.slot is None:
                 return False
-            self._set_status(event, "failed", OUTBOX_FAILED_RANK, None, None, "cancelled: erased")
+            cancelled = StatusUpdate("failed", OUTBOX_FAILED_RANK, error_code="cancelled: erased")
+            self._set_status(event, cancelled)
             event.slot, event.raw_key = None, None
             return True
 
-    def unpark(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error: str | None,
-    ) -> None:
+    def unpark(self, case_id: str, interaction_id: str, update: StatusUpdate) -> None:
         with self._lock:
             event = self._events.setdefault(case_id, {}).get(interaction_id)
             if event is None:
                 raise WriteConflict("event")  # DynamoDB would write a stray item; never wanted
-            self._set_status(event, status, rank, provider_id, provider, error)
+            self._set_status(event, update)
             event.slot = None
 
     # --- settings and reports ------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Literal
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import EmailDetails, Identity, Interaction
+from chalicelib.domain.model import EmailDetails, Identity, Interaction, StatusUpdate
 from chalicelib.domain.ports import Deps, MessageRejected, SentMessage
 
 log = logging.getLogger("contact-centre")
@@ -171,21 +171,13 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
         if out.channel == "voice":
             rejected = isinstance(error, MessageRejected)
             reason = f"rejected: {error}" if rejected else type(error).__name__
-            deps.store.update_delivery_status(
-                out.case_id, message_id, FAILED, RANKS["voice"][FAILED], error_code=reason
-            )
+            deps.store.update_delivery_status(out.case_id, message_id, _failed("voice", reason))
             raise
         status = failed_first_try(deps, out.case_id, message_id, out.channel, error, out.raw)
         return Sent(out.case_id, message_id, status, message=_with(message, status))
-    status = sent.status if sent.status in RANKS[out.channel] else ACCEPTED[out.channel]
-    deps.store.update_delivery_status(
-        out.case_id,
-        message_id,
-        status,
-        RANKS[out.channel][status],
-        provider_id=sent.provider_id,
-        provider=sent.provider,
-    )
+    update = _accepted(out.channel, sent, ACCEPTED[out.channel])
+    deps.store.update_delivery_status(out.case_id, message_id, update)
+    status = update.status
     return Sent(
         out.case_id,
         message_id,
@@ -224,6 +216,16 @@ def _with(
     if message is None:
         return None
     return replace(message, status=status, provider=provider, provider_id=provider_id)
+
+
+def _failed(kind: str, why: str) -> StatusUpdate:
+    return StatusUpdate(FAILED, RANKS[kind][FAILED], error_code=why)
+
+
+def _accepted(kind: str, sent: SentMessage, otherwise: str) -> StatusUpdate:
+    """The provider took it: its status, if one we rank, else `otherwise`."""
+    status = sent.status if sent.status in RANKS[kind] else otherwise
+    return StatusUpdate(status, RANKS[kind][status], sent.provider_id, sent.provider)
 
 
 def transmit(
@@ -266,17 +268,10 @@ def record_status(
     if parsed is None or ranked is None:
         return False  # not ours, or a status we do not track: acknowledged and ignored
     case_id, message_id = parsed
-    return bool(
-        deps.store.update_delivery_status(
-            case_id,
-            message_id,
-            status,
-            ranked,
-            provider_id=provider_id,
-            error_code=error_code,
-            duration_seconds=duration_seconds,
-        )
+    update = StatusUpdate(
+        status, ranked, provider_id, error_code=error_code, duration_seconds=duration_seconds
     )
+    return bool(deps.store.update_delivery_status(case_id, message_id, update))
 
 
 # --- the outbox ----------------------------------------------------------------------------
@@ -317,9 +312,7 @@ def failed_first_try(
 
 
 def _rejected(deps: Deps, case_id: str, message_id: str, kind: str, error: MessageRejected) -> str:
-    deps.store.unpark(
-        case_id, message_id, FAILED, RANKS[kind][FAILED], None, None, f"rejected: {error.code}"
-    )
+    deps.store.unpark(case_id, message_id, _failed(kind, f"rejected: {error.code}"))
     log.warning("provider rejected the message", extra={"case_id": case_id, "code": error.code})
     return FAILED
 
@@ -351,15 +344,8 @@ def retry_due(deps: Deps) -> dict[str, int]:
         except Exception as error:
             attempts = entry.attempts + 1
             if attempts >= MAX_ATTEMPTS:
-                store.unpark(
-                    entry.case_id,
-                    entry.interaction_id,
-                    FAILED,
-                    RANKS[kind][FAILED],
-                    None,
-                    None,
-                    f"gave up: {type(error).__name__}",
-                )
+                given_up = _failed(kind, f"gave up: {type(error).__name__}")
+                store.unpark(entry.case_id, entry.interaction_id, given_up)
                 counts["failed"] += 1
                 log.warning("gave up sending", extra={"case_id": entry.case_id})
             elif store.park(
@@ -374,16 +360,7 @@ def retry_due(deps: Deps) -> dict[str, int]:
             else:  # its contact was erased while we tried: nothing is left to send
                 counts["failed"] += 1
             continue
-        status = sent.status if sent.status in RANKS[kind] else "sent"
-        store.unpark(
-            entry.case_id,
-            entry.interaction_id,
-            status,
-            RANKS[kind][status],
-            sent.provider_id,
-            sent.provider,
-            None,
-        )
+        store.unpark(entry.case_id, entry.interaction_id, _accepted(kind, sent, "sent"))
         counts["sent"] += 1
     return counts
 

@@ -442,6 +442,19 @@ class Booking:
 
 
 @record
+class StatusUpdate:
+    """A message's new delivery status, ranked (`delivery.RANKS`) so that it only moves forward,
+    and what the provider said with it (a field left None keeps what is stored)."""
+
+    status: str
+    rank: int
+    provider_id: str | None = None
+    provider: str | None = None
+    error_code: str | None = None
+    duration_seconds: int | None = None
+
+
+@record
 class Parked:
     """A message waiting in the outbox for its next try."""
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         PersonalData,
         Practitioner,
         Shift,
+        StatusUpdate,
         Webinar,
     )
 
@@ -185,15 +186,7 @@ class OutboundStore(Protocol):
     def add_interaction(self, interaction: Interaction) -> None: ...
 
     def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
+        self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool: ...
 
 
@@ -217,16 +210,7 @@ class OutboxStore(OutboundStore, Protocol):
 
     def claim(self, entry: Parked, lease_until: datetime) -> bool: ...
 
-    def unpark(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error: str | None,
-    ) -> None: ...
+    def unpark(self, case_id: str, interaction_id: str, update: StatusUpdate) -> None: ...
 
 
 # --- Mail: threading, raw messages and attachments ------------------------------------------------

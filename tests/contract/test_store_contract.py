@@ -26,6 +26,7 @@ from chalicelib.domain.model import (
     Interaction,
     Media,
     Practitioner,
+    StatusUpdate,
 )
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -545,10 +546,10 @@ def replied(store, at: datetime, to: str | None = PHONE.value) -> tuple[InboundW
 def test_a_delivery_status_only_moves_forward(store):
     write, sent = replied(store, T0 + timedelta(minutes=1))
     assert store.add_interaction_once(sent) is False
-    assert store.update_delivery_status(write.case_id, sent.id, "sent", 2, provider_id="SMx")
-    assert store.update_delivery_status(write.case_id, sent.id, "delivered", 3)
-    assert not store.update_delivery_status(write.case_id, sent.id, "sent", 2)
-    assert not store.update_delivery_status(write.case_id, "missing", "sent", 2)
+    assert store.update_delivery_status(write.case_id, sent.id, StatusUpdate("sent", 2, "SMx"))
+    assert store.update_delivery_status(write.case_id, sent.id, StatusUpdate("delivered", 3))
+    assert not store.update_delivery_status(write.case_id, sent.id, StatusUpdate("sent", 2))
+    assert not store.update_delivery_status(write.case_id, "missing", StatusUpdate("sent", 2))
     [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.status, out.provider_id) == ("delivered", "SMx")
 
@@ -581,7 +582,7 @@ def test_a_parked_message_is_retried_once_per_claim(store):
     )
     assert store.claim(entry, retry_at + timedelta(minutes=5)) is True
     assert store.claim(entry, retry_at + timedelta(minutes=5)) is False
-    store.unpark(write.case_id, sent.id, "sent", 2, "SMy", "twilio", None)
+    store.unpark(write.case_id, sent.id, StatusUpdate("sent", 2, "SMy", "twilio"))
     assert store.due(T0 + timedelta(days=1)) == []
     [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.status, out.provider_id) == ("sent", "SMy")

@@ -53,14 +53,11 @@ class Store:
     def get_reply_identity(self, case_id: str) -> Identity | None:
         return Identity("phone", "+4520000001") if case_id == "c1" else None
 
-    def update_delivery_status(self, case_id, interaction_id, status, rank, **extra) -> bool:
+    def update_delivery_status(self, case_id, interaction_id, update) -> bool:
         key = (case_id, interaction_id)
-        if key not in self.events or self.ranks[key] >= rank:
+        if key not in self.events or self.ranks[key] >= update.rank:
             return False
-        self.events[key] = replace(self.events[key], status=status)
-        self.ranks[key] = rank
-        if extra.get("error_code"):
-            self.errors[key] = extra["error_code"]
+        self.unpark(case_id, interaction_id, update)
         return True
 
     def park(self, case_id, interaction_id, attempts, retry_at, error, raw_key=None) -> bool:
@@ -92,13 +89,13 @@ class Store:
         self.parked[key] = replace(entry, slot=f"{lease_until.isoformat()}#lease")
         return True
 
-    def unpark(self, case_id, interaction_id, status, rank, provider_id, provider, error) -> None:
+    def unpark(self, case_id, interaction_id, update) -> None:
         key = (case_id, interaction_id)
         self.parked.pop(key, None)
-        self.events[key] = replace(self.events[key], status=status)
-        self.ranks[key] = rank
-        if error:
-            self.errors[key] = error
+        self.events[key] = replace(self.events[key], status=update.status)
+        self.ranks[key] = update.rank
+        if update.error_code:
+            self.errors[key] = update.error_code
 
 
 @dataclass

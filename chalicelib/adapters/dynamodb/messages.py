@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import interaction_item
-from chalicelib.domain.model import Identity, Interaction, Mention, Parked
+from chalicelib.domain.model import Identity, Interaction, Mention, Parked, StatusUpdate
 from chalicelib.domain.ports import WriteConflict
 
 MENTION_DAYS = 90  # a mention older than a quarter is history: the note stays on the case
@@ -91,26 +91,11 @@ class DynamoMessages(StoreBase):
         )
 
     def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
+        self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool:
         """Move a message's or call's status forward only: a late or repeated callback changes
         nothing, so a call's minutes are never counted twice."""
-        sets, values = _status_sets(
-            status,
-            rank,
-            provider_id=provider_id,
-            error_code=error_code,
-            provider=provider,
-            duration_seconds=duration_seconds,
-        )
+        sets, values = _status_sets(update)
         return self._update(
             event_key(case_id, interaction_id),
             sets,
@@ -120,12 +105,13 @@ class DynamoMessages(StoreBase):
         )
 
 
-def _status_sets(status: str, rank: int, **fields: Any) -> tuple[str, dict[str, Any]]:
-    """The SET clause and values for a new delivery status and whichever of `fields` are given
-    (None or "" leaves the stored value as it was)."""
+def _status_sets(update: StatusUpdate) -> tuple[str, dict[str, Any]]:
+    """The SET clause and values for a new delivery status and whichever of its other fields
+    are given (None or "" leaves the stored value as it was)."""
     sets = ["#status = :status", "status_rank = :rank"]
-    values: dict[str, Any] = {":status": status, ":rank": rank}
-    for name, value in fields.items():
+    values: dict[str, Any] = {":status": update.status, ":rank": update.rank}
+    for name in ("provider_id", "error_code", "provider", "duration_seconds"):
+        value = getattr(update, name)
         if value is not None and value != "":
             sets.append(f"{name} = :{name}")
             values[f":{name}"] = value
@@ -246,19 +232,8 @@ class DynamoOutbox(StoreBase):
             {"#status": "status"},
         )
 
-    def unpark(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error: str | None,
-    ) -> None:
-        sets, values = _status_sets(
-            status, rank, provider_id=provider_id, provider=provider, error_code=error
-        )
+    def unpark(self, case_id: str, interaction_id: str, update: StatusUpdate) -> None:
+        sets, values = _status_sets(update)
         self._update(
             event_key(case_id, interaction_id),
             sets + " REMOVE gsi3pk, gsi3sk, next_try_at",
