@@ -45,6 +45,7 @@ from chalicelib.domain.model import (
     PersonalData,
     Practitioner,
     Presence,
+    Retry,
     Shift,
     StatusUpdate,
     StoredMessage,
@@ -888,24 +889,18 @@ class MemoryStore(_PrivacyMixin):
             events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
             return True
 
-    def park(
-        self,
-        case_id: str,
-        interaction_id: str,
-        attempts: int,
-        retry_at: datetime,
-        error: str,
-        raw_key: str | None = None,
-    ) -> bool:
+    def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool:
         with self._lock:
             event = self._events.get(case_id, {}).get(interaction_id)
             if event is None or not event.interaction.to:
                 return False
-            event.interaction = replace(event.interaction, status="retrying", error_code=error)
-            event.attempts = attempts
-            event.slot = f"{_iso(retry_at)}#{case_id}#{interaction_id}"
-            if raw_key:
-                event.raw_key = raw_key
+            event.interaction = replace(
+                event.interaction, status="retrying", error_code=retry.error
+            )
+            event.attempts = retry.attempts
+            event.slot = f"{_iso(retry.at)}#{case_id}#{interaction_id}"
+            if retry.raw_key:
+                event.raw_key = retry.raw_key
             return True
 
     def due(self, now: datetime) -> list[Parked]:

@@ -23,7 +23,7 @@ from typing import Literal
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import EmailDetails, Identity, Interaction, StatusUpdate
+from chalicelib.domain.model import EmailDetails, Identity, Interaction, Retry, StatusUpdate
 from chalicelib.domain.ports import Deps, MessageRejected, SentMessage
 
 log = logging.getLogger("contact-centre")
@@ -299,7 +299,8 @@ def failed_first_try(
         raw_key = f"outbox/{case_id}/{message_id}.eml"
         deps.blobs.put(raw_key, raw, "message/rfc822")
     now = deps.clock()
-    if not deps.store.park(case_id, message_id, 1, next_try(now, 1), type(error).__name__, raw_key):
+    retry = Retry(1, next_try(now, 1), type(error).__name__, raw_key)
+    if not deps.store.park(case_id, message_id, retry):
         # erased meanwhile: the message has no address left, and its bytes must not stay either
         if raw_key is not None:
             deps.blobs.delete(raw_key)
@@ -351,10 +352,7 @@ def retry_due(deps: Deps) -> dict[str, int]:
             elif store.park(
                 entry.case_id,
                 entry.interaction_id,
-                attempts,
-                next_try(now, attempts),
-                type(error).__name__,
-                entry.raw_key,
+                Retry(attempts, next_try(now, attempts), type(error).__name__, entry.raw_key),
             ):
                 counts["retrying"] += 1
             else:  # its contact was erased while we tried: nothing is left to send

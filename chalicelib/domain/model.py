@@ -455,6 +455,16 @@ class StatusUpdate:
 
 
 @record
+class Retry:
+    """Why a message the provider did not take waits, and until when: its next try."""
+
+    attempts: int  # the tries so far
+    at: datetime
+    error: str
+    raw_key: str | None = None  # an email's bytes, kept in the blob store for the retry
+
+
+@record
 class Parked:
     """A message waiting in the outbox for its next try."""
 

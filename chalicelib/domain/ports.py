@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         Parked,
         PersonalData,
         Practitioner,
+        Retry,
         Shift,
         StatusUpdate,
         Webinar,
@@ -196,15 +197,7 @@ class OutboxStore(OutboundStore, Protocol):
 
     def add_interaction_unless_erased(self, interaction: Interaction) -> bool: ...
 
-    def park(
-        self,
-        case_id: str,
-        interaction_id: str,
-        attempts: int,
-        retry_at: datetime,
-        error: str,
-        raw_key: str | None = None,
-    ) -> bool: ...
+    def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool: ...
 
     def due(self, now: datetime) -> list[Parked]: ...
 

@@ -26,6 +26,7 @@ from chalicelib.domain.model import (
     Interaction,
     Media,
     Practitioner,
+    Retry,
     StatusUpdate,
 )
 from chalicelib.domain.ports import (
@@ -570,7 +571,7 @@ def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
 def test_a_parked_message_is_retried_once_per_claim(store):
     write, sent = replied(store, T0)
     retry_at = T0 + timedelta(minutes=1)
-    assert store.park(write.case_id, sent.id, 1, retry_at, "Timeout", "raw/1")
+    assert store.park(write.case_id, sent.id, Retry(1, retry_at, "Timeout", "raw/1"))
     assert store.due(T0) == []
     [entry] = store.due(retry_at)
     assert (entry.interaction_id, entry.to, entry.body, entry.attempts, entry.raw_key) == (
@@ -590,13 +591,13 @@ def test_a_parked_message_is_retried_once_per_claim(store):
 
 def test_a_message_without_an_address_is_never_parked(store):
     write, sent = replied(store, T0, to=None)
-    assert store.park(write.case_id, sent.id, 1, T0, "Timeout") is False
+    assert store.park(write.case_id, sent.id, Retry(1, T0, "Timeout")) is False
     assert store.due(T0 + timedelta(days=1)) == []
 
 
 def test_a_parked_message_is_cancelled_once(store):
     write, sent = replied(store, T0)
-    store.park(write.case_id, sent.id, 1, T0, "Timeout")
+    store.park(write.case_id, sent.id, Retry(1, T0, "Timeout"))
     assert store.cancel_parked(write.case_id, sent.id) is True
     assert store.cancel_parked(write.case_id, sent.id) is False
     assert store.due(T0 + timedelta(days=1)) == []
@@ -676,7 +677,7 @@ def test_a_contact_is_tombstoned_and_forgotten(store):
 
 def test_case_records_name_what_erasure_must_reach(store):
     write, sent = replied(store, T0)
-    store.park(write.case_id, sent.id, 1, T0, "Timeout", "outbox/raw1")
+    store.park(write.case_id, sent.id, Retry(1, T0, "Timeout", "outbox/raw1"))
     records = store.case_records(write.case_id)
     assert records.id == write.case_id and records.email_thread == ()
     assert records.reply_token == store.get_case(write.case_id).reply_token

@@ -60,22 +60,22 @@ class Store:
         self.unpark(case_id, interaction_id, update)
         return True
 
-    def park(self, case_id, interaction_id, attempts, retry_at, error, raw_key=None) -> bool:
+    def park(self, case_id, interaction_id, retry) -> bool:
         key = (case_id, interaction_id)
         event = self.events.get(key)
         if event is None or case_id in self.erased:
             return False
         self.events[key] = replace(event, status="retrying")
-        slot = f"{retry_at.isoformat()}#{case_id}#{interaction_id}"
+        slot = f"{retry.at.isoformat()}#{case_id}#{interaction_id}"
         self.parked[key] = Parked(
             case_id,
             interaction_id,
             event.channel,
             event.to or "",
             event.body,
-            attempts,
+            retry.attempts,
             slot,
-            raw_key,
+            retry.raw_key,
         )
         return True
 

@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import interaction_item
-from chalicelib.domain.model import Identity, Interaction, Mention, Parked, StatusUpdate
+from chalicelib.domain.model import Identity, Interaction, Mention, Parked, Retry, StatusUpdate
 from chalicelib.domain.ports import WriteConflict
 
 MENTION_DAYS = 90  # a mention older than a quarter is history: the note stays on the case
@@ -150,15 +150,7 @@ class DynamoOutbox(StoreBase):
             raise
         return True
 
-    def park(
-        self,
-        case_id: str,
-        interaction_id: str,
-        attempts: int,
-        retry_at: datetime,
-        error: str,
-        raw_key: str | None = None,
-    ) -> bool:
+    def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool:
         """False when the message has no address left (its contact was erased): it must never
         wait for a retry that would send it to nobody, or to whoever gets the address next."""
         sets = (
@@ -167,15 +159,15 @@ class DynamoOutbox(StoreBase):
         )
         values: dict[str, Any] = {
             ":retrying": "retrying",
-            ":n": attempts,
-            ":at": iso(retry_at),
-            ":err": error,
+            ":n": retry.attempts,
+            ":at": iso(retry.at),
+            ":err": retry.error,
             ":outbox": OUTBOX,
-            ":slot": f"{iso(retry_at)}#{case_id}#{interaction_id}",
+            ":slot": f"{iso(retry.at)}#{case_id}#{interaction_id}",
         }
-        if raw_key:
+        if retry.raw_key:
             sets += ", outbox_raw_key = :raw"
-            values[":raw"] = raw_key
+            values[":raw"] = retry.raw_key
         return self._update(
             event_key(case_id, interaction_id),
             sets,
