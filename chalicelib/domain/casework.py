@@ -31,7 +31,6 @@ from chalicelib.domain.errors import (
     InvalidInput,
     NotFound,
 )
-from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.mail import QUARANTINE_QUEUE
 from chalicelib.domain.model import (
     Actor,
@@ -43,6 +42,7 @@ from chalicelib.domain.model import (
     Interaction,
     Mention,
     Practitioner,
+    new_entry,
 )
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -410,15 +410,7 @@ def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store)
     mentioned = _mentioned(store, case, actor, body)
-    note = Interaction(
-        id=interaction_id(now),
-        case_id=case_id,
-        at=now,
-        channel="note",
-        direction="internal",
-        body=body,
-        author=actor.user_id,
-    )
+    note = new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
     store.add_note(note, mentioned)
     return note
 

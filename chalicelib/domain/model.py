@@ -443,15 +443,15 @@ class Booking:
 
 @record
 class StatusUpdate:
-    """A message's new delivery status, ranked (`delivery.RANKS`) so that it only moves forward,
-    and what the provider said with it (a field left None keeps what is stored)."""
+    """A message's new delivery status, ranked so that it only moves forward, and what the
+    provider said with it (a field left None keeps what is stored)."""
 
     status: str
-    rank: int
-    provider_id: str | None = None
+    rank: int  # delivery.RANKS: a later status of the same or a lower rank changes nothing
+    provider_id: str | None = None  # the provider's id of the message or call
     provider: str | None = None
-    error_code: str | None = None
-    duration_seconds: int | None = None
+    error_code: str | None = None  # why it failed: the provider's code, or ours ("gave up: ...")
+    duration_seconds: int | None = None  # a finished call's length
 
 
 @record

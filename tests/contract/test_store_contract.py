@@ -28,6 +28,7 @@ from chalicelib.domain.model import (
     Practitioner,
     Retry,
     StatusUpdate,
+    new_entry,
 )
 from chalicelib.domain.ports import (
     CaseChanged,
@@ -52,17 +53,7 @@ def store(request):
 
 
 def message(case_id: str, at: datetime, body: str = "hello", **fields) -> Interaction:
-    return Interaction(
-        id=interaction_id(at),
-        case_id=case_id,
-        at=at,
-        channel="sms",
-        direction="in",
-        body=body,
-        provider="twilio",
-        provider_id=fields.pop("provider_id", None),
-        **fields,
-    )
+    return new_entry(case_id, at, "sms", "in", body, provider="twilio", **fields)
 
 
 def first(identity: Identity = PHONE, sid: str = "SM1", at: datetime = T0, **changes):
