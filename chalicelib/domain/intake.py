@@ -13,9 +13,9 @@ import random
 import time
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import autoreplies, delivery, routing
-from chalicelib.domain.delivery import Outgoing
+from chalicelib.domain import autoreplies, routing
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id, reply_token
@@ -39,6 +39,9 @@ from chalicelib.domain.ports import (
     WriteConflict,
 )
 from chalicelib.domain.records import record
+
+if TYPE_CHECKING:
+    from chalicelib.domain.delivery import Outgoing
 
 log = logging.getLogger("contact-centre")
 
@@ -118,6 +121,8 @@ def receive(
                 linked_case_id=record.open_case_id,
             )
         if booking is not None or answers:
+            from chalicelib.domain import delivery  # not on an SMS's cold path
+
             recorded = _answers(answers, write)
             write = replace(
                 write,
