@@ -1,7 +1,8 @@
 """The local stack's API server: the app served exactly as `chalice local` serves it (Chalice's own
-request handler, stage config and local gateway), with two differences a working helpline needs:
+request handler, stage config and local gateway), with three differences a working helpline needs:
 
 - a listen backlog of BACKLOG instead of Python's 5, so 50 clients at once are queued, not reset;
+- no Nagle delay on kept-alive connections (TCP_NODELAY), ~40 ms less per answer;
 - every scheduled function running on its own schedule beside it (`scripts/scheduler.py`).
 
 Usage: python scripts/local_server.py --stage local --host 127.0.0.1 --port 8000 [--no-schedules]
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -35,6 +37,14 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
 
     class QueuedServer(ThreadedHTTPServer):
         request_queue_size = BACKLOG
+
+        def get_request(self) -> tuple[socket.socket, Any]:
+            """Each answer leaves at once: http.server writes the head and the body apart, and
+            with Nagle's algorithm on a kept-alive connection the body waited for the client's
+            delayed ACK, ~40 ms an answer."""
+            connection, address = super().get_request()
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return connection, address
 
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as `chalice local` sets it
     factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
