@@ -1,8 +1,10 @@
 """The local stack's API server: the app served exactly as `chalice local` serves it (Chalice's own
-request handler, stage config and local gateway), with three differences a working helpline needs:
+request handler, stage config and local gateway), with four differences a working helpline needs:
 
 - a listen backlog of BACKLOG instead of Python's 5, so 50 clients at once are queued, not reset;
-- no Nagle delay on kept-alive connections (TCP_NODELAY), ~40 ms less per answer;
+- no Nagle delay (TCP_NODELAY): an answer's body no longer waits ~40 ms for the client's ACK;
+- one request a connection (HTTP/1.0), so a body chalice's handler leaves unread is never
+  taken for the next request;
 - every scheduled function running on its own schedule beside it (`scripts/scheduler.py`).
 
 Usage: python scripts/local_server.py --stage local --host 127.0.0.1 --port 8000 [--no-schedules]
@@ -29,19 +31,26 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     """(the LocalDevServer, the app) for `stage`, bound to host:port."""
     from chalice.cli.factory import CLIFactory
     from chalice.local import (
+        ChaliceRequestHandler,
         CustomLocalChalice,
         LocalChalice,
         LocalDevServer,
         ThreadedHTTPServer,
     )
 
+    class OneAnswerHandler(ChaliceRequestHandler):
+        """One request a connection: chalice's handler reads a body by Content-Length only, so
+        anything beyond it (a chunked body) was read as the next request on a kept-alive
+        connection, and its error page reached the client as the next answer."""
+
+        protocol_version = "HTTP/1.0"
+
     class QueuedServer(ThreadedHTTPServer):
         request_queue_size = BACKLOG
 
         def get_request(self) -> tuple[socket.socket, Any]:
             """Each answer leaves at once: http.server writes the head and the body apart, and
-            with Nagle's algorithm on a kept-alive connection the body waited for the client's
-            delayed ACK, ~40 ms an answer."""
+            with Nagle's algorithm the body waited for the client's delayed ACK (~40 ms)."""
             connection, address = super().get_request()
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return connection, address
@@ -54,7 +63,10 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     # what chalice.local.create_local_server does, with our server class
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, server_cls=QueuedServer), app
+    server = LocalDevServer(
+        app, config, host, port, handler_cls=OneAnswerHandler, server_cls=QueuedServer
+    )
+    return server, app
 
 
 def main() -> int:
