@@ -1,7 +1,10 @@
 """The local stack's API server: the app served exactly as `chalice local` serves it (Chalice's own
-request handler, stage config and local gateway), with two differences a working helpline needs:
+request handler, stage config and local gateway), with four differences a working helpline needs:
 
 - a listen backlog of BACKLOG instead of Python's 5, so 50 clients at once are queued, not reset;
+- no Nagle delay (TCP_NODELAY): an answer's body no longer waits ~40 ms for the client's ACK;
+- one request a connection (HTTP/1.0), so a body chalice's handler leaves unread is never
+  taken for the next request;
 - every scheduled function running on its own schedule beside it (`scripts/scheduler.py`);
 - the web app at /app/ and the demo sign-in at /local/sign-in (`scripts/web_local.py`).
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -40,8 +44,20 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     class QueuedServer(ThreadedHTTPServer):
         request_queue_size = BACKLOG
 
+        def get_request(self) -> tuple[socket.socket, Any]:
+            """Each answer leaves at once: http.server writes the head and the body apart, and
+            with Nagle's algorithm the body waited for the client's delayed ACK (~40 ms)."""
+            connection, address = super().get_request()
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return connection, address
+
     class WithWebApp(ChaliceRequestHandler):
-        """The web app's paths answered here; every other request goes to the app."""
+        """The web app's paths answered here; every other request goes to the app. One request
+        a connection: chalice's handler reads a body by Content-Length only, so anything beyond
+        it (a chunked body) was read as the next request on a kept-alive connection, and its
+        error page reached the client as the next answer."""
+
+        protocol_version = "HTTP/1.0"
 
         def _generic_handle(self) -> None:
             if self.path.startswith(("/app", "/local/")):

@@ -51,7 +51,9 @@ from chalicelib.domain.model import (
     PersonalData,
     Practitioner,
     Presence,
+    Retry,
     Shift,
+    StatusUpdate,
     StoredMessage,
     Survey,
     closing_note,
@@ -571,11 +573,8 @@ class MemoryStore(_PrivacyMixin):
                 replace(interaction, contact_id=write.contact_id),
                 rank=0 if interaction.status else None,
             )
-        reply_ref = (
-            f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
-        )
         self._deliveries[(write.provider, write.provider_id)] = Delivery(
-            write.case_id, write.reply, reply_ref, inbound.id
+            write.case_id, write.reply, write.reply_ref, inbound.id
         )
 
     def promote_booked(self, case_id: str, identity: Identity, at: datetime) -> CaseRef | None:
@@ -1094,44 +1093,24 @@ class MemoryStore(_PrivacyMixin):
         return True
 
     def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
+        self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool:
         with self._lock:
             event = self._events.get(case_id, {}).get(interaction_id)
-            if event is None or (event.rank is not None and event.rank >= rank):
+            if event is None or (event.rank is not None and event.rank >= update.rank):
                 return False
-            self._set_status(event, status, rank, provider_id, provider, error_code)
-            if duration_seconds is not None:
-                event.interaction = replace(event.interaction, duration_seconds=duration_seconds)
+            self._set_status(event, update)
             return True
 
     @staticmethod
-    def _set_status(
-        event: _Event,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error_code: str | None,
-    ) -> None:
-        changes: dict[str, Any] = {"status": status}
-        for name, value in (
-            ("provider_id", provider_id),
-            ("provider", provider),
-            ("error_code", error_code),
-        ):
-            if value:
+    def _set_status(event: _Event, update: StatusUpdate) -> None:
+        changes: dict[str, Any] = {"status": update.status}
+        for name in ("provider_id", "provider", "error_code", "duration_seconds"):
+            value = getattr(update, name)
+            if value is not None and value != "":  # as DynamoDB's: None or "" keeps the stored
                 changes[name] = value
         event.interaction = replace(event.interaction, **changes)
-        event.rank = rank
+        event.rank = update.rank
 
     def add_interaction_unless_erased(self, interaction: Interaction) -> bool:
         with self._lock:
@@ -1144,24 +1123,18 @@ class MemoryStore(_PrivacyMixin):
             events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
             return True
 
-    def park(
-        self,
-        case_id: str,
-        interaction_id: str,
-        attempts: int,
-        retry_at: datetime,
-        error: str,
-        raw_key: str | None = None,
-    ) -> bool:
+    def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool:
         with self._lock:
             event = self._events.get(case_id, {}).get(interaction_id)
             if event is None or not event.interaction.to:
                 return False
-            event.interaction = replace(event.interaction, status="retrying", error_code=error)
-            event.attempts = attempts
-            event.slot = f"{_iso(retry_at)}#{case_id}#{interaction_id}"
-            if raw_key:
-                event.raw_key = raw_key
+            event.interaction = replace(
+                event.interaction, status="retrying", error_code=retry.error
+            )
+            event.attempts = retry.attempts
+            event.slot = f"{_iso(retry.at)}#{case_id}#{interaction_id}"
+            if retry.raw_key:
+                event.raw_key = retry.raw_key
             return True
 
     def due(self, now: datetime) -> list[Parked]:
@@ -1196,25 +1169,17 @@ class MemoryStore(_PrivacyMixin):
             event = self._events.get(case_id, {}).get(interaction_id)
             if event is None or event.slot is None:
                 return False
-            self._set_status(event, "failed", OUTBOX_FAILED_RANK, None, None, "cancelled: erased")
+            cancelled = StatusUpdate("failed", OUTBOX_FAILED_RANK, error_code="cancelled: erased")
+            self._set_status(event, cancelled)
             event.slot, event.raw_key = None, None
             return True
 
-    def unpark(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error: str | None,
-    ) -> None:
+    def unpark(self, case_id: str, interaction_id: str, update: StatusUpdate) -> None:
         with self._lock:
             event = self._events.setdefault(case_id, {}).get(interaction_id)
             if event is None:
                 raise WriteConflict("event")  # DynamoDB would write a stray item; never wanted
-            self._set_status(event, status, rank, provider_id, provider, error)
+            self._set_status(event, update)
             event.slot = None
 
     # --- settings and reports ------------------------------------------------------------------

@@ -31,7 +31,6 @@ from chalicelib.domain.errors import (
     InvalidInput,
     NotFound,
 )
-from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.mail import QUARANTINE_QUEUE
 from chalicelib.domain.model import (
     Actor,
@@ -51,6 +50,7 @@ from chalicelib.domain.ports import (
     OpenCaseExists,
     PractitionerUnavailable,
     WriteConflict,
+    WriteRejected,
 )
 
 if TYPE_CHECKING:
@@ -145,6 +145,12 @@ def _refuse_unseen(case: Case, seen: str) -> None:
     unseen = _unseen(case, seen)
     if unseen:
         raise UnseenMessages(unseen)
+
+
+def _lost(error: WriteRejected, answers: dict[type[WriteRejected], Conflict]) -> Conflict:
+    """What the actor is told when the store refused a write: the answer for that kind of
+    refusal, else that the case changed meanwhile (moved, closed, or raced)."""
+    return next((a for kind, a in answers.items() if isinstance(error, kind)), ChangedMeanwhile())
 
 
 def _changed(case_id: str, store: CaseStore, seen: str | None) -> Conflict:
@@ -421,12 +427,9 @@ def transfer(
             if store.get_practitioner(practitioner_id) is None:
                 raise NotFound("No such practitioner.")
             store.transfer_to(_ref(case), practitioner_id, now)
-    except PractitionerUnavailable as full:
-        raise Conflict(
-            "That practitioner has no room for another case.", code="at_capacity"
-        ) from full
-    except (CaseChanged, WriteConflict) as lost:
-        raise ChangedMeanwhile() from lost
+    except WriteRejected as lost:
+        full = Conflict("That practitioner has no room for another case.", code="at_capacity")
+        raise _lost(lost, {PractitionerUnavailable: full}) from lost
     if case.assignee and case.assignee != practitioner_id:
         routing.fill(case.assignee, store, now)  # a slot freed: offer the oldest waiting case
     return _fresh(case_id, store)
@@ -439,15 +442,7 @@ def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store)
     mentioned = _mentioned(store, case, actor, body)
-    note = Interaction(
-        id=interaction_id(now),
-        case_id=case_id,
-        at=now,
-        channel="note",
-        direction="internal",
-        body=body,
-        author=actor.user_id,
-    )
+    note = new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
     store.add_note(note, mentioned)
     return note
 
@@ -527,12 +522,11 @@ def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
         raise Conflict("The citizen's data was erased; the case stays closed.", code="erased")
     try:
         store.reopen(_ref(case), now)
-    except OpenCaseExists as other:
-        raise Conflict(
+    except WriteRejected as lost:
+        other = Conflict(
             "The citizen has another open case; work that one.", code="other_case_open"
-        ) from other
-    except (CaseChanged, WriteConflict) as lost:
-        raise ChangedMeanwhile() from lost
+        )
+        raise _lost(lost, {OpenCaseExists: other}) from lost
     # the weekly report's reopen rate counts these notes
     store.add_interaction(
         new_entry(

@@ -23,7 +23,7 @@ from typing import Literal
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import interaction_id
-from chalicelib.domain.model import EmailDetails, Identity, Interaction
+from chalicelib.domain.model import EmailDetails, Identity, Interaction, Retry, StatusUpdate
 from chalicelib.domain.ports import Deps, MessageRejected, SentMessage
 
 log = logging.getLogger("contact-centre")
@@ -84,10 +84,8 @@ class Outgoing:
 
     `raw`: an email's composed bytes (`mail.compose`, `mail.invitation`); `caller`: for a call,
     the practitioner's phone that rings first. `interaction_id`: the message was recorded
-    already (an acknowledgement, written with the citizen's message in one transaction).
-    `record_first=False`: the booking route's own confirmation, sent first and recorded only
-    if refused (to wait in the outbox), so that the route pays no write for it and the booking
-    stays the last entry of the case its answer creates."""
+    already (an acknowledgement, or a booking's confirmation, written with the citizen's
+    message in one transaction: `intake.receive`)."""
 
     case_id: str
     channel: Kind
@@ -99,7 +97,6 @@ class Outgoing:
     email: EmailDetails | None = None
     caller: str | None = None
     interaction_id: str | None = None
-    record_first: bool = True
 
 
 @dataclass(frozen=True)
@@ -151,13 +148,11 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
     on the case being as the practitioner read it); when it answers False (the case's citizen
     was erased), nothing is sent and the status is `dropped`. A call that is not placed raises,
     after its attempt is failed on the case."""
-    if not out.record_first:
-        return _send_then_record(deps, out, record)
     message_id = out.interaction_id
     message = None
     if message_id is None:
         now = deps.clock()
-        message = _message(out, interaction_id(now), now, "queued")
+        message = entry(replace(out, interaction_id=interaction_id(now)), now, "queued")
         message_id = message.id
         if (record or deps.store.add_interaction)(message) is False:
             log.info("message dropped: its citizen was erased", extra={"case_id": out.case_id})
@@ -176,21 +171,13 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
         if out.channel == "voice":
             rejected = isinstance(error, MessageRejected)
             reason = f"rejected: {error}" if rejected else type(error).__name__
-            deps.store.update_delivery_status(
-                out.case_id, message_id, FAILED, RANKS["voice"][FAILED], error_code=reason
-            )
+            deps.store.update_delivery_status(out.case_id, message_id, _failed("voice", reason))
             raise
         status = failed_first_try(deps, out.case_id, message_id, out.channel, error, out.raw)
         return Sent(out.case_id, message_id, status, message=_with(message, status))
-    status = sent.status if sent.status in RANKS[out.channel] else ACCEPTED[out.channel]
-    deps.store.update_delivery_status(
-        out.case_id,
-        message_id,
-        status,
-        RANKS[out.channel][status],
-        provider_id=sent.provider_id,
-        provider=sent.provider,
-    )
+    update = _accepted(out.channel, sent, ACCEPTED[out.channel])
+    deps.store.update_delivery_status(out.case_id, message_id, update)
+    status = update.status
     return Sent(
         out.case_id,
         message_id,
@@ -201,28 +188,11 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
     )
 
 
-def _send_then_record(
-    deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | None
-) -> Sent:
-    try:
-        # Not recorded yet, so no status report can find it; an email still names its case.
-        ref = out.case_id if out.channel == "email" else None
-        sent = transmit(deps, out.channel, out.to, out.body, out.raw, ref, out.caller)
-    except Exception as error:
-        now = deps.clock()
-        message = _message(out, interaction_id(now), now, RETRYING)
-        if (record or deps.store.add_interaction)(message) is False:
-            log.info("message dropped: its citizen was erased", extra={"case_id": out.case_id})
-            return Sent(out.case_id, message.id, DROPPED)
-        status = failed_first_try(deps, out.case_id, message.id, out.channel, error, out.raw)
-        return Sent(out.case_id, message.id, status, message=_with(message, status))
-    status = sent.status if sent.status in RANKS[out.channel] else ACCEPTED[out.channel]
-    return Sent(out.case_id, "", status, sent.provider, sent.provider_id)
-
-
-def _message(out: Outgoing, message_id: str, now: datetime, status: str) -> Interaction:
+def entry(out: Outgoing, now: datetime, status: str) -> Interaction:
+    """The timeline entry of a message to send, under its `interaction_id`."""
+    assert out.interaction_id is not None
     return Interaction(
-        id=message_id,
+        id=out.interaction_id,
         case_id=out.case_id,
         at=now,
         channel=out.channel,
@@ -246,6 +216,16 @@ def _with(
     if message is None:
         return None
     return replace(message, status=status, provider=provider, provider_id=provider_id)
+
+
+def _failed(kind: str, why: str) -> StatusUpdate:
+    return StatusUpdate(FAILED, RANKS[kind][FAILED], error_code=why)
+
+
+def _accepted(kind: str, sent: SentMessage, otherwise: str) -> StatusUpdate:
+    """The provider took it: its status, if one we rank, else `otherwise`."""
+    status = sent.status if sent.status in RANKS[kind] else otherwise
+    return StatusUpdate(status, RANKS[kind][status], sent.provider_id, sent.provider)
 
 
 def transmit(
@@ -288,17 +268,10 @@ def record_status(
     if parsed is None or ranked is None:
         return False  # not ours, or a status we do not track: acknowledged and ignored
     case_id, message_id = parsed
-    return bool(
-        deps.store.update_delivery_status(
-            case_id,
-            message_id,
-            status,
-            ranked,
-            provider_id=provider_id,
-            error_code=error_code,
-            duration_seconds=duration_seconds,
-        )
+    update = StatusUpdate(
+        status, ranked, provider_id, error_code=error_code, duration_seconds=duration_seconds
     )
+    return bool(deps.store.update_delivery_status(case_id, message_id, update))
 
 
 # --- the outbox ----------------------------------------------------------------------------
@@ -326,7 +299,8 @@ def failed_first_try(
         raw_key = f"outbox/{case_id}/{message_id}.eml"
         deps.blobs.put(raw_key, raw, "message/rfc822")
     now = deps.clock()
-    if not deps.store.park(case_id, message_id, 1, next_try(now, 1), type(error).__name__, raw_key):
+    retry = Retry(1, next_try(now, 1), type(error).__name__, raw_key)
+    if not deps.store.park(case_id, message_id, retry):
         # erased meanwhile: the message has no address left, and its bytes must not stay either
         if raw_key is not None:
             deps.blobs.delete(raw_key)
@@ -339,9 +313,7 @@ def failed_first_try(
 
 
 def _rejected(deps: Deps, case_id: str, message_id: str, kind: str, error: MessageRejected) -> str:
-    deps.store.unpark(
-        case_id, message_id, FAILED, RANKS[kind][FAILED], None, None, f"rejected: {error.code}"
-    )
+    deps.store.unpark(case_id, message_id, _failed(kind, f"rejected: {error.code}"))
     log.warning("provider rejected the message", extra={"case_id": case_id, "code": error.code})
     return FAILED
 
@@ -373,39 +345,20 @@ def retry_due(deps: Deps) -> dict[str, int]:
         except Exception as error:
             attempts = entry.attempts + 1
             if attempts >= MAX_ATTEMPTS:
-                store.unpark(
-                    entry.case_id,
-                    entry.interaction_id,
-                    FAILED,
-                    RANKS[kind][FAILED],
-                    None,
-                    None,
-                    f"gave up: {type(error).__name__}",
-                )
+                given_up = _failed(kind, f"gave up: {type(error).__name__}")
+                store.unpark(entry.case_id, entry.interaction_id, given_up)
                 counts["failed"] += 1
                 log.warning("gave up sending", extra={"case_id": entry.case_id})
             elif store.park(
                 entry.case_id,
                 entry.interaction_id,
-                attempts,
-                next_try(now, attempts),
-                type(error).__name__,
-                entry.raw_key,
+                Retry(attempts, next_try(now, attempts), type(error).__name__, entry.raw_key),
             ):
                 counts["retrying"] += 1
             else:  # its contact was erased while we tried: nothing is left to send
                 counts["failed"] += 1
             continue
-        status = sent.status if sent.status in RANKS[kind] else "sent"
-        store.unpark(
-            entry.case_id,
-            entry.interaction_id,
-            status,
-            RANKS[kind][status],
-            sent.provider_id,
-            sent.provider,
-            None,
-        )
+        store.unpark(entry.case_id, entry.interaction_id, _accepted(kind, sent, "sent"))
         counts["sent"] += 1
     return counts
 

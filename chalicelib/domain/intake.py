@@ -13,6 +13,7 @@ import random
 import time
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import autoreplies, routing, safeguarding, satisfaction, wording
 from chalicelib.domain.errors import Busy
@@ -39,6 +40,9 @@ from chalicelib.domain.ports import (
 )
 from chalicelib.domain.records import record
 
+if TYPE_CHECKING:
+    from chalicelib.domain.delivery import Outgoing
+
 log = logging.getLogger("contact-centre")
 
 MAX_ATTEMPTS = 12
@@ -55,6 +59,8 @@ class IntakeOutcome:
     interaction_id: str | None = None  # the inbound interaction (a call's, for its later events)
     reply_token: str | None = None  # a new case's reply-address token
     language: str | None = None  # what the automatic reply was written in
+    # `answers`, recorded with the message on its case (queued), to send through `delivery.send`
+    answers: tuple[Outgoing, ...] = ()
 
 
 def receive(
@@ -62,9 +68,13 @@ def receive(
     message: InboundMessage,
     thread: CaseRef | None = None,
     booking: BookingPlan | None = None,
+    answers: tuple[Outgoing, ...] = (),
 ) -> IntakeOutcome:
     """Record one inbound message on the citizen's case; safe to repeat with the same message.
-    `thread`: the open case an email replies to (its reply address or Message-IDs said so)."""
+    `thread`: the open case an email replies to (its reply address or Message-IDs said so).
+    `answers`: messages that answer it (a booking's confirmation, `case_id` left empty), recorded
+    on the same case in the same transaction, so none is sent that the case does not show; the
+    outcome carries them, with their case and ids, for `delivery.send`."""
     store: IntakeAndRoutingStore = deps.store
     if message.channel == "sms" and (rated := satisfaction.take_sms(deps, message)):
         return IntakeOutcome(rated, new_case=False, duplicate=False, reply=None, reply_ref=None)
@@ -117,26 +127,34 @@ def receive(
                 opted_out=record.opted_out,
                 linked_case_id=record.open_case_id,
             )
-        if booking is not None:
-            write = replace(write, booking=booking)
+        if booking is not None or answers:
+            from chalicelib.domain import delivery  # not on an SMS's cold path
+
+            recorded = _answers(answers, write)
+            write = replace(
+                write,
+                booking=booking,
+                interactions=write.interactions
+                + tuple(delivery.entry(out, now, "queued") for out in recorded),
+            )
         try:
             store.record_inbound(write)
         except DuplicateDelivery:
-            delivery = store.find_delivery(message.provider, message.provider_id)
-            if delivery is None:  # the winner's transaction is not visible yet
+            earlier = store.find_delivery(message.provider, message.provider_id)
+            if earlier is None:  # the winner's transaction is not visible yet
                 _backoff(attempt)
                 continue
             log.info(
                 "inbound duplicate",
-                extra={"case_id": delivery.case_id, "provider": message.provider},
+                extra={"case_id": earlier.case_id, "provider": message.provider},
             )
             return IntakeOutcome(
-                delivery.case_id,
+                earlier.case_id,
                 False,
                 True,
-                delivery.reply,
-                delivery.reply_ref,
-                delivery.interaction_id,
+                earlier.reply,
+                earlier.reply_ref,
+                earlier.interaction_id,
             )
         except (OpenCaseExists, CaseNotOpen):
             if thread is not None:  # the thread's case closed meanwhile: a message like any other
@@ -167,18 +185,16 @@ def receive(
             _route_new_case(write, store, now, level)
         elif _asks_on_a_booking(write, record, message):
             _promote_booked(write, message, store, now)
-        reply_ref = (
-            f"{write.case_id}.{write.interactions[1].id}" if len(write.interactions) > 1 else None
-        )
         return IntakeOutcome(
             write.case_id,
             write.opening is not None,
             False,
             write.reply,
-            reply_ref,
+            write.reply_ref,
             write.interactions[0].id,
             write.opening.reply_token if write.opening else None,
             message.language,
+            _answers(answers, write),
         )
     raise Busy("The case store is busy; please retry.")
 
@@ -196,6 +212,15 @@ def _assess(deps: Deps, case_id: str, message: InboundMessage) -> str | None:
     except Exception:
         log.exception("risk assessment failed", extra={"case_id": case_id})
         return None
+
+
+def _answers(answers: tuple[Outgoing, ...], write: InboundWrite) -> tuple[Outgoing, ...]:
+    """The answers as recorded on the write's case: right after the message (and its reply)."""
+    inbound = write.interactions[0].id
+    return tuple(
+        replace(out, case_id=write.case_id, interaction_id=f"{inbound}a{n}")
+        for n, out in enumerate(answers)
+    )
 
 
 def _route_new_case(

@@ -179,6 +179,13 @@ class InboundWrite:
     new_identity: bool = False  # a new address of a known contact (an email threaded to a case)
     booking: BookingPlan | None = None
 
+    @property
+    def reply_ref(self) -> str | None:
+        """`<case id>.<interaction id>` of the recorded automatic reply (it follows the message);
+        messages recorded as answers after it (a booking's confirmation) are not the reply."""
+        recorded = self.reply is not None and len(self.interactions) > 1
+        return f"{self.case_id}.{self.interactions[1].id}" if recorded else None
+
 
 @record
 class Delivery:
@@ -468,6 +475,29 @@ class Booking:
     holder: str | None = None  # see BookingPlan: released when the booking is cancelled
     booker: str | None = None
     language: str | None = None  # see BookingPlan (None: booked before languages, the default)
+
+
+@record
+class StatusUpdate:
+    """A message's new delivery status, ranked so that it only moves forward, and what the
+    provider said with it (a field left None keeps what is stored)."""
+
+    status: str
+    rank: int  # delivery.RANKS: a later status of the same or a lower rank changes nothing
+    provider_id: str | None = None  # the provider's id of the message or call
+    provider: str | None = None
+    error_code: str | None = None  # why it failed: the provider's code, or ours ("gave up: ...")
+    duration_seconds: int | None = None  # a finished call's length
+
+
+@record
+class Retry:
+    """Why a message the provider did not take waits, and until when: its next try."""
+
+    attempts: int  # the tries so far
+    at: datetime
+    error: str
+    raw_key: str | None = None  # an email's bytes, kept in the blob store for the retry
 
 
 @record

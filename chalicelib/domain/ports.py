@@ -35,7 +35,9 @@ if TYPE_CHECKING:
         Parked,
         PersonalData,
         Practitioner,
+        Retry,
         Shift,
+        StatusUpdate,
         Survey,
         Webinar,
     )
@@ -210,15 +212,7 @@ class OutboundStore(Protocol):
     def add_interaction(self, interaction: Interaction) -> None: ...
 
     def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
+        self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool: ...
 
 
@@ -228,30 +222,13 @@ class OutboxStore(OutboundStore, Protocol):
 
     def add_interaction_unless_erased(self, interaction: Interaction) -> bool: ...
 
-    def park(
-        self,
-        case_id: str,
-        interaction_id: str,
-        attempts: int,
-        retry_at: datetime,
-        error: str,
-        raw_key: str | None = None,
-    ) -> bool: ...
+    def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool: ...
 
     def due(self, now: datetime) -> list[Parked]: ...
 
     def claim(self, entry: Parked, lease_until: datetime) -> bool: ...
 
-    def unpark(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error: str | None,
-    ) -> None: ...
+    def unpark(self, case_id: str, interaction_id: str, update: StatusUpdate) -> None: ...
 
 
 # --- Mail: threading, raw messages and attachments ------------------------------------------------

@@ -34,6 +34,7 @@ from chalicelib.domain.model import (
     Interaction,
     Media,
     Practitioner,
+    StatusUpdate,
     new_entry,
 )
 from chalicelib.domain.ports import Deps, MessageRejected, VoiceStore
@@ -343,13 +344,9 @@ def call_status(deps: Deps, call: Call, status: str, duration: int | None) -> bo
     rank = delivery.rank("voice", status)  # Twilio's call statuses in lifecycle order
     if rank is None:
         return False
-    return store.update_delivery_status(
-        call.case_id,
-        call.interaction_id,
-        status,
-        rank,
-        duration_seconds=duration if status in FINAL else None,
-    )
+    minutes = duration if status in FINAL else None
+    update = StatusUpdate(status, rank, duration_seconds=minutes)
+    return store.update_delivery_status(call.case_id, call.interaction_id, update)
 
 
 def start_callback(deps: Deps, case_id: str, actor: Actor) -> Interaction:

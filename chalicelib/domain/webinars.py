@@ -17,13 +17,12 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import delivery, intake, mail
-from chalicelib.domain.delivery import Kind, Outgoing
+from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.errors import Conflict, NotFound, TooManyRequests
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import (
@@ -147,8 +146,10 @@ def _book_new(
     language: str,
 ) -> BookingResult:
     """One transaction takes the seat (or waitlist place), the holder, a place among the person's
-    upcoming sessions and one of today's messages; the confirmation is sent after it commits.
-    The first name is kept for practitioners only: no message we send carries it."""
+    upcoming sessions and one of today's messages, and records the confirmation on the case;
+    it is sent after the transaction commits. A waitlist place's number is counted before it is
+    taken (a booking landing meanwhile with an earlier time can make it one too low). The first
+    name is kept for practitioners only: no message we send carries it."""
     email, phone, first_name = contact
     holder, booker = person
     store: WebinarStore = deps.store
@@ -175,6 +176,10 @@ def _book_new(
             language=language,
         )
         word = "Booked" if mode == "seat" else "Waitlisted for"
+        status = "confirmed" if mode == "seat" else "waitlisted"
+        waitlisted_at = f"{iso_utc(now)}#{booking_id}" if mode == "waitlist" else None
+        position = store.waitlist_position(webinar.id, waitlisted_at) + 1 if waitlisted_at else None
+        told = Booking(webinar.id, booking_id, status, email, phone, None, now, language=language)
         message = InboundMessage(
             channel="webinar",
             provider="booking",
@@ -185,26 +190,26 @@ def _book_new(
             queue=webinar.queue,
             language=language,
         )
+        answers = _messages(deps, told, webinar, status, position, token)
         try:
-            outcome = intake.receive(deps, message, booking=plan)
+            outcome = intake.receive(deps, message, booking=plan, answers=answers)
         except SessionUnavailable:
             continue
         booking = Booking(
             webinar.id,
             booking_id,
-            "confirmed" if mode == "seat" else "waitlisted",
+            status,
             email,
             phone,
             first_name,
             now,
             outcome.case_id,
-            waitlisted_at=f"{iso_utc(now)}#{booking_id}" if mode == "waitlist" else None,
+            waitlisted_at=waitlisted_at,
             holder=holder,
             booker=booker,
             language=language,
         )
-        position = _position(booking, store)
-        _tell(deps, booking, webinar, booking.status, position, token, record_first=False)
+        _tell(deps, outcome.answers)
         log.info("webinar booked", extra={"webinar_id": webinar.id, "status": booking.status})
         return BookingResult(booking, position, token)
     raise Conflict("This session and its waitlist are full.", code="full")
@@ -244,13 +249,7 @@ def _repeat(
     store.add_booking_token(booking, _hash(token))
     position = _position(booking, store)
     _tell(
-        deps,
-        _only_to(booking, identity),
-        webinar,
-        booking.status,
-        position,
-        token,
-        record_first=False,
+        deps, _messages(deps, _only_to(booking, identity), webinar, booking.status, position, token)
     )
     log.info("webinar booking sent again", extra={"webinar_id": webinar.id})
     return BookingResult(booking, position, None, existing=True)
@@ -271,7 +270,7 @@ def _over_limit(
         raise _too_many()
     refused = Booking(webinar.id, "", "refused", None, None, None, now, language=language)
     person = _only_to(refused, identity)
-    _tell(deps, person, webinar, "over_limit", limits.max_active, None)
+    _tell(deps, _messages(deps, person, webinar, "over_limit", limits.max_active))
     log.info("webinar booking over the limit", extra={"webinar_id": webinar.id})
     return BookingResult(None, None, None)
 
@@ -315,7 +314,7 @@ def cancel(deps: Deps, token: str) -> Booking:
         if promote is not None:
             _note(store, promote, "Promoted from the waitlist: seat confirmed", now)
             if webinar is not None:
-                _tell(deps, promote, webinar, "promoted", None)
+                _tell(deps, _messages(deps, promote, webinar, "promoted", None))
         return store.get_booking(booking.webinar_id, booking.id) or booking
     raise Conflict("The session is busy; try again.", code="busy")
 
@@ -340,7 +339,7 @@ def cancel_session(deps: Deps, webinar_id: str) -> int:
     now = deps.clock()
     for booking in store.bookings_of(webinar_id):
         if booking.status in ("confirmed", "waitlisted"):
-            _tell(deps, booking, webinar, "session_cancelled", None)
+            _tell(deps, _messages(deps, booking, webinar, "session_cancelled", None))
             _note(store, booking, f"The webinar was cancelled: {webinar.title}", now)
             told += 1
     return told
@@ -368,7 +367,7 @@ def send_reminders(deps: Deps) -> int:
                 continue
             for booking in store.bookings_of(webinar.id):
                 if booking.status == "confirmed" and store.mark_reminded(booking, which, now):
-                    _tell(deps, booking, webinar, f"reminder_{which}", None)
+                    _tell(deps, _messages(deps, booking, webinar, f"reminder_{which}", None))
                     sent += 1
     return sent
 
@@ -402,44 +401,59 @@ def _text(
     )
 
 
-def _tell(
+def _tell(deps: Deps, messages: tuple[Outgoing, ...]) -> None:
+    """Sent after the booking committed: it stands whatever happens here (`_deliver`)."""
+    for out in messages:
+        _deliver(deps, out)
+
+
+def _messages(
     deps: Deps,
     booking: Booking,
     webinar: Webinar,
     kind: str,
     position: int | None,
     token: str | None = None,
-    record_first: bool = True,
-) -> None:
-    """Sent after the booking committed: it stands whatever happens here. Each message is
-    recorded on the booking's case and sent through `delivery` (a refusal waits in the outbox);
-    one that cannot even be composed (session data from before the schemas checked it) is
-    logged and skipped. A number that texted STOP gets no SMS, booking or not. `token`: the
-    booking's cancel link goes with the message. `record_first=False`: the booking route's
-    answer to the booker is sent first, recorded only if refused (see `delivery.Outgoing`)."""
+) -> tuple[Outgoing, ...]:
+    """What the booking's addresses are told, on its case (none yet: `case_id` empty). One that
+    cannot even be composed (session data from before the schemas checked it) is logged and
+    left out. A number that texted STOP gets no SMS, booking or not. `token`: the booking's
+    cancel link goes with the message."""
     cancel = deps.public_url(f"/bookings/{token}/cancel") if token else None
     language = deps.wording().language(booking.language)
     text = _text(deps, language, kind, webinar, position, cancel)
+    case_id = booking.case_id or ""
+    messages = []
     if booking.email:
-        email = booking.email
-        invite = kind in ("confirmed", "promoted", "session_cancelled")
-
-        def compose() -> bytes:
-            if invite:
+        try:
+            if kind in ("confirmed", "promoted", "session_cancelled"):
                 cancelled = kind == "session_cancelled"
                 subject = deps.wording().say(
                     language,
                     "webinar.subject_cancelled" if cancelled else "webinar.subject_booked",
                     title=webinar.title,
                 )
-                return mail.invitation(deps, email, webinar, text, subject, cancelled)
-            return mail.compose(
-                deps, mailbox="webinars", token=None, to=email, subject=webinar.title, body=text
-            )[0]
-
-        _send(deps, booking, "email", email, text, compose, record_first)
+                raw = mail.invitation(deps, booking.email, webinar, text, subject, cancelled)
+            else:
+                raw = mail.compose(
+                    deps,
+                    mailbox="webinars",
+                    token=None,
+                    to=booking.email,
+                    subject=webinar.title,
+                    body=text,
+                )[0]
+            messages.append(
+                Outgoing(case_id, "email", booking.email, text, raw=raw, automated=True)
+            )
+        except Exception as error:
+            log.error(
+                "could not compose the webinar message",
+                extra={"webinar_id": booking.webinar_id, "error": type(error).__name__},
+            )
     if booking.phone and not _opted_out(deps.store, booking.phone):
-        _send(deps, booking, "sms", booking.phone, text, lambda: None, record_first)
+        messages.append(Outgoing(case_id, "sms", booking.phone, text, automated=True))
+    return tuple(messages)
 
 
 def _opted_out(store: WebinarStore, phone: str) -> bool:
@@ -447,38 +461,20 @@ def _opted_out(store: WebinarStore, phone: str) -> bool:
     return bool(record and record.opted_out)
 
 
-def _send(
-    deps: Deps,
-    booking: Booking,
-    channel: Kind,
-    to: str,
-    text: str,
-    compose: Callable[[], bytes | None],
-    record_first: bool,
-) -> None:
+def _deliver(deps: Deps, out: Outgoing) -> None:
     """Never raises: the caller's answer (a booking made, a seat freed) must not be lost to a
-    message. Recorded on the booking's case (unless its citizen was erased meanwhile), then
-    sent; refused or timed out, it waits in the outbox; anything else is logged (ids only)."""
-    where = {"webinar_id": booking.webinar_id, "channel": channel}
+    message. Recorded on its case (unless its citizen was erased meanwhile), then sent; refused
+    or timed out, it waits in the outbox; anything else is logged (ids only). No case: a
+    refusal books nothing, so there is none to keep it on."""
     try:
-        raw = compose()
-    except Exception as error:
-        log.error(
-            "could not compose the webinar message", extra={**where, "error": type(error).__name__}
-        )
-        return
-    try:
-        if booking.case_id is None:  # a refusal books nothing: no case to keep it on
-            delivery.transmit(deps, channel, to, text, raw)
+        if not out.case_id:
+            delivery.transmit(deps, out.channel, out.to, out.body, out.raw)
             return
-        out = Outgoing(
-            booking.case_id, channel, to, text, raw=raw, automated=True, record_first=record_first
-        )
         delivery.send(deps, out, deps.store.add_interaction_unless_erased)
     except Exception as error:
         log.error(
             "could not tell the citizen",
-            extra={**where, "case_id": booking.case_id, "error": type(error).__name__},
+            extra={"case_id": out.case_id, "channel": out.channel, "error": type(error).__name__},
         )
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.adapters.memory import MemoryStore
+from chalicelib.domain import ports
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.ids import interaction_id, new_id
@@ -29,15 +30,9 @@ from chalicelib.domain.model import (
     Interaction,
     Media,
     Practitioner,
-)
-from chalicelib.domain.ports import (
-    CaseChanged,
-    CaseNotOpen,
-    DuplicateDelivery,
-    IdentityTaken,
-    OpenCaseExists,
-    PractitionerUnavailable,
-    WriteConflict,
+    Retry,
+    StatusUpdate,
+    new_entry,
 )
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -53,17 +48,7 @@ def store(request):
 
 
 def message(case_id: str, at: datetime, body: str = "hello", **fields) -> Interaction:
-    return Interaction(
-        id=interaction_id(at),
-        case_id=case_id,
-        at=at,
-        channel="sms",
-        direction="in",
-        body=body,
-        provider="twilio",
-        provider_id=fields.pop("provider_id", None),
-        **fields,
-    )
+    return new_entry(case_id, at, "sms", "in", body, provider="twilio", **fields)
 
 
 def first(identity: Identity = PHONE, sid: str = "SM1", at: datetime = T0, **changes):
@@ -163,7 +148,7 @@ def test_nothing_is_found_before_anything_is_written(store):
 def test_a_provider_retry_is_refused_whole(store):
     write = first()
     store.record_inbound(write)
-    with pytest.raises(DuplicateDelivery):
+    with pytest.raises(ports.DuplicateDelivery):
         store.record_inbound(later(write, "SM1", T0 + timedelta(minutes=1)))
     assert len(store.get_case(write.case_id, with_timeline=True).timeline) == 1
     assert store.get_case(write.case_id).inbound_count == 1
@@ -172,7 +157,7 @@ def test_a_provider_retry_is_refused_whole(store):
 def test_an_identity_is_created_once_and_a_lost_race_writes_nothing(store):
     store.record_inbound(first(sid="SM1"))
     rival = first(sid="SM2")
-    with pytest.raises(IdentityTaken):
+    with pytest.raises(ports.IdentityTaken):
         store.record_inbound(rival)
     assert store.get_case(rival.case_id) is None
     assert store.find_delivery("twilio", "SM2") is None
@@ -182,7 +167,7 @@ def test_an_identity_is_created_once_and_a_lost_race_writes_nothing(store):
 def test_a_contact_has_one_open_case(store):
     write = first()
     store.record_inbound(write)
-    with pytest.raises(OpenCaseExists):
+    with pytest.raises(ports.OpenCaseExists):
         store.record_inbound(reopened(write, "SM2", T0 + timedelta(minutes=1)))
     assert store.find_delivery("twilio", "SM2") is None
 
@@ -201,7 +186,7 @@ def test_nothing_is_appended_to_a_closed_case_and_a_new_one_opens(store):
     write = first()
     store.record_inbound(write)
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=1))
-    with pytest.raises(CaseNotOpen):
+    with pytest.raises(ports.CaseNotOpen):
         store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=2)))
     assert store.find_delivery("twilio", "SM2") is None
     again = reopened(write, "SM3", T0 + timedelta(minutes=3))
@@ -262,9 +247,9 @@ def test_a_queued_case_is_assigned_once_within_capacity(store):
     assert store.last_practitioner(one.contact_id) == "anna"
     assert [r.id for r in store.waiting_cases("general")] == [two.case_id]
     assert [r.id for r in store.unanswered_since_before(T0 + timedelta(minutes=1))] == [one.case_id]
-    with pytest.raises(CaseChanged):
+    with pytest.raises(ports.CaseChanged):
         store.assign(ref(store, one.case_id), "anna", T0, require_on_duty=True)
-    with pytest.raises(PractitionerUnavailable):  # full
+    with pytest.raises(ports.PractitionerUnavailable):  # full
         store.assign(ref(store, two.case_id), "anna", T0, require_on_duty=True)
     assert store.get_case(two.case_id).status == "queued"
 
@@ -273,7 +258,7 @@ def test_an_off_duty_practitioner_is_not_given_cases_by_routing(store):
     store.create_practitioner(ANNA)
     write = first()
     store.record_inbound(write)
-    with pytest.raises(PractitionerUnavailable):
+    with pytest.raises(ports.PractitionerUnavailable):
         store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
     assert store.get_case(write.case_id).assignee == "anna"
@@ -292,7 +277,7 @@ def assigned_to_anna(store) -> InboundWrite:
 def test_back_to_the_queue_frees_the_slot(store):
     write = assigned_to_anna(store)
     stale = replace(ref(store, write.case_id), assignee=None)
-    with pytest.raises(CaseChanged):
+    with pytest.raises(ports.CaseChanged):
         store.to_queue(stale, "general", T0)
     store.to_queue(ref(store, write.case_id), "general", T0, only_if_unanswered=True)
     case = store.get_case(write.case_id)
@@ -306,7 +291,7 @@ def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
     write = assigned_to_anna(store)
     read = replace(ref(store, write.case_id), inbound_count=1)
     store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1)))
-    with pytest.raises(CaseChanged):  # a message landed since it was read
+    with pytest.raises(ports.CaseChanged):  # a message landed since it was read
         store.close(read, "answered", "anna", T0 + timedelta(minutes=2))
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=2))
     case = store.get_case(write.case_id, with_timeline=True)
@@ -324,7 +309,7 @@ def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
     )
     assert store.find_open_case(write.contact_id) is None
     assert store.get_practitioner("anna").active_cases == 0
-    with pytest.raises(CaseChanged):
+    with pytest.raises(ports.CaseChanged):
         store.close(ref(store, write.case_id), "again", "anna", T0 + timedelta(minutes=3))
 
 
@@ -334,7 +319,7 @@ def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
     write = first()
     store.record_inbound(write)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
-    with pytest.raises(CaseChanged):
+    with pytest.raises(ports.CaseChanged):
         store.transfer_to(replace(ref(store, write.case_id), assignee=None), "bo", T0)
     store.transfer_to(ref(store, write.case_id), "bo", T0 + timedelta(minutes=1))
     case = store.get_case(write.case_id)
@@ -345,7 +330,7 @@ def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
     other = first(OTHER, "SM2")
     store.record_inbound(other)
     store.assign(ref(store, other.case_id), "anna", T0, require_on_duty=False)
-    with pytest.raises(PractitionerUnavailable):  # bo is full
+    with pytest.raises(ports.PractitionerUnavailable):  # bo is full
         store.transfer_to(ref(store, other.case_id), "bo", T0)
     assert store.get_case(other.case_id).assignee == "anna"
 
@@ -353,7 +338,7 @@ def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
 def test_a_closed_case_reopens_unless_another_is_open(store):
     write = first()
     store.record_inbound(write)
-    with pytest.raises(CaseChanged):  # not closed
+    with pytest.raises(ports.CaseChanged):  # not closed
         store.reopen(replace(ref(store, write.case_id), contact_id="elsewhere"), T0)
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=1))
     store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=2))
@@ -364,11 +349,11 @@ def test_a_closed_case_reopens_unless_another_is_open(store):
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=3))
     again = reopened(write, "SM2", T0 + timedelta(minutes=4))
     store.record_inbound(again)
-    with pytest.raises(OpenCaseExists):
+    with pytest.raises(ports.OpenCaseExists):
         store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=5))
     store.close(ref(store, again.case_id), "answered", "anna", T0 + timedelta(minutes=6))
     store.mark_case_erased(write.case_id, T0)
-    with pytest.raises(CaseChanged):  # an erased case stays closed
+    with pytest.raises(ports.CaseChanged):  # an erased case stays closed
         store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=7))
 
 
@@ -378,11 +363,11 @@ def test_a_reply_needs_the_case_as_read_and_ends_unanswered(store):
     store.record_inbound(write)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
     answer = replace(reply(write.case_id, T0), author="anna")
-    with pytest.raises(CaseChanged):
+    with pytest.raises(ports.CaseChanged):
         store.add_reply(
             answer, replace(ref(store, write.case_id), assignee=None), answered_by_assignee=True
         )
-    with pytest.raises(CaseChanged):
+    with pytest.raises(ports.CaseChanged):
         store.add_reply(
             answer, replace(ref(store, write.case_id), inbound_count=2), answered_by_assignee=True
         )
@@ -444,7 +429,7 @@ def test_a_note_and_its_mentions_are_written_together(store):
     ]
     assert [m.at for m in store.mentions_of("carl", 10)[0]] == [T0]
     assert store.mentions_of("anna", 10) == ([], None)
-    with pytest.raises(WriteConflict):  # the same note again: refused whole
+    with pytest.raises(ports.WriteConflict):  # the same note again: refused whole
         store.add_note(note, ("dan",))
     assert store.mentions_of("dan", 10) == ([], None)
     assert store.get_case(write.case_id, with_timeline=True).timeline[-1].id == later_note.id
@@ -582,10 +567,10 @@ def replied(store, at: datetime, to: str | None = PHONE.value) -> tuple[InboundW
 def test_a_delivery_status_only_moves_forward(store):
     write, sent = replied(store, T0 + timedelta(minutes=1))
     assert store.add_interaction_once(sent) is False
-    assert store.update_delivery_status(write.case_id, sent.id, "sent", 2, provider_id="SMx")
-    assert store.update_delivery_status(write.case_id, sent.id, "delivered", 3)
-    assert not store.update_delivery_status(write.case_id, sent.id, "sent", 2)
-    assert not store.update_delivery_status(write.case_id, "missing", "sent", 2)
+    assert store.update_delivery_status(write.case_id, sent.id, StatusUpdate("sent", 2, "SMx"))
+    assert store.update_delivery_status(write.case_id, sent.id, StatusUpdate("delivered", 3))
+    assert not store.update_delivery_status(write.case_id, sent.id, StatusUpdate("sent", 2))
+    assert not store.update_delivery_status(write.case_id, "missing", StatusUpdate("sent", 2))
     [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.status, out.provider_id) == ("delivered", "SMx")
 
@@ -606,7 +591,7 @@ def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
 def test_a_parked_message_is_retried_once_per_claim(store):
     write, sent = replied(store, T0)
     retry_at = T0 + timedelta(minutes=1)
-    assert store.park(write.case_id, sent.id, 1, retry_at, "Timeout", "raw/1")
+    assert store.park(write.case_id, sent.id, Retry(1, retry_at, "Timeout", "raw/1"))
     assert store.due(T0) == []
     [entry] = store.due(retry_at)
     assert (entry.interaction_id, entry.to, entry.body, entry.attempts, entry.raw_key) == (
@@ -618,7 +603,7 @@ def test_a_parked_message_is_retried_once_per_claim(store):
     )
     assert store.claim(entry, retry_at + timedelta(minutes=5)) is True
     assert store.claim(entry, retry_at + timedelta(minutes=5)) is False
-    store.unpark(write.case_id, sent.id, "sent", 2, "SMy", "twilio", None)
+    store.unpark(write.case_id, sent.id, StatusUpdate("sent", 2, "SMy", "twilio"))
     assert store.due(T0 + timedelta(days=1)) == []
     [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.status, out.provider_id) == ("sent", "SMy")
@@ -626,13 +611,13 @@ def test_a_parked_message_is_retried_once_per_claim(store):
 
 def test_a_message_without_an_address_is_never_parked(store):
     write, sent = replied(store, T0, to=None)
-    assert store.park(write.case_id, sent.id, 1, T0, "Timeout") is False
+    assert store.park(write.case_id, sent.id, Retry(1, T0, "Timeout")) is False
     assert store.due(T0 + timedelta(days=1)) == []
 
 
 def test_a_parked_message_is_cancelled_once(store):
     write, sent = replied(store, T0)
-    store.park(write.case_id, sent.id, 1, T0, "Timeout")
+    store.park(write.case_id, sent.id, Retry(1, T0, "Timeout"))
     assert store.cancel_parked(write.case_id, sent.id) is True
     assert store.cancel_parked(write.case_id, sent.id) is False
     assert store.due(T0 + timedelta(days=1)) == []
@@ -699,7 +684,7 @@ def test_a_contact_is_tombstoned_and_forgotten(store):
     assert store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=2)).erased_at == (
         T0 + timedelta(minutes=1)
     )
-    with pytest.raises(IdentityTaken):  # an erased contact gets no new case
+    with pytest.raises(ports.IdentityTaken):  # an erased contact gets no new case
         store.record_inbound(reopened(write, "SM9", T0 + timedelta(minutes=3)))
     assert store.identities_of(erased) == [PHONE]
     store.erase_identity(PHONE)
@@ -712,7 +697,7 @@ def test_a_contact_is_tombstoned_and_forgotten(store):
 
 def test_case_records_name_what_erasure_must_reach(store):
     write, sent = replied(store, T0)
-    store.park(write.case_id, sent.id, 1, T0, "Timeout", "outbox/raw1")
+    store.park(write.case_id, sent.id, Retry(1, T0, "Timeout", "outbox/raw1"))
     records = store.case_records(write.case_id)
     assert records.id == write.case_id and records.email_thread == ()
     assert records.reply_token == store.get_case(write.case_id).reply_token

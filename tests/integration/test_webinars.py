@@ -309,7 +309,65 @@ def test_a_booking_lands_on_the_citizens_one_case(api, local_services):
     record = store.find_identity(Identity("phone", "+4520000001"))
     case = store.get_case(record.open_case_id, with_timeline=True)
     assert set(case.channels) == {"sms", "webinar"}
-    assert case.timeline[-1].channel == "webinar" and "Booked" in case.timeline[-1].body
+    # the booking, then its confirmation (recorded with it, in the same transaction)
+    booked, confirmation = case.timeline[-2:]
+    assert booked.channel == "webinar" and "Booked" in booked.body
+    assert (confirmation.channel, confirmation.direction) == ("sms", "out")
+    assert "your seat is booked" in confirmation.body
+
+
+class Witness(Refusing):
+    """Providers answering 5xx that, when asked to send, note what the booker's case shows."""
+
+    def __init__(self, store) -> None:
+        super().__init__()
+        self.store = store
+        self.shown: list[list[str]] = []
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
+        record = self.store.find_identity(Identity("phone", to))
+        case = record and self.store.get_case(record.open_case_id, with_timeline=True)
+        self.shown.append([i.body for i in case.timeline if i.direction == "out"] if case else [])
+        return super().send_sms(to, body, status_callback)
+
+
+def test_a_confirmation_is_on_the_case_before_it_is_sent_and_a_refused_one_is_retried(
+    api, local_services, clock
+):
+    """Nothing is sent that the citizen's case does not show (were the send or the function to
+    die, the case would still say what we meant to tell them); Twilio answering 500 parks it
+    and the retry schedule sends it."""
+    store = local_services.store
+    local_services.sms = providers = Witness(store)
+    webinar = session(store, local_services.clock)
+    answer = api.post(
+        f"/webinars/{webinar.id}/bookings",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"phone": "+4520007777", "consent": True}),
+    )
+    assert answer.status_code == 202
+    [shown] = providers.shown
+    assert len(shown) == 1 and "your seat is booked" in shown[0]
+    record = store.find_identity(Identity("phone", "+4520007777"))
+    [out] = [
+        i
+        for i in store.get_case(record.open_case_id, with_timeline=True).timeline
+        if i.direction == "out"
+    ]
+    assert out.status == "retrying"
+    assert [p.interaction_id for p in store.due(clock() + timedelta(minutes=1))] == [out.id]
+
+    providers.down = False
+    clock.at += timedelta(minutes=2)
+    # what the retry_outbox schedule runs, with the app's services
+    assert delivery.retry_due(local_services) == {"sent": 1, "retrying": 0, "failed": 0}
+    assert [to for to, _ in providers.texts] == ["+4520007777"]
+    [out] = [
+        i
+        for i in store.get_case(record.open_case_id, with_timeline=True).timeline
+        if i.direction == "out"
+    ]
+    assert out.status == "queued" and store.due(clock() + timedelta(days=1)) == []
 
 
 def test_no_public_answer_contains_another_attendees_data(api, local_services):

@@ -17,7 +17,14 @@ from chalicelib.adapters.senders import LocalMailOutbox
 from chalicelib.channels import report_views
 from chalicelib.domain import casework, intake, reports, staffing, voice, webinars
 from chalicelib.domain.hours import demo_hours
-from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner, Webinar
+from chalicelib.domain.model import (
+    Actor,
+    Identity,
+    InboundMessage,
+    Practitioner,
+    StatusUpdate,
+    Webinar,
+)
 from tests.conftest import bearer, deps_of, make_services
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -87,7 +94,7 @@ def week(local_store, local_services):
     )
     store.mark_call_answered(call.case_id, call.interaction_id, True)
     store.update_delivery_status(
-        call.case_id, call.interaction_id, "completed", 4, duration_seconds=300
+        call.case_id, call.interaction_id, StatusUpdate("completed", 4, duration_seconds=300)
     )
     voice.record_voicemail(
         deps_of(store, at(25, 11, 10)),

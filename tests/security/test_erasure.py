@@ -39,16 +39,10 @@ class Refusing:
 
 
 def _refused_webinar_email(deps: Any, case_id: str, raw: bytes) -> None:
-    """A webinar confirmation on its way (sent before it is recorded, as the booking route
-    sends it) that the provider does not take: it goes on the case and into the outbox."""
+    """A webinar message on its way that the provider does not take: it goes on the case (unless
+    its citizen was erased) and into the outbox."""
     out = delivery.Outgoing(
-        case_id,
-        "email",
-        ADDRESS,
-        "See you there, Sofie",
-        raw=raw,
-        automated=True,
-        record_first=False,
+        case_id, "email", ADDRESS, "See you there, Sofie", raw=raw, automated=True
     )
     delivery.send(replace(deps, mail=Refusing()), out, deps.store.add_interaction_unless_erased)
 

@@ -53,32 +53,29 @@ class Store:
     def get_reply_identity(self, case_id: str) -> Identity | None:
         return Identity("phone", "+4520000001") if case_id == "c1" else None
 
-    def update_delivery_status(self, case_id, interaction_id, status, rank, **extra) -> bool:
+    def update_delivery_status(self, case_id, interaction_id, update) -> bool:
         key = (case_id, interaction_id)
-        if key not in self.events or self.ranks[key] >= rank:
+        if key not in self.events or self.ranks[key] >= update.rank:
             return False
-        self.events[key] = replace(self.events[key], status=status)
-        self.ranks[key] = rank
-        if extra.get("error_code"):
-            self.errors[key] = extra["error_code"]
+        self.unpark(case_id, interaction_id, update)
         return True
 
-    def park(self, case_id, interaction_id, attempts, retry_at, error, raw_key=None) -> bool:
+    def park(self, case_id, interaction_id, retry) -> bool:
         key = (case_id, interaction_id)
         event = self.events.get(key)
         if event is None or case_id in self.erased:
             return False
         self.events[key] = replace(event, status="retrying")
-        slot = f"{retry_at.isoformat()}#{case_id}#{interaction_id}"
+        slot = f"{retry.at.isoformat()}#{case_id}#{interaction_id}"
         self.parked[key] = Parked(
             case_id,
             interaction_id,
             event.channel,
             event.to or "",
             event.body,
-            attempts,
+            retry.attempts,
             slot,
-            raw_key,
+            retry.raw_key,
         )
         return True
 
@@ -92,13 +89,13 @@ class Store:
         self.parked[key] = replace(entry, slot=f"{lease_until.isoformat()}#lease")
         return True
 
-    def unpark(self, case_id, interaction_id, status, rank, provider_id, provider, error) -> None:
+    def unpark(self, case_id, interaction_id, update) -> None:
         key = (case_id, interaction_id)
         self.parked.pop(key, None)
-        self.events[key] = replace(self.events[key], status=status)
-        self.ranks[key] = rank
-        if error:
-            self.errors[key] = error
+        self.events[key] = replace(self.events[key], status=update.status)
+        self.ranks[key] = update.rank
+        if update.error_code:
+            self.errors[key] = update.error_code
 
 
 @dataclass
@@ -213,16 +210,12 @@ def test_a_call_is_never_parked():
     assert call.status == "failed" and not deps.store.parked
 
 
-def test_sent_first_recorded_only_if_refused_and_never_onto_an_erased_case():
+def test_a_message_for_an_erased_citizen_is_neither_recorded_nor_sent():
     deps = Deps()
-    assert delivery.send(deps, sms(record_first=False)).status == "queued"
-    assert deps.store.events == {}  # the booking route pays no write for it
-    deps.sms.down = True
-    record = deps.store.add_interaction_unless_erased
-    assert delivery.send(deps, sms(record_first=False), record).status == "retrying"
     deps.store.erased.add("c2")
-    assert delivery.send(deps, sms("c2", record_first=False), record).status == "dropped"
-    assert [k[0] for k in deps.store.events] == ["c1"]
+    record = deps.store.add_interaction_unless_erased
+    assert delivery.send(deps, sms("c2"), record).status == "dropped"
+    assert deps.store.events == {} and deps.sms.sent == []
 
 
 def test_an_opted_out_number_is_refused_before_anything_is_recorded():

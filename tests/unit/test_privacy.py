@@ -10,7 +10,7 @@ import pytest
 from chalicelib.domain import privacy
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ids import interaction_id, new_id
-from chalicelib.domain.model import CaseOpening, CaseRef, Identity, InboundWrite, Interaction
+from chalicelib.domain.model import CaseOpening, CaseRef, Identity, InboundWrite, Interaction, Retry
 
 PHONE = Identity("phone", "+4520000001")
 
@@ -53,7 +53,8 @@ def parked_reply(deps, write: InboundWrite) -> Interaction:
     )
     deps.store.add_interaction(sent)
     deps.blobs.put("outbox/1", b"bytes", "text/plain")
-    deps.store.park(write.case_id, sent.id, 1, at + timedelta(minutes=5), "Timeout", "outbox/1")
+    retry = Retry(1, at + timedelta(minutes=5), "Timeout", "outbox/1")
+    deps.store.park(write.case_id, sent.id, retry)
     return sent
 
 

@@ -443,11 +443,7 @@ class DynamoInbound(StoreBase):
                         "case_id": write.case_id,
                         "interaction_id": inbound.id,
                         "reply": write.reply,
-                        "reply_ref": (
-                            f"{write.case_id}.{write.interactions[1].id}"
-                            if len(write.interactions) > 1
-                            else None
-                        ),
+                        "reply_ref": write.reply_ref,
                         "expires_at": int((inbound.at + timedelta(days=DEDUPE_DAYS)).timestamp()),
                     },
                 ),

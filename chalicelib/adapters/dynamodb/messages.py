@@ -9,7 +9,7 @@ from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put,
 from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import interaction_item
 from chalicelib.domain import positions
-from chalicelib.domain.model import Identity, Interaction, Mention, Parked
+from chalicelib.domain.model import Identity, Interaction, Mention, Parked, Retry, StatusUpdate
 from chalicelib.domain.ports import WriteConflict
 
 MENTION_DAYS = 90  # a mention older than a quarter is history: the note stays on the case
@@ -148,26 +148,11 @@ class DynamoMessages(StoreBase):
         )
 
     def update_delivery_status(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None = None,
-        error_code: str | None = None,
-        provider: str | None = None,
-        duration_seconds: int | None = None,
+        self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool:
         """Move a message's or call's status forward only: a late or repeated callback changes
         nothing, so a call's minutes are never counted twice."""
-        sets, values = _status_sets(
-            status,
-            rank,
-            provider_id=provider_id,
-            error_code=error_code,
-            provider=provider,
-            duration_seconds=duration_seconds,
-        )
+        sets, values = _status_sets(update)
         return self._update(
             event_key(case_id, interaction_id),
             sets,
@@ -177,12 +162,13 @@ class DynamoMessages(StoreBase):
         )
 
 
-def _status_sets(status: str, rank: int, **fields: Any) -> tuple[str, dict[str, Any]]:
-    """The SET clause and values for a new delivery status and whichever of `fields` are given
-    (None or "" leaves the stored value as it was)."""
+def _status_sets(update: StatusUpdate) -> tuple[str, dict[str, Any]]:
+    """The SET clause and values for a new delivery status and whichever of its other fields
+    are given (None or "" leaves the stored value as it was)."""
     sets = ["#status = :status", "status_rank = :rank"]
-    values: dict[str, Any] = {":status": status, ":rank": rank}
-    for name, value in fields.items():
+    values: dict[str, Any] = {":status": update.status, ":rank": update.rank}
+    for name in ("provider_id", "error_code", "provider", "duration_seconds"):
+        value = getattr(update, name)
         if value is not None and value != "":
             sets.append(f"{name} = :{name}")
             values[f":{name}"] = value
@@ -221,15 +207,7 @@ class DynamoOutbox(StoreBase):
             raise
         return True
 
-    def park(
-        self,
-        case_id: str,
-        interaction_id: str,
-        attempts: int,
-        retry_at: datetime,
-        error: str,
-        raw_key: str | None = None,
-    ) -> bool:
+    def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool:
         """False when the message has no address left (its contact was erased): it must never
         wait for a retry that would send it to nobody, or to whoever gets the address next."""
         sets = (
@@ -238,15 +216,15 @@ class DynamoOutbox(StoreBase):
         )
         values: dict[str, Any] = {
             ":retrying": "retrying",
-            ":n": attempts,
-            ":at": iso(retry_at),
-            ":err": error,
+            ":n": retry.attempts,
+            ":at": iso(retry.at),
+            ":err": retry.error,
             ":outbox": OUTBOX,
-            ":slot": f"{iso(retry_at)}#{case_id}#{interaction_id}",
+            ":slot": f"{iso(retry.at)}#{case_id}#{interaction_id}",
         }
-        if raw_key:
+        if retry.raw_key:
             sets += ", outbox_raw_key = :raw"
-            values[":raw"] = raw_key
+            values[":raw"] = retry.raw_key
         return self._update(
             event_key(case_id, interaction_id),
             sets,
@@ -303,19 +281,8 @@ class DynamoOutbox(StoreBase):
             {"#status": "status"},
         )
 
-    def unpark(
-        self,
-        case_id: str,
-        interaction_id: str,
-        status: str,
-        rank: int,
-        provider_id: str | None,
-        provider: str | None,
-        error: str | None,
-    ) -> None:
-        sets, values = _status_sets(
-            status, rank, provider_id=provider_id, provider=provider, error_code=error
-        )
+    def unpark(self, case_id: str, interaction_id: str, update: StatusUpdate) -> None:
+        sets, values = _status_sets(update)
         self._update(
             event_key(case_id, interaction_id),
             sets + " REMOVE gsi3pk, gsi3sk, next_try_at",
