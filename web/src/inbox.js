@@ -183,7 +183,9 @@ function CaseView({ id, me }) {
       <div><dt>${t("case.risk")}</dt><dd><${RiskBadge} risk=${item.risk} />${item.risk.level === "none" ? t("risk.none") : ""}</dd></div>
       ${item.callback && html`<div><dt>${t("case.callbackPending")}</dt><dd>${when(item.callback.requested_at)}</dd></div>`}
       ${item.others?.length > 0 && html`<div><dt>${t("case.others")}</dt><dd>${item.others.map((o) => `${o.user_id} (${o.activity})`).join(", ")}</dd></div>`}
+      <div><${Language} id=${id} language=${item.language} onSaved=${load} /></div>
     </dl>
+    <${Safeguarding} key=${item.risk.level} id=${id} risk=${item.risk} me=${me} onSaved=${load} />
     <div class="actions">
       ${item.status === "queued" && me.role === "practitioner" && html`<button type="button" onClick=${() => act("claim")}>${t("case.claim")}</button>`}
       ${item.callback && item.status !== "closed" && me.role === "practitioner" && html`<button type="button" onClick=${() => act("callback")}>${t("case.callback")}</button>`}
@@ -193,8 +195,6 @@ function CaseView({ id, me }) {
       ${me.role === "manager" && html`<button type="button" class="secondary" onClick=${() => get(`/cases/${encodeURIComponent(id)}/reads`).then((r) => setReads(r.reads), setError)}>${t("case.reads")}</button>`}
     </div>
     <${ErrorText} error=${error} />
-    <${Language} id=${id} language=${item.language} onSaved=${load} />
-    <${Safeguarding} key=${item.risk.level} id=${id} risk=${item.risk} me=${me} onSaved=${load} />
     ${reads && html`<ul class="reads" aria-label=${t("case.reads")}>${reads.map((r) => html`<li>${r.user_id} (${r.role}) ${when(r.at)}</li>`)}</ul>`}
     <h3>${t("case.timeline")}</h3>
     <ol class="timeline">${item.timeline.map((entry) => html`<${Entry} key=${entry.id} entry=${entry} caseId=${id} />`)}</ol>

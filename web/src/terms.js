@@ -48,7 +48,7 @@ export function Terms() {
     <p>${t("terms.intro")}</p>
     <p class="muted">${t("templates.version")} ${list.version}${list.updated_by ? ` · ${list.updated_by} · ${when(list.updated_at)}` : ` · ${t("templates.shipped")}`}</p>
     <form onSubmit=${save}>
-      <fieldset class="inline"><legend>${t("terms.thresholds")}</legend>
+      <fieldset class="inline fit"><legend>${t("terms.thresholds")}</legend>
         ${["elevated", "high"].map((level) => html`<label>${t(`risk.${level}`)}
           <input type="number" min="1" max="100" required value=${thresholds[level]} onInput=${(e) => setThresholds({ ...thresholds, [level]: Number(e.target.value) })} /></label>`)}
       </fieldset>
@@ -61,14 +61,14 @@ export function Terms() {
       <${ErrorText} error=${error} />
       ${stale && html`<button type="button" class="secondary" onClick=${load}>${t("templates.reload")}</button>`}
       <div class="scroll"><table>
-        <caption class="muted">${shown.length} / ${rows.length}</caption>
+        <caption class="muted">${t("terms.showing").replace("{shown}", shown.length).replace("{all}", rows.length)}</caption>
         <thead><tr><th scope="col">${t("terms.kind")}</th><th scope="col">${t("terms.text")}</th><th scope="col">${t("terms.weight")}</th>
           <th scope="col">${t("terms.lang")}</th><th scope="col"><span class="visually-hidden">${t("terms.remove")}</span></th></tr></thead>
         <tbody>${shown.map((r) => html`<tr key=${r.n}>
           <td><select aria-label=${`${t("terms.kind")} ${r.n + 1}`} value=${r.kind} onChange=${(e) => edit(r.n, { kind: e.target.value })}>
             ${KINDS.map((k) => html`<option value=${k}>${t(`terms.${k}`)}</option>`)}</select></td>
-          <td><input aria-label=${`${t("terms.text")} ${r.n + 1}`} value=${r.text} required maxlength=${r.kind === "pattern" ? 120 : 100} onInput=${(e) => edit(r.n, { text: e.target.value })} /></td>
-          <td><input aria-label=${`${t("terms.weight")} ${r.n + 1}`} type="number" min="-50" max="50" required value=${r.weight} onInput=${(e) => edit(r.n, { weight: e.target.value })} /></td>
+          <td><input class="term" aria-label=${`${t("terms.text")} ${r.n + 1}`} value=${r.text} required maxlength=${r.kind === "pattern" ? 120 : 100} onInput=${(e) => edit(r.n, { text: e.target.value })} /></td>
+          <td><input class="weight" aria-label=${`${t("terms.weight")} ${r.n + 1}`} type="number" min="-50" max="50" required value=${r.weight} onInput=${(e) => edit(r.n, { weight: e.target.value })} /></td>
           <td><select aria-label=${`${t("terms.lang")} ${r.n + 1}`} value=${r.lang} onChange=${(e) => edit(r.n, { lang: e.target.value })}>
             <option value="">${t("terms.anyLang")}</option><option value="da">da</option><option value="en">en</option></select></td>
           <td><button type="button" class="secondary" onClick=${() => { setRows(rows.filter((x) => x.n !== r.n)); setSaved(false); }}>${t("terms.remove")}</button></td>
