@@ -30,14 +30,14 @@ export function Templates() {
     <h1 id="templates-title">${t("templates.title")}</h1>
     <p>${t("templates.intro")}</p>
     <div class="inline">
-      <label for="template-language">${t("templates.language")}</label>
+      <span class="field"><label for="template-language">${t("templates.language")}</label>
       <select id="template-language" value=${language} onChange=${(e) => setLanguage(e.target.value)}>
         ${listing.languages.map((l) => html`<option value=${l}>${t(`language.${l}`)}</option>`)}
-      </select>
-      <label for="template-key">${t("templates.key")}</label>
+      </select></span>
+      <span class="field"><label for="template-key">${t("templates.key")}</label>
       <select id="template-key" value=${key} onChange=${(e) => setKey(e.target.value)}>
         ${keys.map((k) => html`<option value=${k}>${k}${listing.templates[language][k].version ? ` (${t("templates.edited")})` : ""}</option>`)}
-      </select>
+      </select></span>
     </div>
     <${ErrorText} error=${error} />
     ${current && html`<${Editor} key=${`${language}/${key}/${current.version}`} language=${language} name=${key} template=${current} onSaved=${load} />`}
