@@ -16,7 +16,16 @@ from chalice import Chalice, Response
 
 from chalicelib.channels.http import bounded, error_response, reshape_framework_errors
 from chalicelib.logs import configure_logging, request_id
-from chalicelib.routes import admin, cases, reports, schedules, templates, webhooks, webinars
+from chalicelib.routes import (
+    admin,
+    cases,
+    chat,
+    reports,
+    schedules,
+    templates,
+    webhooks,
+    webinars,
+)
 
 app = Chalice(app_name="guidance-contact-centre")
 app.api.binary_types.append("message/rfc822")  # raw emails reach the relay route as bytes
@@ -38,5 +47,5 @@ def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Resp
         request_id.reset(token)
 
 
-for area in (webhooks, cases, webinars, reports, admin, schedules, templates):
+for area in (webhooks, cases, webinars, reports, admin, schedules, templates, chat):
     app.register_blueprint(area.bp)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import Webinar
-    from chalicelib.domain.ports import Blobs, Dialer, MailSender, SmsSender, Store
+    from chalicelib.domain.ports import Blobs, ChatSender, Dialer, MailSender, SmsSender, Store
     from chalicelib.domain.wording import Wording
 
 log = logging.getLogger("contact-centre")
@@ -67,6 +67,13 @@ class Services:
 
     def public_url(self, path: str) -> str:
         return self.settings.public_url(path)
+
+    @property
+    def chat(self) -> ChatSender:
+        """Web chat messages go into their conversation in the store (see adapters/chat.py)."""
+        from chalicelib.adapters.chat import ChatOutbox
+
+        return ChatOutbox(self.store)
 
     def sms_status_url(self, ref: str) -> str:
         """Where Twilio reports the delivery of the message `ref` names (signed, like all)."""

@@ -57,7 +57,7 @@ def document(value: Any) -> Any:
 
 def _identity(ref: str) -> Identity | None:
     kind, _, value = ref.partition("#")
-    if kind not in ("phone", "email", "anonymous") or not value:
+    if kind not in ("phone", "email", "anonymous", "chat") or not value:
         return None
     return Identity(kind, value)  # type: ignore[arg-type]  # kind is checked just above
 

@@ -1,0 +1,190 @@
+"""Web chat: one partition per conversation (`CHAT#<id>`: `META`, `MSG#<id>` in time order,
+`TYPING#<who>`), so the long poll's every look is one Query on it; the token is stored only as
+its hash (`CHATTOKEN#<sha256>`), and each source's open conversations and rates are conditional
+counters that expire (DynamoDB's TTL on `expires_at`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put, update
+from chalicelib.adapters.dynamodb.codec import iso, parse_iso
+from chalicelib.domain.model import ChatConversation, ChatMessage
+
+TYPING = "TYPING#"
+
+
+def chat_key(conversation_id: str) -> dict[str, str]:
+    return {"pk": f"CHAT#{conversation_id}", "sk": "META"}
+
+
+def chat_token_key(token_hash: str) -> dict[str, str]:
+    return {"pk": f"CHATTOKEN#{token_hash}", "sk": "TOKEN"}
+
+
+def open_chats_key(source: str) -> dict[str, str]:
+    return {"pk": f"CHATSOURCE#{source}", "sk": "OPEN"}
+
+
+def _conversation(item: dict[str, Any]) -> ChatConversation:
+    opened = parse_iso(item["opened_at"])
+    assert opened is not None
+    return ChatConversation(
+        item["conversation_id"], item["language"], item["source"], opened, item["status"]
+    )
+
+
+class DynamoChat(StoreBase):
+    def open_chat(
+        self, conversation: ChatConversation, token_hash: str, most_open: int, expires: datetime
+    ) -> bool:
+        fields = {
+            "conversation_id": conversation.id,
+            "language": conversation.language,
+            "source": conversation.source,
+            "opened_at": iso(conversation.opened_at),
+            "status": "open",
+            "expires_at": int(expires.timestamp()),
+            "type": "chat",
+        }
+        try:
+            self._transact(
+                [
+                    (
+                        "chat",
+                        put(self.table, {**chat_key(conversation.id), "type": "chat", **fields}),
+                    ),
+                    ("token", put(self.table, {**chat_token_key(token_hash), **fields})),
+                    (
+                        "source",
+                        update(
+                            self.table,
+                            open_chats_key(conversation.source),
+                            "ADD #open :one SET expires_at = :expires, #type = :type",
+                            {
+                                ":one": 1,
+                                ":most": most_open,
+                                ":expires": int(expires.timestamp()),
+                                ":type": "chat_source",
+                            },
+                            "attribute_not_exists(#open) OR #open < :most",
+                            {"#open": "open", "#type": "type"},
+                        ),
+                    ),
+                ]
+            )
+        except Cancelled as lost:
+            if "source" in lost.failed:
+                return False
+            raise
+        return True
+
+    def chat_for_token(self, token_hash: str) -> ChatConversation | None:
+        item = self._get(chat_token_key(token_hash))
+        return _conversation(item) if item and item["status"] == "open" else None
+
+    def end_chat(self, conversation: ChatConversation, token_hash: str) -> bool:
+        """The token is deleted (so it is 404 from now on) and the source's count freed, once."""
+        try:
+            self._transact(
+                [
+                    (
+                        "token",
+                        delete(
+                            self.table,
+                            chat_token_key(token_hash),
+                            "conversation_id = :id",
+                            {":id": conversation.id},
+                        ),
+                    ),
+                    (
+                        "chat",
+                        update(
+                            self.table,
+                            chat_key(conversation.id),
+                            "SET #status = :ended",
+                            {":ended": "ended"},
+                            None,
+                            {"#status": "status"},
+                        ),
+                    ),
+                    (
+                        "source",
+                        update(
+                            self.table,
+                            open_chats_key(conversation.source),
+                            "ADD #open :minus",
+                            {":minus": -1, ":zero": 0},
+                            "#open > :zero",
+                            {"#open": "open"},
+                        ),
+                    ),
+                ]
+            )
+        except Cancelled as lost:
+            if "token" in lost.failed:
+                return False
+            if "source" in lost.failed:  # its count lapsed already: end it all the same
+                self._delete(
+                    chat_token_key(token_hash), "conversation_id = :id", {":id": conversation.id}
+                )
+                return True
+            raise
+        return True
+
+    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> None:
+        self._put(
+            {
+                "pk": f"CHAT#{conversation_id}",
+                "sk": f"MSG#{message.id}",
+                "type": "chat_message",
+                "id": message.id,
+                "at": iso(message.at),
+                "from": message.sender,
+                "body": message.body,
+            }
+        )
+
+    def chat_since(
+        self, conversation_id: str, after: str | None, now: datetime
+    ) -> tuple[list[ChatMessage], bool]:
+        """One Query: `MSG#<after>` < sk takes the newer messages and the typing flags (which
+        sort after them), never the conversation's own item."""
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND sk > :after",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"CHAT#{conversation_id}"},
+                ":after": {"S": f"MSG#{after or ''}"},
+            },
+            ConsistentRead=True,
+        )
+        messages, typing = [], False
+        for item in items:
+            if item["sk"].startswith(TYPING):
+                typing = typing or (item["sk"] != TYPING + "citizen" and item["until"] > iso(now))
+            elif item["sk"].startswith("MSG#"):
+                at = parse_iso(item["at"])
+                assert at is not None
+                messages.append(ChatMessage(item["id"], at, item["from"], item["body"]))
+        return messages, typing
+
+    def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None:
+        self._put(
+            {
+                "pk": f"CHAT#{conversation_id}",
+                "sk": TYPING + who,
+                "type": "chat_typing",
+                "until": iso(until),
+                "expires_at": int(until.timestamp()) + 3600,
+            }
+        )
+
+    def count_rate(self, key: str, window: str, most: int, expires: datetime) -> bool:
+        return self._update(
+            {"pk": f"RATE#{key}", "sk": window},
+            "ADD hits :one SET expires_at = :expires, #type = :type",
+            {":one": 1, ":most": most, ":expires": int(expires.timestamp()), ":type": "rate"},
+            "attribute_not_exists(hits) OR hits < :most",
+            {"#type": "type"},
+        )

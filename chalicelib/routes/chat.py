@@ -1,0 +1,76 @@
+"""Web chat for citizens: anonymous, known by the conversation's token only. Public routes: the
+address counted against the limits is API Gateway's `sourceIp`, never a header the sender sets."""
+
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib.routes.edge import JSON, Area, created, no_content
+
+bp = Area(__name__)
+CHAT = "/chat/conversations"
+
+
+def _address() -> str:
+    context = bp.current_request.context or {}
+    return str((context.get("identity") or {}).get("sourceIp") or "unknown")
+
+
+@bp.route(CHAT, methods=["POST"], content_types=JSON)
+def start_chat() -> Response:
+    from chalicelib.channels import views
+    from chalicelib.domain import autoreplies, chat
+
+    request, deps = bp.body("chat_start"), bp.deps
+    started = chat.start(deps, _address(), request.get("language"), request.get("body"))
+    notice = None
+    if not started.open_now:
+        words, hours = deps.wording(), deps.hours()
+        opening = autoreplies.next_opening(words, started.language, hours, deps.clock())
+        notice = words.say(started.language, "chat.closed_notice", next_opening=opening or "")
+    return created(
+        {
+            "token": started.token,
+            "language": started.language,
+            "open_now": started.open_now,
+            "next_opening": started.next_opening.isoformat() if started.next_opening else None,
+            "notice": notice,
+            "message": views.chat_message(started.first) if started.first else None,
+        }
+    )
+
+
+@bp.route(CHAT + "/{token}/messages", methods=["POST"], content_types=JSON)
+def post_chat_message(token: str) -> Response:
+    from chalicelib.domain import chat
+
+    said = chat.post(bp.deps, token, bp.body("chat_message")["body"])
+    return created({"id": said.id, "at": said.at.isoformat().replace("+00:00", "Z")})
+
+
+@bp.route(CHAT + "/{token}/messages", methods=["GET"])
+def chat_messages(token: str) -> Response:
+    from chalicelib.channels import views
+    from chalicelib.domain import chat
+
+    params = bp.params("chat_poll")
+    wait = float(params.get("wait", chat.MAX_WAIT_SECONDS))
+    found, typing = chat.messages(bp.deps, token, params.get("after"), wait)
+    body = {"messages": [views.chat_message(m) for m in found], "typing": typing}
+    return Response(body=body, status_code=200, headers={"Cache-Control": "no-store"})
+
+
+@bp.route(CHAT + "/{token}/typing", methods=["POST"])
+def chat_typing(token: str) -> Response:
+    from chalicelib.domain import chat
+
+    chat.typing(bp.deps, token)
+    return no_content()
+
+
+@bp.route(CHAT + "/{token}/end", methods=["POST"])
+def end_chat(token: str) -> Response:
+    from chalicelib.domain import chat
+
+    chat.end(bp.deps, token)
+    return no_content()
