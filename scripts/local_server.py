@@ -27,6 +27,7 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     """(the LocalDevServer, the app) for `stage`, bound to host:port."""
     from chalice.cli.factory import CLIFactory
     from chalice.local import (
+        ChaliceRequestHandler,
         CustomLocalChalice,
         LocalChalice,
         LocalDevServer,
@@ -44,7 +45,10 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     # what chalice.local.create_local_server does, with our server class
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, server_cls=QueuedServer), app
+    from scripts.chat_files import with_chat_files
+
+    handler = with_chat_files(ChaliceRequestHandler)  # the citizens' chat page at /chat/
+    return LocalDevServer(app, config, host, port, handler, QueuedServer), app
 
 
 def main() -> int:

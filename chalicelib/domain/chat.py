@@ -180,3 +180,21 @@ def _count(deps: Deps, key: str, now: datetime, seconds: int, most: int) -> None
         error = TooManyRequests("Too many messages; wait a moment.", code="rate_limited")
         error.details["retry_after"] = max(1, ends - int(now.timestamp()))
         raise error
+
+
+PAGE_TEXTS = (
+    "chat.ui_title",
+    "chat.ui_leave",
+    "chat.ui_send",
+    "chat.ui_label",
+    "chat.ui_end",
+    "chat.ui_typing",
+    "chat.ended",
+)
+
+
+def texts(deps: Deps, language: str | None) -> tuple[str, dict[str, str]]:
+    """The chat page's words in `language` (else the default), with managers' edits."""
+    words = deps.wording()
+    chosen = words.language(language)
+    return chosen, {key: words.say(chosen, key) for key in PAGE_TEXTS}

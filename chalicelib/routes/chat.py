@@ -74,3 +74,13 @@ def end_chat(token: str) -> Response:
 
     chat.end(bp.deps, token)
     return no_content()
+
+
+@bp.route("/chat/texts", methods=["GET"])
+def chat_texts() -> Response:
+    """The chat page's own words (buttons, labels) from the templates, in the chosen language:
+    managers edit them like every other citizen-facing text."""
+    from chalicelib.domain import chat
+
+    language, texts = chat.texts(bp.deps, bp.params("chat_texts").get("language"))
+    return Response(body={"language": language, "texts": texts}, status_code=200)
