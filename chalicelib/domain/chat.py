@@ -16,13 +16,15 @@ import time
 from datetime import datetime, timedelta
 
 from chalicelib.domain import delivery, intake
-from chalicelib.domain.errors import NotFound, TooManyRequests
+from chalicelib.domain.destinations import destination_allowed
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import (
     ChatConversation,
     ChatMessage,
     Identity,
     InboundMessage,
+    new_entry,
 )
 from chalicelib.domain.ports import ChatStore, Deps
 from chalicelib.domain.records import record
@@ -170,6 +172,28 @@ def end(deps: Deps, token: str) -> None:
         raise NotFound(GONE)
 
 
+def follow_up(deps: Deps, token: str, kind: str, address: str) -> bool:
+    """With the citizen's consent (the route requires it), the chat's case is answered by SMS
+    or email from now on: practitioners' replies go there by the same reply route. An address
+    new to us leads to this case, so the citizen's answer from it threads here; one we know
+    already keeps leading where it did (True/False says which), so typing someone's number
+    never reveals or joins their case. A few a conversation an hour."""
+    conversation = find(deps, token)
+    now = deps.clock()
+    _count(deps, f"follow-up#{conversation.id}", now, 3600, 3)
+    if kind == "sms" and not destination_allowed(address, deps.settings.allowed_country_codes):
+        raise InvalidInput("We can only text numbers in this country.", code="country_not_allowed")
+    identity = Identity("phone" if kind == "sms" else "email", address.strip().lower())
+    known = deps.store.find_identity(Identity("chat", conversation.id))
+    if known is None or known.open_case_id is None:
+        raise Conflict("Write your message first.", code="no_message")
+    linked = deps.store.link_follow_up(known.open_case_id, known.contact_id, identity, now)
+    how = "SMS" if kind == "sms" else "email"
+    note = f"The citizen agreed to be answered by {how} (chat closed)."
+    deps.store.add_note(new_entry(known.open_case_id, now, "note", "internal", note), ())
+    return linked
+
+
 def _count(deps: Deps, key: str, now: datetime, seconds: int, most: int) -> None:
     """One more in this fixed window of `seconds`; 429 with the seconds left once `most`."""
     window = int(now.timestamp()) // seconds
@@ -189,6 +213,11 @@ PAGE_TEXTS = (
     "chat.ui_label",
     "chat.ui_end",
     "chat.ui_typing",
+    "chat.ui_follow_up",
+    "chat.ui_consent",
+    "chat.ui_address",
+    "chat.ui_follow_up_send",
+    "chat.ui_follow_up_done",
     "chat.ended",
 )
 

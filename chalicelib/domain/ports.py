@@ -546,6 +546,14 @@ class ChatStore(Protocol):
 
     def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None: ...
 
+    def link_follow_up(
+        self, case_id: str, contact_id: str, identity: Identity, at: datetime
+    ) -> bool:
+        """The case is answered at `identity` from now on; True when the address was new to us
+        and now leads to this case (a reply from it threads here), False when it is known
+        already (it keeps leading where it did: nobody claims another's case)."""
+        ...
+
     def count_rate(self, key: str, window: str, most: int, expires: datetime) -> bool:
         """One more under `key` in `window`; False once `most` were counted."""
         ...

@@ -60,6 +60,16 @@ def chat_messages(token: str) -> Response:
     return Response(body=body, status_code=200, headers={"Cache-Control": "no-store"})
 
 
+@bp.route(CHAT + "/{token}/follow-up", methods=["POST"], content_types=JSON)
+def chat_follow_up(token: str) -> Response:
+    from chalicelib.domain import chat
+
+    request = bp.body("chat_follow_up")  # `consent: true` is required by the schema
+    kind = "sms" if "sms" in request else "email"
+    chat.follow_up(bp.deps, token, kind, request[kind])
+    return no_content()  # the same answer whether the address was new to us or not
+
+
 @bp.route(CHAT + "/{token}/typing", methods=["POST"])
 def chat_typing(token: str) -> Response:
     from chalicelib.domain import chat

@@ -14,6 +14,7 @@ import pytest
 from chalicelib.domain import casework
 from chalicelib.domain.model import Actor, Practitioner
 from tests.conftest import bearer, seen
+from tests.twilio_fakes import signed, sms_form
 
 ANNA = bearer("anna", "practitioner")
 JSON = {"Content-Type": "application/json"}
@@ -169,3 +170,82 @@ def test_each_side_sees_the_other_typing_for_a_few_seconds(api, anna, local_serv
     clock.at += timedelta(seconds=6)
     _, after = get(api, f"/chat/conversations/{token}/messages?after={last}&wait=0")
     assert after["typing"] is False
+
+
+def test_out_of_hours_with_consent_the_answer_goes_by_sms_and_the_reply_threads_back(
+    api, anna, local_services, clock
+):
+    clock.set_local(2026, 11, 24, 22, 0)
+    token = start(api, language="da", body="Kan I skrive til mig i morgen?")["token"]
+    refused = post(api, f"/chat/conversations/{token}/follow-up", {"sms": "+4520001234"})
+    assert refused[0] == 400  # no consent, no address kept
+    assert (
+        post(
+            api, f"/chat/conversations/{token}/follow-up", {"consent": True, "sms": "+4520001234"}
+        )[0]
+        == 204
+    )
+    case_id = chat_case(local_services.store)["id"]
+
+    clock.set_local(2026, 11, 25, 9, 30)
+    status, reply = post(
+        api, f"/cases/{case_id}/replies", {"body": "Godmorgen!", "seen": seen(case_id)}, ANNA
+    )
+    assert status == 201 and reply["status"] == "local"  # sent as an SMS (the local outbox)
+    api.post(
+        "/webhooks/twilio/sms",
+        **signed("/webhooks/twilio/sms", sms_form("+4520001234", "Tak for svaret")),
+    )
+    detail = json.loads(api.get(f"/cases/{case_id}", headers=ANNA).body)
+    assert [(e["channel"], e["direction"], e["body"]) for e in detail["timeline"]][-2:] == [
+        ("sms", "out", "Godmorgen!"),
+        ("sms", "in", "Tak for svaret"),
+    ]
+
+
+def test_a_number_someone_already_uses_never_joins_or_reveals_their_case(
+    api, anna, local_services, clock
+):
+    api.post(
+        "/webhooks/twilio/sms",
+        **signed("/webhooks/twilio/sms", sms_form("+4520009999", "Mit eget spørgsmål")),
+    )
+    token = start(api, language="da", body="Hej")["token"]
+    answer = post(
+        api, f"/chat/conversations/{token}/follow-up", {"consent": True, "sms": "+4520009999"}
+    )
+    assert answer == (204, None)  # the same answer as for a new number
+    api.post(
+        "/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", sms_form("+4520009999", "Igen"))
+    )
+    chat_case_id = chat_case(local_services.store)["id"]
+    detail = json.loads(api.get(f"/cases/{chat_case_id}", headers=ANNA).body)
+    assert "Igen" not in [e["body"] for e in detail["timeline"]]
+    _, seen_by_citizen = get(api, f"/chat/conversations/{token}/messages?wait=0")
+    assert "Mit eget" not in json.dumps(seen_by_citizen) and "Igen" not in json.dumps(
+        seen_by_citizen
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"consent": True, "sms": "+4520001234", "email": "a@example.com"},
+        {"consent": True},
+        {"consent": False, "email": "a@example.com"},
+        {"consent": True, "email": "not an address"},
+        {"consent": True, "sms": "20001234"},
+        {"consent": True, "email": "a@example.com\nBcc: b@example.com"},
+    ],
+)
+def test_a_follow_up_without_consent_or_with_a_bad_address_is_a_400(api, body):
+    token = start(api, body="hi")["token"]
+    assert post(api, f"/chat/conversations/{token}/follow-up", body)[0] == 400
+
+
+def test_a_number_abroad_is_refused_for_a_follow_up(api):
+    token = start(api, body="hi")["token"]
+    status, answer = post(
+        api, f"/chat/conversations/{token}/follow-up", {"consent": True, "sms": "+8821234567"}
+    )
+    assert status == 400 and answer["error"]["code"] == "country_not_allowed"

@@ -60,6 +60,11 @@ async function loadTexts() {
   $("end").textContent = t["chat.ui_end"];
   $("typing").textContent = t["chat.ui_typing"];
   $("end").dataset.ended = t["chat.ended"];
+  $("follow-up-offer").textContent = t["chat.ui_follow_up"];
+  $("consent-label").textContent = t["chat.ui_consent"];
+  $("address").placeholder = t["chat.ui_address"];
+  $("follow-up-send").textContent = t["chat.ui_follow_up_send"];
+  $("follow-up").dataset.done = t["chat.ui_follow_up_done"];
 }
 
 function show(message) {
@@ -115,6 +120,7 @@ async function send(event) {
         if (answer.body.notice) {
           $("notice").textContent = answer.body.notice;
           $("notice").hidden = false;
+          $("follow-up").hidden = false; // out of hours: offer SMS or email, only with consent
         }
         show(answer.body.message);
         poll();
@@ -131,6 +137,20 @@ async function send(event) {
     }
   } finally {
     $("send").disabled = false;
+  }
+}
+
+async function followUp(event) {
+  event.preventDefault();
+  const address = $("address").value.trim();
+  if (!token || !$("consent").checked || !address) return;
+  const kind = /^[+0-9]/.test(address) ? "sms" : "email";
+  const answer = await call("POST", `/chat/conversations/${token}/follow-up`, { consent: true, [kind]: address });
+  if (answer.status === 204) {
+    $("follow-up").replaceChildren();
+    $("follow-up").textContent = $("follow-up").dataset.done || "";
+  } else {
+    $("status").textContent = answer.body && answer.body.error ? answer.body.error.message : "";
   }
 }
 
@@ -169,6 +189,7 @@ async function end() {
   forget();
   $("log").replaceChildren();
   $("notice").hidden = true;
+  $("follow-up").hidden = true;
   $("status").textContent = $("end").dataset.ended || "";
 }
 
@@ -191,6 +212,7 @@ function main() {
   $("leave").addEventListener("click", leave);
   $("end").addEventListener("click", end);
   $("form").addEventListener("submit", send);
+  $("follow-up").addEventListener("submit", followUp);
   $("body").addEventListener("input", typing);
   $("body").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) send(event);

@@ -9,8 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put, update
-from chalicelib.adapters.dynamodb.codec import iso, parse_iso
-from chalicelib.domain.model import ChatConversation, ChatMessage
+from chalicelib.adapters.dynamodb.codec import (
+    case_key,
+    contact_key,
+    identity_key,
+    iso,
+    parse_iso,
+)
+from chalicelib.adapters.dynamodb.inbound import NOT_ERASED
+from chalicelib.domain.model import ChatConversation, ChatMessage, Identity
 
 TYPING = "TYPING#"
 
@@ -188,3 +195,49 @@ class DynamoChat(StoreBase):
             "attribute_not_exists(hits) OR hits < :most",
             {"#type": "type"},
         )
+
+    def link_follow_up(
+        self, case_id: str, contact_id: str, identity: Identity, at: datetime
+    ) -> bool:
+        name = f"{identity.kind}#{identity.value}"
+        answer_there = update(
+            self.table,
+            case_key(case_id),
+            "SET reply_to = :to",
+            {":to": {"kind": identity.kind, "value": identity.value}, ":closed": "closed"},
+            "attribute_exists(pk) AND #status <> :closed",
+            {"#status": "status"},
+        )
+        identity_item = {
+            **identity_key(identity),
+            "type": "identity",
+            "kind": identity.kind,
+            "value": identity.value,
+            "contact_id": contact_id,
+            "open_case_id": case_id,
+            "opted_out": False,
+            "created_at": iso(at),
+        }
+        try:
+            self._transact(
+                [
+                    ("case", answer_there),
+                    ("identity", put(self.table, identity_item)),
+                    (
+                        "contact",
+                        update(
+                            self.table,
+                            contact_key(contact_id),
+                            "SET identities = list_append(if_not_exists(identities, :none), :new)",
+                            {":none": [], ":new": [name]},
+                            NOT_ERASED,
+                        ),
+                    ),
+                ]
+            )
+        except Cancelled as lost:
+            if lost.failed != {"identity"}:
+                raise
+            self._transact([("case", answer_there)])
+            return False
+        return True
