@@ -61,6 +61,9 @@ class Settings:
     outbox_dir: str | None = None  # the local senders keep what they send here (`make outbox`)
     # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
     default_language: str = "da"
+    # The deployed WebSocket API's management endpoint (https://<api>.execute-api.<region>
+    # .amazonaws.com/<stage>): chat messages are pushed to open widgets there too.
+    chat_websocket_endpoint: str | None = None
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -112,6 +115,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         booking_max_per_day=int(env.get("BOOKING_MAX_PER_DAY", "10")),
         outbox_dir=env.get("LOCAL_OUTBOX_DIR") or None,
         default_language=env.get("DEFAULT_LANGUAGE", "da"),
+        chat_websocket_endpoint=env.get("CHAT_WEBSOCKET_ENDPOINT") or None,
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

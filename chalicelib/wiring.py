@@ -64,6 +64,7 @@ class Services:
     _hours_read_at: float = field(default=0.0, repr=False)
     _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
     _wording: tuple[float, Wording] | None = field(default=None, repr=False)
+    _sockets: Any = field(default=None, repr=False)  # the WebSocket API's management client
 
     def public_url(self, path: str) -> str:
         return self.settings.public_url(path)
@@ -73,7 +74,18 @@ class Services:
         """Web chat messages go into their conversation in the store (see adapters/chat.py)."""
         from chalicelib.adapters.chat import ChatOutbox
 
-        return ChatOutbox(self.store)
+        endpoint = self.settings.chat_websocket_endpoint
+        if not endpoint:
+            return ChatOutbox(self.store)
+        if self._sockets is None:
+            import boto3
+
+            self._sockets = boto3.client(
+                "apigatewaymanagementapi", region_name=self.settings.region, endpoint_url=endpoint
+            )
+        from chalicelib.channels.views import chat_push
+
+        return ChatOutbox(self.store, self._sockets, chat_push)
 
     def sms_status_url(self, ref: str) -> str:
         """Where Twilio reports the delivery of the message `ref` names (signed, like all)."""

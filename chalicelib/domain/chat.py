@@ -194,6 +194,18 @@ def follow_up(deps: Deps, token: str, kind: str, address: str) -> bool:
     return linked
 
 
+def connect(deps: Deps, token: str, connection_id: str) -> None:
+    """A widget opened a WebSocket (deployed only) with its token: new messages are pushed to
+    it too. An unknown or ended token is refused like everywhere (404)."""
+    conversation = find(deps, token)
+    expires = deps.clock() + CONVERSATION_LIFETIME
+    deps.store.add_chat_connection(conversation.id, connection_id, expires)
+
+
+def disconnect(deps: Deps, connection_id: str) -> None:
+    deps.store.remove_chat_connection(connection_id)
+
+
 def _count(deps: Deps, key: str, now: datetime, seconds: int, most: int) -> None:
     """One more in this fixed window of `seconds`; 429 with the seconds left once `most`."""
     window = int(now.timestamp()) // seconds

@@ -546,6 +546,14 @@ class ChatStore(Protocol):
 
     def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None: ...
 
+    def add_chat_connection(
+        self, conversation_id: str, connection_id: str, expires: datetime
+    ) -> None: ...
+
+    def chat_connections(self, conversation_id: str) -> list[str]: ...
+
+    def remove_chat_connection(self, connection_id: str) -> None: ...
+
     def link_follow_up(
         self, case_id: str, contact_id: str, identity: Identity, at: datetime
     ) -> bool:

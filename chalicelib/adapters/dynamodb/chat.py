@@ -12,6 +12,7 @@ from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put,
 from chalicelib.adapters.dynamodb.codec import (
     case_key,
     contact_key,
+    dump,
     identity_key,
     iso,
     parse_iso,
@@ -241,3 +242,60 @@ class DynamoChat(StoreBase):
             self._transact([("case", answer_there)])
             return False
         return True
+
+    def add_chat_connection(
+        self, conversation_id: str, connection_id: str, expires: datetime
+    ) -> None:
+        """An open WebSocket of the conversation (`CONN#` sorts before `MSG#`: the long poll's
+        Query never reads it), and the way back from the connection id for its disconnect."""
+        lapse = int(expires.timestamp())
+        self._transact(
+            [
+                (
+                    "conversation",
+                    put(
+                        self.table,
+                        {
+                            "pk": f"CHAT#{conversation_id}",
+                            "sk": f"CONN#{connection_id}",
+                            "type": "chat_connection",
+                            "expires_at": lapse,
+                        },
+                        None,
+                    ),
+                ),
+                (
+                    "connection",
+                    put(
+                        self.table,
+                        {
+                            "pk": f"WSCONN#{connection_id}",
+                            "sk": "CONN",
+                            "type": "chat_connection",
+                            "conversation_id": conversation_id,
+                            "expires_at": lapse,
+                        },
+                        None,
+                    ),
+                ),
+            ]
+        )
+
+    def chat_connections(self, conversation_id: str) -> list[str]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :conn)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"CHAT#{conversation_id}"},
+                ":conn": {"S": "CONN#"},
+            },
+        )
+        return [item["sk"].removeprefix("CONN#") for item in items]
+
+    def remove_chat_connection(self, connection_id: str) -> None:
+        key = {"pk": f"WSCONN#{connection_id}", "sk": "CONN"}
+        item = self._get(key)
+        if item is None:
+            return
+        chat = {"pk": f"CHAT#{item['conversation_id']}", "sk": f"CONN#{connection_id}"}
+        for gone in (chat, key):
+            self.client.delete_item(TableName=self.table, Key=dump(gone))
