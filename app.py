@@ -20,6 +20,7 @@ from chalicelib.routes import (
     admin,
     cases,
     chat,
+    chat_socket,
     reports,
     schedules,
     templates,
@@ -29,6 +30,7 @@ from chalicelib.routes import (
 
 app = Chalice(app_name="guidance-contact-centre")
 app.api.binary_types.append("message/rfc822")  # raw emails reach the relay route as bytes
+app.experimental_feature_flags.update(["WEBSOCKETS"])  # the chat's push (routes/chat_socket)
 configure_logging(app)
 
 
@@ -49,3 +51,4 @@ def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Resp
 
 for area in (webhooks, cases, webinars, reports, admin, schedules, templates, chat):
     app.register_blueprint(area.bp)
+app.register_blueprint(chat_socket.bp)  # WebSocket handlers: a Blueprint, not an Area

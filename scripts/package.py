@@ -191,6 +191,15 @@ def merged_infra() -> dict:
         "AllowedPattern": "^https://[^ ]+[^/]$",
         "Description": "PUBLIC_BASE_URL: the https address Twilio calls, without a trailing /",
     }
+    # The chat's WebSocket API management endpoint (https://<id>.execute-api.<region>
+    # .amazonaws.com/api, the WebSocketConnectEndpoint output of a first deploy); empty: no push,
+    # the widgets' long poll alone. A parameter for the same reason as PublicBaseUrl: the API
+    # refers to its functions, so a function referring to it would be a cycle.
+    merged["Parameters"]["ChatWebsocketEndpoint"] = {
+        "Type": "String",
+        "Default": "",
+        "Description": "CHAT_WEBSOCKET_ENDPOINT: where chat messages are pushed to open widgets",
+    }
     variables: dict = {name: {"Ref": _parameter(name)} for name in SECRETS_ENV}
     variables.update(
         {
@@ -203,6 +212,7 @@ def merged_infra() -> dict:
             "TABLE_NAME": {"Ref": "CasesTable"},
             "INBOUND_BUCKET": {"Ref": "InboundBucket"},
             "MAIL_DOMAIN": {"Ref": "MailDomain"},
+            "CHAT_WEBSOCKET_ENDPOINT": {"Ref": "ChatWebsocketEndpoint"},
         }
     )
     # Every function, the API's and each scheduled or event one, gets the same settings.

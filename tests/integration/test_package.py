@@ -97,7 +97,7 @@ def test_every_function_gets_the_settings_and_secrets(deployed):
         for name, resource in deployed["Resources"].items()
         if resource["Type"] == "AWS::Lambda::Function"
     }
-    assert len(functions) == 8
+    assert len(functions) == 11  # the API's, 7 scheduled or event ones, 3 chat WebSocket ones
     for name, variables in functions.items():
         # what the stack named, so a parameter changed at deploy time reaches the code
         assert variables["TABLE_NAME"] == {"Ref": "CasesTable"}, name
