@@ -249,3 +249,15 @@ def test_a_number_abroad_is_refused_for_a_follow_up(api):
         api, f"/chat/conversations/{token}/follow-up", {"consent": True, "sms": "+8821234567"}
     )
     assert status == 400 and answer["error"]["code"] == "country_not_allowed"
+
+
+def test_erasing_a_chat_citizen_erases_the_widgets_copy_too(api, anna, local_services):
+    token = start(api, body="Mit navn er Sofie og jeg bor i Vejle")["token"]
+    contact = chat_case(local_services.store)["contact_id"]
+    assert (
+        api.post(f"/contacts/{contact}/erase", headers=bearer("boss", "manager")).status_code == 200
+    )
+    table = json.dumps(local_services.store.client.scan(TableName=local_services.store.table))
+    assert "Sofie" not in table
+    _, answer = get(api, f"/chat/conversations/{token}/messages?wait=0")
+    assert "Sofie" not in json.dumps(answer)

@@ -23,16 +23,13 @@ from chalicelib.domain.model import ChatConversation, ChatMessage, Identity
 TYPING = "TYPING#"
 
 
-def chat_key(conversation_id: str) -> dict[str, str]:
-    return {"pk": f"CHAT#{conversation_id}", "sk": "META"}
+# The conversation's own item, its token's (by digest) and its source's count of open chats.
+KEYS = {"chat": ("CHAT", "META"), "token": ("CHATTOKEN", "TOKEN"), "source": ("CHATSOURCE", "OPEN")}
 
 
-def chat_token_key(token_hash: str) -> dict[str, str]:
-    return {"pk": f"CHATTOKEN#{token_hash}", "sk": "TOKEN"}
-
-
-def open_chats_key(source: str) -> dict[str, str]:
-    return {"pk": f"CHATSOURCE#{source}", "sk": "OPEN"}
+def key(kind: str, name: str) -> dict[str, str]:
+    prefix, sort = KEYS[kind]
+    return {"pk": f"{prefix}#{name}", "sk": sort}
 
 
 def _conversation(item: dict[str, Any]) -> ChatConversation:
@@ -61,14 +58,14 @@ class DynamoChat(StoreBase):
                 [
                     (
                         "chat",
-                        put(self.table, {**chat_key(conversation.id), "type": "chat", **fields}),
+                        put(self.table, {**key("chat", conversation.id), "type": "chat", **fields}),
                     ),
-                    ("token", put(self.table, {**chat_token_key(token_hash), **fields})),
+                    ("token", put(self.table, {**key("token", token_hash), **fields})),
                     (
                         "source",
                         update(
                             self.table,
-                            open_chats_key(conversation.source),
+                            key("source", conversation.source),
                             "ADD #open :one SET expires_at = :expires, #type = :type",
                             {
                                 ":one": 1,
@@ -89,7 +86,7 @@ class DynamoChat(StoreBase):
         return True
 
     def chat_for_token(self, token_hash: str) -> ChatConversation | None:
-        item = self._get(chat_token_key(token_hash))
+        item = self._get(key("token", token_hash))
         return _conversation(item) if item and item["status"] == "open" else None
 
     def end_chat(self, conversation: ChatConversation, token_hash: str) -> bool:
@@ -101,7 +98,7 @@ class DynamoChat(StoreBase):
                         "token",
                         delete(
                             self.table,
-                            chat_token_key(token_hash),
+                            key("token", token_hash),
                             "conversation_id = :id",
                             {":id": conversation.id},
                         ),
@@ -110,7 +107,7 @@ class DynamoChat(StoreBase):
                         "chat",
                         update(
                             self.table,
-                            chat_key(conversation.id),
+                            key("chat", conversation.id),
                             "SET #status = :ended",
                             {":ended": "ended"},
                             None,
@@ -121,7 +118,7 @@ class DynamoChat(StoreBase):
                         "source",
                         update(
                             self.table,
-                            open_chats_key(conversation.source),
+                            key("source", conversation.source),
                             "ADD #open :minus",
                             {":minus": -1, ":zero": 0},
                             "#open > :zero",
@@ -135,7 +132,7 @@ class DynamoChat(StoreBase):
                 return False
             if "source" in lost.failed:  # its count lapsed already: end it all the same
                 self._delete(
-                    chat_token_key(token_hash), "conversation_id = :id", {":id": conversation.id}
+                    key("token", token_hash), "conversation_id = :id", {":id": conversation.id}
                 )
                 return True
             raise
@@ -151,6 +148,9 @@ class DynamoChat(StoreBase):
                 "at": iso(message.at),
                 "from": message.sender,
                 "body": message.body,
+                # the widget's copy, needed while the chat is open (a day at most); the case's
+                # timeline is the record, kept and scrubbed by retention like any other
+                "expires_at": int(message.at.timestamp()) + 2 * 86400,
             }
         )
 

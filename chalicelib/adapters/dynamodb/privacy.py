@@ -118,6 +118,13 @@ class DynamoPrivacy(StoreBase):
 
     def erase_identity(self, identity: Identity) -> None:
         self.client.delete_item(TableName=self.table, Key=dump(identity_key(identity)))
+        if identity.kind == "chat":  # the widget's copy of the conversation goes too
+            for item in self._query_all(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=dump({":pk": f"CHAT#{identity.value}"}),
+                ProjectionExpression="pk, sk",
+            ):
+                self.client.delete_item(TableName=self.table, Key=dump(item))
 
     def _case_partition(self, case_id: str) -> list[dict[str, Any]]:
         """The case, its timeline and its read records."""
