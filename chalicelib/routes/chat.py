@@ -1,5 +1,7 @@
-"""Web chat for citizens: anonymous, known by the conversation's token only. Public routes: the
-address counted against the limits is API Gateway's `sourceIp`, never a header the sender sets."""
+"""Web chat for citizens: anonymous, known by the conversation's token only. Public routes, with
+CORS (deployed, the page is served from another origin; no cookies are used, the token is in the
+path); the address counted against the limits is API Gateway's `sourceIp`, never a header the
+sender sets."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def _address() -> str:
     return str((context.get("identity") or {}).get("sourceIp") or "unknown")
 
 
-@bp.route(CHAT, methods=["POST"], content_types=JSON)
+@bp.route(CHAT, methods=["POST"], content_types=JSON, cors=True)
 def start_chat() -> Response:
     from chalicelib.channels import views
     from chalicelib.domain import autoreplies, chat
@@ -40,7 +42,7 @@ def start_chat() -> Response:
     )
 
 
-@bp.route(CHAT + "/{token}/messages", methods=["POST"], content_types=JSON)
+@bp.route(CHAT + "/{token}/messages", methods=["POST"], content_types=JSON, cors=True)
 def post_chat_message(token: str) -> Response:
     from chalicelib.domain import chat
 
@@ -48,7 +50,7 @@ def post_chat_message(token: str) -> Response:
     return created({"id": said.id, "at": said.at.isoformat().replace("+00:00", "Z")})
 
 
-@bp.route(CHAT + "/{token}/messages", methods=["GET"])
+@bp.route(CHAT + "/{token}/messages", methods=["GET"], cors=True)
 def chat_messages(token: str) -> Response:
     from chalicelib.channels import views
     from chalicelib.domain import chat
@@ -60,7 +62,7 @@ def chat_messages(token: str) -> Response:
     return Response(body=body, status_code=200, headers={"Cache-Control": "no-store"})
 
 
-@bp.route(CHAT + "/{token}/follow-up", methods=["POST"], content_types=JSON)
+@bp.route(CHAT + "/{token}/follow-up", methods=["POST"], content_types=JSON, cors=True)
 def chat_follow_up(token: str) -> Response:
     from chalicelib.domain import chat
 
@@ -70,7 +72,7 @@ def chat_follow_up(token: str) -> Response:
     return no_content()  # the same answer whether the address was new to us or not
 
 
-@bp.route(CHAT + "/{token}/typing", methods=["POST"])
+@bp.route(CHAT + "/{token}/typing", methods=["POST"], cors=True)
 def chat_typing(token: str) -> Response:
     from chalicelib.domain import chat
 
@@ -78,7 +80,7 @@ def chat_typing(token: str) -> Response:
     return no_content()
 
 
-@bp.route(CHAT + "/{token}/end", methods=["POST"])
+@bp.route(CHAT + "/{token}/end", methods=["POST"], cors=True)
 def end_chat(token: str) -> Response:
     from chalicelib.domain import chat
 
@@ -86,7 +88,7 @@ def end_chat(token: str) -> Response:
     return no_content()
 
 
-@bp.route("/chat/texts", methods=["GET"])
+@bp.route("/chat/texts", methods=["GET"], cors=True)
 def chat_texts() -> Response:
     """The chat page's own words (buttons, labels) from the templates, in the chosen language:
     managers edit them like every other citizen-facing text."""

@@ -138,3 +138,14 @@ def test_new_conversations_per_address_per_hour_are_limited(api, source, monkeyp
         assert post(api, f"{CHAT}/{token}/end")[0] == 204
     status, answer = post(api, CHAT, {})
     assert status == 429 and answer["error"]["code"] == "rate_limited"
+
+
+def test_the_page_on_another_origin_may_call_the_chat_routes_without_credentials(api):
+    answer = api.post(
+        CHAT, body="{}", headers={"Content-Type": "application/json", "Origin": "https://x.example"}
+    )
+    assert answer.status_code == 201
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+    inbox = api.get("/inbox", headers={"Origin": "https://x.example"})
+    assert "Access-Control-Allow-Origin" not in inbox.headers  # staff routes stay same-origin
