@@ -20,7 +20,8 @@ from tests.local_server import chalice_local
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-NEUTRAL = "https://neutral.example/"
+NEUTRAL = "https://neutral.example/"  # the embedding page's choice (the widget's data-exit)
+PAGE_EXIT = "https://www.dr.dk/"  # the standalone page's, fixed when it is published
 BOSS = bearer("boss", "manager")
 ARGS = [
     "--no-sandbox",
@@ -74,10 +75,11 @@ def browser_context(tmp_path) -> Iterator[Any]:
             headless=True,
             args=ARGS,
         )
-        context.route(
-            NEUTRAL + "**",
-            lambda route: route.fulfill(body="<p>Weather</p>", content_type="text/html"),
-        )
+        for site in (NEUTRAL, PAGE_EXIT):
+            context.route(
+                site + "**",
+                lambda route: route.fulfill(body="<p>Weather</p>", content_type="text/html"),
+            )
         yield context
         context.close()
 
@@ -128,7 +130,7 @@ def test_leave_quickly_ends_the_chat_and_leaves_no_history_or_storage(
     server, local_store, browser_context
 ):
     page = browser_context.new_page()
-    page.goto(f"{server}/chat/?lang=da&exit={NEUTRAL}")
+    page.goto(f"{server}/chat/?lang=da&exit=https://evil.example/")  # a link cannot choose it
     playwright.expect(page.locator("#leave")).to_have_text("Forlad hurtigt")
     page.locator("#body").fill("Jeg har det svært")
     page.locator("#send").click()
@@ -138,7 +140,7 @@ def test_leave_quickly_ends_the_chat_and_leaves_no_history_or_storage(
     entries = page.evaluate("history.length")
 
     page.locator("#leave").click()
-    page.wait_for_url(NEUTRAL)
+    page.wait_for_url(PAGE_EXIT)
     assert page.evaluate("history.length") == entries  # replaced, not added to
     page.go_back()
     assert "/chat" not in page.url  # Back does not return to the chat

@@ -84,6 +84,9 @@ def test_everything_deploys_from_one_template(template, deployed):
         "RetentionPurge",
         "EmailFromSes",
         "SesNotification",
+        "ChatPage",
+        "ChatPageBucket",
+        "ChatPageHeaders",
     ):
         assert name in resources, name
     assert template["Parameters"]["TwilioAuthToken"]["NoEcho"] is True

@@ -3,9 +3,13 @@
 // The conversation's token lives in sessionStorage only while the chat is open; ending the chat,
 // or "Leave quickly", removes it, the page's messages and any storage of ours.
 
+// Where the API is and where "Leave quickly" goes are fixed when the page is published (its
+// <meta> tags), never taken from the address: a crafted link cannot send a young person's words
+// to another server, nor their exit to another site.
 const params = new URLSearchParams(location.search);
-const API = (params.get("api") || location.origin).replace(/\/+$/, "");
-const EXIT = safeExit(params.get("exit")) || "https://www.dr.dk/";
+const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
+const API = (meta("chat-api") || location.origin).replace(/\/+$/, "");
+const EXIT = safeExit(meta("chat-exit")) || "https://www.dr.dk/";
 const EMBEDDED = params.get("embedded") === "1" && window.parent !== window;
 const KEY = "eg-chat";
 const $ = (id) => document.getElementById(id);
@@ -21,7 +25,7 @@ const shown = new Set();
 function safeExit(value) {
   try {
     const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    return url.protocol === "https:" ? url.href : null;
   } catch {
     return null;
   }
@@ -198,7 +202,7 @@ function leave() {
   forget();
   document.body.replaceChildren();
   if (EMBEDDED) {
-    window.parent.postMessage({ type: "eg-chat-leave", exit: EXIT }, "*");
+    window.parent.postMessage({ type: "eg-chat-leave" }, "*"); // the widget leaves its page
   }
   location.replace(EXIT);
 }

@@ -8,7 +8,9 @@ const script = document.currentScript || document.querySelector('script[src*="/c
 const here = new URL(import.meta.url);
 const origin = here.origin;
 const lang = (script && script.dataset.lang) === "en" ? "en" : "da";
-const exit = (script && script.dataset.exit) || "https://www.dr.dk/";
+// The embedding page's own neutral site for "Leave quickly" (https only).
+const wanted = (script && script.dataset.exit) || "";
+const exit = wanted.startsWith("https://") ? wanted : "https://www.dr.dk/";
 
 const host = document.createElement("div");
 host.id = "eg-chat-widget";
@@ -37,8 +39,6 @@ button.addEventListener("click", () => {
   const url = new URL("/chat/chat.html", origin);
   url.searchParams.set("embedded", "1");
   url.searchParams.set("lang", lang);
-  url.searchParams.set("api", origin);
-  url.searchParams.set("exit", exit);
   frame = document.createElement("iframe");
   frame.title = "Chat";
   frame.src = url.href;
