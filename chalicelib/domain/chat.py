@@ -15,7 +15,7 @@ import secrets
 import time
 from datetime import datetime, timedelta
 
-from chalicelib.domain import delivery, intake
+from chalicelib.domain import autoreplies, delivery, intake
 from chalicelib.domain.destinations import destination_allowed
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from chalicelib.domain.ids import new_id
@@ -47,6 +47,7 @@ class Started:
     open_now: bool
     next_opening: datetime | None
     first: ChatMessage | None
+    notice: str | None = None  # out of hours: when we open, in the chat's language
 
 
 def source_of(address: str) -> str:
@@ -75,9 +76,12 @@ def start(deps: Deps, address: str, language: str | None, body: str | None) -> S
     hours = deps.hours()
     open_now = hours.is_open(now)
     first = _post(deps, conversation, body) if body else None
-    return Started(
-        token, conversation.language, open_now, None if open_now else hours.next_opening(now), first
-    )
+    opening = None if open_now else hours.next_opening(now)
+    notice = None
+    if not open_now:
+        when = autoreplies.next_opening(words, conversation.language, hours, now)
+        notice = words.say(conversation.language, "chat.closed_notice", next_opening=when or "")
+    return Started(token, conversation.language, open_now, opening, first, notice)
 
 
 def find(deps: Deps, token: str) -> ChatConversation:

@@ -21,22 +21,17 @@ def _address() -> str:
 @bp.route(CHAT, methods=["POST"], content_types=JSON, cors=True)
 def start_chat() -> Response:
     from chalicelib.channels import views
-    from chalicelib.domain import autoreplies, chat
+    from chalicelib.domain import chat
 
-    request, deps = bp.body("chat_start"), bp.deps
-    started = chat.start(deps, _address(), request.get("language"), request.get("body"))
-    notice = None
-    if not started.open_now:
-        words, hours = deps.wording(), deps.hours()
-        opening = autoreplies.next_opening(words, started.language, hours, deps.clock())
-        notice = words.say(started.language, "chat.closed_notice", next_opening=opening or "")
+    request = bp.body("chat_start")
+    started = chat.start(bp.deps, _address(), request.get("language"), request.get("body"))
     return created(
         {
             "token": started.token,
             "language": started.language,
             "open_now": started.open_now,
             "next_opening": started.next_opening.isoformat() if started.next_opening else None,
-            "notice": notice,
+            "notice": started.notice,
             "message": views.chat_message(started.first) if started.first else None,
         }
     )
