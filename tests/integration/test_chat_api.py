@@ -261,3 +261,14 @@ def test_erasing_a_chat_citizen_erases_the_widgets_copy_too(api, anna, local_ser
     assert "Sofie" not in table
     _, answer = get(api, f"/chat/conversations/{token}/messages?wait=0")
     assert "Sofie" not in json.dumps(answer)
+
+
+def test_out_of_hours_a_chat_at_risk_gets_the_crisis_lines_in_the_conversation(
+    api, anna, clock, local_services
+):
+    clock.set_local(2026, 11, 24, 23, 0)  # closed: nobody will read it before morning
+    started = start(api, language="da", body="jeg har samlet piller og vil tage dem alle i aften")
+    _, seen_by_citizen = get(api, f"/chat/conversations/{started['token']}/messages?wait=0")
+    said = [m["body"] for m in seen_by_citizen["messages"] if m["from"] == "service"]
+    assert any("ring 112" in body and "Livslinien 70 201 201" in body for body in said)
+    assert chat_case(local_services.store)["risk"]["level"]["S"] == "high"
