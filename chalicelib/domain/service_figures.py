@@ -17,8 +17,8 @@ from typing import Any
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import Case, Interaction
 
-CHANNELS = ("sms", "call", "email", "webinar")
-TEXT_CHANNELS = ("sms", "email", "webinar")
+CHANNELS = ("sms", "call", "email", "chat", "webinar")
+TEXT_CHANNELS = ("sms", "email", "chat", "webinar")
 TEXT_TARGET_OPEN_MINUTES = 60  # first response to a text within this many opening minutes
 CALL_TARGET_SECONDS = 20
 SHORTEST_CALL_SECONDS = 5  # shorter unanswered calls are misdials, not abandonment

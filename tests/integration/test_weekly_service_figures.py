@@ -20,7 +20,7 @@ import pytest
 from chalicelib.adapters.memory import RecordingSender
 from chalicelib.channels import report_views
 from chalicelib.domain import casework, intake, reports, voice
-from chalicelib.domain.model import Actor, Identity
+from chalicelib.domain.model import Actor, Identity, StatusUpdate
 from tests.conftest import bearer, deps_of, make_services
 from tests.integration.test_weekly_report import (  # noqa: F401  (week: a fixture)
     AFTER,
@@ -56,7 +56,9 @@ def fuller(week):  # noqa: F811  (the imported fixture)
         arrived = receive(message("voice", Identity("phone", number), sid, "Incoming call"), when)
         store.mark_call_answered(arrived.case_id, arrived.interaction_id, False)
         store.update_delivery_status(
-            arrived.case_id, arrived.interaction_id, "completed", 4, duration_seconds=seconds
+            arrived.case_id,
+            arrived.interaction_id,
+            StatusUpdate("completed", 4, duration_seconds=seconds),
         )
         return arrived.case_id
 

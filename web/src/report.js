@@ -44,7 +44,7 @@ const SECTIONS = [
 const HEADLINE = ["service_level_text", "service_level_calls", "abandonment_rate", "average_handle_minutes",
   "occupancy", "resolution_median_hours", "reopen_rate", "satisfaction_average", "satisfaction_response_rate", "backlog"];
 const SHARES = new Set(["service_level_text", "service_level_calls", "abandonment_rate", "occupancy", "reopen_rate", "satisfaction_response_rate"]);
-const SERVICE_CHANNELS = ["sms", "call", "email", "webinar", "total"];
+const SERVICE_CHANNELS = ["sms", "call", "email", "chat", "webinar", "total"];
 const SERVICE_ROWS = ["service_level_text", "abandonment_rate", "average_handle_minutes", "resolution_median_hours", "reopen_rate"];
 
 export function showFigure(name, value) {
