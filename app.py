@@ -24,6 +24,7 @@ from chalicelib.routes import (
     reports,
     safeguarding,
     schedules,
+    survey,
     templates,
     webhooks,
     webinars,
@@ -50,6 +51,17 @@ def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Resp
         request_id.reset(token)
 
 
-for area in (webhooks, cases, webinars, reports, admin, templates, safeguarding, chat, schedules):
+for area in (
+    webhooks,
+    cases,
+    webinars,
+    reports,
+    admin,
+    templates,
+    safeguarding,
+    chat,
+    schedules,
+    survey,
+):
     app.register_blueprint(area.bp)
 app.register_blueprint(chat_socket.bp)  # WebSocket handlers: a Blueprint, not an Area

@@ -55,6 +55,7 @@ from chalicelib.domain.model import (
     Shift,
     StatusUpdate,
     StoredMessage,
+    Survey,
     closing_note,
     preview_of,
 )
@@ -389,6 +390,35 @@ class MemoryStore(_PrivacyMixin):
         self._templates: dict[tuple[str, str], list[TemplateVersion]] = {}
         self._risk_terms: dict[str, Any] | None = None
         self._alerts: dict[str, Alert] = {}
+        self._surveys: dict[str, tuple[Survey, datetime]] = {}  # key -> (question, expires)
+        self._surveyed: set[str] = set()  # case ids asked once
+
+    # --- satisfaction ------------------------------------------------------------------------
+
+    def start_survey(self, key: str, survey: Survey, expires: datetime) -> bool:
+        with self._lock:
+            if survey.case_id in self._surveyed:
+                return False
+            self._surveyed.add(survey.case_id)
+            self._surveys[key] = (survey, expires)
+            return True
+
+    def find_survey(self, key: str, now: datetime) -> Survey | None:
+        found = self._surveys.get(key)
+        return found[0] if found and found[1] > now else None
+
+    def answer_survey(self, key: str, rating: int, answered_by: str, comment: Interaction) -> bool:
+        with self._lock:
+            found = self._surveys.get(key)
+            if found is None or found[0].rating is not None:
+                return False
+            events = self._events.setdefault(comment.case_id, {})
+            if comment.id in events:
+                raise WriteConflict("event")
+            events[comment.id] = _Event(comment, rank=0)
+            answered = replace(found[0], rating=rating, answered_by=answered_by)
+            self._surveys[key] = (answered, found[1])
+            return True
 
     def _change(self, table: dict[Any, Any], key: Any, **changes: Any) -> bool:
         """A conditional update of one stored record: False when there is none to change."""

@@ -235,6 +235,20 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         None,
         (200,),
     ),
+    ("GET", "/reports/weekly/{week}/cases"): (
+        "The cases behind a headline figure (?figure=)",
+        "manager",
+        None,
+        (200,),
+    ),
+    ("GET", "/reports/weekly/{week}/export"): (
+        "One CSV row per case of the week, no personal data",
+        "manager",
+        None,
+        (200,),
+    ),
+    ("GET", "/survey/{token}"): ("The satisfaction page an email links to", "public", None, (200,)),
+    ("POST", "/survey/{token}"): ("Answer the satisfaction page", "public", "survey_form", (200,)),
     ("GET", "/contacts/{contact_id}/export"): (
         "Everything stored about a citizen",
         "manager",
@@ -358,6 +372,22 @@ def _operation(
                 "schema": {"type": "string"},
             }
         )
+    elif body == "survey_form":
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "rating": {"type": "string", "enum": ["1", "2", "3", "4", "5"]},
+                            "comment": {"type": "string", "maxLength": 1000},
+                        },
+                        "required": ["rating"],
+                    }
+                }
+            },
+        }
     elif body == "rfc822":
         operation["requestBody"] = {
             "required": True,
@@ -378,6 +408,16 @@ def _operation(
             responses[str(code)] = {
                 "description": "TwiML",
                 "content": {"text/xml": {"schema": {"type": "string"}}},
+            }
+        elif path == "/survey/{token}":
+            responses[str(code)] = {
+                "description": "A page (no script)",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
+        elif path == "/reports/weekly/{week}/export":
+            responses[str(code)] = {
+                "description": "CSV",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
             }
         elif path == "/reports/weekly/{week}":
             responses[str(code)] = {

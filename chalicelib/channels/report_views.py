@@ -55,11 +55,72 @@ def as_csv(figures: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+EXPORT_COLUMNS = (
+    "case_id",
+    "channels",
+    "opened",
+    "first_response",
+    "resolved",
+    "outcome",
+    "satisfaction",
+    "risk",
+    "queue",
+    "practitioner",
+)
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    """The week's cases, one row each, with the same formula guard as the report."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow(safe_cell("" if row[c] is None else str(row[c])) for c in EXPORT_COLUMNS)
+    return out.getvalue()
+
+
+HEADLINE_LABELS = {
+    "service_level_text": ("Texts first answered within target", "share"),
+    "service_level_calls": ("Calls answered within 20 s", "share"),
+    "abandonment_rate": ("Calls abandoned", "share"),
+    "average_handle_minutes": ("Average call handle time", "min"),
+    "occupancy": ("Occupancy", "share"),
+    "resolution_median_hours": ("Median resolution time", "h"),
+    "reopen_rate": ("Reopened", "share"),
+    "satisfaction_average": ("Satisfaction (1-5)", ""),
+    "satisfaction_response_rate": ("Satisfaction response rate", "share"),
+    "backlog": ("Backlog carried over", "cases"),
+}
+
+
+def show(value: float | int | None, unit: str, signed: bool = False) -> str:
+    """A headline value as the email and the page print it: shares as percentages."""
+    if value is None:
+        return "n/a"
+    if unit == "share":
+        number = round(value * 100, 1)
+        return f"{number:+g} points" if signed else f"{number:g}%"
+    text = f"{value:+g}" if signed else f"{value:g}"
+    return f"{text} {unit}".rstrip()
+
+
+def headline_lines(figures: dict[str, Any]) -> list[str]:
+    """Each headline figure with its change from the previous week."""
+    lines = []
+    for name, figure in figures.get("headline", {}).items():
+        label, unit = HEADLINE_LABELS[name]
+        change = figure["change"]
+        versus = "" if change is None else f" ({show(change, unit, signed=True)} on last week)"
+        lines.append(f"  {label}: {show(figure['value'], unit)}{versus}")
+    return lines
+
+
 def as_text(figures: dict[str, Any]) -> str:
     h, c, k, calls = figures["hours"], figures["contacts"], figures["cases"], figures["calls"]
     lines = [
         f"Guidance helpline, week {figures['week']}" + ("" if figures["complete"] else " (so far)"),
         "",
+        *(["Headline figures:", *headline_lines(figures), ""] if "headline" in figures else []),
         f"Opening hours scheduled: {h['scheduled']} h; covered by practitioners: {h['covered']} h; "
         f"open with nobody on duty: {h['uncovered']} h; staffed (sum of shifts): {h['staffed']} h.",
         f"Contacts: {c['total']} from {c['unique_citizens']} citizens.",
@@ -161,7 +222,15 @@ def as_html(figures: dict[str, Any]) -> str:
         for k, v in flatten(
             {
                 k: figures[k]
-                for k in ("hours", "cases", "calls", "safeguarding", "webinars")
+                for k in (
+                    "headline",
+                    "service",
+                    "hours",
+                    "cases",
+                    "calls",
+                    "safeguarding",
+                    "webinars",
+                )
                 if k in figures
             }
         )

@@ -18,6 +18,7 @@ from chalicelib.domain.voice import (
     Menu,
     Next,
     Options,
+    RateCall,
     Voicemail,
 )
 from chalicelib.domain.wording import LANGUAGES, META, Wording
@@ -74,7 +75,7 @@ def parse_step(step: str | None) -> tuple[str, str, int, str | None]:
         reason = parts[1]
     if re.fullmatch(r"[0-9]{1,2}", parts[-1]):  # str.isdigit() also takes "²", which int() refuses
         attempt = max(1, min(int(parts[-1]), 9))
-    if kind not in {"lang", "topic", "dialed", "offer", "callback", "recorded"}:
+    if kind not in {"lang", "topic", "dialed", "offer", "callback", "recorded", "rate"}:
         raise InvalidInput("Unknown menu step.", code="invalid_step")
     if kind == "offer" and reason not in {"closed", "busy", "no_answer"}:
         reason = "busy"
@@ -219,6 +220,13 @@ def answer(next_step: Next, speaker: Speaker, recording_callback: str) -> str:
         else:
             speaker.say(gather, speaker.text("voice.type_number"))
         response.redirect(step, method="POST")
+    elif isinstance(next_step, RateCall):
+        gather = response.gather(
+            input="dtmf", num_digits=1, timeout=8, action=speaker.url("rate"), method="POST"
+        )
+        speaker.say(gather, speaker.text("voice.survey"))
+        speaker.say(response, speaker.text("voice.goodbye_answered"))
+        response.hangup()
     else:
         assert isinstance(next_step, Goodbye)
         speaker.say(response, speaker.text(next_step.key))

@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain import canned, chat, delivery, mail, routing
+from chalicelib.domain import canned, chat, delivery, mail, routing, satisfaction
 from chalicelib.domain.errors import (
     ChangedMeanwhile,
     Conflict,
@@ -510,7 +510,9 @@ def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) ->
         raise _changed(case_id, store, seen) from lost
     if case.assignee:
         routing.fill(case.assignee, store, now)  # a slot freed: offer the oldest waiting case
-    return _fresh(case_id, store)
+    closed = _fresh(case_id, store)
+    satisfaction.after_close(deps, closed)  # how did it go? (if the outcome answered them)
+    return closed
 
 
 def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
@@ -527,6 +529,12 @@ def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
             "The citizen has another open case; work that one.", code="other_case_open"
         )
         raise _lost(lost, {OpenCaseExists: other}) from lost
+    # the weekly report's reopen rate counts these notes
+    store.add_interaction(
+        new_entry(
+            case.id, now, "note", "internal", "Reopened", status="reopened", author=actor.user_id
+        )
+    )
     routing.route(CaseRef(case.id, case.queue, case.language, case.contact_id), store, now)
     return _fresh(case_id, store)
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chalicelib.domain import autoreplies, routing, safeguarding, wording
+from chalicelib.domain import autoreplies, routing, safeguarding, satisfaction, wording
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id, reply_token
@@ -76,6 +76,8 @@ def receive(
     on the same case in the same transaction, so none is sent that the case does not show; the
     outcome carries them, with their case and ids, for `delivery.send`."""
     store: IntakeAndRoutingStore = deps.store
+    if message.channel == "sms" and (rated := satisfaction.take_sms(deps, message)):
+        return IntakeOutcome(rated, new_case=False, duplicate=False, reply=None, reply_ref=None)
     hours, clock, words = deps.hours(), deps.clock, deps.wording()
     message = replace(message, language=words.language(message.language or _detected(message)))
     authoritative_open_case: object = _UNKNOWN

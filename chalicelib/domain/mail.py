@@ -245,9 +245,10 @@ def invitation(
 
 
 def report(
-    deps: Deps, to: str, subject: str, text: str, html: str, attachment: tuple[str, str]
+    deps: Deps, to: str, subject: str, text: str, html: str, *attachments: tuple[str, str]
 ) -> bytes:
-    """A report for managers: text, its HTML alternative, and a CSV file (name, content)."""
+    """A report for managers: text, its HTML alternative, and files (name, content; the type
+    from the name's extension: .csv, .html)."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = _from(deps, "reports")
     msg["To"] = to
@@ -256,8 +257,9 @@ def report(
     msg["Message-ID"] = make_msgid(domain=deps.settings.mail_domain)
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    filename, csv_text = attachment
-    msg.add_attachment(csv_text.encode(), maintype="text", subtype="csv", filename=filename)
+    for filename, content in attachments:
+        subtype = filename.rsplit(".", 1)[-1]
+        msg.add_attachment(content.encode(), maintype="text", subtype=subtype, filename=filename)
     return msg.as_bytes()
 
 

@@ -129,6 +129,7 @@ class Interaction:
     contact_id: str | None = None  # on inbound interactions
     answered: bool | None = None  # on calls: whether a practitioner picked up
     canned_id: str | None = None  # on replies: the canned response it was written from
+    rating: int | None = None  # on a satisfaction answer (status "rating"): 1-5
 
 
 def new_entry(
@@ -562,6 +563,20 @@ class PersonalData:
     identities: list[dict[str, Any]]
     cases: list[dict[str, Any]]  # each with its "timeline"
     bookings: list[dict[str, Any]]
+
+
+@record
+class Survey:
+    """One satisfaction question asked on a closed case, found by how the answer comes back:
+    `phone#<E.164>` (an SMS reply) or `token#<SHA-256 of the link's token>` (the web page)."""
+
+    case_id: str
+    channel: str  # where it was asked: sms, email, voice
+    asked_at: datetime
+    practitioner: str | None = None  # who handled the case: the rating is theirs too
+    language: str | None = None
+    rating: int | None = None
+    answered_by: str | None = None  # the provider's id of the answer (a retry changes nothing)
 
 
 @record

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         Retry,
         Shift,
         StatusUpdate,
+        Survey,
         Webinar,
     )
     from chalicelib.domain.risk import Risk, TermList
@@ -544,6 +545,26 @@ class ReportStore(Protocol):
     def claim_report_email(self, week: str, now: datetime) -> bool: ...
 
 
+class SurveyStore(Protocol):
+    """Satisfaction questions: asked once per case, answered once."""
+
+    def start_survey(self, key: str, survey: Survey, expires: datetime) -> bool:
+        """Keep `survey` under `key` (replacing an older question under the same key), unless
+        its case was asked before: False, nothing written."""
+        ...
+
+    def find_survey(self, key: str, now: datetime) -> Survey | None: ...  # None once expired
+
+    def answer_survey(self, key: str, rating: int, answered_by: str, comment: Interaction) -> bool:
+        """The rating, once: False (nothing written) when it was answered already; else the
+        answer and `comment` (the rating's entry on the case) are written together."""
+        ...
+
+    def find_identity(self, identity: Identity) -> IdentityRecord | None: ...
+
+    def find_open_case(self, contact_id: str) -> str | None: ...
+
+
 # --- Web chat -----------------------------------------------------------------------------------
 
 
@@ -595,6 +616,7 @@ class ChatStore(Protocol):
 
 
 class Store(
+    SurveyStore,
     SafeguardingStore,
     LinkStore,
     CannedStore,

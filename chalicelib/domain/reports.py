@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain import delivery, mail
+from chalicelib.domain import delivery, mail, service_figures
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.hours import OpeningHours, iso_week_of, parse_iso_week
@@ -107,7 +107,18 @@ def compute(deps: Deps, week: str) -> dict[str, Any]:
     return _compute(week, deps.store, deps.hours(), deps.clock())
 
 
-def _compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) -> dict[str, Any]:
+def _compute(
+    week: str,
+    store: ReportStore,
+    hours: OpeningHours,
+    now: datetime,
+    *,
+    previous: bool = True,
+    drill: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """`previous`: add each headline figure's change from the week before (its stored report,
+    else computed once without its own changes); `drill`: filled with the case ids behind each
+    headline figure."""
     start, end = check_week(week, hours, now)
     utc_start, utc_end = start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
     cases, interactions, shifts = store.week_items(utc_start - MAX_SHIFT, utc_end)
@@ -163,13 +174,86 @@ def _compute(week: str, store: ReportStore, hours: OpeningHours, now: datetime) 
     figures["webinars"] = _webinars(store, utc_start, utc_end)
     figures["practitioners"] = _practitioners(per_practitioner_spans, staffed, interactions)
     figures["by_day"] = _by_day(interactions, open_spans, covered, hours, start)
+    staffed_by = {p: staffed(s) for p, s in per_practitioner_spans.items()}
+    service = service_figures.compute(
+        cases, interactions, hours, staffed_by, lambda i: kind_of(i) == "call"
+    )
+    figures["service"] = service.section
+    before = _previous_headline(week, store, hours, now) if previous else None
+    figures["headline"] = service_figures.changes(service.headline, before)
+    if drill is not None:
+        drill.update(service.cases)
     return figures
+
+
+def _previous_headline(
+    week: str, store: ReportStore, hours: OpeningHours, now: datetime
+) -> dict[str, Any] | None:
+    start, _ = hours.week_bounds(week)
+    previous = iso_week_of(start - timedelta(days=3), hours.timezone)
+    if parse_iso_week(previous)[0] < FIRST_YEAR:
+        return None
+    stored = store.get_report(previous)
+    if stored is None or "headline" not in stored:  # reports stored before issue 22 have none
+        stored = _compute(previous, store, hours, now, previous=False)
+    return {k: v["value"] for k, v in stored["headline"].items()}
+
+
+def cases_behind(deps: Deps, week: str, figure: str) -> list[str]:
+    """The case ids a headline figure was computed over (computed afresh, never stored)."""
+    if figure not in service_figures.HEADLINE:
+        raise InvalidInput(
+            f"figure must be one of {', '.join(service_figures.HEADLINE)}.", code="invalid_figure"
+        )
+    drill: dict[str, list[str]] = {}
+    _compute(week, deps.store, deps.hours(), deps.clock(), previous=False, drill=drill)
+    return drill.get(figure, [])
+
+
+def export_rows(deps: Deps, week: str) -> list[dict[str, Any]]:
+    """One row per case opened in the week, with no personal data: ids, channels, times,
+    outcome, the citizen's rating, risk level, queue and practitioner."""
+    store, hours, now = deps.store, deps.hours(), deps.clock()
+    start, end = check_week(week, hours, now)
+    utc_start, utc_end = start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+    cases, interactions, _ = store.week_items(utc_start, utc_end)
+    rating = {i.case_id: i.rating for i in interactions if i.status == "rating" and i.rating}
+    replied = {  # who handled a case a reopen took from its assignee: who last answered it
+        i.case_id: i.author
+        for i in sorted(interactions, key=lambda i: i.at)
+        if i.author and i.direction == "out" and not i.automated
+    }
+    rows = []
+    for case in sorted(cases, key=lambda c: (c.opened_at, c.id)):
+        if not utc_start <= case.opened_at < utc_end:
+            continue
+        rows.append(
+            {
+                "case_id": case.id,
+                "channels": " ".join(
+                    sorted({service_figures.channel_of(c) for c in case.channels})
+                ),
+                "opened": case.opened_at.isoformat(),
+                "first_response": _iso(case.first_response_at),
+                "resolved": _iso(case.closed_at),
+                "outcome": case.outcome,
+                "satisfaction": rating.get(case.id),
+                "risk": case.risk.level if case.risk else None,
+                "queue": case.queue,
+                "practitioner": case.assignee or replied.get(case.id),
+            }
+        )
+    return rows
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def kind_of(interaction: Interaction) -> str | None:
     """Which contact an inbound interaction is, for counting (None: not a citizen's contact)."""
-    if interaction.direction != "in" or interaction.automated:
-        return None
+    if interaction.direction != "in" or interaction.automated or interaction.status == "rating":
+        return None  # a satisfaction answer is not a new contact
     if interaction.channel == "voice":
         if interaction.status == "voicemail":
             return "voicemail"
@@ -387,7 +471,13 @@ def send_weekly(
     subject = f"Weekly service report {week}"
     for recipient in recipients:
         raw = mail.report(
-            deps, recipient, subject, text, html, (f"service-report-{week}.csv", csv_text)
+            deps,
+            recipient,
+            subject,
+            text,
+            html,
+            (f"service-report-{week}.csv", csv_text),
+            (f"service-report-{week}.html", html),  # the whole report, with its charts
         )
         out = Outgoing(report_outbox(week), "email", recipient, subject, raw=raw, automated=True)
         delivery.send(deps, out)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from chalicelib.domain import autoreplies, delivery, intake, routing, safeguarding, wording
+from chalicelib.domain import (
+    autoreplies,
+    delivery,
+    intake,
+    routing,
+    safeguarding,
+    satisfaction,
+    wording,
+)
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
@@ -129,6 +137,11 @@ class Goodbye:
 
 
 @dataclass(frozen=True)
+class RateCall:
+    """After a practitioner hung up: how did we do, 1-5 on the keypad (silence: goodbye)."""
+
+
+@dataclass(frozen=True)
 class Crisis:
     """A caller whose words were assessed high risk hears the crisis lines first, in the call's
     language, then goes on (to a practitioner, `safeguarding` first, without being asked again
@@ -139,7 +152,9 @@ class Crisis:
     then: Menu | Connect | Options
 
 
-Next = Menu | Greeting | Connect | Options | Voicemail | CallbackNumber | Goodbye | Crisis
+Next = (
+    Menu | Greeting | Connect | Options | Voicemail | CallbackNumber | Goodbye | Crisis | RateCall
+)
 
 
 # --- the steps -----------------------------------------------------------------------------
@@ -228,11 +243,13 @@ def _who_answers(case: Case, queue: str, store: VoiceStore, now: datetime) -> Pr
     return None
 
 
-def after_dial(call: Call, dial_status: str | None, store: VoiceStore) -> Next:
-    """The <Dial> ended: whether a practitioner answered is kept on the call (for the report)."""
-    store.mark_call_answered(call.case_id, call.interaction_id, dial_status == "completed")
+def after_dial(deps: Deps, call: Call, dial_status: str | None) -> Next:
+    """The <Dial> ended: whether a practitioner answered is kept on the call (for the report);
+    a caller who talked to one may be asked how it went (`satisfaction.ask_on_call`)."""
+    deps.store.mark_call_answered(call.case_id, call.interaction_id, dial_status == "completed")
     if dial_status == "completed":
-        return Goodbye("voice.goodbye_answered")
+        asked = satisfaction.ask_on_call(deps, call.case_id, call.interaction_id, call.caller)
+        return RateCall() if asked else Goodbye("voice.goodbye_answered")
     return Options("no_answer", can_call_back=call.caller is not None)
 
 
@@ -423,7 +440,10 @@ def menu(
     if step == "topic":
         return _topic_heard(deps, call, choice, attempt)
     if step == "dialed":
-        return after_dial(call, dial_status, store)
+        return after_dial(deps, call, dial_status)
+    if step == "rate":
+        satisfaction.take_call(deps, call.case_id, call.interaction_id, choice)
+        return Goodbye("voice.goodbye_answered")
     if step == "offer":
         return choose_option(call, choice, attempt, reason)
     if step == "callback":

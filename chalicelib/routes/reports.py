@@ -47,3 +47,30 @@ def _csv(figures: dict[str, Any]) -> Response:
             "Content-Disposition": f'attachment; filename="{name}"',
         },
     )
+
+
+@bp.route("/reports/weekly/{week}/cases", methods=["GET"])
+def report_cases(week: str) -> dict[str, Any]:
+    """The case ids behind a headline figure: `?figure=service_level_text`, ..."""
+    from chalicelib.domain import reports
+
+    bp.actor("manager")
+    figure = bp.query("figure") or ""
+    return {"week": week, "figure": figure, "cases": reports.cases_behind(bp.deps, week, figure)}
+
+
+@bp.route("/reports/weekly/{week}/export", methods=["GET"])
+def report_export(week: str) -> Response:
+    """One row per case opened in the week: ids, times, outcome, rating, risk, queue,
+    practitioner; never a number, an address or a message."""
+    from chalicelib.channels import report_views
+    from chalicelib.domain import reports
+
+    bp.actor("manager")
+    return Response(
+        body=report_views.export_csv(reports.export_rows(bp.deps, week)),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="cases-{week}.csv"',
+        },
+    )

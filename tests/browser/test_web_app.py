@@ -54,6 +54,13 @@ def test_a_manager_opens_last_weeks_report_and_downloads_the_csv(stack, page):
     week = heading.inner_text().split()[2]
     expect(page.get_by_role("row", name="Contacts in total")).to_be_visible()
     expect(page.get_by_role("img", name="Contacts per day by channel")).to_be_visible()
+    # issue 22: the headline figures with last week's and the change, each opening its cases
+    headline = page.locator("table.headline")
+    expect(headline.get_by_role("row", name="Satisfaction (1-5)")).to_be_visible()
+    level = headline.get_by_role("row", name="Texts first answered within target")
+    expect(level.get_by_role("cell").nth(2)).not_to_be_empty()  # the change from last week
+    level.get_by_role("button", name="Show cases").click()
+    expect(page.locator(".case-list h2")).to_contain_text("Texts first answered within target")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == f"service-report-{week}.csv"

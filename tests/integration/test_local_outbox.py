@@ -164,4 +164,5 @@ def test_the_weekly_report_email_appears_in_the_outbox_after_its_tick(local_serv
     assert report["To"] == "boss@example.org"
     assert report["Subject"] == "Weekly service report 2026-W48"
     names = [part.get_filename() for part in report.iter_attachments()]
-    assert names == ["service-report-2026-W48.csv"]
+    # issue 22: the whole report is attached as its page too
+    assert names == ["service-report-2026-W48.csv", "service-report-2026-W48.html"]

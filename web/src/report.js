@@ -39,6 +39,54 @@ const SECTIONS = [
   ["report.webinars", ["webinars.sessions", "webinars.bookings", "webinars.attended"]],
 ];
 
+// Issue 22's headline figures: each with last week's value and the change (from the JSON's
+// `headline`), and a link that lists the cases behind it.
+const HEADLINE = ["service_level_text", "service_level_calls", "abandonment_rate", "average_handle_minutes",
+  "occupancy", "resolution_median_hours", "reopen_rate", "satisfaction_average", "satisfaction_response_rate", "backlog"];
+const SHARES = new Set(["service_level_text", "service_level_calls", "abandonment_rate", "occupancy", "reopen_rate", "satisfaction_response_rate"]);
+const SERVICE_CHANNELS = ["sms", "call", "email", "chat", "webinar", "total"];
+const SERVICE_ROWS = ["service_level_text", "abandonment_rate", "average_handle_minutes", "resolution_median_hours", "reopen_rate"];
+
+export function showFigure(name, value) {
+  if (value == null) return "–";
+  return SHARES.has(name) ? `${Math.round(value * 1000) / 10} %` : `${value}`;
+}
+
+export function showChange(name, delta) {
+  if (delta == null) return "–";
+  const n = SHARES.has(name) ? Math.round(delta * 1000) / 10 : Math.round(delta * 100) / 100;
+  const text = n > 0 ? `+${n}` : n === 0 ? "±0" : `${n}`;
+  return SHARES.has(name) ? `${text} ${t("report.points")}` : text;
+}
+
+function Headline({ week, figures }) {
+  const [cases, setCases] = useState(null);
+  const [error, setError] = useState(null);
+  const open = (name) => get(`/reports/weekly/${week}/cases?figure=${encodeURIComponent(name)}`)
+    .then((answer) => setCases({ name, ids: answer.cases }), setError);
+  return html`<table class="figures headline">
+      <caption>${t("report.headline")}</caption>
+      <thead><tr><th scope="col">${t("report.figure")}</th><th scope="col">${t("report.value")}</th>
+        <th scope="col">${t("report.prevValue")}</th><th scope="col">${t("report.change")}</th><th scope="col">${t("report.casesCol")}</th></tr></thead>
+      <tbody>${HEADLINE.filter((name) => figures.headline[name]).map((name) => {
+        const f = figures.headline[name];
+        return html`<tr><th scope="row">${t(`report.h.${name}`)}</th><td>${showFigure(name, f.value)}</td>
+          <td>${showFigure(name, f.previous)}</td><td>${showChange(name, f.change)}</td>
+          <td><button type="button" class="link" onClick=${() => open(name)}>${t("report.showCases")}</button></td></tr>`;
+      })}</tbody></table>
+    <${ErrorText} error=${error} />
+    ${cases && html`<section class="case-list" aria-live="polite"><h2>${t(`report.h.${cases.name}`)}: ${cases.ids.length} ${t("report.casesCol").toLowerCase()}</h2>
+      <ul>${cases.ids.map((id) => html`<li><a href=${`#/inbox/${id}`}>${id}</a></li>`)}</ul></section>`}
+    <table class="figures">
+      <caption>${t("report.byChannel")}</caption>
+      <thead><tr><th scope="col">${t("report.figure")}</th>${SERVICE_CHANNELS.map((c) => html`<th scope="col">${t(`report.ch.${c}`)}</th>`)}</tr></thead>
+      <tbody>${SERVICE_ROWS.map((name) => html`<tr><th scope="row">${t(`report.h.${name}`)}</th>
+        ${SERVICE_CHANNELS.map((c) => html`<td>${showFigure(name, pick(figures.service, c === "total" ? `total.${name}` : `by_channel.${c}.${name}`))}</td>`)}</tr>`)}
+        <tr><th scope="row">${t("report.h.satisfaction_average")}</th>
+        ${SERVICE_CHANNELS.map((c) => html`<td>${showFigure("satisfaction_average", pick(figures.service, c === "total" ? "total.satisfaction.average" : `by_channel.${c}.satisfaction.average`))}</td>`)}</tr>
+      </tbody></table>`;
+}
+
 function change(now, before) {
   if (typeof now !== "number" || typeof before !== "number") return "–";
   const delta = Math.round((now - before) * 10) / 10;
@@ -67,6 +115,7 @@ export function Report({ week, go }) {
       <button type="button" onClick=${() => download(`/reports/weekly/${week}`, `service-report-${week}.csv`, "text/csv").catch(setError)}>${t("report.csv")}</button>
     </div>
     <${ErrorText} error=${error} />
+    ${figures && figures.headline && html`<${Headline} week=${week} figures=${figures} />`}
     ${figures && html`
       <div class="charts">
         <${Bars} title=${t("report.chart.contacts")} yLabel=${t("report.chart.count")} days=${figures.by_day}

@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamodb.practitioners import DynamoPractitioners
 from chalicelib.adapters.dynamodb.privacy import DynamoPrivacy
 from chalicelib.adapters.dynamodb.safeguarding import DynamoSafeguarding
 from chalicelib.adapters.dynamodb.settings import DynamoReports, DynamoSettings
+from chalicelib.adapters.dynamodb.surveys import DynamoSurveys
 from chalicelib.adapters.dynamodb.templates import DynamoTemplates
 from chalicelib.adapters.dynamodb.webinars import DynamoWebinars
 
@@ -40,6 +41,7 @@ class DynamoStore(
     DynamoTemplates,
     DynamoSafeguarding,
     DynamoChat,
+    DynamoSurveys,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

@@ -183,6 +183,7 @@ def interaction_item(interaction: Interaction) -> dict[str, Any]:
         "duration_seconds": interaction.duration_seconds,
         "email": _email_item(interaction.email) if interaction.email else None,
         "canned_id": interaction.canned_id,
+        "rating": interaction.rating,
         "gsi2pk": week_key(interaction.at),
         "gsi2sk": f"{iso(interaction.at)}#EVENT#{interaction.id}",
     }
@@ -209,6 +210,7 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         contact_id=item.get("contact_id"),
         answered=item.get("answered"),
         canned_id=item.get("canned_id"),
+        rating=int(item["rating"]) if "rating" in item else None,
     )
 
 

@@ -39,6 +39,7 @@ REPORT_FIELDS = (
     "duration_seconds",
     "answered",
     "provider_id",
+    "provider",  # on a satisfaction question's note: the channel it was asked on
     "queue",
     "opened_at",
     "last_activity_at",
@@ -48,6 +49,10 @@ REPORT_FIELDS = (
     "start",
     "end",
     "media",  # voicemail recordings' references, for the retention job
+    "outcome",  # the export's columns, and the figures by outcome
+    "assignee",
+    "channels",
+    "rating",  # satisfaction answers
     "risk",  # safeguarding's flag on a case: its level, when flagged and acknowledged
 )
 
