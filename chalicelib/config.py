@@ -77,6 +77,9 @@ class Settings:
     # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
     default_language: str = "da"
     inbox_shards: int = 8  # keys the managers' open inbox is spread over (docs/inbox.md)
+    # The web app's public address (APP_URL; default PUBLIC_BASE_URL + "/app/", as the local
+    # stack serves it; deployed, the CloudFront URL): links people follow go there, not to the API
+    app_base_url: str | None = None
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -86,6 +89,12 @@ class Settings:
     def public_url(self, path: str) -> str:
         """The URL Twilio calls (and signs) for one of our routes."""
         return self.public_base_url.rstrip("/") + path
+
+    def case_page(self, case_id: str) -> str:
+        """The web app's page of a case: what a person alerted about it opens (the API's
+        `/cases/{id}` is JSON behind a bearer token)."""
+        base = self.app_base_url or self.public_url("/app/")
+        return base.rstrip("/") + f"/#/inbox/{case_id}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -130,6 +139,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         inbox_shards=shard_count(env.get("INBOX_SHARDS", "8")),
         outbox_dir=env.get("LOCAL_OUTBOX_DIR") or None,
         default_language=env.get("DEFAULT_LANGUAGE", "da"),
+        app_base_url=env.get("APP_URL") or None,
         safeguarding_alert_minutes=int(env.get("SAFEGUARDING_ALERT_MINUTES", "5")),
         safeguarding_answer_minutes=int(env.get("SAFEGUARDING_ANSWER_MINUTES", "10")),
         crisis_lines=env.get("CRISIS_LINES")

@@ -1,6 +1,7 @@
 """What practitioners and managers do with cases: read, claim, transfer, note, reply, close.
 
-Who may see a case: a manager, its assignee, or a practitioner serving its queue. Every read of a
+Who may see a case: a manager, its assignee, or a practitioner serving its queue; while its risk
+is high, also the on-duty supervisors and safeguarding practitioners. Every read of a
 case is recorded (who, when), because cases may hold disclosures from minors. Who may act on an
 assigned case (reply, close, transfer): its assignee or a manager; a colleague who can see it may
 only read it and add notes. Only managers move a case to the quarantine queue, which nobody is
@@ -22,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain import canned, delivery, mail, routing
+from chalicelib.domain import canned, delivery, mail, routing, safeguarding
 from chalicelib.domain.errors import (
     ChangedMeanwhile,
     Conflict,
@@ -99,10 +100,16 @@ def profile_of(actor: Actor, store: CaseStore) -> Practitioner | None:
 
 
 def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
+    """Managers; the assignee; whoever serves the case's queue; and, while its risk is high,
+    the on-duty supervisors and safeguarding practitioners it alerts (`safeguarding.on_watch`)."""
     if actor.is_manager:
         return True
     assert profile is not None
-    return case.assignee == actor.user_id or case.queue in profile.queues
+    return (
+        case.assignee == actor.user_id
+        or case.queue in profile.queues
+        or safeguarding.on_watch(profile, case)
+    )
 
 
 def _visible_case(

@@ -17,13 +17,13 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain import delivery, risk, safeguarding_texts
 from chalicelib.domain.errors import ChangedMeanwhile, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Actor, Alert, Case, Practitioner, new_entry
 from chalicelib.domain.ports import Deps, SafeguardingStore, Store
-from chalicelib.domain.risk import Risk, TermList
+from chalicelib.domain.risk import Level, Risk, TermList
 
 log = logging.getLogger("contact-centre")
 SUPERVISOR, SAFEGUARDING = "supervisor", "safeguarding"
@@ -64,6 +64,18 @@ def save_terms(deps: Deps, actor: Actor, fields: dict[str, Any]) -> TermList:
     return terms
 
 
+def on_watch(profile: Practitioner, case: Case) -> bool:
+    """Whether a practitioner may open and act on a case beyond her queues: while its risk is
+    high, an on-duty supervisor or safeguarding practitioner (the people its alert calls on).
+    Read afresh per request, so lowering the risk or going off duty ends it at once."""
+    return (
+        profile.on_duty
+        and bool({SUPERVISOR, SAFEGUARDING} & set(profile.skills))
+        and case.risk is not None
+        and case.risk.level == "high"
+    )
+
+
 # --- assessment and changes -----------------------------------------------------------------------
 
 
@@ -94,8 +106,9 @@ def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> C
     if not casework.can_see(actor, casework.profile_of(actor, store), case):
         raise Forbidden("This case is not in your queues nor assigned to you.")
     now = deps.clock()
-    reasons = case.risk.reasons if case.risk else ()
-    judged = Risk(level, reasons, actor.user_id, _at(now), reason)  # type: ignore[arg-type]
+    before = case.risk or Risk("none")
+    # the alert's acknowledgement is history, not part of a judgement: it stays on the case
+    judged = replace(before, level=cast(Level, level), by=actor.user_id, at=_at(now), note=reason)
     updated = store.set_risk(case_id, judged, only_if_higher=False)
     if updated is None:
         raise NotFound("No such case.")
@@ -278,7 +291,7 @@ def _notify(deps: Deps, case: Case, supervisors: list[Practitioner], managers: l
     from chalicelib.domain import mail
 
     level = case.risk.level if case.risk else "high"
-    text = safeguarding_texts.alert(level, case.id, deps.public_url(f"/cases/{case.id}"))
+    text = safeguarding_texts.alert(level, case.id, deps.settings.case_page(case.id))
     subject = safeguarding_texts.alert_subject(level, case.id)
     emails = [*(p.email for p in supervisors if p.email), *managers]
     for p in supervisors:
