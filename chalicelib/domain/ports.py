@@ -518,6 +518,8 @@ class RetentionStore(PrivacyStore, Protocol):
 
 
 class ReportStore(Protocol):
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
     def week_items(
         self, start: datetime, end: datetime
     ) -> tuple[list[Case], list[Interaction], list[Shift]]: ...
