@@ -218,6 +218,7 @@ class _PrivacyMixin:
                     callback_number=None,
                     callback_requested_at=None,
                     preview=None,
+                    risk=replace(case.risk, reasons=(), note=None) if case.risk else None,
                 )
 
     def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:

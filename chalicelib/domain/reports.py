@@ -262,9 +262,10 @@ def _flagged_in(
 
 
 def _safeguarding(cases: list[Case]) -> dict[str, Any]:
-    """The cases flagged this week by risk level as it stands (a practitioner's judgement included), and
-    for the high ones: how long from the flag to a supervisor's acknowledgement, and to the
-    first human answer (a practitioner's reply; never the automatic crisis answer)."""
+    """The cases flagged this week, by risk level as it stands (a practitioner's judgement
+    included), and for the high ones: how long from the flag to a supervisor's
+    acknowledgement, and to the first human answer (a practitioner's reply; never the automatic
+    crisis answer)."""
     flagged: Counter[str] = Counter(c.risk.level for c in cases if c.risk)
     to_ack: list[float] = []
     to_answer: list[float] = []
