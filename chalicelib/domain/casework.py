@@ -428,7 +428,7 @@ def transfer(
             store.to_queue(_ref(case), queue, now)
             previous = frozenset({case.assignee}) if case.assignee else frozenset()
             waiting = CaseRef(case.id, queue, case.language, case.contact_id)
-            routing.route(waiting, store, now, exclude=previous)
+            routing.waiting_again(deps, waiting, exclude=previous)
         else:
             assert practitioner_id is not None
             if store.get_practitioner(practitioner_id) is None:
@@ -532,7 +532,7 @@ def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
             "The citizen has another open case; work that one.", code="other_case_open"
         )
         raise _lost(lost, {OpenCaseExists: other}) from lost
-    routing.route(CaseRef(case.id, case.queue, case.language, case.contact_id), store, now)
+    routing.waiting_again(deps, CaseRef(case.id, case.queue, case.language, case.contact_id))
     return _fresh(case_id, store)
 
 

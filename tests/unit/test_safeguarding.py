@@ -318,3 +318,28 @@ def test_on_duty_supervisors_open_and_act_on_a_high_risk_case_only_while_it_is_h
     deps.store.go_off_duty(deps.store.get_practitioner("sofie"), clock())
     with pytest.raises(Forbidden):  # off duty: no access beyond her queues
         casework.view_case(deps, third.case_id, sofie)
+
+
+def test_a_high_risk_case_transferred_to_another_queue_waits_first_there(deps, clock):
+    boss = Actor("boss", "manager")
+    ordinary = intake.receive(deps, sms(EVERYDAY, 1))
+    casework.transfer(deps, ordinary.case_id, boss, queue="jobs")
+    clock.at += timedelta(minutes=5)
+    urgent = intake.receive(deps, sms(HIGH, 2, "+4520000002"))
+    clock.at += timedelta(minutes=5)
+    casework.transfer(deps, urgent.case_id, boss, queue="jobs")
+    waiting = [c.id for c in deps.store.waiting_cases("jobs")]
+    assert waiting == [urgent.case_id, ordinary.case_id]
+
+
+def test_a_reopened_high_risk_case_waits_first(deps, clock):
+    boss = Actor("boss", "manager")
+    urgent = intake.receive(deps, sms(HIGH, 1))
+    seen = deps.store.get_case(urgent.case_id, with_timeline=True).timeline[-1].id
+    casework.close(deps, urgent.case_id, boss, "answered", seen=seen)
+    clock.at += timedelta(minutes=5)
+    ordinary = intake.receive(deps, sms(EVERYDAY, 2, "+4520000002"))
+    clock.at += timedelta(minutes=5)
+    casework.reopen(deps, urgent.case_id, boss)
+    waiting = [c.id for c in deps.store.waiting_cases("general")]
+    assert waiting == [urgent.case_id, ordinary.case_id]
