@@ -72,6 +72,8 @@ class Settings:
     # this; a high-risk case nobody took in hours gets the crisis answer after this
     safeguarding_alert_minutes: int = 5
     safeguarding_answer_minutes: int = 10
+    # at most one alert SMS per supervisor this often; alerts meanwhile go in her next one
+    safeguarding_sms_minutes: int = 10
     crisis_lines: str = "112 (akut fare), Livslinien 70 201 201, Børnetelefonen 116 111"
     outbox_dir: str | None = None  # the local senders keep what they send here (`make outbox`)
     # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
@@ -93,8 +95,12 @@ class Settings:
     def case_page(self, case_id: str) -> str:
         """The web app's page of a case: what a person alerted about it opens (the API's
         `/cases/{id}` is JSON behind a bearer token)."""
+        return self.app_page(f"inbox/{case_id}")
+
+    def app_page(self, route: str) -> str:
+        """A page of the web app by its route (`inbox`, `inbox/<case id>`)."""
         base = self.app_base_url or self.public_url("/app/")
-        return base.rstrip("/") + f"/#/inbox/{case_id}"
+        return base.rstrip("/") + f"/#/{route}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -142,6 +148,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         app_base_url=env.get("APP_URL") or None,
         safeguarding_alert_minutes=int(env.get("SAFEGUARDING_ALERT_MINUTES", "5")),
         safeguarding_answer_minutes=int(env.get("SAFEGUARDING_ANSWER_MINUTES", "10")),
+        safeguarding_sms_minutes=int(env.get("SAFEGUARDING_SMS_MINUTES", "10")),
         crisis_lines=env.get("CRISIS_LINES")
         or "112 (akut fare), Livslinien 70 201 201, Børnetelefonen 116 111",
         manager_emails=tuple(

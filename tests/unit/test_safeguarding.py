@@ -343,3 +343,31 @@ def test_a_reopened_high_risk_case_waits_first(deps, clock):
     casework.reopen(deps, urgent.case_id, boss)
     waiting = [c.id for c in deps.store.waiting_cases("general")]
     assert waiting == [urgent.case_id, ordinary.case_id]
+
+
+def test_managers_are_told_once_per_alert_not_every_period(deps, clock):
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    staff(deps.store, clock, "tove", "supervisor", room=0)
+    intake.receive(deps, sms(HIGH, 1))
+    for _ in range(4):
+        clock.at += timedelta(minutes=deps.settings.safeguarding_alert_minutes, seconds=1)
+        safeguarding.run(deps)
+    assert len(sent_to(deps, "lead@staff.example.org")) == 1
+    assert len(sent_to(deps, "tove@staff.example.org")) == 1  # the next supervisor, once
+
+
+def test_a_supervisor_gets_one_alert_sms_per_window_and_the_rest_batched(deps, clock):
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    cases = [intake.receive(deps, sms(HIGH, n, f"+452000010{n}")).case_id for n in range(3)]
+    texts = sent_to(deps, "+4530000005")
+    assert len(texts) == 1 and cases[0] in text_of(texts[0])
+    assert len(sent_to(deps, "sofie@staff.example.org")) == 3  # email always
+    safeguarding.run(deps)
+    assert len(sent_to(deps, "+4530000005")) == 1  # the window is still shut
+    clock.at += timedelta(minutes=deps.settings.safeguarding_sms_minutes)
+    safeguarding.run(deps)
+    texts = sent_to(deps, "+4530000005")
+    assert len(texts) == 2 and "2 cases need you" in text_of(texts[1])
+    assert all(f"/app/#/inbox/{c}" in text_of(texts[1]) for c in cases[1:])
+    safeguarding.run(deps)
+    assert len(sent_to(deps, "+4530000005")) == 2  # nothing more batched: nothing sent
