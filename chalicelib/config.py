@@ -72,6 +72,8 @@ class Settings:
     # this; a high-risk case nobody took in hours gets the crisis answer after this
     safeguarding_alert_minutes: int = 5
     safeguarding_answer_minutes: int = 10
+    # at most one alert SMS per supervisor this often; alerts meanwhile go in her next one
+    safeguarding_sms_minutes: int = 10
     crisis_lines: str = "112 (akut fare), Livslinien 70 201 201, Børnetelefonen 116 111"
     outbox_dir: str | None = None  # the local senders keep what they send here (`make outbox`)
     # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
@@ -80,6 +82,9 @@ class Settings:
     # The deployed WebSocket API's management endpoint (https://<api>.execute-api.<region>
     # .amazonaws.com/<stage>): chat messages are pushed to open widgets there too.
     chat_websocket_endpoint: str | None = None
+    # The web app's public address (APP_URL; default PUBLIC_BASE_URL + "/app/", as the local
+    # stack serves it; deployed, the CloudFront URL): links people follow go there, not to the API
+    app_base_url: str | None = None
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -89,6 +94,16 @@ class Settings:
     def public_url(self, path: str) -> str:
         """The URL Twilio calls (and signs) for one of our routes."""
         return self.public_base_url.rstrip("/") + path
+
+    def case_page(self, case_id: str) -> str:
+        """The web app's page of a case: what a person alerted about it opens (the API's
+        `/cases/{id}` is JSON behind a bearer token)."""
+        return self.app_page(f"inbox/{case_id}")
+
+    def app_page(self, route: str) -> str:
+        """A page of the web app by its route (`inbox`, `inbox/<case id>`)."""
+        base = self.app_base_url or self.public_url("/app/")
+        return base.rstrip("/") + f"/#/{route}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -133,8 +148,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         inbox_shards=shard_count(env.get("INBOX_SHARDS", "8")),
         outbox_dir=env.get("LOCAL_OUTBOX_DIR") or None,
         default_language=env.get("DEFAULT_LANGUAGE", "da"),
+        app_base_url=env.get("APP_URL") or None,
         safeguarding_alert_minutes=int(env.get("SAFEGUARDING_ALERT_MINUTES", "5")),
         safeguarding_answer_minutes=int(env.get("SAFEGUARDING_ANSWER_MINUTES", "10")),
+        safeguarding_sms_minutes=int(env.get("SAFEGUARDING_SMS_MINUTES", "10")),
         crisis_lines=env.get("CRISIS_LINES")
         or "112 (akut fare), Livslinien 70 201 201, Børnetelefonen 116 111",
         chat_websocket_endpoint=env.get("CHAT_WEBSOCKET_ENDPOINT") or None,

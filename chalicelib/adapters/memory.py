@@ -219,6 +219,7 @@ class _PrivacyMixin:
                     callback_number=None,
                     callback_requested_at=None,
                     preview=None,
+                    risk=replace(case.risk, reasons=(), note=None) if case.risk else None,
                 )
 
     def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:
@@ -392,6 +393,8 @@ class MemoryStore(_PrivacyMixin):
         self._alerts: dict[str, Alert] = {}
         self._surveys: dict[str, tuple[Survey, datetime]] = {}  # key -> (question, expires)
         self._surveyed: set[str] = set()  # case ids asked once
+        # a supervisor's last alert SMS and the cases batched for her next one
+        self._alert_sms: dict[str, tuple[datetime | None, frozenset[str]]] = {}
 
     # --- satisfaction ------------------------------------------------------------------------
 
@@ -678,6 +681,18 @@ class MemoryStore(_PrivacyMixin):
                 return False
             self._alerts[alert.case_id] = alert
             return True
+
+    def claim_alert_sms(
+        self, practitioner_id: str, case_id: str | None, now: datetime, cutoff: datetime
+    ) -> tuple[str, ...]:
+        with self._lock:
+            sent_at, pending = self._alert_sms.get(practitioner_id, (None, frozenset()))
+            if (sent_at is None or sent_at <= cutoff) and (case_id is not None or pending):
+                self._alert_sms[practitioner_id] = (now, frozenset())
+                return tuple(sorted(pending | ({case_id} if case_id else set())))
+            if case_id is not None:
+                self._alert_sms[practitioner_id] = (sent_at, pending | {case_id})
+            return ()
 
     def alerts_due(self, now: datetime) -> list[Alert]:
         due = [a for a in self._alerts.values() if a.next_look and a.next_look <= now]

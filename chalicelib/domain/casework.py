@@ -1,6 +1,7 @@
 """What practitioners and managers do with cases: read, claim, transfer, note, reply, close.
 
-Who may see a case: a manager, its assignee, or a practitioner serving its queue. Every read of a
+Who may see a case: a manager, its assignee, or a practitioner serving its queue; while its risk
+is high, also the on-duty supervisors and safeguarding practitioners. Every read of a
 case is recorded (who, when), because cases may hold disclosures from minors. Who may act on an
 assigned case (reply, close, transfer): its assignee or a manager; a colleague who can see it may
 only read it and add notes. Only managers move a case to the quarantine queue, which nobody is
@@ -22,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain import canned, chat, delivery, mail, routing, satisfaction
+from chalicelib.domain import canned, chat, delivery, mail, routing, safeguarding, satisfaction
 from chalicelib.domain.errors import (
     ChangedMeanwhile,
     Conflict,
@@ -99,10 +100,16 @@ def profile_of(actor: Actor, store: CaseStore) -> Practitioner | None:
 
 
 def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
+    """Managers; the assignee; whoever serves the case's queue; and, while its risk is high,
+    the on-duty supervisors and safeguarding practitioners it alerts (`safeguarding.on_watch`)."""
     if actor.is_manager:
         return True
     assert profile is not None
-    return case.assignee == actor.user_id or case.queue in profile.queues
+    return (
+        case.assignee == actor.user_id
+        or case.queue in profile.queues
+        or safeguarding.on_watch(profile, case)
+    )
 
 
 def _visible_case(
@@ -423,7 +430,7 @@ def transfer(
             store.to_queue(_ref(case), queue, now)
             previous = frozenset({case.assignee}) if case.assignee else frozenset()
             waiting = CaseRef(case.id, queue, case.language, case.contact_id)
-            routing.route(waiting, store, now, exclude=previous)
+            routing.waiting_again(deps, waiting, exclude=previous)
         else:
             assert practitioner_id is not None
             if store.get_practitioner(practitioner_id) is None:
@@ -535,7 +542,7 @@ def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
             case.id, now, "note", "internal", "Reopened", status="reopened", author=actor.user_id
         )
     )
-    routing.route(CaseRef(case.id, case.queue, case.language, case.contact_id), store, now)
+    routing.waiting_again(deps, CaseRef(case.id, case.queue, case.language, case.contact_id))
     return _fresh(case_id, store)
 
 

@@ -184,7 +184,7 @@ def receive(
             # a caller is routed once they choose a topic; a booking alone asks for nobody yet
             _route_new_case(write, store, now, level)
         elif _asks_on_a_booking(write, record, message):
-            _promote_booked(write, message, store, now)
+            _promote_booked(deps, write, message)
         return IntakeOutcome(
             write.case_id,
             write.opening is not None,
@@ -251,15 +251,16 @@ def _asks_on_a_booking(
     )
 
 
-def _promote_booked(
-    write: InboundWrite, message: InboundMessage, store: IntakeAndRoutingStore, now: datetime
-) -> None:
+def _promote_booked(deps: Deps, write: InboundWrite, message: InboundMessage) -> None:
     """Best effort, like routing a new case: the message is recorded whatever happens here. The
-    case now waits in its queue and is routed; a caller is routed by their menu choice."""
+    case now waits in its queue (a high-risk one first) and is routed; a caller is routed by
+    their menu choice."""
     try:
-        case = store.promote_booked(write.case_id, message.sender, now)
-        if case is not None and message.channel != "voice":
-            routing.route(case, store, now, returning=True)
+        case = deps.store.promote_booked(write.case_id, message.sender, deps.clock())
+        if case is not None and message.channel == "voice":
+            safeguarding.keep_first(deps, case.id)
+        elif case is not None:
+            routing.waiting_again(deps, case)
     except Exception:
         log.exception(
             "a booked case could not be made a case to answer", extra={"case_id": write.case_id}

@@ -377,13 +377,14 @@ class Alert:
     case_id: str
     raised_at: datetime
     version: int = 0
-    stage: int = 0  # 0: the on-duty supervisor; each escalation: the next one, and managers
+    stage: int = 0  # 0: the on-duty supervisor; each escalation: the next one (managers once)
     notified: tuple[str, ...] = ()  # practitioner ids alerted so far
     escalate_at: datetime | None = None  # None once acknowledged
     answer_at: datetime | None = None  # None once answered (or taken) or when not needed
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     crisis_answered_at: datetime | None = None
+    managers_told: bool = False  # MANAGER_EMAILS are told once per alert
 
     @property
     def next_look(self) -> datetime | None:

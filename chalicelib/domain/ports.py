@@ -407,6 +407,15 @@ class SafeguardingStore(Protocol):
 
     def alerts_due(self, now: datetime) -> list[Alert]: ...
 
+    def claim_alert_sms(
+        self, practitioner_id: str, case_id: str | None, now: datetime, cutoff: datetime
+    ) -> tuple[str, ...]:
+        """The cases to text this supervisor about now. When her last alert SMS was at or before
+        `cutoff` (or never), her window is claimed (from `now`) and the cases batched since come
+        back with `case_id`; otherwise `case_id` is batched for her next one and () comes back.
+        Without `case_id` (the every-minute job): the batch, when her window is open."""
+        ...
+
     def add_interaction(self, interaction: Interaction) -> None: ...
 
     def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]: ...
@@ -528,6 +537,8 @@ class RetentionStore(PrivacyStore, Protocol):
 
 
 class ReportStore(Protocol):
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
     def week_items(
         self, start: datetime, end: datetime
     ) -> tuple[list[Case], list[Interaction], list[Shift]]: ...

@@ -170,7 +170,7 @@ def _compute(
     figures.update(_demand(interactions, hours))
     figures["cases"] = _handling(cases, interactions, hours)
     figures["calls"] = _calls(interactions)
-    figures["safeguarding"] = _safeguarding(cases)
+    figures["safeguarding"] = _safeguarding(_flagged_in(store, cases, interactions, week_span))
     figures["webinars"] = _webinars(store, utc_start, utc_end)
     figures["practitioners"] = _practitioners(per_practitioner_spans, staffed, interactions)
     figures["by_day"] = _by_day(interactions, open_spans, covered, hours, start)
@@ -325,10 +325,32 @@ def _handling(
     }
 
 
+def _flagged_in(
+    store: ReportStore, opened: list[Case], interactions: list[Interaction], week: Span
+) -> list[Case]:
+    """The cases whose risk was set this week (its `at`), whenever they opened: those opened
+    this week, and those whose risk note (every flag and change is one) is on this week's
+    timeline, read one by one (a handful a week)."""
+    known = {case.id: case for case in opened}
+    for note in interactions:
+        if note.channel == "note" and note.status == "risk" and note.case_id not in known:
+            case = store.get_case(note.case_id)
+            if case is not None:
+                known[case.id] = case
+    return [
+        case
+        for case in known.values()
+        if case.risk
+        and case.risk.at
+        and week.start <= datetime.fromisoformat(case.risk.at) < week.end
+    ]
+
+
 def _safeguarding(cases: list[Case]) -> dict[str, Any]:
-    """This week's cases by risk level as it stands (a practitioner's judgement included), and
-    for the high ones: how long from the flag to a supervisor's acknowledgement, and to the
-    first human answer (a practitioner's reply; never the automatic crisis answer)."""
+    """The cases flagged this week, by risk level as it stands (a practitioner's judgement
+    included), and for the high ones: how long from the flag to a supervisor's
+    acknowledgement, and to the first human answer (a practitioner's reply; never the automatic
+    crisis answer)."""
     flagged: Counter[str] = Counter(c.risk.level for c in cases if c.risk)
     to_ack: list[float] = []
     to_answer: list[float] = []

@@ -8,6 +8,7 @@ race freely: the losers move on to the next candidate or leave the case waiting.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain import safeguarding
@@ -74,6 +75,18 @@ def route(
         return practitioner.id
     log.info("case waiting", extra={"case_id": case.id, "queue": case.queue})
     return None
+
+
+def waiting_again(
+    deps: Deps, case: CaseRef, *, returning: bool = True, exclude: frozenset[str] = frozenset()
+) -> str | None:
+    """Every path that puts a case (back) in a queue ends here: a transfer, a reopen, the
+    unanswered requeue, a booked case's first message. A high-risk case waits first again
+    (`safeguarding.keep_first`, positions from `risk.queue_position`), then it is offered,
+    `safeguarding` practitioners first. Who took it, or None: it waits."""
+    level = safeguarding.keep_first(deps, case.id)
+    waiting = replace(case, risk=level, assignee=None)
+    return route(waiting, deps.store, deps.clock(), returning=returning, exclude=exclude)
 
 
 def _hand_over(case: CaseRef, practitioner_id: str, store: RoutingStore, now: datetime) -> bool:
@@ -152,9 +165,8 @@ def requeue_unanswered(deps: Deps, after: timedelta | None = None) -> list[str]:
             continue  # answered, moved or closed since we looked
         moved.append(case.id)
         previous = frozenset({case.assignee}) if case.assignee else frozenset()
-        level = safeguarding.keep_first(deps, case.id)
-        waiting = CaseRef(case.id, case.queue, case.language, case.contact_id, risk=level)
-        route(waiting, store, now, returning=False, exclude=previous)
+        waiting = CaseRef(case.id, case.queue, case.language, case.contact_id)
+        waiting_again(deps, waiting, returning=False, exclude=previous)
     if moved:
         log.info("unanswered cases requeued", extra={"count": len(moved)})
     return moved

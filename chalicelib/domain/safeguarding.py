@@ -6,7 +6,8 @@ and change is a note on the case's timeline and an audit record. A high-risk cas
 its queue and is offered to `safeguarding` practitioners first (`routing.rank`); it alerts the
 on-duty supervisor (a practitioner with the `supervisor` skill) by SMS and email through the
 one delivery path, and `run` (every minute) passes an alert nobody acknowledged within
-SAFEGUARDING_ALERT_MINUTES to the next supervisor and the managers, again and again. Out of
+SAFEGUARDING_ALERT_MINUTES to the next supervisor (and, once, the managers). A supervisor gets at
+most one alert SMS per SAFEGUARDING_SMS_MINUTES (alerts meanwhile are batched into her next). Out of
 hours, or when nobody took the case within SAFEGUARDING_ANSWER_MINUTES, the citizen gets the
 crisis answer (`safeguarding_texts`) on their own channel, once per case. Nothing else is sent or
 closed automatically. Logs carry case ids and levels, never a matched term or a message's words.
@@ -17,13 +18,13 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain import delivery, risk, safeguarding_texts
 from chalicelib.domain.errors import ChangedMeanwhile, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Actor, Alert, Case, Practitioner, new_entry
 from chalicelib.domain.ports import Deps, SafeguardingStore, Store
-from chalicelib.domain.risk import Risk, TermList
+from chalicelib.domain.risk import Level, Risk, TermList
 
 log = logging.getLogger("contact-centre")
 SUPERVISOR, SAFEGUARDING = "supervisor", "safeguarding"
@@ -64,6 +65,18 @@ def save_terms(deps: Deps, actor: Actor, fields: dict[str, Any]) -> TermList:
     return terms
 
 
+def on_watch(profile: Practitioner, case: Case) -> bool:
+    """Whether a practitioner may open and act on a case beyond her queues: while its risk is
+    high, an on-duty supervisor or safeguarding practitioner (the people its alert calls on).
+    Read afresh per request, so lowering the risk or going off duty ends it at once."""
+    return (
+        profile.on_duty
+        and bool({SUPERVISOR, SAFEGUARDING} & set(profile.skills))
+        and case.risk is not None
+        and case.risk.level == "high"
+    )
+
+
 # --- assessment and changes -----------------------------------------------------------------------
 
 
@@ -94,8 +107,9 @@ def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> C
     if not casework.can_see(actor, casework.profile_of(actor, store), case):
         raise Forbidden("This case is not in your queues nor assigned to you.")
     now = deps.clock()
-    reasons = case.risk.reasons if case.risk else ()
-    judged = Risk(level, reasons, actor.user_id, _at(now), reason)  # type: ignore[arg-type]
+    before = case.risk or Risk("none")
+    # the alert's acknowledgement is history, not part of a judgement: it stays on the case
+    judged = replace(before, level=cast(Level, level), by=actor.user_id, at=_at(now), note=reason)
     updated = store.set_risk(case_id, judged, only_if_higher=False)
     if updated is None:
         raise NotFound("No such case.")
@@ -167,6 +181,7 @@ def raise_alert(deps: Deps, case: Case, now: datetime) -> None:
         if in_hours and not (existing and existing.crisis_answered_at)
         else None,
         crisis_answered_at=existing.crisis_answered_at if existing else None,
+        managers_told=supervisor is None,
     )
     if not store.put_alert(alert, existing.version if existing else None):
         return  # another message raised it at the same time
@@ -241,10 +256,13 @@ def run(deps: Deps) -> dict[str, int]:
         due = alert.answer_at is not None and alert.answer_at <= now
         answer = open_case and due and case is not None and case.assignee is None
         supervisor = _next_supervisor(store, alert.notified) if escalate else None
+        tell_managers = escalate and not alert.managers_told  # once per alert, not per period
+        advance = escalate and (supervisor is not None or tell_managers)
         after = replace(
             alert,
             version=alert.version + 1,
-            stage=alert.stage + 1 if escalate else alert.stage,
+            stage=alert.stage + 1 if advance else alert.stage,
+            managers_told=alert.managers_told or tell_managers,
             notified=alert.notified + ((supervisor.id,) if supervisor else ()),
             escalate_at=now + timedelta(minutes=settings.safeguarding_alert_minutes)
             if escalate
@@ -255,15 +273,42 @@ def run(deps: Deps) -> dict[str, int]:
         if not store.put_alert(after, alert.version):
             continue  # another run took this step
         assert case is not None or not (escalate or answer)
-        if escalate and case is not None:
-            _notify(deps, case, [supervisor] if supervisor else [], list(settings.manager_emails))
+        if advance and case is not None:
+            managers = list(settings.manager_emails) if tell_managers else []
+            _notify(deps, case, [supervisor] if supervisor else [], managers)
             counts["escalated"] += 1
         if answer and case is not None:
             _send_crisis_answer(deps, case)
             counts["answered"] += 1
-    if any(counts.values()):
-        log.info("safeguarding job", extra=counts)
+    batched = _send_batched(deps, now)
+    if any(counts.values()) or batched:
+        log.info("safeguarding job", extra={**counts, "batched_sms": batched})
     return counts
+
+
+def _sms_window(deps: Deps, now: datetime) -> datetime:
+    """A supervisor's alert SMS window opens again when her last one is this old."""
+    return now - timedelta(minutes=deps.settings.safeguarding_sms_minutes)
+
+
+def _send_batched(deps: Deps, now: datetime) -> int:
+    """The alerts batched while an on-duty supervisor's SMS window was shut, in one SMS once it
+    opens (recorded on the first of those cases). How many SMS went."""
+    store: SafeguardingStore = deps.store
+    sent = 0
+    for p in store.list_practitioners(on_duty_only=True):
+        if SUPERVISOR in p.skills and p.phone:
+            batch = store.claim_alert_sms(p.id, None, now, _sms_window(deps, now))
+            if batch:
+                _alert_sms(deps, p.phone, batch)
+                sent += 1
+    return sent
+
+
+def _alert_sms(deps: Deps, phone: str, cases: tuple[str, ...]) -> None:
+    settings = deps.settings
+    text = safeguarding_texts.alert_batch(cases, settings.case_page, settings.app_page("inbox"))
+    _quietly(deps, delivery.Outgoing(cases[0], "sms", phone, text, automated=True))
 
 
 def _next_supervisor(store: SafeguardingStore, notified: tuple[str, ...]) -> Practitioner | None:
@@ -274,16 +319,21 @@ def _next_supervisor(store: SafeguardingStore, notified: tuple[str, ...]) -> Pra
 
 def _notify(deps: Deps, case: Case, supervisors: list[Practitioner], managers: list[str]) -> None:
     """SMS and email to each, recorded on the case like every message: the case id, the level
-    and a link; never the citizen's words or contact details."""
+    and a link; never the citizen's words or contact details. Email always; SMS (paid, and
+    someone texting method words from many numbers must not flood a phone) at most one per
+    supervisor per SAFEGUARDING_SMS_MINUTES: alerts meanwhile are batched into her next one."""
     from chalicelib.domain import mail
 
     level = case.risk.level if case.risk else "high"
-    text = safeguarding_texts.alert(level, case.id, deps.public_url(f"/cases/{case.id}"))
+    text = safeguarding_texts.alert(level, case.id, deps.settings.case_page(case.id))
     subject = safeguarding_texts.alert_subject(level, case.id)
     emails = [*(p.email for p in supervisors if p.email), *managers]
+    now = deps.clock()
     for p in supervisors:
         if p.phone:
-            _quietly(deps, delivery.Outgoing(case.id, "sms", p.phone, text, automated=True))
+            batch = deps.store.claim_alert_sms(p.id, case.id, now, _sms_window(deps, now))
+            if batch:
+                _alert_sms(deps, p.phone, (case.id, *(c for c in batch if c != case.id)))
     for address in emails:
         raw = mail.notice(deps, address, subject, text)
         _quietly(deps, delivery.Outgoing(case.id, "email", address, text, raw=raw, automated=True))

@@ -919,3 +919,17 @@ def test_the_managers_views_page_newest_first_alike(store):
     for forged in ("x", "e30=", "A" * 3000):
         with pytest.raises(InvalidCursor):
             store.inbox_page(InboxQuery(False, frozenset({"queued"}), cursor=forged))
+
+
+def test_scrubbing_a_case_drops_its_risks_words_and_keeps_its_level(store):
+    from chalicelib.domain.risk import Risk
+
+    write = first()
+    store.record_inbound(write)
+    store.scrub_case(write.case_id)  # never flagged: nothing to drop, and no error
+    assert store.get_case(write.case_id).risk is None
+    flag = Risk("high", ("panodil", "i nat"), "anna", "2026-11-24T10:00:00Z", "quoted panodil")
+    store.set_risk(write.case_id, flag, only_if_higher=False)
+    store.scrub_case(write.case_id)
+    risk = store.get_case(write.case_id).risk
+    assert (risk.level, risk.reasons, risk.note, risk.at) == ("high", (), None, flag.at)

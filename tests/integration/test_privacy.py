@@ -127,3 +127,37 @@ def test_erasure_reaches_every_item_and_keeps_the_reports_right(api, local_servi
 
 def test_unknown_contact_is_404(api, local_services):
     assert api.post("/contacts/nobody/erase", headers=BOSS).status_code == 404
+
+
+def test_erasure_leaves_no_matched_risk_term_anywhere(api, local_services, clock):
+    from chalicelib.domain.model import Practitioner
+
+    store = local_services.store
+    store.create_practitioner(
+        Practitioner(
+            "sofie", "Sofie", ("jobs",), ("da",), 5, phone="+4530000001", skills=("supervisor",)
+        )
+    )
+    store.go_on_duty("sofie", clock())
+    urgent = "I have 40 paracetamol and I'm going to take them all tonight"
+    api.post("/webhooks/twilio/sms", **signed("/webhooks/twilio/sms", sms_form(PHONE, urgent)))
+    case = store.get_case(store.find_identity(Identity("phone", PHONE)).open_case_id)
+    terms = case.risk.reasons
+    assert "paracetamol" in terms and store.get_alert(case.id) is not None
+    sofie = bearer("sofie", "practitioner")
+    assert api.post(f"/cases/{case.id}/risk/acknowledge", headers=sofie).status_code == 200
+    lowered = {"level": "elevated", "reason": "She said paracetamol was a song"}
+    headers = {**sofie, "Content-Type": "application/json"}
+    assert (
+        api.put(f"/cases/{case.id}/risk", headers=headers, body=json.dumps(lowered)).status_code
+        == 200
+    )
+
+    assert api.post(f"/contacts/{case.contact_id}/erase", headers=BOSS).status_code == 200
+    everything = json.dumps(store.client.scan(TableName=store.table)["Items"])
+    for term in terms:
+        assert term not in everything, term
+    assert "song" not in everything
+    risk = store.get_case(case.id).risk
+    assert risk.level == "elevated" and risk.reasons == () and risk.note is None
+    assert store.get_alert(case.id).acknowledged_by == "sofie"  # the alert item stays, wordless

@@ -3,6 +3,7 @@ references go sooner, and the weekly reports of those weeks do not change."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -121,3 +122,26 @@ def test_identities_and_audit_records_expire_too(local_store, local_services):
     assert counts["identities"] == 1 and counts["audit_records"] == 1
     assert store.find_identity(Identity("phone", "+4520000001")) is None
     assert store.case_reads(case) == []
+
+
+def test_retention_drops_a_closed_cases_matched_risk_terms(local_store, local_services):
+    store = local_store
+    urgent = "I have 40 paracetamol and I'm going to take them all tonight"
+    case_id = sms(store, "+4520000009", "SM" + "9" * 32, urgent, T0).case_id
+    terms = store.get_case(case_id).risk.reasons
+    assert "paracetamol" in terms
+    casework.close(
+        deps_of(store, T0 + timedelta(hours=1)),
+        case_id,
+        Actor("boss", "manager"),
+        "answered",
+        seen=store.get_case(case_id, with_timeline=True).timeline[-1].id,
+    )
+    privacy.purge(at(local_services, T0 + timedelta(days=366)), identities=False, audits=False)
+    mine = [
+        item
+        for item in store.client.scan(TableName=store.table)["Items"]
+        if case_id in json.dumps(item)
+    ]
+    assert mine and not [t for t in terms if t in json.dumps(mine)]
+    assert store.get_case(case_id).risk.level == "high"  # the reports still count the flag

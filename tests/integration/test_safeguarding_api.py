@@ -123,3 +123,34 @@ def test_concurrent_high_risk_messages_go_to_safeguarding_first_each_once(local_
     owners = sorted(str(local_store.get_case(o.case_id).assignee) for o in outcomes)
     # four go to the two safeguarding practitioners (two each: their room), the rest to anna
     assert owners == ["anna", "anna", "sara", "sara", "sune", "sune"]
+
+
+def test_a_booked_cases_high_risk_first_message_waits_first(local_services, clock):
+    from datetime import timedelta
+
+    from chalicelib.domain import intake, webinars
+    from chalicelib.domain.model import Identity, InboundMessage, Webinar
+
+    store = local_services.store
+    webinar = Webinar(
+        "w1", "Study choices", clock() + timedelta(days=2), 60, 5, 5, "general", "https://m.x/w"
+    )
+    store.create_webinar(webinar)
+    booked = webinars.book(local_services, webinar, {"phone": "+4520000077", "consent": True})
+    clock.at += timedelta(minutes=5)
+    ordinary = intake.receive(
+        local_services,
+        InboundMessage(
+            "sms", "twilio", "SM" + "1" * 32, Identity("phone", "+4520000001"), "", "Hi"
+        ),
+    )
+    clock.at += timedelta(minutes=5)
+    urgent = intake.receive(
+        local_services,
+        InboundMessage(
+            "sms", "twilio", "SM" + "2" * 32, Identity("phone", "+4520000077"), "", URGENT
+        ),
+    )
+    assert urgent.case_id == booked.booking.case_id
+    waiting = [c.id for c in store.waiting_cases("general")]
+    assert waiting == [urgent.case_id, ordinary.case_id]

@@ -336,3 +336,21 @@ def test_chats_count_in_and_out_of_hours_with_their_first_response(local_store):
         }
     }
     assert figures["practitioners"][0]["replies"] == 3
+
+
+def test_a_case_counts_as_flagged_in_the_week_of_its_flag_not_of_its_opening(week):
+    def receive(number: str, sid: str, body: str, when: datetime) -> str:
+        msg = message("sms", Identity("phone", number), sid, body)
+        return intake.receive(deps_of(week, Fixed(when), hours=HOURS), msg).case_id
+
+    # opened the week before, flagged on Monday of this week: counted here
+    older = receive("+4520000021", "SM" + "e" * 32, "Which course fits me?", at(16, 10))
+    assert receive("+4520000021", "SM" + "f" * 32, "I want to kill myself", at(20, 9)) == older
+    # opened this week, flagged only on the next week's Monday: not counted here
+    later = receive("+4520000022", "SM" + "9" * 32, "Which course fits me?", at(24, 10))
+    assert receive("+4520000022", "SM" + "8" * 32, "I want to kill myself", at(26, 10)) == later
+    figures = reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)
+    assert figures["safeguarding"]["flagged"] == {"high": 1, "elevated": 0}
+    assert figures["safeguarding"]["unacknowledged"] == 1
+    following = reports.compute(deps_of(week, AFTER, hours=HOURS), "2026-W44")
+    assert following["safeguarding"]["flagged"] == {"high": 1, "elevated": 0}

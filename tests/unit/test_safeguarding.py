@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain import intake, routing, safeguarding
-from chalicelib.domain.errors import Forbidden
+from chalicelib.domain import casework, intake, routing, safeguarding
+from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
 
 HIGH = "jeg har 30 panodil og jeg tager dem alle sammen i nat"
@@ -130,6 +130,27 @@ def test_an_unacknowledged_alert_goes_to_the_next_supervisor_and_managers(deps, 
     assert len(deps.sms.sent) == before + 1  # only the crisis answer: nobody took the case
     case = deps.store.get_case(outcome.case_id)
     assert case.risk.acknowledged_by == "tove"
+
+
+def test_the_alert_links_to_the_web_apps_case_page(deps, clock):
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    outcome = intake.receive(deps, sms(HIGH, 1))
+    link = f"/app/#/inbox/{outcome.case_id}"
+    assert all(link in text_of(m) for m in sent_to(deps, "+4530000005"))
+    deps.settings = replace(deps.settings, app_base_url="https://d1.cloudfront.net/")
+    assert deps.settings.case_page("c1") == "https://d1.cloudfront.net/#/inbox/c1"
+
+
+def test_a_practitioners_change_keeps_the_alerts_acknowledgement(deps, clock):
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    outcome = intake.receive(deps, sms(HIGH, 1))
+    safeguarding.acknowledge(deps, Actor("sofie", "practitioner"), outcome.case_id)
+    changed = safeguarding.change(
+        deps, Actor("boss", "manager"), outcome.case_id, "elevated", "Talked it through"
+    )
+    assert changed.risk.level == "elevated" and changed.risk.note == "Talked it through"
+    assert changed.risk.acknowledged_by == "sofie" and changed.risk.acknowledged_at
+    assert deps.store.get_case(outcome.case_id).risk.acknowledged_by == "sofie"
 
 
 def test_acknowledging_is_for_supervisors_safeguarding_and_managers(deps, clock):
@@ -269,3 +290,84 @@ def test_a_high_risk_case_back_from_an_unanswering_practitioner_waits_first_agai
     assert routing.requeue_unanswered(deps) == [urgent.case_id]
     waiting = [c.id for c in deps.store.waiting_cases("general")]
     assert waiting == [urgent.case_id, ordinary.case_id]
+
+
+def test_on_duty_supervisors_open_and_act_on_a_high_risk_case_only_while_it_is_high(deps, clock):
+    deps.store.create_practitioner(
+        Practitioner("sofie", "Sofie", ("jobs",), ("da",), 5, skills=("supervisor",))
+    )
+    deps.store.go_on_duty("sofie", clock())
+    deps.store.create_practitioner(Practitioner("bo", "Bo", ("jobs",), ("da",), 5))
+    deps.store.go_on_duty("bo", clock())
+    sofie, bo = Actor("sofie", "practitioner"), Actor("bo", "practitioner")
+    outcome = intake.receive(deps, sms(HIGH, 1))
+    case = casework.view_case(deps, outcome.case_id, sofie)
+    assert case.risk.level == "high"
+    assert "sofie" in [r.user_id for r in casework.reads_of(deps, outcome.case_id)]
+    with pytest.raises(Forbidden):  # an ordinary practitioner of another queue: as before
+        casework.view_case(deps, outcome.case_id, bo)
+    with pytest.raises(NotFound):  # and a case that does not exist is still a 404 to both
+        casework.view_case(deps, "nope", bo)
+    assert casework.claim(deps, outcome.case_id, sofie).assignee == "sofie"
+    casework.add_note(deps, outcome.case_id, sofie, "Calling her now")
+    other = intake.receive(deps, sms(HIGH, 2, "+4520000002"))
+    safeguarding.change(deps, sofie, other.case_id, "elevated", "Safe with a parent tonight")
+    with pytest.raises(Forbidden):  # lowered: she loses the access
+        casework.view_case(deps, other.case_id, sofie)
+    third = intake.receive(deps, sms(HIGH, 3, "+4520000003"))
+    deps.store.go_off_duty(deps.store.get_practitioner("sofie"), clock())
+    with pytest.raises(Forbidden):  # off duty: no access beyond her queues
+        casework.view_case(deps, third.case_id, sofie)
+
+
+def test_a_high_risk_case_transferred_to_another_queue_waits_first_there(deps, clock):
+    boss = Actor("boss", "manager")
+    ordinary = intake.receive(deps, sms(EVERYDAY, 1))
+    casework.transfer(deps, ordinary.case_id, boss, queue="jobs")
+    clock.at += timedelta(minutes=5)
+    urgent = intake.receive(deps, sms(HIGH, 2, "+4520000002"))
+    clock.at += timedelta(minutes=5)
+    casework.transfer(deps, urgent.case_id, boss, queue="jobs")
+    waiting = [c.id for c in deps.store.waiting_cases("jobs")]
+    assert waiting == [urgent.case_id, ordinary.case_id]
+
+
+def test_a_reopened_high_risk_case_waits_first(deps, clock):
+    boss = Actor("boss", "manager")
+    urgent = intake.receive(deps, sms(HIGH, 1))
+    seen = deps.store.get_case(urgent.case_id, with_timeline=True).timeline[-1].id
+    casework.close(deps, urgent.case_id, boss, "answered", seen=seen)
+    clock.at += timedelta(minutes=5)
+    ordinary = intake.receive(deps, sms(EVERYDAY, 2, "+4520000002"))
+    clock.at += timedelta(minutes=5)
+    casework.reopen(deps, urgent.case_id, boss)
+    waiting = [c.id for c in deps.store.waiting_cases("general")]
+    assert waiting == [urgent.case_id, ordinary.case_id]
+
+
+def test_managers_are_told_once_per_alert_not_every_period(deps, clock):
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    staff(deps.store, clock, "tove", "supervisor", room=0)
+    intake.receive(deps, sms(HIGH, 1))
+    for _ in range(4):
+        clock.at += timedelta(minutes=deps.settings.safeguarding_alert_minutes, seconds=1)
+        safeguarding.run(deps)
+    assert len(sent_to(deps, "lead@staff.example.org")) == 1
+    assert len(sent_to(deps, "tove@staff.example.org")) == 1  # the next supervisor, once
+
+
+def test_a_supervisor_gets_one_alert_sms_per_window_and_the_rest_batched(deps, clock):
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    cases = [intake.receive(deps, sms(HIGH, n, f"+452000010{n}")).case_id for n in range(3)]
+    texts = sent_to(deps, "+4530000005")
+    assert len(texts) == 1 and cases[0] in text_of(texts[0])
+    assert len(sent_to(deps, "sofie@staff.example.org")) == 3  # email always
+    safeguarding.run(deps)
+    assert len(sent_to(deps, "+4530000005")) == 1  # the window is still shut
+    clock.at += timedelta(minutes=deps.settings.safeguarding_sms_minutes)
+    safeguarding.run(deps)
+    texts = sent_to(deps, "+4530000005")
+    assert len(texts) == 2 and "2 cases need you" in text_of(texts[1])
+    assert all(f"/app/#/inbox/{c}" in text_of(texts[1]) for c in cases[1:])
+    safeguarding.run(deps)
+    assert len(sent_to(deps, "+4530000005")) == 2  # nothing more batched: nothing sent

@@ -226,6 +226,15 @@ class DynamoPrivacy(StoreBase):
             UpdateExpression="REMOVE " + ", ".join(f"#{n}" for n in SCRUBBED_CASE),
             ExpressionAttributeNames={f"#{n}": n for n in SCRUBBED_CASE},
         )
+        # the risk's level and time stay for the reports; the matched terms are the citizen's
+        # words, and a practitioner's reason may quote them
+        self._update(
+            case_key(case_id),
+            "SET #risk.#reasons = :none REMOVE #risk.#note",
+            {":none": []},
+            "attribute_exists(#risk.#level)",
+            names={"#risk": "risk", "#reasons": "reasons", "#note": "note", "#level": "level"},
+        )
 
     def scrub_event(self, case_id: str, event_id: str, forget_provider_id: bool = False) -> None:
         """The body and addresses go; channel, direction, time and status stay for the reports.

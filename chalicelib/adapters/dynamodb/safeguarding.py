@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamodb.base import StoreBase
-from chalicelib.adapters.dynamodb.codec import case_key, dump, iso, parse_iso
+from chalicelib.adapters.dynamodb.base import StoreBase, update
+from chalicelib.adapters.dynamodb.codec import case_key, dump, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import case_from
 from chalicelib.domain.model import Alert, Case
 from chalicelib.domain.risk import RANK, Risk, queue_position
@@ -104,6 +104,7 @@ class DynamoSafeguarding(StoreBase):
             "crisis_answered_at": iso(alert.crisis_answered_at)
             if alert.crisis_answered_at
             else None,
+            "managers_told": alert.managers_told or None,
             "gsi3pk": ALERTS if look else None,
             "gsi3sk": f"{iso(look)}#{alert.case_id}" if look else None,
         }
@@ -118,6 +119,32 @@ class DynamoSafeguarding(StoreBase):
                 **({"ExpressionAttributeValues": dump(values)} if values else {}),
             },
         )
+
+    def claim_alert_sms(
+        self, practitioner_id: str, case_id: str | None, now: datetime, cutoff: datetime
+    ) -> tuple[str, ...]:
+        """One conditional UpdateItem claims the supervisor's window (her last alert SMS at or
+        before `cutoff`) and takes the batch with it (ALL_OLD); a lost claim adds `case_id` to
+        the batch (ADD to a string set: concurrent alerts all land)."""
+        key = {"pk": f"ALERTSMS#{practitioner_id}", "sk": "ALERTSMS"}
+        condition = "(attribute_not_exists(sent_at) OR sent_at <= :cutoff)"
+        if case_id is None:
+            condition += " AND attribute_exists(pending)"
+        claim = update(
+            self.table,
+            key,
+            "SET sent_at = :now, #type = :type REMOVE pending",
+            {":now": iso(now), ":cutoff": iso(cutoff), ":type": "alert_sms"},
+            condition,
+            {"#type": "type"},
+        )["Update"]
+        answer = self._write(self.client.update_item, {**claim, "ReturnValues": "ALL_OLD"})
+        if answer is not None:
+            batched = set(load(answer.get("Attributes", {})).get("pending", ()))
+            return tuple(sorted(batched | ({case_id} if case_id else set())))
+        if case_id is not None:
+            self._update(key, "ADD pending :case", {":case": {case_id}})
+        return ()
 
     def alerts_due(self, now: datetime) -> list[Alert]:
         """Alerts whose next step is due: their keys from gsi3, each read consistently."""
@@ -142,4 +169,5 @@ def _alert_from(item: dict[str, Any]) -> Alert:
         acknowledged_by=item.get("acknowledged_by"),
         acknowledged_at=parse_iso(item.get("acknowledged_at")),
         crisis_answered_at=parse_iso(item.get("crisis_answered_at")),
+        managers_told=bool(item.get("managers_told")),
     )
