@@ -19,6 +19,8 @@ from chalicelib.logs import configure_logging, request_id
 from chalicelib.routes import (
     admin,
     cases,
+    chat,
+    chat_socket,
     reports,
     safeguarding,
     schedules,
@@ -29,6 +31,7 @@ from chalicelib.routes import (
 
 app = Chalice(app_name="guidance-contact-centre")
 app.api.binary_types.append("message/rfc822")  # raw emails reach the relay route as bytes
+app.experimental_feature_flags.update(["WEBSOCKETS"])  # the chat's push (routes/chat_socket)
 configure_logging(app)
 
 
@@ -47,5 +50,6 @@ def one_error_shape(event: Any, get_response: Callable[[Any], Response]) -> Resp
         request_id.reset(token)
 
 
-for area in (webhooks, cases, webinars, reports, admin, templates, safeguarding, schedules):
+for area in (webhooks, cases, webinars, reports, admin, templates, safeguarding, chat, schedules):
     app.register_blueprint(area.bp)
+app.register_blueprint(chat_socket.bp)  # WebSocket handlers: a Blueprint, not an Area

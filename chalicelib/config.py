@@ -77,6 +77,9 @@ class Settings:
     # A case's language when nothing tells us another (`wording.LANGUAGES`, e.g. da or en)
     default_language: str = "da"
     inbox_shards: int = 8  # keys the managers' open inbox is spread over (docs/inbox.md)
+    # The deployed WebSocket API's management endpoint (https://<api>.execute-api.<region>
+    # .amazonaws.com/<stage>): chat messages are pushed to open widgets there too.
+    chat_websocket_endpoint: str | None = None
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -134,6 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         safeguarding_answer_minutes=int(env.get("SAFEGUARDING_ANSWER_MINUTES", "10")),
         crisis_lines=env.get("CRISIS_LINES")
         or "112 (akut fare), Livslinien 70 201 201, Børnetelefonen 116 111",
+        chat_websocket_endpoint=env.get("CHAT_WEBSOCKET_ENDPOINT") or None,
         manager_emails=tuple(
             a.strip() for a in env.get("MANAGER_EMAILS", "").split(",") if a.strip()
         ),

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import Webinar
-    from chalicelib.domain.ports import Blobs, Dialer, MailSender, SmsSender, Store
+    from chalicelib.domain.ports import Blobs, ChatSender, Dialer, MailSender, SmsSender, Store
     from chalicelib.domain.risk import TermList
     from chalicelib.domain.wording import Wording
 
@@ -66,9 +66,28 @@ class Services:
     _webinars: dict[str, tuple[float, Webinar | None]] = field(default_factory=dict, repr=False)
     _wording: tuple[float, Wording] | None = field(default=None, repr=False)
     _terms: tuple[float, TermList] | None = field(default=None, repr=False)
+    _sockets: Any = field(default=None, repr=False)  # the WebSocket API's management client
 
     def public_url(self, path: str) -> str:
         return self.settings.public_url(path)
+
+    @property
+    def chat(self) -> ChatSender:
+        """Web chat messages go into their conversation in the store (see adapters/chat.py)."""
+        from chalicelib.adapters.chat import ChatOutbox
+
+        endpoint = self.settings.chat_websocket_endpoint
+        if not endpoint:
+            return ChatOutbox(self.store)
+        if self._sockets is None:
+            import boto3
+
+            self._sockets = boto3.client(
+                "apigatewaymanagementapi", region_name=self.settings.region, endpoint_url=endpoint
+            )
+        from chalicelib.channels.views import chat_push
+
+        return ChatOutbox(self.store, self._sockets, chat_push)
 
     def sms_status_url(self, ref: str) -> str:
         """Where Twilio reports the delivery of the message `ref` names (signed, like all)."""

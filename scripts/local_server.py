@@ -86,10 +86,10 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     # what chalice.local.create_local_server does, with our server class
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    server = LocalDevServer(
-        app, config, host, port, handler_cls=WithWebApp, server_cls=QueuedServer
-    )
-    return server, app
+    from scripts.chat_files import with_chat_files
+
+    handler = with_chat_files(WithWebApp)  # the citizens' chat page at /chat/
+    return LocalDevServer(app, config, host, port, handler, QueuedServer), app
 
 
 def main() -> int:

@@ -198,6 +198,15 @@ def merged_infra() -> dict:
         "Description": "The path of PublicBaseUrl (/api for the execute-api address, empty "
         "for a custom domain mapped to the stage): the web app's CloudFront origin path",
     }
+    # The chat's WebSocket API management endpoint (https://<id>.execute-api.<region>
+    # .amazonaws.com/api, the WebSocketConnectEndpoint output of a first deploy); empty: no push,
+    # the widgets' long poll alone. A parameter for the same reason as PublicBaseUrl: the API
+    # refers to its functions, so a function referring to it would be a cycle.
+    merged["Parameters"]["ChatWebsocketEndpoint"] = {
+        "Type": "String",
+        "Default": "",
+        "Description": "CHAT_WEBSOCKET_ENDPOINT: where chat messages are pushed to open widgets",
+    }
     variables: dict = {name: {"Ref": _parameter(name)} for name in SECRETS_ENV}
     variables.update(
         {
@@ -210,6 +219,7 @@ def merged_infra() -> dict:
             "TABLE_NAME": {"Ref": "CasesTable"},
             "INBOUND_BUCKET": {"Ref": "InboundBucket"},
             "MAIL_DOMAIN": {"Ref": "MailDomain"},
+            "CHAT_WEBSOCKET_ENDPOINT": {"Ref": "ChatWebsocketEndpoint"},
         }
     )
     # Every function, the API's and each scheduled or event one, gets the same settings.

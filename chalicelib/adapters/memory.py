@@ -399,6 +399,15 @@ class MemoryStore(_PrivacyMixin):
         self._risk_terms: dict[str, Any] | None = None
         self._alerts: dict[str, Alert] = {}
 
+    def _change(self, table: dict[Any, Any], key: Any, **changes: Any) -> bool:
+        """A conditional update of one stored record: False when there is none to change."""
+        with self._lock:
+            current = table.get(key)
+            if current is None:
+                return False
+            table[key] = replace(current, **changes)
+            return True
+
     # --- intake --------------------------------------------------------------------------------
 
     def find_identity(self, identity: Identity) -> IdentityRecord | None:
@@ -924,12 +933,7 @@ class MemoryStore(_PrivacyMixin):
             event.interaction = replace(event.interaction, answered=answered)
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
-        with self._lock:
-            record = self._identities.get(identity)
-            if record is None:
-                return False
-            self._identities[identity] = replace(record, undeliverable=reason)
-            return True
+        return self._change(self._identities, identity, undeliverable=reason)
 
     def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None:
         with self._lock:
@@ -1174,12 +1178,7 @@ class MemoryStore(_PrivacyMixin):
         return list(self._templates.get((language, key), []))
 
     def set_case_language(self, case_id: str, language: str) -> bool:
-        with self._lock:
-            case = self._cases.get(case_id)
-            if case is None:
-                return False
-            self._cases[case_id] = replace(case, language=language)
-            return True
+        return self._change(self._cases, case_id, language=language)
 
     def load_hours(self) -> OpeningHours | None:
         return OpeningHours.from_item(self._hours) if self._hours is not None else None

@@ -39,10 +39,13 @@ MAX_QUERY_VALUE_CHARS = 2048
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> Response:
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+    if details and "retry_after" in details:  # a 429's: when to ask again, in seconds
+        headers["Retry-After"] = str(details["retry_after"])
     return Response(
         body=json.dumps({"error": {"code": code, "message": message, **(details or {})}}),
         status_code=status,
-        headers={"Content-Type": "application/json"},
+        headers=headers,
     )
 
 

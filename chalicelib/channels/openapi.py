@@ -197,6 +197,38 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         (200,),
     ),
     ("POST", "/bookings/{token}/cancel"): ("Cancel my booking", "public", None, (200,)),
+    ("POST", "/chat/conversations"): (
+        "Start a web chat (anonymous; its token is the only key to it)",
+        "public",
+        "chat_start",
+        (201,),
+    ),
+    ("POST", "/chat/conversations/{token}/messages"): (
+        "A citizen's chat message",
+        "public",
+        "chat_message",
+        (201,),
+    ),
+    ("GET", "/chat/conversations/{token}/messages"): (
+        "New chat messages after ?after=, held open up to ?wait= s (long poll)",
+        "public",
+        None,
+        (200,),
+    ),
+    ("POST", "/chat/conversations/{token}/typing"): (
+        "The citizen is typing",
+        "public",
+        None,
+        (204,),
+    ),
+    ("POST", "/chat/conversations/{token}/follow-up"): (
+        "Out of hours: be answered by SMS or email (consent required)",
+        "public",
+        "chat_follow_up",
+        (204,),
+    ),
+    ("POST", "/chat/conversations/{token}/end"): ("End the chat", "public", None, (204,)),
+    ("GET", "/chat/texts"): ("The chat page's words in a language", "public", None, (200,)),
     ("GET", "/reports/weekly/{week}"): (
         "Weekly service report (JSON, CSV or .html page)",
         "manager",
@@ -224,6 +256,8 @@ REFUSALS = {
 QUERY_SCHEMAS = {
     "/inbox": "inbox_query",
     "/mentions": "mentions_query",
+    "/chat/conversations/{token}/messages": "chat_poll",
+    "/chat/texts": "chat_texts",
 }  # routes whose query parameters a schema lists
 
 
@@ -299,7 +333,7 @@ def _operation(
             for name in _path_parameters(path)
         ],
     }
-    if path in QUERY_SCHEMAS:  # the same schema the edge checks the parameters with
+    if path in QUERY_SCHEMAS and body is None:  # the schema the edge checks them with (GETs)
         query = request_schemas()[QUERY_SCHEMAS[path]]["properties"]
         operation["parameters"] += [
             {"name": name, "in": "query", "required": False, "schema": schema}

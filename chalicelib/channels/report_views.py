@@ -9,12 +9,13 @@ import re
 from html import escape
 from typing import Any
 
-COLOURS = ("#1b6ca8", "#e07a1f", "#3c9d5d", "#b0413e", "#7a5195")
+COLOURS = ("#1b6ca8", "#e07a1f", "#3c9d5d", "#b0413e", "#00897b", "#7a5195")
 CHANNEL_NAMES = {
     "sms": "SMS",
     "call": "Calls",
     "voicemail": "Voicemails",
     "email": "Emails",
+    "chat": "Web chats",
     "webinar_booking": "Webinar bookings",
 }
 

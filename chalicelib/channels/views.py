@@ -15,6 +15,7 @@ from chalicelib.domain.model import (
     CannedResponse,
     Case,
     CaseRead,
+    ChatMessage,
     Interaction,
     Mention,
     Practitioner,
@@ -243,3 +244,15 @@ def opening_hours(hours: OpeningHours, now: datetime) -> dict[str, Any]:
         "open_now": hours.is_open(now),
         "next_opening": next_opening.isoformat() if next_opening else None,
     }
+
+
+def chat_message(message: ChatMessage) -> dict[str, Any]:
+    """A chat line as the widget shows it (as text: it never renders a body as HTML)."""
+    return {"id": message.id, "at": _at(message.at), "from": message.sender, "body": message.body}
+
+
+def chat_push(message: ChatMessage) -> str:
+    """What a WebSocket push carries: the message as the long poll answers it."""
+    import json
+
+    return json.dumps({"messages": [chat_message(message)]})

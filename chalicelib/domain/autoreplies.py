@@ -18,8 +18,9 @@ def next_opening(wording: Wording, language: str, hours: OpeningHours, now: date
 def acknowledgement(
     wording: Wording, language: str, hours: OpeningHours, now: datetime, channel: str = "sms"
 ) -> str:
-    """The one automatic answer to the first message of a case (`sms.ack_*`, `email.ack_*`)."""
-    prefix = "email" if channel == "email" else "sms"
+    """The one automatic answer to the first message of a case (`sms.ack_*`, `email.ack_*`,
+    `chat.ack_*`)."""
+    prefix = channel if channel in ("email", "chat") else "sms"
     if hours.is_open(now):
         return wording.say(language, f"{prefix}.ack_open")
     opening = next_opening(wording, language, hours, now)

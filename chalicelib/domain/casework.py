@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain import canned, delivery, mail, routing
+from chalicelib.domain import canned, chat, delivery, mail, routing
 from chalicelib.domain.errors import (
     ChangedMeanwhile,
     Conflict,
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("contact-centre")
 
 STATUSES = ("queued", "assigned", "closed")
-INBOX_CHANNELS = ("sms", "voice", "email", "webinar")  # what a citizen writes by (no notes)
+INBOX_CHANNELS = ("sms", "voice", "email", "webinar", "chat")  # what a citizen writes by (no notes)
 OUTCOMES = ("answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other")
 PAGE_SIZE = 25
 PRESENCE_SECONDS = 30
@@ -184,6 +184,8 @@ def mark_presence(deps: Deps, case_id: str, actor: Actor, activity: str) -> Case
     case, _ = _visible_case(case_id, actor, store)
     until = now + timedelta(seconds=PRESENCE_SECONDS)
     store.mark_presence(case_id, actor.user_id, activity, until)
+    if activity == "writing" and case.reply_to is not None and case.reply_to.kind == "chat":
+        chat.practitioner_typing(deps, case.reply_to.value)  # the citizen sees "typing..."
     return _as_seen_by(case, actor, now)
 
 
@@ -606,6 +608,10 @@ def _send_reply(
             deps, case.id, body, actor.user_id, case.reply_to, gate.add_interaction
         )
         return sms.interaction_id, sms.status
+    if case.reply_to is not None and case.reply_to.kind == "chat":
+        out = delivery.Outgoing(case.id, "chat", case.reply_to.value, body, author=actor.user_id)
+        chat = delivery.send(deps, out, gate.add_interaction)
+        return chat.interaction_id, chat.status
     raise Conflict("The citizen left no address to answer (an anonymous call).", code="no_address")
 
 

@@ -33,7 +33,7 @@ from chalicelib.domain.ports import Deps, MessageRejected, SentMessage
 
 log = logging.getLogger("contact-centre")
 
-Kind = Literal["sms", "email", "voice"]
+Kind = Literal["sms", "email", "voice", "chat"]
 
 # Each channel kind's provider statuses in lifecycle order; final states share one rank (an SMS
 # can still be read after it was delivered). A status not listed is not tracked.
@@ -52,6 +52,7 @@ RANKS: dict[str, dict[str, int]] = {
         "read": 5,
     },
     "email": {"local": 1, "queued": 1, "sent": 3, "delivered": 4, "bounced": 4, "failed": 4},
+    "chat": {"queued": 1, "delivered": 4, "failed": 4},
     "voice": {
         "queued": 1,
         "initiated": 1,
@@ -67,7 +68,12 @@ RANKS: dict[str, dict[str, int]] = {
     },
 }
 # What an answer from the provider with a status we do not track counts as.
-ACCEPTED: dict[str, str] = {"sms": "queued", "email": "sent", "voice": "queued"}
+ACCEPTED: dict[str, str] = {
+    "sms": "queued",
+    "email": "sent",
+    "voice": "queued",
+    "chat": "delivered",
+}
 # Where Twilio reports the delivery of a message or call (signed, like all its requests).
 STATUS_PATHS: dict[str, str] = {
     "sms": "/webhooks/twilio/sms/status",
@@ -180,6 +186,7 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
             out.raw,
             reference(out.case_id, message_id),
             out.caller,
+            "service" if out.automated else "practitioner",
         )
     except Exception as error:
         if out.channel == "voice":
@@ -252,11 +259,18 @@ def transmit(
     raw: bytes | None,
     ref: str | None = None,
     caller: str | None = None,
+    sender: str = "practitioner",
 ) -> SentMessage:
     """The one place a provider is asked to send; `ref`: the recorded message the provider's
-    status reports update (for an email, the case and message it is)."""
+    status reports update (for an email, the case and message it is). A chat message keeps
+    the id of its timeline entry, so the conversation and the case sort it alike."""
     sent: SentMessage
-    if kind == "email":
+    if kind == "chat":
+        from chalicelib.domain.model import ChatMessage
+
+        message_id = (parse_reference(ref or "") or ("", interaction_id(deps.clock())))[1]
+        sent = deps.chat.send_chat(to, ChatMessage(message_id, deps.clock(), sender, body))
+    elif kind == "email":
         if raw is None:
             raise ValueError("an email is sent as its composed bytes")
         sent = deps.mail.send_email(raw, to, ref)

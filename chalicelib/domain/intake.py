@@ -274,7 +274,7 @@ def _promote_booked(
 
 def _detected(message: InboundMessage) -> str | None:
     """The language of a first SMS or email's words (None: too few to tell)."""
-    if message.channel not in ("sms", "email"):
+    if message.channel not in ("sms", "email", "chat"):
         return None
     subject = message.email.subject if message.email else ""
     return wording.detect(f"{subject} {message.body}", "")
@@ -377,6 +377,8 @@ def _automatic_reply(
         if not (first and clean):
             return None
         return autoreplies.acknowledgement(words, language, hours, now, "email")
+    if message.channel == "chat":
+        return autoreplies.acknowledgement(words, language, hours, now, "chat") if first else None
     if opted_out or message.channel != "sms" or not message.answerable:
         return None
     if message.keyword == "help":

@@ -11,7 +11,7 @@ from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.records import record
 from chalicelib.domain.risk import Risk
 
-Channel = Literal["sms", "voice", "email", "webinar", "note"]
+Channel = Literal["sms", "voice", "email", "webinar", "note", "chat"]
 Direction = Literal["in", "out", "internal"]
 Keyword = Literal["stop", "start", "help"]
 
@@ -22,7 +22,8 @@ DEFAULT_QUEUE = "general"
 class Identity:
     """How a citizen reaches us: a phone number in E.164 or a lower-cased email address."""
 
-    kind: Literal["phone", "email", "anonymous"]  # anonymous: a withheld caller id, per call
+    # anonymous: a withheld caller id, per call; chat: one web chat conversation (its id)
+    kind: Literal["phone", "email", "anonymous", "chat"]
     value: str
 
 
@@ -564,3 +565,25 @@ class PersonalData:
     identities: list[dict[str, Any]]
     cases: list[dict[str, Any]]  # each with its "timeline"
     bookings: list[dict[str, Any]]
+
+
+@record
+class ChatConversation:
+    """One web chat: anonymous, known only by its conversation id (the case's `chat` identity)
+    and the hash of the token its browser holds."""
+
+    id: str
+    language: str
+    source: str  # a digest of the address it was opened from (never the address)
+    opened_at: datetime
+    status: str = "open"  # open | ended
+
+
+@record
+class ChatMessage:
+    """One line of a chat as its citizen sees it: `sender` is citizen, practitioner or service."""
+
+    id: str
+    at: datetime
+    sender: str
+    body: str

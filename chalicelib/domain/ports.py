@@ -23,6 +23,8 @@ if TYPE_CHECKING:
         CaseRead,
         CaseRecords,
         CaseRef,
+        ChatConversation,
+        ChatMessage,
         Contact,
         Delivery,
         Identity,
@@ -193,6 +195,13 @@ class MailSender(Protocol):
     names its file by; SES needs none."""
 
     def send_email(self, raw: bytes, to: str, ref: str | None = None) -> SentMessage: ...
+
+
+class ChatSender(Protocol):
+    """Puts a message where a chat's long poll reads it (and, deployed, pushes it to the
+    conversation's open WebSocket connections)."""
+
+    def send_chat(self, conversation_id: str, message: ChatMessage) -> SentMessage: ...
 
 
 class Dialer(Protocol):
@@ -535,6 +544,53 @@ class ReportStore(Protocol):
     def claim_report_email(self, week: str, now: datetime) -> bool: ...
 
 
+# --- Web chat -----------------------------------------------------------------------------------
+
+
+class ChatStore(Protocol):
+    """Conversations, their messages and typing flags, one partition each; tokens by hash only."""
+
+    def open_chat(
+        self, conversation: ChatConversation, token_hash: str, most_open: int, expires: datetime
+    ) -> bool:
+        """False when the source already holds `most_open` open conversations."""
+        ...
+
+    def chat_for_token(self, token_hash: str) -> ChatConversation | None: ...
+
+    def end_chat(self, conversation: ChatConversation, token_hash: str) -> bool: ...
+
+    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> None: ...
+
+    def chat_since(
+        self, conversation_id: str, after: str | None, now: datetime
+    ) -> tuple[list[ChatMessage], bool]:
+        """Messages after `after`, oldest first, and whether a practitioner is typing."""
+        ...
+
+    def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None: ...
+
+    def add_chat_connection(
+        self, conversation_id: str, connection_id: str, expires: datetime
+    ) -> None: ...
+
+    def chat_connections(self, conversation_id: str) -> list[str]: ...
+
+    def remove_chat_connection(self, connection_id: str) -> None: ...
+
+    def link_follow_up(
+        self, case_id: str, contact_id: str, identity: Identity, at: datetime
+    ) -> bool:
+        """The case is answered at `identity` from now on; True when the address was new to us
+        and now leads to this case (a reply from it threads here), False when it is known
+        already (it keeps leading where it did: nobody claims another's case)."""
+        ...
+
+    def count_rate(self, key: str, window: str, most: int, expires: datetime) -> bool:
+        """One more under `key` in `window`; False once `most` were counted."""
+        ...
+
+
 # --- All of it: what `Deps.store` is --------------------------------------------------------------
 
 
@@ -550,6 +606,7 @@ class Store(
     TemplateStore,
     RetentionStore,
     ReportStore,
+    ChatStore,
     Protocol,
 ):
     """Everything the domain stores: each area's port above (the most specific ones; the rest
@@ -583,6 +640,9 @@ class Deps(Protocol):
 
     @property
     def blobs(self) -> Blobs: ...
+
+    @property
+    def chat(self) -> ChatSender: ...
 
     def clock(self) -> datetime: ...
 

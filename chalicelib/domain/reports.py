@@ -23,7 +23,7 @@ from chalicelib.domain.hours import OpeningHours, iso_week_of, parse_iso_week
 from chalicelib.domain.model import Case, Interaction
 from chalicelib.domain.ports import Deps, ReportStore
 
-CHANNELS = ("sms", "call", "voicemail", "email", "webinar_booking")
+CHANNELS = ("sms", "call", "voicemail", "email", "chat", "webinar_booking")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_SHIFT = timedelta(days=1)  # shifts starting this long before the week are read too
 FIRST_YEAR, LAST_YEAR = 2000, 9998
@@ -176,7 +176,8 @@ def kind_of(interaction: Interaction) -> str | None:
         if interaction.status == "callback-requested":
             return None
         return "call" if (interaction.provider_id or "").startswith("CA") else None
-    return {"sms": "sms", "email": "email", "webinar": "webinar_booking"}.get(interaction.channel)
+    kinds = {"sms": "sms", "email": "email", "chat": "chat", "webinar": "webinar_booking"}
+    return kinds.get(interaction.channel)
 
 
 def _demand(interactions: list[Interaction], hours: OpeningHours) -> dict[str, Any]:

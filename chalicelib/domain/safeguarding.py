@@ -308,6 +308,9 @@ def _send_crisis_answer(deps: Deps, case: Case) -> None:
     words = deps.wording()
     language = words.language(case.language)
     text = words.say(language, "sms.crisis", crisis_lines=deps.settings.crisis_lines)
+    if to.kind == "chat":  # the open conversation: the widget shows it at once
+        _quietly(deps, delivery.Outgoing(case.id, "chat", to.value, text, automated=True))
+        return
     try:
         delivery.refuse_unreachable(deps, "sms" if to.kind == "phone" else "email", to)
     except Conflict:

@@ -79,17 +79,19 @@ def entry(words: wording.Wording, language: str, key: str) -> dict[str, Any]:
     }
 
 
-def edit(deps: Deps, actor: Actor, language: str, key: str, text: str) -> TemplateVersion:
-    """The new wording, stored as the next version and audited; the next citizen reads it."""
+def edit(
+    deps: Deps, actor: Actor, language: str, key: str, text: str, read: int | None = None
+) -> TemplateVersion:
+    """The new wording, stored as the next version and audited; the next citizen reads it.
+    `read` (the version the manager edited) refuses to overwrite a colleague's later save."""
     _known(language, key)
     wording.check(key, text)
     store: TemplateStore = deps.store
     history = store.template_versions(language, key)
+    latest = history[-1].version if history else 0
     now = deps.clock()
-    version = TemplateVersion(
-        language, key, text, (history[-1].version if history else 0) + 1, actor.user_id, now
-    )
-    if not store.save_template(version):
+    version = TemplateVersion(language, key, text, latest + 1, actor.user_id, now)
+    if (read is not None and read != latest) or not store.save_template(version):
         raise Conflict("Another manager changed this template meanwhile; reload it.")
     audit: PrivacyStore = deps.store
     audit.audit(

@@ -31,8 +31,8 @@ def edit_template(language: str, key: str) -> dict[str, Any]:
     from chalicelib.channels import views
     from chalicelib.domain import templating
 
-    actor, deps = bp.actor("manager"), bp.deps
-    version = templating.edit(deps, actor, language, key, bp.body("template")["text"])
+    actor, deps, fields = bp.actor("manager"), bp.deps, bp.body("template")
+    version = templating.edit(deps, actor, language, key, fields["text"], fields.get("version"))
     deps.wording_changed()
     return views.template_version(version)
 

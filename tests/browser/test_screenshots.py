@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
+from tests.browser.test_safeguarding_and_wording import CRISIS
 from tests.browser.test_web_app import HOSTILE, text_in
 
 OUT = os.environ.get("SCREENSHOTS")
@@ -42,10 +43,15 @@ def test_screenshots_of_the_main_pages(history, browser, size):
     page.get_by_label("Demo user").wait_for()
     shot("sign-in")
     sign_in(page, history, "p-anna")
+    text_in(history, "+4520001097" if size == "wide" else "+4520001096", CRISIS)
     text_in(history, "+4520001099" if size == "wide" else "+4520001098", HOSTILE)
     entry = page.get_by_role("link", name="Hej, kan I hjælpe mig med SU?").first
     expect(entry).to_be_visible(timeout=5000)
     shot("inbox")
+    page.get_by_role("link", name=CRISIS).first.click()
+    expect(page.get_by_role("region", name="Safeguarding: High risk")).to_be_visible()
+    shot("case-risk")
+    page.goto(history + "/app/#/inbox")
     entry.click()
     expect(page.locator(".timeline .entry.in").first).to_be_visible()
     page.get_by_label("Reply to the citizen by SMS").fill("Hej! Ja, det kan vi hjælpe med.")
@@ -63,4 +69,14 @@ def test_screenshots_of_the_main_pages(history, browser, size):
     page.get_by_role("link", name="Practitioners").click()
     expect(page.get_by_role("cell", name="Anna Holm")).to_be_visible()
     shot("practitioners")
+    page.get_by_role("link", name="Templates").click()
+    page.get_by_label("Template", exact=True).select_option("sms.ack_closed")
+    page.get_by_label("Current text").fill(
+        "Hej! Tak for din besked til {service_name} 😊 Vi har lukket nu, men åbner {next_opening}."
+    )
+    expect(page.get_by_text("SMS parts: 2")).to_be_visible()
+    shot("templates")
+    page.get_by_role("link", name="Safeguarding terms").click()
+    expect(page.get_by_role("heading", name="Safeguarding terms")).to_be_visible()
+    shot("terms")
     context.close()

@@ -84,6 +84,9 @@ def test_everything_deploys_from_one_template(template, deployed):
         "RetentionPurge",
         "EmailFromSes",
         "SesNotification",
+        "ChatPage",
+        "ChatPageBucket",
+        "ChatPageHeaders",
     ):
         assert name in resources, name
     assert template["Parameters"]["TwilioAuthToken"]["NoEcho"] is True
@@ -97,7 +100,7 @@ def test_every_function_gets_the_settings_and_secrets(deployed):
         for name, resource in deployed["Resources"].items()
         if resource["Type"] == "AWS::Lambda::Function"
     }
-    assert len(functions) == 9  # with the safeguarding_alerts schedule
+    assert len(functions) == 12  # the API's, 8 scheduled or event ones, 3 chat WebSocket ones
     for name, variables in functions.items():
         # what the stack named, so a parameter changed at deploy time reaches the code
         assert variables["TABLE_NAME"] == {"Ref": "CasesTable"}, name

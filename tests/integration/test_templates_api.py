@@ -93,6 +93,22 @@ def test_every_edit_is_a_version_and_audited(api, local_services, clock):
     ] * 2
 
 
+def test_a_save_over_a_colleagues_newer_version_is_a_409_and_changes_nothing(api):
+    """Two managers open version 0; the second to save is told, not silently overwritten."""
+    first = {"text": "Hej fra {service_name}.", "version": 0}
+    assert put_template(api, "da", "sms.resubscribed", first).status_code == 200
+    second = put_template(api, "da", "sms.resubscribed", {"text": "Andet forslag", "version": 0})
+    assert second.status_code == 409, second.body
+    assert error_of(second) == "conflict"
+    current = json.loads(api.get("/templates", headers=BOSS).body)["templates"]["da"]
+    assert (current["sms.resubscribed"]["version"], current["sms.resubscribed"]["text"]) == (
+        1,
+        "Hej fra {service_name}.",
+    )
+    reread = {"text": "Andet forslag", "version": 1}
+    assert put_template(api, "da", "sms.resubscribed", reread).status_code == 200
+
+
 REFUSED = [  # (language, key, text, error code)
     ("da", "sms.ack_open", "Hej {first_name}!", "unknown_placeholder"),
     ("da", "sms.ack_open", "Vi åbner {next_opening}.", "unknown_placeholder"),
@@ -131,6 +147,8 @@ def test_a_template_with_an_unknown_placeholder_language_or_key_is_refused(
         {"text": "   "},
         {"text": ["Hej"]},
         {"text": "Hej", "extra": 1},
+        {"text": "Hej", "version": -1},
+        {"text": "Hej", "version": "1"},
         "[" * 40 + "]" * 40,
         "not json",
     ],

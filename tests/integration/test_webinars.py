@@ -313,7 +313,7 @@ def test_a_booking_lands_on_the_citizens_one_case(api, local_services):
     booked, confirmation = case.timeline[-2:]
     assert booked.channel == "webinar" and "Booked" in booked.body
     assert (confirmation.channel, confirmation.direction) == ("sms", "out")
-    assert "your seat is booked" in confirmation.body
+    assert "Du har en plads til" in confirmation.body
 
 
 class Witness(Refusing):
@@ -347,7 +347,7 @@ def test_a_confirmation_is_on_the_case_before_it_is_sent_and_a_refused_one_is_re
     )
     assert answer.status_code == 202
     [shown] = providers.shown
-    assert len(shown) == 1 and "your seat is booked" in shown[0]
+    assert len(shown) == 1 and "Du har en plads til" in shown[0]
     record = store.find_identity(Identity("phone", "+4520007777"))
     [out] = [
         i

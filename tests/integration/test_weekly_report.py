@@ -15,7 +15,7 @@ import pytest
 
 from chalicelib.adapters.senders import LocalMailOutbox
 from chalicelib.channels import report_views
-from chalicelib.domain import casework, intake, reports, staffing, voice, webinars
+from chalicelib.domain import casework, chat, intake, reports, staffing, voice, webinars
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.model import (
     Actor,
@@ -143,6 +143,7 @@ def test_every_figure_of_a_hand_built_week(week):
         "call": {"total": 1, "in_hours": 1, "out_of_hours": 0},
         "voicemail": {"total": 1, "in_hours": 1, "out_of_hours": 0},
         "email": {"total": 1, "in_hours": 0, "out_of_hours": 1},
+        "chat": {"total": 0, "in_hours": 0, "out_of_hours": 0},
         "webinar_booking": {"total": 1, "in_hours": 1, "out_of_hours": 0},
     }
     assert figures["contacts"]["total"] == 7 and figures["contacts"]["unique_citizens"] == 5
@@ -283,3 +284,55 @@ def test_flagged_cases_and_how_fast_they_were_acknowledged_and_answered(week):
     }
     assert "2 cases flagged high risk" in report_views.as_text(figures)
     assert "kill" not in json.dumps(figures) and "reb" not in json.dumps(figures["safeguarding"])
+
+
+def test_chats_count_in_and_out_of_hours_with_their_first_response(local_store):
+    """Two chats in W43: Monday 10:00 (answered 10:06 and again 10:20) and Monday 22:00 (three
+    messages out of hours, answered Tuesday 09:15, 15 opening-hours minutes later)."""
+    store = local_store
+    store.save_hours(HOURS)
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
+    anna = Actor("anna", "practitioner")
+
+    def say(address: str, when: datetime, *bodies: str) -> str:
+        deps = deps_of(store, Fixed(when), hours=HOURS)
+        token = chat.start(deps, address, "da", None).token
+        for body in bodies:
+            chat.post(deps, token, body)
+        return chat.find(deps, token).id
+
+    def case_of(conversation: str) -> str:
+        known = store.find_identity(Identity("chat", conversation))
+        assert known is not None and known.open_case_id is not None
+        return known.open_case_id
+
+    def answer(case_id: str, when: datetime) -> None:
+        latest = store.get_case(case_id, with_timeline=True).timeline[-1].id
+        casework.reply(deps_of(store, when, hours=HOURS), case_id, anna, "Hej", seen=latest)
+
+    day = case_of(say("198.51.100.1", at(19, 10), "hej"))
+    night = case_of(say("198.51.100.2", at(19, 22), "er I der?", "hallo", "???"))
+    casework.claim(deps_of(store, at(19, 10, 1)), day, anna)
+    answer(day, at(19, 10, 6))
+    answer(day, at(19, 10, 20))
+    casework.claim(deps_of(store, at(20, 9, 10)), night, anna)
+    answer(night, at(20, 9, 15))
+
+    figures = reports.compute(deps_of(store, AFTER, hours=HOURS), WEEK)
+    assert figures["contacts"]["by_channel"]["chat"] == {
+        "total": 4,
+        "in_hours": 1,
+        "out_of_hours": 3,
+    }
+    assert figures["contacts"]["unique_citizens"] == 2
+    assert figures["cases"]["first_response"] == {
+        "chat": {
+            "responded": 2,
+            "unanswered": 0,
+            "median_wall_minutes": 340.5,
+            "p90_wall_minutes": 675.0,
+            "median_open_minutes": 10.5,
+            "p90_open_minutes": 15.0,
+        }
+    }
+    assert figures["practitioners"][0]["replies"] == 3

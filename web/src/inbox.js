@@ -10,6 +10,18 @@ import { Dialog, ErrorText, usePoll, useSignal } from "./ui.js";
 const POLL_MS = 2500;
 const CHANNELS = ["sms", "voice", "email", "webinar"];
 const OUTCOMES = ["answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other"];
+const RISK_LEVELS = ["none", "elevated", "high"];
+const RISK_RANK = { high: 0, elevated: 1 };
+export const LANGUAGES = ["da", "en"];
+
+// High risk first, then elevated, each keeping the server's order (Array.sort is stable).
+const byRisk = (cases) => [...cases].sort((a, b) => (RISK_RANK[a.risk?.level] ?? 2) - (RISK_RANK[b.risk?.level] ?? 2));
+
+// The risk as words, not colour alone; nothing for a case without risk.
+function RiskBadge({ risk }) {
+  if (!risk || !(risk.level in RISK_RANK)) return null;
+  return html`<span class=${`badge risk-${risk.level}`}>${risk.level === "high" ? "⚠ " : ""}${t(`risk.${risk.level}`)}</span>`;
+}
 
 export function Workspace({ caseId, go }) {
   const me = useSignal(session);
@@ -32,7 +44,7 @@ export function Workspace({ caseId, go }) {
     POLL_MS,
     [qs],
   );
-  const cases = inbox?.cases || [];
+  const cases = byRisk(inbox?.cases || []);
 
   useEffect(() => {
     function onKey(event) {
@@ -80,7 +92,8 @@ export function Workspace({ caseId, go }) {
           (c) => html`<li key=${c.id}>
             <a id=${`case-${c.id}`} href=${`#/inbox/${c.id}`} aria-current=${c.id === caseId ? "page" : undefined}
                class=${c.unread ? "unread" : ""}>
-              <span class="row"><span class="badge">${t(`channel.${c.channel}`)}</span>
+              <span class="row"><${RiskBadge} risk=${c.risk} /><span class="badge">${t(`channel.${c.channel}`)}</span>
+                <span class="badge" title=${t("case.language")}>${(c.language || "").toUpperCase()}</span>
                 <span>${c.queue}</span>${c.needs_reply && html`<span class="badge warn">${t("inbox.needsReply")}</span>`}
                 ${c.unread && html`<span class="badge info">${t("inbox.unread")}</span>`}
                 <time class="muted">${when(c.last_activity_at)}</time></span>
@@ -167,12 +180,15 @@ function CaseView({ id, me }) {
       <div><dt>${t("case.status")}</dt><dd>${item.status}${item.outcome ? ` (${t(`outcome.${item.outcome}`)})` : ""}</dd></div>
       <div><dt>${t("case.queue")}</dt><dd>${item.queue}</dd></div>
       <div><dt>${t("case.assignee")}</dt><dd>${item.assignee || t("case.nobody")}</dd></div>
+      <div><dt>${t("case.risk")}</dt><dd><${RiskBadge} risk=${item.risk} />${item.risk.level === "none" ? t("risk.none") : ""}</dd></div>
       ${item.callback && html`<div><dt>${t("case.callbackPending")}</dt><dd>${when(item.callback.requested_at)}</dd></div>`}
       ${item.others?.length > 0 && html`<div><dt>${t("case.others")}</dt><dd>${item.others.map((o) => `${o.user_id} (${o.activity})`).join(", ")}</dd></div>`}
+      <div><${Language} id=${id} language=${item.language} onSaved=${load} /></div>
     </dl>
+    <${Safeguarding} key=${item.risk.level} id=${id} risk=${item.risk} me=${me} onSaved=${load} />
     <div class="actions">
       ${item.status === "queued" && me.role === "practitioner" && html`<button type="button" onClick=${() => act("claim")}>${t("case.claim")}</button>`}
-      ${item.callback && item.status !== "closed" && html`<button type="button" onClick=${() => act("callback")}>${t("case.callback")}</button>`}
+      ${item.callback && item.status !== "closed" && me.role === "practitioner" && html`<button type="button" onClick=${() => act("callback")}>${t("case.callback")}</button>`}
       ${item.status !== "closed" && html`<button type="button" onClick=${() => setClosing(true)}>${t("case.close")} (c)</button>`}
       ${item.status === "closed" && html`<button type="button" onClick=${() => act("reopen")}>${t("case.reopen")}</button>`}
       ${item.status !== "closed" && html`<${Transfer} onTransfer=${(target) => act("transfer", target)} />`}
@@ -188,6 +204,73 @@ function CaseView({ id, me }) {
       <${CloseForm} onClose=${(outcome) => act("close", { outcome, seen: latest }).then(() => setClosing(false))} />
     <//>
   </article>`;
+}
+
+// The case's language (the citizen's): every later automatic text and routing follow it.
+function Language({ id, language, onSaved }) {
+  const [error, setError] = useState(null);
+  async function choose(value) {
+    try {
+      await put(`/cases/${encodeURIComponent(id)}/language`, { language: value });
+      setError(null);
+      onSaved();
+    } catch (e) { setError(e); }
+  }
+  return html`<div class="inline">
+    <label>${t("case.language")}
+      <select value=${language} onChange=${(e) => choose(e.target.value)}>
+        ${[...new Set([...LANGUAGES, language])].map((l) => html`<option value=${l}>${t(`language.${l}`)}</option>`)}
+      </select></label>
+    <${ErrorText} error=${error} />
+  </div>`;
+}
+
+// Safeguarding on the case: why it is flagged (the matched terms, as text), the alert's state,
+// acknowledging it (supervisors, safeguarding practitioners, managers), raising or lowering the
+// risk with a reason.
+function Safeguarding({ id, risk, me, onSaved }) {
+  const [profile, setProfile] = useState(null);
+  const [level, setLevel] = useState(risk.level);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState(null);
+  useEffect(() => { if (me.role === "practitioner") get("/practitioners/me").then(setProfile, () => {}); }, []);
+  const mayAcknowledge = me.role === "manager" || (profile?.skills || []).some((s) => s === "supervisor" || s === "safeguarding");
+  const path = `/cases/${encodeURIComponent(id)}/risk`;
+  async function acknowledge() {
+    try {
+      await post(`${path}/acknowledge`);
+      setError(null);
+      onSaved();
+    } catch (e) { setError(e.status === 404 ? { message: t("risk.noAlert") } : e); }
+  }
+  async function change(event) {
+    event.preventDefault();
+    try {
+      await put(path, { level, reason: reason.trim() });
+      setReason("");
+      setError(null);
+      onSaved();
+    } catch (e) { setError(e); }
+  }
+  const alerted = risk.level === "high" || risk.acknowledged_by;
+  return html`<section class=${`safeguarding risk-${risk.level}`} aria-labelledby="risk-title">
+    <h3 id="risk-title">${t("risk.title")}: ${t(`risk.${risk.level}`)}</h3>
+    ${risk.reasons?.length > 0 && html`<p>${t("risk.reasons")}: ${risk.reasons.join(", ")}</p>`}
+    ${risk.level !== "none" && html`<p class="muted">${t("risk.by")}: ${risk.by === "rules" ? t("risk.rules") : risk.by}${risk.at ? ` · ${when(risk.at)}` : ""}${risk.note ? ` · ${risk.note}` : ""}</p>`}
+    ${alerted && html`<p role="status" class="alert-state">${risk.acknowledged_by
+      ? `${t("risk.acknowledgedBy")} ${risk.acknowledged_by} · ${when(risk.acknowledged_at)}`
+      : `${t("risk.alertRaised")}${risk.at ? ` · ${when(risk.at)}` : ""}`}</p>`}
+    ${alerted && !risk.acknowledged_by && mayAcknowledge && html`<button type="button" onClick=${acknowledge}>${t("risk.acknowledge")}</button>`}
+    <form class="inline" onSubmit=${change}>
+      <label>${t("risk.level")}
+        <select value=${level} onChange=${(e) => setLevel(e.target.value)}>
+          ${RISK_LEVELS.map((l) => html`<option value=${l}>${t(`risk.${l}`)}</option>`)}
+        </select></label>
+      <label>${t("risk.reason")} <input value=${reason} required minlength="3" maxlength="500" onInput=${(e) => setReason(e.target.value)} /></label>
+      <button type="submit">${t("risk.change")}</button>
+    </form>
+    <${ErrorText} error=${error} />
+  </section>`;
 }
 
 function Transfer({ onTransfer }) {

@@ -7,6 +7,8 @@ import { lang, setLang, t } from "./i18n.js";
 import { Workspace } from "./inbox.js";
 import { Hours, Practitioners, Privacy, Webinars } from "./manage.js";
 import { Report, lastWeek } from "./report.js";
+import { Templates } from "./templates.js";
+import { Terms } from "./terms.js";
 import { Dialog, ErrorText, useSignal } from "./ui.js";
 import "./style.css";
 
@@ -71,7 +73,7 @@ function App() {
   if (!me) return html`<header class="top"><span class="brand">${t("app.title")}</span>${language}</header><${SignIn} />`;
   const [, area, arg] = path.split("/");
   const links = [["inbox", "nav.inbox"]].concat(me.role === "manager"
-    ? [["report", "nav.report"], ["practitioners", "nav.practitioners"], ["hours", "nav.hours"], ["webinars", "nav.webinars"], ["privacy", "nav.privacy"]]
+    ? [["report", "nav.report"], ["practitioners", "nav.practitioners"], ["hours", "nav.hours"], ["webinars", "nav.webinars"], ["templates", "nav.templates"], ["safeguarding", "nav.terms"], ["privacy", "nav.privacy"]]
     : []);
   const page = {
     inbox: () => html`<${Workspace} caseId=${arg} go=${go} />`,
@@ -80,6 +82,8 @@ function App() {
     hours: () => html`<${Hours} />`,
     webinars: () => html`<${Webinars} />`,
     privacy: () => html`<${Privacy} />`,
+    templates: () => html`<${Templates} />`,
+    safeguarding: () => html`<${Terms} />`,
   }[area] || (() => html`<${Workspace} go=${go} />`);
   return html`<a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main").focus(); }}>${t("app.skip")}</a>
     <header class="top">

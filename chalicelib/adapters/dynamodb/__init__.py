@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.dynamodb.canned import DynamoCanned
 from chalicelib.adapters.dynamodb.cases import DynamoCases
+from chalicelib.adapters.dynamodb.chat import DynamoChat
 from chalicelib.adapters.dynamodb.codec import case_key, iso, open_case_key, parse_iso, week_key
 from chalicelib.adapters.dynamodb.inbound import DynamoInbound
 from chalicelib.adapters.dynamodb.messages import DynamoMessages, DynamoOutbox
@@ -38,6 +39,7 @@ class DynamoStore(
     DynamoCanned,
     DynamoTemplates,
     DynamoSafeguarding,
+    DynamoChat,
 ):
     """Storage for every domain module, over one boto3 DynamoDB client (thread-safe)."""
 

@@ -224,12 +224,8 @@ class DynamoInbound(StoreBase):
             raise (CaseChanged if lost.failed else WriteConflict)(str(lost)) from lost
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
-        return self._update(
-            identity_key(identity),
-            "SET undeliverable = :reason",
-            {":reason": reason},
-            "attribute_exists(pk)",
-        )
+        fields = {"undeliverable": reason}
+        return self._set_fields(identity_key(identity), fields, "attribute_exists(pk)") is not None
 
     def last_practitioner(self, contact_id: str) -> str | None:
         item = self._get(contact_key(contact_id))

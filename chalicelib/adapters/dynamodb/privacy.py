@@ -57,7 +57,7 @@ def document(value: Any) -> Any:
 
 def _identity(ref: str) -> Identity | None:
     kind, _, value = ref.partition("#")
-    if kind not in ("phone", "email", "anonymous") or not value:
+    if kind not in ("phone", "email", "anonymous", "chat") or not value:
         return None
     return Identity(kind, value)  # type: ignore[arg-type]  # kind is checked just above
 
@@ -118,6 +118,13 @@ class DynamoPrivacy(StoreBase):
 
     def erase_identity(self, identity: Identity) -> None:
         self.client.delete_item(TableName=self.table, Key=dump(identity_key(identity)))
+        if identity.kind == "chat":  # the widget's copy of the conversation goes too
+            for item in self._query_all(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=dump({":pk": f"CHAT#{identity.value}"}),
+                ProjectionExpression="pk, sk",
+            ):
+                self.client.delete_item(TableName=self.table, Key=dump(item))
 
     def _case_partition(self, case_id: str) -> list[dict[str, Any]]:
         """The case, its timeline and its read records."""

@@ -69,10 +69,5 @@ class DynamoTemplates(StoreBase):
         return [_from(item) for item in items]
 
     def set_case_language(self, case_id: str, language: str) -> bool:
-        return self._update(
-            case_key(case_id),
-            "SET #l = :l",
-            {":l": language},
-            "attribute_exists(pk)",
-            {"#l": "language"},
-        )
+        fields = {"language": language}
+        return self._set_fields(case_key(case_id), fields, "attribute_exists(pk)") is not None
