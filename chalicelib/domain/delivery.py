@@ -10,10 +10,10 @@ after `MAX_ATTEMPTS` it fails visibly on the case. The record itself is in the o
 when its lease ends (`lease`: longer than any send can take); the status written after the send
 takes it out in the same update, so nothing is written twice on the happy path. A send that
 never finished (its Lambda timed out, ran out of memory or was replaced) leaves the message due:
-`retry_due` sends an SMS then; an email whose bytes were not kept, or a call, fails visibly on
-the case instead (a call is not placed minutes late). A final refusal (an invalid number, a country
-off the allow-list, an address SES will not send to) fails at once. A call is live, not
-something to send later: it is never parked.
+`retry_due` sends an SMS or a chat message then; an email whose bytes were not kept, or a
+call, fails visibly on the case instead (a call is not placed minutes late). A final refusal
+(an invalid number, a country off the allow-list, an address SES will not send to) fails at
+once. A call is live, not something to send later: it is never parked.
 
 The citizen's side never depends on this: inbound messages are recorded before any sending.
 """
@@ -359,8 +359,9 @@ def retry_due(deps: Deps) -> dict[str, int]:
         if not store.claim(entry, now + timedelta(minutes=5)):
             continue  # another run has it
         kind = entry.channel if entry.channel in RANKS else "sms"
-        if entry.attempts == 0 and kind != "sms":
+        if entry.attempts == 0 and kind in ("email", "voice"):
             # its first send died: a call is not placed late, an email's bytes were not kept
+            # (an SMS or a chat message is sent now: its record holds all it needs)
             store.unpark(entry.case_id, entry.interaction_id, _failed(kind, INTERRUPTED))
             counts["failed"] += 1
             log.warning("send interrupted; failed", extra={"case_id": entry.case_id})
