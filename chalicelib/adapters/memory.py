@@ -112,6 +112,15 @@ class _Event:
     raw_key: str | None = None
 
 
+def _recorded(interaction: Interaction) -> _Event:
+    """A timeline entry as stored: one recorded before it is sent is in the outbox until its
+    lease ends, as DynamoDB's `interaction_item` writes it (the lease itself is not read back)."""
+    lease = interaction.lease_until
+    slot = None if lease is None else f"{_iso(lease)}#{interaction.case_id}#{interaction.id}"
+    stored = replace(interaction, lease_until=None)
+    return _Event(stored, rank=0 if interaction.status else None, slot=slot)
+
+
 # --- one citizen's data: export, erasure, retention ----------------------------------------
 
 
@@ -581,10 +590,7 @@ class MemoryStore(_PrivacyMixin):
             self._cases[write.case_id] = replace(case, **changes)
         events = self._events.setdefault(write.case_id, {})
         for interaction in write.interactions:
-            events[interaction.id] = _Event(
-                replace(interaction, contact_id=write.contact_id),
-                rank=0 if interaction.status else None,
-            )
+            events[interaction.id] = _recorded(replace(interaction, contact_id=write.contact_id))
         self._deliveries[(write.provider, write.provider_id)] = Delivery(
             write.case_id, write.reply, write.reply_ref, inbound.id
         )
@@ -815,9 +821,7 @@ class MemoryStore(_PrivacyMixin):
             if answered_by_assignee:
                 self._waiting.pop(case.id, None)
                 self._unanswered.pop(case.id, None)
-            self._events.setdefault(case.id, {})[reply.id] = _Event(
-                reply, rank=0 if reply.status else None
-            )
+            self._events.setdefault(case.id, {})[reply.id] = _recorded(reply)
 
     def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None:
         with self._lock:
@@ -964,7 +968,7 @@ class MemoryStore(_PrivacyMixin):
             events = self._events.setdefault(interaction.case_id, {})
             if interaction.id in events:
                 raise WriteRejected("interaction")
-            events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
+            events[interaction.id] = _recorded(interaction)
 
     def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
         with self._lock:
@@ -1119,6 +1123,7 @@ class MemoryStore(_PrivacyMixin):
             if event is None or (event.rank is not None and event.rank >= update.rank):
                 return False
             self._set_status(event, update)
+            event.slot = None  # the provider has it: out of the outbox, as in DynamoDB
             return True
 
     @staticmethod
@@ -1139,7 +1144,7 @@ class MemoryStore(_PrivacyMixin):
             events = self._events.setdefault(interaction.case_id, {})
             if interaction.id in events:
                 raise WriteConflict("event")
-            events[interaction.id] = _Event(interaction, rank=0 if interaction.status else None)
+            events[interaction.id] = _recorded(interaction)
             return True
 
     def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool:
@@ -1165,7 +1170,7 @@ class MemoryStore(_PrivacyMixin):
                 e.interaction.channel,
                 e.interaction.to or "",
                 e.interaction.body,
-                e.attempts or 1,
+                e.attempts,  # 0: its first send was interrupted
                 e.slot,
                 e.raw_key,
             )

@@ -6,9 +6,14 @@ sent, so nothing sent is ever missing from the case. Its delivery status then on
 (`RANKS`, one ranking per channel kind), because providers report late, twice or out of order.
 A message the provider did not take (5xx, time-out) waits in the outbox, an email's bytes kept
 in the blob store, and `retry_due` (a scheduled job) tries it again 1, 2, 4 and 8 minutes later;
-after `MAX_ATTEMPTS` it fails visibly on the case. A final refusal (an invalid number, a country
-off the allow-list, an address SES will not send to) fails at once. A call is live, not
-something to send later: it is never parked.
+after `MAX_ATTEMPTS` it fails visibly on the case. The record itself is in the outbox too, due
+when its lease ends (`lease`: longer than any send can take); the status written after the send
+takes it out in the same update, so nothing is written twice on the happy path. A send that
+never finished (its Lambda timed out, ran out of memory or was replaced) leaves the message due:
+`retry_due` sends an SMS or a chat message then; an email whose bytes were not kept, or a
+call, fails visibly on the case instead (a call is not placed minutes late). A final refusal
+(an invalid number, a country off the allow-list, an address SES will not send to) fails at
+once. A call is live, not something to send later: it is never parked.
 
 The citizen's side never depends on this: inbound messages are recorded before any sending.
 """
@@ -78,6 +83,15 @@ FAILED = "failed"
 DROPPED = "dropped"
 RETRYING = "retrying"
 MAX_ATTEMPTS = 5
+INTERRUPTED = "interrupted"  # why a message whose send never finished failed
+# How long a message recorded before its send waits before the outbox takes it over: longer
+# than a send can take (the provider's time-out), so a retry never races a send still running.
+LEASE = timedelta(minutes=2)
+
+
+def lease(deps: Deps, now: datetime) -> datetime:
+    """When a message recorded now for sending is due in the outbox, should its send die."""
+    return now + LEASE + timedelta(seconds=deps.settings.provider_timeout_seconds)
 
 
 def rank(kind: str, status: str) -> int | None:
@@ -158,7 +172,7 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
     message = None
     if message_id is None:
         now = deps.clock()
-        message = entry(replace(out, interaction_id=interaction_id(now)), now, "queued")
+        message = entry(replace(out, interaction_id=interaction_id(now)), now, lease(deps, now))
         message_id = message.id
         if (record or deps.store.add_interaction)(message) is False:
             log.info("message dropped: its citizen was erased", extra={"case_id": out.case_id})
@@ -195,8 +209,9 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
     )
 
 
-def entry(out: Outgoing, now: datetime, status: str) -> Interaction:
-    """The timeline entry of a message to send, under its `interaction_id`."""
+def entry(out: Outgoing, now: datetime, lease_until: datetime) -> Interaction:
+    """The timeline entry of a message to send, under its `interaction_id`: queued, and in the
+    outbox from `lease_until` (`lease`) unless its send finishes first."""
     assert out.interaction_id is not None
     return Interaction(
         id=out.interaction_id,
@@ -206,11 +221,12 @@ def entry(out: Outgoing, now: datetime, status: str) -> Interaction:
         direction="out",
         body=out.body,
         provider=None,
-        status=status,
+        status="queued",
         to=out.to,
         author=out.author,
         automated=out.automated,
         email=out.email,
+        lease_until=lease_until,
     )
 
 
@@ -334,7 +350,8 @@ def _rejected(deps: Deps, case_id: str, message_id: str, kind: str, error: Messa
 
 def retry_due(deps: Deps) -> dict[str, int]:
     """The scheduled job: every parked message that is due, claimed first by a conditional
-    write (so overlapping runs never send one twice), is tried again."""
+    write (so overlapping runs never send one twice), is tried again; so is one whose first
+    send never finished (attempts 0: its lease ended with no status)."""
     now = deps.clock()
     counts = {"sent": 0, "retrying": 0, "failed": 0}
     store = deps.store
@@ -342,6 +359,13 @@ def retry_due(deps: Deps) -> dict[str, int]:
         if not store.claim(entry, now + timedelta(minutes=5)):
             continue  # another run has it
         kind = entry.channel if entry.channel in RANKS else "sms"
+        if entry.attempts == 0 and kind in ("email", "voice"):
+            # its first send died: a call is not placed late, an email's bytes were not kept
+            # (an SMS or a chat message is sent now: its record holds all it needs)
+            store.unpark(entry.case_id, entry.interaction_id, _failed(kind, INTERRUPTED))
+            counts["failed"] += 1
+            log.warning("send interrupted; failed", extra={"case_id": entry.case_id})
+            continue
         try:
             raw = deps.blobs.get(entry.raw_key) if kind == "email" and entry.raw_key else None
             sent = transmit(

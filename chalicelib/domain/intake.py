@@ -127,15 +127,23 @@ def receive(
                 opted_out=record.opted_out,
                 linked_case_id=record.open_case_id,
             )
-        if booking is not None or answers:
+        if booking is not None or answers or message.channel == "email":
             from chalicelib.domain import delivery  # not on an SMS's cold path
 
+            # Sent after this write (an email's acknowledgement, a booking's confirmations):
+            # each in the outbox from its lease, should its send die. An SMS's acknowledgement
+            # goes back in the TwiML answer instead.
+            until = delivery.lease(deps, now)
+            email = message.channel == "email"
+            mine = tuple(
+                replace(i, lease_until=until) if email and i.direction == "out" else i
+                for i in write.interactions
+            )
             recorded = _answers(answers, write)
             write = replace(
                 write,
                 booking=booking,
-                interactions=write.interactions
-                + tuple(delivery.entry(out, now, "queued") for out in recorded),
+                interactions=mine + tuple(delivery.entry(out, now, until) for out in recorded),
             )
         try:
             store.record_inbound(write)

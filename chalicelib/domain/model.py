@@ -130,6 +130,9 @@ class Interaction:
     answered: bool | None = None  # on calls: whether a practitioner picked up
     canned_id: str | None = None  # on replies: the canned response it was written from
     rating: int | None = None  # on a satisfaction answer (status "rating"): 1-5
+    # A message recorded before it is sent: due in the outbox from then unless its status
+    # arrives first (the send died with its Lambda). Written with the record, never read back.
+    lease_until: datetime | None = None
 
 
 def new_entry(

@@ -32,6 +32,10 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import Deps, PrivacyStore, RetentionStore, WriteRejected
 
+# A message that may wait in the outbox: parked for a retry, or recorded and not yet sent (due
+# when its lease ends). Erasure takes it out, so it is never sent to an erased address.
+OUTBOX_STATUSES = frozenset({"retrying", "queued"})
+
 
 def _bookings(messages: Iterable[StoredMessage]) -> list[tuple[str, str]]:
     """The bookings a case's messages name: a booking message's provider id is
@@ -87,7 +91,7 @@ def erase(deps: Deps, contact_id: str, by: str) -> dict[str, int]:
         _close(deps, case_id, by)
         case = store.case_records(case_id)
         for message in case.messages:
-            if message.status == "retrying" and store.cancel_parked(case_id, message.id):
+            if message.status in OUTBOX_STATUSES and store.cancel_parked(case_id, message.id):
                 counts["cancelled"] += 1
             for key in message.files:
                 deps.blobs.delete(key)

@@ -933,3 +933,18 @@ def test_scrubbing_a_case_drops_its_risks_words_and_keeps_its_level(store):
     store.scrub_case(write.case_id)
     risk = store.get_case(write.case_id).risk
     assert (risk.level, risk.reasons, risk.note, risk.at) == ("high", (), None, flag.at)
+
+
+def test_a_message_recorded_for_sending_is_due_when_its_lease_ends_unless_its_status_came(store):
+    write, _ = replied(store, T0)
+    lease = T0 + timedelta(minutes=3)
+    leased = replace(reply(write.case_id, T0 + timedelta(seconds=1)), lease_until=lease)
+    store.add_interaction(leased)
+    assert [e.interaction_id for e in store.due(lease - timedelta(seconds=1))] == []
+    [entry] = store.due(lease)
+    assert (entry.interaction_id, entry.attempts, entry.to) == (leased.id, 0, PHONE.value)
+    assert store.update_delivery_status(write.case_id, leased.id, StatusUpdate("sent", 3))
+    assert store.claim(entry, lease + timedelta(minutes=5)) is False  # the provider has it
+    assert store.due(T0 + timedelta(days=1)) == []
+    [*_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert (out.id, out.status, out.lease_until) == (leased.id, "sent", None)

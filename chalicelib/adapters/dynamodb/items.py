@@ -161,8 +161,29 @@ def case_ref(item: dict[str, Any]) -> CaseRef:
     )
 
 
+OUTBOX = "OUTBOX"  # gsi3's partition of messages waiting for a (next) try
+
+
+def outbox_slot(at: datetime, case_id: str, interaction_id: str) -> str:
+    """A message's place in the outbox: ordered by when it is due."""
+    return f"{iso(at)}#{case_id}#{interaction_id}"
+
+
 def interaction_item(interaction: Interaction) -> dict[str, Any]:
+    """A timeline entry; one recorded before it is sent is in the outbox too, due when its
+    lease ends (the status write after the send takes it out in the same update)."""
+    lease = interaction.lease_until
+    outbox = (
+        {
+            "gsi3pk": OUTBOX,
+            "gsi3sk": outbox_slot(lease, interaction.case_id, interaction.id),
+            "next_try_at": iso(lease),
+        }
+        if lease is not None
+        else {}
+    )
     return {
+        **outbox,
         **event_key(interaction.case_id, interaction.id),
         "type": "interaction",
         "id": interaction.id,

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put, update
 from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
-from chalicelib.adapters.dynamodb.items import interaction_item
+from chalicelib.adapters.dynamodb.items import OUTBOX, interaction_item, outbox_slot
 from chalicelib.domain import positions
 from chalicelib.domain.model import Identity, Interaction, Mention, Parked, Retry, StatusUpdate
 from chalicelib.domain.ports import WriteConflict
@@ -151,11 +151,12 @@ class DynamoMessages(StoreBase):
         self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool:
         """Move a message's or call's status forward only: a late or repeated callback changes
-        nothing, so a call's minutes are never counted twice."""
+        nothing, so a call's minutes are never counted twice. A status means the provider has
+        the message: it leaves the outbox in the same write (a lease, or a retry's slot)."""
         sets, values = _status_sets(update)
         return self._update(
             event_key(case_id, interaction_id),
-            sets,
+            sets + _OUT_OF_OUTBOX,
             values,
             "attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)",
             {"#status": "status"},
@@ -175,12 +176,13 @@ def _status_sets(update: StatusUpdate) -> tuple[str, dict[str, Any]]:
     return "SET " + ", ".join(sets), values
 
 
-OUTBOX = "OUTBOX"
+_OUT_OF_OUTBOX = " REMOVE gsi3pk, gsi3sk, next_try_at"
 ADDRESSED = "attribute_exists(pk) AND attribute_exists(#to)"  # erasure removes the address
 
 
 class DynamoOutbox(StoreBase):
-    """Parked messages sit in the sparse gsi3 under OUTBOX, ordered by their next try."""
+    """Parked messages sit in the sparse gsi3 under OUTBOX, ordered by their next try; so does
+    every message recorded before it is sent, until its lease ends (`interaction_item`)."""
 
     def add_interaction_unless_erased(self, interaction: Interaction) -> bool:
         """An automatic message (a webinar's) goes on its case before it is sent, unless the
@@ -220,7 +222,7 @@ class DynamoOutbox(StoreBase):
             ":at": iso(retry.at),
             ":err": retry.error,
             ":outbox": OUTBOX,
-            ":slot": f"{iso(retry.at)}#{case_id}#{interaction_id}",
+            ":slot": outbox_slot(retry.at, case_id, interaction_id),
         }
         if retry.raw_key:
             sets += ", outbox_raw_key = :raw"
@@ -250,7 +252,7 @@ class DynamoOutbox(StoreBase):
                         item["channel"],
                         item.get("to", ""),
                         item.get("body", ""),
-                        int(item.get("attempts", 1)),
+                        int(item.get("attempts", 0)),  # 0: its first send was interrupted
                         item["gsi3sk"],
                         item.get("outbox_raw_key"),
                     )
@@ -263,7 +265,7 @@ class DynamoOutbox(StoreBase):
             "SET gsi3sk = :lease",
             {
                 ":slot": entry.slot,
-                ":lease": f"{iso(lease_until)}#{entry.case_id}#{entry.interaction_id}",
+                ":lease": outbox_slot(lease_until, entry.case_id, entry.interaction_id),
             },
             "gsi3sk = :slot AND attribute_exists(#to)",
             {"#to": "to"},
@@ -285,7 +287,7 @@ class DynamoOutbox(StoreBase):
         sets, values = _status_sets(update)
         self._update(
             event_key(case_id, interaction_id),
-            sets + " REMOVE gsi3pk, gsi3sk, next_try_at",
+            sets + _OUT_OF_OUTBOX,
             values,
             names={"#status": "status"},
         )
