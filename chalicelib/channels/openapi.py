@@ -433,11 +433,11 @@ def _operation(
                 "description": "OK",
                 "content": {"application/json": {"schema": OBJECT}},
             }
+    refused: dict[str, Any] = {"application/json": {"schema": ERROR}}
+    if path == "/survey/{token}":  # a person reads the page's refusals: HTML, no script
+        refused["text/html"] = {"schema": {"type": "string"}}
     for code in (400, 404, 409, 413, 415, 431, 502, 503, *REFUSALS[who]):
-        responses.setdefault(
-            str(code),
-            {"description": "Refused", "content": {"application/json": {"schema": ERROR}}},
-        )
+        responses.setdefault(str(code), {"description": "Refused", "content": refused})
     operation["responses"] = responses
     return operation
 
