@@ -105,9 +105,24 @@ def case_detail(case: Case) -> dict[str, Any]:
         if case.callback_number
         else None,
         "contact": {"id": case.contact_id},
+        "reply_to": reply_to(case),
         **case_links(case),
         "timeline": [interaction(i) for i in case.timeline],
     }
+
+
+REPLY_CHANNELS = {"phone": "sms", "email": "email", "chat": "chat"}
+
+
+def reply_to(case: Case) -> dict[str, Any] | None:
+    """Where a reply goes now, so the practitioner knows before writing: a chat's case answered
+    by SMS or email once its citizen agreed to a follow-up shows that address (a chat's own
+    address is its conversation id: never shown); null when no reply can go (anonymous)."""
+    target = case.reply_to
+    if target is None or target.kind not in REPLY_CHANNELS:
+        return None
+    channel = REPLY_CHANNELS[target.kind]
+    return {"channel": channel, "address": None if channel == "chat" else target.value}
 
 
 def case_links(case: Case) -> dict[str, Any]:

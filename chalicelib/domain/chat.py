@@ -134,18 +134,20 @@ def _post(deps: Deps, conversation: ChatConversation, body: str) -> ChatMessage:
 
 
 def messages(
-    deps: Deps, token: str, after: str | None, wait: float
+    deps: Deps, token: str, after: str | None, wait: float, shown: bool | None = None
 ) -> tuple[list[ChatMessage], bool]:
     """What is new after `after`, oldest first, and whether a practitioner is typing; waits up
     to `wait` seconds (at most MAX_WAIT_SECONDS) for something new, one Query per look, with a
-    back-off between looks. Wall time, not `deps.clock()`: this bounds a request, not a rule."""
+    back-off between looks. Wall time, not `deps.clock()`: this bounds a request, not a rule.
+    `shown` is the typing the widget shows now: a change from it is news too, or a practitioner's
+    few seconds of typing would mostly pass inside one held poll, unseen."""
     conversation = find(deps, token)
     store: ChatStore = deps.store
     deadline = time.monotonic() + max(0.0, min(wait, MAX_WAIT_SECONDS))
     pause = POLL_FIRST
     while True:
         found, typing = store.chat_since(conversation.id, after, deps.clock())
-        if found or time.monotonic() + pause > deadline:
+        if found or (shown is not None and typing != shown) or time.monotonic() + pause > deadline:
             return found, typing
         time.sleep(pause)
         pause = min(POLL_MOST, pause * 1.5)

@@ -52,7 +52,8 @@ def chat_messages(token: str) -> Response:
 
     params = bp.params("chat_poll")
     wait = float(params.get("wait", chat.MAX_WAIT_SECONDS))
-    found, typing = chat.messages(bp.deps, token, params.get("after"), wait)
+    shown = {"true": True, "false": False}.get(params.get("typing", ""))
+    found, typing = chat.messages(bp.deps, token, params.get("after"), wait, shown)
     body = {"messages": [views.chat_message(m) for m in found], "typing": typing}
     return Response(body=body, status_code=200, headers={"Cache-Control": "no-store"})
 

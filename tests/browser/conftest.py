@@ -56,8 +56,9 @@ def stack(demo_store, dynamodb_local) -> Iterator[str]:
     shutil.rmtree(blobs, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """One Chromium for the session: every test gets a fresh context of its own (`page`)."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -172,11 +172,41 @@ def test_each_side_sees_the_other_typing_for_a_few_seconds(api, anna, local_serv
     assert after["typing"] is False
 
 
+def test_a_practitioner_starting_to_write_wakes_a_waiting_long_poll_and_so_does_stopping(
+    api, anna, local_services, clock
+):
+    token = start(api, body="Is anyone there?")["token"]
+    _, first = get(api, f"/chat/conversations/{token}/messages?wait=0")
+    poll = f"/chat/conversations/{token}/messages?after={first['messages'][-1]['id']}&wait=15"
+    case_id = chat_case(local_services.store)["id"]
+    woke: dict[str, Any] = {}
+
+    def wait_for_it() -> None:
+        began = time.monotonic()
+        woke["answer"] = get(api, poll + "&typing=false")  # the widget shows no typing yet
+        woke["seconds"] = time.monotonic() - began
+
+    waiter = threading.Thread(target=wait_for_it)
+    waiter.start()
+    time.sleep(1.0)
+    casework.mark_presence(local_services, case_id, Actor("anna", "practitioner"), "writing")
+    waiter.join(20)
+    assert woke["answer"] == (200, {"messages": [], "typing": True})
+    assert woke["seconds"] < 3.0  # not held to its 15 s: typing lasts only 5 s
+    clock.at += timedelta(seconds=6)
+    began = time.monotonic()
+    assert get(api, poll + "&typing=true") == (200, {"messages": [], "typing": False})
+    assert time.monotonic() - began < 3.0
+
+
 def test_out_of_hours_with_consent_the_answer_goes_by_sms_and_the_reply_threads_back(
     api, anna, local_services, clock
 ):
     clock.set_local(2026, 11, 24, 22, 0)
     token = start(api, language="da", body="Kan I skrive til mig i morgen?")["token"]
+    case_id = chat_case(local_services.store)["id"]
+    before = json.loads(api.get(f"/cases/{case_id}", headers=ANNA).body)["reply_to"]
+    assert before == {"channel": "chat", "address": None}  # never the conversation's id
     refused = post(api, f"/chat/conversations/{token}/follow-up", {"sms": "+4520001234"})
     assert refused[0] == 400  # no consent, no address kept
     assert (
@@ -185,7 +215,8 @@ def test_out_of_hours_with_consent_the_answer_goes_by_sms_and_the_reply_threads_
         )[0]
         == 204
     )
-    case_id = chat_case(local_services.store)["id"]
+    after = json.loads(api.get(f"/cases/{case_id}", headers=ANNA).body)["reply_to"]
+    assert after == {"channel": "sms", "address": "+4520001234"}  # the practitioner sees where
 
     clock.set_local(2026, 11, 25, 9, 30)
     status, reply = post(

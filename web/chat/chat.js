@@ -90,7 +90,8 @@ async function poll() {
     const after = last ? `&after=${encodeURIComponent(last)}` : "";
     let answer;
     try {
-      answer = await call("GET", `/chat/conversations/${token}/messages?wait=20${after}`);
+      const shown = `&typing=${!$("typing").hidden}`; // a change of it answers at once
+      answer = await call("GET", `/chat/conversations/${token}/messages?wait=20${after}${shown}`);
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 2000));
       continue;

@@ -8,7 +8,9 @@ import { t, when } from "./i18n.js";
 import { Dialog, ErrorText, usePoll, useSignal } from "./ui.js";
 
 const POLL_MS = 2500;
-const CHANNELS = ["sms", "voice", "email", "webinar"];
+const CHANNELS = ["sms", "voice", "email", "webinar", "chat"];
+const CITIZEN = "citizen"; // a chat's citizen typing shows among the case's others as this user
+const WRITING_MS = 2000; // "writing" again at most this often while typing (the citizen sees it 5 s)
 const OUTCOMES = ["answered", "referred", "no_reply_needed", "unreachable", "duplicate", "other"];
 const RISK_LEVELS = ["none", "elevated", "high"];
 const RISK_RANK = { high: 0, elevated: 1 };
@@ -98,7 +100,7 @@ export function Workspace({ caseId, go }) {
                 ${c.unread && html`<span class="badge info">${t("inbox.unread")}</span>`}
                 <time class="muted">${when(c.last_activity_at)}</time></span>
               <span class="preview">${c.preview}</span>
-              ${c.others?.length > 0 && html`<span class="muted">👁 ${c.others.map((o) => o.user_id).join(", ")}</span>`}
+              ${c.others?.some((o) => o.user_id !== CITIZEN) && html`<span class="muted">👁 ${colleagues(c.others).join(", ")}</span>`}
             </a>
           </li>`,
         )}
@@ -173,7 +175,8 @@ function CaseView({ id, me }) {
   const latest = item.timeline[item.timeline.length - 1]?.id;
   const act = (path, body) =>
     post(`/cases/${encodeURIComponent(id)}/${path}`, body).then(() => { setError(null); return load(); }, setError);
-  const replyChannel = item.channel === "voice" ? "sms" : item.channel;
+  const replyChannel = item.reply_to?.channel || (item.channel === "voice" ? "sms" : item.channel);
+  const citizenTyping = item.others?.some((o) => o.user_id === CITIZEN);
   return html`<article>
     <h2>${t("case.title")} ${item.id}</h2>
     <dl class="facts">
@@ -182,7 +185,9 @@ function CaseView({ id, me }) {
       <div><dt>${t("case.assignee")}</dt><dd>${item.assignee || t("case.nobody")}</dd></div>
       <div><dt>${t("case.risk")}</dt><dd><${RiskBadge} risk=${item.risk} />${item.risk.level === "none" ? t("risk.none") : ""}</dd></div>
       ${item.callback && html`<div><dt>${t("case.callbackPending")}</dt><dd>${when(item.callback.requested_at)}</dd></div>`}
-      ${item.others?.length > 0 && html`<div><dt>${t("case.others")}</dt><dd>${item.others.map((o) => `${o.user_id} (${o.activity})`).join(", ")}</dd></div>`}
+      <div><dt>${t("case.channel")}</dt><dd>${t(`channel.${item.channel}`)}</dd></div>
+      ${item.reply_to?.address && html`<div><dt>${t("case.replyTo")}</dt><dd>${t(`channel.${item.reply_to.channel}`)}: ${item.reply_to.address}</dd></div>`}
+      ${item.others?.some((o) => o.user_id !== CITIZEN) && html`<div><dt>${t("case.others")}</dt><dd>${colleagues(item.others, true).join(", ")}</dd></div>`}
       <div><${Language} id=${id} language=${item.language} onSaved=${load} /></div>
     </dl>
     <${Safeguarding} key=${item.risk.level} id=${id} risk=${item.risk} me=${me} onSaved=${load} />
@@ -198,6 +203,7 @@ function CaseView({ id, me }) {
     ${reads && html`<ul class="reads" aria-label=${t("case.reads")}>${reads.map((r) => html`<li>${r.user_id} (${r.role}) ${when(r.at)}</li>`)}</ul>`}
     <h3>${t("case.timeline")}</h3>
     <ol class="timeline">${item.timeline.map((entry) => html`<${Entry} key=${entry.id} entry=${entry} caseId=${id} />`)}</ol>
+    ${citizenTyping && html`<p class="typing muted" role="status">${t("case.citizenTyping")}</p>`}
     ${item.status !== "closed" && html`<${Reply} id=${id} seen=${latest} channel=${replyChannel} inputRef=${replyRef} onSent=${load} />`}
     <${Note} id=${id} inputRef=${noteRef} onSent=${load} />
     <${Dialog} title=${t("case.close")} open=${closing} onClose=${() => setClosing(false)}>
@@ -207,6 +213,11 @@ function CaseView({ id, me }) {
 }
 
 // The case's language (the citizen's): every later automatic text and routing follow it.
+// Other practitioners on the case (the chat's citizen typing is shown apart, in words).
+function colleagues(others, activity = false) {
+  return others.filter((o) => o.user_id !== CITIZEN).map((o) => (activity ? `${o.user_id} (${o.activity})` : o.user_id));
+}
+
 function Language({ id, language, onSaved }) {
   const [error, setError] = useState(null);
   async function choose(value) {
@@ -349,6 +360,14 @@ function Reply({ id, seen, channel, inputRef, onSent }) {
   const [error, setError] = useState(null);
   const [sent, setSent] = useState(null);
   useEffect(() => { get("/canned").then((r) => setCanned(r.canned), () => {}); }, []);
+  const wrote = useRef(0);
+  // "writing" on focus and again while typing (at most every WRITING_MS): colleagues see it, and
+  // a chat's citizen sees "typing" for 5 s after each.
+  function writing() {
+    if (Date.now() - wrote.current < WRITING_MS) return;
+    wrote.current = Date.now();
+    post(`/cases/${encodeURIComponent(id)}/presence`, { activity: "writing" }).catch(() => {});
+  }
   const typing = (value) => { setBody(value); draft.set(key, value); };
   function pick(value) {
     setCannedId(value);
@@ -381,8 +400,8 @@ function Reply({ id, seen, channel, inputRef, onSent }) {
       </select></label>
     ${body.includes("{first_name}") && html`<label>${t("case.firstName")} <input value=${firstName} onInput=${(e) => setFirstName(e.target.value)} /></label>`}
     <label for="reply-body">${t("case.replyLabel")} ${t(`channel.${channel}`)} (r)</label>
-    <textarea id="reply-body" ref=${inputRef} rows="3" value=${body} onInput=${(e) => typing(e.target.value)}
-      onFocus=${() => post(`/cases/${encodeURIComponent(id)}/presence`, { activity: "writing" }).catch(() => {})}
+    <textarea id="reply-body" ref=${inputRef} rows="3" value=${body} onInput=${(e) => { typing(e.target.value); writing(); }}
+      onFocus=${writing}
       onKeyDown=${(e) => e.key === "Escape" && e.target.blur()} required maxlength="1600"></textarea>
     <button type="submit">${t("case.send")}</button>
     ${sent && html`<span role="status">${t("case.sent")}: ${sent}</span>`}
