@@ -5,7 +5,6 @@ referrer. Only these few files, by name: never a path from the request."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 FOLDER = Path(__file__).resolve().parent.parent / "web" / "chat"
 FILES = {
@@ -27,22 +26,10 @@ HEADERS = {
 }
 
 
-def with_chat_files(handler: Any) -> Any:
-    """`handler` (chalice local's request handler) answering GET /chat/<file> from web/chat."""
-
-    class ChatFiles(handler):  # type: ignore[misc, valid-type]
-        def do_GET(self) -> None:
-            found = FILES.get(self.path.split("?", 1)[0])
-            if found is None:
-                super().do_GET()
-                return
-            body = (FOLDER / found[0]).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", found[1])
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in HEADERS.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-    return ChatFiles
+def chat_file(path: str) -> tuple[int, dict[str, str], bytes] | None:
+    """(status, headers, body) for one of the page's files, by name; None for any other path
+    (the chat's API routes share the /chat/ prefix and are left to the app)."""
+    found = FILES.get(path.split("?", 1)[0])
+    if found is None:
+        return None
+    return 200, {**HEADERS, "Content-Type": found[1]}, (FOLDER / found[0]).read_bytes()

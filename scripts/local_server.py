@@ -6,7 +6,8 @@ request handler, stage config and local gateway), with four differences a workin
 - one request a connection (HTTP/1.0), so a body chalice's handler leaves unread is never
   taken for the next request;
 - every scheduled function running on its own schedule beside it (`scripts/scheduler.py`);
-- the web app at /app/ and the demo sign-in at /local/sign-in (`scripts/web_local.py`).
+- the web app at /app/, the demo sign-in at /local/sign-in and the citizens' chat page at /chat/
+  (`scripts/web_local.py`).
 
 Usage: python scripts/local_server.py --stage local --host 127.0.0.1 --port 8000 [--no-schedules]
 """
@@ -60,7 +61,7 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
         protocol_version = "HTTP/1.0"
 
         def _generic_handle(self) -> None:
-            if self.path.startswith(("/app", "/local/")):
+            if self.path.startswith(("/app", "/local/", "/chat/")):
                 headers, body = self._parse_payload()
                 answer = web_local.handle(self.command, self.path, body)
                 if answer is not None:
@@ -86,10 +87,7 @@ def build_server(stage: str, host: str, port: int) -> tuple[Any, Any]:
     # what chalice.local.create_local_server does, with our server class
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    from scripts.chat_files import with_chat_files
-
-    handler = with_chat_files(WithWebApp)  # the citizens' chat page at /chat/
-    return LocalDevServer(app, config, host, port, handler, QueuedServer), app
+    return LocalDevServer(app, config, host, port, WithWebApp, QueuedServer), app
 
 
 def main() -> int:

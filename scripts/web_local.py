@@ -1,6 +1,7 @@
 """The web app on the local stack, same origin as the API: `/app/` serves web/dist with the
 Content-Security-Policy the deployed CloudFront sends, and `/local/sign-in` signs in a demo
-practitioner or manager with the local stage's key pair.
+practitioner or manager with the local stage's key pair; `/chat/` serves the citizens' chat page
+and widget (scripts/chat_files.py).
 
 Only the local server (scripts/local_server.py) mounts these; the Lambda package holds neither
 scripts/ nor web/, so a deployed stage can never mint a token (Cognito signs people in there).
@@ -14,10 +15,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from scripts.chat_files import chat_file
+
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIST = ROOT / "web" / "dist"
 APP_PREFIX = "/app/"
 SIGN_IN = "/local/sign-in"
+CHAT_PREFIX = "/chat/"  # the citizens' chat page and widget (scripts/chat_files.py)
 
 # One policy, here and in infra/web.json's response-headers policy (a test checks they agree).
 CSP = (
@@ -105,4 +109,6 @@ def handle(method: str, path: str, body: bytes | None) -> tuple[int, dict[str, s
         return static_file(path)
     if bare == SIGN_IN and method in ("GET", "POST"):
         return sign_in(method, body)
+    if bare.startswith(CHAT_PREFIX) and method in ("GET", "HEAD"):
+        return chat_file(bare)
     return None
