@@ -290,3 +290,34 @@ def test_a_call_nobody_answered_or_a_high_risk_caller_is_not_asked(api, local_se
     assert menu(api, other, "rate", Digits="5").find("Hangup") is not None  # nothing asked
     case = store.get_case(case_id, with_timeline=True)
     assert [e for e in case.timeline if e.status in ("rating", "survey-asked")] == []
+
+
+# "\u0661" is another script's digit one
+@pytest.mark.parametrize("pressed", ["0", "6", "9", "#", "*", "55", "", "\u0661"])
+def test_a_keypress_that_is_no_rating_rates_nothing_and_ends_the_call(
+    api,
+    local_services,
+    anna,
+    pressed,  # noqa: F811
+):
+    from tests.integration.test_voice import call, menu
+
+    sid, _ = call(api)
+    menu(api, sid, "topic-1", Digits="1")
+    menu(api, sid, "dialed", DialCallStatus="completed")
+    bye = menu(api, sid, "rate", Digits=pressed)
+    assert bye.find("Hangup") is not None
+    store = local_services.store
+    case_id = store.find_identity(Identity("phone", CITIZEN_CALLER)).open_case_id
+    case = store.get_case(case_id, with_timeline=True)
+    assert [e for e in case.timeline if e.status == "rating"] == []
+
+
+def test_a_rating_for_a_call_we_never_had_rates_nothing(api, local_services, anna):  # noqa: F811
+    from tests.integration.test_voice import menu
+    from tests.twilio_fakes import new_sid
+
+    forged = menu(api, new_sid("CA"), "rate", Digits="5")
+    assert forged.find("Hangup") is not None
+    items = local_services.store.client.scan(TableName=local_services.store.table)["Items"]
+    assert not [i for i in items if i.get("status", {}).get("S") == "rating"]
