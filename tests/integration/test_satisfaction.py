@@ -297,8 +297,8 @@ def test_a_call_nobody_answered_or_a_high_risk_caller_is_not_asked(api, local_se
 def test_a_keypress_that_is_no_rating_rates_nothing_and_ends_the_call(
     api,
     local_services,
-    anna,
-    pressed,  # noqa: F811
+    anna,  # noqa: F811
+    pressed,
 ):
     from tests.integration.test_voice import call, menu
 
