@@ -564,11 +564,14 @@ class MemoryStore(_PrivacyMixin):
                 last_inbound_channel=None if booked else inbound.channel,
                 waiting_since=None if booked else inbound.at,
                 last_inbound_at=inbound.at,
+                risk=opening.risk,
             )
             if booked:  # kept for its timeline: no inbox, no waiting list
                 self._booked.add(write.case_id)
             else:
-                self._waiting[write.case_id] = f"{_iso(inbound.at)}#{write.case_id}"
+                high = opening.risk is not None and opening.risk.level == "high"
+                place = f"{_iso(inbound.at)}#{write.case_id}"
+                self._waiting[write.case_id] = queue_position(place, high)
         else:
             case = self._cases[write.case_id]
             changes: dict[str, Any] = {
@@ -651,13 +654,17 @@ class MemoryStore(_PrivacyMixin):
 
     # --- safeguarding --------------------------------------------------------------------------
 
-    def set_risk(self, case_id: str, risk: Risk, *, only_if_higher: bool) -> Case | None:
+    def set_risk(
+        self, case_id: str, risk: Risk, *, only_if_higher: bool, expected: Risk | None = None
+    ) -> Case | None:
         with self._lock:
             case = self._cases.get(case_id)
             if case is None:
                 return None
             held = RANK[case.risk.level] if case.risk else None
             if only_if_higher and held is not None and held >= RANK[risk.level]:
+                return None
+            if expected is not None and case.risk != expected:
                 return None
             self._cases[case_id] = replace(case, risk=risk)
             if case_id in self._waiting:

@@ -39,6 +39,7 @@ from chalicelib.domain.ports import (
     WriteConflict,
 )
 from chalicelib.domain.records import record
+from chalicelib.domain.risk import Risk
 
 if TYPE_CHECKING:
     from chalicelib.domain.delivery import Outgoing
@@ -80,6 +81,7 @@ def receive(
         return IntakeOutcome(rated, new_case=False, duplicate=False, reply=None, reply_ref=None)
     hours, clock, words = deps.hours(), deps.clock, deps.wording()
     message = replace(message, language=words.language(message.language or _detected(message)))
+    flag = _flag(deps, message)
     authoritative_open_case: object = _UNKNOWN
     for attempt in range(MAX_ATTEMPTS):
         record = store.find_identity(message.sender)
@@ -97,6 +99,7 @@ def receive(
                 opted_out=record.opted_out if record else False,
                 linked_case_id=record.open_case_id if ours and record else thread.id,
                 new_identity=record is None,
+                risk=flag,
             )
         elif record is None:
             write = _plan(
@@ -109,6 +112,7 @@ def receive(
                 open_case_id=None,
                 opted_out=False,
                 linked_case_id=None,
+                risk=flag,
             )
         else:
             open_case_id = (
@@ -126,6 +130,7 @@ def receive(
                 open_case_id=open_case_id,  # type: ignore[arg-type]  # str | None: not _UNKNOWN
                 opted_out=record.opted_out,
                 linked_case_id=record.open_case_id,
+                risk=flag,
             )
         if booking is not None or answers or message.channel == "email":
             from chalicelib.domain import delivery  # not on an SMS's cold path
@@ -187,7 +192,7 @@ def receive(
                 "attempts": attempt + 1,
             },
         )
-        level = _assess(deps, write.case_id, message)
+        level = _assess(deps, write, flag)
         if write.opening is not None and message.channel not in ("voice", "webinar"):
             # a caller is routed once they choose a topic; a booking alone asks for nobody yet
             _route_new_case(write, store, now, level)
@@ -207,19 +212,33 @@ def receive(
     raise Busy("The case store is busy; please retry.")
 
 
-def _assess(deps: Deps, case_id: str, message: InboundMessage) -> str | None:
-    """Safeguarding's assessment of the citizen's words (an email's subject too); best effort
-    like routing: the message is recorded whatever happens here."""
+def _flag(deps: Deps, message: InboundMessage) -> Risk | None:
+    """Safeguarding's assessment of the citizen's words (an email's subject too), before the
+    write: a new case is written with its risk and its place in the queue in one transaction,
+    so it never waits behind ordinary cases, not even for a moment. Best effort like routing:
+    the message is recorded whatever happens here."""
     if message.channel in ("voice", "webinar"):
         return None  # a caller's words come with the menu's speech result (voice.py)
     if message.email and (message.email.quarantine or message.email.auto_reply):
         return None  # spam selling pills, bounces, robots: nobody to alert or answer about
     text = f"{message.email.subject}\n{message.body}" if message.email else message.body
     try:
-        return safeguarding.on_inbound(deps, case_id, text)
+        return safeguarding.assess(deps, text)
     except Exception:
-        log.exception("risk assessment failed", extra={"case_id": case_id})
+        log.exception("risk assessment failed", extra={"channel": message.channel})
         return None
+
+
+def _assess(deps: Deps, write: InboundWrite, flag: Risk | None) -> str | None:
+    """The flag on the case, noted, audited and alerted (raised on a case already open; a new
+    one was written with it); best effort like routing."""
+    if flag is None:
+        return None
+    try:
+        safeguarding.apply(deps, write.case_id, flag, stored=write.opening is not None)
+    except Exception:
+        log.exception("risk assessment failed", extra={"case_id": write.case_id})
+    return flag.level
 
 
 def _answers(answers: tuple[Outgoing, ...], write: InboundWrite) -> tuple[Outgoing, ...]:
@@ -295,6 +314,7 @@ def _plan(
     opted_out: bool,
     linked_case_id: str | None,
     new_identity: bool = False,
+    risk: Risk | None = None,
 ) -> InboundWrite:
     opening = None
     case_id = open_case_id
@@ -308,6 +328,7 @@ def _plan(
             now,
             reply_token(),
             message.language,
+            risk,
         )
 
     opted_out_after = {"stop": True, "start": False}.get(message.keyword or "", opted_out)

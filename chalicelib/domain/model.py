@@ -163,6 +163,8 @@ class CaseOpening:
     opened_at: datetime
     reply_token: str = ""  # unguessable: the case's own reply address <mailbox>+<token>@<domain>
     language: str | None = None  # `wording.LANGUAGES`: what the service speaks to the citizen
+    # the rules' flag on the first message: written with the case, its place in the queue too
+    risk: Risk | None = None
 
 
 @record

@@ -83,17 +83,35 @@ def on_watch(profile: Practitioner, case: Case) -> bool:
 def on_inbound(deps: Deps, case_id: str, text: str) -> str | None:
     """Assess a citizen's message on `case_id`; raise the case's risk if it is higher, and for a
     high one alert and (out of hours) answer. The level found, or None when nothing was."""
+    flag = assess(deps, text)
+    if flag is not None:
+        apply(deps, case_id, flag)
+    return flag.level if flag else None
+
+
+def assess(deps: Deps, text: str) -> Risk | None:
+    """The rules' flag on a citizen's words, or None when they found nothing. Pure but for the
+    term list: intake assesses a first message before writing its case, so the case is
+    written with its risk and its place in the queue in one transaction."""
     assessed = risk.assess(text, deps.risk_terms())
     if assessed.level == "none":
         return None
+    return Risk(assessed.level, assessed.reasons, "rules", _at(deps.clock()))
+
+
+def apply(deps: Deps, case_id: str, flag: Risk, *, stored: bool = False) -> None:
+    """The rules' flag on the case, if it is higher than its risk (`stored`: intake already
+    wrote it with the new case): on the timeline and in the audit, and a high one alerts."""
+    if stored:
+        case = deps.store.get_case(case_id)
+    else:
+        case = deps.store.set_risk(case_id, flag, only_if_higher=True)
+    if case is None:
+        return
     now = deps.clock()
-    flag = Risk(assessed.level, assessed.reasons, "rules", _at(now))
-    case = deps.store.set_risk(case_id, flag, only_if_higher=True)
-    if case is not None:
-        _recorded(deps, case, flag, "rules", now)
-        if flag.level == "high":
-            raise_alert(deps, case, now)
-    return assessed.level
+    _recorded(deps, case, flag, "rules", now)
+    if flag.level == "high":
+        raise_alert(deps, case, now)
 
 
 def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> Case:
@@ -121,12 +139,13 @@ def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> C
 
 def keep_first(deps: Deps, case_id: str) -> str | None:
     """A case put back in its queue (unanswered in time) waits from now: a high-risk one is put
-    first again. Its risk level (None: never flagged)."""
+    first again, its risk written back as read (`expected`: a practitioner's change meanwhile
+    is never undone; it placed the case itself). Its risk level (None: never flagged)."""
     case = deps.store.get_case(case_id)
     if case is None or case.risk is None:
         return None
     if case.risk.level == "high":
-        deps.store.set_risk(case_id, case.risk, only_if_higher=False)
+        deps.store.set_risk(case_id, case.risk, only_if_higher=False, expected=case.risk)
     return case.risk.level
 
 
@@ -223,7 +242,8 @@ def acknowledge(deps: Deps, actor: Actor, case_id: str) -> Alert:
             case = store.get_case(case_id)
             if case is not None and case.risk is not None:
                 seen = replace(case.risk, acknowledged_by=actor.user_id, acknowledged_at=_at(now))
-                store.set_risk(case_id, seen, only_if_higher=False)
+                # over the risk as read: a practitioner's change meanwhile is never undone
+                store.set_risk(case_id, seen, only_if_higher=False, expected=case.risk)
             store.add_interaction(
                 new_entry(
                     case_id,

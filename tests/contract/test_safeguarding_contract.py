@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -47,6 +48,31 @@ def test_a_high_risk_case_waits_first_and_a_lowered_one_goes_back_in_its_place(s
     store.set_risk(late.case_id, ELEVATED, only_if_higher=False)
     assert [c.id for c in store.waiting_cases("general")] == [early.case_id, late.case_id]
     assert ref(store, late.case_id).id == late.case_id
+
+
+def test_a_first_message_flagged_high_opens_its_case_first_in_the_queue(store):
+    early, late = first(), first(OTHER, "SM2", T0 + timedelta(minutes=5))
+    late = replace(late, opening=replace(late.opening, risk=HIGH))
+    store.record_inbound(early)
+    store.record_inbound(late)
+    waiting = store.waiting_cases("general")
+    assert [(c.id, c.risk) for c in waiting] == [(late.case_id, "high"), (early.case_id, None)]
+    assert store.get_case(late.case_id).risk == HIGH
+    assert store.set_risk(late.case_id, HIGH, only_if_higher=True) is None  # already that high
+
+
+def test_a_risk_set_over_the_one_read_never_undoes_a_change_meanwhile(store):
+    write = first()
+    store.record_inbound(write)
+    store.set_risk(write.case_id, HIGH, only_if_higher=True)
+    lowered = Risk("none", ("pills",), "anna", "2026-11-24T09:05:00Z", "A song lyric")
+    store.set_risk(write.case_id, lowered, only_if_higher=False)
+    seen = replace(HIGH, acknowledged_by="sofie", acknowledged_at="2026-11-24T09:06:00Z")
+    assert store.set_risk(write.case_id, seen, only_if_higher=False, expected=HIGH) is None
+    assert store.get_case(write.case_id).risk == lowered
+    assert [c.risk != "high" for c in store.waiting_cases("general")] == [True]  # in its place
+    again = store.set_risk(write.case_id, HIGH, only_if_higher=False, expected=lowered)
+    assert again.risk == HIGH
 
 
 def test_the_term_list_is_saved_only_over_the_version_read(store):

@@ -34,7 +34,7 @@ from chalicelib.domain.model import (
     Practitioner,
     Presence,
 )
-from chalicelib.domain.risk import Risk, prioritised
+from chalicelib.domain.risk import RANK, Risk, prioritised, queue_position
 
 
 def new_case_item(
@@ -49,15 +49,19 @@ def new_case_item(
             "booked_waiting": waiting_key(opening.queue),
             "booked_inbox": queue_inbox_key(opening.queue),
         }
+    flag = opening.risk  # the first message's: its place in the queue is written with it
+    high = flag is not None and flag.level == "high"
+    place = queue_position(f"{iso(now)}#{opening.case_id}", high)
     return {
         **_case_fields(opening, reply_to, now),
         "waiting_since": iso(now),
         "gsi1pk": open_key(opening.case_id, shards),
         "gsi1sk": iso(now),
         "gsi3pk": waiting_key(opening.queue),
-        "gsi3sk": f"{iso(now)}#{opening.case_id}",
+        "gsi3sk": place,
         "gsi4pk": queue_inbox_key(opening.queue),
-        "gsi4sk": f"{iso(now)}#{opening.case_id}",
+        "gsi4sk": place,
+        **({"risk": flag.to_json(), "risk_rank": RANK[flag.level]} if flag else {}),
     }
 
 

@@ -4,17 +4,23 @@ list with its history, and the alerts the every-minute job escalates (sparse gsi
 from __future__ import annotations
 
 import json
+import random
+import time
 from datetime import datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.base import StoreBase, update
 from chalicelib.adapters.dynamodb.codec import case_key, dump, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import case_from
 from chalicelib.domain.model import Alert, Case
+from chalicelib.domain.ports import WriteConflict
 from chalicelib.domain.risk import RANK, Risk, queue_position
 
 TERMS_KEY = {"pk": "SETTINGS", "sk": "RISKTERMS"}
 ALERTS = "ALERTS"
+SET_RISK_ATTEMPTS = 8  # each lost only to another change of the same case meanwhile
 
 
 def alert_key(case_id: str) -> dict[str, str]:
@@ -22,39 +28,35 @@ def alert_key(case_id: str) -> dict[str, str]:
 
 
 class DynamoSafeguarding(StoreBase):
-    def set_risk(self, case_id: str, risk: Risk, *, only_if_higher: bool) -> Case | None:
-        """One conditional UpdateItem (the level only rises when `only_if_higher`), then, for a
-        waiting case whose priority changed, its waiting positions (gsi3, gsi4) in one more,
-        conditional on them being as read: a case handed over meanwhile is left as it is."""
-        condition = "attribute_exists(pk)"
-        if only_if_higher:
-            condition += " AND (attribute_not_exists(risk_rank) OR risk_rank < :rank)"
-        item = self._update_new(
-            case_key(case_id),
-            "SET risk = :risk, risk_rank = :rank",
-            {":risk": risk.to_json(), ":rank": RANK[risk.level]},
-            condition,
-        )
-        if item is None:
-            return None
-        high = risk.level == "high"
-        moves = {
-            name: (item[name], queue_position(item[name], high))
-            for name, prefix in (("gsi3sk", "WAITING#"), ("gsi4sk", "QUEUED#"))
-            if str(item.get(name[:4] + "pk", "")).startswith(prefix)
-        }
-        moves = {name: (old, new) for name, (old, new) in moves.items() if old != new}
-        if moves:
-            self._update(
-                case_key(case_id),
-                "SET " + ", ".join(f"{name} = :new_{name}" for name in moves),
-                {
-                    **{f":new_{name}": new for name, (_, new) in moves.items()},
-                    **{f":old_{name}": old for name, (old, _) in moves.items()},
-                },
-                " AND ".join(f"{name} = :old_{name}" for name in moves),
-            )
-        return case_from(item)
+    def set_risk(
+        self, case_id: str, risk: Risk, *, only_if_higher: bool, expected: Risk | None = None
+    ) -> Case | None:
+        """ONE conditional UpdateItem writes the risk and, for a waiting case, its waiting
+        positions (gsi3, gsi4) as that risk places them (`risk.queue_position`), conditional on
+        the risk and the positions being as just read: no write can come between the level and
+        the place, so every reader (and every index entry, one version of the item) sees them
+        agree. A write that lost (another change of the case came first, or a transaction held
+        it) is planned again from a fresh read; the level only rises when `only_if_higher`, and
+        nothing is written when the stored risk is no longer `expected` (what the caller read)."""
+        for attempt in range(SET_RISK_ATTEMPTS):
+            item = self._get(case_key(case_id))
+            if item is None:
+                return None
+            held = item.get("risk")
+            if only_if_higher and RANK[risk.level] <= int(item.get("risk_rank", 0)):
+                return None
+            if expected is not None and held != expected.to_json():
+                return None
+            try:
+                written = self._update_new(case_key(case_id), *_placed(item, risk))
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionConflictException":
+                    raise
+                time.sleep(0.002 * (attempt + 1) * random.random())  # the transaction ends soon
+                continue
+            if written is not None:
+                return case_from(written)
+        raise WriteConflict("risk")
 
     def load_risk_terms(self) -> dict[str, Any] | None:
         item = self._get(TERMS_KEY, consistent=False)
@@ -155,6 +157,32 @@ class DynamoSafeguarding(StoreBase):
         )
         found = (self.get_alert(item["pk"].removeprefix("ALERT#")) for item in items)
         return [alert for alert in found if alert is not None]
+
+
+def _placed(item: dict[str, Any], risk: Risk) -> tuple[str, dict[str, Any], str, dict[str, str]]:
+    """The UpdateItem of `set_risk`: the risk, and each waiting position moved to where the
+    risk puts it, conditional on the risk and every index key being as read in `item`."""
+    sets = ["#risk = :risk", "risk_rank = :rank"]
+    values: dict[str, Any] = {":risk": risk.to_json(), ":rank": RANK[risk.level]}
+    conditions = ["attribute_exists(pk)"]
+    if "risk" in item:
+        conditions.append("#risk = :held")
+        values[":held"] = item["risk"]
+    else:
+        conditions.append("attribute_not_exists(#risk)")
+    for index, waiting in (("gsi3", "WAITING#"), ("gsi4", "QUEUED#")):
+        for name in (f"{index}pk", f"{index}sk"):
+            if name in item:
+                conditions.append(f"{name} = :was_{name}")
+                values[f":was_{name}"] = item[name]
+            else:
+                conditions.append(f"attribute_not_exists({name})")
+        if str(item.get(f"{index}pk", "")).startswith(waiting):
+            place = queue_position(item[f"{index}sk"], risk.level == "high")
+            if place != item[f"{index}sk"]:
+                sets.append(f"{index}sk = :place_{index}")
+                values[f":place_{index}"] = place
+    return "SET " + ", ".join(sets), values, " AND ".join(conditions), {"#risk": "risk"}
 
 
 def _alert_from(item: dict[str, Any]) -> Alert:
