@@ -99,16 +99,17 @@ def profile_of(actor: Actor, store: CaseStore) -> Practitioner | None:
     return practitioner
 
 
-def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
-    """Managers; the assignee; whoever serves the case's queue; and, while its risk is high,
-    the on-duty supervisors and safeguarding practitioners it alerts (`safeguarding.on_watch`)."""
+def can_see(actor: Actor, profile: Practitioner | None, case: Case, store: CaseStore) -> bool:
+    """Managers; the assignee; whoever serves the case's queue; and, while its risk is high or
+    its alert open, the on-duty supervisors and safeguarding practitioners it alerts
+    (`safeguarding.on_watch`, which reads the alert only when that is all that is left)."""
     if actor.is_manager:
         return True
     assert profile is not None
     return (
         case.assignee == actor.user_id
         or case.queue in profile.queues
-        or safeguarding.on_watch(profile, case)
+        or safeguarding.on_watch(profile, case, store)
     )
 
 
@@ -120,7 +121,7 @@ def _visible_case(
     case = store.get_case(case_id, with_timeline=with_timeline)
     if case is None:
         raise NotFound("No such case.")
-    if not can_see(actor, profile, case):
+    if not can_see(actor, profile, case, store):
         raise Forbidden("This case is not in your queues nor assigned to you.")
     return case, profile
 

@@ -29,7 +29,7 @@ def _cases(case_id: str, actor: Actor, store: LinkStore) -> tuple[Case, Case | N
     for case in (source, target):
         if case is None:
             continue
-        if not casework.can_see(actor, profile, case):
+        if not casework.can_see(actor, profile, case, store):
             raise Forbidden("This case is not in your queues nor assigned to you.")
         if not actor.is_manager and case.assignee not in (None, actor.user_id):
             raise Forbidden("Only its assignee or a manager can link an assigned case.")

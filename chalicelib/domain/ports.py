@@ -280,6 +280,10 @@ class CaseStore(MailStore, Protocol):
 
     def case_reads(self, case_id: str) -> list[CaseRead]: ...
 
+    def get_alert(self, case_id: str) -> Alert | None:
+        """The case's risk alert: while it is open, the people it calls on may see the case."""
+        ...
+
     def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]: ...
 
     def mine_page(

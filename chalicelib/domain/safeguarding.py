@@ -23,7 +23,7 @@ from typing import Any, cast
 from chalicelib.domain import delivery, risk, safeguarding_texts
 from chalicelib.domain.errors import ChangedMeanwhile, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Actor, Alert, Case, Practitioner, new_entry
-from chalicelib.domain.ports import Deps, SafeguardingStore, Store
+from chalicelib.domain.ports import CaseStore, Deps, SafeguardingStore, Store
 from chalicelib.domain.risk import Level, Risk, TermList
 
 log = logging.getLogger("contact-centre")
@@ -65,16 +65,21 @@ def save_terms(deps: Deps, actor: Actor, fields: dict[str, Any]) -> TermList:
     return terms
 
 
-def on_watch(profile: Practitioner, case: Case) -> bool:
-    """Whether a practitioner may open and act on a case beyond her queues: while its risk is
-    high, an on-duty supervisor or safeguarding practitioner (the people its alert calls on).
-    Read afresh per request, so lowering the risk or going off duty ends it at once."""
-    return (
-        profile.on_duty
-        and bool({SUPERVISOR, SAFEGUARDING} & set(profile.skills))
-        and case.risk is not None
-        and case.risk.level == "high"
-    )
+def on_watch(profile: Practitioner, case: Case, store: CaseStore) -> bool:
+    """Whether a practitioner may open and act on a case beyond her queues: an on-duty
+    supervisor or safeguarding practitioner (the people its alert calls on), while its risk is
+    high or its alert is open (raised and not acknowledged: the link she was sent works even if
+    the risk was lowered meanwhile). Once the alert is acknowledged and the risk lowered, her
+    need to know a young person's case has ended, and so has her access (unless she holds it).
+    Read afresh per request; every read she makes is recorded like anyone's (`READ#`)."""
+    if not (profile.on_duty and {SUPERVISOR, SAFEGUARDING} & set(profile.skills)):
+        return False
+    if case.risk is not None and case.risk.level == "high":
+        return True
+    if case.risk is None:
+        return False  # never flagged: never alerted
+    alert = store.get_alert(case.id)
+    return alert is not None and alert.acknowledged_at is None
 
 
 # --- assessment and changes -----------------------------------------------------------------------
@@ -122,7 +127,7 @@ def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> C
     case = store.get_case(case_id)
     if case is None:
         raise NotFound("No such case.")
-    if not casework.can_see(actor, casework.profile_of(actor, store), case):
+    if not casework.can_see(actor, casework.profile_of(actor, store), case, store):
         raise Forbidden("This case is not in your queues nor assigned to you.")
     now = deps.clock()
     before = case.risk or Risk("none")

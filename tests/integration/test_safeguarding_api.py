@@ -154,3 +154,27 @@ def test_a_booked_cases_high_risk_first_message_waits_first(local_services, cloc
     assert urgent.case_id == booked.booking.case_id
     waiting = [c.id for c in store.waiting_cases("general")]
     assert waiting == [urgent.case_id, ordinary.case_id]
+
+
+def test_an_alerted_supervisor_sees_the_case_until_the_alert_is_seen_and_the_risk_lowered(
+    api, staffed, clock
+):
+    """Vera serves another queue: the alert, not her queues, is why she may open the case. A
+    lowering before she opens the link sent to her does not shut her out while the alert is
+    open; once she acknowledged it and the risk is not high, her access ends. Every read of
+    hers is on the case's record of reads."""
+    staffed.create_practitioner(
+        Practitioner("vera", "Vera", ("other",), ("da",), 5, skills=("supervisor",))
+    )
+    staffed.go_on_duty("vera", clock())
+    vera = bearer("vera", "practitioner")
+    text(api, "+4520000002", URGENT)
+    case_id = send(api, "GET", "/inbox", ANNA)[1]["cases"][0]["id"]
+    assert send(api, "GET", f"/cases/{case_id}", vera)[0] == 200  # high risk
+    lowered = {"level": "none", "reason": "Song lyric"}
+    assert send(api, "PUT", f"/cases/{case_id}/risk", ANNA, lowered)[0] == 200
+    assert send(api, "GET", f"/cases/{case_id}", vera)[0] == 200  # the alert is still open
+    assert send(api, "POST", f"/cases/{case_id}/risk/acknowledge", vera)[0] == 200
+    assert send(api, "GET", f"/cases/{case_id}", vera)[0] == 403
+    _, reads = send(api, "GET", f"/cases/{case_id}/reads", BOSS)
+    assert [r["user_id"] for r in reads["reads"]].count("vera") == 2
