@@ -292,7 +292,7 @@ def test_a_high_risk_case_back_from_an_unanswering_practitioner_waits_first_agai
     assert waiting == [urgent.case_id, ordinary.case_id]
 
 
-def test_on_duty_supervisors_open_and_act_on_a_high_risk_case_only_while_it_is_high(deps, clock):
+def test_on_duty_supervisors_open_and_act_on_a_case_while_high_or_its_alert_is_open(deps, clock):
     deps.store.create_practitioner(
         Practitioner("sofie", "Sofie", ("jobs",), ("da",), 5, skills=("supervisor",))
     )
@@ -312,7 +312,9 @@ def test_on_duty_supervisors_open_and_act_on_a_high_risk_case_only_while_it_is_h
     casework.add_note(deps, outcome.case_id, sofie, "Calling her now")
     other = intake.receive(deps, sms(HIGH, 2, "+4520000002"))
     safeguarding.change(deps, sofie, other.case_id, "elevated", "Safe with a parent tonight")
-    with pytest.raises(Forbidden):  # lowered: she loses the access
+    casework.view_case(deps, other.case_id, sofie)  # lowered, but its alert is still open
+    safeguarding.acknowledge(deps, sofie, other.case_id)
+    with pytest.raises(Forbidden):  # lowered and acknowledged: she loses the access
         casework.view_case(deps, other.case_id, sofie)
     third = intake.receive(deps, sms(HIGH, 3, "+4520000003"))
     deps.store.go_off_duty(deps.store.get_practitioner("sofie"), clock())
