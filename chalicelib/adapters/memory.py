@@ -607,7 +607,7 @@ class MemoryStore(_PrivacyMixin):
             if case_id not in self._booked or case is None or case.status != "queued":
                 return None
             self._booked.discard(case_id)
-            self._waiting[case_id] = f"{_iso(at)}#{case_id}"
+            self._waiting[case_id] = self._place(case_id, f"{_iso(at)}#{case_id}")
             return self._ref(case_id)
 
     # --- cases ---------------------------------------------------------------------------------
@@ -653,6 +653,11 @@ class MemoryStore(_PrivacyMixin):
         )
 
     # --- safeguarding --------------------------------------------------------------------------
+
+    def _place(self, case_id: str, since: str) -> str:
+        """A case (back) in its queue: first if its risk is high, under the same lock."""
+        risk = self._cases[case_id].risk
+        return queue_position(since, risk is not None and risk.level == "high")
 
     def set_risk(
         self, case_id: str, risk: Risk, *, only_if_higher: bool, expected: Risk | None = None
@@ -758,7 +763,7 @@ class MemoryStore(_PrivacyMixin):
                 current, status="queued", queue=queue, assignee=None, assigned_at=None
             )
             self._unanswered.pop(case.id, None)
-            self._waiting[case.id] = f"{_iso(now)}#{case.id}"
+            self._waiting[case.id] = self._place(case.id, f"{_iso(now)}#{case.id}")
             self._release(case.assignee)
 
     def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
@@ -810,7 +815,7 @@ class MemoryStore(_PrivacyMixin):
                 closed_at=None,
                 outcome=None,
             )
-            self._waiting[case.id] = f"{_iso(now)}#{case.id}"
+            self._waiting[case.id] = self._place(case.id, f"{_iso(now)}#{case.id}")
 
     def add_reply(self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool) -> None:
         with self._lock:

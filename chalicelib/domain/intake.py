@@ -284,9 +284,7 @@ def _promote_booked(deps: Deps, write: InboundWrite, message: InboundMessage) ->
     their menu choice."""
     try:
         case = deps.store.promote_booked(write.case_id, message.sender, deps.clock())
-        if case is not None and message.channel == "voice":
-            safeguarding.keep_first(deps, case.id)
-        elif case is not None:
+        if case is not None and message.channel != "voice":
             routing.waiting_again(deps, case)
     except Exception:
         log.exception(

@@ -81,10 +81,10 @@ def waiting_again(
     deps: Deps, case: CaseRef, *, returning: bool = True, exclude: frozenset[str] = frozenset()
 ) -> str | None:
     """Every path that puts a case (back) in a queue ends here: a transfer, a reopen, the
-    unanswered requeue, a booked case's first message. A high-risk case waits first again
-    (`safeguarding.keep_first`, positions from `risk.queue_position`), then it is offered,
-    `safeguarding` practitioners first. Who took it, or None: it waits."""
-    level = safeguarding.keep_first(deps, case.id)
+    unanswered requeue, a booked case's first message. The store put a high-risk case first
+    in the same write (`risk.queue_position`); it is offered `safeguarding` practitioners
+    first. Who took it, or None: it waits."""
+    level = safeguarding.level_of(deps, case.id)
     waiting = replace(case, risk=level, assignee=None)
     return route(waiting, deps.store, deps.clock(), returning=returning, exclude=exclude)
 

@@ -142,16 +142,12 @@ def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> C
     return updated
 
 
-def keep_first(deps: Deps, case_id: str) -> str | None:
-    """A case put back in its queue (unanswered in time) waits from now: a high-risk one is put
-    first again, its risk written back as read (`expected`: a practitioner's change meanwhile
-    is never undone; it placed the case itself). Its risk level (None: never flagged)."""
+def level_of(deps: Deps, case_id: str) -> str | None:
+    """The risk level of a case put (back) in its queue (None: never flagged), for routing: the
+    store already placed it (first, if high) in the same write that put it there, on condition
+    that its risk was still the one it read."""
     case = deps.store.get_case(case_id)
-    if case is None or case.risk is None:
-        return None
-    if case.risk.level == "high":
-        deps.store.set_risk(case_id, case.risk, only_if_higher=False, expected=case.risk)
-    return case.risk.level
+    return case.risk.level if case is not None and case.risk is not None else None
 
 
 def _recorded(

@@ -75,6 +75,22 @@ def test_a_risk_set_over_the_one_read_never_undoes_a_change_meanwhile(store):
     assert again.risk == HIGH
 
 
+def test_a_high_risk_case_put_back_in_its_queue_is_placed_first_by_that_write(store):
+    from chalicelib.domain.model import Practitioner
+
+    store.create_practitioner(Practitioner("anna", "Anna", ("general",), ("da",), 5))
+    store.go_on_duty("anna", T0)
+    urgent, ordinary = first(), first(OTHER, "SM2", T0 + timedelta(minutes=1))
+    store.record_inbound(replace(urgent, opening=replace(urgent.opening, risk=HIGH)))
+    store.record_inbound(ordinary)
+    store.assign(ref(store, urgent.case_id), "anna", T0, require_on_duty=True)
+    store.to_queue(ref(store, urgent.case_id), "general", T0 + timedelta(minutes=9))
+    assert [c.id for c in store.waiting_cases("general")] == [urgent.case_id, ordinary.case_id]
+    store.close(ref(store, urgent.case_id), "answered", "anna", T0 + timedelta(minutes=10))
+    store.reopen(ref(store, urgent.case_id), T0 + timedelta(minutes=11))
+    assert [c.id for c in store.waiting_cases("general")] == [urgent.case_id, ordinary.case_id]
+
+
 def test_the_term_list_is_saved_only_over_the_version_read(store):
     assert store.load_risk_terms() is None
     one = {"version": 1, "terms": [{"phrase": "pills", "weight": 6}]}

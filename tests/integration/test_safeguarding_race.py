@@ -15,18 +15,26 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import timedelta
 from itertools import cycle
 
 from chalicelib.domain import casework, intake, routing, safeguarding
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.model import Actor, EmailDetails, Identity, InboundMessage, Practitioner
+from chalicelib.domain.model import (
+    Actor,
+    CaseRef,
+    EmailDetails,
+    Identity,
+    InboundMessage,
+    Practitioner,
+)
 from tests.conftest import make_services
 
 URGENT = "I have 40 paracetamol and I'm going to take them all tonight"
 LYRIC = "I want to die, tonight I take the pills (a song we sing in class)"
 ORDINARY = "Which course fits me after year nine?"
 ANNA = Actor("anna", "practitioner")
-ORDINARY_NEW, URGENT_NEW, RAISED, LOWERED, CONTESTED = 14, 10, 4, 4, 4
+ORDINARY_NEW, URGENT_NEW, RAISED, LOWERED, CONTESTED, REQUEUED = 14, 10, 4, 4, 4, 3
 
 
 def message(n: int, channel: str, body: str) -> InboundMessage:
@@ -42,10 +50,19 @@ def message(n: int, channel: str, body: str) -> InboundMessage:
     )
 
 
-def ordered(cases) -> bool:
-    """Every high-risk case before every other; within a level, oldest first."""
-    keys = [(not _high(c), c.opened_at, c.id) for c in cases]
+def ordered(cases, since=None) -> bool:
+    """Every high-risk case before every other; given `since` (when each case came to wait in
+    its queue), within a level the longest waiting first."""
+    keys = [(not _high(c), since[c.id] if since else "", c.id if since else "") for c in cases]
     return keys == sorted(keys)
+
+
+def queued_at(store, case_id: str) -> str:
+    """When the case came (back) to wait in its queue, as the table holds it (read
+    consistently): a requeued case waits from when it was put back."""
+    key = {"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "CASE"}}
+    item = store.client.get_item(TableName=store.table, Key=key, ConsistentRead=True)["Item"]
+    return item["queued_at"]["S"]
 
 
 def _high(case) -> bool:
@@ -54,7 +71,7 @@ def _high(case) -> bool:
 
 def test_high_risk_waits_first_whatever_arrives_at_once(store, clock):
     deps = make_services(store, clock)
-    for pid, skills in (("anna", ()), ("sara", ("safeguarding",))):
+    for pid, skills in (("anna", ()), ("sara", ("safeguarding",)), ("tove", ())):
         store.create_practitioner(
             Practitioner(pid, pid.title(), ("general",), ("da", "en"), 3, skills=skills)
         )
@@ -64,6 +81,13 @@ def test_high_risk_waits_first_whatever_arrives_at_once(store, clock):
         intake.receive(deps, message(100 + n, next(channels), LYRIC)).case_id
         for n in range(LOWERED)
     ]
+    # high-risk cases tove held and never answered: the requeue puts them back meanwhile
+    requeued = [
+        intake.receive(deps, message(500 + n, "sms", URGENT)).case_id for n in range(REQUEUED)
+    ]
+    for case in map(store.get_case, requeued):
+        held = CaseRef(case.id, case.queue, case.language, case.contact_id)
+        store.assign(held, "tove", clock(), require_on_duty=False)
     contested = [
         intake.receive(deps, message(400 + n, "sms", LYRIC)).case_id for n in range(CONTESTED)
     ]
@@ -94,6 +118,7 @@ def test_high_risk_waits_first_whatever_arrives_at_once(store, clock):
         watchers = [pool.submit(watch) for _ in range(2)]
         work = [pool.submit(intake.receive, deps, m) for m in arrivals]
         work += [pool.submit(safeguarding.change, deps, ANNA, *j) for j in judgements]
+        work.append(pool.submit(routing.requeue_unanswered, deps, timedelta(0)))
         for future in work:
             future.result()
         done.set()
@@ -102,11 +127,12 @@ def test_high_risk_waits_first_whatever_arrives_at_once(store, clock):
 
     page, _ = casework.inbox(deps, ANNA, limit=100)
     truth = [store.get_case(c.id) for c in page]  # each read consistently from the table
-    assert len(truth) == RAISED + LOWERED + CONTESTED + ORDINARY_NEW + URGENT_NEW
+    assert len(truth) == RAISED + LOWERED + CONTESTED + REQUEUED + ORDINARY_NEW + URGENT_NEW
     high = {c.id for c in truth if _high(c)} - set(contested)  # either way, as they fell
-    assert len(high) == RAISED + URGENT_NEW and high >= set(to_raise)
+    assert len(high) == RAISED + REQUEUED + URGENT_NEW and high >= set(to_raise + requeued)
     assert not high & set(to_lower)
-    assert ordered(truth), "the inbox does not put high risk first, oldest first"
+    since = {c.id: queued_at(store, c.id) for c in truth}
+    assert ordered(truth, since), "the inbox does not put high risk first, oldest first"
     assert [c.id for c in page] == [c.id for c in truth]
     assert not seen_wrong, f"{len(seen_wrong)} inbox reads showed high risk behind ordinary"
 

@@ -12,6 +12,7 @@ import hashlib
 import heapq
 import json
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -46,6 +47,7 @@ from chalicelib.adapters.dynamodb.items import (
     interaction_item,
     open_count,
     practitioner_from,
+    waiting_place,
 )
 from chalicelib.domain import positions
 from chalicelib.domain.errors import InvalidCursor
@@ -512,31 +514,35 @@ class DynamoCases(StoreBase):
         if only_if_unanswered:
             condition += " AND gsi3pk = :unanswered"
             values[":unanswered"] = UNANSWERED
-        ops = [
-            (
-                "case",
-                update(
-                    self.table,
-                    case_key(case.id),
-                    "SET #status = :queued, #queue = :queue, queued_at = :now, gsi3pk = :waiting, "
-                    "gsi3sk = :since, gsi4pk = :queued_in, gsi4sk = :since "
-                    "REMOVE assignee, assigned_at",
-                    {
-                        **values,
-                        ":queued": "queued",
-                        ":queue": queue,
-                        ":now": iso(now),
-                        ":waiting": waiting_key(queue),
-                        ":queued_in": queue_inbox_key(queue),
-                        ":since": f"{iso(now)}#{case.id}",
-                    },
-                    condition,
-                    {**NAMES, "#queue": "queue"},
+
+        def ops(place: str, risk: str, held: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+            return [
+                (
+                    "case",
+                    update(
+                        self.table,
+                        case_key(case.id),
+                        "SET #status = :queued, #queue = :queue, queued_at = :now, "
+                        "gsi3pk = :waiting, gsi3sk = :since, gsi4pk = :queued_in, gsi4sk = :since "
+                        "REMOVE assignee, assigned_at",
+                        {
+                            **values,
+                            **held,
+                            ":queued": "queued",
+                            ":queue": queue,
+                            ":now": iso(now),
+                            ":waiting": waiting_key(queue),
+                            ":queued_in": queue_inbox_key(queue),
+                            ":since": place,
+                        },
+                        f"{condition} AND {risk}",
+                        {**NAMES, "#queue": "queue"},
+                    ),
                 ),
-            )
-        ]
-        ops += self._release(case.assignee)
-        self._run(ops)
+                *self._release(case.assignee),
+            ]
+
+        self._to_wait(case.id, iso(now), ops)
 
     def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
         condition, values = _held_by(case.assignee)
@@ -659,8 +665,9 @@ class DynamoCases(StoreBase):
 
     def reopen(self, case: CaseRef, now: datetime) -> None:
         """A closed case back to its queue; refused while the citizen has another open case."""
-        self._run(
-            [
+
+        def ops(place: str, risk: str, held: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+            return [
                 (
                     "open_case",
                     put(
@@ -678,21 +685,45 @@ class DynamoCases(StoreBase):
                         "gsi4pk = :queued_in, gsi4sk = :since "
                         "REMOVE assignee, assigned_at, closed_at, outcome, closed_by",
                         {
+                            **held,
                             ":queued": "queued",
                             ":closed": "closed",
                             ":now": iso(now),
                             ":inbox": open_key(case.id, self.open_shards),
                             ":waiting": waiting_key(case.queue),
                             ":queued_in": queue_inbox_key(case.queue),
-                            ":since": f"{iso(now)}#{case.id}",
+                            ":since": place,
                         },
-                        "#status = :closed AND attribute_not_exists(erased_at)",  # never erased
+                        # never an erased case
+                        f"#status = :closed AND attribute_not_exists(erased_at) AND {risk}",
                         NAMES,
                     ),
                 ),
                 ("count", open_count(self.table, case.id, self.open_shards, 1)),
             ]
-        )
+
+        self._to_wait(case.id, iso(now), ops)
+
+    def _to_wait(
+        self,
+        case_id: str,
+        since: str,
+        ops: Callable[[str, str, dict[str, Any]], list[tuple[str, dict[str, Any]]]],
+    ) -> None:
+        """A case (back) in its queue waits from `since`, first if its risk is high: its place
+        is written on condition that its risk is still as read (`waiting_place`), so a risk and a
+        place never disagree. A lost transaction whose case is as before (but for its risk) is
+        planned again; otherwise its loss is the caller's, as from `_run`."""
+        for _ in range(3):
+            place, risk, held = waiting_place(self._get(case_key(case_id)), case_id, since)
+            try:
+                self._run(ops(place, risk, held))
+                return
+            except CaseChanged:
+                now_held = waiting_place(self._get(case_key(case_id)), case_id, since)
+                if now_held == (place, risk, held):
+                    raise
+        raise WriteConflict("risk")
 
     def add_reply(self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool) -> None:
         """A practitioner's reply onto the timeline, before it is sent, and only while the case

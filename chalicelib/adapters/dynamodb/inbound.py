@@ -24,6 +24,7 @@ from chalicelib.adapters.dynamodb.items import (
     interaction_item,
     new_case_item,
     open_count,
+    waiting_place,
 )
 from chalicelib.adapters.dynamodb.webinars import BOOKING_ROLES, booking_ops
 from chalicelib.domain.model import (
@@ -471,31 +472,41 @@ class DynamoInbound(StoreBase):
         queue (since `at`) and shows in the inbox. None when it was a case to answer already
         (another message promoted it); either way the identity's mark goes."""
         now = iso(at)
-        promote = update(
-            self.table,
-            case_key(case_id),
-            "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, gsi3sk = :since, "
-            "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
-            "REMOVE booked_only, booked_waiting, booked_inbox",
-            {
-                ":inbox": open_key(case_id, self.open_shards),
-                ":at": now,
-                ":since": f"{now}#{case_id}",
-                ":yes": True,
-                ":queued": "queued",
-            },
-            "booked_only = :yes AND #status = :queued",
-            {"#status": "status"},
-        )
-        try:  # with its shard's count of open cases
-            self._transact(
-                [("case", promote), ("count", open_count(self.table, case_id, self.open_shards, 1))]
+        item: dict[str, Any] | None = None
+        for _ in range(3):  # lost to a change of its risk meanwhile: placed again
+            place, risk, held = waiting_place(self._get(case_key(case_id)), case_id, now)
+            promote = update(
+                self.table,
+                case_key(case_id),
+                "SET gsi1pk = :inbox, gsi1sk = :at, gsi3pk = booked_waiting, gsi3sk = :since, "
+                "gsi4pk = booked_inbox, gsi4sk = :since, queued_at = :at "
+                "REMOVE booked_only, booked_waiting, booked_inbox",
+                {
+                    **held,
+                    ":inbox": open_key(case_id, self.open_shards),
+                    ":at": now,
+                    ":since": place,  # first in its queue if its first words were high risk
+                    ":yes": True,
+                    ":queued": "queued",
+                },
+                f"booked_only = :yes AND #status = :queued AND {risk}",
+                {"#status": "status"},
             )
-            item = self._get(case_key(case_id))
-        except Cancelled as lost:
-            if "case" not in lost.failed:
-                raise WriteConflict(str(lost)) from lost
-            item = None
+            try:  # with its shard's count of open cases
+                self._transact(
+                    [
+                        ("case", promote),
+                        ("count", open_count(self.table, case_id, self.open_shards, 1)),
+                    ]
+                )
+                item = self._get(case_key(case_id))
+                break
+            except Cancelled as lost:
+                if "case" not in lost.failed:
+                    raise WriteConflict(str(lost)) from lost
+                fresh = self._get(case_key(case_id))
+                if fresh is None or not fresh.get("booked_only") or fresh["status"] != "queued":
+                    break  # a case to answer already
         self._update(
             identity_key(identity),
             "REMOVE open_case_booked",

@@ -65,6 +65,19 @@ def new_case_item(
     }
 
 
+def waiting_place(
+    item: dict[str, Any] | None, case_id: str, since: str
+) -> tuple[str, str, dict[str, Any]]:
+    """Where a case put (back) in its queue waits: from `since`, first if its risk (in `item`,
+    as read) is high (`risk.queue_position`); and the condition, for the write that puts it
+    there, that its risk is still that one."""
+    rank = (item or {}).get("risk_rank")
+    place = queue_position(f"{since}#{case_id}", rank == RANK["high"])
+    if rank is None:
+        return place, "attribute_not_exists(risk_rank)", {}
+    return place, "risk_rank = :held_rank", {":held_rank": rank}
+
+
 def open_count(table: str, case_id: str, shards: int, delta: int) -> dict[str, Any]:
     """The operation, for the transaction that moves the case into (+1) or out of (-1) the
     managers' open inbox, that keeps its shard's counter exact."""
