@@ -1173,6 +1173,7 @@ class MemoryStore(_PrivacyMixin):
                 e.attempts,  # 0: its first send was interrupted
                 e.slot,
                 e.raw_key,
+                e.interaction.automated,
             )
             for events in self._events.values()
             for e in events.values()

@@ -131,6 +131,30 @@ def test_out_of_hours_the_chat_says_when_it_opens_in_the_citizens_language(api, 
     assert seen_by_citizen["messages"][-1]["from"] == "service"
 
 
+def test_a_retried_out_of_hours_notice_is_still_from_the_service(
+    api, anna, clock, local_services, monkeypatch
+):
+    from chalicelib.adapters.chat import ChatOutbox
+    from chalicelib.domain import delivery
+
+    clock.set_local(2026, 11, 24, 22, 0)
+    sends = ChatOutbox.send_chat
+    down = [True]
+
+    def fails_once(self, conversation_id, message):
+        if down.pop() if down else False:
+            raise ConnectionError("the store's endpoint timed out")
+        return sends(self, conversation_id, message)
+
+    monkeypatch.setattr(ChatOutbox, "send_chat", fails_once)
+    token = start(api, language="da", body="Hej, er der nogen?")["token"]
+    clock.at += timedelta(minutes=2)
+    assert delivery.retry_due(local_services)["sent"] == 1
+    _, seen_by_citizen = get(api, f"/chat/conversations/{token}/messages?wait=0")
+    [notice] = [m for m in seen_by_citizen["messages"] if "i morgen" in m["body"]]
+    assert notice["from"] == "service"
+
+
 def test_a_reply_wakes_a_waiting_long_poll_well_before_its_deadline(api, anna, local_services):
     token = start(api, body="Is anyone there?")["token"]
     _, first = get(api, f"/chat/conversations/{token}/messages?wait=0")
