@@ -504,6 +504,8 @@ class PrivacyStore(Protocol):
 
     def mark_case_erased(self, case_id: str, now: datetime) -> None: ...
 
+    def forget_survey(self, case_id: str) -> None: ...  # its open satisfaction question, if any
+
     def scrub_case(self, case_id: str) -> None: ...
 
     def scrub_event(

@@ -89,6 +89,9 @@ def erase(deps: Deps, contact_id: str, by: str) -> dict[str, int]:
     for case_id in contact.cases:
         store.mark_case_erased(case_id, deps.clock())  # refused messages are no longer parked on it
         _close(deps, case_id, by)
+        # an answer to its satisfaction question is then a new contact's message: one already
+        # written is read (and scrubbed) below, a later one finds no question to answer
+        store.forget_survey(case_id)
         case = store.case_records(case_id)
         for message in case.messages:
             if message.status in OUTBOX_STATUSES and store.cancel_parked(case_id, message.id):
