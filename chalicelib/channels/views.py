@@ -263,7 +263,13 @@ def opening_hours(hours: OpeningHours, now: datetime) -> dict[str, Any]:
 
 def chat_message(message: ChatMessage) -> dict[str, Any]:
     """A chat line as the widget shows it (as text: it never renders a body as HTML)."""
-    return {"id": message.id, "at": _at(message.at), "from": message.sender, "body": message.body}
+    return {
+        "id": message.id,
+        "seq": message.seq,
+        "at": _at(message.at),
+        "from": message.sender,
+        "body": message.body,
+    }
 
 
 def chat_push(message: ChatMessage) -> str:

@@ -604,3 +604,4 @@ class ChatMessage:
     at: datetime
     sender: str
     body: str
+    seq: int | None = None  # its place in the conversation, the poll's cursor (set when stored)

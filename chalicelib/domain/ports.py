@@ -594,12 +594,15 @@ class ChatStore(Protocol):
 
     def end_chat(self, conversation: ChatConversation, token_hash: str) -> bool: ...
 
-    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> None: ...
+    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> ChatMessage:
+        """Stored under the conversation's next `seq` (returned with it), visible only after
+        every message numbered before it; the same message again keeps its number."""
+        ...
 
     def chat_since(
-        self, conversation_id: str, after: str | None, now: datetime
+        self, conversation_id: str, after: int | None, now: datetime
     ) -> tuple[list[ChatMessage], bool]:
-        """Messages after `after`, oldest first, and whether a practitioner is typing."""
+        """Messages numbered after `after`, in order, and whether a practitioner is typing."""
         ...
 
     def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None: ...
