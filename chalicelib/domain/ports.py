@@ -653,6 +653,14 @@ class Store(
     uses."""
 
 
+class Recordings(Protocol):
+    """Voicemail recordings at the provider, by recording SID (see adapters/recordings.py)."""
+
+    def fetch(self, recording_sid: str) -> bytes | None: ...  # None: the provider has none
+
+    def delete(self, recording_sid: str) -> None: ...  # one gone already is fine
+
+
 class Deps(Protocol):
     """The one set of dependencies every domain entry point takes as its first argument, built
     once per Lambda container by `chalicelib.wiring` (tests build theirs, with fakes or DynamoDB
@@ -681,6 +689,9 @@ class Deps(Protocol):
 
     @property
     def chat(self) -> ChatSender: ...
+
+    @property
+    def recordings(self) -> Recordings: ...
 
     def clock(self) -> datetime: ...
 
