@@ -126,3 +126,19 @@ def test_a_poll_never_skips_a_message_written_late_with_an_earlier_id(store, clo
 
     expected = {f"{who} {n}" for who in ("citizen", "practitioner") for n in range(each)}
     assert sorted(seen_by_poller) == sorted(expected)  # each once, none skipped
+
+
+def test_the_same_message_sent_twice_is_one_line_with_one_number(store, clock):
+    """A send that died after writing is retried (delivery.retry_due): no second copy."""
+    from chalicelib.domain.ids import interaction_id
+    from chalicelib.domain.model import ChatMessage
+
+    deps = deps_of(store, clock, hours=demo_hours())
+    started = chat.start(deps, "198.51.100.8", "da", None)
+    conversation = chat.find(deps, started.token).id
+    at = clock()
+    said = ChatMessage(interaction_id(at), at, "practitioner", "Hej")
+    first = store.add_chat_message(conversation, said)
+    again = store.add_chat_message(conversation, said)
+    found, _ = chat.messages(deps, started.token, None, 0)
+    assert [(m.body, m.seq) for m in found] == [("Hej", 1)] and first.seq == again.seq == 1
