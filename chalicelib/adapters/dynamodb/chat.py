@@ -217,7 +217,8 @@ class DynamoChat(StoreBase):
         for item in items:
             if item["sk"].startswith(TYPING):
                 typing = typing or (item["sk"] != TYPING + "citizen" and item["until"] > iso(now))
-            elif item["sk"].startswith("MSG#"):
+            elif item["sk"].startswith("MSG#") and "seq" in item:
+                # (one written before messages were numbered has no cursor: it expires in 2 days)
                 at = parse_iso(item["at"])
                 assert at is not None
                 message = ChatMessage(item["id"], at, item["from"], item["body"], int(item["seq"]))
