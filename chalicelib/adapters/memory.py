@@ -415,6 +415,11 @@ class MemoryStore(_PrivacyMixin):
             self._surveys[key] = (survey, expires)
             return True
 
+    def forget_survey(self, case_id: str) -> None:
+        with self._lock:
+            for key in [k for k, (s, _) in self._surveys.items() if s.case_id == case_id]:
+                del self._surveys[key]
+
     def find_survey(self, key: str, now: datetime) -> Survey | None:
         found = self._surveys.get(key)
         return found[0] if found and found[1] > now else None
@@ -1173,6 +1178,7 @@ class MemoryStore(_PrivacyMixin):
                 e.attempts,  # 0: its first send was interrupted
                 e.slot,
                 e.raw_key,
+                e.interaction.automated,
             )
             for events in self._events.values()
             for e in events.values()

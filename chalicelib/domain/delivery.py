@@ -186,7 +186,7 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
             out.raw,
             reference(out.case_id, message_id),
             out.caller,
-            "service" if out.automated else "practitioner",
+            _sender(out.automated),
         )
     except Exception as error:
         if out.channel == "voice":
@@ -228,6 +228,12 @@ def entry(out: Outgoing, now: datetime, lease_until: datetime) -> Interaction:
         email=out.email,
         lease_until=lease_until,
     )
+
+
+def _sender(automated: bool) -> str:
+    """Who a chat message shows as from: the service's own messages stay the service's, retried
+    or not; everything else is a practitioner's."""
+    return "service" if automated else "practitioner"
 
 
 def _with(
@@ -375,6 +381,7 @@ def retry_due(deps: Deps) -> dict[str, int]:
                 entry.body,
                 raw,
                 reference(entry.case_id, entry.interaction_id),
+                sender=_sender(entry.automated),
             )
         except MessageRejected as error:
             _rejected(deps, entry.case_id, entry.interaction_id, kind, error)

@@ -517,6 +517,7 @@ class Parked:
     attempts: int
     slot: str  # where it waits: claimed by a conditional write before each retry
     raw_key: str | None = None
+    automated: bool = False  # the service's own message: a retry still comes from the service
 
 
 # --- one citizen's data, as export, erasure and retention see it ---------------------------
@@ -603,3 +604,4 @@ class ChatMessage:
     at: datetime
     sender: str
     body: str
+    seq: int | None = None  # its place in the conversation, the poll's cursor (set when stored)

@@ -145,3 +145,41 @@ def test_retention_drops_a_closed_cases_matched_risk_terms(local_store, local_se
     ]
     assert mine and not [t for t in terms if t in json.dumps(mine)]
     assert store.get_case(case_id).risk.level == "high"  # the reports still count the flag
+
+
+def test_a_recording_past_its_retention_is_deleted_at_twilio_before_its_reference(
+    local_store, local_services
+):
+    import pytest
+    import responses
+
+    from chalicelib.domain.errors import ProviderUnavailable
+
+    store, sid, account = local_store, "RE" + "5" * 32, "AC" + "1" * 32
+    call = intake.receive(
+        deps_of(store, Fixed(T0), hours=HOURS),
+        InboundMessage(
+            "voice", "twilio", "CA" + "5" * 32, Identity("phone", "+4520000005"), "", "Call"
+        ),
+    )
+    voicemail = voice.Call(call.case_id, call.interaction_id, "+4520000005")
+    voice.record_voicemail(deps_of(store, T0), voicemail, sid, "https://api.twilio.com/r", 30)
+    services = replace(
+        local_services, settings=replace(local_services.settings, twilio_account_sid=account)
+    )
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{sid}.json"
+
+    def media() -> tuple:
+        timeline = store.get_case(call.case_id, with_timeline=True).timeline
+        return next(i for i in timeline if i.status == "voicemail").media
+
+    with responses.RequestsMock() as twilio:
+        twilio.delete(url, status=503)
+        with pytest.raises(ProviderUnavailable):
+            privacy.purge(at(services, T0 + timedelta(days=91)), identities=False, audits=False)
+        assert media() != ()  # still referenced: tomorrow's run deletes it
+        twilio.replace(responses.DELETE, url, status=204)
+        later = at(services, T0 + timedelta(days=92))
+        counts = privacy.purge(later, identities=False, audits=False)
+        assert counts["recordings"] == 1 and media() == ()
+        assert [c.request.method for c in twilio.calls] == ["DELETE", "DELETE"]
