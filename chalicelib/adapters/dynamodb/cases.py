@@ -47,8 +47,18 @@ from chalicelib.adapters.dynamodb.items import (
     open_count,
     practitioner_from,
 )
-from chalicelib.domain import model, positions
+from chalicelib.domain import positions
 from chalicelib.domain.errors import InvalidCursor
+from chalicelib.domain.model import (
+    Case,
+    CaseRead,
+    CaseRef,
+    InboxFilter,
+    InboxQuery,
+    Interaction,
+    Practitioner,
+    closing_note,
+)
 from chalicelib.domain.ports import (
     CaseChanged,
     OpenCaseExists,
@@ -72,7 +82,7 @@ def _raise_for(lost: Cancelled) -> None:
 FILTERED_READS = 5  # Queries a filtered section reads at most before it answers a short page
 
 
-def _filter(only: model.InboxFilter) -> tuple[str, dict[str, str], dict[str, Any]]:
+def _filter(only: InboxFilter) -> tuple[str, dict[str, str], dict[str, Any]]:
     """A FilterExpression for the inbox's filters: the entry's channel is its latest citizen
     message's (the case's own channel before any); needs a reply: `waiting_since` is set."""
     terms: list[str] = []
@@ -98,7 +108,7 @@ def _filter(only: model.InboxFilter) -> tuple[str, dict[str, str], dict[str, Any
 class DynamoCases(StoreBase):
     # --- reading -----------------------------------------------------------------------------
 
-    def get_case(self, case_id: str, with_timeline: bool = False) -> model.Case | None:
+    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
         """The case, and its timeline oldest first, from one Query of its partition."""
         if not with_timeline:
             return self._get_as(case_key(case_id), case_from)
@@ -132,17 +142,17 @@ class DynamoCases(StoreBase):
         # the inbox's `unread` reads this marker from the case item, not the reads' items
         self._set_in_map(case_id, "last_read", user_id, iso(at))
 
-    def case_reads(self, case_id: str) -> list[model.CaseRead]:
+    def case_reads(self, case_id: str) -> list[CaseRead]:
         items = self._query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :read)",
             ExpressionAttributeValues=dump({":pk": f"CASE#{case_id}", ":read": "READ#"}),
         )
         return [
-            model.CaseRead(i["case_id"], i["user_id"], i["role"], parse_iso(i["at"]))  # type: ignore[arg-type]  # always set
+            CaseRead(i["case_id"], i["user_id"], i["role"], parse_iso(i["at"]))  # type: ignore[arg-type]  # always set
             for i in items
         ]
 
-    def inbox_page(self, query: model.InboxQuery) -> tuple[list[model.Case], str | None]:
+    def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]:
         """One Query on gsi1, newest activity first; the cursor is opaque to clients."""
         values: dict[str, Any] = {":pk": INBOX_CLOSED if query.closed else INBOX_OPEN}
         filters: list[str] = []
@@ -190,7 +200,7 @@ class DynamoCases(StoreBase):
             return self._open_page(kwargs, query.limit, query.cursor)
         if query.cursor:
             kwargs["ExclusiveStartKey"] = _decode_cursor(query.cursor, values[":pk"])
-        cases: list[model.Case] = []
+        cases: list[Case] = []
         for _ in range(FILTERED_READS):  # filtered: read on, boundedly, for a full page
             page = self.client.query(**{**kwargs, "Limit": query.limit - len(cases)})
             cases += [case_from(load(item)) for item in page.get("Items", [])]
@@ -202,12 +212,12 @@ class DynamoCases(StoreBase):
 
     def _open_page(
         self, kwargs: dict[str, Any], limit: int, cursor: str | None
-    ) -> tuple[list[model.Case], str | None]:
+    ) -> tuple[list[Case], str | None]:
         """The open cases, newest activity first, from every shard `OPEN#<n>` (one Query each,
         in parallel), merged. The cursor holds each shard's position. Filtered, the shards are
         read on (at most FILTERED_READS rounds) until the page is full or they are exhausted."""
         starts = _decode_shards(cursor, self.open_shards)
-        cases: list[model.Case] = []
+        cases: list[Case] = []
         for _ in range(FILTERED_READS):
             found, starts = self._open_round(kwargs, starts, limit - len(cases))
             cases += found
@@ -219,7 +229,7 @@ class DynamoCases(StoreBase):
 
     def _open_round(
         self, kwargs: dict[str, Any], starts: list[Start], room: int
-    ) -> tuple[list[model.Case], list[Start]]:
+    ) -> tuple[list[Case], list[Start]]:
         """One Query of `room` per shard not yet exhausted, merged by last activity. A shard
         that has more stops the page at the last entry it read (past it, its entries are
         unseen), so no case is skipped; each shard goes on after the last it showed."""
@@ -268,12 +278,8 @@ class DynamoCases(StoreBase):
         return [case_from(item) for item in shown], after
 
     def mine_page(
-        self,
-        practitioner_id: str,
-        after: str | None,
-        limit: int,
-        only: model.InboxFilter | None = None,
-    ) -> tuple[list[model.Case], str | None]:
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
+    ) -> tuple[list[Case], str | None]:
         """A practitioner's open cases in the order they were handed them: one Query of their
         own gsi4 partition, after their profile. The position is where the next page starts
         (None: no more)."""
@@ -281,12 +287,8 @@ class DynamoCases(StoreBase):
         return cases, resume
 
     def practitioner_page(
-        self,
-        practitioner_id: str,
-        after: str | None,
-        limit: int,
-        only: model.InboxFilter | None = None,
-    ) -> tuple[model.Practitioner | None, list[model.Case], str | None]:
+        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
+    ) -> tuple[Practitioner | None, list[Case], str | None]:
         """Their profile and their open cases after `after` (up to `limit`; 0: the profile
         only), from ONE Query of their gsi4 partition: the profile sorts first. The partition is
         read whole (the profile and at most `max_active_cases`, 50, cases: under 1 MB), so a
@@ -325,13 +327,13 @@ class DynamoCases(StoreBase):
         queues: frozenset[str],
         after: str | None,
         limit: int,
-        only: model.InboxFilter | None = None,
-    ) -> tuple[list[model.Case], str | None]:
+        only: InboxFilter | None = None,
+    ) -> tuple[list[Case], str | None]:
         """The waiting cases of these queues, longest waiting first: one Query per queue (each
         reads at most `limit`), merged by waiting time. Only the queues' own partitions are read,
         whatever the number of open cases elsewhere. The page stops at the earliest position a
         queue was read to (past it, that queue's cases are unseen): nothing is skipped."""
-        found: list[tuple[str, model.Case]] = []
+        found: list[tuple[str, Case]] = []
         cutoff: str | None = None
         for queue in sorted(queues):
             cases, places, resume = self._section(queue_inbox_key(queue), after, limit, only)
@@ -387,8 +389,8 @@ class DynamoCases(StoreBase):
         )
 
     def _section(
-        self, partition: str, after: str | None, limit: int, only: model.InboxFilter | None
-    ) -> tuple[list[model.Case], list[str], str | None]:
+        self, partition: str, after: str | None, limit: int, only: InboxFilter | None
+    ) -> tuple[list[Case], list[str], str | None]:
         """A gsi4 partition after a position: cases, their positions, where to resume (None:
         read to its end). Unfiltered, one Query of `limit`. Filtered (DynamoDB drops what does
         not match after reading it), reads on until `limit` match or the key is exhausted, at
@@ -471,7 +473,7 @@ class DynamoCases(StoreBase):
             NAMES,
         )
 
-    def waiting_cases(self, queue: str, limit: int = 10) -> list[model.CaseRef]:
+    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
         """The queue's waiting cases, longest waiting first (sparse gsi3)."""
         page = self.client.query(
             TableName=self.table,
@@ -482,7 +484,7 @@ class DynamoCases(StoreBase):
         )
         return [case_ref(load(i)) for i in page.get("Items", [])]
 
-    def unanswered_since_before(self, cutoff: datetime) -> list[model.CaseRef]:
+    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]:
         """Assigned cases with no reply since they were assigned before `cutoff`."""
         items = self._query_all(
             IndexName="gsi3",
@@ -494,7 +496,7 @@ class DynamoCases(StoreBase):
     # --- changes of hands ----------------------------------------------------------------------
 
     def assign(
-        self, case: model.CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
+        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
     ) -> None:
         """Queued case → practitioner, atomically with their load and the contact's memory."""
         ops = self._hand_to(
@@ -503,7 +505,7 @@ class DynamoCases(StoreBase):
         self._run(ops)
 
     def to_queue(
-        self, case: model.CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
+        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
     ) -> None:
         """Back to a queue (transfer or time-out), releasing the previous assignee's slot."""
         condition, values = _held_by(case.assignee)
@@ -536,7 +538,7 @@ class DynamoCases(StoreBase):
         ops += self._release(case.assignee)
         self._run(ops)
 
-    def transfer_to(self, case: model.CaseRef, practitioner_id: str, now: datetime) -> None:
+    def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
         condition, values = _held_by(case.assignee)
         ops = self._hand_to(case, practitioner_id, now, condition, values, on_duty=False)
         ops += self._release(case.assignee)
@@ -544,7 +546,7 @@ class DynamoCases(StoreBase):
 
     def _hand_to(
         self,
-        case: model.CaseRef,
+        case: CaseRef,
         practitioner_id: str,
         now: datetime,
         condition: str,
@@ -596,7 +598,7 @@ class DynamoCases(StoreBase):
             ),
         ]
 
-    def close(self, case: model.CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
+    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
         """Closed only as read: same assignee and, when `case.inbound_count` is set, no citizen
         message since (a close never buries a message nobody has seen). A case in the managers'
         open inbox leaves its shard's count in the same transaction; one in none (bookings only,
@@ -610,7 +612,7 @@ class DynamoCases(StoreBase):
             self._run(self._closing(case, outcome, closed_by, now, in_inbox=False))
 
     def _closing(
-        self, case: model.CaseRef, outcome: str, closed_by: str, now: datetime, *, in_inbox: bool
+        self, case: CaseRef, outcome: str, closed_by: str, now: datetime, *, in_inbox: bool
     ) -> list[tuple[str, dict[str, Any]]]:
         condition, values = _held_by(case.assignee, case.inbound_count)
         condition += " AND " + ("" if in_inbox else "NOT ") + "begins_with(gsi1pk, :open)"
@@ -646,7 +648,7 @@ class DynamoCases(StoreBase):
                 "event",
                 put(
                     self.table,
-                    interaction_item(model.closing_note(case.id, outcome, closed_by, now)),
+                    interaction_item(closing_note(case.id, outcome, closed_by, now)),
                 ),
             ),
         ]
@@ -655,7 +657,7 @@ class DynamoCases(StoreBase):
             ops.append(("count", open_count(self.table, case.id, self.open_shards, -1)))
         return ops
 
-    def reopen(self, case: model.CaseRef, now: datetime) -> None:
+    def reopen(self, case: CaseRef, now: datetime) -> None:
         """A closed case back to its queue; refused while the citizen has another open case."""
         self._run(
             [
@@ -692,9 +694,7 @@ class DynamoCases(StoreBase):
             ]
         )
 
-    def add_reply(
-        self, reply: model.Interaction, case: model.CaseRef, *, answered_by_assignee: bool
-    ) -> None:
+    def add_reply(self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool) -> None:
         """A practitioner's reply onto the timeline, before it is sent, and only while the case
         is as they read it: open, with the same assignee (and, when `case.inbound_count` is set,
         no citizen message since). A reply racing a close or transfer is refused here, before
