@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -30,6 +30,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.model import EmailDetails, Identity, Interaction, Retry, StatusUpdate
 from chalicelib.domain.ports import Deps, MessageRejected, SentMessage
+from chalicelib.domain.records import record
 
 log = logging.getLogger("contact-centre")
 
@@ -98,7 +99,7 @@ def rank(kind: str, status: str) -> int | None:
     return RANKS.get(kind, {}).get(status)
 
 
-@dataclass(frozen=True)
+@record
 class Outgoing:
     """One message to send: on which case, by which channel, to whom, what.
 
@@ -119,7 +120,7 @@ class Outgoing:
     interaction_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Sent:
     case_id: str
     interaction_id: str
