@@ -79,12 +79,13 @@ def receive(
     if message.channel == "sms" and (rated := satisfaction.take_sms(deps, message)):
         return IntakeOutcome(rated, new_case=False, duplicate=False, reply=None, reply_ref=None)
     hours, clock, words = deps.hours(), deps.clock, deps.wording()
-    said = _Languages(words, message, _detected(message))
+    heard = _Languages(words, message, _detected(message))
     authoritative_open_case: object = _UNKNOWN
     stored: tuple[str, str | None] = ("", None)  # (contact, its language), read if a case opens
     for attempt in range(MAX_ATTEMPTS):
         record = store.find_identity(message.sender)
         now = clock()
+        said = heard
         if thread is not None:
             ours = record is not None and record.contact_id == thread.contact_id
             write = _plan(
@@ -115,10 +116,12 @@ def receive(
                 if authoritative_open_case is _UNKNOWN
                 else authoritative_open_case
             )
-            if open_case_id is None and stored[0] != record.contact_id:
-                stored = (record.contact_id, store.contact_language(record.contact_id))
+            if open_case_id is None:  # a new case: it starts in the contact's language
+                if stored[0] != record.contact_id:
+                    stored = (record.contact_id, store.contact_language(record.contact_id))
+                said = replace(heard, stored=stored[1])
             write = _plan(
-                replace(said, stored=stored[1]) if open_case_id is None else said,
+                said,
                 hours,
                 now,
                 contact_id=record.contact_id,

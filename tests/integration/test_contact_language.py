@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.domain import staffing
 from chalicelib.domain.model import Actor, Identity, Practitioner
-from tests.conftest import bearer, deps_of
+from tests.conftest import bearer, deps_of, relay
 from tests.twilio_fakes import call_form, new_sid, signed, sms_form
 
 BOSS = bearer("boss", "manager")
@@ -126,6 +126,20 @@ def test_a_known_caller_who_says_nothing_stays_in_their_language(api, local_serv
     assert "Welcome to the guidance helpline" in answer.body.decode()
     case = case_json(api, open_case(store))
     assert (case["language"], case["contact"]["language"]) == ("en", "en")
+
+
+def test_a_returning_english_writer_gets_an_english_email_acknowledgement_to_ok(
+    api, local_services, outbox
+):
+    from tests.integration.test_email import email
+
+    store = local_services.store
+    assert relay(api, email(body="Hi, I need help with my education")).status_code == 201
+    close(api, store.find_identity(Identity("email", "sofie@example.com")).open_case_id)
+    assert relay(api, email(subject="", body="ok", mid="<q2@example.com>")).status_code == 201
+    sent = outbox.last()
+    assert sent["Subject"] == "Re: Your message to the guidance helpline"
+    assert sent.get_body(("plain",)).get_content().startswith("Hi,")
 
 
 def test_a_returning_english_speaker_is_routed_to_a_practitioner_who_speaks_english(
