@@ -30,7 +30,7 @@ from chalicelib.channels.twilio_sms import parse_inbound  # noqa: E402
 from chalicelib.channels.twilio_voice import parse_call  # noqa: E402
 from chalicelib.config import load_settings  # noqa: E402
 from chalicelib.domain import casework, intake, mail, staffing, voice, webinars  # noqa: E402
-from chalicelib.domain.model import Actor, Identity  # noqa: E402
+from chalicelib.domain.model import Actor, CaseRef, Identity  # noqa: E402
 from chalicelib.wiring import Services  # noqa: E402
 from scripts.call import call_fields  # noqa: E402
 from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials  # noqa: E402
@@ -62,6 +62,9 @@ GOALS = {
     "inbox page (manager)": "goal 1",
     "call arrival, new caller": "goal <= 2",
     "call arrival, caller with an open case": "goal <= 2",
+    "first SMS of a returning citizen (their case closed), routed": (
+        "intake 6 (a stale shortcut costs 3; the contact's language 1), routing 3"
+    ),
 }
 
 
@@ -213,6 +216,16 @@ def requests_per_sms(endpoint: str) -> dict[str, list[str]]:
     figures["inbox page (manager)"] = counter.take()
     casework.reply(services, case_id, anna, "Hello!")
     figures["reply on a case (local outbox, profile read afresh)"] = counter.take()
+    closed = store.get_case(case_id)
+    store.close(
+        CaseRef(closed.id, closed.queue, closed.language, closed.contact_id, "bench-p"),
+        "answered",
+        "bench-p",
+        services.clock(),
+    )
+    figures["first SMS of a returning citizen (their case closed), routed"] = sms(
+        "+4520000003", "ok", "SM" + "5" * 32
+    )
     return figures
 
 

@@ -73,6 +73,7 @@ class _Contact:
     cases: list[str] = field(default_factory=list)
     erased_at: datetime | None = None
     last_practitioner: str | None = None
+    language: str | None = None
 
 
 @dataclass
@@ -110,7 +111,9 @@ class _PrivacyMixin:
     _audits: list[dict[str, Any]]
 
     def _as_contact(self, held: _Contact) -> model.Contact:
-        return model.Contact(held.id, tuple(held.cases), tuple(held.identities), held.erased_at)
+        return model.Contact(
+            held.id, tuple(held.cases), tuple(held.identities), held.erased_at, held.language
+        )
 
     def contact(self, contact_id: str) -> model.Contact | None:
         held = self._contacts.get(contact_id)
@@ -140,6 +143,7 @@ class _PrivacyMixin:
             self._open_cases.pop(contact_id, None)
             if contact_id in self._contacts:
                 self._contacts[contact_id].identities = []
+                self._contacts[contact_id].language = None
 
     def case_records(self, case_id: str) -> model.CaseRecords:
         case = self._cases.get(case_id)
@@ -169,6 +173,7 @@ class _PrivacyMixin:
                 "id": contact.id,
                 "cases": list(contact.cases),
                 "identities": [f"{i.kind}#{i.value}" for i in (held.identities if held else [])],
+                **({"language": held.language} if held and held.language else {}),
             },
             identities=[
                 {"kind": i.kind, "value": i.value, "contact_id": contact.id}
@@ -440,6 +445,18 @@ class MemoryStore(_PrivacyMixin):
         contact = self._contacts.get(contact_id)
         return contact.last_practitioner if contact else None
 
+    def contact_language(self, contact_id: str) -> str | None:
+        contact = self._contacts.get(contact_id)
+        return contact.language if contact else None
+
+    def set_contact_language(self, contact_id: str, language: str) -> bool:
+        with self._lock:
+            contact = self._contacts.get(contact_id)
+            if contact is None or contact.erased_at is not None:
+                return False
+            contact.language = language
+            return True
+
     def record_inbound(self, write: model.InboundWrite) -> None:
         if write.booking is not None:
             raise NotImplementedError("bookings are not in the in-memory store yet")
@@ -465,6 +482,8 @@ class MemoryStore(_PrivacyMixin):
         elif write.link_identity or write.opted_out is not None:
             if held is None or held.contact_id != write.contact_id:
                 failed.add("identity")
+        if write.contact_language is not None and not write.new_contact and not live:
+            failed.add("contact")
         if write.opening is not None:
             if not write.new_contact and not live:
                 failed.add("contact")
@@ -510,7 +529,7 @@ class MemoryStore(_PrivacyMixin):
         if write.new_contact:
             self._identities[write.identity] = new_record
             self._contacts[write.contact_id] = _Contact(
-                write.contact_id, [write.identity], [write.case_id]
+                write.contact_id, [write.identity], [write.case_id], language=write.contact_language
             )
         elif write.new_identity:
             self._identities[write.identity] = new_record
@@ -524,6 +543,8 @@ class MemoryStore(_PrivacyMixin):
             self._identities[write.identity] = record
         if write.opening is not None and not write.new_contact:
             self._contacts[write.contact_id].cases.append(write.case_id)
+        if write.contact_language is not None:
+            self._contacts[write.contact_id].language = write.contact_language
         email = inbound.email
         if write.opening is not None:
             opening = write.opening

@@ -104,7 +104,7 @@ def case_detail(case: Case) -> dict[str, Any]:
         }
         if case.callback_number
         else None,
-        "contact": {"id": case.contact_id},
+        "contact": {"id": case.contact_id, "language": case.contact_language},
         "reply_to": reply_to(case),
         **case_links(case),
         "timeline": [interaction(i) for i in case.timeline],

@@ -170,11 +170,13 @@ def _changed(case_id: str, store: CaseStore, seen: str | None) -> Conflict:
 
 
 def view_case(deps: Deps, case_id: str, actor: model.Actor) -> model.Case:
-    """The case with its whole timeline; the read is recorded before anything is shown."""
+    """The case with its whole timeline and its citizen's language; the read is recorded before
+    anything is shown."""
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
     store.read_mentions(actor.user_id, case_id)  # opening the case reads what named me on it
+    case = replace(case, contact_language=store.contact_language(case.contact_id))
     return _as_seen_by(case, actor, now)
 
 
@@ -456,11 +458,10 @@ def add_note(deps: Deps, case_id: str, actor: model.Actor, body: str) -> model.I
 def set_language(deps: Deps, case_id: str, actor: model.Actor, language: str) -> model.Case:
     """Whoever may see the case corrects its language (a guess from a first message, a caller's
     slip); a note on the timeline says who and when. Routing and every later automatic text
-    use it."""
+    use it, and so does the citizen's next case: the contact keeps it."""
     store: CaseStore = deps.store
     now = deps.clock()
-    if language not in deps.wording().languages:
-        raise InvalidInput(f"We do not speak {language!r} yet.", code="unknown_language")
+    language = deps.wording().spoken(language)
     case, _ = _visible_case(case_id, actor, store)
     if case.language != language:
         store.set_case_language(case_id, language)
@@ -468,6 +469,7 @@ def set_language(deps: Deps, case_id: str, actor: model.Actor, language: str) ->
         store.add_interaction(
             model.new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
         )
+    store.set_contact_language(case.contact_id, language)  # False: erased, nothing to keep
     return replace(case, language=language)
 
 

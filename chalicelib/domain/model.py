@@ -182,6 +182,7 @@ class InboundWrite:
     provider_id: str = ""
     new_identity: bool = False  # a new address of a known contact (an email threaded to a case)
     booking: BookingPlan | None = None
+    contact_language: str | None = None  # the contact's language from now on (None: as it is)
 
     @property
     def reply_ref(self) -> str | None:
@@ -272,6 +273,7 @@ class Case:
     last_read: tuple[tuple[str, datetime], ...] = ()  # (user, their latest read), by user
     unread: bool = False  # for whoever looks: the citizen wrote after their latest read
     risk: Risk | None = None  # safeguarding: the rules' flag or a practitioner's judgement
+    contact_language: str | None = None  # the citizen's own, when the case is opened to read
 
     @property
     def needs_reply(self) -> bool:
@@ -532,6 +534,7 @@ class Contact:
     cases: tuple[str, ...] = ()
     identities: tuple[Identity, ...] = ()
     erased_at: datetime | None = None
+    language: str | None = None  # what a later case of theirs starts in (`wording.LANGUAGES`)
 
 
 @record

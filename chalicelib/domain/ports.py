@@ -135,6 +135,14 @@ class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):
         """False when there is no such case (the caller's menu choice, a practitioner's fix)."""
         ...
 
+    def contact_language(self, contact_id: str) -> str | None:
+        """The language the contact's next case starts in (None: not known yet)."""
+        ...
+
+    def set_contact_language(self, contact_id: str, language: str) -> bool:
+        """False when there is no such contact or it was erased (a choice, a correction)."""
+        ...
+
 
 class HoursStore(Protocol):
     def load_hours(self) -> OpeningHours | None: ...
