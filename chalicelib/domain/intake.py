@@ -311,11 +311,14 @@ class _Languages:
 
     def for_contact(self, *, opens: bool) -> str | None:
         """The contact's language from now on (None: as it is): a new case's language when the
-        citizen chose it, their words were sure or the contact had none (their first case);
-        a booking page's choice on a case already open too."""
+        citizen chose it, their words were sure or the contact had none (their first case).
+        Anyone may type anyone's number or address into a booking page, so a booking only
+        gives a language to a contact who has none: it never overwrites the citizen's own."""
         if not opens:
-            return self.chosen if self.message.channel == "webinar" else None
+            return None
         language = self.answer_in(opens=True)
+        if self.message.channel == "webinar":
+            return language if self.stored is None else None
         sure = self.chosen is not None or self.guess.sure or self.stored is None
         return language if sure and language != self.stored else None
 

@@ -213,3 +213,23 @@ def test_a_booking_in_a_language_we_do_not_speak_is_refused(api, local_services,
     answer = api.post("/webinars/w1/bookings", headers=JSON, body=json.dumps(booking))
     assert (answer.status_code, error_of(answer)) == (400, "unknown_language")
     assert store.find_identity(Identity("phone", CITIZEN)) is None  # nothing booked, no contact
+
+
+def test_a_stranger_booking_with_a_citizens_number_does_not_change_their_language(
+    api, local_services, clock
+):
+    """A booking page is unverified: whoever types the citizen's number cannot re-language them."""
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.model import Webinar
+
+    store = local_services.store
+    call_and_choose(api, "1")  # the citizen chose Danish on the phone
+    contact_id = store.find_identity(Identity("phone", CITIZEN)).contact_id
+    close(api, open_case(store))
+    starts = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    store.create_webinar(Webinar("w1", "CV", starts, 60, 25, 20, "education", "https://m.dk/w1"))
+    booking = {"phone": CITIZEN, "consent": True, "language": "en"}
+    answer = api.post("/webinars/w1/bookings", headers=JSON, body=json.dumps(booking))
+    assert answer.status_code == 202, answer.body
+    assert store.contact_language(contact_id) == "da"
