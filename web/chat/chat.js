@@ -80,7 +80,8 @@ function show(message) {
   item.dataset.id = message.id;
   $("log").append(item);
   $("log").scrollTop = $("log").scrollHeight;
-  if (!last || message.id > last) last = message.id;
+  // the cursor is the conversation's sequence number: ids are times and may land out of order
+  if (message.seq != null && (last === null || message.seq > last)) last = message.seq;
 }
 
 async function poll() {
