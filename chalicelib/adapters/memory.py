@@ -970,12 +970,27 @@ class MemoryStore(_PrivacyMixin):
                 raise WriteRejected("interaction")
             events[interaction.id] = _recorded(interaction)
 
-    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
+    def mark_call_answered(
+        self,
+        case_id: str,
+        interaction_id: str,
+        answered: bool,
+        waited_until: datetime | None = None,
+    ) -> None:
         with self._lock:
             event = self._events.get(case_id, {}).get(interaction_id)
             if event is None:
                 raise WriteRejected("event")
-            event.interaction = replace(event.interaction, answered=answered)
+            until = event.interaction.waited_until or waited_until
+            event.interaction = replace(event.interaction, answered=answered, waited_until=until)
+
+    def mark_call_waiting(self, case_id: str, interaction_id: str, at: datetime) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(interaction_id)
+            if event is None:
+                raise WriteRejected("event")
+            since = event.interaction.waiting_at or at
+            event.interaction = replace(event.interaction, waiting_at=since)
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
         return self._change(self._identities, identity, undeliverable=reason)

@@ -128,6 +128,10 @@ class Interaction:
     email: EmailDetails | None = None  # subject, threading, attachments and flags of an email
     contact_id: str | None = None  # on inbound interactions
     answered: bool | None = None  # on calls: whether a practitioner picked up
+    # on calls: when the caller started waiting for a practitioner (we returned the <Dial>), and
+    # when that wait ended (a practitioner answered, or the <Dial> ended unanswered)
+    waiting_at: datetime | None = None
+    waited_until: datetime | None = None
     canned_id: str | None = None  # on replies: the canned response it was written from
     rating: int | None = None  # on a satisfaction answer (status "rating"): 1-5
     # A message recorded before it is sent: due in the outbox from then unless its status

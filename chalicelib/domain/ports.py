@@ -361,7 +361,15 @@ class VoiceStore(IntakeAndRoutingStore, OutboundStore, Protocol):
 
     def count_callback_request(self, number: str, now: datetime, limit: int) -> bool: ...
 
-    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None: ...
+    def mark_call_answered(
+        self,
+        case_id: str,
+        interaction_id: str,
+        answered: bool,
+        waited_until: datetime | None = None,
+    ) -> None: ...
+
+    def mark_call_waiting(self, case_id: str, interaction_id: str, at: datetime) -> None: ...
 
     def add_interaction_once(self, interaction: Interaction) -> bool: ...
 

@@ -88,14 +88,14 @@ def compute(
     for name in (*CHANNELS, "total"):
         row: dict[str, Any] = {}
         row.update(text.get(name, _service_level_row([], [])))
-        row.update(calls.get(name, _call_row([], [], [])))
+        row.update(calls.get(name, _call_row([], [], [], [])))
         row.update(resolution.get(name, _resolution_row([])))
         row.update(reopens.get(name, _reopen_row(set(), set())))
         row["satisfaction"] = ratings.get(name, _rating_row([], 0))
         rows[name] = {k: v for k, v in row.items() if not k.startswith("_")}
         if name == "total":
             ids("service_level_text", row["_text_cases"])
-            ids("service_level_calls", row["_answered_cases"])
+            ids("service_level_calls", row["_waited_cases"])
             ids("abandonment_rate", row["_abandoned_cases"])
             ids("average_handle_minutes", row["_answered_cases"])
             ids("resolution_median_hours", row["_resolved_cases"])
@@ -161,23 +161,39 @@ def _service_level_text(cases: list[Case], hours: OpeningHours) -> dict[str, dic
     return {n: _service_level_row(within[n], counted[n]) for n in counted}
 
 
-def _call_row(answered: list[Interaction], counted: list[Interaction], gone: list[str]) -> Any:
+def _call_row(
+    answered: list[Interaction],
+    counted: list[Interaction],
+    gone: list[str],
+    waited: list[Interaction],
+) -> Any:
+    within = [c for c in waited if c.answered and _wait(c) <= CALL_TARGET_SECONDS]
     return {
-        # Twilio's callbacks do not tell us yet how long a caller waited for a practitioner
-        # (the <Dial>'s start is not recorded): not measured rather than guessed.
-        "service_level_calls": None,
+        "service_level_calls": _share(len(within), len(waited)),
+        "calls_answered_within_target": len(within),
+        "calls_waited": len(waited),
         "calls_counted": len(counted),
         "abandoned": len(gone),
         "abandonment_rate": _share(len(gone), len(counted)),
         "average_handle_minutes": _mean([(c.duration_seconds or 0) / 60 for c in answered]),
         "_answered_cases": [c.case_id for c in answered],
+        "_waited_cases": [c.case_id for c in waited],
         "_abandoned_cases": gone,
     }
 
 
+def _wait(call: Interaction) -> float:
+    """Seconds from the <Dial> to the end of the wait (an unreported end: as long as can be)."""
+    if call.waiting_at is None or call.waited_until is None:
+        return float("inf")
+    return max(0.0, (call.waited_until - call.waiting_at).total_seconds())
+
+
 def _calls(interactions: list[Interaction], is_call: Callable[[Interaction], bool]) -> Any:
     """Abandoned: a call nobody answered that lasted 5 s or more and after which the caller
-    left neither a voicemail nor a callback request on the case."""
+    left neither a voicemail nor a callback request on the case. Service level: of the calls
+    that waited for a practitioner (a <Dial>), the share answered within the target; one that
+    nobody answered within 5 s of waiting is a caller who changed their mind, not counted."""
     left_word: dict[str, list[datetime]] = defaultdict(list)
     for i in interactions:
         if (
@@ -194,7 +210,12 @@ def _calls(interactions: list[Interaction], is_call: Callable[[Interaction], boo
         for c in counted
         if not c.answered and not any(at >= c.at for at in left_word[c.case_id])
     ]
-    row = _call_row(answered, counted, gone)
+    waited = [
+        c
+        for c in calls
+        if c.waiting_at is not None and (c.answered or _wait(c) >= SHORTEST_CALL_SECONDS)
+    ]
+    row = _call_row(answered, counted, gone, waited)
     return {"call": row, "total": row}
 
 

@@ -588,6 +588,24 @@ def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
     assert store.mark_undeliverable(OTHER, "bounced") is False
 
 
+def test_a_calls_wait_is_kept_once_its_first_report_stands(store):
+    write = first()
+    store.record_inbound(write)
+    call = replace(reply(write.case_id, T0), channel="voice", body="Callback")
+    store.add_interaction(call)
+    store.mark_call_waiting(write.case_id, call.id, T0 + timedelta(seconds=10))
+    store.mark_call_waiting(write.case_id, call.id, T0 + timedelta(seconds=40))  # a retry
+    store.mark_call_answered(write.case_id, call.id, True, T0 + timedelta(seconds=25))
+    store.mark_call_answered(write.case_id, call.id, True, T0 + timedelta(seconds=55))
+    [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert (out.waiting_at, out.waited_until) == (
+        T0 + timedelta(seconds=10),
+        T0 + timedelta(seconds=25),
+    )
+    [week_call] = [i for i in store.week_items(T0, T0 + timedelta(days=1))[1] if i.id == call.id]
+    assert week_call.waited_until == T0 + timedelta(seconds=25)
+
+
 def test_a_parked_message_is_retried_once_per_claim(store):
     write, sent = replied(store, T0)
     retry_at = T0 + timedelta(minutes=1)

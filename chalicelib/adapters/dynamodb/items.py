@@ -230,6 +230,8 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         email=_email_from(item["email"]) if "email" in item else None,
         contact_id=item.get("contact_id"),
         answered=item.get("answered"),
+        waiting_at=parse_iso(item.get("waiting_at")),
+        waited_until=parse_iso(item.get("waited_until")),
         canned_id=item.get("canned_id"),
         rating=int(item["rating"]) if "rating" in item else None,
     )

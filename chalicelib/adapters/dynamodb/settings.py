@@ -38,6 +38,8 @@ REPORT_FIELDS = (
     "author",
     "duration_seconds",
     "answered",
+    "waiting_at",  # a call's wait for a practitioner: the calls' service level
+    "waited_until",
     "provider_id",
     "provider",  # on a satisfaction question's note: the channel it was asked on
     "queue",
