@@ -422,11 +422,13 @@ class MemoryStore(_PrivacyMixin):
     def answer_survey(self, key: str, rating: int, answered_by: str, comment: Interaction) -> bool:
         with self._lock:
             found = self._surveys.get(key)
-            if found is None or found[0].rating is not None:
+            case = self._cases.get(comment.case_id)
+            if found is None or found[0].rating is not None or case is None:
                 return False
             events = self._events.setdefault(comment.case_id, {})
             if comment.id in events:
                 raise WriteConflict("event")
+            self._cases[comment.case_id] = replace(case, rating=rating)
             events[comment.id] = _Event(comment, rank=0)
             answered = replace(found[0], rating=rating, answered_by=answered_by)
             self._surveys[key] = (answered, found[1])

@@ -276,6 +276,7 @@ class Case:
     last_read: tuple[tuple[str, datetime], ...] = ()  # (user, their latest read), by user
     unread: bool = False  # for whoever looks: the citizen wrote after their latest read
     risk: Risk | None = None  # safeguarding: the rules' flag or a practitioner's judgement
+    rating: int | None = None  # the citizen's satisfaction answer (1-5), whenever it came
 
     @property
     def needs_reply(self) -> bool:

@@ -237,7 +237,7 @@ def export_rows(deps: Deps, week: str) -> list[dict[str, Any]]:
                 "first_response": _iso(case.first_response_at),
                 "resolved": _iso(case.closed_at),
                 "outcome": case.outcome,
-                "satisfaction": rating.get(case.id),
+                "satisfaction": case.rating or rating.get(case.id),
                 "risk": case.risk.level if case.risk else None,
                 "queue": case.queue,
                 "practitioner": case.assignee or replied.get(case.id),

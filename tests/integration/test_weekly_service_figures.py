@@ -230,3 +230,18 @@ def test_the_case_export_has_no_personal_data_and_is_for_managers_only(api, full
     bad = api.get(f"/reports/weekly/{WEEK}/cases?figure=__class__", headers=boss)
     assert bad.status_code == 400 and bad.json_body["error"]["code"] == "invalid_figure"
     assert api.get("/reports/weekly/2026-99/export", headers=boss).status_code == 400
+
+
+def test_the_export_shows_a_rating_that_came_the_week_after(api, fuller, local_services):
+    store, _ = fuller
+    holiday = store.find_identity(Identity("phone", "+4520000002")).open_case_id
+    jonas = Actor("jonas", "practitioner")
+    seen = store.get_case(holiday, with_timeline=True).timeline[-1].id
+    # closed on Tuesday of the next week, asked by SMS, rated 5 an hour later
+    casework.close(make_services(store, Fixed(at(27, 10))), holiday, jonas, "answered", seen=seen)
+    five = message("sms", Identity("phone", "+4520000002"), "SM" + "4" * 32, "5")
+    intake.receive(deps_of(store, Fixed(at(27, 11)), hours=HOURS), five)
+    local_services.clock = Fixed(at(28, 9))
+    answer = api.get(f"/reports/weekly/{WEEK}/export", headers=bearer("boss", "manager"))
+    rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(answer.body.decode()))}
+    assert (rows[holiday]["outcome"], rows[holiday]["satisfaction"]) == ("answered", "5")

@@ -136,6 +136,7 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
             for user, at in sorted(item.get("last_read", {}).items())
         ),
         risk=Risk.from_json(item.get("risk")),
+        rating=int(item["rating"]) if "rating" in item else None,
         presence=tuple(
             Presence(user, entry["activity"], parse_iso(entry["until"]))  # type: ignore[arg-type]
             for user, entry in sorted(item.get("presence", {}).items())
