@@ -32,6 +32,7 @@ from chalicelib.domain import positions
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.model import (
+    ActiveTime,
     Alert,
     CannedResponse,
     Case,
@@ -393,6 +394,8 @@ class MemoryStore(_PrivacyMixin):
         self._shifts: list[Shift] = []
         self._hours: dict[str, Any] | None = None
         self._reports: dict[str, dict[str, Any]] = {}
+        # (case id, user id, UTC hour) -> (the case's channel, the active minutes of that hour)
+        self._active: dict[tuple[str, str, datetime], tuple[str, set[int]]] = {}
         self._reports_emailed: set[str] = set()
         self._callback_requests: dict[tuple[str, str], int] = {}
         self._reads: dict[str, list[CaseRead]] = {}
@@ -1261,6 +1264,20 @@ class MemoryStore(_PrivacyMixin):
         ]
         shifts = [s for s in self._shifts if start <= s.start < end]
         return cases, interactions, shifts
+
+    def record_active_minute(self, case_id: str, user_id: str, channel: str, at: datetime) -> None:
+        hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        with self._lock:
+            _, minutes = self._active.setdefault((case_id, user_id, hour), (channel, set()))
+            minutes.add(at.astimezone(UTC).minute)
+
+    def active_time(self, start: datetime, end: datetime) -> list[ActiveTime]:
+        with self._lock:
+            return [
+                ActiveTime(case_id, user_id, channel, hour, len(minutes))
+                for (case_id, user_id, hour), (channel, minutes) in sorted(self._active.items())
+                if start <= hour < end
+            ]
 
     def get_report(self, week: str) -> dict[str, Any] | None:
         return self._reports.get(week)

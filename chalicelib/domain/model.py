@@ -402,6 +402,18 @@ class Alert:
 
 
 @record
+class ActiveTime:
+    """The minutes of one clock hour (UTC) in which a practitioner's app said they were on a
+    case (viewing or writing, `POST /cases/{id}/presence`): text channels' handle time."""
+
+    case_id: str
+    user_id: str
+    channel: str  # the case's channel, the one it was opened on
+    hour: datetime
+    minutes: int
+
+
+@record
 class Shift:
     """One spell on duty, for the weekly report's staffed hours."""
 

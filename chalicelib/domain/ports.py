@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import (
+        ActiveTime,
         Alert,
         Booking,
         CannedResponse,
@@ -316,6 +317,10 @@ class CaseStore(MailStore, Protocol):
 
     def mark_presence(self, case_id: str, user_id: str, activity: str, until: datetime) -> None: ...
 
+    def record_active_minute(
+        self, case_id: str, user_id: str, channel: str, at: datetime
+    ) -> None: ...
+
     def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None: ...
 
     def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None: ...
@@ -546,6 +551,8 @@ class RetentionStore(PrivacyStore, Protocol):
 
 class ReportStore(Protocol):
     def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None: ...
+
+    def active_time(self, start: datetime, end: datetime) -> list[ActiveTime]: ...
 
     def week_items(
         self, start: datetime, end: datetime

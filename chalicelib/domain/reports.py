@@ -175,8 +175,9 @@ def _compute(
     figures["practitioners"] = _practitioners(per_practitioner_spans, staffed, interactions)
     figures["by_day"] = _by_day(interactions, open_spans, covered, hours, start)
     staffed_by = {p: staffed(s) for p, s in per_practitioner_spans.items()}
+    active = store.active_time(utc_start, utc_end)
     service = service_figures.compute(
-        cases, interactions, hours, staffed_by, lambda i: kind_of(i) == "call"
+        cases, interactions, hours, staffed_by, lambda i: kind_of(i) == "call", active
     )
     figures["service"] = service.section
     before = _previous_headline(week, store, hours, now) if previous else None

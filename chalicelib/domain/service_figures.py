@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.model import Case, Interaction
+from chalicelib.domain.model import ActiveTime, Case, Interaction
 
 CHANNELS = ("sms", "call", "email", "chat", "webinar")
 TEXT_CHANNELS = ("sms", "email", "chat", "webinar")
+HANDLED_TEXT = ("sms", "email", "chat")  # conversations a practitioner handles in writing
 TEXT_TARGET_OPEN_MINUTES = 60  # first response to a text within this many opening minutes
 CALL_TARGET_SECONDS = 20
 SHORTEST_CALL_SECONDS = 5  # shorter unanswered calls are misdials, not abandonment
@@ -70,9 +71,10 @@ def compute(
     hours: OpeningHours,
     staffed: dict[str, float],
     is_call: Callable[[Interaction], bool],
+    active: Iterable[ActiveTime] = (),
 ) -> Figures:
     """`staffed`: each practitioner's staffed opening hours this week; `is_call`: an inbound
-    call as the report counts it."""
+    call as the report counts it; `active`: practitioners' active minutes on cases."""
     channel = {c.id: channel_of(c.channel) for c in cases}
     rows: dict[str, dict[str, Any]] = {}
     behind: dict[str, set[str]] = defaultdict(set)
@@ -85,10 +87,12 @@ def compute(
     resolution = _resolution(cases)
     reopens = _reopens(interactions, channel)
     ratings = _satisfaction(interactions)
+    handled = _text_handle_minutes(active)
     for name in (*CHANNELS, "total"):
         row: dict[str, Any] = {}
         row.update(text.get(name, _service_level_row([], [])))
         row.update(calls.get(name, _call_row([], [], [], [])))
+        row.update(_handle_row(name, row, handled))
         row.update(resolution.get(name, _resolution_row([])))
         row.update(reopens.get(name, _reopen_row(set(), set())))
         row["satisfaction"] = ratings.get(name, _rating_row([], 0))
@@ -97,7 +101,7 @@ def compute(
             ids("service_level_text", row["_text_cases"])
             ids("service_level_calls", row["_waited_cases"])
             ids("abandonment_rate", row["_abandoned_cases"])
-            ids("average_handle_minutes", row["_answered_cases"])
+            ids("average_handle_minutes", row["_handled_cases"])
             ids("resolution_median_hours", row["_resolved_cases"])
             ids("reopen_rate", row["_reopened_cases"])
     rated = [i for i in interactions if i.status == RATED and i.rating]
@@ -175,8 +179,7 @@ def _call_row(
         "calls_counted": len(counted),
         "abandoned": len(gone),
         "abandonment_rate": _share(len(gone), len(counted)),
-        "average_handle_minutes": _mean([(c.duration_seconds or 0) / 60 for c in answered]),
-        "_answered_cases": [c.case_id for c in answered],
+        "_answered": answered,
         "_waited_cases": [c.case_id for c in waited],
         "_abandoned_cases": gone,
     }
@@ -217,6 +220,32 @@ def _calls(interactions: list[Interaction], is_call: Callable[[Interaction], boo
     ]
     row = _call_row(answered, counted, gone, waited)
     return {"call": row, "total": row}
+
+
+def _text_handle_minutes(active: Iterable[ActiveTime]) -> dict[str, dict[str, float]]:
+    """Per text channel, each case's active minutes this week, summed over practitioners."""
+    minutes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for spell in active:
+        name = channel_of(spell.channel)
+        if name in HANDLED_TEXT:
+            minutes[name][spell.case_id] += spell.minutes
+    return minutes
+
+
+def _handle_row(name: str, row: dict[str, Any], handled: dict[str, dict[str, float]]) -> Any:
+    """Handle time: a call's length (the call row's), a text case's active minutes; the total
+    is the mean over both, each call and each text case one contact handled."""
+    calls = [(c, (c.duration_seconds or 0) / 60) for c in row["_answered"]]
+    texts = [
+        item
+        for channel in (HANDLED_TEXT if name == "total" else (name,))
+        for item in handled.get(channel, {}).items()
+    ]
+    spans = [m for _, m in calls] + [m for _, m in texts]
+    return {
+        "average_handle_minutes": _mean(spans),
+        "_handled_cases": [c.case_id for c, _ in calls] + [case for case, _ in texts],
+    }
 
 
 def _resolution_row(resolved: list[Case]) -> dict[str, Any]:

@@ -966,3 +966,22 @@ def test_a_message_recorded_for_sending_is_due_when_its_lease_ends_unless_its_st
     assert store.due(T0 + timedelta(days=1)) == []
     [*_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.id, out.status, out.lease_until) == (leased.id, "sent", None)
+
+
+def test_active_minutes_count_each_minute_once_per_practitioner_and_hour(store):
+    ten = T0.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for at, user in (
+        (ten + timedelta(minutes=5), "anna"),
+        (ten + timedelta(minutes=5, seconds=30), "anna"),  # the same minute again
+        (ten + timedelta(minutes=6), "anna"),
+        (ten + timedelta(minutes=6), "jonas"),
+        (ten + timedelta(minutes=61), "anna"),  # the next hour
+    ):
+        store.record_active_minute("c1", user, "sms", at)
+    found = store.active_time(ten, ten + timedelta(hours=2))
+    assert sorted((a.user_id, a.hour, a.minutes, a.channel) for a in found) == [
+        ("anna", ten, 2, "sms"),
+        ("anna", ten + timedelta(hours=1), 1, "sms"),
+        ("jonas", ten, 1, "sms"),
+    ]
+    assert store.active_time(ten + timedelta(hours=2), ten + timedelta(hours=3)) == []

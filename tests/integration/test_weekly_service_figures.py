@@ -92,7 +92,20 @@ def fuller(week):  # noqa: F811  (the imported fixture)
     ).case_id
     casework.claim(deps_of(store, at(20, 9, 55)), old, jonas)
     casework.reply(make_services(store, Fixed(at(20, 10))), old, jonas, "Sorry for the wait")
+    # Jonas's app said he was on the old case in the minutes 09:55, 09:56 (twice) and 09:57,
+    # and on the holiday case at 09:10 and 09:11 on Thursday: 3 and 2 active minutes.
+    holiday = store.find_identity(Identity("phone", "+4520000002")).open_case_id
+    for case, when in (
+        (old, at(20, 9, 55)),
+        (old, at(20, 9, 56)),
+        (old, at(20, 9, 56) + timedelta(seconds=30)),
+        (old, at(20, 9, 57)),
+        (holiday, at(22, 9, 10)),
+        (holiday, at(22, 9, 11)),
+    ):
+        casework.mark_presence(deps_of(store, when), case, jonas, "viewing")
     ids = {"a": case_a, "abandoned": abandoned, "old": old, "answered": answered.case_id}
+    ids["holiday"] = holiday
     return store, ids
 
 
@@ -118,6 +131,10 @@ def test_every_new_figure_of_the_week(fuller):
         "abandonment_rate": 0.3333,
     }
     assert call["average_handle_minutes"] == 5.0
+    # Handle time, text: the practitioners' active minutes on a case (3 and 2); in total,
+    # the answered call's 5 minutes and the two SMS cases' 3 and 2.
+    assert sms["average_handle_minutes"] == 2.5 and total["average_handle_minutes"] == 3.33
+    assert service["by_channel"]["email"]["average_handle_minutes"] is None
     # Service level: the answered call waited 12 s (within 20), the abandoned one 18 s and
     # nobody answered (missed); the voicemail's caller gave up after 3 s (not counted).
     assert (call["calls_answered_within_target"], call["calls_waited"]) == (1, 2)
@@ -152,7 +169,7 @@ def test_every_new_figure_of_the_week(fuller):
         "service_level_text": {"value": 0.5, "previous": 0.0, "change": 0.5},
         "service_level_calls": {"value": 0.5, "previous": None, "change": None},
         "abandonment_rate": {"value": 0.3333, "previous": None, "change": None},
-        "average_handle_minutes": {"value": 5.0, "previous": None, "change": None},
+        "average_handle_minutes": {"value": 3.33, "previous": None, "change": None},
         "occupancy": {"value": 0.3333, "previous": None, "change": None},
         "resolution_median_hours": {"value": 23.5, "previous": None, "change": None},
         "reopen_rate": {"value": 1.0, "previous": None, "change": None},
@@ -163,6 +180,9 @@ def test_every_new_figure_of_the_week(fuller):
     deps = deps_of(store, AFTER, hours=HOURS)
     assert reports.cases_behind(deps, WEEK, "abandonment_rate") == [ids["abandoned"]]
     assert reports.cases_behind(deps, WEEK, "backlog") == [ids["old"]]
+    assert reports.cases_behind(deps, WEEK, "average_handle_minutes") == sorted(
+        [ids["answered"], ids["old"], ids["holiday"]]
+    )
     assert reports.cases_behind(deps, WEEK, "service_level_calls") == sorted(
         [ids["abandoned"], ids["answered"]]
     )
