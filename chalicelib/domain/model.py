@@ -592,7 +592,7 @@ class Survey:
     `phone#<E.164>` (an SMS reply) or `token#<SHA-256 of the link's token>` (the web page)."""
 
     case_id: str
-    channel: str  # where it was asked: sms, email, voice
+    channel: str  # where it was asked: sms, email, voice, chat
     asked_at: datetime
     practitioner: str | None = None  # who handled the case: the rating is theirs too
     language: str | None = None
@@ -620,3 +620,4 @@ class ChatMessage:
     at: datetime
     sender: str
     body: str
+    card: str | None = None  # "survey": the widget shows the rating question as a card

@@ -89,6 +89,11 @@ class DynamoChat(StoreBase):
         item = self._get(key("token", token_hash))
         return _conversation(item) if item and item["status"] == "open" else None
 
+    def chat_is_open(self, conversation_id: str, now: datetime) -> bool:
+        """Its browser has not ended it, and it has not lapsed (TTL deletes within days)."""
+        item = self._get(key("chat", conversation_id))
+        return bool(item and item["status"] == "open" and int(item["expires_at"]) > now.timestamp())
+
     def end_chat(self, conversation: ChatConversation, token_hash: str) -> bool:
         """The token is deleted (so it is 404 from now on) and the source's count freed, once."""
         try:
@@ -148,6 +153,7 @@ class DynamoChat(StoreBase):
                 "at": iso(message.at),
                 "from": message.sender,
                 "body": message.body,
+                "card": message.card,
                 # the widget's copy, needed while the chat is open (a day at most); the case's
                 # timeline is the record, kept and scrubbed by retention like any other
                 "expires_at": int(message.at.timestamp()) + 2 * 86400,
@@ -174,7 +180,8 @@ class DynamoChat(StoreBase):
             elif item["sk"].startswith("MSG#"):
                 at = parse_iso(item["at"])
                 assert at is not None
-                messages.append(ChatMessage(item["id"], at, item["from"], item["body"]))
+                card = item.get("card")
+                messages.append(ChatMessage(item["id"], at, item["from"], item["body"], card))
         return messages, typing
 
     def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None:
