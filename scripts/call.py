@@ -55,14 +55,16 @@ def walk_call(
     (less the menu's half minute): `pause` lets that time pass on a simulated clock."""
     twiml = post(base + "/webhooks/twilio/voice", {}, "ringing")
     for _ in range(MAX_STEPS):
-        if twiml is None or twiml.find("Hangup") is not None:
+        if twiml is None:
             break
-        if (gather := twiml.find("Gather")) is not None:
+        if (gather := twiml.find("Gather")) is not None:  # before a hangup, as the rating's
             pressed = digits.pop(0) if digits else None
             if pressed is None and (redirect := twiml.find("Redirect")) is not None:
                 twiml = post(redirect.text or "", {}, "in-progress")
             else:
                 twiml = post(gather.get("action", ""), {"Digits": pressed or ""}, "in-progress")
+        elif twiml.find("Hangup") is not None:
+            break
         elif (dial_verb := twiml.find("Dial")) is not None:
             talked = max(0, duration - 30) if dial == "completed" else 0
             if pause is not None:
