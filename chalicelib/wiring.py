@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     )
     from chalicelib.domain.hours import OpeningHours
     from chalicelib.domain.model import Webinar
-    from chalicelib.domain.ports import Blobs, ChatSender, Dialer, MailSender, SmsSender, Store
+    from chalicelib.domain.ports import (
+        Blobs,
+        ChatSender,
+        Dialer,
+        MailSender,
+        Recordings,
+        SmsSender,
+        Store,
+    )
     from chalicelib.domain.risk import TermList
     from chalicelib.domain.wording import Wording
 
@@ -88,6 +96,17 @@ class Services:
         from chalicelib.channels.views import chat_push
 
         return ChatOutbox(self.store, self._sockets, chat_push)
+
+    @property
+    def recordings(self) -> Recordings:
+        """Voicemails at Twilio with the account's credentials; none without an account."""
+        from chalicelib.adapters.recordings import NoRecordings, TwilioRecordings
+
+        settings = self.settings
+        if not (settings.twilio_account_sid and settings.twilio_auth_token):
+            return NoRecordings()
+        timeout = settings.provider_timeout_seconds
+        return TwilioRecordings(settings.twilio_account_sid, settings.twilio_auth_token, timeout)
 
     def sms_status_url(self, ref: str) -> str:
         """Where Twilio reports the delivery of the message `ref` names (signed, like all)."""

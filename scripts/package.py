@@ -8,7 +8,8 @@ and handed to chalice with --merge-template, plus the settings the API needs fro
 Chalice bundles app.py, chalicelib/ and the requirements' wheels; `finish_bundle` then adds the
 request schemas (read at run time from schemas/, one source with the OpenAPI document) and leaves
 out the distributions only twilio's asyncio client needs (aiohttp and what it alone pulls in:
-about 3 MB of the zip that no code path of ours imports).
+about 3 MB of the zip that no code path of ours imports) and the Twilio REST domains we never
+call.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ SECRETS_ENV = (
 # Distributions the Lambda never imports: twilio's AsyncTwilioHttpClient (we send with the
 # synchronous client). Whatever only these require is left out with them.
 UNUSED_DISTRIBUTIONS = ("aiohttp", "aiohttp-retry")
+# The Twilio REST domains we call (Messages, Calls, Recordings are all under `api`). The library
+# ships about forty more (Flex, Conversations, TaskRouter...: 18 MB unpacked); its Client imports
+# each domain only when its property is first read, so the others are left out of the bundle.
+TWILIO_REST_DOMAINS_USED = ("api",)
 # API Gateway throttling (requests per second, burst), applied by the stage before a Lambda runs
 # or a provider is paid: every route gets the default; the routes anyone may call without
 # signing in get their own, tighter budgets, so a script cannot book every seat, flood the
@@ -99,6 +104,16 @@ def removable_distributions(bundle: zipfile.ZipFile) -> set[str]:
         removed |= orphans
 
 
+def unused_twilio_domain(name: str) -> bool:
+    """A file of a Twilio REST domain we never call (`twilio/rest/<domain>/...`)."""
+    parts = name.split("/")
+    return (
+        len(parts) > 3
+        and parts[:2] == ["twilio", "rest"]
+        and parts[2] not in TWILIO_REST_DOMAINS_USED
+    )
+
+
 def bytecode(name: str, source: bytes) -> tuple[str, bytes]:
     """Where CPython looks for the compiled `name` (a .py path in the bundle), and its bytes.
 
@@ -128,6 +143,7 @@ def finish_bundle(path: Path) -> None:
             (info, bundle.read(info))
             for info in bundle.infolist()
             if info.filename not in dropped
+            and not unused_twilio_domain(info.filename)
             and not info.filename.startswith("schemas/")
             and "__pycache__/" not in info.filename  # the working tree's, replaced by ours
         ]

@@ -26,6 +26,7 @@ CHAT_PREFIX = "/chat/"  # the citizens' chat page and widget (scripts/chat_files
 # One policy, here and in infra/web.json's response-headers policy (a test checks they agree).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 SECURITY_HEADERS = {

@@ -34,7 +34,7 @@ class ChatOutbox:
         self._render = render
 
     def send_chat(self, conversation_id: str, message: ChatMessage) -> Sent:
-        self._store.add_chat_message(conversation_id, message)
+        message = self._store.add_chat_message(conversation_id, message)
         if self._sockets is not None and self._render is not None:
             self._push(conversation_id, self._render(message))
         return Sent("chat", "CHAT" + secrets.token_hex(8), "delivered")

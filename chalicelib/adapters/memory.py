@@ -28,38 +28,9 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import positions
+from chalicelib.domain import model, positions
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.model import (
-    ActiveTime,
-    Alert,
-    CannedResponse,
-    Case,
-    CaseRead,
-    CaseRecords,
-    CaseRef,
-    Contact,
-    Delivery,
-    Identity,
-    IdentityRecord,
-    InboundWrite,
-    InboxFilter,
-    InboxQuery,
-    Interaction,
-    Mention,
-    Parked,
-    PersonalData,
-    Practitioner,
-    Presence,
-    Retry,
-    Shift,
-    StatusUpdate,
-    StoredMessage,
-    Survey,
-    closing_note,
-    preview_of,
-)
 from chalicelib.domain.ports import (
     CaseChanged,
     CaseNotOpen,
@@ -98,22 +69,23 @@ def _iso(at: datetime) -> str:
 @dataclass
 class _Contact:
     id: str
-    identities: list[Identity] = field(default_factory=list)
+    identities: list[model.Identity] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)
     erased_at: datetime | None = None
     last_practitioner: str | None = None
+    language: str | None = None
 
 
 @dataclass
 class _Event:
-    interaction: Interaction
+    interaction: model.Interaction
     rank: int | None = None
     attempts: int = 0
     slot: str | None = None  # in the outbox, ordered by the next try
     raw_key: str | None = None
 
 
-def _recorded(interaction: Interaction) -> _Event:
+def _recorded(interaction: model.Interaction) -> _Event:
     """A timeline entry as stored: one recorded before it is sent is in the outbox until its
     lease ends, as DynamoDB's `interaction_item` writes it (the lease itself is not read back)."""
     lease = interaction.lease_until
@@ -129,23 +101,25 @@ class _PrivacyMixin:
     """Erasure, export and retention over MemoryStore's dictionaries."""
 
     _lock: threading.RLock
-    _identities: dict[Identity, IdentityRecord]
+    _identities: dict[model.Identity, model.IdentityRecord]
     _contacts: dict[str, _Contact]
     _open_cases: dict[str, str]
-    _deliveries: dict[tuple[str, str], Delivery]
-    _cases: dict[str, Case]
+    _deliveries: dict[tuple[str, str], model.Delivery]
+    _cases: dict[str, model.Case]
     _events: dict[str, dict[str, _Event]]
-    _reads: dict[str, list[CaseRead]]
+    _reads: dict[str, list[model.CaseRead]]
     _audits: list[dict[str, Any]]
 
-    def _as_contact(self, held: _Contact) -> Contact:
-        return Contact(held.id, tuple(held.cases), tuple(held.identities), held.erased_at)
+    def _as_contact(self, held: _Contact) -> model.Contact:
+        return model.Contact(
+            held.id, tuple(held.cases), tuple(held.identities), held.erased_at, held.language
+        )
 
-    def contact(self, contact_id: str) -> Contact | None:
+    def contact(self, contact_id: str) -> model.Contact | None:
         held = self._contacts.get(contact_id)
         return self._as_contact(held) if held else None
 
-    def tombstone_contact(self, contact_id: str, now: datetime) -> Contact | None:
+    def tombstone_contact(self, contact_id: str, now: datetime) -> model.Contact | None:
         with self._lock:
             held = self._contacts.get(contact_id)
             if held is None:
@@ -153,7 +127,7 @@ class _PrivacyMixin:
             held.erased_at = held.erased_at or now
             return self._as_contact(held)
 
-    def identities_of(self, contact: Contact) -> list[Identity]:
+    def identities_of(self, contact: model.Contact) -> list[model.Identity]:
         return [
             identity
             for identity in contact.identities
@@ -161,7 +135,7 @@ class _PrivacyMixin:
             and record.contact_id == contact.id
         ]
 
-    def erase_identity(self, identity: Identity) -> None:
+    def erase_identity(self, identity: model.Identity) -> None:
         self._identities.pop(identity, None)
 
     def forget_contact(self, contact_id: str) -> None:
@@ -169,18 +143,21 @@ class _PrivacyMixin:
             self._open_cases.pop(contact_id, None)
             if contact_id in self._contacts:
                 self._contacts[contact_id].identities = []
+                self._contacts[contact_id].language = None
 
-    def case_records(self, case_id: str) -> CaseRecords:
+    def case_records(self, case_id: str) -> model.CaseRecords:
         case = self._cases.get(case_id)
         events = self._events.get(case_id, {})
-        return CaseRecords(
+        return model.CaseRecords(
             id=case_id,
             email_thread=case.email_thread if case else (),
             reply_token=case.reply_token if case else None,
             messages=tuple(_stored(events[i]) for i in sorted(events)),
         )
 
-    def personal_data(self, contact: Contact, bookings: list[tuple[str, str]]) -> PersonalData:
+    def personal_data(
+        self, contact: model.Contact, bookings: list[tuple[str, str]]
+    ) -> model.PersonalData:
         held = self._contacts.get(contact.id)
         cases = []
         for case_id in contact.cases:
@@ -191,11 +168,12 @@ class _PrivacyMixin:
             cases.append(
                 {**head, "timeline": [_document(events[i].interaction) for i in sorted(events)]}
             )
-        return PersonalData(
+        return model.PersonalData(
             contact={
                 "id": contact.id,
                 "cases": list(contact.cases),
                 "identities": [f"{i.kind}#{i.value}" for i in (held.identities if held else [])],
+                **({"language": held.language} if held and held.language else {}),
             },
             identities=[
                 {"kind": i.kind, "value": i.value, "contact_id": contact.id}
@@ -211,7 +189,7 @@ class _PrivacyMixin:
     def tombstone_delivery(self, provider: str, provider_id: str) -> None:
         with self._lock:
             if (provider, provider_id) in self._deliveries:
-                self._deliveries[(provider, provider_id)] = Delivery("", None, None, None)
+                self._deliveries[(provider, provider_id)] = model.Delivery("", None, None, None)
 
     def forget_delivery(self, provider: str, provider_id: str) -> None:
         self._deliveries.pop((provider, provider_id), None)
@@ -280,7 +258,7 @@ class _PrivacyMixin:
             return forgotten
 
 
-def _stored(event: _Event) -> StoredMessage:
+def _stored(event: _Event) -> model.StoredMessage:
     interaction = event.interaction
     email = interaction.email
     files = [
@@ -288,7 +266,7 @@ def _stored(event: _Event) -> StoredMessage:
         *(a.key for a in (email.attachments if email else ())),
         event.raw_key,
     ]
-    return StoredMessage(
+    return model.StoredMessage(
         id=interaction.id,
         direction=interaction.direction,
         status=interaction.status,
@@ -301,8 +279,11 @@ def _stored(event: _Event) -> StoredMessage:
 
 
 def _after(
-    entries: list[tuple[str, Case]], after: str | None, limit: int, only: InboxFilter | None
-) -> tuple[list[Case], str | None]:
+    entries: list[tuple[str, model.Case]],
+    after: str | None,
+    limit: int,
+    only: model.InboxFilter | None,
+) -> tuple[list[model.Case], str | None]:
     """The entries past `after` in position order that pass the filters, up to `limit`; the
     position the next page starts after (None: no more)."""
     positions.checked(after, positions.CASE)
@@ -319,7 +300,7 @@ def _after(
     return [case for _, case in page], more
 
 
-def _kept(only: InboxFilter | None, case: Case) -> bool:
+def _kept(only: model.InboxFilter | None, case: model.Case) -> bool:
     """The inbox's filters, as the DynamoDB store's FilterExpression has them."""
     if only is None:
         return True
@@ -328,7 +309,7 @@ def _kept(only: InboxFilter | None, case: Case) -> bool:
     return only.needs_reply is None or only.needs_reply == (case.waiting_since is not None)
 
 
-def _listed(query: InboxQuery, case: Case) -> bool:
+def _listed(query: model.InboxQuery, case: model.Case) -> bool:
     if case.status not in query.statuses:
         return False
     if query.queues is not None and case.queue not in query.queues:
@@ -356,7 +337,7 @@ def _decode_memory_cursor(cursor: str | None) -> str | None:
     return positions.checked(position, positions.CASE)
 
 
-def _mention_position(mention: Mention) -> str:
+def _mention_position(mention: model.Mention) -> str:
     """Where a mention sorts, as the DynamoDB store's sort key: time, case, note."""
     return f"{_iso(mention.at)}#{mention.case_id}#{mention.note_id}"
 
@@ -379,38 +360,38 @@ class MemoryStore(_PrivacyMixin):
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._identities: dict[Identity, IdentityRecord] = {}
+        self._identities: dict[model.Identity, model.IdentityRecord] = {}
         self._contacts: dict[str, _Contact] = {}
         self._open_cases: dict[str, str] = {}
-        self._deliveries: dict[tuple[str, str], Delivery] = {}
-        self._cases: dict[str, Case] = {}
+        self._deliveries: dict[tuple[str, str], model.Delivery] = {}
+        self._cases: dict[str, model.Case] = {}
         self._events: dict[str, dict[str, _Event]] = {}
         self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
         self._booked: set[str] = set()  # cases holding webinar bookings only
-        self._mentions: dict[str, list[Mention]] = {}  # user id -> notes naming them
-        self._canned: dict[tuple[str | None, str], CannedResponse] = {}  # (owner, id)
+        self._mentions: dict[str, list[model.Mention]] = {}  # user id -> notes naming them
+        self._canned: dict[tuple[str | None, str], model.CannedResponse] = {}  # (owner, id)
         self._unanswered: dict[str, str] = {}  # case id -> "<assigned at>#<case id>"
-        self._practitioners: dict[str, Practitioner] = {}
-        self._shifts: list[Shift] = []
+        self._practitioners: dict[str, model.Practitioner] = {}
+        self._shifts: list[model.Shift] = []
         self._hours: dict[str, Any] | None = None
         self._reports: dict[str, dict[str, Any]] = {}
         # (case id, user id, UTC hour) -> (the case's channel, the active minutes of that hour)
         self._active: dict[tuple[str, str, datetime], tuple[str, set[int]]] = {}
         self._reports_emailed: set[str] = set()
         self._callback_requests: dict[tuple[str, str], int] = {}
-        self._reads: dict[str, list[CaseRead]] = {}
+        self._reads: dict[str, list[model.CaseRead]] = {}
         self._audits: list[dict[str, Any]] = []
         self._templates: dict[tuple[str, str], list[TemplateVersion]] = {}
         self._risk_terms: dict[str, Any] | None = None
-        self._alerts: dict[str, Alert] = {}
-        self._surveys: dict[str, tuple[Survey, datetime]] = {}  # key -> (question, expires)
+        self._alerts: dict[str, model.Alert] = {}
+        self._surveys: dict[str, tuple[model.Survey, datetime]] = {}  # key -> (question, expires)
         self._surveyed: set[str] = set()  # case ids asked once
         # a supervisor's last alert SMS and the cases batched for her next one
         self._alert_sms: dict[str, tuple[datetime | None, frozenset[str]]] = {}
 
     # --- satisfaction ------------------------------------------------------------------------
 
-    def start_survey(self, key: str, survey: Survey, expires: datetime) -> bool:
+    def start_survey(self, key: str, survey: model.Survey, expires: datetime) -> bool:
         with self._lock:
             if survey.case_id in self._surveyed:
                 return False
@@ -418,11 +399,18 @@ class MemoryStore(_PrivacyMixin):
             self._surveys[key] = (survey, expires)
             return True
 
-    def find_survey(self, key: str, now: datetime) -> Survey | None:
+    def forget_survey(self, case_id: str) -> None:
+        with self._lock:
+            for key in [k for k, (s, _) in self._surveys.items() if s.case_id == case_id]:
+                del self._surveys[key]
+
+    def find_survey(self, key: str, now: datetime) -> model.Survey | None:
         found = self._surveys.get(key)
         return found[0] if found and found[1] > now else None
 
-    def answer_survey(self, key: str, rating: int, answered_by: str, comment: Interaction) -> bool:
+    def answer_survey(
+        self, key: str, rating: int, answered_by: str, comment: model.Interaction
+    ) -> bool:
         with self._lock:
             found = self._surveys.get(key)
             case = self._cases.get(comment.case_id)
@@ -448,27 +436,39 @@ class MemoryStore(_PrivacyMixin):
 
     # --- intake --------------------------------------------------------------------------------
 
-    def find_identity(self, identity: Identity) -> IdentityRecord | None:
+    def find_identity(self, identity: model.Identity) -> model.IdentityRecord | None:
         return self._identities.get(identity)
 
     def find_open_case(self, contact_id: str) -> str | None:
         return self._open_cases.get(contact_id)
 
-    def find_delivery(self, provider: str, provider_id: str) -> Delivery | None:
+    def find_delivery(self, provider: str, provider_id: str) -> model.Delivery | None:
         return self._deliveries.get((provider, provider_id))
 
     def last_practitioner(self, contact_id: str) -> str | None:
         contact = self._contacts.get(contact_id)
         return contact.last_practitioner if contact else None
 
-    def record_inbound(self, write: InboundWrite) -> None:
+    def contact_language(self, contact_id: str) -> str | None:
+        contact = self._contacts.get(contact_id)
+        return contact.language if contact else None
+
+    def set_contact_language(self, contact_id: str, language: str) -> bool:
+        with self._lock:
+            contact = self._contacts.get(contact_id)
+            if contact is None or contact.erased_at is not None:
+                return False
+            contact.language = language
+            return True
+
+    def record_inbound(self, write: model.InboundWrite) -> None:
         if write.booking is not None:
             raise NotImplementedError("bookings are not in the in-memory store yet")
         with self._lock:
             self._raise_for(self._inbound_failures(write))
             self._apply_inbound(write)
 
-    def _inbound_failures(self, write: InboundWrite) -> set[str]:
+    def _inbound_failures(self, write: model.InboundWrite) -> set[str]:
         failed: set[str] = set()
         contact = self._contacts.get(write.contact_id)
         live = contact is not None and contact.erased_at is None
@@ -486,6 +486,8 @@ class MemoryStore(_PrivacyMixin):
         elif write.link_identity or write.opted_out is not None:
             if held is None or held.contact_id != write.contact_id:
                 failed.add("identity")
+        if write.contact_language is not None and not write.new_contact and not live:
+            failed.add("contact")
         if write.opening is not None:
             if not write.new_contact and not live:
                 failed.add("contact")
@@ -518,10 +520,10 @@ class MemoryStore(_PrivacyMixin):
         if failed:
             raise WriteConflict(", ".join(sorted(failed)))
 
-    def _apply_inbound(self, write: InboundWrite) -> None:
+    def _apply_inbound(self, write: model.InboundWrite) -> None:
         inbound = write.interactions[0]
         booked = write.opening is not None and write.opening.channel == "webinar"
-        new_record = IdentityRecord(
+        new_record = model.IdentityRecord(
             write.identity,
             write.contact_id,
             write.case_id,
@@ -531,7 +533,7 @@ class MemoryStore(_PrivacyMixin):
         if write.new_contact:
             self._identities[write.identity] = new_record
             self._contacts[write.contact_id] = _Contact(
-                write.contact_id, [write.identity], [write.case_id]
+                write.contact_id, [write.identity], [write.case_id], language=write.contact_language
             )
         elif write.new_identity:
             self._identities[write.identity] = new_record
@@ -545,11 +547,13 @@ class MemoryStore(_PrivacyMixin):
             self._identities[write.identity] = record
         if write.opening is not None and not write.new_contact:
             self._contacts[write.contact_id].cases.append(write.case_id)
+        if write.contact_language is not None:
+            self._contacts[write.contact_id].language = write.contact_language
         email = inbound.email
         if write.opening is not None:
             opening = write.opening
             self._open_cases[write.contact_id] = write.case_id
-            self._cases[write.case_id] = Case(
+            self._cases[write.case_id] = model.Case(
                 id=write.case_id,
                 contact_id=write.contact_id,
                 status="queued",
@@ -565,7 +569,7 @@ class MemoryStore(_PrivacyMixin):
                 email_subject=email.subject if email else None,
                 email_thread=(email.message_id,) if email and email.message_id else (),
                 possible_link=email.possible_link if email else None,
-                preview=None if booked else preview_of(inbound.body),
+                preview=None if booked else model.preview_of(inbound.body),
                 last_inbound_channel=None if booked else inbound.channel,
                 waiting_since=None if booked else inbound.at,
                 last_inbound_at=inbound.at,
@@ -589,18 +593,20 @@ class MemoryStore(_PrivacyMixin):
             if email is not None and email.possible_link:
                 changes["possible_link"] = email.possible_link
             if inbound.channel != "webinar":  # a booking is no question: nothing to answer
-                changes["preview"] = preview_of(inbound.body)
+                changes["preview"] = model.preview_of(inbound.body)
                 changes["last_inbound_channel"] = inbound.channel
                 changes["waiting_since"] = case.waiting_since or inbound.at
             self._cases[write.case_id] = replace(case, **changes)
         events = self._events.setdefault(write.case_id, {})
         for interaction in write.interactions:
             events[interaction.id] = _recorded(replace(interaction, contact_id=write.contact_id))
-        self._deliveries[(write.provider, write.provider_id)] = Delivery(
+        self._deliveries[(write.provider, write.provider_id)] = model.Delivery(
             write.case_id, write.reply, write.reply_ref, inbound.id
         )
 
-    def promote_booked(self, case_id: str, identity: Identity, at: datetime) -> CaseRef | None:
+    def promote_booked(
+        self, case_id: str, identity: model.Identity, at: datetime
+    ) -> model.CaseRef | None:
         with self._lock:
             record = self._identities.get(identity)
             if record is not None and record.open_case_id == case_id:
@@ -614,17 +620,17 @@ class MemoryStore(_PrivacyMixin):
 
     # --- cases ---------------------------------------------------------------------------------
 
-    def get_case(self, case_id: str, with_timeline: bool = False) -> Case | None:
+    def get_case(self, case_id: str, with_timeline: bool = False) -> model.Case | None:
         case = self._cases.get(case_id)
         if case is None or not with_timeline:
             return case
         return replace(case, timeline=tuple(self.timeline(case_id)))
 
-    def timeline(self, case_id: str) -> list[Interaction]:
+    def timeline(self, case_id: str) -> list[model.Interaction]:
         events = self._events.get(case_id, {})
         return [events[i].interaction for i in sorted(events)]
 
-    def waiting_cases(self, queue: str, limit: int = 10) -> list[CaseRef]:
+    def waiting_cases(self, queue: str, limit: int = 10) -> list[model.CaseRef]:
         waiting = sorted(
             (since, case_id)
             for case_id, since in self._waiting.items()
@@ -632,7 +638,7 @@ class MemoryStore(_PrivacyMixin):
         )
         return [self._ref(case_id) for _, case_id in waiting[:limit]]
 
-    def unanswered_since_before(self, cutoff: datetime) -> list[CaseRef]:
+    def unanswered_since_before(self, cutoff: datetime) -> list[model.CaseRef]:
         cut = _iso(cutoff)
         return [
             self._ref(case_id)
@@ -640,11 +646,11 @@ class MemoryStore(_PrivacyMixin):
             if since < cut
         ]
 
-    def _ref(self, case_id: str) -> CaseRef:
+    def _ref(self, case_id: str) -> model.CaseRef:
         case = self._cases[case_id]
         position = self._waiting.get(case_id)
         level = case.risk.level if case.risk else None
-        return CaseRef(
+        return model.CaseRef(
             case.id,
             case.queue,
             case.language,
@@ -656,7 +662,7 @@ class MemoryStore(_PrivacyMixin):
 
     # --- safeguarding --------------------------------------------------------------------------
 
-    def set_risk(self, case_id: str, risk: Risk, *, only_if_higher: bool) -> Case | None:
+    def set_risk(self, case_id: str, risk: Risk, *, only_if_higher: bool) -> model.Case | None:
         with self._lock:
             case = self._cases.get(case_id)
             if case is None:
@@ -682,10 +688,10 @@ class MemoryStore(_PrivacyMixin):
             self._risk_terms = json.loads(json.dumps(terms))
             return True
 
-    def get_alert(self, case_id: str) -> Alert | None:
+    def get_alert(self, case_id: str) -> model.Alert | None:
         return self._alerts.get(case_id)
 
-    def put_alert(self, alert: Alert, expected_version: int | None) -> bool:
+    def put_alert(self, alert: model.Alert, expected_version: int | None) -> bool:
         with self._lock:
             held = self._alerts.get(alert.case_id)
             if (held.version if held else None) != expected_version:
@@ -705,12 +711,12 @@ class MemoryStore(_PrivacyMixin):
                 self._alert_sms[practitioner_id] = (sent_at, pending | {case_id})
             return ()
 
-    def alerts_due(self, now: datetime) -> list[Alert]:
+    def alerts_due(self, now: datetime) -> list[model.Alert]:
         due = [a for a in self._alerts.values() if a.next_look and a.next_look <= now]
         return sorted(due, key=lambda a: (a.next_look, a.case_id))
 
     def assign(
-        self, case: CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
+        self, case: model.CaseRef, practitioner_id: str, now: datetime, *, require_on_duty: bool
     ) -> None:
         with self._lock:
             failed = set()
@@ -727,7 +733,7 @@ class MemoryStore(_PrivacyMixin):
             self._raise_for_hands(failed)
             self._hand_to(case, practitioner_id, now)
 
-    def _hand_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
+    def _hand_to(self, case: model.CaseRef, practitioner_id: str, now: datetime) -> None:
         """The checked case to the practitioner, one more on their load, and the contact's
         memory of them (as DynamoCases._hand_to writes it)."""
         practitioner = self._practitioners[practitioner_id]
@@ -743,7 +749,7 @@ class MemoryStore(_PrivacyMixin):
         contact.last_practitioner = practitioner_id
 
     def to_queue(
-        self, case: CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
+        self, case: model.CaseRef, queue: str, now: datetime, *, only_if_unanswered: bool = False
     ) -> None:
         with self._lock:
             failed = self._held_by(case)
@@ -759,12 +765,12 @@ class MemoryStore(_PrivacyMixin):
             self._waiting[case.id] = f"{_iso(now)}#{case.id}"
             self._release(case.assignee)
 
-    def close(self, case: CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
+    def close(self, case: model.CaseRef, outcome: str, closed_by: str, now: datetime) -> None:
         with self._lock:
             failed = self._held_by(case)
             if self._open_cases.get(case.contact_id) != case.id:
                 failed.add("open_case")
-            note = closing_note(case.id, outcome, closed_by, now)
+            note = model.closing_note(case.id, outcome, closed_by, now)
             if note.id in self._events.get(case.id, {}):
                 failed.add("event")
             failed |= self._release_failures(case.assignee)
@@ -777,7 +783,7 @@ class MemoryStore(_PrivacyMixin):
             self._events.setdefault(case.id, {})[note.id] = _Event(note, rank=0)
             self._release(case.assignee)
 
-    def transfer_to(self, case: CaseRef, practitioner_id: str, now: datetime) -> None:
+    def transfer_to(self, case: model.CaseRef, practitioner_id: str, now: datetime) -> None:
         with self._lock:
             failed = self._held_by(case)
             practitioner = self._practitioners.get(practitioner_id)
@@ -788,7 +794,7 @@ class MemoryStore(_PrivacyMixin):
             self._release(case.assignee)
             self._hand_to(case, practitioner_id, now)  # its load as released, if the same
 
-    def reopen(self, case: CaseRef, now: datetime) -> None:
+    def reopen(self, case: model.CaseRef, now: datetime) -> None:
         with self._lock:
             failed = set()
             if case.contact_id in self._open_cases:
@@ -810,7 +816,9 @@ class MemoryStore(_PrivacyMixin):
             )
             self._waiting[case.id] = f"{_iso(now)}#{case.id}"
 
-    def add_reply(self, reply: Interaction, case: CaseRef, *, answered_by_assignee: bool) -> None:
+    def add_reply(
+        self, reply: model.Interaction, case: model.CaseRef, *, answered_by_assignee: bool
+    ) -> None:
         with self._lock:
             failed = self._held_by(case)
             if reply.id in self._events.get(case.id, {}):
@@ -832,7 +840,7 @@ class MemoryStore(_PrivacyMixin):
         with self._lock:
             case = self._cases[case_id]
             others = tuple(p for p in case.presence if p.user_id != user_id)
-            entry = Presence(user_id, activity, until)
+            entry = model.Presence(user_id, activity, until)
             presence = tuple(sorted((*others, entry), key=lambda p: p.user_id))
             self._cases[case_id] = replace(case, presence=presence)
 
@@ -846,16 +854,16 @@ class MemoryStore(_PrivacyMixin):
 
     def record_read(self, case_id: str, user_id: str, role: str, at: datetime) -> None:
         with self._lock:
-            self._reads.setdefault(case_id, []).append(CaseRead(case_id, user_id, role, at))
+            self._reads.setdefault(case_id, []).append(model.CaseRead(case_id, user_id, role, at))
             case = self._cases.get(case_id)
             if case is not None:
                 read = {**dict(case.last_read), user_id: at}
                 self._cases[case_id] = replace(case, last_read=tuple(sorted(read.items())))
 
-    def case_reads(self, case_id: str) -> list[CaseRead]:
+    def case_reads(self, case_id: str) -> list[model.CaseRead]:
         return sorted(self._reads.get(case_id, []), key=lambda r: (_iso(r.at), r.user_id))
 
-    def _held_by(self, case: CaseRef) -> set[str]:
+    def _held_by(self, case: model.CaseRef) -> set[str]:
         current = self._cases.get(case.id)
         if (
             current is None
@@ -922,17 +930,17 @@ class MemoryStore(_PrivacyMixin):
 
     # --- practitioners -------------------------------------------------------------------------
 
-    def create_practitioner(self, practitioner: Practitioner) -> bool:
+    def create_practitioner(self, practitioner: model.Practitioner) -> bool:
         with self._lock:
             if practitioner.id in self._practitioners:
                 return False
             self._practitioners[practitioner.id] = practitioner
             return True
 
-    def get_practitioner(self, practitioner_id: str) -> Practitioner | None:
+    def get_practitioner(self, practitioner_id: str) -> model.Practitioner | None:
         return self._practitioners.get(practitioner_id)
 
-    def list_practitioners(self, on_duty_only: bool = False) -> list[Practitioner]:
+    def list_practitioners(self, on_duty_only: bool = False) -> list[model.Practitioner]:
         # as DynamoDB lists them: by "off#<id>" / "on#<id>"
         listed = sorted(
             self._practitioners.values(), key=lambda p: f"{'on' if p.on_duty else 'off'}#{p.id}"
@@ -947,7 +955,7 @@ class MemoryStore(_PrivacyMixin):
             self._practitioners[practitioner_id] = replace(held, on_duty=True, shift_started_at=now)
             return True
 
-    def go_off_duty(self, practitioner: Practitioner, now: datetime) -> Shift | None:
+    def go_off_duty(self, practitioner: model.Practitioner, now: datetime) -> model.Shift | None:
         if not practitioner.on_duty or practitioner.shift_started_at is None:
             return None
         start = practitioner.shift_started_at
@@ -958,17 +966,17 @@ class MemoryStore(_PrivacyMixin):
             self._practitioners[practitioner.id] = replace(
                 held, on_duty=False, shift_started_at=None
             )
-            shift = Shift(practitioner.id, start, max(now, start))
+            shift = model.Shift(practitioner.id, start, max(now, start))
             self._shifts.append(shift)
             return shift
 
     # --- outbound messages and the outbox ------------------------------------------------------
 
-    def get_reply_identity(self, case_id: str) -> Identity | None:
+    def get_reply_identity(self, case_id: str) -> model.Identity | None:
         case = self._cases.get(case_id)
         return case.reply_to if case else None
 
-    def add_interaction(self, interaction: Interaction) -> None:
+    def add_interaction(self, interaction: model.Interaction) -> None:
         with self._lock:
             events = self._events.setdefault(interaction.case_id, {})
             if interaction.id in events:
@@ -997,35 +1005,35 @@ class MemoryStore(_PrivacyMixin):
             since = event.interaction.waiting_at or at
             event.interaction = replace(event.interaction, waiting_at=since)
 
-    def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
+    def mark_undeliverable(self, identity: model.Identity, reason: str) -> bool:
         return self._change(self._identities, identity, undeliverable=reason)
 
-    def add_note(self, note: Interaction, mentioned: tuple[str, ...]) -> None:
+    def add_note(self, note: model.Interaction, mentioned: tuple[str, ...]) -> None:
         with self._lock:
             events = self._events.setdefault(note.case_id, {})
             if note.id in events:
                 raise WriteConflict("note")
             events[note.id] = _Event(note, rank=None)
             for user in mentioned:
-                entry = Mention(user, note.case_id, note.id, note.author or "", note.at)
+                entry = model.Mention(user, note.case_id, note.id, note.author or "", note.at)
                 self._mentions.setdefault(user, []).append(entry)
 
-    def save_canned(self, canned: CannedResponse) -> None:
+    def save_canned(self, canned: model.CannedResponse) -> None:
         with self._lock:
             self._canned[(canned.owner, canned.id)] = canned
 
-    def replace_canned(self, canned: CannedResponse) -> bool:
+    def replace_canned(self, canned: model.CannedResponse) -> bool:
         with self._lock:
             if (canned.owner, canned.id) not in self._canned:
                 return False
             self._canned[(canned.owner, canned.id)] = canned
             return True
 
-    def canned_of(self, owner: str | None) -> list[CannedResponse]:
+    def canned_of(self, owner: str | None) -> list[model.CannedResponse]:
         mine = [c for (o, _), c in self._canned.items() if o == owner]
         return sorted(mine, key=lambda c: c.id)
 
-    def get_canned(self, owner: str | None, canned_id: str) -> CannedResponse | None:
+    def get_canned(self, owner: str | None, canned_id: str) -> model.CannedResponse | None:
         return self._canned.get((owner, canned_id))
 
     def delete_canned(self, owner: str | None, canned_id: str) -> bool:
@@ -1034,7 +1042,7 @@ class MemoryStore(_PrivacyMixin):
 
     def mentions_of(
         self, user_id: str, limit: int, after: str | None = None
-    ) -> tuple[list[Mention], str | None]:
+    ) -> tuple[list[model.Mention], str | None]:
         positions.checked(after, positions.MENTION)
         with self._lock:
             entries = sorted(
@@ -1060,16 +1068,24 @@ class MemoryStore(_PrivacyMixin):
     # --- the inbox: the pages the DynamoDB store reads from its index keys ----------------------
 
     def practitioner_page(
-        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
-    ) -> tuple[Practitioner | None, list[Case], str | None]:
+        self,
+        practitioner_id: str,
+        after: str | None,
+        limit: int,
+        only: model.InboxFilter | None = None,
+    ) -> tuple[model.Practitioner | None, list[model.Case], str | None]:
         with self._lock:
             profile = self._practitioners.get(practitioner_id)
             cases, more = self.mine_page(practitioner_id, after, limit, only)
         return profile, cases, more
 
     def mine_page(
-        self, practitioner_id: str, after: str | None, limit: int, only: InboxFilter | None = None
-    ) -> tuple[list[Case], str | None]:
+        self,
+        practitioner_id: str,
+        after: str | None,
+        limit: int,
+        only: model.InboxFilter | None = None,
+    ) -> tuple[list[model.Case], str | None]:
         """Their open cases in the order they were handed them (gsi4 `MINE#<id>`)."""
         with self._lock:
             held = [
@@ -1080,8 +1096,12 @@ class MemoryStore(_PrivacyMixin):
         return _after(held, after, limit, only)
 
     def waiting_page(
-        self, queues: frozenset[str], after: str | None, limit: int, only: InboxFilter | None = None
-    ) -> tuple[list[Case], str | None]:
+        self,
+        queues: frozenset[str],
+        after: str | None,
+        limit: int,
+        only: model.InboxFilter | None = None,
+    ) -> tuple[list[model.Case], str | None]:
         """The queues' waiting cases, longest waiting first (gsi4 `QUEUED#<q>`, merged)."""
         with self._lock:
             waiting = [
@@ -1091,7 +1111,7 @@ class MemoryStore(_PrivacyMixin):
             ]
         return _after(waiting, after, limit, only)
 
-    def inbox_page(self, query: InboxQuery) -> tuple[list[Case], str | None]:
+    def inbox_page(self, query: model.InboxQuery) -> tuple[list[model.Case], str | None]:
         """Newest activity first (gsi1: the open shards merged, or the closed cases)."""
         with self._lock:
             if query.closed:
@@ -1120,7 +1140,7 @@ class MemoryStore(_PrivacyMixin):
         with self._lock:
             return sum(1 for _ in self._in_inbox())
 
-    def _in_inbox(self) -> Iterator[Case]:
+    def _in_inbox(self) -> Iterator[model.Case]:
         """The open cases the inbox lists (a case holding bookings only is in none)."""
         return (
             c
@@ -1128,7 +1148,7 @@ class MemoryStore(_PrivacyMixin):
             if c.status in ("queued", "assigned") and c.id not in self._booked
         )
 
-    def add_interaction_once(self, interaction: Interaction) -> bool:
+    def add_interaction_once(self, interaction: model.Interaction) -> bool:
         try:
             self.add_interaction(interaction)
         except WriteRejected:
@@ -1136,7 +1156,7 @@ class MemoryStore(_PrivacyMixin):
         return True
 
     def update_delivery_status(
-        self, case_id: str, interaction_id: str, update: StatusUpdate
+        self, case_id: str, interaction_id: str, update: model.StatusUpdate
     ) -> bool:
         with self._lock:
             event = self._events.get(case_id, {}).get(interaction_id)
@@ -1147,7 +1167,7 @@ class MemoryStore(_PrivacyMixin):
             return True
 
     @staticmethod
-    def _set_status(event: _Event, update: StatusUpdate) -> None:
+    def _set_status(event: _Event, update: model.StatusUpdate) -> None:
         changes: dict[str, Any] = {"status": update.status}
         for name in ("provider_id", "provider", "error_code", "duration_seconds"):
             value = getattr(update, name)
@@ -1156,7 +1176,7 @@ class MemoryStore(_PrivacyMixin):
         event.interaction = replace(event.interaction, **changes)
         event.rank = update.rank
 
-    def add_interaction_unless_erased(self, interaction: Interaction) -> bool:
+    def add_interaction_unless_erased(self, interaction: model.Interaction) -> bool:
         with self._lock:
             case = self._cases.get(interaction.case_id)
             if case is not None and case.erased_at is not None:
@@ -1167,7 +1187,7 @@ class MemoryStore(_PrivacyMixin):
             events[interaction.id] = _recorded(interaction)
             return True
 
-    def park(self, case_id: str, interaction_id: str, retry: Retry) -> bool:
+    def park(self, case_id: str, interaction_id: str, retry: model.Retry) -> bool:
         with self._lock:
             event = self._events.get(case_id, {}).get(interaction_id)
             if event is None or not event.interaction.to:
@@ -1181,10 +1201,10 @@ class MemoryStore(_PrivacyMixin):
                 event.raw_key = retry.raw_key
             return True
 
-    def due(self, now: datetime) -> list[Parked]:
+    def due(self, now: datetime) -> list[model.Parked]:
         limit = _iso(now) + "#~"
         parked = [
-            Parked(
+            model.Parked(
                 e.interaction.case_id,
                 e.interaction.id,
                 e.interaction.channel,
@@ -1193,6 +1213,7 @@ class MemoryStore(_PrivacyMixin):
                 e.attempts,  # 0: its first send was interrupted
                 e.slot,
                 e.raw_key,
+                e.interaction.automated,
             )
             for events in self._events.values()
             for e in events.values()
@@ -1200,7 +1221,7 @@ class MemoryStore(_PrivacyMixin):
         ]
         return sorted(parked, key=lambda p: p.slot)
 
-    def claim(self, entry: Parked, lease_until: datetime) -> bool:
+    def claim(self, entry: model.Parked, lease_until: datetime) -> bool:
         with self._lock:
             event = self._events.get(entry.case_id, {}).get(entry.interaction_id)
             if event is None or event.slot != entry.slot or not event.interaction.to:
@@ -1213,12 +1234,14 @@ class MemoryStore(_PrivacyMixin):
             event = self._events.get(case_id, {}).get(interaction_id)
             if event is None or event.slot is None:
                 return False
-            cancelled = StatusUpdate("failed", OUTBOX_FAILED_RANK, error_code="cancelled: erased")
+            cancelled = model.StatusUpdate(
+                "failed", OUTBOX_FAILED_RANK, error_code="cancelled: erased"
+            )
             self._set_status(event, cancelled)
             event.slot, event.raw_key = None, None
             return True
 
-    def unpark(self, case_id: str, interaction_id: str, update: StatusUpdate) -> None:
+    def unpark(self, case_id: str, interaction_id: str, update: model.StatusUpdate) -> None:
         with self._lock:
             event = self._events.setdefault(case_id, {}).get(interaction_id)
             if event is None:
@@ -1253,7 +1276,7 @@ class MemoryStore(_PrivacyMixin):
 
     def week_items(
         self, start: datetime, end: datetime
-    ) -> tuple[list[Case], list[Interaction], list[Shift]]:
+    ) -> tuple[list[model.Case], list[model.Interaction], list[model.Shift]]:
         """Cases opened, interactions and shift starts in [start, end)."""
         cases = [c for c in self._cases.values() if start <= c.opened_at < end]
         interactions = [
@@ -1271,10 +1294,10 @@ class MemoryStore(_PrivacyMixin):
             _, minutes = self._active.setdefault((case_id, user_id, hour), (channel, set()))
             minutes.add(at.astimezone(UTC).minute)
 
-    def active_time(self, start: datetime, end: datetime) -> list[ActiveTime]:
+    def active_time(self, start: datetime, end: datetime) -> list[model.ActiveTime]:
         with self._lock:
             return [
-                ActiveTime(case_id, user_id, channel, hour, len(minutes))
+                model.ActiveTime(case_id, user_id, channel, hour, len(minutes))
                 for (case_id, user_id, hour), (channel, minutes) in sorted(self._active.items())
                 if start <= hour < end
             ]

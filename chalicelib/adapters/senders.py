@@ -15,7 +15,6 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,14 @@ from urllib.parse import parse_qs, urlsplit
 from chalicelib.config import Settings
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
 from chalicelib.domain.ports import MessageRejected
+from chalicelib.domain.records import record
 
 # The final refusal a message or call to a country off the allow-list gets; the case shows it
 # as "rejected: country-not-allowed", like a provider's own final refusals.
 COUNTRY_REFUSED = "country-not-allowed"
 
 
-@dataclass(frozen=True)
+@record
 class Sent:
     provider: str
     provider_id: str

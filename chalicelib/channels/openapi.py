@@ -67,6 +67,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         None,
         (200, 404),
     ),
+    ("GET", "/cases/{case_id}/recordings/{recording_sid}"): (
+        "A voicemail of the case, fetched from Twilio (audio/mpeg; read recorded)",
+        "staff",
+        None,
+        (200, 404, 502),
+    ),
     ("POST", "/cases/{case_id}/claim"): ("Claim a waiting case", "practitioner", None, (200,)),
     ("POST", "/cases/{case_id}/replies"): (
         "Reply on the citizen's channel",

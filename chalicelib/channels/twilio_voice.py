@@ -30,6 +30,7 @@ WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "anonymous", "r
 LANGUAGE = "en-GB"  # what a practitioner hears on a callback's bridge
 DIAL_TIMEOUT_SECONDS = 20
 VOICEMAIL_MAX_SECONDS = 120
+TWILIO_API = "https://api.twilio.com/"
 
 Url = Callable[[str], str]  # menu step → absolute URL of /webhooks/twilio/voice/menu?step=…
 
@@ -83,9 +84,11 @@ def parse_step(step: str | None) -> tuple[str, str, int, str | None]:
 
 
 def recording(form: dict[str, str]) -> tuple[str, str, int, str]:
-    """(RecordingSid, RecordingUrl, duration in seconds, RecordingStatus)."""
+    """(RecordingSid, RecordingUrl, duration in seconds, RecordingStatus). The URL must be on
+    api.twilio.com (the signature proves Twilio sent it; this keeps any other address off the
+    case). Nothing fetches it: the recording is fetched by its SID from our own account."""
     sid, url = form.get("RecordingSid", ""), form.get("RecordingUrl", "")
-    if not re.fullmatch(r"RE[0-9a-fA-F]{32}", sid) or not url.startswith("https://"):
+    if not re.fullmatch(r"RE[0-9a-fA-F]{32}", sid) or not url.startswith(TWILIO_API):
         raise InvalidInput(
             "RecordingSid or RecordingUrl is missing or malformed.", code="invalid_recording"
         )

@@ -104,7 +104,7 @@ def case_detail(case: Case) -> dict[str, Any]:
         }
         if case.callback_number
         else None,
-        "contact": {"id": case.contact_id},
+        "contact": {"id": case.contact_id, "language": case.contact_language},
         "reply_to": reply_to(case),
         **case_links(case),
         "timeline": [interaction(i) for i in case.timeline],
@@ -135,11 +135,20 @@ def case_links(case: Case) -> dict[str, Any]:
     }
 
 
+def _media(item: Interaction) -> list[dict[str, Any]]:
+    """A voicemail is heard through our own route (Twilio's URL needs the account's
+    credentials, which a browser must not have); other media link where the provider keeps it."""
+    if item.status == "voicemail" and item.provider_id:
+        path = f"/cases/{item.case_id}/recordings/{item.provider_id}"
+        return [{"url": path, "content_type": "audio/mpeg"} for _ in item.media[:1]]
+    return [{"url": m.url, "content_type": m.content_type} for m in item.media]
+
+
 def interaction(item: Interaction) -> dict[str, Any]:
     return {
         **_fields(item, "id", "at", "channel", "direction", "body", "status", "automated"),
         "author": item.author,
-        "media": [{"url": m.url, "content_type": m.content_type} for m in item.media],
+        "media": _media(item),
         **_fields(item, "error_code", "duration_seconds", "canned_id"),
         "email": {
             "subject": item.email.subject,
@@ -164,6 +173,16 @@ def download_headers(attachment: Attachment) -> dict[str, str | list[str]]:
     return {
         "Content-Type": "application/octet-stream",
         "Content-Disposition": f'attachment; filename="{stored}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+def recording_headers(recording_sid: str) -> dict[str, str | list[str]]:
+    """A voicemail as audio the web app plays (`inline`), never cached on the way."""
+    return {
+        "Content-Type": "audio/mpeg",
+        "Content-Disposition": f'inline; filename="voicemail-{recording_sid}.mp3"',
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
     }
@@ -265,6 +284,7 @@ def chat_message(message: ChatMessage) -> dict[str, Any]:
     """A chat line as the widget shows it (as text: it never renders a body as HTML)."""
     shown: dict[str, Any] = {
         "id": message.id,
+        "seq": message.seq,
         "at": _at(message.at),
         "from": message.sender,
         "body": message.body,

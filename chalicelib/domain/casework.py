@@ -23,7 +23,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain import canned, chat, delivery, mail, routing, safeguarding, satisfaction
+from chalicelib.domain import (
+    canned,
+    chat,
+    delivery,
+    mail,
+    model,
+    routing,
+    safeguarding,
+    satisfaction,
+)
 from chalicelib.domain.errors import (
     ChangedMeanwhile,
     Conflict,
@@ -33,18 +42,6 @@ from chalicelib.domain.errors import (
     NotFound,
 )
 from chalicelib.domain.mail import QUARANTINE_QUEUE
-from chalicelib.domain.model import (
-    Actor,
-    Case,
-    CaseRead,
-    CaseRef,
-    InboxFilter,
-    InboxQuery,
-    Interaction,
-    Mention,
-    Practitioner,
-    new_entry,
-)
 from chalicelib.domain.ports import (
     CaseChanged,
     Deps,
@@ -71,22 +68,22 @@ MAX_CURSOR = 512  # ours are under 100 characters
 class UnseenMessages(Conflict):
     """The citizen wrote since the event the practitioner last saw; the edge shows `messages`."""
 
-    def __init__(self, messages: tuple[Interaction, ...]) -> None:
+    def __init__(self, messages: tuple[model.Interaction, ...]) -> None:
         super().__init__(
             "The citizen wrote since you last looked; read it first.", code="unseen_messages"
         )
         self.messages = messages
 
 
-def _ref(case: Case, *, unchanged_inbound: bool = False) -> CaseRef:
+def _ref(case: model.Case, *, unchanged_inbound: bool = False) -> model.CaseRef:
     """The case as read; with `unchanged_inbound`, a write on it also fails if a message lands."""
     count = case.inbound_count if unchanged_inbound else None
-    return CaseRef(
+    return model.CaseRef(
         case.id, case.queue, case.language, case.contact_id, case.assignee, inbound_count=count
     )
 
 
-def profile_of(actor: Actor, store: CaseStore) -> Practitioner | None:
+def profile_of(actor: model.Actor, store: CaseStore) -> model.Practitioner | None:
     """A practitioner's profile (queues, capacity), read afresh on every request: a cached copy
     would let someone removed from a queue keep reading its cases. Managers need none."""
     if actor.is_manager:
@@ -99,7 +96,7 @@ def profile_of(actor: Actor, store: CaseStore) -> Practitioner | None:
     return practitioner
 
 
-def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
+def can_see(actor: model.Actor, profile: model.Practitioner | None, case: model.Case) -> bool:
     """Managers; the assignee; whoever serves the case's queue; and, while its risk is high,
     the on-duty supervisors and safeguarding practitioners it alerts (`safeguarding.on_watch`)."""
     if actor.is_manager:
@@ -113,8 +110,8 @@ def can_see(actor: Actor, profile: Practitioner | None, case: Case) -> bool:
 
 
 def _visible_case(
-    case_id: str, actor: Actor, store: CaseStore, with_timeline: bool = False
-) -> tuple[Case, Practitioner | None]:
+    case_id: str, actor: model.Actor, store: CaseStore, with_timeline: bool = False
+) -> tuple[model.Case, model.Practitioner | None]:
     """The case, if this actor may see it (by their profile as stored now)."""
     profile = profile_of(actor, store)
     case = store.get_case(case_id, with_timeline=with_timeline)
@@ -125,13 +122,13 @@ def _visible_case(
     return case, profile
 
 
-def _require_holder(actor: Actor, case: Case, refusal: str) -> None:
+def _require_holder(actor: model.Actor, case: model.Case, refusal: str) -> None:
     """Acting on an assigned case (reply, close, transfer) is for its assignee or a manager."""
     if not actor.is_manager and case.assignee not in (None, actor.user_id):
         raise Forbidden(refusal, code="not_assignee")
 
 
-def _unseen(case: Case, seen: str) -> tuple[Interaction, ...]:
+def _unseen(case: model.Case, seen: str) -> tuple[model.Interaction, ...]:
     """The citizen's messages on the timeline after the event `seen` (by position or time: a
     voicemail's id sorts beside its call, but it lands later)."""
     ids = [event.id for event in case.timeline]
@@ -148,7 +145,7 @@ def _unseen(case: Case, seen: str) -> tuple[Interaction, ...]:
     )
 
 
-def _refuse_unseen(case: Case, seen: str) -> None:
+def _refuse_unseen(case: model.Case, seen: str) -> None:
     unseen = _unseen(case, seen)
     if unseen:
         raise UnseenMessages(unseen)
@@ -172,16 +169,18 @@ def _changed(case_id: str, store: CaseStore, seen: str | None) -> Conflict:
     return ChangedMeanwhile()
 
 
-def view_case(deps: Deps, case_id: str, actor: Actor) -> Case:
-    """The case with its whole timeline; the read is recorded before anything is shown."""
+def view_case(deps: Deps, case_id: str, actor: model.Actor) -> model.Case:
+    """The case with its whole timeline and its citizen's language; the read is recorded before
+    anything is shown."""
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store, with_timeline=True)
     store.record_read(case_id, actor.user_id, actor.role, now)
     store.read_mentions(actor.user_id, case_id)  # opening the case reads what named me on it
+    case = replace(case, contact_language=store.contact_language(case.contact_id))
     return _as_seen_by(case, actor, now)
 
 
-def mark_presence(deps: Deps, case_id: str, actor: Actor, activity: str) -> Case:
+def mark_presence(deps: Deps, case_id: str, actor: model.Actor, activity: str) -> model.Case:
     """`activity` (viewing, writing) on the case for the next 30 s: the client repeats it while
     it lasts. Colleagues see it on the case and its inbox entry, so two practitioners do not
     answer one citizen. Answers the case as this actor sees it (the others on it)."""
@@ -198,7 +197,7 @@ def mark_presence(deps: Deps, case_id: str, actor: Actor, activity: str) -> Case
     return _as_seen_by(case, actor, now)
 
 
-def _as_seen_by(case: Case, actor: Actor, now: datetime | None) -> Case:
+def _as_seen_by(case: model.Case, actor: model.Actor, now: datetime | None) -> model.Case:
     """Only the others who are on the case now: a lapsed signal, or one's own, is not shown;
     unread: the citizen wrote after the actor's latest read (never read: any message)."""
     live = tuple(
@@ -210,7 +209,7 @@ def _as_seen_by(case: Case, actor: Actor, now: datetime | None) -> Case:
     return replace(case, presence=live, unread=unread)
 
 
-def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
+def reads_of(deps: Deps, case_id: str) -> list[model.CaseRead]:
     store: CaseStore = deps.store
     if store.get_case(case_id) is None:
         raise NotFound("No such case.")
@@ -219,7 +218,7 @@ def reads_of(deps: Deps, case_id: str) -> list[CaseRead]:
 
 def inbox(
     deps: Deps,
-    actor: Actor,
+    actor: model.Actor,
     *,
     status: str | None = None,
     queue: str | None = None,
@@ -228,7 +227,7 @@ def inbox(
     limit: int = PAGE_SIZE,
     channel: str | None = None,
     needs_reply: bool | None = None,
-) -> tuple[list[Case], str | None]:
+) -> tuple[list[model.Case], str | None]:
     """A practitioner's inbox: every case of theirs, then their queues' longest waiting cases.
     A manager's: every case, filterable by queue, status and assignee. Both by the channel of
     the citizen's latest message and by whether it needs a reply. Each entry shows who else is
@@ -236,13 +235,13 @@ def inbox(
     if channel is not None and channel not in INBOX_CHANNELS:
         raise InvalidInput(f"channel must be one of {', '.join(INBOX_CHANNELS)}.")
     has_filter = channel is not None or needs_reply is not None
-    only = InboxFilter(channel, needs_reply) if has_filter else None
+    only = model.InboxFilter(channel, needs_reply) if has_filter else None
     cases, next_cursor = _inbox(deps, actor, status, queue, assignee, cursor, limit, only)
     now = deps.clock() if any(case.presence for case in cases) else None  # none to lapse
     return [_as_seen_by(case, actor, now) for case in cases], next_cursor
 
 
-def inbox_counts(deps: Deps, actor: Actor) -> dict[str, object]:
+def inbox_counts(deps: Deps, actor: model.Actor) -> dict[str, object]:
     """The figures beside the inbox, counted afresh from the index keys the pages read (never
     a counter kept beside them, which concurrent hand-overs could let drift): a practitioner's
     own cases, the cases waiting in the queues they serve, their mentions; a manager's open
@@ -264,14 +263,14 @@ def inbox_counts(deps: Deps, actor: Actor) -> dict[str, object]:
 
 def _inbox(
     deps: Deps,
-    actor: Actor,
+    actor: model.Actor,
     status: str | None,
     queue: str | None,
     assignee: str | None,
     cursor: str | None,
     limit: int,
-    only: InboxFilter | None,
-) -> tuple[list[Case], str | None]:
+    only: model.InboxFilter | None,
+) -> tuple[list[model.Case], str | None]:
     store: CaseStore = deps.store
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", code="invalid_status")
@@ -283,7 +282,7 @@ def _inbox(
             return _open_page(store, status, queues, (assignee, frozenset()), cursor, limit, only)
         if queue is not None and status == "queued":
             return _open_page(store, status, None, ("", frozenset({queue})), cursor, limit, only)
-        query = InboxQuery(closed, statuses, queues, assignee, None, limit, cursor, only)
+        query = model.InboxQuery(closed, statuses, queues, assignee, None, limit, cursor, only)
     else:
         if assignee not in (None, actor.user_id):
             raise Forbidden("Practitioners see their own assigned cases only.")
@@ -292,19 +291,19 @@ def _inbox(
         profile = profile_of(actor, store)
         assert profile is not None
         mine = (actor.user_id, frozenset(profile.queues))
-        query = InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor, only)
+        query = model.InboxQuery(closed, statuses, queues, assignee, mine, limit, cursor, only)
     return store.inbox_page(query)
 
 
 def _practitioner_page(
     store: CaseStore,
-    actor: Actor,
+    actor: model.Actor,
     status: str | None,
     queues: frozenset[str] | None,
     cursor: str | None,
     limit: int,
-    only: InboxFilter | None,
-) -> tuple[list[Case], str | None]:
+    only: model.InboxFilter | None,
+) -> tuple[list[model.Case], str | None]:
     """Their profile, read afresh on every page (a removal from a queue counts on the next
     one), comes in the same Query as their own cases: it heads their index partition. Then one
     Query per queue they serve: 1 + queues requests in all."""
@@ -330,15 +329,15 @@ def _open_page(
     whose: tuple[str, frozenset[str]],  # (assignee, waiting queues); "" / empty: none
     cursor: str | None,
     limit: int,
-    only: InboxFilter | None,
-    first: tuple[list[Case], str | None] | None = None,  # the assignee's part, already read
-) -> tuple[list[Case], str | None]:
+    only: model.InboxFilter | None,
+    first: tuple[list[model.Case], str | None] | None = None,  # the assignee's part, already read
+) -> tuple[list[model.Case], str | None]:
     """Someone's cases first (every one, up to the page), newest activity first, then the
     longest waiting cases of the queues: one Query of the assignee's partition and one per
     queue, each reading only what the page shows. The cursor says which part continues where."""
     assignee, waiting_in = whose
     part, after = _decode_position(cursor)
-    cases: list[Case] = []
+    cases: list[model.Case] = []
     if assignee and status in (None, "assigned") and part == "mine":
         mine, more = first if first is not None else store.mine_page(assignee, after, limit, only)
         cases = sorted(
@@ -387,7 +386,7 @@ def _decode_position(
         raise InvalidCursor("This cursor is not one we gave out.") from error
 
 
-def claim(deps: Deps, case_id: str, actor: Actor) -> Case:
+def claim(deps: Deps, case_id: str, actor: model.Actor) -> model.Case:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store)
     if case.status != "queued":
@@ -408,11 +407,11 @@ def claim(deps: Deps, case_id: str, actor: Actor) -> Case:
 def transfer(
     deps: Deps,
     case_id: str,
-    actor: Actor,
+    actor: model.Actor,
     *,
     queue: str | None = None,
     practitioner_id: str | None = None,
-) -> Case:
+) -> model.Case:
     """To a queue (it waits there and is routed) or to a named practitioner (who must have room).
     An assigned case moves only by its assignee or a manager; to quarantine, by a manager only.
     To its current assignee, it stays as it is."""
@@ -431,7 +430,7 @@ def transfer(
         if queue is not None:
             store.to_queue(_ref(case), queue, now)
             previous = frozenset({case.assignee}) if case.assignee else frozenset()
-            waiting = CaseRef(case.id, queue, case.language, case.contact_id)
+            waiting = model.CaseRef(case.id, queue, case.language, case.contact_id)
             routing.waiting_again(deps, waiting, exclude=previous)
         else:
             assert practitioner_id is not None
@@ -446,33 +445,33 @@ def transfer(
     return _fresh(case_id, store)
 
 
-def add_note(deps: Deps, case_id: str, actor: Actor, body: str) -> Interaction:
+def add_note(deps: Deps, case_id: str, actor: model.Actor, body: str) -> model.Interaction:
     """An internal note; each `@id` in it that names a practitioner who may see the case puts
     the case in their mentions view. Naming anyone else is 400 `invalid_mention`, so a note
     never points someone at a case they may not open (nor says who exists to a typo)."""
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store)
     mentioned = _mentioned(store, case, actor, body)
-    note = new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
+    note = model.new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
     store.add_note(note, mentioned)
     return note
 
 
-def set_language(deps: Deps, case_id: str, actor: Actor, language: str) -> Case:
+def set_language(deps: Deps, case_id: str, actor: model.Actor, language: str) -> model.Case:
     """Whoever may see the case corrects its language (a guess from a first message, a caller's
     slip); a note on the timeline says who and when. Routing and every later automatic text
-    use it."""
+    use it, and so does the citizen's next case: the contact keeps it."""
     store: CaseStore = deps.store
     now = deps.clock()
-    if language not in deps.wording().languages:
-        raise InvalidInput(f"We do not speak {language!r} yet.", code="unknown_language")
+    language = deps.wording().spoken(language)
     case, _ = _visible_case(case_id, actor, store)
     if case.language != language:
         store.set_case_language(case_id, language)
         body = f"Language: {case.language or 'not set'} -> {language}"
         store.add_interaction(
-            new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
+            model.new_entry(case_id, now, "note", "internal", body, author=actor.user_id)
         )
+    store.set_contact_language(case.contact_id, language)  # False: erased, nothing to keep
     return replace(case, language=language)
 
 
@@ -480,7 +479,9 @@ MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 MAX_MENTIONS = 10
 
 
-def _mentioned(store: CaseStore, case: Case, actor: Actor, body: str) -> tuple[str, ...]:
+def _mentioned(
+    store: CaseStore, case: model.Case, actor: model.Actor, body: str
+) -> tuple[str, ...]:
     names = sorted({m.rstrip(".") for m in MENTION.findall(body)} - {actor.user_id})
     if len(names) > MAX_MENTIONS:
         raise InvalidInput(f"At most {MAX_MENTIONS} mentions a note.", code="invalid_mention")
@@ -494,8 +495,8 @@ def _mentioned(store: CaseStore, case: Case, actor: Actor, body: str) -> tuple[s
 
 
 def mentions(
-    deps: Deps, actor: Actor, cursor: str | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[Mention], str | None]:
+    deps: Deps, actor: model.Actor, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[model.Mention], str | None]:
     """The notes that named me, newest first, each read or not (read: I opened the case since);
     a page at a time. Opening a case still needs the right to see it."""
     store: CaseStore = deps.store
@@ -504,7 +505,7 @@ def mentions(
     return found, _encode_position("mentions", more) if more is not None else None
 
 
-def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) -> Case:
+def close(deps: Deps, case_id: str, actor: model.Actor, outcome: str, *, seen: str) -> model.Case:
     """`seen`: the latest timeline event the practitioner saw. A citizen's message after it
     refuses the close (409, with the messages), also one landing while we write."""
     store, now = deps.store, deps.clock()
@@ -524,7 +525,7 @@ def close(deps: Deps, case_id: str, actor: Actor, outcome: str, *, seen: str) ->
     return closed
 
 
-def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
+def reopen(deps: Deps, case_id: str, actor: model.Actor) -> model.Case:
     store, now = deps.store, deps.clock()
     case, _ = _visible_case(case_id, actor, store)
     if case.status != "closed":
@@ -540,18 +541,18 @@ def reopen(deps: Deps, case_id: str, actor: Actor) -> Case:
         raise _lost(lost, {OpenCaseExists: other}) from lost
     # the weekly report's reopen rate counts these notes
     store.add_interaction(
-        new_entry(
+        model.new_entry(
             case.id, now, "note", "internal", "Reopened", status="reopened", author=actor.user_id
         )
     )
-    routing.waiting_again(deps, CaseRef(case.id, case.queue, case.language, case.contact_id))
+    routing.waiting_again(deps, model.CaseRef(case.id, case.queue, case.language, case.contact_id))
     return _fresh(case_id, store)
 
 
 def reply(
     deps: Deps,
     case_id: str,
-    actor: Actor,
+    actor: model.Actor,
     body: str,
     *,
     seen: str | None = None,
@@ -596,7 +597,7 @@ class _ReplyGate:
     def __init__(
         self,
         store: CaseStore,
-        case: CaseRef,
+        case: model.CaseRef,
         *,
         answered_by_assignee: bool,
         canned_id: str | None = None,
@@ -606,7 +607,7 @@ class _ReplyGate:
         self._answered_by_assignee = answered_by_assignee
         self._canned_id = canned_id
 
-    def add_interaction(self, interaction: Interaction) -> None:
+    def add_interaction(self, interaction: model.Interaction) -> None:
         self._store.add_reply(
             replace(interaction, canned_id=self._canned_id),
             self._case,
@@ -615,7 +616,7 @@ class _ReplyGate:
 
 
 def _send_reply(
-    deps: Deps, case: Case, actor: Actor, body: str, gate: _ReplyGate
+    deps: Deps, case: model.Case, actor: model.Actor, body: str, gate: _ReplyGate
 ) -> tuple[str, str]:
     if case.reply_to is not None and case.reply_to.kind == "email":
         sent = mail.send_reply(deps, case, body, actor.user_id, gate.add_interaction)
@@ -632,7 +633,7 @@ def _send_reply(
     raise Conflict("The citizen left no address to answer (an anonymous call).", code="no_address")
 
 
-def _fresh(case_id: str, store: CaseStore) -> Case:
+def _fresh(case_id: str, store: CaseStore) -> model.Case:
     case = store.get_case(case_id)
     if case is None:  # cases are never deleted by these operations
         raise NotFound("No such case.")

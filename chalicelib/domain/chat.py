@@ -115,8 +115,9 @@ def _post(deps: Deps, conversation: ChatConversation, body: str) -> ChatMessage:
     )
     outcome = intake.receive(deps, message)
     assert outcome.interaction_id is not None  # a new message is always recorded
-    said = ChatMessage(outcome.interaction_id, now, "citizen", body)
-    deps.store.add_chat_message(conversation.id, said)
+    said = deps.store.add_chat_message(
+        conversation.id, ChatMessage(outcome.interaction_id, now, "citizen", body)
+    )
     if outcome.reply is not None and outcome.reply_ref is not None:
         recorded = delivery.parse_reference(outcome.reply_ref)
         delivery.send(
@@ -134,10 +135,11 @@ def _post(deps: Deps, conversation: ChatConversation, body: str) -> ChatMessage:
 
 
 def messages(
-    deps: Deps, token: str, after: str | None, wait: float, shown: bool | None = None
+    deps: Deps, token: str, after: int | None, wait: float, shown: bool | None = None
 ) -> tuple[list[ChatMessage], bool]:
-    """What is new after `after`, oldest first, and whether a practitioner is typing; waits up
-    to `wait` seconds (at most MAX_WAIT_SECONDS) for something new, one Query per look, with a
+    """What is new after the message numbered `after` (its `seq`: ids are times, and may land
+    out of their order), oldest first, and whether a practitioner is typing; waits up to `wait`
+    seconds (at most MAX_WAIT_SECONDS) for something new, one Query per look, with a
     back-off between looks. Wall time, not `deps.clock()`: this bounds a request, not a rule.
     `shown` is the typing the widget shows now: a change from it is news too, or a practitioner's
     few seconds of typing would mostly pass inside one held poll, unseen."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -30,6 +30,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.model import EmailDetails, Identity, Interaction, Retry, StatusUpdate
 from chalicelib.domain.ports import Deps, MessageRejected, SentMessage
+from chalicelib.domain.records import record
 
 log = logging.getLogger("contact-centre")
 
@@ -98,7 +99,7 @@ def rank(kind: str, status: str) -> int | None:
     return RANKS.get(kind, {}).get(status)
 
 
-@dataclass(frozen=True)
+@record
 class Outgoing:
     """One message to send: on which case, by which channel, to whom, what.
 
@@ -120,7 +121,7 @@ class Outgoing:
     card: str | None = None  # on chat: how the widget shows it ("survey": a rating card)
 
 
-@dataclass(frozen=True)
+@record
 class Sent:
     case_id: str
     interaction_id: str
@@ -187,7 +188,7 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
             out.raw,
             reference(out.case_id, message_id),
             out.caller,
-            "service" if out.automated else "practitioner",
+            _sender(out.automated),
             out.card,
         )
     except Exception as error:
@@ -232,6 +233,12 @@ def entry(out: Outgoing, now: datetime, lease_until: datetime) -> Interaction:
     )
 
 
+def _sender(automated: bool) -> str:
+    """Who a chat message shows as from: the service's own messages stay the service's, retried
+    or not; everything else is a practitioner's."""
+    return "service" if automated else "practitioner"
+
+
 def _with(
     message: Interaction | None,
     status: str,
@@ -272,7 +279,7 @@ def transmit(
         from chalicelib.domain.model import ChatMessage
 
         message_id = (parse_reference(ref or "") or ("", interaction_id(deps.clock())))[1]
-        message = ChatMessage(message_id, deps.clock(), sender, body, card)
+        message = ChatMessage(message_id, deps.clock(), sender, body, card=card)
         sent = deps.chat.send_chat(to, message)
     elif kind == "email":
         if raw is None:
@@ -379,6 +386,7 @@ def retry_due(deps: Deps) -> dict[str, int]:
                 entry.body,
                 raw,
                 reference(entry.case_id, entry.interaction_id),
+                sender=_sender(entry.automated),
             )
         except MessageRejected as error:
             _rejected(deps, entry.case_id, entry.interaction_id, kind, error)

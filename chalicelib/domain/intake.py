@@ -79,17 +79,18 @@ def receive(
     if message.channel == "sms" and (rated := satisfaction.take_sms(deps, message)):
         return IntakeOutcome(rated, new_case=False, duplicate=False, reply=None, reply_ref=None)
     hours, clock, words = deps.hours(), deps.clock, deps.wording()
-    message = replace(message, language=words.language(message.language or _detected(message)))
+    heard = _Languages(words, message, _detected(message))
     authoritative_open_case: object = _UNKNOWN
+    stored: tuple[str, str | None] = ("", None)  # (contact, its language), read if a case opens
     for attempt in range(MAX_ATTEMPTS):
         record = store.find_identity(message.sender)
         now = clock()
+        said = heard
         if thread is not None:
             ours = record is not None and record.contact_id == thread.contact_id
             write = _plan(
-                message,
+                said,
                 hours,
-                words,
                 now,
                 contact_id=thread.contact_id,
                 new_contact=False,
@@ -100,9 +101,8 @@ def receive(
             )
         elif record is None:
             write = _plan(
-                message,
+                said,
                 hours,
-                words,
                 now,
                 contact_id=new_id(),
                 new_contact=True,
@@ -116,10 +116,13 @@ def receive(
                 if authoritative_open_case is _UNKNOWN
                 else authoritative_open_case
             )
+            if open_case_id is None:  # a new case: it starts in the contact's language
+                if stored[0] != record.contact_id:
+                    stored = (record.contact_id, store.contact_language(record.contact_id))
+                said = replace(heard, stored=stored[1])
             write = _plan(
-                message,
+                said,
                 hours,
-                words,
                 now,
                 contact_id=record.contact_id,
                 new_contact=False,
@@ -201,7 +204,7 @@ def receive(
             write.reply_ref,
             write.interactions[0].id,
             write.opening.reply_token if write.opening else None,
-            message.language,
+            said.answer_in(opens=write.opening is not None),
             _answers(answers, write),
         )
     raise Busy("The case store is busy; please retry.")
@@ -275,18 +278,54 @@ def _promote_booked(deps: Deps, write: InboundWrite, message: InboundMessage) ->
         )
 
 
-def _detected(message: InboundMessage) -> str | None:
-    """The language of a first SMS or email's words (None: too few to tell)."""
+def _detected(message: InboundMessage) -> wording.Guess:
+    """What the words of an SMS, an email or a chat message suggest (a call has none yet)."""
     if message.channel not in ("sms", "email", "chat"):
-        return None
+        return wording.Guess(None, False)
     subject = message.email.subject if message.email else ""
-    return wording.detect(f"{subject} {message.body}", "")
+    return wording.identify(f"{subject} {message.body}")
+
+
+@record
+class _Languages:
+    """What one message's language is, from what we know: the citizen's choice (a booking page,
+    a chat's), a guess from its words, and, when it opens a case for a known contact, the
+    contact's language (`stored`; None: they have none)."""
+
+    words: wording.Wording
+    message: InboundMessage
+    guess: wording.Guess
+    stored: str | None = None
+
+    @property
+    def chosen(self) -> str | None:
+        return self.message.language if self.message.language in self.words.languages else None
+
+    def answer_in(self, *, opens: bool) -> str:
+        """A choice or a sure guess first; then, for a new case, the contact's language (one
+        "ok" does not turn an English-speaking citizen Danish); then any guess, else the
+        service's default."""
+        sure = self.chosen or (self.guess.language if self.guess.sure else None)
+        known = self.stored if opens else None
+        return self.words.language(sure or known or self.guess.language)
+
+    def for_contact(self, *, opens: bool) -> str | None:
+        """The contact's language from now on (None: as it is): a new case's language when the
+        citizen chose it, their words were sure or the contact had none (their first case).
+        Anyone may type anyone's number or address into a booking page, so a booking only
+        gives a language to a contact who has none: it never overwrites the citizen's own."""
+        if not opens:
+            return None
+        language = self.answer_in(opens=True)
+        if self.message.channel == "webinar":
+            return language if self.stored is None else None
+        sure = self.chosen is not None or self.guess.sure or self.stored is None
+        return language if sure and language != self.stored else None
 
 
 def _plan(
-    message: InboundMessage,
+    said: _Languages,
     hours: OpeningHours,
-    words: wording.Wording,
     now: datetime,
     *,
     contact_id: str,
@@ -296,6 +335,8 @@ def _plan(
     linked_case_id: str | None,
     new_identity: bool = False,
 ) -> InboundWrite:
+    message, words, opens = said.message, said.words, open_case_id is None
+    message = replace(message, language=said.answer_in(opens=opens))
     opening = None
     case_id = open_case_id
     if case_id is None:
@@ -356,6 +397,7 @@ def _plan(
         provider=message.provider,
         provider_id=message.provider_id,
         new_identity=new_identity,
+        contact_language=said.for_contact(opens=opens),
     )
 
 

@@ -186,6 +186,7 @@ class InboundWrite:
     provider_id: str = ""
     new_identity: bool = False  # a new address of a known contact (an email threaded to a case)
     booking: BookingPlan | None = None
+    contact_language: str | None = None  # the contact's language from now on (None: as it is)
 
     @property
     def reply_ref(self) -> str | None:
@@ -276,6 +277,7 @@ class Case:
     last_read: tuple[tuple[str, datetime], ...] = ()  # (user, their latest read), by user
     unread: bool = False  # for whoever looks: the citizen wrote after their latest read
     risk: Risk | None = None  # safeguarding: the rules' flag or a practitioner's judgement
+    contact_language: str | None = None  # the citizen's own, when the case is opened to read
     rating: int | None = None  # the citizen's satisfaction answer (1-5), whenever it came
 
     @property
@@ -534,6 +536,7 @@ class Parked:
     attempts: int
     slot: str  # where it waits: claimed by a conditional write before each retry
     raw_key: str | None = None
+    automated: bool = False  # the service's own message: a retry still comes from the service
 
 
 # --- one citizen's data, as export, erasure and retention see it ---------------------------
@@ -548,6 +551,7 @@ class Contact:
     cases: tuple[str, ...] = ()
     identities: tuple[Identity, ...] = ()
     erased_at: datetime | None = None
+    language: str | None = None  # what a later case of theirs starts in (`wording.LANGUAGES`)
 
 
 @record
@@ -620,4 +624,5 @@ class ChatMessage:
     at: datetime
     sender: str
     body: str
+    seq: int | None = None  # its place in the conversation, the poll's cursor (set when stored)
     card: str | None = None  # "survey": the widget shows the rating question as a card

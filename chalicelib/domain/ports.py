@@ -136,6 +136,14 @@ class IntakeAndRoutingStore(IntakeStore, RoutingStore, Protocol):
         """False when there is no such case (the caller's menu choice, a practitioner's fix)."""
         ...
 
+    def contact_language(self, contact_id: str) -> str | None:
+        """The language the contact's next case starts in (None: not known yet)."""
+        ...
+
+    def set_contact_language(self, contact_id: str, language: str) -> bool:
+        """False when there is no such contact or it was erased (a choice, a correction)."""
+        ...
+
 
 class HoursStore(Protocol):
     def load_hours(self) -> OpeningHours | None: ...
@@ -517,6 +525,8 @@ class PrivacyStore(Protocol):
 
     def mark_case_erased(self, case_id: str, now: datetime) -> None: ...
 
+    def forget_survey(self, case_id: str) -> None: ...  # its open satisfaction question, if any
+
     def scrub_case(self, case_id: str) -> None: ...
 
     def scrub_event(
@@ -609,12 +619,15 @@ class ChatStore(Protocol):
 
     def chat_is_open(self, conversation_id: str, now: datetime) -> bool: ...
 
-    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> None: ...
+    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> ChatMessage:
+        """Stored under the conversation's next `seq` (returned with it), visible only after
+        every message numbered before it; the same message again keeps its number."""
+        ...
 
     def chat_since(
-        self, conversation_id: str, after: str | None, now: datetime
+        self, conversation_id: str, after: int | None, now: datetime
     ) -> tuple[list[ChatMessage], bool]:
-        """Messages after `after`, oldest first, and whether a practitioner is typing."""
+        """Messages numbered after `after`, in order, and whether a practitioner is typing."""
         ...
 
     def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None: ...
@@ -665,6 +678,14 @@ class Store(
     uses."""
 
 
+class Recordings(Protocol):
+    """Voicemail recordings at the provider, by recording SID (see adapters/recordings.py)."""
+
+    def fetch(self, recording_sid: str) -> bytes | None: ...  # None: the provider has none
+
+    def delete(self, recording_sid: str) -> None: ...  # one gone already is fine
+
+
 class Deps(Protocol):
     """The one set of dependencies every domain entry point takes as its first argument, built
     once per Lambda container by `chalicelib.wiring` (tests build theirs, with fakes or DynamoDB
@@ -693,6 +714,9 @@ class Deps(Protocol):
 
     @property
     def chat(self) -> ChatSender: ...
+
+    @property
+    def recordings(self) -> Recordings: ...
 
     def clock(self) -> datetime: ...
 

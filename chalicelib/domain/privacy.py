@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain import recordings
 from chalicelib.domain.errors import Busy, NotFound
 from chalicelib.domain.model import (
     CaseRecords,
@@ -82,6 +83,7 @@ def erase(deps: Deps, contact_id: str, by: str) -> dict[str, int]:
         "bookings": 0,
         "files": 0,
         "cancelled": 0,
+        "recordings": 0,
     }
     for identity in store.identities_of(contact):
         store.erase_identity(identity)
@@ -89,7 +91,13 @@ def erase(deps: Deps, contact_id: str, by: str) -> dict[str, int]:
     for case_id in contact.cases:
         store.mark_case_erased(case_id, deps.clock())  # refused messages are no longer parked on it
         _close(deps, case_id, by)
+        # an answer to its satisfaction question is then a new contact's message: one already
+        # written is read (and scrubbed) below, a later one finds no question to answer
+        store.forget_survey(case_id)
         case = store.case_records(case_id)
+        counts["recordings"] += recordings.delete(
+            deps, (m.provider_id for m in case.messages if m.status == "voicemail")
+        )
         for message in case.messages:
             if message.status in OUTBOX_STATUSES and store.cancel_parked(case_id, message.id):
                 counts["cancelled"] += 1
@@ -155,6 +163,7 @@ def purge(deps: Deps, *, identities: bool = True, audits: bool = True) -> dict[s
     counts = {"cases": 0, "messages": 0, "files": 0, "recordings": 0}
     for case_id in _closed_between(store, now, settings.retention_body_days):
         case = store.case_records(case_id)
+        recordings.delete(deps, (m.provider_id for m in case.messages if m.status == "voicemail"))
         store.scrub_case(case_id)
         counts["cases"] += 1
         for message in case.messages:
@@ -167,6 +176,7 @@ def purge(deps: Deps, *, identities: bool = True, audits: bool = True) -> dict[s
     days = settings.retention_recording_days
     _, events, _ = store.week_items(now - timedelta(days=days + window), now - timedelta(days=days))
     for voicemail in (e for e in events if e.status == "voicemail" and e.media):
+        recordings.delete(deps, [voicemail.provider_id])  # at Twilio first: a failure retries
         store.remove_media(voicemail.case_id, voicemail.id)
         counts["recordings"] += 1
     if identities:

@@ -179,14 +179,19 @@ def language_for(choice: str | None) -> str | None:
 
 def choose_language(deps: Deps, call: Call, choice: str | None, attempt: int) -> Next:
     """The caller's language is kept on the case (routing prefers practitioners who speak it)
-    and travels in every later menu URL; unanswered three times, the service's default."""
-    language = language_for(choice)
-    if language is None and attempt < MAX_MENU_ATTEMPTS:
+    and travels in every later menu URL. A choice is their contact's language from now on
+    (their next SMS's case starts in it); unanswered three times, the case's language stays
+    (the contact's, for a caller we know; else the service's default), and nothing changes."""
+    chosen = language_for(choice)
+    if chosen is None and attempt < MAX_MENU_ATTEMPTS:
         return Menu("lang", attempt + 1)
     words = deps.wording()
-    language = words.language(language)
     store: VoiceStore = deps.store
-    store.set_case_language(call.case_id, language)
+    case = store.get_case(call.case_id)
+    language = words.language(chosen or (case.language if case else None))
+    if case is not None and chosen:
+        store.set_case_language(case.id, language)
+        store.set_contact_language(case.contact_id, language)
     hours, now = deps.hours(), deps.clock()
     if hours.is_open(now):
         return Greeting(language, True, None)

@@ -103,7 +103,9 @@ def book(
     phone = (request.get("phone") or "").strip() or None
     identity = Identity("email", email) if email else Identity("phone", phone or "")
     holder, booker = _person(webinar.id, identity), _booker(identity)
-    language = deps.wording().language(request.get("language"))
+    # The booking page's language is the citizen's choice, kept by their contact (None: no
+    # choice; the booking's messages are in the service's default).
+    language = deps.wording().spoken(request["language"]) if request.get("language") else None
     for _ in range(3):
         try:
             return _book_new(
@@ -143,7 +145,7 @@ def _book_new(
     person: tuple[str, str],  # holder, booker
     deps: Deps,
     limits: BookingLimits,
-    language: str,
+    language: str | None,
 ) -> BookingResult:
     """One transaction takes the seat (or waitlist place), the holder, a place among the person's
     upcoming sessions and one of today's messages, and records the confirmation on the case;
@@ -261,7 +263,7 @@ def _over_limit(
     identity: Identity,
     booker: str,
     limits: BookingLimits,
-    language: str,
+    language: str | None,
 ) -> BookingResult:
     """Nothing is booked; the address's owner (only) is told why."""
     store: WebinarStore = deps.store

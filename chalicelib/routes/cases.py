@@ -213,3 +213,14 @@ def reopen_case(case_id: str) -> dict[str, Any]:
     from chalicelib.domain import casework
 
     return views.case_summary(casework.reopen(bp.deps, case_id, bp.actor(*BOTH)))
+
+
+@bp.route("/cases/{case_id}/recordings/{recording_sid}", methods=["GET"])
+def voicemail_recording(case_id: str, recording_sid: str) -> Response:
+    """A voicemail on the case, fetched from Twilio with the account's credentials (the
+    browser has none); the read is recorded like the case's."""
+    from chalicelib.channels import views
+    from chalicelib.domain import recordings
+
+    data = recordings.voicemail(bp.deps, case_id, recording_sid, bp.actor(*BOTH))
+    return Response(body=data, headers=views.recording_headers(recording_sid))

@@ -53,7 +53,8 @@ def chat_messages(token: str) -> Response:
     params = bp.params("chat_poll")
     wait = float(params.get("wait", chat.MAX_WAIT_SECONDS))
     shown = {"true": True, "false": False}.get(params.get("typing", ""))
-    found, typing = chat.messages(bp.deps, token, params.get("after"), wait, shown)
+    after = int(params["after"]) if "after" in params else None
+    found, typing = chat.messages(bp.deps, token, after, wait, shown)
     body = {"messages": [views.chat_message(m) for m in found], "typing": typing}
     return Response(body=body, status_code=200, headers={"Cache-Control": "no-store"})
 

@@ -113,6 +113,7 @@ def test_what_is_pushed_is_what_the_long_poll_answers(sockets):
     found, _ = chat.messages(services, started.token, None, 0)
     assert message == {
         "id": found[-1].id,
+        "seq": found[-1].seq,  # the poll's cursor, as the long poll numbers it
         "at": message["at"],
         "from": "practitioner",
         "body": "<b>Hello</b>",

@@ -848,6 +848,44 @@ def test_a_case_keeps_the_language_it_opened_with_until_it_is_corrected(store):
     assert store.set_case_language("no-such-case", "en") is False
 
 
+def test_a_contact_keeps_its_language_across_cases_until_told_otherwise(store):
+    write = first(contact_language="en")
+    store.record_inbound(write)
+    assert store.contact_language(write.contact_id) == "en"
+    assert store.contact(write.contact_id).language == "en"
+    store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1)))  # leaves it as it is
+    assert store.contact_language(write.contact_id) == "en"
+    store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=2))
+    again = replace(reopened(write, "SM3", T0 + timedelta(days=2)), contact_language="da")
+    store.record_inbound(again)  # a new case and the contact's new language in one write
+    assert store.contact_language(write.contact_id) == "da"
+    assert store.contact(write.contact_id).cases == (write.case_id, again.case_id)
+    choice = replace(later(again, "SM4", T0 + timedelta(days=2, minutes=1)), contact_language="en")
+    store.record_inbound(choice)  # a booking page's choice, on the case already open
+    assert store.contact_language(write.contact_id) == "en"
+    assert store.set_contact_language(write.contact_id, "da") is True
+    assert store.contact_language(write.contact_id) == "da"
+    assert store.set_contact_language(write.contact_id, "en") is True
+    assert store.personal_data(store.contact(write.contact_id), []).contact["language"] == "en"
+    assert store.contact_language("nobody") is None
+    assert store.set_contact_language("nobody", "en") is False
+    assert store.contact("nobody") is None  # a refused choice creates no contact
+
+
+def test_an_erased_contact_takes_no_language_and_forgets_its_own(store):
+    write = first(contact_language="en")
+    store.record_inbound(write)
+    store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=1))
+    assert store.set_contact_language(write.contact_id, "da") is False
+    with pytest.raises(ports.IdentityTaken):  # nor from a message read before the erasure
+        store.record_inbound(replace(later(write, "SM2", T0), contact_language="da"))
+    assert store.contact_language(write.contact_id) == "en"
+    store.forget_contact(write.contact_id)
+    assert store.contact_language(write.contact_id) is None
+    assert store.contact(write.contact_id).language is None
+    assert "language" not in store.personal_data(store.contact(write.contact_id), []).contact
+
+
 def test_template_versions_follow_each_other_and_the_latest_is_the_override(store):
     from chalicelib.domain.wording import TemplateVersion
 

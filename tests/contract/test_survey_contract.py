@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.adapters.memory import MemoryStore
 from chalicelib.domain.model import Interaction, Survey
-from tests.contract.test_store_contract import T0, first
+from tests.contract.test_store_contract import OTHER, T0, first
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -53,3 +53,20 @@ def test_a_case_is_asked_once_and_answered_once(store):
     ]
     assert case.rating == 4  # the case holds its first answer, whenever it came
     assert not store.answer_survey("phone#nobody", 5, "SM3", rating(write.case_id, 5, "y"))
+
+
+def test_forgetting_a_cases_question_leaves_a_newer_one_under_the_same_key(store):
+    erased, later = first(sid="SM1"), first(OTHER, sid="SM2")
+    store.record_inbound(erased)
+    store.record_inbound(later)
+    until = T0 + timedelta(days=7)
+    assert store.start_survey("phone#abc", Survey(erased.case_id, "sms", T0, "anna", "da"), until)
+    store.forget_survey(erased.case_id)
+    assert store.find_survey("phone#abc", T0) is None
+    assert not store.answer_survey("phone#abc", 4, "SM9", rating(erased.case_id, 4))
+    assert not store.start_survey("phone#abc", Survey(erased.case_id, "sms", T0), until)
+
+    newer = Survey(later.case_id, "sms", T0, "anna", "da")
+    assert store.start_survey("phone#abc", newer, until)
+    store.forget_survey(erased.case_id)  # erasing again: the number's newer question stays
+    assert store.find_survey("phone#abc", T0) == newer

@@ -81,7 +81,7 @@ def test_a_chat_is_a_case_answered_from_the_inbox_with_the_same_reply_route(
     )
     assert status == 201 and reply["status"] == "delivered"
 
-    last = seen_by_citizen["messages"][-1]["id"]
+    last = seen_by_citizen["messages"][-1]["seq"]
     status, new = get(api, f"/chat/conversations/{token}/messages?after={last}&wait=0")
     assert [(m["from"], m["body"]) for m in new["messages"]] == [
         ("practitioner", "Hello! <b>Sure</b>")
@@ -131,10 +131,34 @@ def test_out_of_hours_the_chat_says_when_it_opens_in_the_citizens_language(api, 
     assert seen_by_citizen["messages"][-1]["from"] == "service"
 
 
+def test_a_retried_out_of_hours_notice_is_still_from_the_service(
+    api, anna, clock, local_services, monkeypatch
+):
+    from chalicelib.adapters.chat import ChatOutbox
+    from chalicelib.domain import delivery
+
+    clock.set_local(2026, 11, 24, 22, 0)
+    sends = ChatOutbox.send_chat
+    down = [True]
+
+    def fails_once(self, conversation_id, message):
+        if down.pop() if down else False:
+            raise ConnectionError("the store's endpoint timed out")
+        return sends(self, conversation_id, message)
+
+    monkeypatch.setattr(ChatOutbox, "send_chat", fails_once)
+    token = start(api, language="da", body="Hej, er der nogen?")["token"]
+    clock.at += timedelta(minutes=2)
+    assert delivery.retry_due(local_services)["sent"] == 1
+    _, seen_by_citizen = get(api, f"/chat/conversations/{token}/messages?wait=0")
+    [notice] = [m for m in seen_by_citizen["messages"] if "i morgen" in m["body"]]
+    assert notice["from"] == "service"
+
+
 def test_a_reply_wakes_a_waiting_long_poll_well_before_its_deadline(api, anna, local_services):
     token = start(api, body="Is anyone there?")["token"]
     _, first = get(api, f"/chat/conversations/{token}/messages?wait=0")
-    last = first["messages"][-1]["id"]
+    last = first["messages"][-1]["seq"]
     case_id = chat_case(local_services.store)["id"]
     woke: dict[str, Any] = {}
 
@@ -159,7 +183,7 @@ def test_each_side_sees_the_other_typing_for_a_few_seconds(api, anna, local_serv
     token = start(api, body="hi")["token"]
     case_id = chat_case(local_services.store)["id"]
     _, before = get(api, f"/chat/conversations/{token}/messages?wait=0")
-    last = before["messages"][-1]["id"]
+    last = before["messages"][-1]["seq"]
     assert before["typing"] is False
     assert post(api, f"/chat/conversations/{token}/typing")[0] == 204
     assert post(api, f"/cases/{case_id}/presence", {"activity": "writing"}, ANNA)[0] == 200
@@ -177,7 +201,7 @@ def test_a_practitioner_starting_to_write_wakes_a_waiting_long_poll_and_so_does_
 ):
     token = start(api, body="Is anyone there?")["token"]
     _, first = get(api, f"/chat/conversations/{token}/messages?wait=0")
-    poll = f"/chat/conversations/{token}/messages?after={first['messages'][-1]['id']}&wait=15"
+    poll = f"/chat/conversations/{token}/messages?after={first['messages'][-1]['seq']}&wait=15"
     case_id = chat_case(local_services.store)["id"]
     woke: dict[str, Any] = {}
 

@@ -9,7 +9,9 @@ container serves one request at a time, so concurrency lives here), as in test_s
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from chalicelib.domain import casework, chat
 from chalicelib.domain.hours import demo_hours
@@ -37,11 +39,11 @@ def test_fifty_concurrent_chats_with_replies_lose_and_duplicate_nothing(store, c
         latest = store.get_case(case_id, with_timeline=True).timeline[-1].id
         casework.reply(deps, case_id, BOSS, body, seen=latest)
 
-    def wait_for(token: str, after: str, body: str) -> str:
+    def wait_for(token: str, after: int | None, body: str) -> int | None:
         for _ in range(20):
             found, _ = chat.messages(deps, token, after, 5)
             for message in found:
-                after = message.id
+                after = message.seq
                 if message.body == body:
                     return after
         raise AssertionError(f"{body!r} never arrived")
@@ -54,7 +56,7 @@ def test_fifty_concurrent_chats_with_replies_lose_and_duplicate_nothing(store, c
         assert known is not None and known.open_case_id is not None
         case_id = known.open_case_id
         answer(case_id, f"svar {n}")
-        last = wait_for(started.token, started.first.id, f"svar {n}")
+        last = wait_for(started.token, started.first.seq, f"svar {n}")
         chat.post(deps, started.token, f"tak {n}")
         answer(case_id, f"farvel {n}")
         wait_for(started.token, last, f"farvel {n}")
@@ -83,3 +85,60 @@ def test_fifty_concurrent_chats_with_replies_lose_and_duplicate_nothing(store, c
             ("out", f"farvel {n}"),
         ]
         assert [e.id for e in case.timeline] == [m.id for m in found]
+
+
+def test_a_poll_never_skips_a_message_written_late_with_an_earlier_id(store, clock):
+    """Two writers whose clocks are a second apart (two Lambda containers; a citizen's message
+    and a practitioner's reply) and a poller reading `after` its cursor all the while: every
+    message reaches the poller exactly once, though their ids sort otherwise than they land."""
+    from chalicelib.domain.ids import interaction_id
+    from chalicelib.domain.model import ChatMessage
+
+    deps = deps_of(store, clock, hours=demo_hours())
+    started = chat.start(deps, "198.51.100.7", "da", None)
+    conversation = chat.find(deps, started.token).id
+    each, lock = 40, threading.Lock()
+    begin = threading.Barrier(3)
+
+    def write(who: str, skew: timedelta) -> None:
+        begin.wait(timeout=30)
+        for n in range(each):
+            with lock:
+                at = clock() + skew
+            deps.chat.send_chat(
+                conversation, ChatMessage(interaction_id(at), at, who, f"{who} {n}")
+            )
+
+    def poll() -> list[str]:
+        begin.wait(timeout=30)
+        seen, after, deadline = [], None, time.monotonic() + 60
+        while len(seen) < 2 * each and time.monotonic() < deadline:
+            found, _ = chat.messages(deps, started.token, after, 0.5)
+            seen += [m.body for m in found]
+            after = found[-1].seq if found else after
+        return seen
+
+    with ThreadPoolExecutor(3) as pool:
+        seen = pool.submit(poll)
+        pool.submit(write, "citizen", timedelta(0))
+        pool.submit(write, "practitioner", timedelta(seconds=-1))
+        seen_by_poller = seen.result()
+
+    expected = {f"{who} {n}" for who in ("citizen", "practitioner") for n in range(each)}
+    assert sorted(seen_by_poller) == sorted(expected)  # each once, none skipped
+
+
+def test_the_same_message_sent_twice_is_one_line_with_one_number(store, clock):
+    """A send that died after writing is retried (delivery.retry_due): no second copy."""
+    from chalicelib.domain.ids import interaction_id
+    from chalicelib.domain.model import ChatMessage
+
+    deps = deps_of(store, clock, hours=demo_hours())
+    started = chat.start(deps, "198.51.100.8", "da", None)
+    conversation = chat.find(deps, started.token).id
+    at = clock()
+    said = ChatMessage(interaction_id(at), at, "practitioner", "Hej")
+    first = store.add_chat_message(conversation, said)
+    again = store.add_chat_message(conversation, said)
+    found, _ = chat.messages(deps, started.token, None, 0)
+    assert [(m.body, m.seq) for m in found] == [("Hej", 1)] and first.seq == again.seq == 1

@@ -94,6 +94,24 @@ def test_an_answered_sms_case_is_asked_once_and_the_reply_is_its_rating(world):
     assert later.case_id != case_id and world.ratings(case_id) == [(4, "anna", "sms")]
 
 
+def test_a_rating_after_the_citizen_was_erased_is_a_new_contacts_message(world):
+    from chalicelib.domain import privacy
+
+    case_id = world.sms("Which education fits me?").case_id
+    world.answer_and_close(case_id)
+    assert world.asks()
+    contact_id = world.store.get_case(case_id).contact_id
+    privacy.erase(world.deps(), contact_id, "boss")
+
+    later = world.sms("4")
+
+    assert later.case_id != case_id and later.new_case
+    assert world.ratings(case_id) == []
+    assert world.store.get_case(later.case_id).contact_id != contact_id
+    timeline = world.store.get_case(case_id, with_timeline=True).timeline
+    assert [e for e in timeline if e.direction == "in" and e.at > T0 + timedelta(minutes=3)] == []
+
+
 def test_a_case_reopened_and_closed_again_is_not_asked_twice(world):
     case_id = world.sms("hello").case_id
     world.answer_and_close(case_id)

@@ -72,6 +72,7 @@ def test_erasure_reaches_every_copy_and_counts_it(memory_services):
         "bookings": 0,
         "files": 1,
         "cancelled": 1,
+        "recordings": 0,
     }
     store = deps.store
     assert store.find_identity(PHONE) is None

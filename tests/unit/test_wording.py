@@ -63,12 +63,29 @@ def test_a_managers_edit_replaces_the_default_and_the_name_follows_everywhere():
         ("Hvad skal jeg vælge", "da"),
         ("Hi, which education fits me?", "en"),
         ("HELP", "en"),
-        ("ok", "?"),
-        ("", "?"),
+        ("ok", None),
+        ("", None),
     ],
 )
 def test_the_language_of_a_first_message(text, language):
-    assert wording.detect(text, "?") == language
+    assert wording.identify(text).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "sure"),
+    [
+        ("Hej, hvilken uddannelse passer til mig?", "da", True),
+        ("Tak for hjælpen", "da", True),  # Danish letters
+        ("Hi, which education fits me?", "en", True),
+        ("tak", "da", False),  # one word is no reason to change a citizen's language
+        ("thanks ok", "en", False),
+        ("HELP", "en", False),
+        ("hi jeg", None, False),
+        ("ok", None, False),
+    ],
+)
+def test_only_enough_words_are_a_sure_guess(text, language, sure):
+    assert wording.identify(text) == wording.Guess(language, sure)
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,8 @@ function show(message) {
   if (message.survey && Array.isArray(message.survey.ratings)) item.append(card(message.survey.ratings));
   $("log").append(item);
   $("log").scrollTop = $("log").scrollHeight;
-  if (!last || message.id > last) last = message.id;
+  // the cursor is the conversation's sequence number: ids are times and may land out of order
+  if (message.seq != null && (last === null || message.seq > last)) last = message.seq;
 }
 
 // The satisfaction question's card, drawn from the message's structured `survey` field (never

@@ -2,7 +2,7 @@
 // Every text from a citizen is rendered as text (Preact escapes it); nothing is ever set as HTML.
 import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { download, draft, get, post, put } from "./api.js";
+import { call, download, draft, get, post, put } from "./api.js";
 import { session } from "./auth.js";
 import { t, when } from "./i18n.js";
 import { Dialog, ErrorText, usePoll, useSignal } from "./ui.js";
@@ -336,13 +336,36 @@ function Entry({ entry, caseId }) {
     ${entry.email?.attachments?.map((a) => html`<p><button type="button" class="link"
       onClick=${() => download(`/cases/${encodeURIComponent(caseId)}/emails/${encodeURIComponent(entry.id)}/attachments/${a.index}`, a.filename, "application/octet-stream")}>
       ${t("case.attachment")}: ${a.filename} (${Math.ceil(a.size / 1024)} KB)</button></p>`)}
-    ${entry.media?.map((m, n) => html`<p><button type="button" class="link" onClick=${() => saveMedia(m, n)}>
+    ${entry.media?.map((m, n) => entry.status === "voicemail" && m.url.startsWith("/")
+      ? html`<${Voicemail} url=${m.url} />`
+      : html`<p><button type="button" class="link" onClick=${() => saveMedia(m, n)}>
       ${m.content_type?.startsWith("audio") ? t("case.voicemail") : t("case.attachment")} (${m.content_type})</button></p>`)}
   </li>`;
 }
 
 function mentions(body) {
   return body.split(/(@[a-z0-9][a-z0-9._-]{1,63})/g).map((part, n) => (n % 2 ? html`<mark>${part}</mark>` : part));
+}
+
+// A voicemail plays from our API (which fetches it from Twilio with the account's credentials).
+// An <audio> element cannot send the bearer token, so the recording is fetched with it, on the
+// practitioner's click (each listen is recorded as a read of the case), and played from a blob:
+// URL (the CSP allows media from blob:). No token or signed link ever appears in a URL.
+function Voicemail({ url }) {
+  const [src, setSrc] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => () => src && URL.revokeObjectURL(src), [src]);
+  const listen = async () => {
+    setError(null);
+    try {
+      setSrc(URL.createObjectURL(await call("GET", url, undefined, "audio/mpeg")));
+    } catch (failed) {
+      setError(failed);
+    }
+  };
+  if (src) return html`<p><audio controls autoplay src=${src} aria-label=${t("case.voicemail")}></audio></p>`;
+  return html`<p><button type="button" class="link" onClick=${listen}>${t("case.voicemail_play")}</button></p>
+    <${ErrorText} error=${error} />`;
 }
 
 function saveMedia(media, n) {

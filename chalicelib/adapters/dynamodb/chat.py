@@ -5,6 +5,9 @@ counters that expire (DynamoDB's TTL on `expires_at`)."""
 
 from __future__ import annotations
 
+import random
+import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +21,11 @@ from chalicelib.adapters.dynamodb.codec import (
     parse_iso,
 )
 from chalicelib.adapters.dynamodb.inbound import NOT_ERASED
+from chalicelib.domain.errors import Busy
 from chalicelib.domain.model import ChatConversation, ChatMessage, Identity
 
 TYPING = "TYPING#"
+MAX_SEQ_ATTEMPTS = 20  # writers of one conversation racing for its next number
 
 
 # The conversation's own item, its token's (by digest) and its source's count of open chats.
@@ -143,33 +148,74 @@ class DynamoChat(StoreBase):
             raise
         return True
 
-    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> None:
-        self._put(
-            {
-                "pk": f"CHAT#{conversation_id}",
-                "sk": f"MSG#{message.id}",
-                "type": "chat_message",
-                "id": message.id,
-                "at": iso(message.at),
-                "from": message.sender,
-                "body": message.body,
-                "card": message.card,
-                # the widget's copy, needed while the chat is open (a day at most); the case's
-                # timeline is the record, kept and scrubbed by retention like any other
-                "expires_at": int(message.at.timestamp()) + 2 * 86400,
-            }
-        )
+    def add_chat_message(self, conversation_id: str, message: ChatMessage) -> ChatMessage:
+        """The message under the conversation's next sequence number, in one transaction that
+        also moves the conversation's `seq` from the number before: so number n is visible
+        only once 1..n-1 are, and a poll `after` its cursor can never skip one that lands late
+        (ids are times, and two writers' clocks disagree). A message written already (a retry
+        of its send) keeps its number (`ID#<id>`)."""
+        pk = f"CHAT#{conversation_id}"
+        expires = int(message.at.timestamp()) + 2 * 86400  # the widget's copy, a day or two:
+        # the case's timeline is the record, kept and scrubbed by retention like any other
+        for attempt in range(MAX_SEQ_ATTEMPTS):
+            head = self._get(key("chat", conversation_id)) or {}
+            last = int(head.get("seq", 0))
+            seq = last + 1
+            try:
+                self._transact(
+                    [
+                        ("seq", _next_seq(self.table, conversation_id, last)),
+                        (
+                            "id",
+                            put(
+                                self.table,
+                                {
+                                    "pk": pk,
+                                    "sk": f"ID#{message.id}",
+                                    "seq": seq,
+                                    "expires_at": expires,
+                                },
+                            ),
+                        ),
+                        (
+                            "message",
+                            put(
+                                self.table,
+                                {
+                                    "pk": pk,
+                                    "sk": f"MSG#{seq:010d}",
+                                    "type": "chat_message",
+                                    "id": message.id,
+                                    "seq": seq,
+                                    "at": iso(message.at),
+                                    "from": message.sender,
+                                    "body": message.body,
+                                    "card": message.card,
+                                    "expires_at": expires,
+                                },
+                            ),
+                        ),
+                    ]
+                )
+            except Cancelled as lost:
+                if "id" in lost.failed:
+                    kept = self._get({"pk": pk, "sk": f"ID#{message.id}"}) or {}
+                    return replace(message, seq=int(kept.get("seq", 0)) or None)
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # another writer's turn
+                continue
+            return replace(message, seq=seq)
+        raise Busy("The conversation is busy; try again.")
 
     def chat_since(
-        self, conversation_id: str, after: str | None, now: datetime
+        self, conversation_id: str, after: int | None, now: datetime
     ) -> tuple[list[ChatMessage], bool]:
         """One Query: `MSG#<after>` < sk takes the newer messages and the typing flags (which
-        sort after them), never the conversation's own item."""
+        sort after them), never the conversation's own item nor the `ID#` items."""
         items = self._query_all(
             KeyConditionExpression="pk = :pk AND sk > :after",
             ExpressionAttributeValues={
                 ":pk": {"S": f"CHAT#{conversation_id}"},
-                ":after": {"S": f"MSG#{after or ''}"},
+                ":after": {"S": f"MSG#{after:010d}" if after else "MSG#"},
             },
             ConsistentRead=True,
         )
@@ -177,11 +223,13 @@ class DynamoChat(StoreBase):
         for item in items:
             if item["sk"].startswith(TYPING):
                 typing = typing or (item["sk"] != TYPING + "citizen" and item["until"] > iso(now))
-            elif item["sk"].startswith("MSG#"):
+            elif item["sk"].startswith("MSG#") and "seq" in item:
+                # (one written before messages were numbered has no cursor: it expires in 2 days)
                 at = parse_iso(item["at"])
                 assert at is not None
+                seq = int(item["seq"])
                 card = item.get("card")
-                messages.append(ChatMessage(item["id"], at, item["from"], item["body"], card))
+                messages.append(ChatMessage(item["id"], at, item["from"], item["body"], seq, card))
         return messages, typing
 
     def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None:
@@ -306,3 +354,16 @@ class DynamoChat(StoreBase):
         chat = {"pk": f"CHAT#{item['conversation_id']}", "sk": f"CONN#{connection_id}"}
         for gone in (chat, key):
             self.client.delete_item(TableName=self.table, Key=dump(gone))
+
+
+def _next_seq(table: str, conversation_id: str, last: int) -> dict[str, Any]:
+    """The conversation's `seq` from `last` to `last + 1`, only if nobody moved it meanwhile."""
+    condition = "#seq = :last" if last else "attribute_not_exists(#seq)"
+    return update(
+        table,
+        key("chat", conversation_id),
+        "SET #seq = :next",
+        {":last": last, ":next": last + 1} if last else {":next": 1},
+        condition,
+        {"#seq": "seq"},
+    )

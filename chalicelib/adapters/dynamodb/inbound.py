@@ -204,24 +204,13 @@ class DynamoInbound(StoreBase):
             raise (CaseChanged if lost.failed else WriteConflict)(str(lost)) from lost
 
     def dismiss_link(self, case_id: str, target_id: str) -> None:
-        """The mark goes; nothing else changes. CaseChanged when it was already handled."""
-        try:
-            self._transact(
-                [
-                    (
-                        "source",
-                        update(
-                            self.table,
-                            case_key(case_id),
-                            "REMOVE possible_link",
-                            {":target": target_id},
-                            "possible_link.case_id = :target",
-                        ),
-                    )
-                ]
-            )
-        except Cancelled as lost:
-            raise (CaseChanged if lost.failed else WriteConflict)(str(lost)) from lost
+        """The mark goes; nothing else changes (one conditional UpdateItem: a transaction of one
+        write would only cost twice). CaseChanged when it was already handled."""
+        condition = "possible_link.case_id = :target"
+        if not self._update(
+            case_key(case_id), "REMOVE possible_link", {":target": target_id}, condition
+        ):
+            raise CaseChanged(case_id)
 
     def mark_undeliverable(self, identity: Identity, reason: str) -> bool:
         fields = {"undeliverable": reason}
@@ -230,6 +219,14 @@ class DynamoInbound(StoreBase):
     def last_practitioner(self, contact_id: str) -> str | None:
         item = self._get(contact_key(contact_id))
         return item.get("last_practitioner_id") if item else None
+
+    def contact_language(self, contact_id: str) -> str | None:
+        item = self._get(contact_key(contact_id))
+        return item.get("language") if item else None
+
+    def set_contact_language(self, contact_id: str, language: str) -> bool:
+        fields = {"language": language}
+        return self._set_fields(contact_key(contact_id), fields, NOT_ERASED) is not None
 
     def record_inbound(self, write: InboundWrite) -> None:
         """One transaction: identity, contact, case, interactions and the provider's dedupe item."""
@@ -264,24 +261,13 @@ class DynamoInbound(StoreBase):
                             "created_at": now,
                             "identities": [f"{write.identity.kind}#{write.identity.value}"],
                             "cases": [write.case_id],
+                            "language": write.contact_language,
                         },
                     ),
                 )
             )
         elif write.new_identity:
             ops.append(("identity", put(t, identity_item)))
-            ops.append(
-                (
-                    "contact",
-                    update(
-                        t,
-                        contact_key(write.contact_id),
-                        "SET identities = list_append(if_not_exists(identities, :none), :new)",
-                        {":none": [], ":new": [f"{write.identity.kind}#{write.identity.value}"]},
-                        NOT_ERASED,
-                    ),
-                )
-            )
         elif write.link_identity or write.opted_out is not None:
             changes: list[str] = []
             known: dict[str, Any] = {":cid": write.contact_id}
@@ -303,20 +289,10 @@ class DynamoInbound(StoreBase):
                     ),
                 )
             )
-        if write.opening is not None and not write.new_contact:
-            # the contact lists its cases: export and erasure find everything from it
-            ops.append(
-                (
-                    "contact",
-                    update(
-                        t,
-                        contact_key(write.contact_id),
-                        "SET cases = list_append(if_not_exists(cases, :none), :case)",
-                        {":none": [], ":case": [write.case_id]},
-                        NOT_ERASED,
-                    ),
-                )
-            )
+        if not write.new_contact and (contact := _contact_changes(write)):
+            expression, values, names = contact
+            key = contact_key(write.contact_id)
+            ops.append(("contact", update(t, key, expression, values, NOT_ERASED, names)))
         if write.opening is not None:
             ops.append(
                 (
@@ -503,6 +479,30 @@ class DynamoInbound(StoreBase):
             "open_case_id = :case",
         )
         return case_ref(item) if item else None
+
+
+def _contact_changes(
+    write: InboundWrite,
+) -> tuple[str, dict[str, Any], dict[str, str] | None] | None:
+    """What a message changes on a known contact, as one update (a transaction may touch an item
+    once): a new address, a new case (export and erasure find everything from the contact's
+    lists), its language."""
+    changes: list[str] = []
+    values: dict[str, Any] = {}
+    names = None
+    if write.new_identity:
+        changes.append("identities = list_append(if_not_exists(identities, :none), :new)")
+        values[":new"] = [f"{write.identity.kind}#{write.identity.value}"]
+    if write.opening is not None:
+        changes.append("cases = list_append(if_not_exists(cases, :none), :case)")
+        values[":case"] = [write.case_id]
+    if write.contact_language is not None:
+        changes.append("#language = :language")
+        values[":language"] = write.contact_language
+        names = {"#language": "language"}  # a reserved word
+    if ":new" in values or ":case" in values:
+        values[":none"] = []
+    return ("SET " + ", ".join(changes), values, names) if changes else None
 
 
 def _link(link: tuple[str, str] | None) -> dict[str, str] | None:

@@ -280,6 +280,7 @@ class DynamoOutbox(StoreBase):
                         int(item.get("attempts", 0)),  # 0: its first send was interrupted
                         item["gsi3sk"],
                         item.get("outbox_raw_key"),
+                        bool(item.get("automated", False)),
                     )
                 )
         return parked

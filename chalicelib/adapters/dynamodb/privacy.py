@@ -69,6 +69,7 @@ def _contact(item: dict[str, Any]) -> Contact:
         cases=tuple(item.get("cases") or ()),
         identities=tuple(i for i in identities if i is not None),
         erased_at=parse_iso(item.get("erased_at")),
+        language=item.get("language"),
     )
 
 
@@ -179,12 +180,14 @@ class DynamoPrivacy(StoreBase):
         return _contact(item) if item else None
 
     def forget_contact(self, contact_id: str) -> None:
-        """The last step of an erasure: the contact keeps its cases' ids, not its addresses."""
+        """The last step of an erasure: the contact keeps its cases' ids, not its addresses nor
+        its language."""
         self.client.delete_item(TableName=self.table, Key=dump(open_case_key(contact_id)))
         self.client.update_item(
             TableName=self.table,
             Key=dump(contact_key(contact_id)),
-            UpdateExpression="REMOVE identities",
+            UpdateExpression="REMOVE identities, #language",
+            ExpressionAttributeNames={"#language": "language"},
         )
 
     def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None:

@@ -1,6 +1,7 @@
 """Storage for satisfaction questions: `SURVEY#<key>` items (a phone number's latest question,
 or a link token's hash) that expire with DynamoDB's TTL, and a once-per-case marker
-`SURVEY#case#<id>` that makes a second ask of one case (closed, reopened, closed) a no-op."""
+`SURVEY#case#<id>` that makes a second ask of one case (closed, reopened, closed) a no-op and
+names the question's key, so erasure can remove the question with the case."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def survey_key(key: str) -> dict[str, str]:
 class DynamoSurveys(StoreBase):
     def start_survey(self, key: str, survey: Survey, expires: datetime) -> bool:
         ttl = int(expires.timestamp())
-        marker = {**survey_key(f"case#{survey.case_id}"), "type": "survey_marker"}
+        marker = {**survey_key(f"case#{survey.case_id}"), "type": "survey_marker", "key": key}
         item = {
             **survey_key(key),
             "type": "survey",
@@ -43,6 +44,14 @@ class DynamoSurveys(StoreBase):
                 return False
             raise
         return True
+
+    def forget_survey(self, case_id: str) -> None:
+        """The case's open question goes (its marker names it); the marker stays, so the case
+        is never asked again. Conditional on the case: a newer question under the same key (a
+        number's latest) belongs to someone else now."""
+        marker = self._get(survey_key(f"case#{case_id}"))
+        if marker is not None and marker.get("key"):
+            self._delete(survey_key(marker["key"]), "case_id = :case", {":case": case_id})
 
     def find_survey(self, key: str, now: datetime) -> Survey | None:
         item = self._get(survey_key(key))
