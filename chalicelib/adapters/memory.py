@@ -983,27 +983,23 @@ class MemoryStore(_PrivacyMixin):
                 raise WriteRejected("interaction")
             events[interaction.id] = _recorded(interaction)
 
-    def mark_call_answered(
-        self,
-        case_id: str,
-        interaction_id: str,
-        answered: bool,
-        waited_until: datetime | None = None,
-    ) -> None:
-        with self._lock:
-            event = self._events.get(case_id, {}).get(interaction_id)
-            if event is None:
-                raise WriteRejected("event")
-            until = event.interaction.waited_until or waited_until
-            event.interaction = replace(event.interaction, answered=answered, waited_until=until)
+    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
+        self._change_call(case_id, interaction_id, answered=answered)
 
-    def mark_call_waiting(self, case_id: str, interaction_id: str, at: datetime) -> None:
+    def mark_call_wait(self, case_id: str, call_id: str, at: datetime, ended: bool) -> None:
         with self._lock:
-            event = self._events.get(case_id, {}).get(interaction_id)
+            event = self._events.get(case_id, {}).get(call_id)
+            field = "waited_until" if ended else "waiting_at"
+            if event is not None and getattr(event.interaction, field) is not None:
+                return  # the first report stands
+            self._change_call(case_id, call_id, **{field: at})
+
+    def _change_call(self, case_id: str, call_id: str, **changes: Any) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(call_id)
             if event is None:
                 raise WriteRejected("event")
-            since = event.interaction.waiting_at or at
-            event.interaction = replace(event.interaction, waiting_at=since)
+            event.interaction = replace(event.interaction, **changes)
 
     def mark_undeliverable(self, identity: model.Identity, reason: str) -> bool:
         return self._change(self._identities, identity, undeliverable=reason)

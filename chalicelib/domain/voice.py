@@ -255,7 +255,8 @@ def after_dial(deps: Deps, call: Call, dial_status: str | None, talked: int | No
     one may be asked how it went (`satisfaction.ask_on_call`)."""
     answered = dial_status == "completed"
     until = deps.clock() - timedelta(seconds=talked if answered and talked else 0)
-    deps.store.mark_call_answered(call.case_id, call.interaction_id, answered, until)
+    deps.store.mark_call_answered(call.case_id, call.interaction_id, answered)
+    deps.store.mark_call_wait(call.case_id, call.interaction_id, until, ended=True)
     if dial_status == "completed":
         asked = satisfaction.ask_on_call(deps, call.case_id, call.interaction_id, call.caller)
         return RateCall() if asked else Goodbye("voice.goodbye_answered")
@@ -412,7 +413,7 @@ def _topic_heard(deps: Deps, call: Call, choice: str | None, attempt: int) -> Ne
     urgent = level == "high"
     then = choose_topic(call, choice, attempt, store, deps.clock(), urgent=urgent)
     if isinstance(then, Connect):  # the <Dial> starts: the caller waits for a practitioner
-        store.mark_call_waiting(call.case_id, call.interaction_id, deps.clock())
+        store.mark_call_wait(call.case_id, call.interaction_id, deps.clock(), ended=False)
     if not urgent:
         return then
     case = store.get_case(call.case_id)

@@ -593,10 +593,10 @@ def test_a_calls_wait_is_kept_once_its_first_report_stands(store):
     store.record_inbound(write)
     call = replace(reply(write.case_id, T0), channel="voice", body="Callback")
     store.add_interaction(call)
-    store.mark_call_waiting(write.case_id, call.id, T0 + timedelta(seconds=10))
-    store.mark_call_waiting(write.case_id, call.id, T0 + timedelta(seconds=40))  # a retry
-    store.mark_call_answered(write.case_id, call.id, True, T0 + timedelta(seconds=25))
-    store.mark_call_answered(write.case_id, call.id, True, T0 + timedelta(seconds=55))
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=10), ended=False)
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=40), ended=False)  # again
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=25), ended=True)
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=55), ended=True)
     [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.waiting_at, out.waited_until) == (
         T0 + timedelta(seconds=10),

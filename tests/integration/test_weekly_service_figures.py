@@ -56,9 +56,10 @@ def fuller(week):  # noqa: F811  (the imported fixture)
         arrived = receive(message("voice", Identity("phone", number), sid, "Incoming call"), when)
         # the <Dial> after 10 s of menu; nobody answered within `waited` seconds
         dialled = when + timedelta(seconds=10)
-        store.mark_call_waiting(arrived.case_id, arrived.interaction_id, dialled)
+        store.mark_call_wait(arrived.case_id, arrived.interaction_id, dialled, ended=False)
         until = dialled + timedelta(seconds=waited)
-        store.mark_call_answered(arrived.case_id, arrived.interaction_id, False, until)
+        store.mark_call_answered(arrived.case_id, arrived.interaction_id, False)
+        store.mark_call_wait(arrived.case_id, arrived.interaction_id, until, ended=True)
         store.update_delivery_status(
             arrived.case_id,
             arrived.interaction_id,
@@ -74,10 +75,9 @@ def fuller(week):  # noqa: F811  (the imported fixture)
     answered = next(
         i for i in store.week_items(at(25, 0), at(26, 0))[1] if i.channel == "voice" and i.answered
     )
-    store.mark_call_waiting(answered.case_id, answered.id, at(25, 11) + timedelta(seconds=20))
-    store.mark_call_answered(
-        answered.case_id, answered.id, True, at(25, 11) + timedelta(seconds=32)
-    )
+    dialled = at(25, 11) + timedelta(seconds=20)
+    store.mark_call_wait(answered.case_id, answered.id, dialled, ended=False)
+    store.mark_call_wait(answered.case_id, answered.id, dialled + timedelta(seconds=12), ended=True)
     voice.record_voicemail(
         deps_of(store, at(22, 10, 11)),
         voice.Call(left_word, store.get_case(left_word, with_timeline=True).timeline[0].id, None),

@@ -136,37 +136,26 @@ class DynamoMessages(StoreBase):
         """For ids derived from the provider's: False when it was recorded already."""
         return self._put_new(interaction_item(interaction))
 
-    def mark_call_answered(
-        self,
-        case_id: str,
-        interaction_id: str,
-        answered: bool,
-        waited_until: datetime | None = None,
-    ) -> None:
-        """The <Dial>'s end: the first report of when the wait ended stands (a retry of the
-        callback comes later and would lengthen the wait)."""
-        expression = "SET answered = :a"
-        values: dict[str, Any] = {":a": answered}
-        if waited_until is not None:
-            expression += ", waited_until = if_not_exists(waited_until, :w)"
-            values[":w"] = iso(waited_until)
+    def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
         self.client.update_item(
             **update(
                 self.table,
                 event_key(case_id, interaction_id),
-                expression,
-                values,
+                "SET answered = :a",
+                {":a": answered},
                 "attribute_exists(pk)",
             )["Update"]
         )
 
-    def mark_call_waiting(self, case_id: str, interaction_id: str, at: datetime) -> None:
-        """The caller starts waiting for a practitioner: the first <Dial> of the call counts."""
+    def mark_call_wait(self, case_id: str, call_id: str, at: datetime, ended: bool) -> None:
+        """When the caller started waiting for a practitioner (the <Dial>), or when that wait
+        ended: the first report stands (a retried callback comes later and would lengthen it)."""
+        field = "waited_until" if ended else "waiting_at"
         self.client.update_item(
             **update(
                 self.table,
-                event_key(case_id, interaction_id),
-                "SET waiting_at = if_not_exists(waiting_at, :w)",
+                event_key(case_id, call_id),
+                f"SET {field} = if_not_exists({field}, :w)",
                 {":w": iso(at)},
                 "attribute_exists(pk)",
             )["Update"]
