@@ -40,22 +40,39 @@ Post = Callable[[str, dict[str, str], str], "ET.Element | None"]
 
 
 def walk_call(
-    post: Post, base: str, digits: list[str], dial: str, recording: int, duration: int
+    post: Post,
+    base: str,
+    digits: list[str],
+    dial: str,
+    recording: int,
+    duration: int,
+    ring: int = 0,
+    pause: Callable[[int], None] | None = None,
 ) -> None:
     """Ring, answer each menu with the next digit (none left: silence), follow <Dial> with the
-    outcome `dial` and <Record> with a recording of `recording` seconds, then hang up."""
+    outcome `dial` and <Record> with a recording of `recording` seconds, then hang up. A
+    practitioner who answers does so after `ring` seconds and talks for the rest of `duration`
+    (less the menu's half minute): `pause` lets that time pass on a simulated clock."""
     twiml = post(base + "/webhooks/twilio/voice", {}, "ringing")
     for _ in range(MAX_STEPS):
-        if twiml is None or twiml.find("Hangup") is not None:
+        if twiml is None:
             break
-        if (gather := twiml.find("Gather")) is not None:
+        if (gather := twiml.find("Gather")) is not None:  # before a hangup, as the rating's
             pressed = digits.pop(0) if digits else None
             if pressed is None and (redirect := twiml.find("Redirect")) is not None:
                 twiml = post(redirect.text or "", {}, "in-progress")
             else:
                 twiml = post(gather.get("action", ""), {"Digits": pressed or ""}, "in-progress")
+        elif twiml.find("Hangup") is not None:
+            break
         elif (dial_verb := twiml.find("Dial")) is not None:
-            twiml = post(dial_verb.get("action", ""), {"DialCallStatus": dial}, "in-progress")
+            talked = max(0, duration - 30) if dial == "completed" else 0
+            if pause is not None:
+                pause(ring + talked)
+            fields = {"DialCallStatus": dial}
+            if dial == "completed":
+                fields["DialCallDuration"] = str(talked)
+            twiml = post(dial_verb.get("action", ""), fields, "in-progress")
         elif (record := twiml.find("Record")) is not None:
             taken = {
                 "RecordingSid": "RE" + secrets.token_hex(16),

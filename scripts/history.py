@@ -191,7 +191,7 @@ class Helpline:
         self.counts["email"] += 1
         return self._open_case(Identity("email", address))
 
-    def call(self, number: str, digits: str, dial: str, seconds: int) -> str | None:
+    def call(self, number: str, digits: str, dial: str, seconds: int, ring: int) -> str | None:
         sid = "CA" + secrets.token_hex(16)
         base = self.settings.public_url("").rstrip("/")
 
@@ -202,9 +202,12 @@ class Helpline:
             ok = answer.status_code == 200 and text.startswith("<?xml")
             return ET.fromstring(text) if ok else None
 
-        walk_call(post, base, list(digits), dial, recording=25, duration=seconds)
+        walk_call(post, base, list(digits), dial, 25, seconds, ring=ring, pause=self._let_pass)
         self.counts["calls"] += 1
         return self._open_case(Identity("phone", number))
+
+    def _let_pass(self, seconds: int) -> None:
+        self.clock.at += timedelta(seconds=seconds)
 
     def _open_case(self, identity: Identity) -> str | None:
         record = self.services.store.find_identity(identity)
@@ -240,19 +243,25 @@ class Helpline:
             return
         if set(case.get("channels") or []) <= {"voice"}:
             return  # an answered call needs no written reply
+        for _ in range(rng.randint(1, 8)):  # the case open in front of them while they write
+            self._json("post", f"/cases/{case_id}/presence", who, {"activity": "writing"})
+            self._let_pass(60)
         reply = {"body": REPLIES[rng.randrange(len(REPLIES))], "seen": case["timeline"][-1]["id"]}
         if self._json("post", f"/cases/{case_id}/replies", who, reply)[1] == 201:
             self.counts["replies"] += 1
 
-    def close(self, case_id: str, rng: random.Random, outcome: str | None = None) -> None:
+    def close(self, case_id: str, rng: random.Random, outcome: str | None = None) -> str | None:
+        """The outcome it was closed with (None: it was not)."""
         case = self.case(case_id)
         if case.get("status") == "closed" or not case.get("timeline"):
-            return
+            return None
         who = case.get("assignee") or "boss"
         outcome = outcome or OUTCOMES[rng.randrange(len(OUTCOMES))]
         body = {"outcome": outcome, "seen": case["timeline"][-1]["id"]}
-        if self._json("post", f"/cases/{case_id}/close", who, body)[1] == 200:
-            self.counts["closed"] += 1
+        if self._json("post", f"/cases/{case_id}/close", who, body)[1] != 200:
+            return None
+        self.counts["closed"] += 1
+        return outcome
 
 
 def _local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -306,8 +315,12 @@ def _contact(
             language = "1" if rng.random() < 0.8 else "2"  # dansk, or English
             topic = "1" if answered else rng.choice(("11", "12"))  # voicemail or callback
             digits = language + topic
+            if answered and rng.random() < 0.5:  # rates the call when asked at its end
+                digits += rng.choices("12345", weights=(1, 1, 3, 6, 8))[0]
             dial = "completed" if answered else "no-answer"
-            case_id = desk.call(number, digits, dial, rng.randint(90, 900) if answered else 20)
+            ring = rng.randint(3, 40) if answered else 20  # the <Dial>'s timeout
+            seconds = rng.randint(90, 900) if answered else 20
+            case_id = desk.call(number, digits, dial, seconds, ring)
         if case_id is None:
             return
         answered_at = desk.clock.at + timedelta(minutes=rng.randint(4, 90))
@@ -315,7 +328,19 @@ def _contact(
         if desk.clock.at < desk.last_week or rng.random() < 0.6:
             # closed within the day as a rule; some of the last week's stay open for the inbox
             closing = answered_at + timedelta(minutes=rng.randint(20, 600))
-            desk.at(closing, lambda: desk.close(case_id, rng))
+            desk.at(closing, lambda: close_and_rate(case_id))
+
+    def close_and_rate(case_id: str) -> None:
+        """About half of those asked by SMS answer "How did we do?" within a few hours."""
+        outcome = desk.close(case_id, rng)
+        if kind == "sms" and outcome in ("answered", "referred") and rng.random() < 0.5:
+            rating = rng.choices("12345", weights=(1, 1, 3, 6, 8))[0]
+            later = desk.clock.at + timedelta(minutes=rng.randint(2, 240))
+
+            def rate() -> None:
+                desk.sms(number, rating)
+
+            desk.at(later, rate)
 
     return happen
 

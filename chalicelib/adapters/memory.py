@@ -375,6 +375,8 @@ class MemoryStore(_PrivacyMixin):
         self._shifts: list[model.Shift] = []
         self._hours: dict[str, Any] | None = None
         self._reports: dict[str, dict[str, Any]] = {}
+        # (case id, user id, UTC hour) -> (the case's channel, the active minutes of that hour)
+        self._active: dict[tuple[str, str, datetime], tuple[str, set[int]]] = {}
         self._reports_emailed: set[str] = set()
         self._callback_requests: dict[tuple[str, str], int] = {}
         self._reads: dict[str, list[model.CaseRead]] = {}
@@ -411,11 +413,13 @@ class MemoryStore(_PrivacyMixin):
     ) -> bool:
         with self._lock:
             found = self._surveys.get(key)
-            if found is None or found[0].rating is not None:
+            case = self._cases.get(comment.case_id)
+            if found is None or found[0].rating is not None or case is None:
                 return False
             events = self._events.setdefault(comment.case_id, {})
             if comment.id in events:
                 raise WriteConflict("event")
+            self._cases[comment.case_id] = replace(case, rating=rating)
             events[comment.id] = _Event(comment, rank=0)
             answered = replace(found[0], rating=rating, answered_by=answered_by)
             self._surveys[key] = (answered, found[1])
@@ -992,11 +996,22 @@ class MemoryStore(_PrivacyMixin):
             events[interaction.id] = _recorded(interaction)
 
     def mark_call_answered(self, case_id: str, interaction_id: str, answered: bool) -> None:
+        self._change_call(case_id, interaction_id, answered=answered)
+
+    def mark_call_wait(self, case_id: str, call_id: str, at: datetime, ended: bool) -> None:
         with self._lock:
-            event = self._events.get(case_id, {}).get(interaction_id)
+            event = self._events.get(case_id, {}).get(call_id)
+            field = "waited_until" if ended else "waiting_at"
+            if event is not None and getattr(event.interaction, field) is not None:
+                return  # the first report stands
+            self._change_call(case_id, call_id, **{field: at})
+
+    def _change_call(self, case_id: str, call_id: str, **changes: Any) -> None:
+        with self._lock:
+            event = self._events.get(case_id, {}).get(call_id)
             if event is None:
                 raise WriteRejected("event")
-            event.interaction = replace(event.interaction, answered=answered)
+            event.interaction = replace(event.interaction, **changes)
 
     def mark_undeliverable(self, identity: model.Identity, reason: str) -> bool:
         return self._change(self._identities, identity, undeliverable=reason)
@@ -1280,6 +1295,20 @@ class MemoryStore(_PrivacyMixin):
         ]
         shifts = [s for s in self._shifts if start <= s.start < end]
         return cases, interactions, shifts
+
+    def record_active_minute(self, case_id: str, user_id: str, channel: str, at: datetime) -> None:
+        hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        with self._lock:
+            _, minutes = self._active.setdefault((case_id, user_id, hour), (channel, set()))
+            minutes.add(at.astimezone(UTC).minute)
+
+    def active_time(self, start: datetime, end: datetime) -> list[model.ActiveTime]:
+        with self._lock:
+            return [
+                model.ActiveTime(case_id, user_id, channel, hour, len(minutes))
+                for (case_id, user_id, hour), (channel, minutes) in sorted(self._active.items())
+                if start <= hour < end
+            ]
 
     def get_report(self, week: str) -> dict[str, Any] | None:
         return self._reports.get(week)

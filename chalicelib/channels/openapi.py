@@ -233,6 +233,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str | None, tuple[int, ...]]] = {
         "chat_follow_up",
         (204,),
     ),
+    ("POST", "/chat/conversations/{token}/rating"): (
+        "Answer the satisfaction card, once",
+        "public",
+        "chat_rating",
+        (204,),
+    ),
     ("POST", "/chat/conversations/{token}/end"): ("End the chat", "public", None, (204,)),
     ("GET", "/chat/texts"): ("The chat page's words in a language", "public", None, (200,)),
     ("GET", "/reports/weekly/{week}"): (

@@ -83,7 +83,7 @@ HEADLINE_LABELS = {
     "service_level_text": ("Texts first answered within target", "share"),
     "service_level_calls": ("Calls answered within 20 s", "share"),
     "abandonment_rate": ("Calls abandoned", "share"),
-    "average_handle_minutes": ("Average call handle time", "min"),
+    "average_handle_minutes": ("Average handle time", "min"),
     "occupancy": ("Occupancy", "share"),
     "resolution_median_hours": ("Median resolution time", "h"),
     "reopen_rate": ("Reopened", "share"),

@@ -111,6 +111,11 @@ def _seconds(form: dict[str, str], name: str) -> int | None:
     return int(value)
 
 
+def dial_seconds(form: dict[str, str]) -> int | None:
+    """How long the <Dial>'s bridged call lasted (DialCallDuration), when it was answered."""
+    return _seconds(form, "DialCallDuration")
+
+
 def call_status(form: dict[str, str]) -> tuple[str, int | None]:
     status = form.get("CallStatus", "").strip().lower()
     if not status:

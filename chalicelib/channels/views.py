@@ -282,13 +282,16 @@ def opening_hours(hours: OpeningHours, now: datetime) -> dict[str, Any]:
 
 def chat_message(message: ChatMessage) -> dict[str, Any]:
     """A chat line as the widget shows it (as text: it never renders a body as HTML)."""
-    return {
+    shown: dict[str, Any] = {
         "id": message.id,
         "seq": message.seq,
         "at": _at(message.at),
         "from": message.sender,
         "body": message.body,
     }
+    if message.card == "survey":  # the widget draws the card itself: never markup from here
+        shown["survey"] = {"ratings": [1, 2, 3, 4, 5]}
+    return shown
 
 
 def chat_push(message: ChatMessage) -> str:

@@ -193,6 +193,8 @@ def mark_presence(deps: Deps, case_id: str, actor: model.Actor, activity: str) -
     case, _ = _visible_case(case_id, actor, store)
     until = now + timedelta(seconds=PRESENCE_SECONDS)
     store.mark_presence(case_id, actor.user_id, activity, until)
+    # the minute counts towards the practitioner's handle time on the case (docs/reports.md)
+    store.record_active_minute(case_id, actor.user_id, case.channel, now)
     if activity == "writing" and case.reply_to is not None and case.reply_to.kind == "chat":
         chat.practitioner_typing(deps, case.reply_to.value)  # the citizen sees "typing..."
     return _as_seen_by(case, actor, now)

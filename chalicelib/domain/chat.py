@@ -239,6 +239,9 @@ PAGE_TEXTS = (
     "chat.ui_follow_up_send",
     "chat.ui_follow_up_done",
     "chat.ended",
+    "survey.comment",  # the satisfaction card's words, the same as the email's page
+    "survey.send",
+    "survey.thanks",
 )
 
 

@@ -118,6 +118,7 @@ class Outgoing:
     email: EmailDetails | None = None
     caller: str | None = None
     interaction_id: str | None = None
+    card: str | None = None  # on chat: how the widget shows it ("survey": a rating card)
 
 
 @record
@@ -188,6 +189,7 @@ def send(deps: Deps, out: Outgoing, record: Callable[[Interaction], object] | No
             reference(out.case_id, message_id),
             out.caller,
             _sender(out.automated),
+            out.card,
         )
     except Exception as error:
         if out.channel == "voice":
@@ -267,6 +269,7 @@ def transmit(
     ref: str | None = None,
     caller: str | None = None,
     sender: str = "practitioner",
+    card: str | None = None,
 ) -> SentMessage:
     """The one place a provider is asked to send; `ref`: the recorded message the provider's
     status reports update (for an email, the case and message it is). A chat message keeps
@@ -276,7 +279,8 @@ def transmit(
         from chalicelib.domain.model import ChatMessage
 
         message_id = (parse_reference(ref or "") or ("", interaction_id(deps.clock())))[1]
-        sent = deps.chat.send_chat(to, ChatMessage(message_id, deps.clock(), sender, body))
+        message = ChatMessage(message_id, deps.clock(), sender, body, card=card)
+        sent = deps.chat.send_chat(to, message)
     elif kind == "email":
         if raw is None:
             raise ValueError("an email is sent as its composed bytes")

@@ -128,6 +128,10 @@ class Interaction:
     email: EmailDetails | None = None  # subject, threading, attachments and flags of an email
     contact_id: str | None = None  # on inbound interactions
     answered: bool | None = None  # on calls: whether a practitioner picked up
+    # on calls: when the caller started waiting for a practitioner (we returned the <Dial>), and
+    # when that wait ended (a practitioner answered, or the <Dial> ended unanswered)
+    waiting_at: datetime | None = None
+    waited_until: datetime | None = None
     canned_id: str | None = None  # on replies: the canned response it was written from
     rating: int | None = None  # on a satisfaction answer (status "rating"): 1-5
     # A message recorded before it is sent: due in the outbox from then unless its status
@@ -276,6 +280,7 @@ class Case:
     unread: bool = False  # for whoever looks: the citizen wrote after their latest read
     risk: Risk | None = None  # safeguarding: the rules' flag or a practitioner's judgement
     contact_language: str | None = None  # the citizen's own, when the case is opened to read
+    rating: int | None = None  # the citizen's satisfaction answer (1-5), whenever it came
 
     @property
     def needs_reply(self) -> bool:
@@ -398,6 +403,18 @@ class Alert:
         """When the scheduled job must look at it again (None: it is done)."""
         times = [t for t in (self.escalate_at, self.answer_at) if t is not None]
         return min(times) if times else None
+
+
+@record
+class ActiveTime:
+    """The minutes of one clock hour (UTC) in which a practitioner's app said they were on a
+    case (viewing or writing, `POST /cases/{id}/presence`): text channels' handle time."""
+
+    case_id: str
+    user_id: str
+    channel: str  # the case's channel, the one it was opened on
+    hour: datetime
+    minutes: int
 
 
 @record
@@ -581,7 +598,7 @@ class Survey:
     `phone#<E.164>` (an SMS reply) or `token#<SHA-256 of the link's token>` (the web page)."""
 
     case_id: str
-    channel: str  # where it was asked: sms, email, voice
+    channel: str  # where it was asked: sms, email, voice, chat
     asked_at: datetime
     practitioner: str | None = None  # who handled the case: the rating is theirs too
     language: str | None = None
@@ -610,3 +627,4 @@ class ChatMessage:
     sender: str
     body: str
     seq: int | None = None  # its place in the conversation, the poll's cursor (set when stored)
+    card: str | None = None  # "survey": the widget shows the rating question as a card

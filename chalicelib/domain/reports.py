@@ -175,8 +175,9 @@ def _compute(
     figures["practitioners"] = _practitioners(per_practitioner_spans, staffed, interactions)
     figures["by_day"] = _by_day(interactions, open_spans, covered, hours, start)
     staffed_by = {p: staffed(s) for p, s in per_practitioner_spans.items()}
+    active = store.active_time(utc_start, utc_end)
     service = service_figures.compute(
-        cases, interactions, hours, staffed_by, lambda i: kind_of(i) == "call"
+        cases, interactions, hours, staffed_by, lambda i: kind_of(i) == "call", active
     )
     figures["service"] = service.section
     before = _previous_headline(week, store, hours, now) if previous else None
@@ -237,7 +238,7 @@ def export_rows(deps: Deps, week: str) -> list[dict[str, Any]]:
                 "first_response": _iso(case.first_response_at),
                 "resolved": _iso(case.closed_at),
                 "outcome": case.outcome,
-                "satisfaction": rating.get(case.id),
+                "satisfaction": case.rating or rating.get(case.id),
                 "risk": case.risk.level if case.risk else None,
                 "queue": case.queue,
                 "practitioner": case.assignee or replied.get(case.id),

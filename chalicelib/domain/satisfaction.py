@@ -3,8 +3,8 @@ practitioner who handled it.
 
 A case closed with an outcome that answered the citizen is asked on the channel of their latest
 message: each channel adds only its own way of asking (`ASKERS`: an SMS "reply 1-5", an email
-with a link to a one-question page; a call is asked at its end by the phone menu; web chat's
-card is for later). Never a high-risk case, never an opted-out number or a bouncing address,
+with a link to a one-question page, a card in an open web chat; a call is asked at its end by
+the phone menu). Never a high-risk case, never an opted-out number or a bouncing address,
 never twice for one case (the store's once-per-case marker). The ask goes through `delivery`
 like every message, and a note on the case (`survey-asked`) is what the report counts.
 
@@ -115,7 +115,40 @@ def _ask_by_email(deps: Deps, case: Case) -> None:
     delivery.send(deps, out)
 
 
-ASKERS: dict[str, Callable[[Deps, Case], None]] = {"sms": _ask_by_sms, "email": _ask_by_email}
+def _ask_by_chat(deps: Deps, case: Case) -> None:
+    """A card in the open conversation (a service message the widget shows with 1-5 buttons
+    and a comment); a citizen who has ended the chat, or whose chat lapsed, is not asked."""
+    assert case.reply_to is not None
+    conversation = case.reply_to.value
+    if not deps.store.chat_is_open(conversation, deps.clock()):
+        return
+    if _start(deps, case, "chat", chat_key(conversation)):
+        text = deps.wording().say(deps.wording().language(case.language), "survey.question")
+        out = delivery.Outgoing(case.id, "chat", conversation, text, automated=True, card="survey")
+        delivery.send(deps, out)
+
+
+ASKERS: dict[str, Callable[[Deps, Case], None]] = {
+    "sms": _ask_by_sms,
+    "email": _ask_by_email,
+    "chat": _ask_by_chat,
+}
+
+
+def answer_chat(deps: Deps, token: str, rating: int, comment: str | None) -> None:
+    """The chat card's answer, under the conversation's token (404 for an unknown or ended
+    one, like every chat route); 409 when nothing was asked here or it was answered."""
+    from chalicelib.domain import chat
+
+    conversation = chat.find(deps, token)
+    key = chat_key(conversation.id)
+    survey = deps.store.find_survey(key, deps.clock())
+    if survey is None or survey.channel != "chat":
+        raise Conflict("There is no question to answer here.", code="not_asked")
+    if survey.rating is not None or not _answer(
+        deps, key, survey, rating, clean(comment or ""), "chat", "chat"
+    ):
+        raise Conflict("You have answered already. Thank you!", code="already_rated")
 
 
 def ask_on_call(deps: Deps, case_id: str, call_id: str, caller: str | None) -> bool:
@@ -142,6 +175,10 @@ def take_call(deps: Deps, case_id: str, call_id: str, digits: str | None) -> boo
     if rating is None or survey is None or survey.rating is not None:
         return False
     return _answer(deps, key, survey, rating, "", "voice", call_id)
+
+
+def chat_key(conversation_id: str) -> str:
+    return f"chat#{conversation_id}"
 
 
 def call_key(case_id: str, call_id: str) -> str:
@@ -227,7 +264,7 @@ def _answer(
     survey: Survey,
     rating: int,
     comment: str,
-    channel: Literal["sms", "email", "voice"],
+    channel: Literal["sms", "email", "voice", "chat"],
     by: str,
 ) -> bool:
     now = deps.clock()
@@ -236,12 +273,12 @@ def _answer(
         interaction_id(now),
         survey.case_id,
         now,
-        channel,  # sms, email or voice: the channel it came by
+        channel,  # sms, email, voice or chat: the channel it came by
         "in",
         body,
         status="rating",
         rating=rating,
         author=survey.practitioner,
-        provider_id=by if channel != "email" else None,
+        provider_id=by if channel not in ("email", "chat") else None,
     )
     return deps.store.answer_survey(key, rating, by, entry)

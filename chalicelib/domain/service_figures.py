@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.model import Case, Interaction
+from chalicelib.domain.model import ActiveTime, Case, Interaction
 
 CHANNELS = ("sms", "call", "email", "chat", "webinar")
 TEXT_CHANNELS = ("sms", "email", "chat", "webinar")
+HANDLED_TEXT = ("sms", "email", "chat")  # conversations a practitioner handles in writing
 TEXT_TARGET_OPEN_MINUTES = 60  # first response to a text within this many opening minutes
 CALL_TARGET_SECONDS = 20
 SHORTEST_CALL_SECONDS = 5  # shorter unanswered calls are misdials, not abandonment
@@ -70,9 +71,10 @@ def compute(
     hours: OpeningHours,
     staffed: dict[str, float],
     is_call: Callable[[Interaction], bool],
+    active: Iterable[ActiveTime] = (),
 ) -> Figures:
     """`staffed`: each practitioner's staffed opening hours this week; `is_call`: an inbound
-    call as the report counts it."""
+    call as the report counts it; `active`: practitioners' active minutes on cases."""
     channel = {c.id: channel_of(c.channel) for c in cases}
     rows: dict[str, dict[str, Any]] = {}
     behind: dict[str, set[str]] = defaultdict(set)
@@ -85,19 +87,21 @@ def compute(
     resolution = _resolution(cases)
     reopens = _reopens(interactions, channel)
     ratings = _satisfaction(interactions)
+    handled = _text_handle_minutes(active)
     for name in (*CHANNELS, "total"):
         row: dict[str, Any] = {}
         row.update(text.get(name, _service_level_row([], [])))
-        row.update(calls.get(name, _call_row([], [], [])))
+        row.update(calls.get(name, _call_row([], [], [], [])))
+        row.update(_handle_row(name, row, handled))
         row.update(resolution.get(name, _resolution_row([])))
         row.update(reopens.get(name, _reopen_row(set(), set())))
         row["satisfaction"] = ratings.get(name, _rating_row([], 0))
         rows[name] = {k: v for k, v in row.items() if not k.startswith("_")}
         if name == "total":
             ids("service_level_text", row["_text_cases"])
-            ids("service_level_calls", row["_answered_cases"])
+            ids("service_level_calls", row["_waited_cases"])
             ids("abandonment_rate", row["_abandoned_cases"])
-            ids("average_handle_minutes", row["_answered_cases"])
+            ids("average_handle_minutes", row["_handled_cases"])
             ids("resolution_median_hours", row["_resolved_cases"])
             ids("reopen_rate", row["_reopened_cases"])
     rated = [i for i in interactions if i.status == RATED and i.rating]
@@ -161,23 +165,38 @@ def _service_level_text(cases: list[Case], hours: OpeningHours) -> dict[str, dic
     return {n: _service_level_row(within[n], counted[n]) for n in counted}
 
 
-def _call_row(answered: list[Interaction], counted: list[Interaction], gone: list[str]) -> Any:
+def _call_row(
+    answered: list[Interaction],
+    counted: list[Interaction],
+    gone: list[str],
+    waited: list[Interaction],
+) -> Any:
+    within = [c for c in waited if c.answered and _wait(c) <= CALL_TARGET_SECONDS]
     return {
-        # Twilio's callbacks do not tell us yet how long a caller waited for a practitioner
-        # (the <Dial>'s start is not recorded): not measured rather than guessed.
-        "service_level_calls": None,
+        "service_level_calls": _share(len(within), len(waited)),
+        "calls_answered_within_target": len(within),
+        "calls_waited": len(waited),
         "calls_counted": len(counted),
         "abandoned": len(gone),
         "abandonment_rate": _share(len(gone), len(counted)),
-        "average_handle_minutes": _mean([(c.duration_seconds or 0) / 60 for c in answered]),
-        "_answered_cases": [c.case_id for c in answered],
+        "_answered": answered,
+        "_waited_cases": [c.case_id for c in waited],
         "_abandoned_cases": gone,
     }
 
 
+def _wait(call: Interaction) -> float:
+    """Seconds from the <Dial> to the end of the wait (an unreported end: as long as can be)."""
+    if call.waiting_at is None or call.waited_until is None:
+        return float("inf")
+    return max(0.0, (call.waited_until - call.waiting_at).total_seconds())
+
+
 def _calls(interactions: list[Interaction], is_call: Callable[[Interaction], bool]) -> Any:
     """Abandoned: a call nobody answered that lasted 5 s or more and after which the caller
-    left neither a voicemail nor a callback request on the case."""
+    left neither a voicemail nor a callback request on the case. Service level: of the calls
+    that waited for a practitioner (a <Dial>), the share answered within the target; one that
+    nobody answered within 5 s of waiting is a caller who changed their mind, not counted."""
     left_word: dict[str, list[datetime]] = defaultdict(list)
     for i in interactions:
         if (
@@ -194,8 +213,39 @@ def _calls(interactions: list[Interaction], is_call: Callable[[Interaction], boo
         for c in counted
         if not c.answered and not any(at >= c.at for at in left_word[c.case_id])
     ]
-    row = _call_row(answered, counted, gone)
+    waited = [
+        c
+        for c in calls
+        if c.waiting_at is not None and (c.answered or _wait(c) >= SHORTEST_CALL_SECONDS)
+    ]
+    row = _call_row(answered, counted, gone, waited)
     return {"call": row, "total": row}
+
+
+def _text_handle_minutes(active: Iterable[ActiveTime]) -> dict[str, dict[str, float]]:
+    """Per text channel, each case's active minutes this week, summed over practitioners."""
+    minutes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for spell in active:
+        name = channel_of(spell.channel)
+        if name in HANDLED_TEXT:
+            minutes[name][spell.case_id] += spell.minutes
+    return minutes
+
+
+def _handle_row(name: str, row: dict[str, Any], handled: dict[str, dict[str, float]]) -> Any:
+    """Handle time: a call's length (the call row's), a text case's active minutes; the total
+    is the mean over both, each call and each text case one contact handled."""
+    calls = [(c, (c.duration_seconds or 0) / 60) for c in row["_answered"]]
+    texts = [
+        item
+        for channel in (HANDLED_TEXT if name == "total" else (name,))
+        for item in handled.get(channel, {}).items()
+    ]
+    spans = [m for _, m in calls] + [m for _, m in texts]
+    return {
+        "average_handle_minutes": _mean(spans),
+        "_handled_cases": [c.case_id for c, _ in calls] + [case for case, _ in texts],
+    }
 
 
 def _resolution_row(resolved: list[Case]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from chalicelib.domain import (
@@ -248,10 +248,15 @@ def _who_answers(case: Case, queue: str, store: VoiceStore, now: datetime) -> Pr
     return None
 
 
-def after_dial(deps: Deps, call: Call, dial_status: str | None) -> Next:
-    """The <Dial> ended: whether a practitioner answered is kept on the call (for the report);
-    a caller who talked to one may be asked how it went (`satisfaction.ask_on_call`)."""
-    deps.store.mark_call_answered(call.case_id, call.interaction_id, dial_status == "completed")
+def after_dial(deps: Deps, call: Call, dial_status: str | None, talked: int | None = None) -> Next:
+    """The <Dial> ended: whether a practitioner answered is kept on the call, and when the
+    caller's wait ended (for the calls' service level): answered, now less the `talked` seconds
+    of the bridged call (Twilio's DialCallDuration); unanswered, now. A caller who talked to
+    one may be asked how it went (`satisfaction.ask_on_call`)."""
+    answered = dial_status == "completed"
+    until = deps.clock() - timedelta(seconds=talked if answered and talked else 0)
+    deps.store.mark_call_answered(call.case_id, call.interaction_id, answered)
+    deps.store.mark_call_wait(call.case_id, call.interaction_id, until, ended=True)
     if dial_status == "completed":
         asked = satisfaction.ask_on_call(deps, call.case_id, call.interaction_id, call.caller)
         return RateCall() if asked else Goodbye("voice.goodbye_answered")
@@ -407,6 +412,8 @@ def _topic_heard(deps: Deps, call: Call, choice: str | None, attempt: int) -> Ne
     store: VoiceStore = deps.store
     urgent = level == "high"
     then = choose_topic(call, choice, attempt, store, deps.clock(), urgent=urgent)
+    if isinstance(then, Connect):  # the <Dial> starts: the caller waits for a practitioner
+        store.mark_call_wait(call.case_id, call.interaction_id, deps.clock(), ended=False)
     if not urgent:
         return then
     case = store.get_case(call.case_id)
@@ -431,6 +438,7 @@ def menu(
     reason: str,
     choice: str | None,
     dial_status: str | None,
+    talked: int | None = None,
 ) -> Next:
     """One answer of the caller (or of a <Dial>), and what they hear next. Callbacks are held
     to the settings' countries and daily limit per number."""
@@ -445,7 +453,7 @@ def menu(
     if step == "topic":
         return _topic_heard(deps, call, choice, attempt)
     if step == "dialed":
-        return after_dial(deps, call, dial_status)
+        return after_dial(deps, call, dial_status, talked)
     if step == "rate":
         satisfaction.take_call(deps, call.case_id, call.interaction_id, choice)
         return Goodbye("voice.goodbye_answered")

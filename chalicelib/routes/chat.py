@@ -69,6 +69,16 @@ def chat_follow_up(token: str) -> Response:
     return no_content()  # the same answer whether the address was new to us or not
 
 
+@bp.route(CHAT + "/{token}/rating", methods=["POST"], content_types=JSON, cors=True)
+def rate_chat(token: str) -> Response:
+    """The satisfaction card's answer: once, for a question asked in this conversation."""
+    from chalicelib.domain import satisfaction
+
+    request = bp.body("chat_rating")
+    satisfaction.answer_chat(bp.deps, token, int(request["rating"]), request.get("comment"))
+    return no_content()
+
+
 @bp.route(CHAT + "/{token}/typing", methods=["POST"], cors=True)
 def chat_typing(token: str) -> Response:
     from chalicelib.domain import chat

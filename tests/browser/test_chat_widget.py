@@ -189,3 +189,37 @@ def test_leave_quickly_ends_the_chat_and_leaves_no_history_or_storage(stack, bro
     with pytest.raises(urllib.error.HTTPError) as ended:
         urllib.request.urlopen(gone)
     assert ended.value.code == 404
+
+
+def test_after_the_case_is_closed_the_citizen_rates_it_on_a_card_and_the_case_shows_it(
+    stack, browser_context, page
+):
+    citizen = browser_context.new_page()
+    citizen.goto(f"{stack}/chat/?lang=en")
+    citizen.locator("#body").fill("Where can I train to be a chef?")
+    citizen.locator("#send").click()
+    citizen.locator("li.citizen").wait_for()
+
+    sign_in(page, stack, "p-anna")
+    page.get_by_role("link", name="Where can I train to be a chef?").click()
+    page.get_by_label("Reply to the citizen by Chat").fill("At a vocational school (EUD).")
+    page.get_by_role("button", name="Send").click()
+    expect(citizen.locator("li.practitioner")).to_have_text("At a vocational school (EUD).")
+    page.get_by_role("button", name="Close case (c)").click()
+    dialog = page.get_by_role("dialog", name="Close case")
+    dialog.get_by_label("Outcome").select_option("answered")
+    dialog.get_by_role("button", name="Close the case").click()
+
+    card = citizen.locator("form.survey")
+    expect(card).to_be_visible(timeout=5000)
+    expect(citizen.locator("li.service", has=card)).to_contain_text("How did we do?")
+    send = card.get_by_role("button", name="Send")
+    expect(send).to_be_disabled()  # a rating first
+    card.get_by_role("button", name="4", exact=True).click()
+    card.get_by_label("Anything you want to add? (optional)").fill("Quick <b>answer</b>")
+    send.click()
+    expect(citizen.locator(".survey-thanks")).to_have_text("Thank you for your answer.")
+    expect(card).to_have_count(0)
+
+    page.reload()
+    expect(page.locator(".timeline")).to_contain_text("Rated 4 of 5: Quick <b>answer</b>")

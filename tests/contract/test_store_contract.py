@@ -588,6 +588,24 @@ def test_a_call_is_marked_answered_and_an_address_undeliverable(store):
     assert store.mark_undeliverable(OTHER, "bounced") is False
 
 
+def test_a_calls_wait_is_kept_once_its_first_report_stands(store):
+    write = first()
+    store.record_inbound(write)
+    call = replace(reply(write.case_id, T0), channel="voice", body="Callback")
+    store.add_interaction(call)
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=10), ended=False)
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=40), ended=False)  # again
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=25), ended=True)
+    store.mark_call_wait(write.case_id, call.id, T0 + timedelta(seconds=55), ended=True)
+    [_, out] = store.get_case(write.case_id, with_timeline=True).timeline
+    assert (out.waiting_at, out.waited_until) == (
+        T0 + timedelta(seconds=10),
+        T0 + timedelta(seconds=25),
+    )
+    [week_call] = [i for i in store.week_items(T0, T0 + timedelta(days=1))[1] if i.id == call.id]
+    assert week_call.waited_until == T0 + timedelta(seconds=25)
+
+
 def test_a_parked_message_is_retried_once_per_claim(store):
     write, sent = replied(store, T0)
     retry_at = T0 + timedelta(minutes=1)
@@ -986,3 +1004,22 @@ def test_a_message_recorded_for_sending_is_due_when_its_lease_ends_unless_its_st
     assert store.due(T0 + timedelta(days=1)) == []
     [*_, out] = store.get_case(write.case_id, with_timeline=True).timeline
     assert (out.id, out.status, out.lease_until) == (leased.id, "sent", None)
+
+
+def test_active_minutes_count_each_minute_once_per_practitioner_and_hour(store):
+    ten = T0.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for at, user in (
+        (ten + timedelta(minutes=5), "anna"),
+        (ten + timedelta(minutes=5, seconds=30), "anna"),  # the same minute again
+        (ten + timedelta(minutes=6), "anna"),
+        (ten + timedelta(minutes=6), "jonas"),
+        (ten + timedelta(minutes=61), "anna"),  # the next hour
+    ):
+        store.record_active_minute("c1", user, "sms", at)
+    found = store.active_time(ten, ten + timedelta(hours=2))
+    assert sorted((a.user_id, a.hour, a.minutes, a.channel) for a in found) == [
+        ("anna", ten, 2, "sms"),
+        ("anna", ten + timedelta(hours=1), 1, "sms"),
+        ("jonas", ten, 1, "sms"),
+    ]
+    assert store.active_time(ten + timedelta(hours=2), ten + timedelta(hours=3)) == []

@@ -51,6 +51,7 @@ def test_a_case_is_asked_once_and_answered_once(store):
     assert [(e.status, e.rating, e.author) for e in case.timeline if e.rating] == [
         ("rating", 4, "anna")
     ]
+    assert case.rating == 4  # the case holds its first answer, whenever it came
     assert not store.answer_survey("phone#nobody", 5, "SM3", rating(write.case_id, 5, "y"))
 
 

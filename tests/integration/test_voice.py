@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -334,3 +335,27 @@ def test_a_caller_at_risk_hears_the_crisis_lines_then_reaches_safeguarding_first
     assert [n.text for n in dial.iter("Number")] == ["+4540000002"]
     case = case_of(store)
     assert case.risk.level == "high" and case.assignee == "sara"
+
+
+def test_a_calls_wait_runs_from_the_dial_to_the_answer_and_twilio_retries_change_nothing(
+    api, local_services, anna, clock
+):
+    sid, _ = call(api)
+    menu(api, sid, "topic-1", Digits="1")  # the <Dial>: the caller waits from here
+    dialled_at = clock.at
+    clock.at += timedelta(seconds=95)  # Anna picked up after 15 s and they talked for 80
+    menu(api, sid, "dialed", DialCallStatus="completed", DialCallDuration="80")
+    clock.at += timedelta(seconds=30)
+    menu(api, sid, "dialed", DialCallStatus="completed", DialCallDuration="80")  # a retry
+    [entry] = [i for i in case_of(local_services.store).timeline if i.channel == "voice"]
+    assert entry.answered is True
+    assert abs((entry.waiting_at - dialled_at).total_seconds()) < 0.01
+    assert round((entry.waited_until - entry.waiting_at).total_seconds()) == 15
+
+
+def test_a_dial_duration_that_is_not_a_number_is_a_400(api, anna):
+    sid, _ = call(api)
+    menu(api, sid, "topic-1", Digits="1")
+    path = f"{VOICE}/menu?step=en.dialed"
+    form = call_form(CITIZEN, sid, "in-progress", DialCallStatus="completed", DialCallDuration="٣٠")
+    assert api.post(path, **signed(path, form)).status_code == 400

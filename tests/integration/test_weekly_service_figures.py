@@ -11,7 +11,7 @@ import io
 import json
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 
@@ -52,9 +52,14 @@ def fuller(week):  # noqa: F811  (the imported fixture)
     last = store.get_case(case_a, with_timeline=True).timeline[-1].id
     casework.close(deps_of(store, at(20, 9, 30)), case_a, boss, "answered", seen=last)
 
-    def call(number: str, sid: str, when: datetime, seconds: int) -> str:
+    def call(number: str, sid: str, when: datetime, seconds: int, waited: int) -> str:
         arrived = receive(message("voice", Identity("phone", number), sid, "Incoming call"), when)
+        # the <Dial> after 10 s of menu; nobody answered within `waited` seconds
+        dialled = when + timedelta(seconds=10)
+        store.mark_call_wait(arrived.case_id, arrived.interaction_id, dialled, ended=False)
+        until = dialled + timedelta(seconds=waited)
         store.mark_call_answered(arrived.case_id, arrived.interaction_id, False)
+        store.mark_call_wait(arrived.case_id, arrived.interaction_id, until, ended=True)
         store.update_delivery_status(
             arrived.case_id,
             arrived.interaction_id,
@@ -62,9 +67,17 @@ def fuller(week):  # noqa: F811  (the imported fixture)
         )
         return arrived.case_id
 
-    abandoned = call("+4520000004", "CA" + "7" * 32, at(22, 10), 30)
-    call("+4520000006", "CA" + "8" * 32, at(22, 10, 5), 3)  # a misdial: not counted
-    left_word = call("+4520000007", "CA" + "9" * 32, at(22, 10, 10), 40)
+    abandoned = call("+4520000004", "CA" + "7" * 32, at(22, 10), 30, waited=18)
+    call("+4520000006", "CA" + "8" * 32, at(22, 10, 5), 3, waited=0)  # a misdial: not counted
+    # the caller gave up on waiting after 3 s (and left a voicemail): not counted in the level
+    left_word = call("+4520000007", "CA" + "9" * 32, at(22, 10, 10), 40, waited=3)
+    # the week's answered call (Sunday 11:00) was dialled at 11:00:20 and answered 12 s later
+    answered = next(
+        i for i in store.week_items(at(25, 0), at(26, 0))[1] if i.channel == "voice" and i.answered
+    )
+    dialled = at(25, 11) + timedelta(seconds=20)
+    store.mark_call_wait(answered.case_id, answered.id, dialled, ended=False)
+    store.mark_call_wait(answered.case_id, answered.id, dialled + timedelta(seconds=12), ended=True)
     voice.record_voicemail(
         deps_of(store, at(22, 10, 11)),
         voice.Call(left_word, store.get_case(left_word, with_timeline=True).timeline[0].id, None),
@@ -79,7 +92,21 @@ def fuller(week):  # noqa: F811  (the imported fixture)
     ).case_id
     casework.claim(deps_of(store, at(20, 9, 55)), old, jonas)
     casework.reply(make_services(store, Fixed(at(20, 10))), old, jonas, "Sorry for the wait")
-    return store, {"a": case_a, "abandoned": abandoned, "old": old}
+    # Jonas's app said he was on the old case in the minutes 09:55, 09:56 (twice) and 09:57,
+    # and on the holiday case at 09:10 and 09:11 on Thursday: 3 and 2 active minutes.
+    holiday = store.find_identity(Identity("phone", "+4520000002")).open_case_id
+    for case, when in (
+        (old, at(20, 9, 55)),
+        (old, at(20, 9, 56)),
+        (old, at(20, 9, 56) + timedelta(seconds=30)),
+        (old, at(20, 9, 57)),
+        (holiday, at(22, 9, 10)),
+        (holiday, at(22, 9, 11)),
+    ):
+        casework.mark_presence(deps_of(store, when), case, jonas, "viewing")
+    ids = {"a": case_a, "abandoned": abandoned, "old": old, "answered": answered.case_id}
+    ids["holiday"] = holiday
+    return store, ids
 
 
 def test_every_new_figure_of_the_week(fuller):
@@ -103,7 +130,15 @@ def test_every_new_figure_of_the_week(fuller):
         "abandoned": 1,
         "abandonment_rate": 0.3333,
     }
-    assert call["average_handle_minutes"] == 5.0 and call["service_level_calls"] is None
+    assert call["average_handle_minutes"] == 5.0
+    # Handle time, text: the practitioners' active minutes on a case (3 and 2); in total,
+    # the answered call's 5 minutes and the two SMS cases' 3 and 2.
+    assert sms["average_handle_minutes"] == 2.5 and total["average_handle_minutes"] == 3.33
+    assert service["by_channel"]["email"]["average_handle_minutes"] is None
+    # Service level: the answered call waited 12 s (within 20), the abandoned one 18 s and
+    # nobody answered (missed); the voicemail's caller gave up after 3 s (not counted).
+    assert (call["calls_answered_within_target"], call["calls_waited"]) == (1, 2)
+    assert call["service_level_calls"] == 0.5 and total["service_level_calls"] == 0.5
     assert total["abandonment_rate"] == 0.3333 and sms["abandonment_rate"] is None
     # Sofie's case: opened Monday 10:00, closed again Tuesday 09:30 = 23.5 h; reopened once.
     assert (sms["resolved"], sms["resolution_median_hours"], sms["resolution_p90_hours"]) == (
@@ -132,9 +167,9 @@ def test_every_new_figure_of_the_week(fuller):
     assert service["backlog"] == 1
     assert figures["headline"] == {
         "service_level_text": {"value": 0.5, "previous": 0.0, "change": 0.5},
-        "service_level_calls": {"value": None, "previous": None, "change": None},
+        "service_level_calls": {"value": 0.5, "previous": None, "change": None},
         "abandonment_rate": {"value": 0.3333, "previous": None, "change": None},
-        "average_handle_minutes": {"value": 5.0, "previous": None, "change": None},
+        "average_handle_minutes": {"value": 3.33, "previous": None, "change": None},
         "occupancy": {"value": 0.3333, "previous": None, "change": None},
         "resolution_median_hours": {"value": 23.5, "previous": None, "change": None},
         "reopen_rate": {"value": 1.0, "previous": None, "change": None},
@@ -145,6 +180,12 @@ def test_every_new_figure_of_the_week(fuller):
     deps = deps_of(store, AFTER, hours=HOURS)
     assert reports.cases_behind(deps, WEEK, "abandonment_rate") == [ids["abandoned"]]
     assert reports.cases_behind(deps, WEEK, "backlog") == [ids["old"]]
+    assert reports.cases_behind(deps, WEEK, "average_handle_minutes") == sorted(
+        [ids["answered"], ids["old"], ids["holiday"]]
+    )
+    assert reports.cases_behind(deps, WEEK, "service_level_calls") == sorted(
+        [ids["abandoned"], ids["answered"]]
+    )
     assert reports.cases_behind(deps, WEEK, "reopen_rate") == [ids["a"]]
     assert reports.cases_behind(deps, WEEK, "satisfaction_average") == [ids["a"]]
     assert len(reports.cases_behind(deps, WEEK, "service_level_text")) == 4
@@ -209,3 +250,18 @@ def test_the_case_export_has_no_personal_data_and_is_for_managers_only(api, full
     bad = api.get(f"/reports/weekly/{WEEK}/cases?figure=__class__", headers=boss)
     assert bad.status_code == 400 and bad.json_body["error"]["code"] == "invalid_figure"
     assert api.get("/reports/weekly/2026-99/export", headers=boss).status_code == 400
+
+
+def test_the_export_shows_a_rating_that_came_the_week_after(api, fuller, local_services):
+    store, _ = fuller
+    holiday = store.find_identity(Identity("phone", "+4520000002")).open_case_id
+    jonas = Actor("jonas", "practitioner")
+    seen = store.get_case(holiday, with_timeline=True).timeline[-1].id
+    # closed on Tuesday of the next week, asked by SMS, rated 5 an hour later
+    casework.close(make_services(store, Fixed(at(27, 10))), holiday, jonas, "answered", seen=seen)
+    five = message("sms", Identity("phone", "+4520000002"), "SM" + "4" * 32, "5")
+    intake.receive(deps_of(store, Fixed(at(27, 11)), hours=HOURS), five)
+    local_services.clock = Fixed(at(28, 9))
+    answer = api.get(f"/reports/weekly/{WEEK}/export", headers=bearer("boss", "manager"))
+    rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(answer.body.decode()))}
+    assert (rows[holiday]["outcome"], rows[holiday]["satisfaction"]) == ("answered", "5")

@@ -21,6 +21,7 @@ let last = null;
 let polling = false;
 let lastTyping = 0;
 const shown = new Set();
+let words = {}; // the page's texts, for what is drawn later (the satisfaction card)
 
 function safeExit(value) {
   try {
@@ -54,6 +55,7 @@ async function loadTexts() {
   const answer = await call("GET", `/chat/texts?language=${language}`);
   if (answer.status !== 200) return;
   const t = answer.body.texts;
+  words = t;
   document.documentElement.lang = answer.body.language;
   document.title = t["chat.ui_title"];
   $("title").textContent = t["chat.ui_title"];
@@ -78,10 +80,64 @@ function show(message) {
   item.className = ["citizen", "practitioner", "service"].includes(message.from) ? message.from : "service";
   item.textContent = message.body;
   item.dataset.id = message.id;
+  if (message.survey && Array.isArray(message.survey.ratings)) item.append(card(message.survey.ratings));
   $("log").append(item);
   $("log").scrollTop = $("log").scrollHeight;
   // the cursor is the conversation's sequence number: ids are times and may land out of order
   if (message.seq != null && (last === null || message.seq > last)) last = message.seq;
+}
+
+// The satisfaction question's card, drawn from the message's structured `survey` field (never
+// from markup in a message): one button per rating, an optional comment, sent once.
+function card(ratings) {
+  const form = document.createElement("form");
+  form.className = "survey";
+  const scale = document.createElement("div");
+  scale.className = "ratings";
+  scale.setAttribute("role", "group");
+  let chosen = null;
+  for (const value of ratings.filter((r) => Number.isInteger(r) && r >= 1 && r <= 5)) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = String(value);
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", () => {
+      chosen = value;
+      scale.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+      send.disabled = false;
+    });
+    scale.append(button);
+  }
+  const label = document.createElement("label");
+  label.textContent = words["survey.comment"] || "";
+  const comment = document.createElement("textarea");
+  comment.maxLength = 1000;
+  comment.rows = 2;
+  label.append(comment);
+  const send = document.createElement("button");
+  send.type = "submit";
+  send.className = "survey-send";
+  send.textContent = words["survey.send"] || "Send";
+  send.disabled = true;
+  form.append(scale, label, send);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!token || chosen === null) return;
+    send.disabled = true;
+    const body = { rating: chosen };
+    if (comment.value.trim()) body.comment = comment.value.trim();
+    const answer = await call("POST", `/chat/conversations/${token}/rating`, body);
+    if (answer.status === 204 || (answer.body && answer.body.error && answer.body.error.code === "already_rated")) {
+      const thanks = document.createElement("p");
+      thanks.className = "survey-thanks";
+      thanks.textContent = words["survey.thanks"] || "";
+      form.replaceWith(thanks);
+    } else {
+      send.disabled = false;
+      $("status").textContent = answer.body && answer.body.error ? answer.body.error.message : "";
+    }
+  });
+  return form;
 }
 
 async function poll() {

@@ -45,7 +45,7 @@ const HEADLINE = ["service_level_text", "service_level_calls", "abandonment_rate
   "occupancy", "resolution_median_hours", "reopen_rate", "satisfaction_average", "satisfaction_response_rate", "backlog"];
 const SHARES = new Set(["service_level_text", "service_level_calls", "abandonment_rate", "occupancy", "reopen_rate", "satisfaction_response_rate"]);
 const SERVICE_CHANNELS = ["sms", "call", "email", "chat", "webinar", "total"];
-const SERVICE_ROWS = ["service_level_text", "abandonment_rate", "average_handle_minutes", "resolution_median_hours", "reopen_rate"];
+const SERVICE_ROWS = ["service_level_text", "service_level_calls", "abandonment_rate", "average_handle_minutes", "resolution_median_hours", "reopen_rate"];
 
 export function showFigure(name, value) {
   if (value == null) return "–";
@@ -64,7 +64,7 @@ function Headline({ week, figures }) {
   const [error, setError] = useState(null);
   const open = (name) => get(`/reports/weekly/${week}/cases?figure=${encodeURIComponent(name)}`)
     .then((answer) => setCases({ name, ids: answer.cases }), setError);
-  return html`<table class="figures headline">
+  return html`<div class="scroll"><table class="figures headline">
       <caption>${t("report.headline")}</caption>
       <thead><tr><th scope="col">${t("report.figure")}</th><th scope="col">${t("report.value")}</th>
         <th scope="col">${t("report.prevValue")}</th><th scope="col">${t("report.change")}</th><th scope="col">${t("report.casesCol")}</th></tr></thead>
@@ -72,19 +72,19 @@ function Headline({ week, figures }) {
         const f = figures.headline[name];
         return html`<tr><th scope="row">${t(`report.h.${name}`)}</th><td>${showFigure(name, f.value)}</td>
           <td>${showFigure(name, f.previous)}</td><td>${showChange(name, f.change)}</td>
-          <td><button type="button" class="link" onClick=${() => open(name)}>${t("report.showCases")}</button></td></tr>`;
-      })}</tbody></table>
+          <td><button type="button" class="link show-cases" aria-label=${`${t("report.showCases")}: ${t(`report.h.${name}`)}`} onClick=${() => open(name)}>${t("report.showCases")}</button></td></tr>`;
+      })}</tbody></table></div>
     <${ErrorText} error=${error} />
     ${cases && html`<section class="case-list" aria-live="polite"><h2>${t(`report.h.${cases.name}`)}: ${cases.ids.length} ${t("report.casesCol").toLowerCase()}</h2>
       <ul>${cases.ids.map((id) => html`<li><a href=${`#/inbox/${id}`}>${id}</a></li>`)}</ul></section>`}
-    <table class="figures">
+    <div class="scroll"><table class="figures">
       <caption>${t("report.byChannel")}</caption>
       <thead><tr><th scope="col">${t("report.figure")}</th>${SERVICE_CHANNELS.map((c) => html`<th scope="col">${t(`report.ch.${c}`)}</th>`)}</tr></thead>
       <tbody>${SERVICE_ROWS.map((name) => html`<tr><th scope="row">${t(`report.h.${name}`)}</th>
         ${SERVICE_CHANNELS.map((c) => html`<td>${showFigure(name, pick(figures.service, c === "total" ? `total.${name}` : `by_channel.${c}.${name}`))}</td>`)}</tr>`)}
         <tr><th scope="row">${t("report.h.satisfaction_average")}</th>
         ${SERVICE_CHANNELS.map((c) => html`<td>${showFigure("satisfaction_average", pick(figures.service, c === "total" ? "total.satisfaction.average" : `by_channel.${c}.satisfaction.average`))}</td>`)}</tr>
-      </tbody></table>`;
+      </tbody></table></div>`;
 }
 
 function change(now, before) {

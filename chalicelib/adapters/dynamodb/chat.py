@@ -94,6 +94,11 @@ class DynamoChat(StoreBase):
         item = self._get(key("token", token_hash))
         return _conversation(item) if item and item["status"] == "open" else None
 
+    def chat_is_open(self, conversation_id: str, now: datetime) -> bool:
+        """Its browser has not ended it, and it has not lapsed (TTL deletes within days)."""
+        item = self._get(key("chat", conversation_id))
+        return bool(item and item["status"] == "open" and int(item["expires_at"]) > now.timestamp())
+
     def end_chat(self, conversation: ChatConversation, token_hash: str) -> bool:
         """The token is deleted (so it is 404 from now on) and the source's count freed, once."""
         try:
@@ -185,6 +190,7 @@ class DynamoChat(StoreBase):
                                     "at": iso(message.at),
                                     "from": message.sender,
                                     "body": message.body,
+                                    "card": message.card,
                                     "expires_at": expires,
                                 },
                             ),
@@ -221,8 +227,9 @@ class DynamoChat(StoreBase):
                 # (one written before messages were numbered has no cursor: it expires in 2 days)
                 at = parse_iso(item["at"])
                 assert at is not None
-                message = ChatMessage(item["id"], at, item["from"], item["body"], int(item["seq"]))
-                messages.append(message)
+                seq = int(item["seq"])
+                card = item.get("card")
+                messages.append(ChatMessage(item["id"], at, item["from"], item["body"], seq, card))
         return messages, typing
 
     def set_chat_typing(self, conversation_id: str, who: str, until: datetime) -> None:

@@ -153,6 +153,7 @@ def case_from(item: dict[str, Any], timeline: tuple[Interaction, ...] = ()) -> C
             for user, at in sorted(item.get("last_read", {}).items())
         ),
         risk=Risk.from_json(item.get("risk")),
+        rating=int(item["rating"]) if "rating" in item else None,
         presence=tuple(
             Presence(user, entry["activity"], parse_iso(entry["until"]))  # type: ignore[arg-type]
             for user, entry in sorted(item.get("presence", {}).items())
@@ -247,6 +248,8 @@ def interaction_from(item: dict[str, Any]) -> Interaction:
         email=_email_from(item["email"]) if "email" in item else None,
         contact_id=item.get("contact_id"),
         answered=item.get("answered"),
+        waiting_at=parse_iso(item.get("waiting_at")),
+        waited_until=parse_iso(item.get("waited_until")),
         canned_id=item.get("canned_id"),
         rating=int(item["rating"]) if "rating" in item else None,
     )

@@ -147,6 +147,20 @@ class DynamoMessages(StoreBase):
             )["Update"]
         )
 
+    def mark_call_wait(self, case_id: str, call_id: str, at: datetime, ended: bool) -> None:
+        """When the caller started waiting for a practitioner (the <Dial>), or when that wait
+        ended: the first report stands (a retried callback comes later and would lengthen it)."""
+        field = "waited_until" if ended else "waiting_at"
+        self.client.update_item(
+            **update(
+                self.table,
+                event_key(case_id, call_id),
+                f"SET {field} = if_not_exists({field}, :w)",
+                {":w": iso(at)},
+                "attribute_exists(pk)",
+            )["Update"]
+        )
+
     def update_delivery_status(
         self, case_id: str, interaction_id: str, update: StatusUpdate
     ) -> bool:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import StoreBase
 from chalicelib.adapters.dynamodb.codec import HOURS_KEY, dump, iso, parse_iso, week_key
 from chalicelib.adapters.dynamodb.items import case_from, interaction_from
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.model import Case, Interaction, Shift
+from chalicelib.domain.model import ActiveTime, Case, Interaction, Shift
 
 
 class DynamoSettings(StoreBase):
@@ -38,6 +38,8 @@ REPORT_FIELDS = (
     "author",
     "duration_seconds",
     "answered",
+    "waiting_at",  # a call's wait for a practitioner: the calls' service level
+    "waited_until",
     "provider_id",
     "provider",  # on a satisfaction question's note: the channel it was asked on
     "queue",
@@ -109,6 +111,61 @@ class DynamoReports(StoreBase):
                         )
                     )
         return cases, interactions, shifts
+
+    def record_active_minute(self, case_id: str, user_id: str, channel: str, at: datetime) -> None:
+        """The minute goes into a set on the case's item for this user and clock hour: a signal
+        repeated within the minute, or retried, adds nothing. Its own gsi2 partition
+        (`ACTIVE#<week>`), so the week's other reads never page through these."""
+        hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        self.client.update_item(
+            TableName=self.table,
+            Key=dump({"pk": f"ACTIVE#{case_id}", "sk": f"{user_id}#{iso(hour)}"}),
+            UpdateExpression=(
+                "ADD minutes :m SET #type = :t, case_id = :c, user_id = :u, channel = :ch,"
+                " #hour = :h, gsi2pk = :p, gsi2sk = :s"
+            ),
+            ExpressionAttributeNames={"#type": "type", "#hour": "hour"},
+            ExpressionAttributeValues=dump(
+                {
+                    ":m": {at.astimezone(UTC).minute},
+                    ":t": "active",
+                    ":c": case_id,
+                    ":u": user_id,
+                    ":ch": channel,
+                    ":h": iso(hour),
+                    ":p": "ACTIVE#" + week_key(hour),
+                    ":s": f"{iso(hour)}#{case_id}#{user_id}",
+                }
+            ),
+        )
+
+    def active_time(self, start: datetime, end: datetime) -> list[ActiveTime]:
+        """The active hours starting in [start, end), from the UTC weeks' partitions."""
+        found: list[ActiveTime] = []
+        weeks = dict.fromkeys(
+            week_key(start + timedelta(days=d)) for d in range((end - start).days + 2)
+        )
+        for partition in weeks:
+            for item in self._query_all(
+                IndexName="gsi2",
+                KeyConditionExpression="gsi2pk = :p AND gsi2sk BETWEEN :a AND :b",
+                ExpressionAttributeValues=dump(
+                    {":p": "ACTIVE#" + partition, ":a": iso(start), ":b": iso(end)}
+                ),
+            ):
+                hour = parse_iso(item["hour"])
+                assert hour is not None  # always set
+                if start <= hour < end:
+                    found.append(
+                        ActiveTime(
+                            item["case_id"],
+                            item["user_id"],
+                            item["channel"],
+                            hour,
+                            len(item["minutes"]),
+                        )
+                    )
+        return found
 
     def get_report(self, week: str) -> dict[str, Any] | None:
         item = self._get({"pk": "REPORT#WEEKLY", "sk": week})

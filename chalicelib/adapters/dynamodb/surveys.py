@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
-from chalicelib.adapters.dynamodb.codec import iso, parse_iso
+from chalicelib.adapters.dynamodb.codec import case_key, iso, parse_iso
 from chalicelib.adapters.dynamodb.items import interaction_item
 from chalicelib.domain.model import Interaction, Survey
 
@@ -77,10 +77,22 @@ class DynamoSurveys(StoreBase):
                         ),
                     ),
                     ("event", put(self.table, interaction_item(comment))),
+                    # the case holds its rating too: the export of the week it was opened in
+                    # shows it, whichever week the answer came in
+                    (
+                        "case",
+                        update(
+                            self.table,
+                            case_key(comment.case_id),
+                            "SET rating = :r",
+                            {":r": rating},
+                            "attribute_exists(pk)",
+                        ),
+                    ),
                 ]
             )
         except Cancelled as lost:
-            if lost.failed <= {"survey"}:
+            if lost.failed <= {"survey", "case"}:  # answered already, or the case is erased
                 return False
             raise
         return True
