@@ -667,7 +667,13 @@ class MemoryStore(_PrivacyMixin):
         return queue_position(since, risk is not None and risk.level == "high")
 
     def set_risk(
-        self, case_id: str, risk: Risk, *, only_if_higher: bool, expected: Risk | None = None
+        self,
+        case_id: str,
+        risk: Risk,
+        *,
+        only_if_higher: bool,
+        expected: Risk | None = None,
+        inbound_count: int | None = None,
     ) -> model.Case | None:
         with self._lock:
             case = self._cases.get(case_id)
@@ -678,6 +684,10 @@ class MemoryStore(_PrivacyMixin):
                 return None
             if expected is not None and case.risk != expected:
                 return None
+            not_raised = RANK[risk.level] <= (held or 0)
+            if not_raised and inbound_count is not None:
+                if (case.inbound_count or 0) != inbound_count:
+                    return None  # the citizen wrote since the author read the case
             self._cases[case_id] = replace(case, risk=risk)
             if case_id in self._waiting:
                 self._waiting[case_id] = queue_position(
