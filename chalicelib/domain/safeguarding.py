@@ -1,7 +1,8 @@
 """Safeguarding: a young person at risk never waits in a queue, and a human always decides.
 
 Every inbound text is assessed (`risk.assess`) against the terms managers maintain. A flag
-raises the case's risk, never lowers it (only a practitioner does, with a reason); every flag
+raises the case's risk, never lowers it (only a practitioner does, with a reason, over every
+message she read: `change`; her lowering resolves the alert, a human decided); every flag
 and change is a note on the case's timeline and an audit record. A high-risk case waits first in
 its queue and is offered to `safeguarding` practitioners first (`routing.rank`); it alerts the
 on-duty supervisor (a practitioner with the `supervisor` skill) by SMS and email through the
