@@ -147,9 +147,8 @@ def change(
     now = deps.clock()
     # the alert's acknowledgement is history, not part of a judgement: it stays on the case
     judged = replace(before, level=cast(Level, level), by=actor.user_id, at=_at(now), note=reason)
-    updated = store.set_risk(
-        case_id, judged, only_if_higher=False, inbound_count=case.inbound_count or 0
-    )
+    read = risk.Held(inbound_count=case.inbound_count or 0)
+    updated = store.set_risk(case_id, judged, only_if_higher=False, held=read)
     if updated is None:
         raise casework.changed(case_id, store, seen)
     _recorded(deps, updated, judged, actor.user_id, now, before=case.risk)
@@ -262,7 +261,7 @@ def acknowledge(deps: Deps, actor: Actor, case_id: str) -> Alert:
             if case is not None and case.risk is not None:
                 seen = replace(case.risk, acknowledged_by=actor.user_id, acknowledged_at=_at(now))
                 # over the risk as read: a practitioner's change meanwhile is never undone
-                store.set_risk(case_id, seen, only_if_higher=False, expected=case.risk)
+                store.set_risk(case_id, seen, only_if_higher=False, held=risk.Held(case.risk))
             store.add_interaction(
                 new_entry(
                     case_id,

@@ -16,7 +16,7 @@ from chalicelib.adapters.dynamodb.codec import case_key, dump, iso, load, parse_
 from chalicelib.adapters.dynamodb.items import case_from
 from chalicelib.domain.model import Alert, Case
 from chalicelib.domain.ports import WriteConflict
-from chalicelib.domain.risk import RANK, Risk, queue_position
+from chalicelib.domain.risk import RANK, Held, Risk, queue_position
 
 TERMS_KEY = {"pk": "SETTINGS", "sk": "RISKTERMS"}
 ALERTS = "ALERTS"
@@ -29,13 +29,7 @@ def alert_key(case_id: str) -> dict[str, str]:
 
 class DynamoSafeguarding(StoreBase):
     def set_risk(
-        self,
-        case_id: str,
-        risk: Risk,
-        *,
-        only_if_higher: bool,
-        expected: Risk | None = None,
-        inbound_count: int | None = None,
+        self, case_id: str, risk: Risk, *, only_if_higher: bool, held: Held | None = None
     ) -> Case | None:
         """ONE conditional UpdateItem writes the risk and, for a waiting case, its waiting
         positions (gsi3, gsi4) as that risk places them (`risk.queue_position`), conditional on
@@ -43,21 +37,22 @@ class DynamoSafeguarding(StoreBase):
         the place, so every reader (and every index entry, one version of the item) sees them
         agree. A write that lost (another change of the case came first, or a transaction held
         it) is planned again from a fresh read; the level only rises when `only_if_higher`, and
-        nothing is written when the stored risk is no longer `expected` (what the caller read).
-        With `inbound_count`, a level not above the stored one is also conditional, in that
-        same UpdateItem, on the case's count of citizen messages: a message landing after the
+        nothing is written when the stored risk is no longer `held.risk` (what the caller read).
+        With `held.inbound_count`, a level not above the stored one is also conditional, in
+        that same UpdateItem, on the case's count of citizen messages: a message landing after the
         author's read (and intake counts each in the write that adds it) refuses the lowering
         even if it lands between our read and our write."""
         for attempt in range(SET_RISK_ATTEMPTS):
             item = self._get(case_key(case_id))
             if item is None:
                 return None
-            held = item.get("risk")
+            stored = item.get("risk")
             if only_if_higher and RANK[risk.level] <= int(item.get("risk_rank", 0)):
                 return None
-            if expected is not None and held != expected.to_json():
+            if held is not None and held.risk is not None and stored != held.risk.to_json():
                 return None
-            unread = inbound_count if RANK[risk.level] <= int(item.get("risk_rank", 0)) else None
+            not_raised = RANK[risk.level] <= int(item.get("risk_rank", 0))
+            unread = held.inbound_count if held is not None and not_raised else None
             if unread is not None and int(item.get("inbound_count", 0)) != unread:
                 return None
             try:
