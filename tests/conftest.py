@@ -249,12 +249,12 @@ def bearer(user: str, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}
 
 
-def seen(case_id: str) -> str:
+def seen(case_id: str, store: Any = None) -> str:
     """The id of the newest event of the case: what a practitioner's screen shows as read, and
-    what a reply or a close carries (`seen`)."""
+    what a reply, a close or a lowering carries (`seen`); in `store`, else the app's."""
     from chalicelib.wiring import services
 
-    case = services().store.get_case(case_id, with_timeline=True)
+    case = (store or services().store).get_case(case_id, with_timeline=True)
     assert case is not None and case.timeline, case_id
     return case.timeline[-1].id
 

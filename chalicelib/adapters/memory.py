@@ -41,7 +41,7 @@ from chalicelib.domain.ports import (
     WriteConflict,
     WriteRejected,
 )
-from chalicelib.domain.risk import RANK, Risk, prioritised, queue_position
+from chalicelib.domain.risk import RANK, Held, Risk, prioritised, queue_position
 from chalicelib.domain.wording import TemplateVersion
 
 if TYPE_CHECKING:
@@ -671,17 +671,21 @@ class MemoryStore(_PrivacyMixin):
         return queue_position(since, risk is not None and risk.level == "high")
 
     def set_risk(
-        self, case_id: str, risk: Risk, *, only_if_higher: bool, expected: Risk | None = None
+        self, case_id: str, risk: Risk, *, only_if_higher: bool, held: Held | None = None
     ) -> model.Case | None:
         with self._lock:
             case = self._cases.get(case_id)
             if case is None:
                 return None
-            held = RANK[case.risk.level] if case.risk else None
-            if only_if_higher and held is not None and held >= RANK[risk.level]:
+            rank = RANK[case.risk.level] if case.risk else None
+            if only_if_higher and rank is not None and rank >= RANK[risk.level]:
                 return None
-            if expected is not None and case.risk != expected:
+            if held is not None and held.risk is not None and case.risk != held.risk:
                 return None
+            unread = held.inbound_count if held is not None else None
+            if unread is not None and RANK[risk.level] <= (rank or 0):
+                if (case.inbound_count or 0) != unread:
+                    return None  # the citizen wrote since the author read the case
             self._cases[case_id] = replace(case, risk=risk)
             if case_id in self._waiting:
                 self._waiting[case_id] = queue_position(

@@ -79,7 +79,16 @@ def case_risk(case: Case) -> dict[str, Any]:
 
 
 def alert(item: Alert) -> dict[str, Any]:
-    return _fields(item, "case_id", "raised_at", "acknowledged_by", "acknowledged_at", "stage")
+    return _fields(
+        item,
+        "case_id",
+        "raised_at",
+        "acknowledged_by",
+        "acknowledged_at",
+        "stage",
+        "resolved_by",
+        "resolved_at",
+    )
 
 
 def risk_terms(terms: TermList) -> dict[str, Any]:

@@ -148,7 +148,7 @@ def _unseen(case: model.Case, seen: str) -> tuple[model.Interaction, ...]:
     )
 
 
-def _refuse_unseen(case: model.Case, seen: str) -> None:
+def refuse_unseen(case: model.Case, seen: str) -> None:
     unseen = _unseen(case, seen)
     if unseen:
         raise UnseenMessages(unseen)
@@ -160,7 +160,7 @@ def _lost(error: WriteRejected, answers: dict[type[WriteRejected], Conflict]) ->
     return next((a for kind, a in answers.items() if isinstance(error, kind)), ChangedMeanwhile())
 
 
-def _changed(case_id: str, store: CaseStore, seen: str | None) -> Conflict:
+def changed(case_id: str, store: CaseStore, seen: str | None) -> Conflict:
     """Why a conditional write lost: a message that landed meanwhile, a close, another change."""
     fresh = store.get_case(case_id, with_timeline=seen is not None)
     if seen is not None and fresh is not None:
@@ -516,11 +516,11 @@ def close(deps: Deps, case_id: str, actor: model.Actor, outcome: str, *, seen: s
     if case.status == "closed":
         raise Conflict("The case is already closed.", code="closed")
     _require_holder(actor, case, "Only its assignee or a manager can close an assigned case.")
-    _refuse_unseen(case, seen)
+    refuse_unseen(case, seen)
     try:
         store.close(_ref(case, unchanged_inbound=True), outcome, actor.user_id, now)
     except (CaseChanged, WriteConflict) as lost:
-        raise _changed(case_id, store, seen) from lost
+        raise changed(case_id, store, seen) from lost
     if case.assignee:
         routing.fill(case.assignee, store, now)  # a slot freed: offer the oldest waiting case
     closed = _fresh(case_id, store)
@@ -576,7 +576,7 @@ def reply(
         raise Conflict("The case is closed; reopen it to reply.", code="closed")
     _require_holder(actor, case, "Another practitioner has this case.")
     if seen is not None:
-        _refuse_unseen(case, seen)
+        refuse_unseen(case, seen)
     if canned_id is not None:
         canned.find(deps, actor, canned_id)
         body = canned.fill(deps, actor, body, first_name, case.language)
@@ -589,7 +589,7 @@ def reply(
     try:
         return _send_reply(deps, case, actor, body, gate)
     except (CaseChanged, WriteConflict) as lost:
-        raise _changed(case_id, store, seen) from lost
+        raise changed(case_id, store, seen) from lost
 
 
 class _ReplyGate:

@@ -397,6 +397,8 @@ class Alert:
     acknowledged_at: datetime | None = None
     crisis_answered_at: datetime | None = None
     managers_told: bool = False  # MANAGER_EMAILS are told once per alert
+    resolved_by: str | None = None  # the practitioner whose lowering ended it (a human decided)
+    resolved_at: datetime | None = None
 
     @property
     def next_look(self) -> datetime | None:

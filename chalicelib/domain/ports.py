@@ -44,7 +44,7 @@ if TYPE_CHECKING:
         Survey,
         Webinar,
     )
-    from chalicelib.domain.risk import Risk, TermList
+    from chalicelib.domain.risk import Held, Risk, TermList
     from chalicelib.domain.wording import TemplateVersion, Wording
 
 
@@ -407,12 +407,13 @@ class StaffingStore(RoutingStore, Protocol):
 
 class SafeguardingStore(Protocol):
     def set_risk(
-        self, case_id: str, risk: Risk, *, only_if_higher: bool, expected: Risk | None = None
+        self, case_id: str, risk: Risk, *, only_if_higher: bool, held: Held | None = None
     ) -> Case | None:
         """Store the case's risk (with `only_if_higher`, only above the stored level; with
-        `expected`, only while the stored risk is still that one) and, in the same atomic
-        write, put a waiting high-risk case first in its queue (a lowered one back in its
-        place); the case as it is afterwards, or None when nothing changed (or no such case)."""
+        `held`, only while the case is as its caller read it: see `Held`) and, in the same
+        atomic write, put a waiting high-risk case first in its queue (a lowered one back in
+        its place); the case as it is afterwards, or None when nothing changed (or no such
+        case)."""
         ...
 
     def load_risk_terms(self) -> dict[str, Any] | None: ...

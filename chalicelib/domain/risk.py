@@ -124,6 +124,17 @@ class Assessment:
 
 
 @record
+class Held:
+    """What a risk write is conditional on, as its caller read the case: `risk`, only while the
+    stored risk is still that one; `inbound_count`, a level not above the stored one only while
+    the case has had just that many citizen messages (0: none), so a lowering never lands over
+    a message its author did not read. None: no such condition."""
+
+    risk: Risk | None = None
+    inbound_count: int | None = None
+
+
+@record
 class Risk:
     """A case's risk as the case JSON shows it: `by` is "rules" or the practitioner's id."""
 

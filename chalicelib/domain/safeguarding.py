@@ -1,7 +1,8 @@
 """Safeguarding: a young person at risk never waits in a queue, and a human always decides.
 
 Every inbound text is assessed (`risk.assess`) against the terms managers maintain. A flag
-raises the case's risk, never lowers it (only a practitioner does, with a reason); every flag
+raises the case's risk, never lowers it (only a practitioner does, with a reason, over every
+message she read: `change`; her lowering resolves the alert, a human decided); every flag
 and change is a note on the case's timeline and an audit record. A high-risk case waits first in
 its queue and is offered to `safeguarding` practitioners first (`routing.rank`); it alerts the
 on-duty supervisor (a practitioner with the `supervisor` skill) by SMS and email through the
@@ -119,26 +120,42 @@ def apply(deps: Deps, case_id: str, flag: Risk, *, stored: bool = False) -> None
         raise_alert(deps, case, now)
 
 
-def change(deps: Deps, actor: Actor, case_id: str, level: str, reason: str) -> Case:
-    """A practitioner who may see the case raises or lowers its risk, with a reason."""
+def change(
+    deps: Deps, actor: Actor, case_id: str, level: str, reason: str, *, seen: str | None = None
+) -> Case:
+    """A practitioner who may see the case raises or lowers its risk, with a reason. Lowering
+    is a judgement of every word the citizen wrote: `seen` (the latest timeline event she saw)
+    is required, and a citizen's message after it refuses the lowering (409 unseen_messages,
+    with the messages), also one landing while we write: the store's write is conditional on
+    the count of messages as read here. Raising is always safe: `seen` is not checked. A
+    lowering below high resolves the case's alert: a human decided, so it stops escalating."""
     from chalicelib.domain import casework
 
     store: Store = deps.store
-    case = store.get_case(case_id)
+    case = store.get_case(case_id, with_timeline=True)
     if case is None:
         raise NotFound("No such case.")
     if not casework.can_see(actor, casework.profile_of(actor, store), case, store):
         raise Forbidden("This case is not in your queues nor assigned to you.")
-    now = deps.clock()
     before = case.risk or Risk("none")
+    if risk.RANK[level] < risk.RANK[before.level]:
+        if seen is None:
+            raise InvalidInput(
+                "Lowering a risk needs seen: the latest event you read.", code="seen_required"
+            )
+        casework.refuse_unseen(case, seen)
+    now = deps.clock()
     # the alert's acknowledgement is history, not part of a judgement: it stays on the case
     judged = replace(before, level=cast(Level, level), by=actor.user_id, at=_at(now), note=reason)
-    updated = store.set_risk(case_id, judged, only_if_higher=False)
+    read = risk.Held(inbound_count=case.inbound_count or 0)
+    updated = store.set_risk(case_id, judged, only_if_higher=False, held=read)
     if updated is None:
-        raise NotFound("No such case.")
+        raise casework.changed(case_id, store, seen)
     _recorded(deps, updated, judged, actor.user_id, now, before=case.risk)
-    if level == "high" and not (case.risk and case.risk.level == "high"):
+    if level == "high" and before.level != "high":
         raise_alert(deps, updated, now)
+    elif level != "high":
+        _resolve(deps, updated, actor.user_id, now)
     return updated
 
 
@@ -244,7 +261,7 @@ def acknowledge(deps: Deps, actor: Actor, case_id: str) -> Alert:
             if case is not None and case.risk is not None:
                 seen = replace(case.risk, acknowledged_by=actor.user_id, acknowledged_at=_at(now))
                 # over the risk as read: a practitioner's change meanwhile is never undone
-                store.set_risk(case_id, seen, only_if_higher=False, expected=case.risk)
+                store.set_risk(case_id, seen, only_if_higher=False, held=risk.Held(case.risk))
             store.add_interaction(
                 new_entry(
                     case_id,
@@ -262,9 +279,50 @@ def acknowledge(deps: Deps, actor: Actor, case_id: str) -> Alert:
     raise Conflict("The alert is changing; try again.", code="changed")
 
 
+def _resolve(deps: Deps, case: Case, by: str, now: datetime) -> None:
+    """A practitioner lowered the case's risk below high, with a reason: a human decided, so
+    its alert (if one was raised and not yet resolved) stops escalating and no crisis answer
+    is still due; it stays on record as resolved by her, then (the timeline and the audit say
+    so too). Raising the risk again starts a new alert (`raise_alert`)."""
+    store: SafeguardingStore = deps.store
+    for _ in range(5):
+        alert = store.get_alert(case.id)
+        if alert is None or alert.resolved_at is not None:
+            return
+        if store.put_alert(_resolved(alert, by, now), alert.version):
+            deps.store.add_interaction(
+                new_entry(
+                    case.id,
+                    now,
+                    "note",
+                    "internal",
+                    "Risk alert resolved by lowering the risk",
+                    author=by,
+                    status="risk",
+                )
+            )
+            deps.store.audit("risk_alert_resolved", case.contact_id, by, now, {})
+            log.info("risk alert resolved", extra={"case_id": case.id})
+            return
+    raise Conflict("The alert is changing; try again.", code="changed")
+
+
+def _resolved(alert: Alert, by: str, at: datetime) -> Alert:
+    """The alert ended by a lowering: nothing more to escalate nor answer."""
+    return replace(
+        alert,
+        version=alert.version + 1,
+        escalate_at=None,
+        answer_at=None,
+        resolved_by=by,
+        resolved_at=at,
+    )
+
+
 def run(deps: Deps) -> dict[str, int]:
     """Every minute: alerts nobody acknowledged go on to the next supervisor and the managers;
-    high-risk cases nobody took in time get the crisis answer. Each step is claimed with a
+    high-risk cases nobody took in time get the crisis answer; a case a practitioner lowered
+    meanwhile gets neither (her lowering resolved its alert). Each step is claimed with a
     conditional write of the alert, so overlapping runs do it once."""
     store: Store = deps.store
     settings = deps.settings
@@ -272,6 +330,13 @@ def run(deps: Deps) -> dict[str, int]:
     counts = {"escalated": 0, "answered": 0}
     for alert in store.alerts_due(now):
         case = store.get_case(alert.case_id)
+        judged = case.risk if case is not None else None
+        if judged is not None and judged.level != "high":
+            # lowered, and that lowering's own resolution did not land (it crashed between its
+            # two writes): the practitioner's judgement stands, on record as hers; nothing more
+            at = datetime.fromisoformat(judged.at) if judged.at else now
+            store.put_alert(_resolved(alert, judged.by, at), alert.version)
+            continue
         open_case = case is not None and case.status != "closed"
         escalate = open_case and alert.escalate_at is not None and alert.escalate_at <= now
         due = alert.answer_at is not None and alert.answer_at <= now

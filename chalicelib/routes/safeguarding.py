@@ -16,7 +16,10 @@ def change_risk(case_id: str) -> dict[str, Any]:
     from chalicelib.domain import safeguarding
 
     actor, fields = bp.actor(*BOTH), bp.body("risk_change")
-    case = safeguarding.change(bp.deps, actor, case_id, fields["level"], fields["reason"])
+    with views.unseen_shown():
+        case = safeguarding.change(
+            bp.deps, actor, case_id, fields["level"], fields["reason"], seen=fields.get("seen")
+        )
     return {"case_id": case.id, "risk": views.case_risk(case)}
 
 

@@ -68,6 +68,38 @@ def test_a_high_risk_sms_is_first_with_its_badge_and_its_alert_is_acknowledged(s
     expect(page.locator(".cases li").first.get_by_text("EN", exact=True)).to_be_visible()
 
 
+def test_a_lowering_over_a_message_she_did_not_read_is_refused_and_shows_it(stack, page):
+    """The citizen writes again while the practitioner submits her lowering: the server
+    refuses it (409 unseen_messages), the panel says so and shows the new message; lowering
+    again, now that she has read it, goes through."""
+    sign_in(page, stack, "p-anna")
+    first = "jeg har samlet piller i aften, alle sammen"
+    text_in(stack, "+4520002011", first)
+    page.get_by_role("link", name=first).click()
+    panel = page.get_by_role("region", name="Safeguarding: High risk")
+    expect(panel).to_be_visible()
+    worse = "jeg har taget dem nu"
+    landed: list[str] = []
+
+    def meanwhile(route) -> None:  # the message lands after her screen's newest event
+        if route.request.method == "PUT" and not landed:
+            text_in(stack, "+4520002011", worse)
+            landed.append(worse)
+        route.continue_()
+
+    page.route("**/cases/*/risk", meanwhile)
+    panel.get_by_label("New risk level").select_option("none")
+    panel.get_by_label("Reason (required)").fill("Sangtekst fra musiktimen")
+    panel.get_by_role("button", name="Change risk").click()
+    expect(panel).to_contain_text("The citizen wrote after what you read")
+    expect(panel.get_by_role("list", name="New messages from the citizen")).to_contain_text(worse)
+    expect(page.locator(".timeline")).to_contain_text(worse)
+    expect(page.get_by_role("region", name="Safeguarding: High risk")).to_be_visible()
+    panel.get_by_label("Reason (required)").fill("Talt med hende: en sangtekst")
+    panel.get_by_role("button", name="Change risk").click()
+    expect(page.get_by_role("region", name="Safeguarding: No risk flagged")).to_be_visible()
+
+
 def test_a_managers_markup_shaped_term_flags_a_case_and_shows_only_as_text(stack, page):
     sign_in(page, stack, "boss")
     page.get_by_role("link", name="Safeguarding terms").click()

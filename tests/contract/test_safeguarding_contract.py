@@ -9,8 +9,8 @@ import pytest
 
 from chalicelib.adapters.memory import MemoryStore
 from chalicelib.domain.model import Alert
-from chalicelib.domain.risk import Risk
-from tests.contract.test_store_contract import OTHER, T0, first, ref
+from chalicelib.domain.risk import Held, Risk
+from tests.contract.test_store_contract import OTHER, T0, first, later, ref
 
 HIGH = Risk("high", ("pills",), "rules", "2026-11-24T09:00:00Z")
 ELEVATED = Risk("elevated", ("hopeless",), "rules", "2026-11-24T09:00:00Z")
@@ -68,11 +68,29 @@ def test_a_risk_set_over_the_one_read_never_undoes_a_change_meanwhile(store):
     lowered = Risk("none", ("pills",), "anna", "2026-11-24T09:05:00Z", "A song lyric")
     store.set_risk(write.case_id, lowered, only_if_higher=False)
     seen = replace(HIGH, acknowledged_by="sofie", acknowledged_at="2026-11-24T09:06:00Z")
-    assert store.set_risk(write.case_id, seen, only_if_higher=False, expected=HIGH) is None
+    assert store.set_risk(write.case_id, seen, only_if_higher=False, held=Held(HIGH)) is None
     assert store.get_case(write.case_id).risk == lowered
     assert [c.risk != "high" for c in store.waiting_cases("general")] == [True]  # in its place
-    again = store.set_risk(write.case_id, HIGH, only_if_higher=False, expected=lowered)
+    again = store.set_risk(write.case_id, HIGH, only_if_higher=False, held=Held(lowered))
     assert again.risk == HIGH
+
+
+def test_a_lowering_lands_only_over_the_messages_its_author_read(store):
+    """A level not above the stored one is written only while the case has had the count of
+    citizen messages its author read; a raise is written whatever came since."""
+    write = first()
+    store.record_inbound(write)
+    store.set_risk(write.case_id, HIGH, only_if_higher=True)
+    store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1)))  # unread: 2 now
+    lowered = Risk("none", ("pills",), "anna", "2026-11-24T09:05:00Z", "A song lyric")
+    read = Held(inbound_count=1)
+    assert store.set_risk(write.case_id, lowered, only_if_higher=False, held=read) is None
+    assert store.set_risk(write.case_id, HIGH, only_if_higher=False, held=read) is None  # same
+    assert store.get_case(write.case_id).risk == HIGH
+    done = store.set_risk(write.case_id, lowered, only_if_higher=False, held=Held(None, 2))
+    assert done.risk == lowered and done.inbound_count == 2
+    raised = store.set_risk(write.case_id, ELEVATED, only_if_higher=False, held=read)
+    assert raised.risk == ELEVATED  # raising is always safe
 
 
 def test_a_high_risk_case_put_back_in_its_queue_is_placed_first_by_that_write(store):

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from chalicelib.domain import reports
 from chalicelib.domain.model import Identity, Webinar
-from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay
+from tests.conftest import MAIL_DOMAIN, bearer, deps_of, relay, seen
 from tests.twilio_fakes import call_form, signed, sms_form
 
 BOSS = bearer("boss", "manager")
@@ -146,7 +146,11 @@ def test_erasure_leaves_no_matched_risk_term_anywhere(api, local_services, clock
     assert "paracetamol" in terms and store.get_alert(case.id) is not None
     sofie = bearer("sofie", "practitioner")
     assert api.post(f"/cases/{case.id}/risk/acknowledge", headers=sofie).status_code == 200
-    lowered = {"level": "elevated", "reason": "She said paracetamol was a song"}
+    lowered = {
+        "level": "elevated",
+        "reason": "She said paracetamol was a song",
+        "seen": seen(case.id, store),
+    }
     headers = {**sofie, "Content-Type": "application/json"}
     assert (
         api.put(f"/cases/{case.id}/risk", headers=headers, body=json.dumps(lowered)).status_code

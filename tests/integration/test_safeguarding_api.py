@@ -8,7 +8,7 @@ import json
 import pytest
 
 from chalicelib.domain.model import Practitioner
-from tests.conftest import bearer
+from tests.conftest import bearer, seen
 from tests.twilio_fakes import signed, sms_form
 
 ANNA = bearer("anna", "practitioner")
@@ -61,7 +61,11 @@ def test_a_practitioner_lowers_a_risk_with_a_reason(api, staffed):
     status, _ = send(api, "PUT", f"/cases/{case_id}/risk", ANNA, {"level": "none"})
     assert status == 400  # a reason is required
     status, answer = send(
-        api, "PUT", f"/cases/{case_id}/risk", ANNA, {"level": "none", "reason": "Song lyric"}
+        api,
+        "PUT",
+        f"/cases/{case_id}/risk",
+        ANNA,
+        {"level": "none", "reason": "Song lyric", "seen": seen(case_id)},
     )
     assert status == 200
     assert answer["risk"]["level"] == "none" and answer["risk"]["by"] == "anna"
@@ -171,7 +175,7 @@ def test_an_alerted_supervisor_sees_the_case_until_the_alert_is_seen_and_the_ris
     text(api, "+4520000002", URGENT)
     case_id = send(api, "GET", "/inbox", ANNA)[1]["cases"][0]["id"]
     assert send(api, "GET", f"/cases/{case_id}", vera)[0] == 200  # high risk
-    lowered = {"level": "none", "reason": "Song lyric"}
+    lowered = {"level": "none", "reason": "Song lyric", "seen": seen(case_id)}
     assert send(api, "PUT", f"/cases/{case_id}/risk", ANNA, lowered)[0] == 200
     assert send(api, "GET", f"/cases/{case_id}", vera)[0] == 200  # the alert is still open
     assert send(api, "POST", f"/cases/{case_id}/risk/acknowledge", vera)[0] == 200

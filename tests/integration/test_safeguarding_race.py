@@ -19,6 +19,7 @@ from datetime import timedelta
 from itertools import cycle
 
 from chalicelib.domain import casework, intake, routing, safeguarding
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import (
     Actor,
@@ -28,7 +29,7 @@ from chalicelib.domain.model import (
     InboundMessage,
     Practitioner,
 )
-from tests.conftest import make_services
+from tests.conftest import make_services, seen
 
 URGENT = "I have 40 paracetamol and I'm going to take them all tonight"
 LYRIC = "I want to die, tonight I take the pills (a song we sing in class)"
@@ -101,6 +102,14 @@ def test_high_risk_waits_first_whatever_arrives_at_once(store, clock):
     ]
     judgements = [(case_id, "high", "Told me on the phone") for case_id in to_raise]
     judgements += [(case_id, "none", "A song lyric") for case_id in to_lower + contested]
+    read = {case_id: seen(case_id, store) for case_id in to_lower + contested}
+
+    def judge(case_id: str, level: str, reason: str) -> None:
+        """A contested lowering may be refused: the urgent words came after she read."""
+        try:
+            safeguarding.change(deps, ANNA, case_id, level, reason, seen=read.get(case_id))
+        except Conflict:
+            assert case_id in contested
 
     seen_wrong: list[list[str]] = []
     done = threading.Event()
@@ -117,7 +126,7 @@ def test_high_risk_waits_first_whatever_arrives_at_once(store, clock):
     with ThreadPoolExecutor(max_workers=12) as pool:
         watchers = [pool.submit(watch) for _ in range(2)]
         work = [pool.submit(intake.receive, deps, m) for m in arrivals]
-        work += [pool.submit(safeguarding.change, deps, ANNA, *j) for j in judgements]
+        work += [pool.submit(judge, *j) for j in judgements]
         work.append(pool.submit(routing.requeue_unanswered, deps, timedelta(0)))
         for future in work:
             future.result()
@@ -158,7 +167,8 @@ def test_a_change_between_a_raise_and_its_place_cannot_split_them(store, clock, 
         value = request.get("ExpressionAttributeValues", {}).get(":risk", {})
         if not interleaved and value.get("M", {}).get("level") == {"S": "high"}:
             interleaved.append("lowered")  # right after the raise's write returns
-            safeguarding.change(deps, ANNA, lowered, "none", "Read again: a song lyric")
+            last = seen(lowered, store)  # she read the urgent message, then lowered
+            safeguarding.change(deps, ANNA, lowered, "none", "Read again: a lyric", seen=last)
         return answer
 
     monkeypatch.setattr(store.client, "update_item", update_item)

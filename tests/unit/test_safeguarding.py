@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain import casework, intake, routing, safeguarding
-from chalicelib.domain.errors import Forbidden, NotFound
+from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
+from tests.conftest import seen
 
 HIGH = "jeg har 30 panodil og jeg tager dem alle sammen i nat"
 ELEVATED = "I feel so hopeless and worthless"
@@ -83,7 +84,12 @@ def test_a_flag_is_never_lowered_by_the_rules_only_by_a_practitioner(deps, clock
     intake.receive(deps, sms(ELEVATED, 2))
     assert deps.store.get_case(first.case_id).risk.level == "high"
     lowered = safeguarding.change(
-        deps, Actor("anna", "practitioner"), first.case_id, "none", "Quoting a song lyric"
+        deps,
+        Actor("anna", "practitioner"),
+        first.case_id,
+        "none",
+        "Quoting a song lyric",
+        seen=seen(first.case_id, deps.store),
     )
     assert (lowered.risk.level, lowered.risk.by, lowered.risk.note) == (
         "none",
@@ -146,7 +152,12 @@ def test_a_practitioners_change_keeps_the_alerts_acknowledgement(deps, clock):
     outcome = intake.receive(deps, sms(HIGH, 1))
     safeguarding.acknowledge(deps, Actor("sofie", "practitioner"), outcome.case_id)
     changed = safeguarding.change(
-        deps, Actor("boss", "manager"), outcome.case_id, "elevated", "Talked it through"
+        deps,
+        Actor("boss", "manager"),
+        outcome.case_id,
+        "elevated",
+        "Talked it through",
+        seen=seen(outcome.case_id, deps.store),
     )
     assert changed.risk.level == "elevated" and changed.risk.note == "Talked it through"
     assert changed.risk.acknowledged_by == "sofie" and changed.risk.acknowledged_at
@@ -246,7 +257,8 @@ def test_no_risk_term_or_message_text_reaches_a_log(deps, clock, captured_logs):
     staff(deps.store, clock, "sofie", "supervisor", room=0)
     clock.set_local(2026, 11, 24, 23, 30)
     outcome = intake.receive(deps, sms(HIGH, 1))
-    safeguarding.change(deps, Actor("boss", "manager"), outcome.case_id, "elevated", "Talked")
+    boss, last = Actor("boss", "manager"), seen(outcome.case_id, deps.store)
+    safeguarding.change(deps, boss, outcome.case_id, "elevated", "Talked", seen=last)
     clock.at += timedelta(hours=1)
     safeguarding.run(deps)
     logged = "\n".join(captured_logs)
@@ -311,7 +323,8 @@ def test_on_duty_supervisors_open_and_act_on_a_case_while_high_or_its_alert_is_o
     assert casework.claim(deps, outcome.case_id, sofie).assignee == "sofie"
     casework.add_note(deps, outcome.case_id, sofie, "Calling her now")
     other = intake.receive(deps, sms(HIGH, 2, "+4520000002"))
-    safeguarding.change(deps, sofie, other.case_id, "elevated", "Safe with a parent tonight")
+    last = seen(other.case_id, deps.store)
+    safeguarding.change(deps, sofie, other.case_id, "elevated", "Safe with a parent", seen=last)
     casework.view_case(deps, other.case_id, sofie)  # lowered, but its alert is still open
     safeguarding.acknowledge(deps, sofie, other.case_id)
     with pytest.raises(Forbidden):  # lowered and acknowledged: she loses the access
@@ -373,3 +386,68 @@ def test_a_supervisor_gets_one_alert_sms_per_window_and_the_rest_batched(deps, c
     assert all(f"/app/#/inbox/{c}" in text_of(texts[1]) for c in cases[1:])
     safeguarding.run(deps)
     assert len(sent_to(deps, "+4530000005")) == 2  # nothing more batched: nothing sent
+
+
+def test_a_lowering_needs_every_citizen_message_read_and_raising_never_does(deps, clock):
+    """Issue 19 follow-up: urgent words on an already high case change nothing by the rules,
+    so a lowering over them would leave them unread at "none"."""
+    staff(deps.store, clock, "anna", on=False)
+    anna = Actor("anna", "practitioner")
+    outcome = intake.receive(deps, sms(HIGH, 1))
+    read = seen(outcome.case_id, deps.store)
+    with pytest.raises(InvalidInput) as missing:
+        safeguarding.change(deps, anna, outcome.case_id, "none", "A song lyric")
+    assert missing.value.code == "seen_required"
+    intake.receive(deps, sms("jeg vil slå mig selv ihjel", 2))  # unread, on a high case
+    with pytest.raises(casework.UnseenMessages) as refused:
+        safeguarding.change(deps, anna, outcome.case_id, "none", "A song lyric", seen=read)
+    assert [m.body for m in refused.value.messages] == ["jeg vil slå mig selv ihjel"]
+    case = deps.store.get_case(outcome.case_id)
+    assert case.risk.level == "high" and case.risk.by == "rules"  # nothing changed
+    now_read = seen(outcome.case_id, deps.store)
+    lowered = safeguarding.change(deps, anna, outcome.case_id, "elevated", "Talked", seen=now_read)
+    assert lowered.risk.level == "elevated"
+    intake.receive(deps, sms(EVERYDAY, 3))  # unread, but raising is always safe
+    raised = safeguarding.change(deps, anna, outcome.case_id, "high", "Rang her, worried")
+    assert raised.risk.level == "high"
+
+
+def test_a_lowering_resolves_the_alert_and_raising_again_starts_a_new_one(deps, clock):
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    staff(deps.store, clock, "tove", "supervisor", room=0)
+    sofie = Actor("sofie", "practitioner")
+    outcome = intake.receive(deps, sms(HIGH, 1))
+    last = seen(outcome.case_id, deps.store)
+    clock.at += timedelta(minutes=1)
+    lowered_at = clock.at
+    safeguarding.change(deps, sofie, outcome.case_id, "none", "Quoting a song", seen=last)
+    alert = deps.store.get_alert(outcome.case_id)
+    assert alert.resolved_by == "sofie"
+    assert lowered_at <= alert.resolved_at < lowered_at + timedelta(seconds=1)
+    assert alert.escalate_at is None and alert.answer_at is None
+    clock.at += timedelta(hours=2)
+    sent = len(deps.sms.sent)
+    assert safeguarding.run(deps) == {"escalated": 0, "answered": 0}
+    assert len(deps.sms.sent) == sent  # nobody else alerted, no crisis answer
+    case = deps.store.get_case(outcome.case_id, with_timeline=True)
+    assert "Risk alert resolved by lowering the risk" in [e.body for e in case.timeline]
+    assert "risk_alert_resolved" in [a["action"] for a in deps.store.audits("2026-11")]
+    safeguarding.change(deps, sofie, outcome.case_id, "high", "She wrote again, worse")
+    again = deps.store.get_alert(outcome.case_id)
+    assert again.resolved_at is None and again.escalate_at is not None
+    assert again.raised_at > alert.resolved_at and again.stage == 0
+
+
+def test_the_job_never_escalates_a_lowered_case_whose_alert_was_left_open(deps, clock):
+    """The lowering's own resolution did not land (a crash between its writes): the job still
+    stops, and records the lowering's author as resolving it."""
+    staff(deps.store, clock, "sofie", "supervisor", room=0)
+    staff(deps.store, clock, "tove", "supervisor", room=0)
+    outcome = intake.receive(deps, sms(HIGH, 1))
+    held = deps.store.get_case(outcome.case_id).risk
+    judged = replace(held, level="elevated", by="anna", at="2026-11-24T10:00:00Z", note="ok")
+    deps.store.set_risk(outcome.case_id, judged, only_if_higher=False)
+    clock.at += timedelta(minutes=deps.settings.safeguarding_alert_minutes, seconds=1)
+    assert safeguarding.run(deps)["escalated"] == 0
+    assert not sent_to(deps, "+4530000004")  # tove, next in line, is not alerted
+    assert deps.store.get_alert(outcome.case_id).resolved_by == "anna"

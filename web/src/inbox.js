@@ -190,7 +190,7 @@ function CaseView({ id, me }) {
       ${item.others?.some((o) => o.user_id !== CITIZEN) && html`<div><dt>${t("case.others")}</dt><dd>${colleagues(item.others, true).join(", ")}</dd></div>`}
       <div><${Language} id=${id} language=${item.language} onSaved=${load} /></div>
     </dl>
-    <${Safeguarding} key=${item.risk.level} id=${id} risk=${item.risk} me=${me} onSaved=${load} />
+    <${Safeguarding} id=${id} risk=${item.risk} seen=${latest} me=${me} onSaved=${load} />
     <div class="actions">
       ${item.status === "queued" && me.role === "practitioner" && html`<button type="button" onClick=${() => act("claim")}>${t("case.claim")}</button>`}
       ${item.callback && item.status !== "closed" && me.role === "practitioner" && html`<button type="button" onClick=${() => act("callback")}>${t("case.callback")}</button>`}
@@ -238,10 +238,13 @@ function Language({ id, language, onSaved }) {
 
 // Safeguarding on the case: why it is flagged (the matched terms, as text), the alert's state,
 // acknowledging it (supervisors, safeguarding practitioners, managers), raising or lowering the
-// risk with a reason.
-function Safeguarding({ id, risk, me, onSaved }) {
+// risk with a reason. A lowering carries `seen` (the newest event on screen): when the citizen
+// wrote after it, the server refuses (409 unseen_messages) and the form shows those messages.
+function Safeguarding({ id, risk, seen, me, onSaved }) {
   const [profile, setProfile] = useState(null);
   const [level, setLevel] = useState(risk.level);
+  const [unseen, setUnseen] = useState([]);
+  useEffect(() => setLevel(risk.level), [risk.level]);
   const [reason, setReason] = useState("");
   const [error, setError] = useState(null);
   useEffect(() => { if (me.role === "practitioner") get("/practitioners/me").then(setProfile, () => {}); }, []);
@@ -257,11 +260,17 @@ function Safeguarding({ id, risk, me, onSaved }) {
   async function change(event) {
     event.preventDefault();
     try {
-      await put(path, { level, reason: reason.trim() });
+      await put(path, { level, reason: reason.trim(), seen });
       setReason("");
       setError(null);
+      setUnseen([]);
       onSaved();
-    } catch (e) { setError(e); }
+    } catch (e) {
+      const refused = e.code === "unseen_messages";
+      setError(refused ? { message: t("risk.unseen") } : e);
+      setUnseen(refused ? e.details?.unseen || [] : []);
+      if (refused) onSaved();
+    }
   }
   const alerted = risk.level === "high" || risk.acknowledged_by;
   return html`<section class=${`safeguarding risk-${risk.level}`} aria-labelledby="risk-title">
@@ -281,6 +290,7 @@ function Safeguarding({ id, risk, me, onSaved }) {
       <button type="submit">${t("risk.change")}</button>
     </form>
     <${ErrorText} error=${error} />
+    ${unseen.length > 0 && html`<ul class="unseen" aria-label=${t("risk.unseenList")}>${unseen.map((m) => html`<li key=${m.id}>${when(m.at)} · ${m.body || t(`channel.${m.channel}`)}</li>`)}</ul>`}
   </section>`;
 }
 

@@ -16,7 +16,7 @@ from chalicelib.adapters.dynamodb.codec import case_key, dump, iso, load, parse_
 from chalicelib.adapters.dynamodb.items import case_from
 from chalicelib.domain.model import Alert, Case
 from chalicelib.domain.ports import WriteConflict
-from chalicelib.domain.risk import RANK, Risk, queue_position
+from chalicelib.domain.risk import RANK, Held, Risk, queue_position
 
 TERMS_KEY = {"pk": "SETTINGS", "sk": "RISKTERMS"}
 ALERTS = "ALERTS"
@@ -29,7 +29,7 @@ def alert_key(case_id: str) -> dict[str, str]:
 
 class DynamoSafeguarding(StoreBase):
     def set_risk(
-        self, case_id: str, risk: Risk, *, only_if_higher: bool, expected: Risk | None = None
+        self, case_id: str, risk: Risk, *, only_if_higher: bool, held: Held | None = None
     ) -> Case | None:
         """ONE conditional UpdateItem writes the risk and, for a waiting case, its waiting
         positions (gsi3, gsi4) as that risk places them (`risk.queue_position`), conditional on
@@ -37,18 +37,26 @@ class DynamoSafeguarding(StoreBase):
         the place, so every reader (and every index entry, one version of the item) sees them
         agree. A write that lost (another change of the case came first, or a transaction held
         it) is planned again from a fresh read; the level only rises when `only_if_higher`, and
-        nothing is written when the stored risk is no longer `expected` (what the caller read)."""
+        nothing is written when the stored risk is no longer `held.risk` (what the caller read).
+        With `held.inbound_count`, a level not above the stored one is also conditional, in
+        that same UpdateItem, on the case's count of citizen messages: a message landing after the
+        author's read (and intake counts each in the write that adds it) refuses the lowering
+        even if it lands between our read and our write."""
         for attempt in range(SET_RISK_ATTEMPTS):
             item = self._get(case_key(case_id))
             if item is None:
                 return None
-            held = item.get("risk")
+            stored = item.get("risk")
             if only_if_higher and RANK[risk.level] <= int(item.get("risk_rank", 0)):
                 return None
-            if expected is not None and held != expected.to_json():
+            if held is not None and held.risk is not None and stored != held.risk.to_json():
+                return None
+            not_raised = RANK[risk.level] <= int(item.get("risk_rank", 0))
+            unread = held.inbound_count if held is not None and not_raised else None
+            if unread is not None and int(item.get("inbound_count", 0)) != unread:
                 return None
             try:
-                written = self._update_new(case_key(case_id), *_placed(item, risk))
+                written = self._update_new(case_key(case_id), *_placed(item, risk, unread))
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionConflictException":
                     raise
@@ -107,6 +115,8 @@ class DynamoSafeguarding(StoreBase):
             if alert.crisis_answered_at
             else None,
             "managers_told": alert.managers_told or None,
+            "resolved_by": alert.resolved_by,
+            "resolved_at": iso(alert.resolved_at) if alert.resolved_at else None,
             "gsi3pk": ALERTS if look else None,
             "gsi3sk": f"{iso(look)}#{alert.case_id}" if look else None,
         }
@@ -159,12 +169,19 @@ class DynamoSafeguarding(StoreBase):
         return [alert for alert in found if alert is not None]
 
 
-def _placed(item: dict[str, Any], risk: Risk) -> tuple[str, dict[str, Any], str, dict[str, str]]:
+def _placed(
+    item: dict[str, Any], risk: Risk, inbound_count: int | None
+) -> tuple[str, dict[str, Any], str, dict[str, str]]:
     """The UpdateItem of `set_risk`: the risk, and each waiting position moved to where the
-    risk puts it, conditional on the risk and every index key being as read in `item`."""
+    risk puts it, conditional on the risk and every index key being as read in `item` (and,
+    given `inbound_count`, on the case having had just that many citizen messages)."""
     sets = ["#risk = :risk", "risk_rank = :rank"]
     values: dict[str, Any] = {":risk": risk.to_json(), ":rank": RANK[risk.level]}
     conditions = ["attribute_exists(pk)"]
+    if inbound_count is not None:
+        absent = "attribute_not_exists(inbound_count) OR " if inbound_count == 0 else ""
+        conditions.append(f"({absent}inbound_count = :inbound)")
+        values[":inbound"] = inbound_count
     if "risk" in item:
         conditions.append("#risk = :held")
         values[":held"] = item["risk"]
@@ -198,4 +215,6 @@ def _alert_from(item: dict[str, Any]) -> Alert:
         acknowledged_at=parse_iso(item.get("acknowledged_at")),
         crisis_answered_at=parse_iso(item.get("crisis_answered_at")),
         managers_told=bool(item.get("managers_told")),
+        resolved_by=item.get("resolved_by"),
+        resolved_at=parse_iso(item.get("resolved_at")),
     )
