@@ -128,9 +128,11 @@ def test_high_risk_waits_first_whatever_arrives_at_once(store, clock):
         work = [pool.submit(intake.receive, deps, m) for m in arrivals]
         work += [pool.submit(judge, *j) for j in judgements]
         work.append(pool.submit(routing.requeue_unanswered, deps, timedelta(0)))
-        for future in work:
-            future.result()
-        done.set()
+        try:  # a failing write fails the test; the watchers must stop either way
+            for future in work:
+                future.result()
+        finally:
+            done.set()
         for future in watchers:
             future.result()
 
