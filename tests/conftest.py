@@ -249,6 +249,21 @@ def bearer(user: str, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(AUTH_DIR, user, role)}"}
 
 
+class Requests:
+    """The DynamoDB requests a client makes, by operation name, in order (botocore's hook).
+    `settings=False`: not the reads of the settings item (opening hours, risk terms), which a
+    warm container caches and the tests' services (HOURS_CACHE_SECONDS=0) read afresh."""
+
+    def __init__(self, client: Any, settings: bool = True) -> None:
+        self.calls: list[str] = []
+
+        def count(params: dict[str, Any], model: Any, **_: Any) -> None:
+            if settings or params.get("Key", {}).get("pk", {}).get("S") != "SETTINGS":
+                self.calls.append(model.name)
+
+        client.meta.events.register("provide-client-params.dynamodb", count)
+
+
 def seen(case_id: str, store: Any = None) -> str:
     """The id of the newest event of the case: what a practitioner's screen shows as read, and
     what a reply, a close or a lowering carries (`seen`); in `store`, else the app's."""

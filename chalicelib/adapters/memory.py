@@ -12,10 +12,10 @@ Covered: intake (identities, contacts, the open-case pointer, deliveries, `recor
 without bookings, `mark_undeliverable`), routing and case work (`assign`, `to_queue`,
 `transfer_to`, `close`, `reopen`, `add_reply`, `set_waiting_queue`, reads, callbacks,
 practitioners and duty), outbound messages and the outbox, opening hours, and what the weekly
-report reads (`week_items`, saved reports). Not covered yet: email threading (`case_for_token`,
-Message-IDs, links), `update_practitioner`, the inbox page, webinars and bookings (export and
-erasure here know no bookings or reply indexes); those raise AttributeError here, so a test that
-needs them says so at once.
+report reads (`week_items`, saved reports), email threading's indexes (reply tokens and
+Message-IDs: `mail_reads`, `index_message_id`). Not covered yet: links, `update_practitioner`,
+the inbox page, webinars and bookings (export and erasure here know no bookings); those raise
+AttributeError here, so a test that needs them says so at once.
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ class _PrivacyMixin:
     _contacts: dict[str, _Contact]
     _open_cases: dict[str, str]
     _deliveries: dict[tuple[str, str], model.Delivery]
+    _mail_tokens: dict[str, model.CaseRef]
+    _message_ids: dict[str, model.CaseRef]
     _cases: dict[str, model.Case]
     _events: dict[str, dict[str, _Event]]
     _reads: dict[str, list[model.CaseRead]]
@@ -184,7 +186,12 @@ class _PrivacyMixin:
         )
 
     def forget_threading(self, case_id: str, message_ids: list[str], token: str | None) -> None:
-        """Nothing to do: this store keeps no index of reply tokens or Message-IDs yet."""
+        with self._lock:
+            tokens = [token] if token else []
+            for index, keys in ((self._message_ids, message_ids), (self._mail_tokens, tokens)):
+                for key in keys:
+                    if key in index and index[key].id == case_id:  # another case's stays
+                        del index[key]
 
     def tombstone_delivery(self, provider: str, provider_id: str) -> None:
         with self._lock:
@@ -364,6 +371,9 @@ class MemoryStore(_PrivacyMixin):
         self._contacts: dict[str, _Contact] = {}
         self._open_cases: dict[str, str] = {}
         self._deliveries: dict[tuple[str, str], model.Delivery] = {}
+        # email threading: a reply address's token, a Message-ID -> the case it names
+        self._mail_tokens: dict[str, model.CaseRef] = {}
+        self._message_ids: dict[str, model.CaseRef] = {}
         self._cases: dict[str, model.Case] = {}
         self._events: dict[str, dict[str, _Event]] = {}
         self._waiting: dict[str, str] = {}  # case id -> "<queued at>#<case id>"
@@ -444,6 +454,24 @@ class MemoryStore(_PrivacyMixin):
 
     def find_delivery(self, provider: str, provider_id: str) -> model.Delivery | None:
         return self._deliveries.get((provider, provider_id))
+
+    def mail_reads(
+        self, message: model.InboundMessage, message_ids: tuple[str, ...]
+    ) -> model.MailReads:
+        assert message.email is not None
+        token = message.email.reply_token
+        if 2 + bool(token) + len(set(message_ids)) > 100:
+            raise ValueError("BatchGetItem reads at most 100 keys")
+        with self._lock:
+            return model.MailReads(
+                delivery=self._deliveries.get((message.provider, message.provider_id)),
+                identity=self._identities.get(message.sender),
+                by_token=self._mail_tokens.get(token) if token else None,
+                by_message_id={m: ref for m in message_ids if (ref := self._message_ids.get(m))},
+            )
+
+    def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None:
+        self._message_ids[message_id] = model.CaseRef(case_id, "", None, contact_id)
 
     def last_practitioner(self, contact_id: str) -> str | None:
         contact = self._contacts.get(contact_id)
@@ -606,6 +634,11 @@ class MemoryStore(_PrivacyMixin):
         self._deliveries[(write.provider, write.provider_id)] = model.Delivery(
             write.case_id, write.reply, write.reply_ref, inbound.id
         )
+        ref = model.CaseRef(write.case_id, "", None, write.contact_id)
+        if write.opening is not None and write.opening.reply_token:
+            self._mail_tokens[write.opening.reply_token] = ref
+        if email is not None and email.message_id and email.new_message_id:
+            self._message_ids[email.message_id] = ref
 
     def promote_booked(
         self, case_id: str, identity: model.Identity, at: datetime

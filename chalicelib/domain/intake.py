@@ -70,12 +70,16 @@ def receive(
     thread: CaseRef | None = None,
     booking: BookingPlan | None = None,
     answers: tuple[Outgoing, ...] = (),
+    identity: tuple[IdentityRecord | None] | None = None,
 ) -> IntakeOutcome:
     """Record one inbound message on the citizen's case; safe to repeat with the same message.
     `thread`: the open case an email replies to (its reply address or Message-IDs said so).
     `answers`: messages that answer it (a booking's confirmation, `case_id` left empty), recorded
     on the same case in the same transaction, so none is sent that the case does not show; the
-    outcome carries them, with their case and ids, for `delivery.send`."""
+    outcome carries them, with their case and ids, for `delivery.send`.
+    `identity`: the sender's identity as the caller just read it (a one-tuple: none found is an
+    answer too), so the first attempt need not read it again; a stale one loses on the
+    transaction's conditions like any read, and every retry reads afresh."""
     store: IntakeAndRoutingStore = deps.store
     if message.channel == "sms" and (rated := satisfaction.take_sms(deps, message)):
         return IntakeOutcome(rated, new_case=False, duplicate=False, reply=None, reply_ref=None)
@@ -85,7 +89,10 @@ def receive(
     authoritative_open_case: object = _UNKNOWN
     stored: tuple[str, str | None] = ("", None)  # (contact, its language), read if a case opens
     for attempt in range(MAX_ATTEMPTS):
-        record = store.find_identity(message.sender)
+        if attempt == 0 and identity is not None:
+            (record,) = identity
+        else:
+            record = store.find_identity(message.sender)
         now = clock()
         said = heard
         if thread is not None:

@@ -30,6 +30,7 @@ from chalicelib.domain.model import (
     Identity,
     InboundMessage,
     Interaction,
+    MailReads,
     Webinar,
 )
 from chalicelib.domain.ports import Deps, MailStore
@@ -61,11 +62,20 @@ def receive(
     """A repeat of a delivery we have (same SES message id, or on the relay the same bytes) is
     answered from its record and writes nothing. A new message's bytes are kept first, under
     keys of our own choosing that nothing a sender writes can reach, then it is threaded,
-    recorded and acknowledged."""
+    recorded and acknowledged.
+
+    Everything threading reads is read at once (one BatchGetItem): the earlier delivery, the
+    sender's identity, the reply address's case, the Message-IDs' cases. Intake plans its first
+    attempt on that identity instead of reading it again; its transaction's conditions, not
+    these reads, decide, and a retry reads afresh."""
     assert message.email is not None
     store: MailStore = deps.store
     blobs = deps.blobs
-    earlier = store.find_delivery(message.provider, message.provider_id)
+    email = message.email
+    named = _named_ids(email)
+    own = (email.message_id,) if email.message_id else ()
+    reads = store.mail_reads(message, named + own)
+    earlier = reads.delivery
     if earlier is not None:
         return IntakeOutcome(
             earlier.case_id, False, True, earlier.reply, earlier.reply_ref, earlier.interaction_id
@@ -85,11 +95,14 @@ def receive(
         written.append(key)
         attachments.append(replace(attachment, key=key))
     email = replace(message.email, attachments=tuple(attachments), raw_key=raw_key)
-    message = _trusted(replace(message, email=email), store)
+    sender = message.sender
+    message = _trusted(replace(message, email=email), named, reads)
     assert message.email is not None
     if message.email.quarantine:
         message = replace(message, queue=QUARANTINE_QUEUE)
-    outcome = intake.receive(deps, message)
+    # the identity as read, unless an anonymous one (DMARC failed) stands in for the sender
+    known = (reads.identity,) if message.sender == sender else None
+    outcome = intake.receive(deps, message, identity=known)
     if outcome.duplicate:  # a concurrent copy won the race: ours are the orphans
         for key in written:
             blobs.delete(key)
@@ -98,7 +111,13 @@ def receive(
     return outcome
 
 
-def _trusted(message: InboundMessage, store: MailStore) -> InboundMessage:
+def _named_ids(email: EmailDetails) -> tuple[str, ...]:
+    """The Message-IDs a message says it answers (its parent first), at most 25: a sender
+    chooses them, so they only ever name cases, never prove anything."""
+    return tuple(dict.fromkeys(email.in_reply_to + tuple(reversed(email.references))))[:25]
+
+
+def _trusted(message: InboundMessage, ids: tuple[str, ...], reads: MailReads) -> InboundMessage:
     """Threading trusts only what a stranger cannot forge.
 
     The reply address and `In-Reply-To`/`References` name cases, but anyone who was CC'd or
@@ -110,15 +129,11 @@ def _trusted(message: InboundMessage, store: MailStore) -> InboundMessage:
     anonymous contact of its own (never the address's) and is flagged for a person."""
     email = message.email
     assert email is not None
-    record = store.find_identity(message.sender)
+    record = reads.identity
     named: list[tuple[CaseRef, str]] = []
-    if email.reply_token:
-        by_token = store.case_for_token(email.reply_token)
-        if by_token is not None:
-            named.append((by_token, "reply_address"))
-    own = (email.message_id,) if email.message_id else ()
-    ids = tuple(dict.fromkeys(email.in_reply_to + tuple(reversed(email.references))))[:25]
-    known = store.cases_for_message_ids(ids + own) if ids or own else {}
+    if reads.by_token is not None:
+        named.append((reads.by_token, "reply_address"))
+    known = reads.by_message_id
     named += [(known[i], "in_reply_to") for i in ids if i in known]
     if email.message_id in known:
         email = replace(email, new_message_id=False)

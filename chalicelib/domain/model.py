@@ -210,6 +210,18 @@ class Delivery:
 
 
 @record
+class MailReads:
+    """Everything an inbound email's threading reads, read at once (one BatchGetItem): an
+    earlier delivery of it, the sender's identity, the case its reply address names, and the
+    cases its Message-IDs are indexed to (by id). Reads only: the write's conditions decide."""
+
+    delivery: Delivery | None
+    identity: IdentityRecord | None
+    by_token: CaseRef | None
+    by_message_id: dict[str, CaseRef]
+
+
+@record
 class CannedResponse:
     """A reply text practitioners start from: shared (managed by managers, `owner` None) or
     one practitioner's own. Its body may hold the placeholders of `domain.canned`."""

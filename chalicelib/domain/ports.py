@@ -30,10 +30,12 @@ if TYPE_CHECKING:
         Delivery,
         Identity,
         IdentityRecord,
+        InboundMessage,
         InboundWrite,
         InboxFilter,
         InboxQuery,
         Interaction,
+        MailReads,
         Mention,
         Parked,
         PersonalData,
@@ -266,9 +268,10 @@ class Blobs(Protocol):
 
 
 class MailStore(IntakeAndRoutingStore, OutboundStore, Protocol):
-    def case_for_token(self, token: str) -> CaseRef | None: ...
-
-    def cases_for_message_ids(self, message_ids: tuple[str, ...]) -> dict[str, CaseRef]: ...
+    def mail_reads(self, message: InboundMessage, message_ids: tuple[str, ...]) -> MailReads:
+        """An earlier delivery of the email, its sender's identity, the case its reply address
+        names and the cases `message_ids` are indexed to: one request (at most 100 keys)."""
+        ...
 
     def find_delivery(self, provider: str, provider_id: str) -> Delivery | None: ...
 

@@ -23,7 +23,9 @@ from chalicelib.domain.model import (
     CannedResponse,
     CaseOpening,
     CaseRef,
+    EmailDetails,
     Identity,
+    InboundMessage,
     InboundWrite,
     InboxFilter,
     InboxQuery,
@@ -134,6 +136,54 @@ def test_a_first_message_creates_identity_contact_case_and_delivery(store):
     assert [(i.body, i.contact_id) for i in case.timeline] == [("hello", write.contact_id)]
     assert store.get_reply_identity(write.case_id) == PHONE
     assert [r.id for r in store.waiting_cases("general")] == [write.case_id]
+
+
+SOFIE = Identity("email", "sofie@example.com")
+
+
+def emailed(write: InboundWrite, message_id: str, new: bool = True) -> InboundWrite:
+    """The write as an email's: its Message-ID on the message (indexed unless `new` is False)."""
+    details = EmailDetails("Question", message_id, new_message_id=new)
+    inbound = replace(write.interactions[0], channel="email", email=details)
+    return replace(write, interactions=(inbound,), provider="ses")
+
+
+def mail(sid: str, sender: Identity = SOFIE, token: str | None = None) -> InboundMessage:
+    details = EmailDetails("Question", "<new@x>", reply_token=token)
+    return InboundMessage("email", "ses", sid, sender, "helpline@x", "Hi", email=details)
+
+
+def test_one_read_finds_an_emails_delivery_sender_reply_address_and_message_ids(store):
+    nothing = store.mail_reads(mail("M1", token="token"), ("<a@x>",))
+    assert (nothing.delivery, nothing.identity, nothing.by_token) == (None, None, None)
+    assert nothing.by_message_id == {}
+    write = emailed(first(SOFIE, "M1"), "<a@x>")
+    store.record_inbound(write)
+    store.record_inbound(emailed(later(write, "M2", T0 + timedelta(minutes=1)), "<b@x>", new=False))
+    store.index_message_id("<ours@helpline>", write.case_id, write.contact_id)
+    case = CaseRef(write.case_id, "", None, write.contact_id)
+    token = write.opening.reply_token
+    ids = ("<ours@helpline>", "<a@x>", "<b@x>", "<unknown@x>")
+    reads = store.mail_reads(mail("M1", token=token), ids)
+    assert reads.delivery == store.find_delivery("ses", "M1")
+    assert reads.delivery.case_id == write.case_id
+    assert reads.identity == store.find_identity(SOFIE)
+    assert reads.identity.open_case_id == write.case_id
+    assert reads.by_token == case
+    # a Message-ID another message held already was not indexed again: it names nothing
+    assert reads.by_message_id == {"<ours@helpline>": case, "<a@x>": case}
+    other = store.mail_reads(mail("M9", Identity("email", "mum@example.org")), ())
+    assert (other.delivery, other.identity, other.by_token, other.by_message_id) == (
+        None,
+        None,
+        None,
+        {},
+    )
+    store.forget_threading(write.case_id, list(ids), token)
+    forgotten = store.mail_reads(mail("M1", token=token), ids)
+    assert (forgotten.by_token, forgotten.by_message_id) == (None, {})
+    with pytest.raises(ValueError):
+        store.mail_reads(mail("M1", token=token), tuple(f"<{n}@x>" for n in range(98)))
 
 
 def test_nothing_is_found_before_anything_is_written(store):

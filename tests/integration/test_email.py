@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain.model import Identity
-from tests.conftest import MAIL_DOMAIN, bearer, relay, seen
+from tests.conftest import MAIL_DOMAIN, Requests, bearer, relay, seen
 
 CORPUS = Path(__file__).resolve().parents[1] / "email_corpus"
 PATH = "/webhooks/email/inbound"
@@ -169,6 +169,31 @@ def test_threading_by_in_reply_to_our_reply(api, local_services, outbox):
     assert [i.body for i in case_of(local_services.store).timeline][-1] == "Maths and physics"
     mum = case_of(local_services.store, "mum@example.org")
     assert mum.possible_link == (case.id, "in_reply_to") and mum.id != case.id
+
+
+def test_a_later_email_and_a_threaded_reply_cost_one_read_and_one_write(
+    api, local_services, outbox
+):
+    """Delivery, sender, reply address and Message-IDs in one BatchGetItem; intake plans on that
+    identity instead of reading it again; the message and its case in one transaction."""
+    relay(api, email())
+    case = case_of(local_services.store)
+    counted = Requests(local_services.store.client, settings=False)
+    relay(api, email(mid="<q2@example.com>", body="One more thing"))
+    assert counted.calls == ["BatchGetItem", "TransactWriteItems"]
+    counted.calls.clear()
+    to = f"studyhelp+{case.reply_token}@{MAIL_DOMAIN}"
+    extra = "In-Reply-To: <q2@example.com>\r\nReferences: <q1@example.com> <q2@example.com>"
+    relay(api, email(to=to, mid="<q3@example.com>", body="And another", extra=extra))
+    assert counted.calls == ["BatchGetItem", "TransactWriteItems"]
+    counted.calls.clear()
+    relay(api, email(to=to, mid="<q3@example.com>", body="And another", extra=extra))
+    assert counted.calls == ["BatchGetItem"]  # the relay's retry: answered from its record
+    timeline = case_of(local_services.store).timeline
+    assert [i.body for i in timeline if i.direction == "in"][1:] == [
+        "One more thing",
+        "And another",
+    ]
 
 
 def test_threading_by_sender_and_a_new_case_when_nothing_matches(api, local_services, outbox):

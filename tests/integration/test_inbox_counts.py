@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from chalicelib.domain import casework, privacy, webinars
 from chalicelib.domain.model import Actor, Identity
-from tests.conftest import deps_of
+from tests.conftest import Requests, deps_of
 from tests.integration.test_routing import new_case, practitioner, together
 
 BOSS = Actor("boss", "manager")
@@ -93,14 +93,6 @@ def test_the_open_count_stays_exact_under_concurrent_closes_reopens_erasures_and
     counted = Requests(store.client)
     store.count_open()
     assert counted.calls == ["BatchGetItem"]  # the shards' counters, not the cases
-
-
-class Requests:
-    def __init__(self, client):
-        self.calls: list[str] = []
-        client.meta.events.register(
-            "before-call.dynamodb", lambda model, **_: self.calls.append(model.name)
-        )
 
 
 def test_a_case_of_bookings_only_closed_by_an_erasure_leaves_the_count_alone(store, clock):

@@ -152,6 +152,27 @@ def test_a_stale_shortcut_is_corrected_from_the_open_case_pointer(memory_store, 
     assert record.contact_id == memory_store.find_identity(CITIZEN).contact_id
 
 
+def test_an_identity_handed_in_stale_loses_on_the_write_and_is_read_afresh(memory_store, clock):
+    """A caller's earlier read (an email's one BatchGetItem) decides nothing: the transaction's
+    conditions do, and the retry plans on a fresh read."""
+    deps = deps_of(memory_store, clock, hours=HOURS)
+    first = receive(memory_store, clock, sms(sid=sid(1)))
+    before = memory_store.find_identity(CITIZEN)
+    # read as unknown, though the citizen has an identity: no second contact is made
+    second = intake.receive(deps, sms(sid=sid(2)), identity=(None,))
+    assert second.case_id == first.case_id and not second.new_case
+    assert memory_store.find_identity(CITIZEN).contact_id == before.contact_id
+    # read while the case was open; it closed before the write: a new case, not the closed one
+    case = memory_store.get_case(first.case_id)
+    memory_store.close(
+        CaseRef(case.id, case.queue, None, before.contact_id), "done", "anna", clock()
+    )
+    third = intake.receive(deps, sms(sid=sid(3)), identity=(before,))
+    assert third.new_case and third.case_id != first.case_id
+    assert memory_store.find_open_case(before.contact_id) == third.case_id
+    assert memory_store.get_case(first.case_id).status == "closed"
+
+
 @pytest.mark.parametrize("keyword", ["stop", "start", "help", None])
 def test_every_message_is_recorded_whatever_it_says(memory_store, clock, keyword):
     outcome = receive(memory_store, clock, sms("x", keyword=keyword))

@@ -33,6 +33,24 @@ class StoreBase:
         item = answer.get("Item")
         return load(item) if item else None
 
+    def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The items of up to 100 distinct keys, read consistently in one BatchGetItem (more
+        only for the keys DynamoDB left unprocessed, when throttled); those with no item are
+        absent from the answer, which comes in no particular order."""
+        if len(keys) > 100:
+            raise ValueError("BatchGetItem reads at most 100 keys")
+        if not keys:
+            return []
+        pending: dict[str, Any] = {
+            self.table: {"Keys": [dump(key) for key in keys], "ConsistentRead": True}
+        }
+        items: list[dict[str, Any]] = []
+        while pending:  # throttled: the rest again
+            answer = self.client.batch_get_item(RequestItems=pending)
+            items += answer.get("Responses", {}).get(self.table, [])
+            pending = answer.get("UnprocessedKeys", {})
+        return [load(item) for item in items]
+
     def _get_as(self, key: dict[str, str], into: Callable[[dict[str, Any]], T]) -> T | None:
         """The item read (consistently) into a domain object; None when there is none."""
         item = self._get(key)

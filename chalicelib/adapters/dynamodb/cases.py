@@ -371,17 +371,8 @@ class DynamoCases(StoreBase):
         BatchGetItem, whatever the number of open cases), each moved in the transaction that
         moves a case into or out of its shard (opening, a booked case's first message, close,
         reopen)."""
-        keys = [dump(open_count_key(f"OPEN#{n}")) for n in range(self.open_shards)]
-        answer = self.client.batch_get_item(
-            RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
-        )
-        pending = answer.get("UnprocessedKeys", {})
-        items = answer["Responses"].get(self.table, [])
-        while pending:  # throttled: the rest again
-            answer = self.client.batch_get_item(RequestItems=pending)
-            pending = answer.get("UnprocessedKeys", {})
-            items += answer["Responses"].get(self.table, [])
-        return sum(int(load(item).get("open_cases", 0)) for item in items)
+        items = self._batch_get([open_count_key(f"OPEN#{n}") for n in range(self.open_shards)])
+        return sum(int(item.get("open_cases", 0)) for item in items)
 
     def _count_gsi4(self, partition: str) -> int:
         return self._count(

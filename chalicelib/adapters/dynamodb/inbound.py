@@ -10,10 +10,8 @@ from chalicelib.adapters.dynamodb.codec import (
     case_key,
     contact_key,
     dedupe_key,
-    dump,
     identity_key,
     iso,
-    load,
     mail_token_key,
     message_id_key,
     open_case_key,
@@ -33,8 +31,10 @@ from chalicelib.domain.model import (
     Delivery,
     Identity,
     IdentityRecord,
+    InboundMessage,
     InboundWrite,
     Interaction,
+    MailReads,
     preview_of,
 )
 from chalicelib.domain.ports import (
@@ -57,16 +57,7 @@ NOT_ERASED = "attribute_exists(pk) AND attribute_not_exists(erased_at)"
 class DynamoInbound(StoreBase):
     def find_identity(self, identity: Identity) -> IdentityRecord | None:
         item = self._get(identity_key(identity))
-        if item is None:
-            return None
-        return IdentityRecord(
-            identity=identity,
-            contact_id=item["contact_id"],
-            open_case_id=item.get("open_case_id"),
-            opted_out=bool(item.get("opted_out", False)),
-            undeliverable=item.get("undeliverable"),
-            open_case_booked=bool(item.get("open_case_booked", False)),
-        )
+        return _identity(identity, item) if item else None
 
     def find_open_case(self, contact_id: str) -> str | None:
         item = self._get(open_case_key(contact_id))
@@ -74,35 +65,37 @@ class DynamoInbound(StoreBase):
 
     def find_delivery(self, provider: str, provider_id: str) -> Delivery | None:
         item = self._get(dedupe_key(provider, provider_id))
-        if item is None:
-            return None
-        # An erased contact's message leaves a tombstone with no case: answered with nothing.
-        return Delivery(
-            item.get("case_id", ""),
-            item.get("reply"),
-            item.get("reply_ref"),
-            item.get("interaction_id"),
+        return _delivery(item) if item else None
+
+    def mail_reads(self, message: InboundMessage, message_ids: tuple[str, ...]) -> MailReads:
+        """One BatchGetItem, consistent like the single reads it replaces. The case a reply
+        address names may have closed: the transaction that appends to it checks (a closed
+        case there means: treat as a new message)."""
+        assert message.email is not None
+        sender, token = message.sender, message.email.reply_token
+        wanted = {
+            "delivery": dedupe_key(message.provider, message.provider_id),
+            "identity": identity_key(sender),
+        }
+        if token:
+            wanted["token"] = mail_token_key(token)
+        for message_id in message_ids:
+            wanted[f"id:{message_id}"] = message_id_key(message_id)
+        role = {(key["pk"], key["sk"]): name for name, key in wanted.items()}
+        found = {role[item["pk"], item["sk"]]: item for item in self._batch_get([*wanted.values()])}
+        refs = {
+            name: CaseRef(item["case_id"], "", None, item["contact_id"])
+            for name, item in found.items()
+            if name == "token" or name.startswith("id:")
+        }
+        return MailReads(
+            delivery=_delivery(found["delivery"]) if "delivery" in found else None,
+            identity=_identity(sender, found["identity"]) if "identity" in found else None,
+            by_token=refs.get("token"),
+            by_message_id={
+                name.removeprefix("id:"): ref for name, ref in refs.items() if name != "token"
+            },
         )
-
-    def case_for_token(self, token: str) -> CaseRef | None:
-        """The case a reply address names. Whether it is still open is checked by the
-        transaction that appends to it (a closed case there means: treat as a new message)."""
-        item = self._get(mail_token_key(token))
-        return CaseRef(item["case_id"], "", None, item["contact_id"]) if item else None
-
-    def cases_for_message_ids(self, message_ids: tuple[str, ...]) -> dict[str, CaseRef]:
-        """The cases these Message-IDs are indexed to, by id (one BatchGetItem)."""
-        if not message_ids:
-            return {}
-        keys = [dump(message_id_key(m)) for m in dict.fromkeys(message_ids)][:100]
-        answer = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
-        found = {}
-        for raw in answer.get("Responses", {}).get(self.table, []):
-            item = load(raw)
-            found[item["pk"].removeprefix("MSGID#")] = CaseRef(
-                item["case_id"], "", None, item["contact_id"]
-            )
-        return found
 
     def index_message_id(self, message_id: str, case_id: str, contact_id: str) -> None:
         self._put(
@@ -514,6 +507,27 @@ def _contact_changes(
     if ":new" in values or ":case" in values:
         values[":none"] = []
     return ("SET " + ", ".join(changes), values, names) if changes else None
+
+
+def _identity(identity: Identity, item: dict[str, Any]) -> IdentityRecord:
+    return IdentityRecord(
+        identity=identity,
+        contact_id=item["contact_id"],
+        open_case_id=item.get("open_case_id"),
+        opted_out=bool(item.get("opted_out", False)),
+        undeliverable=item.get("undeliverable"),
+        open_case_booked=bool(item.get("open_case_booked", False)),
+    )
+
+
+def _delivery(item: dict[str, Any]) -> Delivery:
+    """An erased contact's message leaves a tombstone with no case: answered with nothing."""
+    return Delivery(
+        item.get("case_id", ""),
+        item.get("reply"),
+        item.get("reply_ref"),
+        item.get("interaction_id"),
+    )
 
 
 def _link(link: tuple[str, str] | None) -> dict[str, str] | None:
