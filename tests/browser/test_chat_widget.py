@@ -95,6 +95,31 @@ def closed_today(stack) -> Iterator[None]:
     api(stack, "PUT", "/hours", hours)
 
 
+@pytest.fixture
+def open_all_day(stack) -> Iterator[None]:
+    """In hours whenever the test runs: every day open round the clock, no closed dates; the
+    published hours back afterwards."""
+    hours = api(stack, "GET", "/hours")["hours"]
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    always = {"timezone": hours["timezone"], "weekly": {d: [["00:00", "24:00"]] for d in days}}
+    api(stack, "PUT", "/hours", always)
+    yield
+    api(stack, "PUT", "/hours", hours)
+
+
+def test_in_hours_the_chat_neither_says_it_is_closed_nor_offers_an_answer_elsewhere(
+    stack, open_all_day, browser_context
+):
+    citizen = browser_context.new_page()
+    citizen.goto(stack + "/chat/")
+    citizen.locator("#body").fill("Hi, which school fits me?")
+    citizen.locator("#send").click()
+    citizen.locator("li.service").wait_for()  # the service's answer: we are here
+    expect(citizen.locator("#follow-up")).to_be_hidden()
+    expect(citizen.locator("#notice")).to_be_hidden()
+    expect(citizen.get_by_role("button", name="Answer me there")).to_have_count(0)
+
+
 def test_a_citizen_chats_in_the_widget_and_a_practitioner_answers_in_the_web_app(
     stack, service_page, browser_context, page
 ):
