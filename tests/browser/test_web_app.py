@@ -79,7 +79,8 @@ def test_the_inbox_by_keyboard_alone(stack, page):
         page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Sign in")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    # as `sign_in` waits: the first sign-in of a session may take longer than expect's 5 s
+    page.get_by_role("heading", name="Inbox").wait_for()
     expect(page.get_by_role("link", name="Første spørgsmål om gymnasiet")).to_be_visible(
         timeout=5000
     )
