@@ -315,3 +315,22 @@ def test_a_practitioner_downloads_an_attachment_as_a_file_never_as_a_page(
         assert api.get(wrong, headers={**ANNA, **accept}).status_code == 404
     elsewhere = f"/cases/{case.id}/emails/nope/attachments/0"
     assert api.get(elsewhere, headers={**ANNA, **accept}).status_code == 404
+
+
+def test_an_email_naming_itself_and_many_parents_is_recorded_once(api, local_services):
+    """Every Message-ID a sender names goes into one batched read: naming its own Message-ID as
+    its parent, the same one again and again, and 60 more, is still one message on one case
+    (duplicate keys would make DynamoDB refuse the whole read), never a 500."""
+    many = " ".join(f"<r{n}@example.com>" for n in range(60))
+    me = "<self@example.com>"
+    extra = f"In-Reply-To: {me}\r\nReferences: {me} {many} {me}"
+    first = relay(api, email(mid="<self@example.com>", extra=extra))
+    assert first.status_code == 201, first.body
+    again = relay(api, email(mid="<self@example.com>", body="Second copy", extra=extra))
+    assert again.status_code in (200, 201), again.body
+    store = local_services.store
+    case_id = store.find_identity(Identity("email", "sofie@example.com")).open_case_id
+    inbound = [
+        i for i in store.get_case(case_id, with_timeline=True).timeline if i.direction == "in"
+    ]
+    assert len(inbound) == 2  # two deliveries, each recorded; neither lost
