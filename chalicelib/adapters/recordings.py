@@ -1,6 +1,8 @@
 """Voicemail recordings where Twilio keeps them: fetched for a practitioner (as MP3) and deleted
 when their citizen is erased or their retention ends, with the account's credentials (HTTP
-basic auth: an account that enforces auth on media answers nothing without it).
+basic auth: an account that enforces auth on media answers nothing without it). The deletion is
+a REST call, made through the `twilio` library; the MP3 is media, not a REST resource, and the
+library's HTTP client answers text only, so it is fetched with `requests` (the library's own).
 
 The URL is built here from our account SID and a recording SID of the exact shape Twilio gives
 (`RE` and 32 hex digits), never taken from a webhook or a request: nothing but our own account's
@@ -9,6 +11,7 @@ recordings on api.twilio.com can be fetched (no SSRF)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import requests
 
@@ -21,34 +24,53 @@ class TwilioRecordings:
     def __init__(self, account_sid: str, auth_token: str, timeout: float) -> None:
         self._auth = (account_sid, auth_token)
         self._timeout = timeout
+        self._client: Any = None
 
-    def _url(self, recording_sid: str, kind: str) -> str:
-        if not RECORDING_SID.fullmatch(recording_sid):
-            raise ValueError("not a recording SID")
-        return f"{API}/{self._auth[0]}/Recordings/{recording_sid}.{kind}"
+    def _twilio(self) -> Any:
+        """The library's REST client (imported on first use: a cold start that never erases a
+        voicemail does not pay for it), with our time-out: the library waits forever."""
+        if self._client is None:
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
+            http_client = TwilioHttpClient(timeout=self._timeout)
+            self._client = Client(*self._auth, http_client=http_client)
+        return self._client
+
+    def _media_url(self, recording_sid: str) -> str:
+        return f"{API}/{self._auth[0]}/Recordings/{_checked(recording_sid)}.mp3"
 
     def fetch(self, recording_sid: str) -> bytes | None:
         """The recording as MP3; None when Twilio has none under this SID (deleted)."""
         with requests.get(
-            self._url(recording_sid, "mp3"), auth=self._auth, timeout=self._timeout, stream=True
+            self._media_url(recording_sid), auth=self._auth, timeout=self._timeout, stream=True
         ) as answer:
             if answer.status_code == 404:
                 return None
             answer.raise_for_status()
-            data = b""
+            data = bytearray()
             for chunk in answer.iter_content(64 * 1024):
                 data += chunk
                 if len(data) > MAX_BYTES:
                     raise ValueError("recording larger than a voicemail can be")
-            return data
+            return bytes(data)
 
     def delete(self, recording_sid: str) -> None:
         """Gone at Twilio; a recording already gone is fine (erasing twice changes nothing)."""
-        answer = requests.delete(
-            self._url(recording_sid, "json"), auth=self._auth, timeout=self._timeout
-        )
-        if answer.status_code != 404:
-            answer.raise_for_status()
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            self._twilio().recordings(_checked(recording_sid)).delete()
+        except TwilioRestException as error:
+            if error.status != 404:
+                raise
+
+
+def _checked(recording_sid: str) -> str:
+    """A SID of the shape Twilio gives, or nothing is asked of Twilio."""
+    if not RECORDING_SID.fullmatch(recording_sid):
+        raise ValueError("not a recording SID")
+    return recording_sid
 
 
 class NoRecordings:
