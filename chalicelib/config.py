@@ -85,6 +85,9 @@ class Settings:
     # The web app's public address (APP_URL; default PUBLIC_BASE_URL + "/app/", as the local
     # stack serves it; deployed, the CloudFront URL): links people follow go there, not to the API
     app_base_url: str | None = None
+    # The longest a chat widget's poll is held open waiting for news (API Gateway cuts a request
+    # at 29 s; behind a proxy with a shorter timeout, lower it). The widget asks for 20.
+    chat_poll_seconds: float = 20.0
 
     @property
     def twilio_rest_configured(self) -> bool:
@@ -138,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # A provider that does not answer within this is treated like a 5xx: the message waits in
         # the outbox. Well under API Gateway's 29 s, so a practitioner's reply never hangs.
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "8")),
+        chat_poll_seconds=float(env.get("CHAT_POLL_SECONDS", "20")),
         allowed_country_codes=country_codes(env.get("ALLOWED_COUNTRY_CODES", "")),
         callbacks_per_number_per_day=int(env.get("CALLBACK_REQUESTS_PER_NUMBER_PER_DAY", "3")),
         # One address or number: at most this many upcoming webinar bookings, and this many

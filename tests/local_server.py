@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def chalice_local(table: str, dynamodb_endpoint: str, blob_dir: Path) -> Iterator[str]:
-    """Serve the app on a free port against `table`; yields its base URL."""
+def chalice_local(
+    table: str, dynamodb_endpoint: str, blob_dir: Path, **extra_env: str
+) -> Iterator[str]:
+    """Serve the app on a free port against `table` (with `extra_env` set); yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -37,6 +39,7 @@ def chalice_local(table: str, dynamodb_endpoint: str, blob_dir: Path) -> Iterato
         "AUTH_ISSUER": LOCAL_ISSUER,
         "AUTH_CLIENT_ID": LOCAL_CLIENT_ID,
         "AUTH_JWKS_FILE": str(ensure_local_keys(AUTH_DIR)),
+        **extra_env,
     }
     process = subprocess.Popen(
         [

@@ -35,7 +35,6 @@ MESSAGES_PER_CONVERSATION_PER_MINUTE = 20
 MESSAGES_PER_SOURCE_PER_MINUTE = 60
 CONVERSATION_LIFETIME = timedelta(days=1)  # an abandoned chat stops counting against its address
 TYPING_SECONDS = 5
-MAX_WAIT_SECONDS = 20.0
 POLL_FIRST, POLL_MOST = 0.1, 0.5  # the long poll's back-off between Queries, in seconds
 GONE = "No such conversation."  # unknown and ended tokens alike: nothing to tell them apart
 
@@ -135,17 +134,23 @@ def _post(deps: Deps, conversation: ChatConversation, body: str) -> ChatMessage:
 
 
 def messages(
-    deps: Deps, token: str, after: int | None, wait: float, shown: bool | None = None
+    deps: Deps,
+    token: str,
+    after: int | None,
+    wait: float | None,
+    shown: bool | None = None,
 ) -> tuple[list[ChatMessage], bool]:
     """What is new after the message numbered `after` (its `seq`: ids are times, and may land
     out of their order), oldest first, and whether a practitioner is typing; waits up to `wait`
-    seconds (at most MAX_WAIT_SECONDS) for something new, one Query per look, with a
+    seconds (None: as long as the deployment allows, `settings.chat_poll_seconds`, which also
+    caps it) for something new, one Query per look, with a
     back-off between looks. Wall time, not `deps.clock()`: this bounds a request, not a rule.
     `shown` is the typing the widget shows now: a change from it is news too, or a practitioner's
     few seconds of typing would mostly pass inside one held poll, unseen."""
     conversation = find(deps, token)
     store: ChatStore = deps.store
-    deadline = time.monotonic() + max(0.0, min(wait, MAX_WAIT_SECONDS))
+    most = deps.settings.chat_poll_seconds
+    deadline = time.monotonic() + max(0.0, most if wait is None else min(wait, most))
     pause = POLL_FIRST
     while True:
         found, typing = store.chat_since(conversation.id, after, deps.clock())

@@ -51,7 +51,7 @@ def chat_messages(token: str) -> Response:
     from chalicelib.domain import chat
 
     params = bp.params("chat_poll")
-    wait = float(params.get("wait", chat.MAX_WAIT_SECONDS))
+    wait = float(params["wait"]) if "wait" in params else None
     shown = {"true": True, "false": False}.get(params.get("typing", ""))
     after = int(params["after"]) if "after" in params else None
     found, typing = chat.messages(bp.deps, token, after, wait, shown)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -177,6 +178,17 @@ def test_a_reply_wakes_a_waiting_long_poll_well_before_its_deadline(api, anna, l
     status, answer = woke["answer"]
     assert status == 200 and [m["body"] for m in answer["messages"]] == ["Yes, I am here"]
     assert 1.0 <= woke["seconds"] < 3.0
+
+
+def test_a_poll_with_nothing_new_is_held_no_longer_than_the_deployment_allows(api, local_services):
+    # a conversation opened without a first message has nothing to answer: the poll waits
+    local_services.settings = replace(local_services.settings, chat_poll_seconds=0.5)
+    token = start(api)["token"]
+    for query in ("", "?wait=20", "?after=0&wait=20"):
+        began = time.monotonic()
+        status, answer = get(api, f"/chat/conversations/{token}/messages{query}")
+        assert status == 200 and answer == {"messages": [], "typing": False}
+        assert 0.2 <= time.monotonic() - began < 2.0, query
 
 
 def test_each_side_sees_the_other_typing_for_a_few_seconds(api, anna, local_services, clock):

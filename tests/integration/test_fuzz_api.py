@@ -6,11 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 
+from chalicelib.domain.hours import DEMO_TIMEZONE, OpeningHours, Window
 from scripts.seed import seed
 from tests.conftest import bearer
 from tests.local_server import chalice_local
@@ -27,9 +28,18 @@ def server(dynamodb_local, tmp_path_factory):
 
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-west-1")
     create_table(client, "fuzz-table")
-    seed(DynamoStore(client, "fuzz-table"), datetime.now(UTC))
+    store = DynamoStore(client, "fuzz-table")
+    # Open around the clock, so every run (whatever its hour) starts real chats, and the chat
+    # routes are tried with the tokens they answer; a chat poll is held 1 s at most, within
+    # schemathesis's 10 s per request (the widget's 20 s hold is tested in test_chat).
+    all_day = (Window(time(0), time(0)),)
+    store.save_hours(OpeningHours(timezone=DEMO_TIMEZONE, weekly=dict.fromkeys(range(7), all_day)))
+    seed(store, datetime.now(UTC))
     with chalice_local(
-        "fuzz-table", dynamodb_local.endpoint, tmp_path_factory.mktemp("blobs")
+        "fuzz-table",
+        dynamodb_local.endpoint,
+        tmp_path_factory.mktemp("blobs"),
+        CHAT_POLL_SECONDS="1",
     ) as base:
         yield base
 
