@@ -7,12 +7,21 @@ keeps what the code relies on: `dataclasses.fields`, `replace` and `asdict`, con
 position or keyword with defaults and default factories, equality and hashing by value, a repr
 naming the fields, immutability, `__post_init__` and a class's own `__hash__`. With one set of
 functions for all classes, importing a record class compiles nothing; building one costs ~1 us
-more (a few per SMS). mypy sees a frozen dataclass (`dataclass_transform`).
+more (a few per SMS). Nor does a record go through `dataclass()` itself, whose checks of every
+annotation (regular expressions over each string, for ClassVar and InitVar, which no record
+uses) cost the SMS cold path another ~3 ms: its `Field`s are made here, as dataclasses would
+make them. mypy sees a frozen dataclass (`dataclass_transform`).
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from dataclasses import (  # type: ignore[attr-defined]  # _FIELD: private, stable since 3.7
+    _FIELD,
+    MISSING,
+    Field,
+    FrozenInstanceError,
+    field,
+)
 from typing import Any, TypeVar, dataclass_transform
 
 T = TypeVar("T")
@@ -20,14 +29,29 @@ T = TypeVar("T")
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def record(cls: type[T]) -> type[T]:
-    """`@dataclass(frozen=True)`, without compiling anything per class."""
-    if not cls.__doc__:  # else dataclass builds one from `object`'s signature, through tokenize
-        cls.__doc__ = cls.__name__  # (whose big regex costs a cold start ~1.5 ms to compile)
-    fielded: Any = dataclass(init=False, repr=False, eq=False)(cls)  # fields only, no methods
-    spec = tuple((f.name, f.default, f.default_factory) for f in fields(fielded))
+    """`@dataclass(frozen=True)`, without compiling or inspecting anything per class."""
+    if any("__dataclass_fields__" in vars(base) for base in cls.__mro__[1:]):
+        raise TypeError(f"{cls.__name__}: a record does not inherit another's fields")
+    found: dict[str, Field[Any]] = {}
+    for name, annotation in vars(cls).get("__annotations__", {}).items():
+        given = vars(cls).get(name, MISSING)
+        # As dataclass leaves them: a field() is replaced by its default (or removed), a plain
+        # default stays the class attribute.
+        made: Field[Any] = given if isinstance(given, Field) else field(default=given)
+        made.name, made.type = name, annotation
+        setattr(made, "_field_type", _FIELD)  # noqa: B010  # private: the mark fields() selects on
+        if made.default is MISSING:
+            if name in vars(cls):
+                type.__delattr__(cls, name)
+        else:
+            type.__setattr__(cls, name, made.default)
+        found[name] = made
+    spec = tuple((f.name, f.default, f.default_factory) for f in found.values())
     attributes = {
+        "__dataclass_fields__": found,  # what fields(), replace(), asdict() and is_dataclass read
+        "__match_args__": tuple(found),
         "__record__": spec,
-        "__record_names__": tuple(name for name, _, _ in spec),
+        "__record_names__": tuple(found),
         "__init__": _init,
         "__repr__": _repr,
         "__eq__": _eq,

@@ -106,7 +106,9 @@ WORD_LISTS = {"date.weekdays": 7, "date.months": 12}
 
 
 def defaults_problems() -> list[str]:
-    """Everything wrong with the shipped defaults (empty when they are whole)."""
+    """Everything wrong with the shipped defaults (empty when they are whole). Held to by the
+    tests (test_wording), which every change passes before it ships, rather than at every cold
+    start, where it cost each container's first request ~0.5 ms."""
     found = []
     for language, texts in DEFAULTS.items():
         for key in sorted(set(KEYS) | set(texts)):
@@ -117,10 +119,6 @@ def defaults_problems() -> list[str]:
             if issue:
                 found.append(f"{language}: {key}: {issue[1]}")
     return found
-
-
-if defaults_problems():  # pragma: no cover - the tests hold the shipped files to this
-    raise RuntimeError("Broken default templates: " + "; ".join(defaults_problems()))
 
 
 def fill(text: str, values: dict[str, str]) -> str:

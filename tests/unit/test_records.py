@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.domain import model
 from chalicelib.domain.model import Attachment, EmailDetails, Identity, Interaction
+from chalicelib.domain.records import record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,3 +76,35 @@ def test_no_model_class_carries_generated_methods() -> None:
     assert len(classes) > 20
     for method in ("__init__", "__eq__", "__hash__", "__repr__", "__setattr__"):
         assert len({getattr(c, method) for c in classes}) == 1, method
+
+
+def test_a_records_fields_are_those_dataclass_would_make() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Reference:
+        subject: str
+        tags: dict[str, str] = dataclasses.field(default_factory=dict)
+        size: int = 3
+
+    @record
+    class Made:
+        subject: str
+        tags: dict[str, str] = dataclasses.field(default_factory=dict)
+        size: int = 3
+
+    def shape(cls: type) -> list[tuple[object, ...]]:
+        return [(f.name, f.type, f.default, f.default_factory) for f in dataclasses.fields(cls)]
+
+    assert shape(Made) == shape(Reference)
+    # the class attributes are left as dataclass leaves them: a default stays, a factory's goes
+    assert Made.size == Reference.size == 3
+    assert not hasattr(Made, "tags") and not hasattr(Reference, "tags")
+    assert Made.__match_args__ == Reference.__match_args__
+    assert dataclasses.replace(Made("a"), size=4) == Made("a", {}, 4)
+
+
+def test_a_record_does_not_inherit_another_records_fields() -> None:
+    with pytest.raises(TypeError):
+
+        @record
+        class Longer(Identity):
+            extra: str
