@@ -57,10 +57,11 @@ def dynamodb_client(settings: Settings) -> Any:
     )
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # each generated method is compiled at import: only __init__
 class Services:
     """Implements `Deps` (checked by mypy wherever it is passed as one): the parts are typed by
-    their ports, so tests and the local stack put in-memory or local adapters in their place."""
+    their ports, so tests and the local stack put in-memory or local adapters in their place.
+    Equal only to itself, as one container's dependencies should be."""
 
     settings: Settings
     store: Store

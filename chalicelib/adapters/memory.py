@@ -29,18 +29,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import model, positions
-from chalicelib.domain.errors import InvalidCursor
-from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.ports import (
+from chalicelib.domain.errors import (
     CaseChanged,
     CaseNotOpen,
     DuplicateDelivery,
     IdentityTaken,
+    InvalidCursor,
     OpenCaseExists,
     PractitionerUnavailable,
     WriteConflict,
     WriteRejected,
 )
+from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.risk import RANK, Held, Risk, prioritised, queue_position
 from chalicelib.domain.wording import TemplateVersion
 

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.config import Settings
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
-from chalicelib.domain.ports import MessageRejected
+from chalicelib.domain.errors import MessageRejected
 from chalicelib.domain.records import record
 
 # The final refusal a message or call to a country off the allow-list gets; the case shows it

@@ -8,11 +8,14 @@ case's queues is refused exactly as for the case itself.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import casework
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.model import Actor, Attachment
-from chalicelib.domain.ports import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps
 
 INDEX = re.compile(r"0|[1-9][0-9]{0,3}")  # as the case's view numbers them; "²" is no number
 

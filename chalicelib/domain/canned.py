@@ -9,13 +9,15 @@ sent to an address. A placeholder left unfilled refuses the reply: a citizen nev
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import autoreplies
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import Actor, CannedResponse
-from chalicelib.domain.ports import CannedStore, Deps
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import CannedStore, Deps
 
 PLACEHOLDERS = ("first_name", "next_opening", "practitioner")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")

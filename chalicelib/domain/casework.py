@@ -34,22 +34,19 @@ from chalicelib.domain import (
     satisfaction,
 )
 from chalicelib.domain.errors import (
+    CaseChanged,
     ChangedMeanwhile,
     Conflict,
     Forbidden,
     InvalidCursor,
     InvalidInput,
     NotFound,
-)
-from chalicelib.domain.mail import QUARANTINE_QUEUE
-from chalicelib.domain.ports import (
-    CaseChanged,
-    Deps,
     OpenCaseExists,
     PractitionerUnavailable,
     WriteConflict,
     WriteRejected,
 )
+from chalicelib.domain.mail import QUARANTINE_QUEUE
 
 if TYPE_CHECKING:
     from chalicelib.domain.ports import CaseStore, Deps

@@ -14,6 +14,7 @@ import hashlib
 import secrets
 import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import autoreplies, delivery, intake
 from chalicelib.domain.destinations import destination_allowed
@@ -26,8 +27,10 @@ from chalicelib.domain.model import (
     InboundMessage,
     new_entry,
 )
-from chalicelib.domain.ports import ChatStore, Deps
 from chalicelib.domain.records import record
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import ChatStore, Deps
 
 MAX_OPEN_PER_SOURCE = 3  # open conversations one address may hold
 OPENS_PER_SOURCE_PER_HOUR = 10

@@ -24,13 +24,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, MessageRejected
 from chalicelib.domain.ids import interaction_id
 from chalicelib.domain.model import EmailDetails, Identity, Interaction, Retry, StatusUpdate
-from chalicelib.domain.ports import Deps, MessageRejected, SentMessage
 from chalicelib.domain.records import record
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, SentMessage
 
 log = logging.getLogger("contact-centre")
 

@@ -78,3 +78,63 @@ class Busy(Unavailable, code="busy"):
 
 class ProviderUnavailable(ServiceError, status=502, code="provider_unavailable"):
     """Twilio or SES did not take a request that cannot wait for the outbox (a call)."""
+
+
+# --- What the ports raise to the domain (chalicelib/domain/ports.py): a conditional write that
+# lost, a message a provider refused for good. Here, not beside the ports, because they are
+# raised and caught at run time, where the ports are only types (imported for mypy alone).
+
+
+class WriteRejected(Exception):
+    """A conditional write lost; the subclass says which condition, so the caller can re-plan."""
+
+
+class DuplicateDelivery(WriteRejected):
+    """The provider id was recorded before: a provider retry."""
+
+
+class IdentityTaken(WriteRejected):
+    """Another message created this identity first."""
+
+
+class OpenCaseExists(WriteRejected):
+    """The contact already has an open case (the pointer is the truth, not our shortcut)."""
+
+
+class CaseNotOpen(WriteRejected):
+    """The case we meant to append to is closed or gone."""
+
+
+class CaseChanged(WriteRejected):
+    """The case is no longer as we read it (someone claimed, moved or closed it meanwhile)."""
+
+
+class PractitionerUnavailable(WriteRejected):
+    """The practitioner is full (or off duty, where that matters)."""
+
+
+class SessionUnavailable(WriteRejected):
+    """No seat (or no waitlist place) under the booking's condition, or the session is over."""
+
+
+class BookingRefused(WriteRejected):
+    """A booking's own condition lost; `role` says which: `holder` (this person already holds a
+    booking of the session), `limit` (too many upcoming bookings), `rate` (too many booking
+    messages to this address or number today)."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(role)
+        self.role = role
+
+
+class WriteConflict(WriteRejected):
+    """A concurrent transaction touched the same items; try again."""
+
+
+class MessageRejected(Exception):
+    """The provider refused this message for good (an invalid or unsubscribed number, an address
+    SES will not send to): retrying cannot help, so the case shows the failure at once."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code

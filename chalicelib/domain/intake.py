@@ -16,7 +16,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.domain import autoreplies, routing, safeguarding, satisfaction, wording
-from chalicelib.domain.errors import Busy
+from chalicelib.domain.errors import (
+    Busy,
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    OpenCaseExists,
+    WriteConflict,
+)
 from chalicelib.domain.hours import OpeningHours
 from chalicelib.domain.ids import interaction_id, new_id, reply_token
 from chalicelib.domain.model import (
@@ -28,21 +35,12 @@ from chalicelib.domain.model import (
     InboundWrite,
     Interaction,
 )
-from chalicelib.domain.ports import (
-    CaseNotOpen,
-    Deps,
-    DuplicateDelivery,
-    IdentityTaken,
-    IntakeAndRoutingStore,
-    OpenCaseExists,
-    RoutingStore,
-    WriteConflict,
-)
 from chalicelib.domain.records import record
 from chalicelib.domain.risk import Risk
 
 if TYPE_CHECKING:
     from chalicelib.domain.delivery import Outgoing
+    from chalicelib.domain.ports import Deps, IntakeAndRoutingStore, RoutingStore
 
 log = logging.getLogger("contact-centre")
 

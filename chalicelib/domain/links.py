@@ -12,10 +12,21 @@ to close (outcome `duplicate`); the sender's later mail threads onto the target.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.domain import casework
-from chalicelib.domain.errors import ChangedMeanwhile, Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import (
+    CaseChanged,
+    ChangedMeanwhile,
+    Conflict,
+    Forbidden,
+    NotFound,
+    WriteConflict,
+)
 from chalicelib.domain.model import Actor, Case, new_entry
-from chalicelib.domain.ports import CaseChanged, Deps, LinkStore, WriteConflict
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, LinkStore
 
 
 def _cases(case_id: str, actor: Actor, store: LinkStore) -> tuple[Case, Case | None]:

@@ -18,6 +18,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import delivery, intake
 from chalicelib.domain.delivery import Outgoing
@@ -33,8 +34,10 @@ from chalicelib.domain.model import (
     MailReads,
     Webinar,
 )
-from chalicelib.domain.ports import Deps, MailStore
 from chalicelib.domain.queues import MAILBOXES
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, MailStore
 
 QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers review it
 

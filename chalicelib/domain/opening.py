@@ -7,11 +7,13 @@ stored one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.hours import OpeningHours
-from chalicelib.domain.ports import Deps, HoursStore
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, HoursStore
 
 
 def replace(deps: Deps, fields: dict[str, Any]) -> OpeningHours:

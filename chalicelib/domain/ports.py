@@ -1,4 +1,8 @@
-"""The ports: what the domain needs from storage and senders, and what they may raise.
+"""The ports: what the domain needs from storage and senders (what they may raise is in
+`errors`, beside the domain's own errors).
+
+Types only: the domain and the adapters import this module for mypy (`if TYPE_CHECKING`), never
+at run time, so a cold start does not build its forty Protocol classes.
 
 One module, organised by area, rather than one per area: the areas' ports build on each other
 (mail on intake and sending, casework on mail, links on casework), `Store` combines them all,
@@ -48,52 +52,6 @@ if TYPE_CHECKING:
     )
     from chalicelib.domain.risk import Held, Risk, TermList
     from chalicelib.domain.wording import TemplateVersion, Wording
-
-
-class WriteRejected(Exception):
-    """A conditional write lost; the subclass says which condition, so the caller can re-plan."""
-
-
-class DuplicateDelivery(WriteRejected):
-    """The provider id was recorded before: a provider retry."""
-
-
-class IdentityTaken(WriteRejected):
-    """Another message created this identity first."""
-
-
-class OpenCaseExists(WriteRejected):
-    """The contact already has an open case (the pointer is the truth, not our shortcut)."""
-
-
-class CaseNotOpen(WriteRejected):
-    """The case we meant to append to is closed or gone."""
-
-
-class CaseChanged(WriteRejected):
-    """The case is no longer as we read it (someone claimed, moved or closed it meanwhile)."""
-
-
-class PractitionerUnavailable(WriteRejected):
-    """The practitioner is full (or off duty, where that matters)."""
-
-
-class SessionUnavailable(WriteRejected):
-    """No seat (or no waitlist place) under the booking's condition, or the session is over."""
-
-
-class BookingRefused(WriteRejected):
-    """A booking's own condition lost; `role` says which: `holder` (this person already holds a
-    booking of the session), `limit` (too many upcoming bookings), `rate` (too many booking
-    messages to this address or number today)."""
-
-    def __init__(self, role: str) -> None:
-        super().__init__(role)
-        self.role = role
-
-
-class WriteConflict(WriteRejected):
-    """A concurrent transaction touched the same items; try again."""
 
 
 # --- Intake and routing: record what came in, open a case, give it to someone ---------------------
@@ -171,15 +129,6 @@ class TemplateStore(Protocol):
 
 
 # --- Sending: the one delivery path (`delivery`) and the providers behind it ----------------------
-
-
-class MessageRejected(Exception):
-    """The provider refused this message for good (an invalid or unsubscribed number, an address
-    SES will not send to): retrying cannot help, so the case shows the failure at once."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class SentMessage(Protocol):

@@ -22,16 +22,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import recordings
-from chalicelib.domain.errors import Busy, NotFound
+from chalicelib.domain.errors import Busy, NotFound, WriteRejected
 from chalicelib.domain.model import (
     CaseRecords,
     CaseRef,
     StoredMessage,
 )
-from chalicelib.domain.ports import Deps, PrivacyStore, RetentionStore, WriteRejected
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, PrivacyStore, RetentionStore
 
 # A message that may wait in the outbox: parked for a retry, or recorded and not yet sent (due
 # when its lease ends). Erasure takes it out, so it is never sent to an erased address.

@@ -10,11 +10,14 @@ asks the provider nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import casework
 from chalicelib.domain.errors import NotFound, ProviderUnavailable
 from chalicelib.domain.model import Actor
-from chalicelib.domain.ports import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps
 
 GONE = "No such recording."
 

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import delivery, mail, service_figures
@@ -21,7 +21,9 @@ from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.hours import OpeningHours, iso_week_of, parse_iso_week
 from chalicelib.domain.model import Case, Interaction
-from chalicelib.domain.ports import Deps, ReportStore
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, ReportStore
 
 CHANNELS = ("sms", "call", "voicemail", "email", "chat", "webinar_booking")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -10,16 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import safeguarding
+from chalicelib.domain.errors import CaseChanged, PractitionerUnavailable, WriteConflict
 from chalicelib.domain.model import CaseRef, Practitioner
-from chalicelib.domain.ports import (
-    CaseChanged,
-    Deps,
-    PractitionerUnavailable,
-    RoutingStore,
-    WriteConflict,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, RoutingStore
 
 log = logging.getLogger("contact-centre")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)

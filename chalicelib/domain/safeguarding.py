@@ -19,13 +19,15 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.domain import delivery, risk, safeguarding_texts
 from chalicelib.domain.errors import ChangedMeanwhile, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Actor, Alert, Case, Practitioner, new_entry
-from chalicelib.domain.ports import CaseStore, Deps, SafeguardingStore, Store
 from chalicelib.domain.risk import Level, Risk, TermList
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import CaseStore, Deps, SafeguardingStore, Store
 
 log = logging.getLogger("contact-centre")
 SUPERVISOR, SAFEGUARDING = "supervisor", "safeguarding"

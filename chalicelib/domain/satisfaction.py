@@ -22,7 +22,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from chalicelib.domain import delivery
 from chalicelib.domain.errors import Conflict, InvalidInput
@@ -35,7 +35,9 @@ from chalicelib.domain.model import (
     Survey,
     new_entry,
 )
-from chalicelib.domain.ports import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps
 
 log = logging.getLogger("contact-centre")
 

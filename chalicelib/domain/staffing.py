@@ -7,12 +7,14 @@ Coming on duty offers the oldest waiting cases at once.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import routing
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.model import Actor, Practitioner, Shift
-from chalicelib.domain.ports import Deps, StaffingStore
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, StaffingStore
 
 
 def create(deps: Deps, fields: dict[str, Any]) -> Practitioner:

@@ -10,13 +10,15 @@ segment count.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import autoreplies, segments, wording
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.model import Actor
-from chalicelib.domain.ports import Deps, PrivacyStore, TemplateStore
 from chalicelib.domain.wording import KEYS, LANGUAGES, TemplateVersion
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, PrivacyStore, TemplateStore
 
 # What goes out by SMS (webinar messages do too, to a booker who gave a number).
 NOT_SMS = {

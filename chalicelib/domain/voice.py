@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from chalicelib.domain import (
     autoreplies,
@@ -25,7 +25,13 @@ from chalicelib.domain import (
 )
 from chalicelib.domain.delivery import Outgoing
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ProviderUnavailable
+from chalicelib.domain.errors import (
+    Conflict,
+    Forbidden,
+    MessageRejected,
+    NotFound,
+    ProviderUnavailable,
+)
 from chalicelib.domain.model import (
     Actor,
     Case,
@@ -37,7 +43,9 @@ from chalicelib.domain.model import (
     StatusUpdate,
     new_entry,
 )
-from chalicelib.domain.ports import Deps, MessageRejected, VoiceStore
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, VoiceStore
 
 log = logging.getLogger("contact-centre")
 MENU = {"1": "education", "2": "careers", "3": "general"}

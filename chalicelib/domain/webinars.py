@@ -19,11 +19,19 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import delivery, intake, mail
 from chalicelib.domain.delivery import Outgoing
-from chalicelib.domain.errors import Conflict, NotFound, TooManyRequests
+from chalicelib.domain.errors import (
+    BookingRefused,
+    CaseChanged,
+    Conflict,
+    NotFound,
+    SessionUnavailable,
+    TooManyRequests,
+    WriteConflict,
+)
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.model import (
     Booking,
@@ -33,14 +41,9 @@ from chalicelib.domain.model import (
     Webinar,
     new_entry,
 )
-from chalicelib.domain.ports import (
-    BookingRefused,
-    CaseChanged,
-    Deps,
-    SessionUnavailable,
-    WebinarStore,
-    WriteConflict,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import Deps, WebinarStore
 
 log = logging.getLogger("contact-centre")
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))

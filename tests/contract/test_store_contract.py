@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.adapters.memory import MemoryStore
-from chalicelib.domain import ports
+from chalicelib.domain import errors
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.hours import demo_hours
 from chalicelib.domain.ids import interaction_id, new_id
@@ -198,7 +198,7 @@ def test_nothing_is_found_before_anything_is_written(store):
 def test_a_provider_retry_is_refused_whole(store):
     write = first()
     store.record_inbound(write)
-    with pytest.raises(ports.DuplicateDelivery):
+    with pytest.raises(errors.DuplicateDelivery):
         store.record_inbound(later(write, "SM1", T0 + timedelta(minutes=1)))
     assert len(store.get_case(write.case_id, with_timeline=True).timeline) == 1
     assert store.get_case(write.case_id).inbound_count == 1
@@ -207,7 +207,7 @@ def test_a_provider_retry_is_refused_whole(store):
 def test_an_identity_is_created_once_and_a_lost_race_writes_nothing(store):
     store.record_inbound(first(sid="SM1"))
     rival = first(sid="SM2")
-    with pytest.raises(ports.IdentityTaken):
+    with pytest.raises(errors.IdentityTaken):
         store.record_inbound(rival)
     assert store.get_case(rival.case_id) is None
     assert store.find_delivery("twilio", "SM2") is None
@@ -217,7 +217,7 @@ def test_an_identity_is_created_once_and_a_lost_race_writes_nothing(store):
 def test_a_contact_has_one_open_case(store):
     write = first()
     store.record_inbound(write)
-    with pytest.raises(ports.OpenCaseExists):
+    with pytest.raises(errors.OpenCaseExists):
         store.record_inbound(reopened(write, "SM2", T0 + timedelta(minutes=1)))
     assert store.find_delivery("twilio", "SM2") is None
 
@@ -236,7 +236,7 @@ def test_nothing_is_appended_to_a_closed_case_and_a_new_one_opens(store):
     write = first()
     store.record_inbound(write)
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=1))
-    with pytest.raises(ports.CaseNotOpen):
+    with pytest.raises(errors.CaseNotOpen):
         store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=2)))
     assert store.find_delivery("twilio", "SM2") is None
     again = reopened(write, "SM3", T0 + timedelta(minutes=3))
@@ -297,9 +297,9 @@ def test_a_queued_case_is_assigned_once_within_capacity(store):
     assert store.last_practitioner(one.contact_id) == "anna"
     assert [r.id for r in store.waiting_cases("general")] == [two.case_id]
     assert [r.id for r in store.unanswered_since_before(T0 + timedelta(minutes=1))] == [one.case_id]
-    with pytest.raises(ports.CaseChanged):
+    with pytest.raises(errors.CaseChanged):
         store.assign(ref(store, one.case_id), "anna", T0, require_on_duty=True)
-    with pytest.raises(ports.PractitionerUnavailable):  # full
+    with pytest.raises(errors.PractitionerUnavailable):  # full
         store.assign(ref(store, two.case_id), "anna", T0, require_on_duty=True)
     assert store.get_case(two.case_id).status == "queued"
 
@@ -308,7 +308,7 @@ def test_an_off_duty_practitioner_is_not_given_cases_by_routing(store):
     store.create_practitioner(ANNA)
     write = first()
     store.record_inbound(write)
-    with pytest.raises(ports.PractitionerUnavailable):
+    with pytest.raises(errors.PractitionerUnavailable):
         store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=True)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
     assert store.get_case(write.case_id).assignee == "anna"
@@ -327,7 +327,7 @@ def assigned_to_anna(store) -> InboundWrite:
 def test_back_to_the_queue_frees_the_slot(store):
     write = assigned_to_anna(store)
     stale = replace(ref(store, write.case_id), assignee=None)
-    with pytest.raises(ports.CaseChanged):
+    with pytest.raises(errors.CaseChanged):
         store.to_queue(stale, "general", T0)
     store.to_queue(ref(store, write.case_id), "general", T0, only_if_unanswered=True)
     case = store.get_case(write.case_id)
@@ -341,7 +341,7 @@ def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
     write = assigned_to_anna(store)
     read = replace(ref(store, write.case_id), inbound_count=1)
     store.record_inbound(later(write, "SM2", T0 + timedelta(minutes=1)))
-    with pytest.raises(ports.CaseChanged):  # a message landed since it was read
+    with pytest.raises(errors.CaseChanged):  # a message landed since it was read
         store.close(read, "answered", "anna", T0 + timedelta(minutes=2))
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=2))
     case = store.get_case(write.case_id, with_timeline=True)
@@ -359,7 +359,7 @@ def test_closing_needs_the_case_as_read_and_leaves_a_note(store):
     )
     assert store.find_open_case(write.contact_id) is None
     assert store.get_practitioner("anna").active_cases == 0
-    with pytest.raises(ports.CaseChanged):
+    with pytest.raises(errors.CaseChanged):
         store.close(ref(store, write.case_id), "again", "anna", T0 + timedelta(minutes=3))
 
 
@@ -369,7 +369,7 @@ def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
     write = first()
     store.record_inbound(write)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
-    with pytest.raises(ports.CaseChanged):
+    with pytest.raises(errors.CaseChanged):
         store.transfer_to(replace(ref(store, write.case_id), assignee=None), "bo", T0)
     store.transfer_to(ref(store, write.case_id), "bo", T0 + timedelta(minutes=1))
     case = store.get_case(write.case_id)
@@ -380,7 +380,7 @@ def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
     other = first(OTHER, "SM2")
     store.record_inbound(other)
     store.assign(ref(store, other.case_id), "anna", T0, require_on_duty=False)
-    with pytest.raises(ports.PractitionerUnavailable):  # bo is full
+    with pytest.raises(errors.PractitionerUnavailable):  # bo is full
         store.transfer_to(ref(store, other.case_id), "bo", T0)
     assert store.get_case(other.case_id).assignee == "anna"
 
@@ -388,7 +388,7 @@ def test_a_transfer_moves_the_slot_to_the_new_practitioner(store):
 def test_a_closed_case_reopens_unless_another_is_open(store):
     write = first()
     store.record_inbound(write)
-    with pytest.raises(ports.CaseChanged):  # not closed
+    with pytest.raises(errors.CaseChanged):  # not closed
         store.reopen(replace(ref(store, write.case_id), contact_id="elsewhere"), T0)
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=1))
     store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=2))
@@ -399,11 +399,11 @@ def test_a_closed_case_reopens_unless_another_is_open(store):
     store.close(ref(store, write.case_id), "answered", "anna", T0 + timedelta(minutes=3))
     again = reopened(write, "SM2", T0 + timedelta(minutes=4))
     store.record_inbound(again)
-    with pytest.raises(ports.OpenCaseExists):
+    with pytest.raises(errors.OpenCaseExists):
         store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=5))
     store.close(ref(store, again.case_id), "answered", "anna", T0 + timedelta(minutes=6))
     store.mark_case_erased(write.case_id, T0)
-    with pytest.raises(ports.CaseChanged):  # an erased case stays closed
+    with pytest.raises(errors.CaseChanged):  # an erased case stays closed
         store.reopen(ref(store, write.case_id), T0 + timedelta(minutes=7))
 
 
@@ -413,11 +413,11 @@ def test_a_reply_needs_the_case_as_read_and_ends_unanswered(store):
     store.record_inbound(write)
     store.assign(ref(store, write.case_id), "anna", T0, require_on_duty=False)
     answer = replace(reply(write.case_id, T0), author="anna")
-    with pytest.raises(ports.CaseChanged):
+    with pytest.raises(errors.CaseChanged):
         store.add_reply(
             answer, replace(ref(store, write.case_id), assignee=None), answered_by_assignee=True
         )
-    with pytest.raises(ports.CaseChanged):
+    with pytest.raises(errors.CaseChanged):
         store.add_reply(
             answer, replace(ref(store, write.case_id), inbound_count=2), answered_by_assignee=True
         )
@@ -479,7 +479,7 @@ def test_a_note_and_its_mentions_are_written_together(store):
     ]
     assert [m.at for m in store.mentions_of("carl", 10)[0]] == [T0]
     assert store.mentions_of("anna", 10) == ([], None)
-    with pytest.raises(ports.WriteConflict):  # the same note again: refused whole
+    with pytest.raises(errors.WriteConflict):  # the same note again: refused whole
         store.add_note(note, ("dan",))
     assert store.mentions_of("dan", 10) == ([], None)
     assert store.get_case(write.case_id, with_timeline=True).timeline[-1].id == later_note.id
@@ -752,7 +752,7 @@ def test_a_contact_is_tombstoned_and_forgotten(store):
     assert store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=2)).erased_at == (
         T0 + timedelta(minutes=1)
     )
-    with pytest.raises(ports.IdentityTaken):  # an erased contact gets no new case
+    with pytest.raises(errors.IdentityTaken):  # an erased contact gets no new case
         store.record_inbound(reopened(write, "SM9", T0 + timedelta(minutes=3)))
     assert store.identities_of(erased) == [PHONE]
     store.erase_identity(PHONE)
@@ -927,7 +927,7 @@ def test_an_erased_contact_takes_no_language_and_forgets_its_own(store):
     store.record_inbound(write)
     store.tombstone_contact(write.contact_id, T0 + timedelta(minutes=1))
     assert store.set_contact_language(write.contact_id, "da") is False
-    with pytest.raises(ports.IdentityTaken):  # nor from a message read before the erasure
+    with pytest.raises(errors.IdentityTaken):  # nor from a message read before the erasure
         store.record_inbound(replace(later(write, "SM2", T0), contact_language="da"))
     assert store.contact_language(write.contact_id) == "en"
     store.forget_contact(write.contact_id)

@@ -10,9 +10,8 @@ import pytest
 from chalicelib.config import load_settings
 from chalicelib.domain import delivery
 from chalicelib.domain.delivery import Outgoing
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, MessageRejected
 from chalicelib.domain.model import Identity, IdentityRecord, Interaction, Parked
-from chalicelib.domain.ports import MessageRejected
 
 START = datetime(2026, 11, 24, 9, tzinfo=UTC)
 

@@ -50,7 +50,13 @@ from chalicelib.adapters.dynamodb.items import (
     waiting_place,
 )
 from chalicelib.domain import positions
-from chalicelib.domain.errors import InvalidCursor
+from chalicelib.domain.errors import (
+    CaseChanged,
+    InvalidCursor,
+    OpenCaseExists,
+    PractitionerUnavailable,
+    WriteConflict,
+)
 from chalicelib.domain.model import (
     Case,
     CaseRead,
@@ -60,12 +66,6 @@ from chalicelib.domain.model import (
     Interaction,
     Practitioner,
     closing_note,
-)
-from chalicelib.domain.ports import (
-    CaseChanged,
-    OpenCaseExists,
-    PractitionerUnavailable,
-    WriteConflict,
 )
 
 NAMES = {"#status": "status"}

@@ -25,6 +25,16 @@ from chalicelib.adapters.dynamodb.items import (
     waiting_place,
 )
 from chalicelib.adapters.dynamodb.webinars import BOOKING_ROLES, booking_ops
+from chalicelib.domain.errors import (
+    BookingRefused,
+    CaseChanged,
+    CaseNotOpen,
+    DuplicateDelivery,
+    IdentityTaken,
+    OpenCaseExists,
+    SessionUnavailable,
+    WriteConflict,
+)
 from chalicelib.domain.model import (
     Case,
     CaseRef,
@@ -36,16 +46,6 @@ from chalicelib.domain.model import (
     Interaction,
     MailReads,
     preview_of,
-)
-from chalicelib.domain.ports import (
-    BookingRefused,
-    CaseChanged,
-    CaseNotOpen,
-    DuplicateDelivery,
-    IdentityTaken,
-    OpenCaseExists,
-    SessionUnavailable,
-    WriteConflict,
 )
 
 DEDUPE_DAYS = 35  # longer than any provider's retry window

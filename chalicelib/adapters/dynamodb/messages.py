@@ -9,8 +9,8 @@ from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, delete, put,
 from chalicelib.adapters.dynamodb.codec import case_key, dump, event_key, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import OUTBOX, interaction_item, outbox_slot
 from chalicelib.domain import positions
+from chalicelib.domain.errors import WriteConflict
 from chalicelib.domain.model import Identity, Interaction, Mention, Parked, Retry, StatusUpdate
-from chalicelib.domain.ports import WriteConflict
 
 MENTION_DAYS = 90  # a mention older than a quarter is history: the note stays on the case
 

@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.dynamodb.base import StoreBase, update
 from chalicelib.adapters.dynamodb.codec import case_key, dump, iso, load, parse_iso
 from chalicelib.adapters.dynamodb.items import case_from
+from chalicelib.domain.errors import WriteConflict
 from chalicelib.domain.model import Alert, Case
-from chalicelib.domain.ports import WriteConflict
 from chalicelib.domain.risk import RANK, Held, Risk, queue_position
 
 TERMS_KEY = {"pk": "SETTINGS", "sk": "RISKTERMS"}

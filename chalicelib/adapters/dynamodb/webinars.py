@@ -15,8 +15,8 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb.base import Cancelled, StoreBase, put, update
 from chalicelib.adapters.dynamodb.codec import dump, iso, load, parse_iso
+from chalicelib.domain.errors import CaseChanged, WriteConflict
 from chalicelib.domain.model import Booking, BookingPlan, Webinar
-from chalicelib.domain.ports import CaseChanged, WriteConflict
 
 WEBINARS = "WEBINARS"
 EDITABLE = (
