@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES
 from chalicelib.domain.records import record
 
-_CODE = re.compile(r"\+?([1-9][0-9]{0,5})")
+_CODE = r"\+?([1-9][0-9]{0,5})"
 
 
 def country_codes(text: str) -> tuple[str, ...]:
     """The codes in "+45, 46" as ("+45", "+46"); a longer prefix narrows a shared code (+1204)."""
     codes = []
     for part in (p.strip() for p in text.split(",")):
-        match = _CODE.fullmatch(part)
+        match = re.fullmatch(_CODE, part)
         if part and match is None:
             raise ValueError(f"ALLOWED_COUNTRY_CODES: {part!r} is not a calling code like +45")
         if match:

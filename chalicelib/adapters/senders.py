@@ -68,7 +68,7 @@ class _Destinations:
 
 
 # What may stand in a file name: a case id is ours, but it travels through a URL and back.
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_UNSAFE = r"[^A-Za-z0-9_-]"
 
 
 def case_of(ref: str | None) -> str | None:
@@ -98,7 +98,7 @@ class LocalFolder:
     def email(self, raw: bytes, case_id: str | None) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        label = _UNSAFE.sub("_", case_id or "")[:80] or "no-case"
+        label = re.sub(_UNSAFE, "_", case_id or "")[:80] or "no-case"
         temporary = self.directory / f".{secrets.token_hex(8)}.tmp"
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -24,13 +24,13 @@ MAX_BYTES = 10 * 1024 * 1024  # larger messages are refused (relay) or kept raw 
 MAX_BODY_CHARS = 100_000  # what goes into DynamoDB (an item is at most 400 KB)
 AUTO_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply")
 QUOTE_MARKERS = (
-    re.compile(r"^On .{1,200} wrote:\s*$"),
-    re.compile(r"^Den .{1,200} skrev .{0,200}:\s*$"),
-    re.compile(r"^-{2,}\s*Original Message\s*-{2,}\s*$", re.I),
-    re.compile(r"^-{2,}\s*Oprindelig meddelelse\s*-{2,}\s*$", re.I),
-    re.compile(r"^From: .+$"),
+    r"^On .{1,200} wrote:\s*$",
+    r"^Den .{1,200} skrev .{0,200}:\s*$",
+    r"(?i)^-{2,}\s*Original Message\s*-{2,}\s*$",
+    r"(?i)^-{2,}\s*Oprindelig meddelelse\s*-{2,}\s*$",
+    r"^From: .+$",
 )
-ADDRESS = re.compile(r"\A[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z")
+ADDRESS = r"\A[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z"
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _ids(value: str) -> tuple[str, ...]:
 
 
 def _parse(msg: EmailMessage, domain: str, provider_id: str | None, digest: str) -> ParsedEmail:
-    senders = [addr for _, addr in getaddresses([_header(msg, "from")]) if ADDRESS.match(addr)]
+    senders = [addr for _, addr in getaddresses([_header(msg, "from")]) if re.match(ADDRESS, addr)]
     message_id = (_ids(_header(msg, "message-id")) or (None,))[0]
     problem = None if senders else "The sender's address is missing or malformed."
     mailbox, token = _mailbox(msg, domain)
@@ -203,7 +203,7 @@ def split_quoted(text: str) -> tuple[str, str]:
     lines = text.split("\n")
     for at, line in enumerate(lines):
         stripped = line.strip()
-        if any(marker.match(stripped) for marker in QUOTE_MARKERS) or (
+        if any(re.match(marker, stripped) for marker in QUOTE_MARKERS) or (
             stripped.startswith(">")
             and all(not rest.strip() or rest.lstrip().startswith(">") for rest in lines[at:])
         ):

@@ -17,8 +17,8 @@ from chalicelib.domain.errors import Forbidden
 WINDOW_SECONDS = 300
 # Unix seconds (ASCII digits only: int() would also take "1_7", " 17" or other scripts' digits,
 # and a 400-digit one overflows the age arithmetic) and a lower-case hex SHA-256.
-TIMESTAMP = re.compile(r"[0-9]{1,12}")
-HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+TIMESTAMP = r"[0-9]{1,12}"
+HEX_SHA256 = r"[0-9a-f]{64}"
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -33,7 +33,8 @@ def verify(
     Both headers are checked for their exact shape first, so no value an attacker picks (huge,
     non-ASCII, with a trailing newline) reaches the arithmetic or the comparison."""
     given = (given or "").strip().lower()
-    if not secret or not TIMESTAMP.fullmatch(timestamp or "") or not HEX_SHA256.fullmatch(given):
+    shaped = re.fullmatch(TIMESTAMP, timestamp or "") and re.fullmatch(HEX_SHA256, given)
+    if not secret or not shaped:
         raise Forbidden("Missing or invalid relay signature.", code="bad_signature")
     age = abs((now if now is not None else time.time()) - int(timestamp or "0"))
     if age > WINDOW_SECONDS:

@@ -35,14 +35,14 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+NUMBER = r"-?[0-9]+(\.[0-9]+)?"
 
 
 def safe_cell(value: str) -> str:
     """The cell as text a spreadsheet shows and never evaluates: a leading quote before anything
     that could start a formula (a practitioner's name or a stored label is typed by people).
     Plain numbers stay numbers, negative ones included."""
-    if value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+    if value.startswith(FORMULA_STARTS) and not re.fullmatch(NUMBER, value):
         return "'" + value
     return value
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
+from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, E164, destination_allowed
 from chalicelib.domain.errors import Forbidden, InvalidInput
 from chalicelib.domain.model import Identity, InboundMessage, Keyword, Media
 from chalicelib.domain.queues import queue_for_text
 
-E164 = re.compile(r"\+[1-9]\d{6,14}")
-SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+SID = r"[A-Z]{2}[0-9a-fA-F]{32}"
 
 # Twilio's default opt-out keywords (Advanced Opt-Out sends OptOutType too; we accept either).
 KEYWORDS: dict[str, Keyword] = {
@@ -46,10 +45,10 @@ def parse_inbound(
     """The message; one from outside `countries` is marked unanswerable, so the TwiML answer
     (an SMS we pay for, to a number we may not text) stays empty."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not SID.fullmatch(sid):
+    if not re.fullmatch(SID, sid):
         raise InvalidInput("MessageSid is missing or malformed.", code="invalid_MessageSid")
     sender = _required(form, "From")
-    if not E164.fullmatch(sender):
+    if not re.fullmatch(E164, sender):
         raise InvalidInput("From must be a phone number in E.164.", code="invalid_From")
     body = form.get("Body", "")
     try:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.domain.destinations import E164
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import Identity, InboundMessage
 from chalicelib.domain.voice import (
@@ -23,8 +24,7 @@ from chalicelib.domain.voice import (
 )
 from chalicelib.domain.wording import LANGUAGES, META, Wording
 
-E164 = re.compile(r"\+[1-9]\d{6,14}")
-CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+CALL_SID = r"CA[0-9a-fA-F]{32}"
 # What Twilio puts in From when the caller id is withheld, restricted, blocked or unavailable.
 WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "anonymous", "restricted"}
 LANGUAGE = "en-GB"  # what a practitioner hears on a callback's bridge
@@ -37,7 +37,7 @@ Url = Callable[[str], str]  # menu step → absolute URL of /webhooks/twilio/voi
 
 def call_sid(form: dict[str, str]) -> str:
     sid = form.get("CallSid", "")
-    if not CALL_SID.fullmatch(sid):
+    if not re.fullmatch(CALL_SID, sid):
         raise InvalidInput("CallSid is missing or malformed.", code="invalid_CallSid")
     return sid
 
@@ -45,7 +45,7 @@ def call_sid(form: dict[str, str]) -> str:
 def caller(form: dict[str, str]) -> str | None:
     """The caller's number, or None when it is withheld."""
     number = form.get("From", "").strip()
-    return number if E164.fullmatch(number) and number not in WITHHELD else None
+    return number if re.fullmatch(E164, number) and number not in WITHHELD else None
 
 
 def parse_call(form: dict[str, str]) -> InboundMessage:

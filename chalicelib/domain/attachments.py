@@ -17,7 +17,7 @@ from chalicelib.domain.model import Actor, Attachment
 if TYPE_CHECKING:
     from chalicelib.domain.ports import Deps
 
-INDEX = re.compile(r"0|[1-9][0-9]{0,3}")  # as the case's view numbers them; "²" is no number
+INDEX = r"0|[1-9][0-9]{0,3}"  # as the case's view numbers them; "²" is no number
 
 
 def attachment(
@@ -28,7 +28,7 @@ def attachment(
     case = casework.view_case(deps, case_id, actor)
     entry = next((i for i in case.timeline if i.id == interaction_id), None)
     found = entry.email.attachments if entry and entry.email else ()
-    if not INDEX.fullmatch(index) or int(index) >= len(found) or found[int(index)].key is None:
+    if not re.fullmatch(INDEX, index) or int(index) >= len(found) or found[int(index)].key is None:
         raise NotFound("No such attachment.")
     chosen = found[int(index)]
     try:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.ports import CannedStore, Deps
 
 PLACEHOLDERS = ("first_name", "next_opening", "practitioner")
-PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
-CANNED_ID = re.compile(r"[0-9a-f]{20}")  # what `new_id` gives out: anything else was never made
+PLACEHOLDER = r"\{([A-Za-z_]+)\}"
+CANNED_ID = r"[0-9a-f]{20}"  # what `new_id` gives out: anything else was never made
 
 
 def create(deps: Deps, actor: Actor, fields: dict[str, Any]) -> CannedResponse:
@@ -38,7 +38,7 @@ def edit(deps: Deps, actor: Actor, canned_id: str, fields: dict[str, Any]) -> Ca
     not brought back."""
     canned = _checked(actor, canned_id, fields)
     store: CannedStore = deps.store
-    if not CANNED_ID.fullmatch(canned_id) or not store.replace_canned(canned):
+    if not re.fullmatch(CANNED_ID, canned_id) or not store.replace_canned(canned):
         raise NotFound("No such canned response.")
     return canned
 
@@ -49,7 +49,7 @@ def _checked(actor: Actor, canned_id: str, fields: dict[str, Any]) -> CannedResp
     shared = bool(fields.get("shared", False))
     if shared and not actor.is_manager:
         raise Forbidden("Only managers manage shared canned responses.", code="managers_only")
-    unknown = sorted(set(PLACEHOLDER.findall(fields["body"])) - set(PLACEHOLDERS))
+    unknown = sorted(set(re.findall(PLACEHOLDER, fields["body"])) - set(PLACEHOLDERS))
     if unknown:
         raise InvalidInput(
             f"Unknown placeholder {{{unknown[0]}}}; use {', '.join(PLACEHOLDERS)}.",
@@ -89,7 +89,7 @@ def fill(
     """The reply's placeholders filled, the opening in the case's `language`; any left refuses
     it (400 `unfilled_placeholder`)."""
     values: dict[str, str] = {}
-    names = set(PLACEHOLDER.findall(body))
+    names = set(re.findall(PLACEHOLDER, body))
     words = deps.wording()
     language = words.language(language)
     if "practitioner" in names:
@@ -106,4 +106,4 @@ def fill(
     missing = sorted(names - set(values))
     if missing:
         raise InvalidInput(f"Fill in {{{missing[0]}}} before sending.", code="unfilled_placeholder")
-    return PLACEHOLDER.sub(lambda m: values[m.group(1)], body)
+    return re.sub(PLACEHOLDER, lambda m: values[m.group(1)], body)

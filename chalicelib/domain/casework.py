@@ -475,14 +475,14 @@ def set_language(deps: Deps, case_id: str, actor: model.Actor, language: str) ->
     return replace(case, language=language)
 
 
-MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
+MENTION = r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})"
 MAX_MENTIONS = 10
 
 
 def _mentioned(
     store: CaseStore, case: model.Case, actor: model.Actor, body: str
 ) -> tuple[str, ...]:
-    names = sorted({m.rstrip(".") for m in MENTION.findall(body)} - {actor.user_id})
+    names = sorted({m.rstrip(".") for m in re.findall(MENTION, body)} - {actor.user_id})
     if len(names) > MAX_MENTIONS:
         raise InvalidInput(f"At most {MAX_MENTIONS} mentions a note.", code="invalid_mention")
     for name in names:

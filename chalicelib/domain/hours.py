@@ -18,8 +18,8 @@ from chalicelib.domain.records import record
 DEMO_TIMEZONE = "Europe/Copenhagen"
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SEARCH_DAYS = 366
-_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-_ISO_WEEK = re.compile(r"([1-9]\d{3})-W(\d{2})")
+_HHMM = r"([01]\d|2[0-3]):([0-5]\d)"
+_ISO_WEEK = r"([1-9]\d{3})-W(\d{2})"
 
 
 @record
@@ -55,7 +55,7 @@ def _parse_hhmm(text: Any, *, end: bool = False) -> time:
     """Strict "HH:MM"; "24:00" is only meaningful as an end (midnight)."""
     if end and text == "24:00":
         return time(0)
-    match = _HHMM.fullmatch(text) if isinstance(text, str) else None
+    match = re.fullmatch(_HHMM, text) if isinstance(text, str) else None
     if match is None:
         raise ValueError(f"bad time {text!r}: expected 'HH:MM' (00:00-23:59, or 24:00 as end)")
     return time(int(match.group(1)), int(match.group(2)))
@@ -223,7 +223,7 @@ class OpeningHours:
 
 def parse_iso_week(iso_week: str) -> tuple[int, int]:
     """Strict "YYYY-Www" so week keys in storage stay canonical."""
-    match = _ISO_WEEK.fullmatch(iso_week) if isinstance(iso_week, str) else None
+    match = re.fullmatch(_ISO_WEEK, iso_week) if isinstance(iso_week, str) else None
     if match is None:
         raise ValueError(f"bad ISO week {iso_week!r}: expected 'YYYY-Www', e.g. '2026-W47'")
     year, week = int(match.group(1)), int(match.group(2))

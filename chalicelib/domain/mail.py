@@ -43,12 +43,12 @@ QUARANTINE_QUEUE = "quarantine"  # a queue nobody is routed from: managers revie
 
 # Line and paragraph breaks of any kind (CR, LF, VT, FF, NEL, U+2028/2029) and other controls:
 # a decoded header (`=?utf-8?b?...?=`) may carry them, and they must never reach a header we write.
-BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+BREAKS = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+"
 
 
 def one_line(value: str) -> str:
     """A header value on one line: every break or control character becomes one space."""
-    return BREAKS.sub(" ", value).strip()
+    return re.sub(BREAKS, " ", value).strip()
 
 
 def _safe(name: str) -> str:

@@ -35,12 +35,12 @@ MAX_WORDS = 8  # words of one phrase
 MAX_GAP = 1  # other words allowed between two words of a phrase ("take my own life")
 _DEFAULTS = Path(__file__).with_name("risk_terms.json")
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ß": "ss", "'": "", "\u2019": ""})
-_REPEATS = re.compile(r"(.)\1+")
-_TOKEN = re.compile(r"[a-z0-9]+")
+_REPEATS = r"(.)\1+"
+_TOKEN = r"[a-z0-9]+"
 # A group followed by a quantifier, a backreference or a lookaround: the shapes that make a
 # regex backtrack catastrophically (or that we have no use for). Refused, not tamed.
-_RISKY_REGEX = re.compile(r"\)[*+?{]|\\[1-9]|\(\?[=!<]|\(\?P=")
-_UNBOUNDED = re.compile(r"(?<!\\)[*+]|\{\d*,\}")
+_RISKY_REGEX = r"\)[*+?{]|\\[1-9]|\(\?[=!<]|\(\?P="
+_UNBOUNDED = r"(?<!\\)[*+]|\{\d*,\}"
 
 
 PRIORITY_YEARS = 1000
@@ -176,7 +176,7 @@ def normalise(text: str, emoji: tuple[tuple[str, str], ...] = ()) -> str:
             text = text.replace(symbol, f" {words} ")
     text = text.casefold().translate(_DANISH)  # ø as oe, æ as ae, å as aa; "don't" as dont
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _REPEATS.sub(r"\1", text)
+    return re.sub(_REPEATS, r"\1", text)
 
 
 def check_pattern(pattern: str) -> re.Pattern[str]:
@@ -185,7 +185,7 @@ def check_pattern(pattern: str) -> re.Pattern[str]:
     unbounded repeats). Patterns match the normalised text, which is at most MAX_TEXT long."""
     if len(pattern) > MAX_PATTERN:
         raise InvalidTerms(f"pattern longer than {MAX_PATTERN} characters")
-    if _RISKY_REGEX.search(pattern) or len(_UNBOUNDED.findall(pattern)) > 2:
+    if re.search(_RISKY_REGEX, pattern) or len(re.findall(_UNBOUNDED, pattern)) > 2:
         raise InvalidTerms("pattern could backtrack catastrophically (quantified group?)")
     try:
         return re.compile(pattern)
@@ -234,7 +234,7 @@ def assess(text: str, terms: TermList) -> Assessment:
     """Sum the weights of the terms found in `text`; the sum names the level. A term whose
     words all lie where a heavier term already matched adds nothing (one word is not counted
     twice through its Danish and English spellings); figures of speech always subtract."""
-    tokens = _TOKEN.findall(normalise(text, terms.emoji))
+    tokens = re.findall(_TOKEN, normalise(text, terms.emoji))
     if not tokens:
         return Assessment("none")
     flat = " ".join(tokens)

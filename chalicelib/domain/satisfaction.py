@@ -44,8 +44,8 @@ log = logging.getLogger("contact-centre")
 ANSWERING_OUTCOMES = ("answered", "referred")  # the citizen got an answer
 ANSWER_DAYS = 7
 MAX_COMMENT = 1000
-RATING = re.compile(r"\s*([1-5])\s*!*\s*")
-TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+RATING = r"\s*([1-5])\s*!*\s*"
+TOKEN = r"[A-Za-z0-9_-]{32}"
 
 
 def asks(case: Case) -> bool:
@@ -197,7 +197,7 @@ def token_key(token: str) -> str:
 
 
 def rating_of(text: str) -> int | None:
-    found = RATING.fullmatch(text)
+    found = re.fullmatch(RATING, text)
     return int(found.group(1)) if found else None
 
 
@@ -227,7 +227,7 @@ def take_sms(deps: Deps, message: InboundMessage) -> str | None:
 
 def survey_for(deps: Deps, token: str) -> Survey | None:
     """The question a link's token names, if it is one of ours and still open to answer."""
-    if not TOKEN.fullmatch(token):
+    if not re.fullmatch(TOKEN, token):
         return None
     survey = deps.store.find_survey(token_key(token), deps.clock())
     return survey if survey is not None and survey.channel == "email" else None

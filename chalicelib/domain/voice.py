@@ -24,7 +24,7 @@ from chalicelib.domain import (
     wording,
 )
 from chalicelib.domain.delivery import Outgoing
-from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, destination_allowed
+from chalicelib.domain.destinations import DEFAULT_COUNTRY_CODES, E164, destination_allowed
 from chalicelib.domain.errors import (
     Conflict,
     Forbidden,
@@ -71,7 +71,6 @@ MAX_MENU_ATTEMPTS = 3  # the first time, then repeated at most twice
 # Callback requests a number may get from the phone menu per day: the menu is open to anyone,
 # and every request is a call we pay for and a practitioner's time.
 CALLBACKS_PER_NUMBER_PER_DAY = 3
-E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 
@@ -309,7 +308,7 @@ def book_callback(
         number = call.caller
     else:
         number = "+" + digits.lstrip("+").removeprefix("00") if digits else ""
-    if not E164.fullmatch(number):
+    if not re.fullmatch(E164, number):
         if attempt < MAX_MENU_ATTEMPTS:
             return CallbackNumber(call.caller[-2:] if call.caller else None, attempt + 1)
         return Goodbye("voice.bad_number")

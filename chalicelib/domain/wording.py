@@ -28,7 +28,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.records import record
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDER = r"\{([a-z_]+)\}"
 SHARED = ("service_name", "sign_off")  # settings: a placeholder of every other template
 MAX_CHARS = 1600  # ten SMS parts; far beyond any default
 
@@ -71,9 +71,9 @@ def problem(key: str, text: str) -> tuple[str, str] | None:
                 return "invalid_template", (
                     "A template may hold line breaks, but no other control or format characters."
                 )
-    if "{" in PLACEHOLDER.sub("", text) or "}" in PLACEHOLDER.sub("", text):
+    if "{" in re.sub(PLACEHOLDER, "", text) or "}" in re.sub(PLACEHOLDER, "", text):
         return "invalid_placeholder", "Braces are only for placeholders such as {service_name}."
-    unknown = sorted(set(PLACEHOLDER.findall(text)) - allowed(key))
+    unknown = sorted(set(re.findall(PLACEHOLDER, text)) - allowed(key))
     if unknown:
         names = ", ".join(f"{{{name}}}" for name in sorted(allowed(key))) or "none"
         return "unknown_placeholder", f"Unknown placeholder {{{unknown[0]}}}; {key} takes {names}."
@@ -123,7 +123,7 @@ def defaults_problems() -> list[str]:
 
 def fill(text: str, values: dict[str, str]) -> str:
     """One pass over `{name}` tokens; a token without a value is left as written."""
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return re.sub(PLACEHOLDER, lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 class Wording:
@@ -193,7 +193,7 @@ class Wording:
 
 # A deliberately tiny rule (docs/architecture.md, "Languages"): a language identifier from PyPI
 # costs more of the Lambda package and cold start than telling Danish from English needs.
-DANISH_LETTERS = re.compile(r"[æøåÆØÅ]")
+DANISH_LETTERS = r"[æøåÆØÅ]"
 WORDS = {
     "da": frozenset(
         "hej jeg du det er og ikke hvad hvordan hvor kan vil skal har til med min mit mig "
@@ -223,7 +223,7 @@ SURE_WORDS = 2  # marker words more than the other language's for a sure guess
 def identify(text: str) -> Guess:
     """'da' for Danish letters (sure) or more Danish than English function words, 'en' for more
     English ones; sure with `SURE_WORDS` more of them than of the other language's."""
-    if DANISH_LETTERS.search(text):
+    if re.search(DANISH_LETTERS, text):
         return Guess("da", True)
     words = re.findall(r"[a-z]+", text.lower())
     scores = sorted(

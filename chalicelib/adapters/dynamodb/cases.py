@@ -905,7 +905,7 @@ def _decode_shards(cursor: str | None, shards: int) -> list[Start]:
             at, case_id = start
             if not isinstance(at, str) or not isinstance(case_id, str):
                 raise ValueError
-            if not CURSOR_KEY["gsi1sk"].match(at) or not CASE_ID.match(case_id):
+            if not re.match(CURSOR_KEY["gsi1sk"], at) or not re.match(CASE_ID, case_id):
                 raise ValueError
             decoded.append((at, case_id))
         if all(start is False for start in decoded):
@@ -921,11 +921,11 @@ def _encode_cursor(key: dict[str, Any]) -> str:
 
 
 MAX_CURSOR = 2048  # ours are ~150 characters (~75 a shard); far longer was not given out by us
-CASE_ID = re.compile(r"[0-9a-zA-Z_-]{1,64}\Z")
+CASE_ID = r"[0-9a-zA-Z_-]{1,64}\Z"
 CURSOR_KEY = {
-    "pk": re.compile(r"CASE#[0-9a-zA-Z_-]{1,64}\Z"),
-    "sk": re.compile(r"CASE\Z"),
-    "gsi1sk": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z"),
+    "pk": r"CASE#[0-9a-zA-Z_-]{1,64}\Z",
+    "sk": r"CASE\Z",
+    "gsi1sk": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z",
 }
 
 
@@ -940,7 +940,7 @@ def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
             raise ValueError
         if not all(isinstance(v, str) for v in plain.values()) or plain["gsi1pk"] != partition:
             raise ValueError
-        if not all(pattern.match(plain[k]) for k, pattern in CURSOR_KEY.items()):
+        if not all(re.match(pattern, plain[k]) for k, pattern in CURSOR_KEY.items()):
             raise ValueError
         return {k: {"S": v} for k, v in plain.items()}
     except (ValueError, TypeError, json.JSONDecodeError) as error:
