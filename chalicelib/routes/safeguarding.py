@@ -26,9 +26,9 @@ def change_risk(case_id: str) -> dict[str, Any]:
 @bp.route("/cases/{case_id}/risk/acknowledge", methods=["POST"])
 def acknowledge_alert(case_id: str) -> dict[str, Any]:
     from chalicelib.channels import views
-    from chalicelib.domain import safeguarding
+    from chalicelib.domain import alerts
 
-    return views.alert(safeguarding.acknowledge(bp.deps, bp.actor(*BOTH), case_id))
+    return views.alert(alerts.acknowledge(bp.deps, bp.actor(*BOTH), case_id))
 
 
 @bp.route("/safeguarding/terms", methods=["GET"])

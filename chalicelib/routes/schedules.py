@@ -26,9 +26,9 @@ def route_waiting_cases(event: Any) -> dict[str, Any]:
 def safeguarding_alerts(event: Any) -> dict[str, int]:
     """Risk alerts nobody acknowledged go on to the next supervisor and the managers; high-risk
     cases nobody took in time get the crisis answer (once)."""
-    from chalicelib.domain import safeguarding
+    from chalicelib.domain import alerts
 
-    return safeguarding.run(services())
+    return alerts.run(services())
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES))

@@ -257,7 +257,7 @@ def test_json_csv_and_page_agree_and_only_managers_read_them(api, week, local_se
 
 
 def test_flagged_cases_and_how_fast_they_were_acknowledged_and_answered(week):
-    from chalicelib.domain import safeguarding
+    from chalicelib.domain import alerts
 
     def receive(number: str, sid: str, body: str, when: datetime) -> str:
         msg = message("sms", Identity("phone", number), sid, body)
@@ -268,8 +268,8 @@ def test_flagged_cases_and_how_fast_they_were_acknowledged_and_answered(week):
     second = receive("+4520000012", "SM" + "b" * 32, "jeg har købt et reb", at(20, 10, 20))
     receive("+4520000013", "SM" + "c" * 32, "I feel hopeless and worthless", at(22, 12))
     receive("+4520000014", "SM" + "d" * 32, "this exam is killing me", at(22, 13))
-    safeguarding.acknowledge(deps_of(week, at(20, 10, 3), hours=HOURS), boss, first)
-    safeguarding.acknowledge(deps_of(week, at(20, 10, 30), hours=HOURS), boss, second)
+    alerts.acknowledge(deps_of(week, at(20, 10, 3), hours=HOURS), boss, first)
+    alerts.acknowledge(deps_of(week, at(20, 10, 30), hours=HOURS), boss, second)
     casework.claim(deps_of(week, at(20, 10, 5)), first, anna)
     casework.reply(make_services(week, Fixed(at(20, 10, 10))), first, anna, "We are here.")
     figures = reports.compute(deps_of(week, AFTER, hours=HOURS), WEEK)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain import casework, intake, routing, safeguarding
+from chalicelib.domain import alerts, casework, intake, routing, safeguarding
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.model import Actor, Identity, InboundMessage, Practitioner
 from tests.conftest import seen
@@ -123,16 +123,16 @@ def test_an_unacknowledged_alert_goes_to_the_next_supervisor_and_managers(deps, 
     staff(deps.store, clock, "sofie", "supervisor", room=0)
     staff(deps.store, clock, "tove", "supervisor", room=0)
     outcome = intake.receive(deps, sms(HIGH, 1))
-    assert safeguarding.run(deps) == {"escalated": 0, "answered": 0}  # not yet due
+    assert alerts.run(deps) == {"escalated": 0, "answered": 0}  # not yet due
     clock.at += timedelta(minutes=deps.settings.safeguarding_alert_minutes, seconds=1)
-    assert safeguarding.run(deps)["escalated"] == 1
+    assert alerts.run(deps)["escalated"] == 1
     assert [m["kind"] for m in sent_to(deps, "+4530000004")] == ["sms"]  # tove, next
     assert [m["kind"] for m in sent_to(deps, "lead@staff.example.org")] == ["email"]
-    assert safeguarding.run(deps)["escalated"] == 0  # once per period, however often it runs
-    safeguarding.acknowledge(deps, Actor("tove", "practitioner"), outcome.case_id)
+    assert alerts.run(deps)["escalated"] == 0  # once per period, however often it runs
+    alerts.acknowledge(deps, Actor("tove", "practitioner"), outcome.case_id)
     clock.at += timedelta(hours=1)
     before = len(deps.sms.sent)
-    safeguarding.run(deps)
+    alerts.run(deps)
     assert len(deps.sms.sent) == before + 1  # only the crisis answer: nobody took the case
     case = deps.store.get_case(outcome.case_id)
     assert case.risk.acknowledged_by == "tove"
@@ -150,7 +150,7 @@ def test_the_alert_links_to_the_web_apps_case_page(deps, clock):
 def test_a_practitioners_change_keeps_the_alerts_acknowledgement(deps, clock):
     staff(deps.store, clock, "sofie", "supervisor", room=0)
     outcome = intake.receive(deps, sms(HIGH, 1))
-    safeguarding.acknowledge(deps, Actor("sofie", "practitioner"), outcome.case_id)
+    alerts.acknowledge(deps, Actor("sofie", "practitioner"), outcome.case_id)
     changed = safeguarding.change(
         deps,
         Actor("boss", "manager"),
@@ -168,10 +168,10 @@ def test_acknowledging_is_for_supervisors_safeguarding_and_managers(deps, clock)
     staff(deps.store, clock, "anna")
     outcome = intake.receive(deps, sms(HIGH, 1))
     with pytest.raises(Forbidden):
-        safeguarding.acknowledge(deps, Actor("anna", "practitioner"), outcome.case_id)
-    done = safeguarding.acknowledge(deps, Actor("boss", "manager"), outcome.case_id)
+        alerts.acknowledge(deps, Actor("anna", "practitioner"), outcome.case_id)
+    done = alerts.acknowledge(deps, Actor("boss", "manager"), outcome.case_id)
     assert done.acknowledged_by == "boss"
-    again = safeguarding.acknowledge(deps, Actor("boss", "manager"), outcome.case_id)
+    again = alerts.acknowledge(deps, Actor("boss", "manager"), outcome.case_id)
     assert again.acknowledged_at == done.acknowledged_at  # idempotent
 
 
@@ -188,10 +188,10 @@ def test_out_of_hours_the_crisis_answer_goes_at_once_and_once(deps, clock):
 def test_in_hours_the_crisis_answer_goes_when_nobody_took_the_case_in_time(deps, clock):
     intake.receive(deps, sms(HIGH, 1))
     clock.at += timedelta(minutes=deps.settings.safeguarding_answer_minutes, seconds=1)
-    assert safeguarding.run(deps)["answered"] == 1
+    assert alerts.run(deps)["answered"] == 1
     assert len(sent_to(deps, "+4520000001")) == 1
     clock.at += timedelta(hours=1)
-    safeguarding.run(deps)
+    alerts.run(deps)
     assert len(sent_to(deps, "+4520000001")) == 1
 
 
@@ -200,7 +200,7 @@ def test_a_case_taken_in_time_gets_no_crisis_answer(deps, clock):
     outcome = intake.receive(deps, sms(HIGH, 1))
     assert deps.store.get_case(outcome.case_id).assignee == "anna"
     clock.at += timedelta(hours=1)
-    safeguarding.run(deps)
+    alerts.run(deps)
     assert not sent_to(deps, "+4520000001")
 
 
@@ -260,7 +260,7 @@ def test_no_risk_term_or_message_text_reaches_a_log(deps, clock, captured_logs):
     boss, last = Actor("boss", "manager"), seen(outcome.case_id, deps.store)
     safeguarding.change(deps, boss, outcome.case_id, "elevated", "Talked", seen=last)
     clock.at += timedelta(hours=1)
-    safeguarding.run(deps)
+    alerts.run(deps)
     logged = "\n".join(captured_logs)
     assert "risk" in logged  # the flag is logged, by case id and level
     for word in ("panodil", "30 ", "alle sammen", "Talked", "+4520000001"):
@@ -326,7 +326,7 @@ def test_on_duty_supervisors_open_and_act_on_a_case_while_high_or_its_alert_is_o
     last = seen(other.case_id, deps.store)
     safeguarding.change(deps, sofie, other.case_id, "elevated", "Safe with a parent", seen=last)
     casework.view_case(deps, other.case_id, sofie)  # lowered, but its alert is still open
-    safeguarding.acknowledge(deps, sofie, other.case_id)
+    alerts.acknowledge(deps, sofie, other.case_id)
     with pytest.raises(Forbidden):  # lowered and acknowledged: she loses the access
         casework.view_case(deps, other.case_id, sofie)
     third = intake.receive(deps, sms(HIGH, 3, "+4520000003"))
@@ -366,7 +366,7 @@ def test_managers_are_told_once_per_alert_not_every_period(deps, clock):
     intake.receive(deps, sms(HIGH, 1))
     for _ in range(4):
         clock.at += timedelta(minutes=deps.settings.safeguarding_alert_minutes, seconds=1)
-        safeguarding.run(deps)
+        alerts.run(deps)
     assert len(sent_to(deps, "lead@staff.example.org")) == 1
     assert len(sent_to(deps, "tove@staff.example.org")) == 1  # the next supervisor, once
 
@@ -377,14 +377,14 @@ def test_a_supervisor_gets_one_alert_sms_per_window_and_the_rest_batched(deps, c
     texts = sent_to(deps, "+4530000005")
     assert len(texts) == 1 and cases[0] in text_of(texts[0])
     assert len(sent_to(deps, "sofie@staff.example.org")) == 3  # email always
-    safeguarding.run(deps)
+    alerts.run(deps)
     assert len(sent_to(deps, "+4530000005")) == 1  # the window is still shut
     clock.at += timedelta(minutes=deps.settings.safeguarding_sms_minutes)
-    safeguarding.run(deps)
+    alerts.run(deps)
     texts = sent_to(deps, "+4530000005")
     assert len(texts) == 2 and "2 cases need you" in text_of(texts[1])
     assert all(f"/app/#/inbox/{c}" in text_of(texts[1]) for c in cases[1:])
-    safeguarding.run(deps)
+    alerts.run(deps)
     assert len(sent_to(deps, "+4530000005")) == 2  # nothing more batched: nothing sent
 
 
@@ -427,7 +427,7 @@ def test_a_lowering_resolves_the_alert_and_raising_again_starts_a_new_one(deps, 
     assert alert.escalate_at is None and alert.answer_at is None
     clock.at += timedelta(hours=2)
     sent = len(deps.sms.sent)
-    assert safeguarding.run(deps) == {"escalated": 0, "answered": 0}
+    assert alerts.run(deps) == {"escalated": 0, "answered": 0}
     assert len(deps.sms.sent) == sent  # nobody else alerted, no crisis answer
     case = deps.store.get_case(outcome.case_id, with_timeline=True)
     assert "Risk alert resolved by lowering the risk" in [e.body for e in case.timeline]
@@ -448,6 +448,6 @@ def test_the_job_never_escalates_a_lowered_case_whose_alert_was_left_open(deps, 
     judged = replace(held, level="elevated", by="anna", at="2026-11-24T10:00:00Z", note="ok")
     deps.store.set_risk(outcome.case_id, judged, only_if_higher=False)
     clock.at += timedelta(minutes=deps.settings.safeguarding_alert_minutes, seconds=1)
-    assert safeguarding.run(deps)["escalated"] == 0
+    assert alerts.run(deps)["escalated"] == 0
     assert not sent_to(deps, "+4530000004")  # tove, next in line, is not alerted
     assert deps.store.get_alert(outcome.case_id).resolved_by == "anna"
