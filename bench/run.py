@@ -37,7 +37,7 @@ from scripts.localdb import DynamoDBLocal, create_table, use_local_credentials  
 from scripts.seed import seed  # noqa: E402
 from scripts.sms import twilio_sms_form  # noqa: E402
 
-RUNS = 21
+RUNS = 31  # runs of each import statement: their medians hold to about +-0.01x of the ratio
 # What the first SMS webhook of a cold container imports, beyond `import app`.
 SMS_PATH = (
     "import app, boto3, chalicelib.domain.intake, chalicelib.channels.twilio_sms, "
