@@ -32,19 +32,22 @@ def record(cls: type[T]) -> type[T]:
     """`@dataclass(frozen=True)`, without compiling or inspecting anything per class."""
     if any("__dataclass_fields__" in vars(base) for base in cls.__mro__[1:]):
         raise TypeError(f"{cls.__name__}: a record does not inherit another's fields")
+    namespace = vars(cls)  # a live view: it follows the changes below
     found: dict[str, Field[Any]] = {}
-    for name, annotation in vars(cls).get("__annotations__", {}).items():
-        given = vars(cls).get(name, MISSING)
+    for name, annotation in namespace.get("__annotations__", {}).items():
+        given = namespace.get(name, MISSING)
         # As dataclass leaves them: a field() is replaced by its default (or removed), a plain
         # default stays the class attribute.
-        made: Field[Any] = given if isinstance(given, Field) else field(default=given)
+        if isinstance(given, Field):
+            made: Field[Any] = given
+            if made.default is MISSING:
+                type.__delattr__(cls, name)
+            else:
+                type.__setattr__(cls, name, made.default)
+        else:
+            made = field(default=given)
         made.name, made.type = name, annotation
         setattr(made, "_field_type", _FIELD)  # noqa: B010  # private: the mark fields() selects on
-        if made.default is MISSING:
-            if name in vars(cls):
-                type.__delattr__(cls, name)
-        else:
-            type.__setattr__(cls, name, made.default)
         found[name] = made
     spec = tuple((f.name, f.default, f.default_factory) for f in found.values())
     attributes = {
@@ -60,7 +63,7 @@ def record(cls: type[T]) -> type[T]:
         "__delattr__": _frozen,
     }
     for name, value in attributes.items():
-        if name not in vars(cls):  # a class's own method wins, as with dataclass (`__hash__`)
+        if name not in namespace:  # a class's own method wins, as with dataclass (`__hash__`)
             type.__setattr__(cls, name, value)
     return cls
 
