@@ -42,7 +42,7 @@ function SignIn() {
             <select value=${user} onChange=${(e) => setUser(e.target.value)}>
               ${users.map((u) => html`<option value=${u.id}>${u.name} (${t(`role.${u.role}`)})</option>`)}
             </select></label>
-          <button type="submit">${t("signin.submit")}</button>
+          <button type="submit" disabled=${!user}>${t("signin.submit")}</button>
         </form>`
       : html`<button type="button" onClick=${cognitoSignIn}>${t("signin.cognito")}</button>`}
     <${ErrorText} error=${error} />
