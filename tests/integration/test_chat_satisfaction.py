@@ -97,3 +97,34 @@ def test_no_card_for_a_case_closed_without_an_answer_and_no_rating_then(api, loc
     assert cards(api, token) == []
     status, answer = post(api, f"/chat/conversations/{token}/rating", {"rating": 5})
     assert status == 409 and answer["error"]["code"] == "not_asked"
+
+
+def test_ratings_sent_at_once_from_many_tabs_keep_exactly_one(api, local_services):
+    """A citizen (or a script with their token) sends the card's answer from eight places at
+    the same moment: one rating is kept, on the timeline and the case alike; the rest are 409."""
+    import threading
+
+    from chalicelib.domain import satisfaction
+    from chalicelib.domain.errors import Conflict
+
+    token, case_id = answered_and_closed(api, local_services)
+    kept, refused = [], []
+    start_together = threading.Barrier(8)
+
+    def rate(rating: int) -> None:
+        start_together.wait()
+        try:
+            satisfaction.answer_chat(local_services, token, rating, f"from tab {rating}")
+            kept.append(rating)
+        except Conflict as error:
+            refused.append(error.code)
+
+    tabs = [threading.Thread(target=rate, args=(1 + n % 5,)) for n in range(8)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join(30)
+    assert len(kept) == 1 and refused == ["already_rated"] * 7
+    case = local_services.store.get_case(case_id, with_timeline=True)
+    ratings = [i for i in case.timeline if i.status == "rating"]
+    assert [r.rating for r in ratings] == kept and case.rating == kept[0]
