@@ -188,13 +188,26 @@ def mark_presence(deps: Deps, case_id: str, actor: model.Actor, activity: str) -
     if activity not in ACTIVITIES:
         raise InvalidInput(f"activity must be one of {', '.join(ACTIVITIES)}.")
     case, _ = _visible_case(case_id, actor, store)
+    # The minute counts towards the practitioner's handle time on the case (docs/reports.md),
+    # written once: the client repeats its presence every 15 s, and a presence this minute
+    # means the minute was recorded (recorded first, so a presence never outruns its minute).
+    if not _marked_this_minute(case, actor.user_id, now):
+        store.record_active_minute(case_id, actor.user_id, case.channel, now)
     until = now + timedelta(seconds=PRESENCE_SECONDS)
     store.mark_presence(case_id, actor.user_id, activity, until)
-    # the minute counts towards the practitioner's handle time on the case (docs/reports.md)
-    store.record_active_minute(case_id, actor.user_id, case.channel, now)
     if activity == "writing" and case.reply_to is not None and case.reply_to.kind == "chat":
         chat.practitioner_typing(deps, case.reply_to.value)  # the citizen sees "typing..."
     return _as_seen_by(case, actor, now)
+
+
+def _marked_this_minute(case: model.Case, user_id: str, now: datetime) -> bool:
+    """Whether this user's presence on the case was marked in the same minute as `now`."""
+    minute = now.replace(second=0, microsecond=0)
+    since = timedelta(seconds=PRESENCE_SECONDS)
+    return any(
+        p.user_id == user_id and (p.until - since).replace(second=0, microsecond=0) == minute
+        for p in case.presence
+    )
 
 
 def _as_seen_by(case: model.Case, actor: model.Actor, now: datetime | None) -> model.Case:

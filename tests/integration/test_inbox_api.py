@@ -494,3 +494,24 @@ def test_canned_responses_are_edited_by_whoever_may_keep_them_and_nobody_else(
     ]
     call(api, "DELETE", f"/canned/{own['id']}", ANNA)
     assert call(api, "PUT", f"/canned/{own['id']}", ANNA, edit).status_code == 404  # not revived
+
+
+def test_presence_every_15_s_records_each_active_minute_once(api, case_id, local_services, clock):
+    """The web app repeats its presence every 15 s while a case is open: each minute counts
+    towards handle time once, and is written once (not at every repeat)."""
+    store = local_services.store
+    written: list[str] = []
+
+    def count(params, **_):
+        if params.get("Key", {}).get("pk", {}).get("S", "").startswith("ACTIVE#"):
+            written.append(params["Key"]["pk"]["S"])
+
+    store.client.meta.events.register("provide-client-params.dynamodb.UpdateItem", count)
+    started = clock.at
+    for seconds in (0, 15, 30, 45, 60, 75, 135):  # minutes 0, 1 and (after a gap) 2
+        clock.at = started + timedelta(seconds=seconds)
+        activity = {"activity": "writing" if seconds == 30 else "viewing"}
+        assert call(api, "POST", f"/cases/{case_id}/presence", ANNA, activity).status_code == 200
+    assert len(written) == 3
+    [hour] = store.active_time(started - timedelta(hours=1), started + timedelta(hours=1))
+    assert (hour.case_id, hour.user_id, hour.minutes) == (case_id, "anna", 3)
